@@ -1,0 +1,38 @@
+@{
+    RootModule             = 'PgHa.psm1'
+    ModuleVersion          = '0.1.0'
+    GUID                   = '5b0e8d7c-3f7a-4c1e-9a55-1d6f2e4b8a90'
+    Author                 = 'PgHa contributors'
+    CompanyName            = 'PgHa'
+    Copyright              = '(c) PgHa contributors. MIT License.'
+    Description            = 'High availability for PostgreSQL streaming replication: register nodes, clone standbys, show the cluster, switch over and fail over, as typed PowerShell cmdlets over SQL and SSH.'
+    PowerShellVersion      = '7.4'
+    CompatiblePSEditions   = @('Core')
+    FormatsToProcess       = @('PgHa.Format.ps1xml')
+    TypesToProcess         = @('PgHa.Types.ps1xml')
+    FunctionsToExport      = @()
+    CmdletsToExport        = @(
+        'Get-PgHaCluster'
+        'Get-PgHaEvent'
+        'Get-PgHaNode'
+        'Import-PgHaConfig'
+        'Register-PgHaNode'
+        'Unregister-PgHaNode'
+    )
+    VariablesToExport      = @()
+    AliasesToExport        = @()
+    PrivateData            = @{
+        PSData = @{
+            Tags         = @('PostgreSQL', 'Postgres', 'HighAvailability', 'HA', 'Replication', 'Failover', 'Switchover', 'repmgr', 'Linux')
+            LicenseUri   = 'https://github.com/pgha/PgHa/blob/main/LICENSE'
+            ProjectUri   = 'https://github.com/pgha/PgHa'
+            ReleaseNotes = @'
+0.1.0
+- Register-PgHaNode / Unregister-PgHaNode: primary, standby and witness registration with role checks.
+- Get-PgHaCluster / Get-PgHaNode: repmgr-style cluster view plus LSNs, lag, attachment and warnings, nodes probed in parallel.
+- Get-PgHaEvent: the cluster event log.
+- Import-PgHaConfig: PgHa .psd1 node configuration and repmgr.conf.
+'@
+        }
+    }
+}
