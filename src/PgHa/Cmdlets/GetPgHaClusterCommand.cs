@@ -1,0 +1,35 @@
+using System.Management.Automation;
+using PgHa.Operations;
+
+namespace PgHa.Cmdlets;
+
+/// <summary>Get-PgHaCluster: the cluster as `repmgr cluster show` shows it, plus WAL positions, lag and warnings.</summary>
+[Cmdlet(VerbsCommon.Get, "PgHaCluster")]
+[OutputType(typeof(PgHaCluster))]
+public sealed class GetPgHaClusterCommand : PgHaCmdlet
+{
+    /// <summary>libpq conninfo of any node; several may be given, the first that answers is used.</summary>
+    [Parameter(Mandatory = true, Position = 0)]
+    [ValidateNotNullOrEmpty]
+    public string[] Conninfo { get; set; } = [];
+
+    protected override void EndProcessing()
+    {
+        var entryPoints = EntryPoints(Conninfo);
+        PgHaCluster cluster;
+        try
+        {
+            cluster = RunEngine(context => ClusterStatusReader.ReadAsync(context, entryPoints));
+        }
+        catch (PgHaException ex)
+        {
+            ThrowTerminatingError(ToErrorRecord(ex));
+            return;
+        }
+        foreach (string warning in cluster.Warnings)
+        {
+            WriteWarning(warning);
+        }
+        WriteObject(cluster);
+    }
+}

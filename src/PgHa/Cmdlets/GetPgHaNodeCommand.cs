@@ -1,0 +1,75 @@
+using System.Management.Automation;
+using PgHa.Operations;
+
+namespace PgHa.Cmdlets;
+
+/// <summary>Get-PgHaNode: registered nodes with their live status, one object per node.</summary>
+[Cmdlet(VerbsCommon.Get, "PgHaNode", DefaultParameterSetName = "Name")]
+[OutputType(typeof(PgHaNode))]
+public sealed class GetPgHaNodeCommand : PgHaCmdlet
+{
+    /// <summary>Node names to return; wildcards allowed. All nodes when omitted.</summary>
+    [Parameter(Position = 0, ParameterSetName = "Name")]
+    [SupportsWildcards]
+    [ArgumentCompleter(typeof(NodeNameCompleter))]
+    public string[]? Name { get; set; }
+
+    [Parameter(Mandatory = true, ParameterSetName = "Id")]
+    public int[] Id { get; set; } = [];
+
+    /// <summary>libpq conninfo of any node; several may be given, the first that answers is used.</summary>
+    [Parameter(Mandatory = true)]
+    [ValidateNotNullOrEmpty]
+    public string[] Conninfo { get; set; } = [];
+
+    protected override void EndProcessing()
+    {
+        var entryPoints = EntryPoints(Conninfo);
+        PgHaCluster cluster;
+        try
+        {
+            cluster = RunEngine(context => ClusterStatusReader.ReadAsync(context, entryPoints));
+        }
+        catch (PgHaException ex)
+        {
+            ThrowTerminatingError(ToErrorRecord(ex));
+            return;
+        }
+
+        if (ParameterSetName == "Id")
+        {
+            foreach (int id in Id)
+            {
+                PgHaNode? node = cluster.Nodes.FirstOrDefault(n => n.Id == id);
+                if (node is null)
+                {
+                    WriteError(ToErrorRecord(NotFound(id, $"No node with id {id} is registered.")));
+                }
+                else
+                {
+                    WriteObject(node);
+                }
+            }
+            return;
+        }
+
+        if (Name is null)
+        {
+            WriteObject(cluster.Nodes, enumerateCollection: true);
+            return;
+        }
+        foreach (string name in Name)
+        {
+            var pattern = new WildcardPattern(name, WildcardOptions.IgnoreCase);
+            var matches = cluster.Nodes.Where(n => pattern.IsMatch(n.Name)).ToList();
+            if (matches.Count == 0 && !WildcardPattern.ContainsWildcardCharacters(name))
+            {
+                WriteError(ToErrorRecord(NotFound(name, $"No node named '{name}' is registered.")));
+            }
+            WriteObject(matches, enumerateCollection: true);
+        }
+    }
+
+    private static PgHaException NotFound(object target, string message) =>
+        new("PgHaNodeNotFound", ErrorCategory.ObjectNotFound, target, message + " Get-PgHaNode without -Name lists the registered nodes.");
+}

@@ -1,0 +1,73 @@
+using System.Management.Automation;
+using System.Net;
+using PgHa.Conninfo;
+using PgHa.Operations;
+
+namespace PgHa.Cmdlets;
+
+/// <summary>
+/// Base of every PgHa cmdlet that talks to servers: database credential and connect timeout, a
+/// cancellation token cancelled by Ctrl+C (StopProcessing), and the bridge that runs engine operations
+/// off the pipeline thread while their verbose, warning and progress records are written on it.
+/// </summary>
+public abstract class PgHaCmdlet : PSCmdlet, IDisposable
+{
+    private readonly CancellationTokenSource _stopping = new();
+
+    /// <summary>Database credential. Without it the password comes from the conninfo, PGPASSWORD or .pgpass.</summary>
+    [Parameter]
+    [Credential]
+    public PSCredential? Credential { get; set; }
+
+    /// <summary>Seconds to wait for each connection; a dead node costs this much once, nodes are probed in parallel.</summary>
+    [Parameter]
+    [ValidateRange(1, 300)]
+    public int ConnectTimeout { get; set; } = 3;
+
+    protected CancellationToken Stopping => _stopping.Token;
+
+    protected override void StopProcessing() => _stopping.Cancel();
+
+    /// <summary>Runs an engine operation; a PgHaException comes back as a PgHaException (see <see cref="ToErrorRecord"/>).</summary>
+    protected T RunEngine<T>(Func<OperationContext, Task<T>> operation)
+    {
+        var reporter = new PipelineReporter(progressId: 1);
+        NetworkCredential? credential = Credential is null || ReferenceEquals(Credential, PSCredential.Empty)
+            ? null
+            : Credential.GetNetworkCredential();
+        var context = new OperationContext(reporter, credential, ConnectTimeout, Stopping);
+        try
+        {
+            return reporter.Pump(this, Task.Run(() => operation(context)));
+        }
+        catch (OperationCanceledException) when (Stopping.IsCancellationRequested)
+        {
+            throw new PipelineStoppedException();
+        }
+    }
+
+    protected static ErrorRecord ToErrorRecord(PgHaException ex) => new(ex, ex.ErrorId, ex.Category, ex.Target);
+
+    /// <summary>Parses a conninfo given as a parameter; a bad one ends the call with PgHaConninfoInvalid.</summary>
+    protected ConnectionInfo ParseConninfoParameter(string text, string parameterName)
+    {
+        if (ConnectionInfo.TryParse(text, out ConnectionInfo? info, out string? error) && info is not null)
+        {
+            return info;
+        }
+        var ex = new PgHaException("PgHaConninfoInvalid", ErrorCategory.InvalidArgument, parameterName,
+            $"-{parameterName} is not a valid libpq connection string: {error} Write it as 'host=... port=... user=... dbname=...' or as a postgresql:// URI.");
+        ThrowTerminatingError(ToErrorRecord(ex));
+        throw new InvalidOperationException("unreachable");
+    }
+
+    /// <summary>The -Conninfo entry points of a cluster command, parsed (the first that answers is used).</summary>
+    protected IReadOnlyList<ConnectionInfo> EntryPoints(string[] conninfos) =>
+        conninfos.Select(text => ParseConninfoParameter(text, "Conninfo")).ToList();
+
+    public void Dispose()
+    {
+        _stopping.Dispose();
+        GC.SuppressFinalize(this);
+    }
+}

@@ -1,0 +1,51 @@
+using System.Collections.Concurrent;
+using System.Management.Automation;
+using PgHa.Operations;
+
+namespace PgHa.Cmdlets;
+
+/// <summary>
+/// Collects what the engine reports from any thread and replays it on the pipeline thread, the only
+/// thread allowed to call WriteVerbose, WriteWarning and WriteProgress.
+/// </summary>
+internal sealed class PipelineReporter : IOperationReporter
+{
+    private readonly BlockingCollection<Action<Cmdlet>> _pending = new();
+    private readonly int _progressId;
+
+    public PipelineReporter(int progressId) => _progressId = progressId;
+
+    public void Verbose(string message) => Enqueue(cmdlet => cmdlet.WriteVerbose(message));
+
+    public void Warning(string message) => Enqueue(cmdlet => cmdlet.WriteWarning(message));
+
+    public void Progress(string activity, string status, int percentComplete) =>
+        Enqueue(cmdlet => cmdlet.WriteProgress(new ProgressRecord(_progressId, activity, status)
+        {
+            PercentComplete = Math.Clamp(percentComplete, -1, 100),
+            RecordType = percentComplete >= 100 ? ProgressRecordType.Completed : ProgressRecordType.Processing,
+        }));
+
+    /// <summary>Writes everything reported until <paramref name="work"/> ends, then returns its result (or throws its exception).</summary>
+    public T Pump<T>(Cmdlet cmdlet, Task<T> work)
+    {
+        work.ContinueWith(_ => _pending.CompleteAdding(), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        foreach (Action<Cmdlet> write in _pending.GetConsumingEnumerable())
+        {
+            write(cmdlet);
+        }
+        return work.GetAwaiter().GetResult();
+    }
+
+    private void Enqueue(Action<Cmdlet> write)
+    {
+        try
+        {
+            _pending.Add(write);
+        }
+        catch (InvalidOperationException)
+        {
+            // Reported after the operation ended (a straggling background task): nobody is listening.
+        }
+    }
+}

@@ -1,0 +1,236 @@
+using System.Management.Automation;
+using Npgsql;
+using PgHa.Operations;
+
+namespace PgHa.Metadata;
+
+/// <summary>
+/// Reads and writes the PgHa metadata (schema pgha) over one open connection. Writes only ever go to the
+/// primary; standbys hold a read-only copy through streaming replication.
+/// </summary>
+internal sealed class MetadataStore
+{
+    // Taken (transaction-scoped) by every metadata change, so two registrations cannot interleave.
+    private const long ChangeLockKey = 0x50_67_48_61_00_01; // "PgHa" + 1
+
+    private readonly NpgsqlConnection _connection;
+
+    public MetadataStore(NpgsqlConnection connection) => _connection = connection;
+
+    public NpgsqlConnection Connection => _connection;
+
+    /// <summary>The installed schema version, 0 when PgHa's schema is not there.</summary>
+    public async Task<int> GetSchemaVersionAsync(CancellationToken ct)
+    {
+        await using var cmd = new NpgsqlCommand(
+            "SELECT to_regclass('pgha.schema_version') IS NOT NULL", _connection);
+        if (!(bool)(await cmd.ExecuteScalarAsync(ct).ConfigureAwait(false))!)
+        {
+            return 0;
+        }
+        await using var version = new NpgsqlCommand("SELECT coalesce(max(version), 0) FROM pgha.schema_version", _connection);
+        return (int)(await version.ExecuteScalarAsync(ct).ConfigureAwait(false))!;
+    }
+
+    /// <summary>Creates the schema or brings it up to date; returns the versions applied.</summary>
+    public async Task<IReadOnlyList<int>> MigrateAsync(CancellationToken ct)
+    {
+        var applied = new List<int>();
+        await using var tx = await _connection.BeginTransactionAsync(ct).ConfigureAwait(false);
+        await LockAsync(ct).ConfigureAwait(false);
+        await ExecuteAsync("""
+            CREATE SCHEMA IF NOT EXISTS pgha;
+            CREATE TABLE IF NOT EXISTS pgha.schema_version (
+                version     integer PRIMARY KEY,
+                description text NOT NULL,
+                applied_at  timestamptz NOT NULL DEFAULT clock_timestamp());
+            """, ct).ConfigureAwait(false);
+        int current = await GetSchemaVersionAsync(ct).ConfigureAwait(false);
+        foreach (var step in MetadataMigrations.Steps.Where(s => s.Version > current).OrderBy(s => s.Version))
+        {
+            await ExecuteAsync(step.Sql, ct).ConfigureAwait(false);
+            await using var record = new NpgsqlCommand(
+                "INSERT INTO pgha.schema_version (version, description) VALUES ($1, $2)", _connection);
+            record.Parameters.Add(new() { Value = step.Version });
+            record.Parameters.Add(new() { Value = step.Description });
+            await record.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+            applied.Add(step.Version);
+        }
+        await tx.CommitAsync(ct).ConfigureAwait(false);
+        return applied;
+    }
+
+    /// <summary>Fails with PgHaMetadataMissing / PgHaMetadataTooNew unless the schema is usable.</summary>
+    public async Task EnsureReadableAsync(string where, CancellationToken ct)
+    {
+        int version = await GetSchemaVersionAsync(ct).ConfigureAwait(false);
+        if (version == 0)
+        {
+            throw new PgHaException("PgHaMetadataMissing", ErrorCategory.ObjectNotFound, where,
+                $"There is no PgHa metadata (schema pgha) in the database of '{where}'. Register the primary first with Register-PgHaNode -Role Primary, or point -Conninfo at the right database.");
+        }
+        int known = MetadataMigrations.Steps.Max(s => s.Version);
+        if (version > known)
+        {
+            throw new PgHaException("PgHaMetadataTooNew", ErrorCategory.InvalidOperation, where,
+                $"The PgHa metadata on '{where}' is at schema version {version}, newer than this PgHa knows ({known}). Update the PgHa module.");
+        }
+    }
+
+    /// <summary>Takes the metadata change lock for the current transaction.</summary>
+    public async Task LockAsync(CancellationToken ct)
+    {
+        await using var cmd = new NpgsqlCommand("SELECT pg_advisory_xact_lock($1)", _connection);
+        cmd.Parameters.Add(new() { Value = ChangeLockKey });
+        await cmd.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+    }
+
+    public async Task<IReadOnlyList<NodeRecord>> GetNodesAsync(CancellationToken ct)
+    {
+        await using var cmd = new NpgsqlCommand("""
+            SELECT node_id, node_name, role, upstream_node_id, active, location, priority, conninfo,
+                   slot_name, data_directory, pg_bindir
+              FROM pgha.nodes ORDER BY node_id
+            """, _connection);
+        var nodes = new List<NodeRecord>();
+        await using var reader = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false);
+        while (await reader.ReadAsync(ct).ConfigureAwait(false))
+        {
+            nodes.Add(new NodeRecord(
+                reader.GetInt32(0),
+                reader.GetString(1),
+                ParseRole(reader.GetString(2)),
+                reader.IsDBNull(3) ? null : reader.GetInt32(3),
+                reader.GetBoolean(4),
+                reader.GetString(5),
+                reader.GetInt32(6),
+                reader.GetString(7),
+                reader.IsDBNull(8) ? null : reader.GetString(8),
+                reader.IsDBNull(9) ? null : reader.GetString(9),
+                reader.IsDBNull(10) ? null : reader.GetString(10)));
+        }
+        return nodes;
+    }
+
+    public async Task InsertNodeAsync(NodeRecord node, CancellationToken ct)
+    {
+        await using var cmd = new NpgsqlCommand("""
+            INSERT INTO pgha.nodes (node_id, node_name, role, upstream_node_id, active, location, priority,
+                                    conninfo, slot_name, data_directory, pg_bindir)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+            """, _connection);
+        AddNodeParameters(cmd, node);
+        await cmd.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+    }
+
+    /// <summary>Rewrites the record of <paramref name="node"/>.Id (the name may change with it).</summary>
+    public async Task UpdateNodeAsync(NodeRecord node, CancellationToken ct)
+    {
+        await using var cmd = new NpgsqlCommand("""
+            UPDATE pgha.nodes
+               SET node_name = $2, role = $3, upstream_node_id = $4, active = $5, location = $6, priority = $7,
+                   conninfo = $8, slot_name = $9, data_directory = $10, pg_bindir = $11, updated_at = clock_timestamp()
+             WHERE node_id = $1
+            """, _connection);
+        AddNodeParameters(cmd, node);
+        await cmd.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+    }
+
+    /// <summary>Makes this copy's node records equal to <paramref name="nodes"/> (a witness's copy); call inside a transaction.</summary>
+    public async Task ReplaceNodesAsync(IReadOnlyList<NodeRecord> nodes, CancellationToken ct)
+    {
+        await ExecuteAsync("DELETE FROM pgha.nodes", ct).ConfigureAwait(false);
+        foreach (NodeRecord node in nodes)
+        {
+            // The upstream foreign key is deferred, so the order of inserts does not matter.
+            await InsertNodeAsync(node, ct).ConfigureAwait(false);
+        }
+    }
+
+    public async Task SetActiveAsync(int nodeId, bool active, CancellationToken ct)
+    {
+        await using var cmd = new NpgsqlCommand(
+            "UPDATE pgha.nodes SET active = $2, updated_at = clock_timestamp() WHERE node_id = $1", _connection);
+        cmd.Parameters.Add(new() { Value = nodeId });
+        cmd.Parameters.Add(new() { Value = active });
+        await cmd.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+    }
+
+    public async Task DeleteNodeAsync(int nodeId, CancellationToken ct)
+    {
+        await using var cmd = new NpgsqlCommand("DELETE FROM pgha.nodes WHERE node_id = $1", _connection);
+        cmd.Parameters.Add(new() { Value = nodeId });
+        await cmd.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+    }
+
+    public async Task AddEventAsync(int nodeId, string nodeName, string eventName, bool successful, string? details, CancellationToken ct)
+    {
+        await using var cmd = new NpgsqlCommand(
+            "INSERT INTO pgha.events (node_id, node_name, event, successful, details) VALUES ($1, $2, $3, $4, $5)", _connection);
+        cmd.Parameters.Add(new() { Value = nodeId });
+        cmd.Parameters.Add(new() { Value = nodeName });
+        cmd.Parameters.Add(new() { Value = eventName });
+        cmd.Parameters.Add(new() { Value = successful });
+        cmd.Parameters.Add(new() { Value = (object?)details ?? DBNull.Value });
+        await cmd.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+    }
+
+    /// <summary>Events newest first, within the time window, named by the node's current name (else the name it had); other filters are the caller's.</summary>
+    public async Task<IReadOnlyList<EventRecord>> GetEventsAsync(DateTimeOffset? since, DateTimeOffset? until, CancellationToken ct)
+    {
+        await using var cmd = new NpgsqlCommand("""
+            SELECT e.event_id, e.node_id, coalesce(n.node_name, e.node_name), e.event, e.successful, e.event_timestamp, e.details
+              FROM pgha.events e LEFT JOIN pgha.nodes n ON n.node_id = e.node_id
+             WHERE ($1::timestamptz IS NULL OR e.event_timestamp >= $1)
+               AND ($2::timestamptz IS NULL OR e.event_timestamp <= $2)
+             ORDER BY e.event_timestamp DESC, e.event_id DESC
+            """, _connection);
+        cmd.Parameters.Add(new() { Value = (object?)since?.ToUniversalTime() ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.TimestampTz });
+        cmd.Parameters.Add(new() { Value = (object?)until?.ToUniversalTime() ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.TimestampTz });
+        var events = new List<EventRecord>();
+        await using var reader = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false);
+        while (await reader.ReadAsync(ct).ConfigureAwait(false))
+        {
+            events.Add(new EventRecord(
+                reader.GetInt64(0),
+                reader.GetInt32(1),
+                reader.GetString(2),
+                reader.GetString(3),
+                reader.GetBoolean(4),
+                new DateTimeOffset(reader.GetDateTime(5), TimeSpan.Zero),
+                reader.IsDBNull(6) ? null : reader.GetString(6)));
+        }
+        return events;
+    }
+
+    public static string RoleText(PgHaRole role) => role.ToString().ToLowerInvariant();
+
+    private static PgHaRole ParseRole(string text) => text switch
+    {
+        "primary" => PgHaRole.Primary,
+        "standby" => PgHaRole.Standby,
+        "witness" => PgHaRole.Witness,
+        _ => throw new InvalidDataException($"pgha.nodes holds an unknown role '{text}'."),
+    };
+
+    private static void AddNodeParameters(NpgsqlCommand cmd, NodeRecord node)
+    {
+        cmd.Parameters.Add(new() { Value = node.Id });
+        cmd.Parameters.Add(new() { Value = node.Name });
+        cmd.Parameters.Add(new() { Value = RoleText(node.Role) });
+        cmd.Parameters.Add(new() { Value = (object?)node.UpstreamId ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Integer });
+        cmd.Parameters.Add(new() { Value = node.Active });
+        cmd.Parameters.Add(new() { Value = node.Location });
+        cmd.Parameters.Add(new() { Value = node.Priority });
+        cmd.Parameters.Add(new() { Value = node.Conninfo });
+        cmd.Parameters.Add(new() { Value = (object?)node.SlotName ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });
+        cmd.Parameters.Add(new() { Value = (object?)node.DataDirectory ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });
+        cmd.Parameters.Add(new() { Value = (object?)node.PgBinDir ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });
+    }
+
+    private async Task ExecuteAsync(string sql, CancellationToken ct)
+    {
+        await using var cmd = new NpgsqlCommand(sql, _connection);
+        await cmd.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+    }
+}

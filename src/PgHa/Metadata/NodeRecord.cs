@@ -1,0 +1,19 @@
+namespace PgHa.Metadata;
+
+/// <summary>A row of pgha.nodes.</summary>
+internal sealed record NodeRecord(
+    int Id,
+    string Name,
+    PgHaRole Role,
+    int? UpstreamId,
+    bool Active,
+    string Location,
+    int Priority,
+    string Conninfo,
+    string? SlotName,
+    string? DataDirectory,
+    string? PgBinDir)
+{
+    /// <summary>True when both records say the same thing (the timestamps aside).</summary>
+    public bool SameSettingsAs(NodeRecord other) => this == other;
+}

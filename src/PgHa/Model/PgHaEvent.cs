@@ -1,0 +1,23 @@
+namespace PgHa;
+
+/// <summary>One entry of the cluster event log (repmgr's `cluster event`).</summary>
+public sealed class PgHaEvent
+{
+    public long Id { get; init; }
+
+    public int NodeId { get; init; }
+
+    /// <summary>The node's current name, or the name it had when the event was written if it is no longer registered.</summary>
+    public string NodeName { get; init; } = string.Empty;
+
+    /// <summary>The event type, named like repmgr's: primary_register, standby_register, standby_unregister, ...</summary>
+    public string Event { get; init; } = string.Empty;
+
+    public bool Successful { get; init; }
+
+    public DateTimeOffset Timestamp { get; init; }
+
+    public string? Details { get; init; }
+
+    public override string ToString() => $"{Timestamp:u} {NodeName} {Event}";
+}

@@ -1,0 +1,9 @@
+namespace PgHa;
+
+public enum PgHaRegistrationAction
+{
+    Registered,
+    Updated,
+    Unchanged,
+    Unregistered,
+}

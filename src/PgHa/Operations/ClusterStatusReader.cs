@@ -1,0 +1,203 @@
+using PgHa.Conninfo;
+using PgHa.Metadata;
+using PgHa.Sql;
+
+namespace PgHa.Operations;
+
+/// <summary>
+/// Builds the cluster view: the registered nodes from the metadata of the first reachable entry point,
+/// then every node probed at the same time, so one dead node costs one connect timeout, not one per node.
+/// </summary>
+internal static class ClusterStatusReader
+{
+    public static async Task<PgHaCluster> ReadAsync(OperationContext context, IReadOnlyList<ConnectionInfo> entryPoints)
+    {
+        var (nodes, source) = await MetadataReader.ReadNodesAsync(context, entryPoints).ConfigureAwait(false);
+        context.Reporter.Verbose($"Read {nodes.Count} node record(s) from the metadata on '{source.ToDisplayString()}'; probing them.");
+
+        var probes = await Task.WhenAll(nodes.Select(node => ProbeAsync(context, node))).ConfigureAwait(false);
+        var byId = nodes.ToDictionary(n => n.Id);
+        var outcomes = nodes.Zip(probes).ToDictionary(pair => pair.First.Id, pair => pair.Second);
+        DateTimeOffset checkedAt = DateTimeOffset.UtcNow;
+
+        NodeRecord? primary = nodes.FirstOrDefault(n => n.Role == PgHaRole.Primary && n.Active);
+        NodeProbeResult? primaryProbe = primary is null ? null : outcomes[primary.Id].Probe;
+
+        var result = new List<PgHaNode>();
+        foreach (NodeRecord node in nodes)
+        {
+            result.Add(Describe(node, outcomes[node.Id], byId, outcomes, primary, primaryProbe, checkedAt, source));
+        }
+
+        var clusterWarnings = new List<string>();
+        if (primary is null)
+        {
+            clusterWarnings.Add("No active primary is registered. Register one with Register-PgHaNode -Role Primary.");
+        }
+        else if (primaryProbe is null)
+        {
+            clusterWarnings.Add($"The registered primary '{primary.Name}' is unreachable: the cluster takes no writes until it is back or a standby is promoted.");
+        }
+        var writable = result.Where(n => n.InRecovery == false && n.Role != PgHaRole.Witness).Select(n => n.Name).ToList();
+        if (writable.Count > 1)
+        {
+            clusterWarnings.Add($"More than one node accepts writes ({string.Join(", ", writable)}): split brain. Stop all but one (Stop-PgHaNode) and rejoin the others as standbys.");
+        }
+
+        return new PgHaCluster
+        {
+            Primary = primary?.Name,
+            SystemIdentifier = primaryProbe?.SystemIdentifier,
+            Nodes = [.. result],
+            Warnings = [.. clusterWarnings, .. result.SelectMany(n => n.Warnings.Select(w => $"{n.Name}: {w}"))],
+            CheckedAt = checkedAt,
+            MetadataConninfo = source.ToDisplayString(),
+        };
+    }
+
+    private static async Task<ProbeOutcome> ProbeAsync(OperationContext context, NodeRecord node)
+    {
+        try
+        {
+            var info = ConnectionInfo.Parse(node.Conninfo);
+            return new ProbeOutcome(await NodeProbe.ProbeAsync(context, info).ConfigureAwait(false), null);
+        }
+        catch (PgHaException ex)
+        {
+            return new ProbeOutcome(null, ex.Message);
+        }
+        catch (ConninfoFormatException ex)
+        {
+            return new ProbeOutcome(null, "its registered conninfo is invalid: " + ex.Message);
+        }
+    }
+
+    private static PgHaNode Describe(
+        NodeRecord node,
+        ProbeOutcome outcome,
+        IReadOnlyDictionary<int, NodeRecord> byId,
+        IReadOnlyDictionary<int, ProbeOutcome> outcomes,
+        NodeRecord? primary,
+        NodeProbeResult? primaryProbe,
+        DateTimeOffset checkedAt,
+        ConnectionInfo source)
+    {
+        var warnings = new List<string>();
+        NodeProbeResult? probe = outcome.Probe;
+        NodeRecord? upstream = node.UpstreamId is int up && byId.TryGetValue(up, out var u) ? u : null;
+
+        PgHaNodeStatus status;
+        if (probe is null)
+        {
+            status = PgHaNodeStatus.Unreachable;
+            if (node.Active)
+            {
+                warnings.Add($"unreachable: {outcome.Error}");
+            }
+        }
+        else if (node.Role == PgHaRole.Standby && !probe.InRecovery)
+        {
+            status = PgHaNodeStatus.RunningAsPrimary;
+            warnings.Add("registered as a standby but running as a primary (not in recovery); if it was promoted on purpose, re-register it with Register-PgHaNode -Role Primary -Force, otherwise stop it and rejoin it as a standby.");
+        }
+        else if (node.Role == PgHaRole.Primary && probe.InRecovery)
+        {
+            status = PgHaNodeStatus.RunningAsStandby;
+            warnings.Add("registered as the primary but running as a standby (in recovery); register the node that really is primary.");
+        }
+        else
+        {
+            status = PgHaNodeStatus.Running;
+        }
+
+        if (probe is not null && !node.Active)
+        {
+            warnings.Add("marked inactive in the metadata but running; register it again (-Force) or stop it.");
+        }
+
+        // Replication facts only mean something for a standby that really is in recovery.
+        bool? attached = null;
+        string? streamingFrom = null;
+        long? lagBytes = null;
+        if (probe is not null && node.Role == PgHaRole.Standby && probe.InRecovery)
+        {
+            NodeRecord? sender = probe.ReceiverStatus is null ? null : byId.Values.FirstOrDefault(candidate =>
+                candidate.Id != node.Id && TryEndpoint(candidate)?.Matches(probe.SenderHost, probe.SenderPort) == true);
+            streamingFrom = sender?.Name ?? (probe.SenderHost is null ? null : $"{probe.SenderHost}:{probe.SenderPort}");
+            attached = probe.ReceiverStatus == "streaming" && upstream is not null && sender?.Id == upstream.Id;
+            if (probe.ReceiverStatus is null)
+            {
+                warnings.Add($"not streaming: no WAL receiver is running (check primary_conninfo and the upstream's pg_hba.conf; the server log says why).");
+            }
+            else if (probe.ReceiverStatus != "streaming")
+            {
+                warnings.Add($"WAL receiver is '{probe.ReceiverStatus}', not streaming.");
+            }
+            else if (upstream is null)
+            {
+                warnings.Add("no upstream is registered for this standby; register it again with -Force to record its upstream.");
+            }
+            else if (sender is null)
+            {
+                warnings.Add($"streams from {streamingFrom}, which is not a registered node (registered upstream: {upstream.Name}).");
+            }
+            else if (sender.Id != upstream.Id)
+            {
+                warnings.Add($"streams from {sender.Name} but its registered upstream is {upstream.Name}; register it again with -Force, or make it follow {upstream.Name}.");
+            }
+
+            if (primaryProbe?.CurrentLsn is PgHaLsn primaryLsn && probe.ReplayLsn is PgHaLsn replay)
+            {
+                lagBytes = Math.Max(0, primaryLsn.BytesSince(replay));
+            }
+        }
+
+        if (probe is not null && primaryProbe is not null && primary is not null && node.Id != primary.Id && node.Role != PgHaRole.Witness)
+        {
+            if (probe.SystemIdentifier != primaryProbe.SystemIdentifier)
+            {
+                warnings.Add($"its system identifier {probe.SystemIdentifier} differs from the primary's {primaryProbe.SystemIdentifier}: it is not a copy of this cluster and must be cloned again.");
+            }
+            else if (probe.Timeline is int tl && primaryProbe.Timeline is int ptl && tl != ptl)
+            {
+                warnings.Add($"on timeline {tl} while the primary is on timeline {ptl}.");
+            }
+        }
+
+        return new PgHaNode
+        {
+            Id = node.Id,
+            Name = node.Name,
+            Role = node.Role,
+            Status = status,
+            Upstream = upstream?.Name,
+            UpstreamId = node.UpstreamId,
+            Location = node.Location,
+            Priority = node.Priority,
+            Timeline = probe?.Timeline,
+            Conninfo = node.Conninfo,
+            Active = node.Active,
+            SlotName = node.SlotName,
+            DataDirectory = node.DataDirectory,
+            InRecovery = probe?.InRecovery,
+            ServerVersion = probe?.ServerVersion,
+            SystemIdentifier = probe?.SystemIdentifier,
+            CurrentLsn = probe?.CurrentLsn?.ToString(),
+            ReceiveLsn = probe?.ReceiveLsn?.ToString(),
+            ReplayLsn = probe?.ReplayLsn?.ToString(),
+            ReplayLagBytes = lagBytes,
+            ReplayLagSeconds = probe is not null && node.Role == PgHaRole.Standby ? probe.ReplayLagSeconds : null,
+            AttachedToUpstream = attached,
+            StreamingFrom = streamingFrom,
+            Error = outcome.Error,
+            Warnings = [.. warnings],
+            CheckedAt = checkedAt,
+            MetadataConninfo = source.ToDisplayString(),
+        };
+    }
+
+    private static NodeEndpoint? TryEndpoint(NodeRecord node) =>
+        ConnectionInfo.TryParse(node.Conninfo, out ConnectionInfo? info, out _) && info is not null ? NodeEndpoint.Of(info) : null;
+
+    private sealed record ProbeOutcome(NodeProbeResult? Probe, string? Error);
+}

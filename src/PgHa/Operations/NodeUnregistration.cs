@@ -1,0 +1,109 @@
+using System.Management.Automation;
+using PgHa.Conninfo;
+using PgHa.Metadata;
+using PgHa.Sql;
+
+namespace PgHa.Operations;
+
+/// <summary>
+/// Unregister-PgHaNode's engine. A node that still runs as an active member (a streaming standby, a
+/// writable primary, a running witness) or that other nodes stream from is only removed with -Force.
+/// </summary>
+internal static class NodeUnregistration
+{
+    public static async Task<UnregistrationPlan> PlanAsync(OperationContext context, IReadOnlyList<ConnectionInfo> entryPoints, string? name, int? id, bool force)
+    {
+        var (nodes, _) = await MetadataReader.ReadNodesAsync(context, entryPoints).ConfigureAwait(false);
+        NodeRecord node = nodes.FirstOrDefault(n => id is int i ? n.Id == i : string.Equals(n.Name, name, StringComparison.Ordinal))
+            ?? throw new PgHaException("PgHaNodeNotFound", ErrorCategory.ObjectNotFound, (object?)name ?? id,
+                $"No node {(id is int i2 ? $"with id {i2}" : $"named '{name}'")} is registered. Get-PgHaNode lists the registered nodes.");
+
+        string? activeReason = await ActiveMembershipAsync(context, node).ConfigureAwait(false);
+        if (activeReason is not null && !force)
+        {
+            throw new PgHaException("PgHaNodeStillActive", ErrorCategory.InvalidOperation, node.Name,
+                $"'{node.Name}' {activeReason}, so it is an active member of the cluster. Stop it first (Stop-PgHaNode), or use -Force to remove its record anyway.");
+        }
+        var downstream = nodes.Where(n => n.UpstreamId == node.Id && n.Active && n.Id != node.Id).Select(n => n.Name).ToList();
+        if (downstream.Count > 0 && !force)
+        {
+            throw new PgHaException("PgHaNodeHasDownstream", ErrorCategory.InvalidOperation, node.Name,
+                $"{string.Join(", ", downstream)} stream(s) from '{node.Name}'. Make them follow another node first, or use -Force (their upstream is then left empty).");
+        }
+
+        NodeRecord primary = node.Role == PgHaRole.Primary && node.Active
+            ? node
+            : nodes.FirstOrDefault(n => n.Role == PgHaRole.Primary && n.Active)
+              ?? throw new PgHaException("PgHaNoPrimaryRegistered", ErrorCategory.ObjectNotFound, node.Name,
+                  "No active primary is registered, and only a primary's metadata can be changed. Register the primary first.");
+        var writeTo = ConnectionInfo.Parse(primary.Conninfo);
+        NodeProbeResult primaryProbe;
+        try
+        {
+            primaryProbe = await NodeProbe.ProbeAsync(context, writeTo).ConfigureAwait(false);
+        }
+        catch (PgHaException ex)
+        {
+            throw new PgHaException("PgHaPrimaryUnreachable", ErrorCategory.ConnectionError, primary.Name,
+                $"The metadata can only be changed on the primary, and '{primary.Name}' is unreachable: {ex.Message}", ex);
+        }
+        if (primaryProbe.InRecovery)
+        {
+            throw new PgHaException("PgHaPrimaryInRecovery", ErrorCategory.InvalidOperation, primary.Name,
+                $"The registered primary '{primary.Name}' is in recovery, so its metadata cannot be written. Register the node that really is primary first (Register-PgHaNode -Role Primary -Force).");
+        }
+        return new UnregistrationPlan(node, writeTo, force);
+    }
+
+    public static async Task<PgHaNodeRegistration> ApplyAsync(OperationContext context, UnregistrationPlan plan)
+    {
+        CancellationToken ct = context.CancellationToken;
+        await using var connection = await NodeConnector.OpenAsync(context, plan.WriteTo, NodeConnector.MetadataDatabaseOf(plan.WriteTo)).ConfigureAwait(false);
+        var store = new MetadataStore(connection);
+        await using var tx = await connection.BeginTransactionAsync(ct).ConfigureAwait(false);
+        await store.LockAsync(ct).ConfigureAwait(false);
+        bool stillThere = (await store.GetNodesAsync(ct).ConfigureAwait(false)).Any(n => n.Id == plan.Node.Id);
+        if (stillThere)
+        {
+            await store.DeleteNodeAsync(plan.Node.Id, ct).ConfigureAwait(false);
+            string forced = plan.Force ? " with -Force" : string.Empty;
+            await store.AddEventAsync(plan.Node.Id, plan.Node.Name, MetadataStore.RoleText(plan.Node.Role) + "_unregister", true,
+                $"node '{plan.Node.Name}' (id {plan.Node.Id}) unregistered{forced}", ct).ConfigureAwait(false);
+        }
+        await tx.CommitAsync(ct).ConfigureAwait(false);
+        return new PgHaNodeRegistration
+        {
+            NodeId = plan.Node.Id,
+            Name = plan.Node.Name,
+            Role = plan.Node.Role,
+            Location = plan.Node.Location,
+            Priority = plan.Node.Priority,
+            Conninfo = plan.Node.Conninfo,
+            Action = stillThere ? PgHaRegistrationAction.Unregistered : PgHaRegistrationAction.Unchanged,
+            Changed = stillThere,
+            MetadataConninfo = plan.WriteTo.ToDisplayString(),
+        };
+    }
+
+    /// <summary>Why the node counts as an active member right now, or null when it does not.</summary>
+    private static async Task<string?> ActiveMembershipAsync(OperationContext context, NodeRecord node)
+    {
+        NodeProbeResult probe;
+        try
+        {
+            probe = await NodeProbe.ProbeAsync(context, ConnectionInfo.Parse(node.Conninfo)).ConfigureAwait(false);
+        }
+        catch (PgHaException)
+        {
+            return null; // Not reachable: not running as a member.
+        }
+        return node.Role switch
+        {
+            PgHaRole.Primary when !probe.InRecovery => "is running as a writable primary",
+            PgHaRole.Standby when probe.InRecovery && probe.ReceiverStatus == "streaming" => "is running and streaming from its upstream",
+            PgHaRole.Standby when !probe.InRecovery => "is running as a primary",
+            PgHaRole.Witness => "is running as the witness",
+            _ => null,
+        };
+    }
+}

@@ -1,0 +1,24 @@
+using System.Net;
+
+namespace PgHa.Operations;
+
+/// <summary>What every engine operation needs from its caller: credentials, time limits, a reporter and cancellation.</summary>
+public sealed class OperationContext
+{
+    public OperationContext(IOperationReporter reporter, NetworkCredential? credential, int connectTimeoutSeconds, CancellationToken cancellationToken)
+    {
+        Reporter = reporter;
+        Credential = credential;
+        ConnectTimeoutSeconds = connectTimeoutSeconds;
+        CancellationToken = cancellationToken;
+    }
+
+    public IOperationReporter Reporter { get; }
+
+    /// <summary>The database credential (from -Credential); null lets conninfo, PGPASSWORD or .pgpass supply it.</summary>
+    public NetworkCredential? Credential { get; }
+
+    public int ConnectTimeoutSeconds { get; }
+
+    public CancellationToken CancellationToken { get; }
+}

@@ -1,0 +1,67 @@
+using System.Management.Automation;
+using System.Net.Sockets;
+using Npgsql;
+using PgHa.Conninfo;
+using PgHa.Operations;
+
+namespace PgHa.Sql;
+
+/// <summary>Opens connections to nodes from their libpq conninfo, with PgHa's credentials and connect timeout.</summary>
+internal static class NodeConnector
+{
+    /// <summary>Where PgHa keeps its metadata when the conninfo names no database.</summary>
+    public const string DefaultMetadataDatabase = "pgha";
+
+    public static string MetadataDatabaseOf(ConnectionInfo info) =>
+        string.IsNullOrEmpty(info.DatabaseName) ? DefaultMetadataDatabase : info.DatabaseName;
+
+    /// <summary>
+    /// Opens a connection; <paramref name="database"/> overrides the conninfo's dbname. Failures become
+    /// PgHaException with ErrorId PgHaNodeUnreachable / PgHaAuthenticationFailed / PgHaDatabaseMissing.
+    /// </summary>
+    public static async Task<NpgsqlConnection> OpenAsync(OperationContext context, ConnectionInfo info, string? database = null)
+    {
+        string connectionString = NpgsqlSettings.ToNpgsqlConnectionString(info, context.Credential, context.ConnectTimeoutSeconds, database);
+        var connection = new NpgsqlConnection(connectionString);
+        try
+        {
+            // The connect timeout bounds the attempt inside Npgsql; the token bounds it from outside too,
+            // so a dead node costs one timeout however Npgsql reacts.
+            using var deadline = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken);
+            deadline.CancelAfter(TimeSpan.FromSeconds(context.ConnectTimeoutSeconds + 1));
+            await connection.OpenAsync(deadline.Token).ConfigureAwait(false);
+            return connection;
+        }
+        catch (Exception ex) when (ex is NpgsqlException or SocketException or TimeoutException or OperationCanceledException or IOException)
+        {
+            await connection.DisposeAsync().ConfigureAwait(false);
+            context.CancellationToken.ThrowIfCancellationRequested();
+            throw Describe(ex, info, database);
+        }
+    }
+
+    private static PgHaException Describe(Exception ex, ConnectionInfo info, string? database)
+    {
+        string target = info.ToDisplayString();
+        if (ex is PostgresException pg)
+        {
+            switch (pg.SqlState)
+            {
+                case PostgresErrorCodes.InvalidPassword:
+                case PostgresErrorCodes.InvalidAuthorizationSpecification:
+                    return new PgHaException("PgHaAuthenticationFailed", ErrorCategory.AuthenticationError, target,
+                        $"The server at '{target}' refused the login: {pg.MessageText}. Pass -Credential, or add the password to ~/.pgpass, and check pg_hba.conf.", ex);
+                case PostgresErrorCodes.InvalidCatalogName:
+                    return new PgHaException("PgHaDatabaseMissing", ErrorCategory.ObjectNotFound, target,
+                        $"The database '{database ?? info.DatabaseName}' does not exist on '{target}'. Register the primary first (it creates the PgHa metadata), or put the right dbname in the conninfo.", ex);
+            }
+            return new PgHaException("PgHaNodeUnreachable", ErrorCategory.ConnectionError, target,
+                $"The server at '{target}' refused the connection: {pg.MessageText}.", ex);
+        }
+        string reason = ex is OperationCanceledException or TimeoutException
+            ? "no answer within the connect timeout"
+            : (ex.InnerException?.Message ?? ex.Message);
+        return new PgHaException("PgHaNodeUnreachable", ErrorCategory.ConnectionError, target,
+            $"Cannot connect to '{target}': {reason}. Check that the server is running and that the host, port and pg_hba.conf let this machine in.", ex);
+    }
+}
