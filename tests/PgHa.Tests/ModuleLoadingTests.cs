@@ -13,10 +13,17 @@ public sealed class ModuleLoadingTests : IClassFixture<PgHaSession>
     [Fact]
     public void DependenciesLoadIntoPgHasOwnContext()
     {
-        // Touch Npgsql and SSH.NET through the module so both are loaded.
-        _session.Run("Get-PgHaNode").ThrowIfErrors();
+        // A connection attempt (to a loopback port where nothing listens) loads Npgsql and its dependencies.
+        var result = _session.Run("Get-PgHaCluster -Conninfo 'host=127.0.0.250 port=1' -ConnectTimeout 1");
+        Assert.Equal("PgHaNodeUnreachable,PgHa.Cmdlets.GetPgHaClusterCommand", Assert.Single(result.Errors).FullyQualifiedErrorId);
 
-        foreach (string name in new[] { "PgHa", "Npgsql" })
+        // No command of this release needs SSH yet: resolve SSH.NET the way PgHa.dll's references are resolved.
+        var pgHaContext = AssemblyLoadContext.All.Single(c => c.Name == "PgHa");
+        var ssh = pgHaContext.LoadFromAssemblyName(new System.Reflection.AssemblyName("Renci.SshNet"));
+        Assert.Same(pgHaContext, AssemblyLoadContext.GetLoadContext(ssh));
+        Assert.Equal(2026, ssh.GetName().Version!.Major);
+
+        foreach (string name in new[] { "PgHa", "Npgsql", "Renci.SshNet" })
         {
             var assembly = AppDomain.CurrentDomain.GetAssemblies().Single(a => a.GetName().Name == name);
             Assert.Equal("PgHa", AssemblyLoadContext.GetLoadContext(assembly)!.Name);
@@ -34,7 +41,8 @@ public sealed class ModuleLoadingTests : IClassFixture<PgHaSession>
         Assert.Same(AssemblyLoadContext.Default, AssemblyLoadContext.GetLoadContext(old));
 
         using var fresh = new PgHaSession();
-        fresh.Run("Get-PgHaNode").ThrowIfErrors();
+        var result = fresh.Run("Get-PgHaCluster -Conninfo 'host=127.0.0.250 port=1' -ConnectTimeout 1");
+        Assert.Equal("PgHaNodeUnreachable,PgHa.Cmdlets.GetPgHaClusterCommand", Assert.Single(result.Errors).FullyQualifiedErrorId);
         var ours = AppDomain.CurrentDomain.GetAssemblies()
             .Where(a => a.GetName().Name == "Microsoft.Extensions.Logging.Abstractions" && AssemblyLoadContext.GetLoadContext(a)!.Name == "PgHa")
             .ToList();

@@ -109,22 +109,13 @@ internal static class NodeRegistration
 
     private static async Task<RegistrationPlan> PlanStandbyAsync(OperationContext context, RegistrationRequest request)
     {
-        var (probe, databaseExists) = await ProbeNodeAsync(context, request.Conninfo).ConfigureAwait(false);
+        // A standby may not hold the metadata database yet (not replayed so far): the primary is then found through its upstream.
+        var (probe, _) = await ProbeNodeAsync(context, request.Conninfo).ConfigureAwait(false);
         if (!probe.InRecovery)
         {
             throw RoleMismatch(request, "it is not in recovery (it runs as a primary)", "Register it with -Role Primary, or clone it as a standby first.");
         }
-        if (!databaseExists)
-        {
-            throw new PgHaException("PgHaMetadataMissing", ErrorCategory.ObjectNotFound, request.Name,
-                $"The standby '{request.Name}' holds no PgHa metadata database '{NodeConnector.MetadataDatabaseOf(request.Conninfo)}'. Register the primary first; the metadata reaches standbys by streaming replication.");
-        }
-
-        // The standby's replicated copy of the metadata names the primary; the primary's own copy is the truth.
-        var (standbyCopy, _) = await MetadataReader.ReadNodesAsync(context, [request.Conninfo]).ConfigureAwait(false);
-        NodeRecord primaryRecord = standbyCopy.FirstOrDefault(n => n.Role == PgHaRole.Primary && n.Active)
-            ?? throw new PgHaException("PgHaNoPrimaryRegistered", ErrorCategory.ObjectNotFound, request.Name,
-                "No active primary is registered in the metadata this standby holds. Register the primary first with Register-PgHaNode -Role Primary.");
+        NodeRecord primaryRecord = await FindRegisteredPrimaryAsync(context, request, probe).ConfigureAwait(false);
         var primaryInfo = ConnectionInfo.Parse(primaryRecord.Conninfo);
         NodeProbeResult primaryProbe = await NodeProbe.ProbeAsync(context, primaryInfo).ConfigureAwait(false);
         if (primaryProbe.InRecovery)
@@ -173,6 +164,36 @@ internal static class NodeRegistration
         var decision = RegistrationRules.Decide(nodes, desired, request.Force, _ => true);
         // The witness database is created when the witness copy is written (after the primary's record).
         return new RegistrationPlan(request, decision, request.PrimaryConninfo, false, !witnessDatabaseExists, null, new Dictionary<int, bool>());
+    }
+
+    /// <summary>
+    /// The primary's record, from the standby's replicated copy of the metadata or, when that copy does not
+    /// name one yet (the primary was registered a moment ago), from the node the standby streams from.
+    /// </summary>
+    private static async Task<NodeRecord> FindRegisteredPrimaryAsync(OperationContext context, RegistrationRequest request, NodeProbeResult probe)
+    {
+        var places = new List<ConnectionInfo> { request.Conninfo };
+        if (probe.SenderHost is not null && probe.SenderPort is int senderPort)
+        {
+            places.Add(request.Conninfo.Without("hostaddr").With("host", probe.SenderHost).With("port", senderPort.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        }
+        foreach (ConnectionInfo place in places)
+        {
+            try
+            {
+                var (nodes, _) = await MetadataReader.ReadNodesAsync(context, [place]).ConfigureAwait(false);
+                if (nodes.FirstOrDefault(n => n.Role == PgHaRole.Primary && n.Active) is NodeRecord primary)
+                {
+                    return primary;
+                }
+            }
+            catch (PgHaException ex) when (ex.ErrorId is "PgHaMetadataMissing" or "PgHaDatabaseMissing" or "PgHaNodeUnreachable")
+            {
+                context.Reporter.Verbose($"No primary found in the metadata on '{place.ToDisplayString()}': {ex.Message}");
+            }
+        }
+        throw new PgHaException("PgHaNoPrimaryRegistered", ErrorCategory.ObjectNotFound, request.Name,
+            $"No active primary is registered in the metadata that '{request.Name}' or its upstream holds. Register the primary first with Register-PgHaNode -Role Primary.");
     }
 
     private static NodeRecord FindUpstream(RegistrationRequest request, NodeProbeResult probe, IReadOnlyList<NodeRecord> nodes)
