@@ -1,0 +1,33 @@
+using System.Management.Automation.Language;
+using PgHa.Tests.Hosting;
+using Xunit;
+
+namespace PgHa.Tests;
+
+/// <summary>
+/// build.ps1 cannot run on machines without pwsh (the xunit host only embeds the engine), so at least
+/// its syntax and that of the pinned tool list are checked with PowerShell's own parser.
+/// </summary>
+public sealed class BuildScriptTests
+{
+    [Theory]
+    [InlineData("build.ps1")]
+    [InlineData("tools/requirements.psd1")]
+    public void ParsesWithoutErrors(string relativePath)
+    {
+        Parser.ParseFile(Path.Combine(RepositoryPaths.Root, relativePath), out _, out ParseError[] errors);
+
+        Assert.True(errors.Length == 0, string.Join("\n", errors.Select(e => $"{e.Extent.StartLineNumber}: {e.Message}")));
+    }
+
+    [Fact]
+    public void OffersTheDocumentedTasks()
+    {
+        ScriptBlockAst script = Parser.ParseFile(Path.Combine(RepositoryPaths.Root, "build.ps1"), out _, out _);
+        ParameterAst task = script.ParamBlock!.Parameters.Single(p => p.Name.VariablePath.UserPath == "Task");
+        var validateSet = task.Attributes.OfType<AttributeAst>().Single(a => a.TypeName.Name == "ValidateSet");
+
+        Assert.Equal(new[] { "Build", "Test", "Docs", "Package" },
+            validateSet.PositionalArguments.Cast<StringConstantExpressionAst>().Select(a => a.Value));
+    }
+}
