@@ -24,7 +24,7 @@ public abstract class PgHaCmdlet : PSCmdlet, IDisposable
     [ValidateRange(1, 300)]
     public int ConnectTimeout { get; set; } = 3;
 
-    protected CancellationToken Stopping => _stopping.Token;
+    protected CancellationToken StopToken => _stopping.Token;
 
     protected override void StopProcessing() => _stopping.Cancel();
 
@@ -35,12 +35,12 @@ public abstract class PgHaCmdlet : PSCmdlet, IDisposable
         NetworkCredential? credential = Credential is null || ReferenceEquals(Credential, PSCredential.Empty)
             ? null
             : Credential.GetNetworkCredential();
-        var context = new OperationContext(reporter, credential, ConnectTimeout, Stopping);
+        var context = new OperationContext(reporter, credential, ConnectTimeout, StopToken);
         try
         {
             return reporter.Pump(this, Task.Run(() => operation(context)));
         }
-        catch (OperationCanceledException) when (Stopping.IsCancellationRequested)
+        catch (OperationCanceledException) when (StopToken.IsCancellationRequested)
         {
             throw new PipelineStoppedException();
         }

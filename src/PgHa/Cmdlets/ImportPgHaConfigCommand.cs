@@ -1,0 +1,111 @@
+using System.Management.Automation;
+using PgHa.Configuration;
+
+namespace PgHa.Cmdlets;
+
+/// <summary>
+/// Reads node configuration files (PgHa .psd1 or repmgr.conf) into <see cref="PgHaNodeConfig"/> objects.
+/// One bad file is one non-terminating error; the other files of the call are still read.
+/// </summary>
+[Cmdlet(VerbsData.Import, "PgHaConfig")]
+[OutputType(typeof(PgHaNodeConfig))]
+public sealed class ImportPgHaConfigCommand : PSCmdlet
+{
+    /// <summary>Files to read; wildcards allowed. Binds FullName from Get-ChildItem output.</summary>
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+    [Alias("FullName", "PSPath")]
+    [ValidateNotNullOrEmpty]
+    [SupportsWildcards]
+    public string[] Path { get; set; } = [];
+
+    /// <summary>Overrides the format chosen from the extension.</summary>
+    [Parameter]
+    public PgHaConfigFormat Format { get; set; }
+
+    // -Format has a default enum value, so only an explicitly bound one overrides the extension.
+    private PgHaConfigFormat? RequestedFormat => MyInvocation.BoundParameters.ContainsKey(nameof(Format)) ? Format : null;
+
+    protected override void ProcessRecord()
+    {
+        foreach (string path in Path)
+        {
+            foreach (string file in Resolve(path))
+            {
+                Import(file);
+            }
+        }
+    }
+
+    private IEnumerable<string> Resolve(string path)
+    {
+        List<string> files;
+        ProviderInfo provider;
+        try
+        {
+            files = [.. GetResolvedProviderPathFromPSPath(path, out provider)];
+        }
+        catch (ItemNotFoundException ex)
+        {
+            WriteNotFound(path, ex.Message);
+            return [];
+        }
+        catch (Exception ex) when (ex is ProviderNotFoundException or System.Management.Automation.DriveNotFoundException or PSArgumentException)
+        {
+            WriteNotFound(path, ex.Message);
+            return [];
+        }
+
+        if (provider.Name != "FileSystem")
+        {
+            WriteNotFound(path, $"'{path}' is not a file-system path (provider {provider.Name}); give the path of a .psd1 or repmgr.conf file.");
+            return [];
+        }
+        if (files.Count == 0)
+        {
+            WriteNotFound(path, $"No file matches '{path}'.");
+        }
+        return files;
+    }
+
+    private void Import(string file)
+    {
+        if (Directory.Exists(file))
+        {
+            WriteNotFound(file, $"'{file}' is a directory; give the path of a .psd1 or repmgr.conf file.");
+            return;
+        }
+
+        ConfigParseResult result;
+        try
+        {
+            PgHaConfigFormat format = RequestedFormat ?? NodeConfigReader.FormatOf(file);
+            WriteVerbose($"Reading '{file}' as a {format} configuration file.");
+            result = NodeConfigReader.ReadFile(file, format);
+        }
+        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
+        {
+            WriteNotFound(file, $"Cannot find the configuration file '{file}'.");
+            return;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            WriteError(new ErrorRecord(new IOException($"Cannot read '{file}': {ex.Message}", ex), "PgHaConfigUnreadable", ErrorCategory.ReadError, file));
+            return;
+        }
+
+        foreach (string warning in result.Warnings)
+        {
+            WriteWarning(warning);
+        }
+        if (result.Config is null)
+        {
+            string message = $"The configuration file '{file}' is not valid:{Environment.NewLine}{string.Join(Environment.NewLine, result.Errors)}";
+            WriteError(new ErrorRecord(new InvalidDataException(message), "PgHaConfigInvalid", ErrorCategory.InvalidData, file));
+            return;
+        }
+        WriteObject(result.Config);
+    }
+
+    private void WriteNotFound(string path, string message) =>
+        WriteError(new ErrorRecord(new ItemNotFoundException(message), "PgHaConfigNotFound", ErrorCategory.ObjectNotFound, path));
+}
