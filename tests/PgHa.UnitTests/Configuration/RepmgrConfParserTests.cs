@@ -229,7 +229,8 @@ public sealed class RepmgrConfParserTests
         var config = Parse(Required.Replace("'host=pgsql1 user=repmgr dbname=repmgr'",
             "'postgresql://repmgr:s3cret@pgsql1/repmgr?password=other&sslmode=require'")).Config!;
 
-        Assert.Equal("postgresql://repmgr@pgsql1/repmgr?sslmode=require", config.Conninfo);
+        // Rewritten without the secrets in keyword=value form, the form PgHa stores.
+        Assert.Equal("user=repmgr host=pgsql1 dbname=repmgr sslmode=require", config.Conninfo);
     }
 
     [Fact]

@@ -8,7 +8,7 @@ namespace PgHa.UnitTests.Engine;
 public sealed class RegistrationRulesTests
 {
     private static NodeRecord Node(int id, string name, PgHaRole role = PgHaRole.Standby, int? upstream = 1, bool active = true, int priority = 100) =>
-        new(id, name, role, role == PgHaRole.Primary ? null : upstream, active, "default", priority, $"host=h{id} dbname=pgha", null, null, null);
+        new(id, name, role, role == PgHaRole.Primary ? null : upstream, active, "default", priority, $"host={name} dbname=pgha", null, null, null);
 
     private static readonly Func<NodeRecord, bool> NotLive = _ => false;
 
