@@ -1,0 +1,146 @@
+using System.Diagnostics;
+using System.Text;
+
+namespace PgHa.Transport;
+
+/// <summary>
+/// Runs programs on this machine, without a shell. When PgHa runs as root (an Ansible task, a
+/// scheduled job), programs and file access go through runuser as the PostgreSQL OS user, since
+/// PostgreSQL's tools refuse root and files must stay owned by that user.
+/// </summary>
+public sealed class LocalTransport : INodeTransport
+{
+    public const string DefaultOsUser = "postgres";
+
+    private static readonly TimeSpan OutputGrace = TimeSpan.FromSeconds(2);
+
+    private readonly bool _switchUser;
+
+    public LocalTransport(string osUser = DefaultOsUser)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(osUser);
+        OsUser = osUser;
+        _switchUser = Environment.IsPrivilegedProcess && osUser != Environment.UserName;
+    }
+
+    /// <summary>The OS user programs run as when PgHa itself runs as root.</summary>
+    public string OsUser { get; }
+
+    public string Description => _switchUser ? $"local (as {OsUser})" : "local";
+
+    public async Task<CommandResult> RunAsync(string program, IReadOnlyList<string> arguments, CommandOptions? options, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(program);
+        ArgumentNullException.ThrowIfNull(arguments);
+        options ??= new CommandOptions();
+
+        var startInfo = new ProcessStartInfo
+        {
+            UseShellExecute = false,
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            StandardInputEncoding = new UTF8Encoding(false),
+            // The OS user may not be allowed into the caller's directory (often /root), and
+            // PostgreSQL's tools complain when they cannot return to it.
+            WorkingDirectory = "/",
+        };
+        if (_switchUser)
+        {
+            startInfo.FileName = "runuser";
+            foreach (var prefix in new[] { "-u", OsUser, "--", program })
+            {
+                startInfo.ArgumentList.Add(prefix);
+            }
+        }
+        else
+        {
+            startInfo.FileName = program;
+        }
+        foreach (var argument in arguments)
+        {
+            startInfo.ArgumentList.Add(argument);
+        }
+
+        var clock = Stopwatch.StartNew();
+        using var process = new Process { StartInfo = startInfo };
+        try
+        {
+            process.Start();
+        }
+        catch (System.ComponentModel.Win32Exception exception)
+        {
+            throw new InvalidOperationException($"Cannot start {program} ({Description}): {exception.Message}", exception);
+        }
+
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        if (options.Timeout is { } timeout)
+        {
+            deadline.CancelAfter(timeout);
+        }
+
+        var collector = new CommandOutputCollector(options.OnOutputLine);
+        var drainOutput = collector.DrainAsync(process.StandardOutput.BaseStream, CommandOutputStream.StandardOutput, CancellationToken.None);
+        var drainError = collector.DrainAsync(process.StandardError.BaseStream, CommandOutputStream.StandardError, CancellationToken.None);
+        try
+        {
+            await WriteStandardInputAsync(process, options.StandardInput, deadline.Token);
+            await process.WaitForExitAsync(deadline.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            StopProcessTree(process);
+            await process.WaitForExitAsync(CancellationToken.None);
+            cancellationToken.ThrowIfCancellationRequested();
+            throw new TimeoutException($"{program} did not finish within {options.Timeout} ({Description}); it was stopped.");
+        }
+        // The pipes close when the program and everything it started have let go of them. A daemon
+        // that inherited them (pg_ctl start without -l) would hold them forever: its output is not
+        // worth hanging for, so after a short grace the result takes what has arrived.
+        await Task.WhenAny(Task.WhenAll(drainOutput, drainError), Task.Delay(OutputGrace, CancellationToken.None));
+        return new CommandResult(process.ExitCode, collector.StandardOutput, collector.StandardError, clock.Elapsed);
+    }
+
+    public Task<string?> ReadFileAsync(string path, CancellationToken cancellationToken) =>
+        NodeFileCommands.ReadAsync(this, path, cancellationToken);
+
+    public Task WriteFileAsync(string path, string content, CancellationToken cancellationToken) =>
+        NodeFileCommands.WriteAsync(this, path, content, cancellationToken);
+
+    public Task<bool> PathExistsAsync(string path, CancellationToken cancellationToken) =>
+        NodeFileCommands.ExistsAsync(this, path, cancellationToken);
+
+    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+
+    public override string ToString() => Description;
+
+    private static async Task WriteStandardInputAsync(Process process, string? text, CancellationToken cancellationToken)
+    {
+        try
+        {
+            if (text is not null)
+            {
+                await process.StandardInput.WriteAsync(text.AsMemory(), cancellationToken);
+                await process.StandardInput.FlushAsync(cancellationToken);
+            }
+            process.StandardInput.Close();
+        }
+        catch (IOException)
+        {
+            // The program exited without reading all its input; its exit code tells the story.
+        }
+    }
+
+    private static void StopProcessTree(Process process)
+    {
+        try
+        {
+            // runuser forks the real program; killing only runuser would leave it running.
+            process.Kill(entireProcessTree: true);
+        }
+        catch (InvalidOperationException)
+        {
+            // Already exited.
+        }
+    }
+}

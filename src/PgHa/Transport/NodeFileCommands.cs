@@ -1,0 +1,66 @@
+namespace PgHa.Transport;
+
+/// <summary>
+/// File access built on <see cref="INodeTransport.RunAsync"/> with fixed sh scripts (the path is $1),
+/// so both transports read and write as the PostgreSQL OS user and need nothing on the node beyond
+/// a POSIX shell: no SFTP subsystem, no second connection.
+/// </summary>
+internal static class NodeFileCommands
+{
+    private static readonly TimeSpan FileTimeout = TimeSpan.FromSeconds(60);
+
+    // Exit code the scripts below use for "the file does not exist" (cat and test use 1 for errors);
+    // "exit 3" in AbsentOrDenied must match it.
+    private const int Absent = 3;
+
+    // "Absent" only when the directory could be searched: a file in a directory the OS user cannot
+    // enter might well exist, and calling it absent would mislead a check such as "standby.signal?".
+    private const string AbsentOrDenied =
+        "d=$(dirname -- \"$1\"); " +
+        "if [ -d \"$d\" ] && [ ! -x \"$d\" ]; then echo \"cannot search $d: permission denied\" >&2; exit 2; fi; " +
+        "exit 3";
+
+    private const string ReadScript = "if [ -e \"$1\" ]; then exec cat -- \"$1\"; fi; " + AbsentOrDenied;
+
+    private const string ExistsScript = "if [ -e \"$1\" ]; then exit 0; fi; " + AbsentOrDenied;
+
+    // The path arrives as $1, so it is never parsed by the shell. umask 077 gives
+    // the temporary file mode 0600 from its creation; mv within one directory is a rename(2), so a
+    // reader sees the old file or the new one, never half of it.
+    private const string WriteScript =
+        "umask 077; tmp=\"$1.pgha-tmp.$$\"; " +
+        "if cat > \"$tmp\" && mv -f -- \"$tmp\" \"$1\"; then exit 0; fi; " +
+        "rm -f -- \"$tmp\"; exit 1";
+
+    public static async Task<string?> ReadAsync(INodeTransport transport, string path, CancellationToken cancellationToken)
+    {
+        var read = await transport.RunAsync("sh", new[] { "-c", ReadScript, "pgha-read", path }, new CommandOptions { Timeout = FileTimeout }, cancellationToken);
+        return read.ExitCode switch
+        {
+            0 => read.StandardOutput,
+            Absent => null,
+            _ => throw new IOException($"Cannot read {path} on {transport.Description}: {read.StandardError.Trim()}"),
+        };
+    }
+
+    public static async Task WriteAsync(INodeTransport transport, string path, string content, CancellationToken cancellationToken)
+    {
+        var write = await transport.RunAsync("sh", new[] { "-c", WriteScript, "pgha-write", path },
+            new CommandOptions { Timeout = FileTimeout, StandardInput = content }, cancellationToken);
+        if (!write.Succeeded)
+        {
+            throw new IOException($"Cannot write {path} on {transport.Description}: {write.StandardError.Trim()}");
+        }
+    }
+
+    public static async Task<bool> ExistsAsync(INodeTransport transport, string path, CancellationToken cancellationToken)
+    {
+        var test = await transport.RunAsync("sh", new[] { "-c", ExistsScript, "pgha-exists", path }, new CommandOptions { Timeout = FileTimeout }, cancellationToken);
+        return test.ExitCode switch
+        {
+            0 => true,
+            Absent => false,
+            _ => throw new IOException($"Cannot check {path} on {transport.Description}: {test.StandardError.Trim()}"),
+        };
+    }
+}

@@ -1,0 +1,150 @@
+using PgHa.Tests.Fixtures;
+using PgHa.Transport;
+using Xunit;
+
+namespace PgHa.UnitTests.Transport;
+
+/// <summary>What every operation relies on, proven for both transports: arguments arrive intact, results come back, files round-trip as postgres.</summary>
+public sealed class TransportBehaviourTests : IClassFixture<TransportServers>
+{
+    public static readonly TheoryData<string> Kinds = new() { "local", "ssh" };
+
+    private static readonly string[] NastyArguments =
+    {
+        "plain", "", " ", "two words", "it's", "\"double\"", "back\\slash", "$HOME", "${PATH}", "`id`", "$(id)",
+        "*", "?", "[a]", "~", "a;b", "a|b", "a&&b", ">out", "<in", "#comment", "--", "-n", "-e", "%s",
+        "tab\there", "new\nline", "carriage\rreturn", "trailing\n", "'", "''", "'\"'\"'", "ünïcødé ✓", "!event",
+    };
+
+    private readonly TransportServers _servers;
+
+    public TransportBehaviourTests(TransportServers servers) => _servers = servers;
+
+    [Theory]
+    [MemberData(nameof(Kinds))]
+    public async Task ArgumentsArriveExactlyAsGiven(string kind)
+    {
+        var transport = _servers.Transport(kind);
+
+        var result = await transport.RunAsync("printf", new[] { "<%s>\n" }.Concat(NastyArguments).ToList(), null, CancellationToken.None);
+
+        Assert.Equal(0, result.ExitCode);
+        Assert.Equal(string.Concat(NastyArguments.Select(argument => $"<{argument}>\n")), result.StandardOutput);
+        Assert.Equal("", result.StandardError);
+    }
+
+    [Theory]
+    [MemberData(nameof(Kinds))]
+    public async Task ExitCodeAndStandardErrorComeBack(string kind)
+    {
+        var transport = _servers.Transport(kind);
+
+        var result = await transport.RunAsync("sh", new[] { "-c", "echo out; echo 'it failed' >&2; exit 3" }, null, CancellationToken.None);
+
+        Assert.Equal(3, result.ExitCode);
+        Assert.False(result.Succeeded);
+        Assert.Equal("out\n", result.StandardOutput);
+        Assert.Equal("it failed\n", result.StandardError);
+        Assert.True(result.Duration > TimeSpan.Zero);
+    }
+
+    [Theory]
+    [MemberData(nameof(Kinds))]
+    public async Task CommandsRunAsThePostgresUser(string kind)
+    {
+        var result = await _servers.Transport(kind).RunAsync("id", new[] { "-un" }, null, CancellationToken.None);
+
+        Assert.Equal("postgres\n", result.StandardOutput);
+    }
+
+    [Theory]
+    [MemberData(nameof(Kinds))]
+    public async Task StandardInputReachesTheProgram(string kind)
+    {
+        const string input = "first line\nsecond 'quoted' line ✓\nno newline at the end";
+
+        var result = await _servers.Transport(kind).RunAsync("cat", Array.Empty<string>(), new CommandOptions { StandardInput = input }, CancellationToken.None);
+
+        Assert.Equal(input, result.StandardOutput);
+    }
+
+    [Theory]
+    [MemberData(nameof(Kinds))]
+    public async Task OutputLinesReachTheCallbackAsTheyCome(string kind)
+    {
+        var lines = new List<CommandOutputLine>();
+        var options = new CommandOptions { OnOutputLine = lines.Add };
+
+        // \r separated updates are how pg_basebackup -P reports progress.
+        var result = await _servers.Transport(kind).RunAsync("sh", new[] { "-c", "printf '10%%\\r20%%\\rdone\\r\\n'; echo warning >&2; printf 'last'" }, options, CancellationToken.None);
+
+        Assert.Equal("10%\r20%\rdone\r\nlast", result.StandardOutput);
+        Assert.Equal(new[] { "10%", "20%", "done", "last" }, lines.Where(l => l.Stream == CommandOutputStream.StandardOutput).Select(l => l.Text));
+        Assert.Equal(new[] { "warning" }, lines.Where(l => l.Stream == CommandOutputStream.StandardError).Select(l => l.Text));
+    }
+
+    [Theory]
+    [MemberData(nameof(Kinds))]
+    public async Task TimeoutStopsTheProgram(string kind)
+    {
+        var marker = $"pgha-timeout-{Guid.NewGuid():N}";
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+
+        var error = await Assert.ThrowsAsync<TimeoutException>(() => _servers.Transport(kind).RunAsync(
+            "sh", new[] { "-c", "sleep 30; : " + marker }, new CommandOptions { Timeout = TimeSpan.FromMilliseconds(500) }, CancellationToken.None));
+
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10), $"took {clock.Elapsed}");
+        Assert.Contains("sh", error.Message);
+        // Locally the process tree is killed; over SSH the server is asked to signal it. Either way it must end.
+        var gone = await Polling.UntilAsync(() => LinuxProcesses.WithCommandLineContaining(marker).Count == 0, TimeSpan.FromSeconds(10));
+        Assert.True(gone, "the timed-out program still runs");
+    }
+
+    [Theory]
+    [MemberData(nameof(Kinds))]
+    public async Task CancellationStopsTheProgram(string kind)
+    {
+        using var cancellation = new CancellationTokenSource(TimeSpan.FromMilliseconds(300));
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => _servers.Transport(kind).RunAsync("sleep", new[] { "30" }, null, cancellation.Token));
+    }
+
+    [Theory]
+    [MemberData(nameof(Kinds))]
+    public async Task FilesRoundTripAtomicallyAndOwnedByPostgres(string kind)
+    {
+        var transport = _servers.Transport(kind);
+        var path = Path.Combine(_servers.Scratch, $"{kind} it's a file.conf");
+        var content = "primary_conninfo = 'host=127.0.0.1 user=''rep'''\n# ünïcødé ✓\n";
+
+        Assert.False(await transport.PathExistsAsync(path, CancellationToken.None));
+        Assert.Null(await transport.ReadFileAsync(path, CancellationToken.None));
+
+        await transport.WriteFileAsync(path, "old\n", CancellationToken.None);
+        await transport.WriteFileAsync(path, content, CancellationToken.None);
+
+        Assert.True(await transport.PathExistsAsync(path, CancellationToken.None));
+        Assert.Equal(content, await transport.ReadFileAsync(path, CancellationToken.None));
+        Assert.Equal(content, await File.ReadAllTextAsync(path));
+        var owner = await FixtureCommand.RunCheckedAsync("stat", new[] { "-c", "%U %a", path });
+        Assert.Equal("postgres 600", owner.StandardOutput.Trim());
+        // No temporary file is left beside it.
+        Assert.Equal(new[] { path }, Directory.GetFiles(_servers.Scratch, $"{kind} it's*"));
+    }
+
+    [Theory]
+    [MemberData(nameof(Kinds))]
+    public async Task UnreadableFileIsAnErrorNotAbsent(string kind)
+    {
+        var transport = _servers.Transport(kind);
+        // A directory of root's that postgres cannot enter: the file in it may exist, so "absent" would be a lie.
+        var closed = Path.Combine(_servers.Scratch, $"closed-{kind}");
+        Directory.CreateDirectory(closed);
+        await FixtureCommand.RunCheckedAsync("chmod", new[] { "700", closed });
+        await File.WriteAllTextAsync(Path.Combine(closed, "secret"), "x");
+
+        await Assert.ThrowsAsync<IOException>(() => transport.ReadFileAsync(Path.Combine(closed, "secret"), CancellationToken.None));
+        await Assert.ThrowsAsync<IOException>(() => transport.PathExistsAsync(Path.Combine(closed, "secret"), CancellationToken.None));
+        await Assert.ThrowsAsync<IOException>(() => transport.WriteFileAsync(Path.Combine(closed, "secret"), "y", CancellationToken.None));
+    }
+}
