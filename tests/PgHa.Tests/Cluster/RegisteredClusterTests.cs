@@ -53,9 +53,9 @@ public sealed class RegisteredClusterTests : IClassFixture<RegisteredClusterFixt
     }
 
     [Fact]
-    public void ClusterViewShowsEveryNodeRunningAttachedAndCaughtUp()
+    public async Task ClusterViewShowsEveryNodeRunningAttachedAndCaughtUp()
     {
-        _cluster.Servers.Primary.ExecuteAsync("CREATE TABLE IF NOT EXISTS t (x int); INSERT INTO t VALUES (1)").GetAwaiter().GetResult();
+        await _cluster.Servers.Primary.ExecuteAsync("CREATE TABLE IF NOT EXISTS t (x int); INSERT INTO t VALUES (1)");
         var result = _session.Run("Get-PgHaCluster -Conninfo $args[0]", _cluster.PrimaryConninfo).ThrowIfErrors();
         dynamic cluster = result.Single().BaseObject;
         Assert.Equal("node1", (string)cluster.Primary);
