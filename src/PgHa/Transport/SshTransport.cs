@@ -121,13 +121,7 @@ public sealed class SshTransport : INodeTransport
         var drainError = collector.DrainAsync(command.ExtendedOutputStream, CommandOutputStream.StandardError, CancellationToken.None);
         try
         {
-            using (var input = command.CreateInputStream())
-            {
-                if (options.StandardInput is not null)
-                {
-                    await input.WriteAsync(new UTF8Encoding(false).GetBytes(options.StandardInput), deadline.Token);
-                }
-            }
+            await SendStandardInputAsync(command, options.StandardInput, deadline.Token);
             await execution;
         }
         catch (OperationCanceledException)
@@ -168,6 +162,27 @@ public sealed class SshTransport : INodeTransport
     }
 
     public override string ToString() => Description;
+
+    /// <summary>
+    /// Sends the input and then EOF, which a program reading stdin (cat, psql -f -) waits for even
+    /// when there is no input at all.
+    /// </summary>
+    private static async Task SendStandardInputAsync(SshCommand command, string? text, CancellationToken cancellationToken)
+    {
+        try
+        {
+            using var input = command.CreateInputStream();
+            if (text is not null)
+            {
+                await input.WriteAsync(new UTF8Encoding(false).GetBytes(text), cancellationToken);
+            }
+        }
+        catch (Exception exception) when (exception is InvalidOperationException or ObjectDisposedException or SshException or IOException)
+        {
+            // The command finished (its channel closed) before taking its input, as `true` does at
+            // once; its exit status tells the story, as for a local program that exits early.
+        }
+    }
 
     private static IEnumerable<AuthenticationMethod> AuthenticationMethods(SshTransportOptions options)
     {
