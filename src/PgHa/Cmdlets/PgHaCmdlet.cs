@@ -35,7 +35,7 @@ public abstract class PgHaCmdlet : PSCmdlet, IDisposable
         NetworkCredential? credential = Credential is null || ReferenceEquals(Credential, PSCredential.Empty)
             ? null
             : Credential.GetNetworkCredential();
-        var context = new OperationContext(reporter, credential, ConnectTimeout, StopToken);
+        var context = new OperationContext(reporter, credential, ConnectTimeout, StopToken) { Ssh = SshSettings() };
         try
         {
             return reporter.Pump(this, Task.Run(() => operation(context)));
@@ -45,6 +45,9 @@ public abstract class PgHaCmdlet : PSCmdlet, IDisposable
             throw new PipelineStoppedException();
         }
     }
+
+    /// <summary>How this command logs in to nodes' hosts over SSH; commands with SSH parameters override it.</summary>
+    protected virtual SshClientSettings SshSettings() => SshClientSettings.Default;
 
     protected static ErrorRecord ToErrorRecord(PgHaException ex) => new(ex, ex.ErrorId, ex.Category, ex.Target);
 

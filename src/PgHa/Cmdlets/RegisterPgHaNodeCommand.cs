@@ -10,7 +10,7 @@ namespace PgHa.Cmdlets;
 /// </summary>
 [Cmdlet(VerbsLifecycle.Register, "PgHaNode", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium, DefaultParameterSetName = "Conninfo")]
 [OutputType(typeof(PgHaNodeRegistration))]
-public sealed class RegisterPgHaNodeCommand : PgHaCmdlet
+public sealed class RegisterPgHaNodeCommand : PgHaHostCmdlet
 {
     [Parameter(Mandatory = true, Position = 0)]
     public PgHaRole Role { get; set; }
@@ -46,6 +46,20 @@ public sealed class RegisterPgHaNodeCommand : PgHaCmdlet
 
     [Parameter(ParameterSetName = "Conninfo")]
     public string? SlotName { get; set; }
+
+    /// <summary>The host PgHa reaches this node's OS through over SSH (pg_ctl, pg_basebackup); omit when PgHa runs on the node's host.</summary>
+    [Parameter(ParameterSetName = "Conninfo")]
+    [ValidateNotNullOrEmpty]
+    public string? SshHost { get; set; }
+
+    [Parameter(ParameterSetName = "Conninfo")]
+    [ValidateRange(1, 65535)]
+    public int? SshPort { get; set; }
+
+    /// <summary>The OS user to log in as over SSH (the PostgreSQL OS user); postgres by default.</summary>
+    [Parameter(ParameterSetName = "Conninfo")]
+    [ValidateNotNullOrEmpty]
+    public string? SshUser { get; set; }
 
     /// <summary>A node configuration from Import-PgHaConfig (node id, name, conninfo, location, priority...).</summary>
     [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = "Config")]
@@ -114,9 +128,12 @@ public sealed class RegisterPgHaNodeCommand : PgHaCmdlet
                 config.PgBinDir,
                 null,
                 primary,
-                Force);
+                Force,
+                config.SshHost,
+                config.SshPort,
+                config.SshUser);
         }
         return new RegistrationRequest(Role, ParseConninfoParameter(Conninfo, nameof(Conninfo)), Name, Id, Location, Priority,
-            Upstream, DataDirectory, PgBinDir, SlotName, primary, Force);
+            Upstream, DataDirectory, PgBinDir, SlotName, primary, Force, SshHost, SshPort, SshUser);
     }
 }

@@ -52,5 +52,11 @@ internal static class MetadataMigrations
             );
             CREATE INDEX monitoring_history_by_time ON pgha.monitoring_history (sample_time);
             """),
+        (2, "how to reach a node's host over SSH (null: PgHa runs on that host)", """
+            ALTER TABLE pgha.nodes
+                ADD COLUMN ssh_host text,
+                ADD COLUMN ssh_port integer CHECK (ssh_port BETWEEN 1 AND 65535),
+                ADD COLUMN ssh_user text;
+            """),
     ];
 }

@@ -12,7 +12,10 @@ internal sealed record NodeRecord(
     string Conninfo,
     string? SlotName,
     string? DataDirectory,
-    string? PgBinDir)
+    string? PgBinDir,
+    string? SshHost = null,
+    int? SshPort = null,
+    string? SshUser = null)
 {
     /// <summary>True when both records say the same thing (the timestamps aside).</summary>
     public bool SameSettingsAs(NodeRecord other) => this == other;

@@ -38,6 +38,15 @@ public sealed class PgHaNode
 
     public string? DataDirectory { get; init; }
 
+    public string? PgBinDir { get; init; }
+
+    /// <summary>The SSH host PgHa reaches the node's OS through; null when PgHa runs on the node's own host.</summary>
+    public string? SshHost { get; init; }
+
+    public int? SshPort { get; init; }
+
+    public string? SshUser { get; init; }
+
     /// <summary>pg_is_in_recovery() as the node answered it; null when unreachable.</summary>
     public bool? InRecovery { get; init; }
 

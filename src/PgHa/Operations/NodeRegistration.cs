@@ -15,6 +15,7 @@ internal static class NodeRegistration
 {
     public static async Task<RegistrationPlan> PlanAsync(OperationContext context, RegistrationRequest request)
     {
+        await CheckHostAccessAsync(context, request).ConfigureAwait(false);
         return request.Role switch
         {
             PgHaRole.Primary => await PlanPrimaryAsync(context, request).ConfigureAwait(false),
@@ -222,6 +223,25 @@ internal static class NodeRegistration
             $"'{request.Name}' streams from {probe.SenderHost}:{probe.SenderPort}, which is not a registered active node. Register that node first.");
     }
 
+    /// <summary>
+    /// Later commands (clone, service control, switchover) reach the node's OS the way recorded here, so
+    /// registration proves it works: SSH logs in with a verified host key, and the data directory is there.
+    /// </summary>
+    private static async Task CheckHostAccessAsync(OperationContext context, RegistrationRequest request)
+    {
+        if (request.SshHost is null && request.DataDirectory is null)
+        {
+            return;
+        }
+        await using var host = await NodeAccess.OpenAsync(context, request.Name, request.SshHost, request.SshPort, request.SshUser).ConfigureAwait(false);
+        if (request.DataDirectory is not null
+            && !await host.PathExistsAsync(request.DataDirectory.TrimEnd('/') + "/PG_VERSION", context.CancellationToken).ConfigureAwait(false))
+        {
+            throw new PgHaException("PgHaDataDirectoryNotFound", ErrorCategory.ObjectNotFound, request.DataDirectory,
+                $"There is no PostgreSQL data directory at '{request.DataDirectory}' on {host.Description} (no PG_VERSION file). Give the node's real -DataDirectory.");
+        }
+    }
+
     private static NodeRecord DesiredRecord(RegistrationRequest request, int? upstreamId) => new(
         request.Id ?? 0,
         request.Name,
@@ -233,7 +253,10 @@ internal static class NodeRegistration
         request.Conninfo.WithoutPassword().ToString(),
         request.SlotName,
         request.DataDirectory,
-        request.PgBinDir);
+        request.PgBinDir,
+        request.SshHost,
+        request.SshPort,
+        request.SshUser);
 
     /// <summary>Probes the node through its metadata database, or through 'postgres' when that database does not exist yet.</summary>
     private static async Task<(NodeProbeResult Probe, bool DatabaseExists)> ProbeNodeAsync(OperationContext context, ConnectionInfo info)

@@ -21,4 +21,7 @@ public sealed class OperationContext
     public int ConnectTimeoutSeconds { get; }
 
     public CancellationToken CancellationToken { get; }
+
+    /// <summary>How to log in to nodes' hosts over SSH; nodes without an SSH host are reached locally.</summary>
+    public SshClientSettings Ssh { get; init; } = SshClientSettings.Default;
 }

@@ -15,4 +15,7 @@ internal sealed record RegistrationRequest(
     string? PgBinDir,
     string? SlotName,
     ConnectionInfo? PrimaryConninfo,
-    bool Force);
+    bool Force,
+    string? SshHost = null,
+    int? SshPort = null,
+    string? SshUser = null);

@@ -90,6 +90,9 @@ internal static class RegistrationRules
         Compare("slot", current.SlotName, desired.SlotName);
         Compare("data directory", current.DataDirectory, desired.DataDirectory);
         Compare("bindir", current.PgBinDir, desired.PgBinDir);
+        Compare("ssh host", current.SshHost, desired.SshHost);
+        Compare("ssh port", current.SshPort, desired.SshPort);
+        Compare("ssh user", current.SshUser, desired.SshUser);
         Compare("name", current.Name, desired.Name);
         return string.Join(", ", parts);
     }
