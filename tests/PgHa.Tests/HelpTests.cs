@@ -62,7 +62,8 @@ public sealed class HelpTests : IClassFixture<PgHaSession>
         // the capturing host, 160 columns wide, exactly as a console shows it.
         string text = _session.Run("Get-Help -Name Get-PgHaNode -Full | Out-Default").ThrowIfErrors().HostText;
 
-        Assert.Contains("Get-PgHaNode [[-Name] <String[]>] [-Conninfo <String>]", text);
+        Assert.Contains("Get-PgHaNode [[-Name] <String[]>] -Conninfo <String[]>", text);
+        Assert.Contains("Get-PgHaNode -Id <Int32[]> -Conninfo <String[]>", text);
         Assert.Contains("Accept wildcard characters?  true", text);
         Assert.Contains("Example 1: Get every node of the cluster", text);
         Assert.Contains("about_PgHa", text);
