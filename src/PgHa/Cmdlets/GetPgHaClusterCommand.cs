@@ -26,10 +26,8 @@ public sealed class GetPgHaClusterCommand : PgHaCmdlet
             ThrowTerminatingError(ToErrorRecord(ex));
             return;
         }
-        foreach (string warning in cluster.Warnings)
-        {
-            WriteWarning(warning);
-        }
+        // The warnings are in the object (and its view prints them after the table, as repmgr does):
+        // writing them to the warning stream too would show every one twice.
         WriteObject(cluster);
     }
 }

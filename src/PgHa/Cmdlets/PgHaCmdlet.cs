@@ -44,6 +44,14 @@ public abstract class PgHaCmdlet : PSCmdlet, IDisposable
         {
             throw new PipelineStoppedException();
         }
+        catch (Npgsql.NpgsqlException ex)
+        {
+            // A statement failed after the connection was made (permissions on schema pgha, a query
+            // cancelled on a standby, ...): still an error record with an ErrorId, not a raw driver exception.
+            string state = ex is Npgsql.PostgresException pg ? $" (SQLSTATE {pg.SqlState})" : string.Empty;
+            throw new PgHaException("PgHaDatabaseError", ErrorCategory.InvalidOperation, null,
+                $"A database command failed{state}: {ex.Message}. Check the user's privileges on the PgHa metadata (schema pgha) and the server log.", ex);
+        }
     }
 
     /// <summary>How this command logs in to nodes' hosts over SSH; commands with SSH parameters override it.</summary>
@@ -59,7 +67,7 @@ public abstract class PgHaCmdlet : PSCmdlet, IDisposable
             return info;
         }
         var ex = new PgHaException("PgHaConninfoInvalid", ErrorCategory.InvalidArgument, parameterName,
-            $"-{parameterName} is not a valid libpq connection string: {error} Write it as 'host=... port=... user=... dbname=...' or as a postgresql:// URI.");
+            $"{(parameterName.Contains('.') ? parameterName : "-" + parameterName)} is not a valid libpq connection string: {error} Write it as 'host=... port=... user=... dbname=...' or as a postgresql:// URI.");
         ThrowTerminatingError(ToErrorRecord(ex));
         throw new InvalidOperationException("unreachable");
     }

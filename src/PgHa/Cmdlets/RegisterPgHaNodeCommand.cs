@@ -89,15 +89,19 @@ public sealed class RegisterPgHaNodeCommand : PgHaHostCmdlet
         try
         {
             RegistrationPlan plan = RunEngine(context => NodeRegistration.PlanAsync(context, request));
-            if (!plan.Decision.Changed)
+            if (!plan.NeedsWrite)
             {
                 WriteVerbose($"'{plan.Record.Name}' is already registered with these settings; nothing to change.");
                 WriteObject(plan.ToResult(PgHaRegistrationAction.Unchanged));
                 return;
             }
-            string action = plan.Decision.Action == PgHaRegistrationAction.Registered
-                ? $"Register as {Role.ToString().ToLowerInvariant()} (node id {plan.Record.Id})"
-                : $"Update the {Role.ToString().ToLowerInvariant()} record (node id {plan.Record.Id})";
+            string action = plan.Decision.Action switch
+            {
+                PgHaRegistrationAction.Registered => $"Register as {Role.ToString().ToLowerInvariant()} (node id {plan.Record.Id})",
+                PgHaRegistrationAction.Updated => $"Update the {Role.ToString().ToLowerInvariant()} record (node id {plan.Record.Id})",
+                _ when plan.SchemaUpgradeNeeded => "Upgrade the PgHa metadata schema",
+                _ => "Refresh the witness's copy of the node records",
+            };
             if (!ShouldProcess(plan.Record.Name, action))
             {
                 return;
@@ -112,13 +116,21 @@ public sealed class RegisterPgHaNodeCommand : PgHaHostCmdlet
 
     private RegistrationRequest BuildRequest()
     {
+        if (Upstream is not null && Role != PgHaRole.Standby)
+        {
+            NotApplicable(nameof(Upstream), "only a standby has an upstream");
+        }
+        if (PrimaryConninfo is not null && Role != PgHaRole.Witness)
+        {
+            NotApplicable(nameof(PrimaryConninfo), "only a witness needs it: a primary is the primary, and a standby finds it through its metadata and upstream");
+        }
         ConnectionInfo? primary = PrimaryConninfo is null ? null : ParseConninfoParameter(PrimaryConninfo, nameof(PrimaryConninfo));
         if (ParameterSetName == "Config")
         {
             PgHaNodeConfig config = Config!;
             return new RegistrationRequest(
                 Role,
-                ParseConninfoParameter(config.Conninfo, nameof(Conninfo)),
+                ParseConninfoParameter(config.Conninfo, "Config.Conninfo"),
                 config.NodeName,
                 config.NodeId,
                 config.Location,
@@ -136,4 +148,8 @@ public sealed class RegisterPgHaNodeCommand : PgHaHostCmdlet
         return new RegistrationRequest(Role, ParseConninfoParameter(Conninfo, nameof(Conninfo)), Name, Id, Location, Priority,
             Upstream, DataDirectory, PgBinDir, SlotName, primary, Force, SshHost, SshPort, SshUser);
     }
+
+    private void NotApplicable(string parameter, string why) =>
+        ThrowTerminatingError(ToErrorRecord(new PgHaException("PgHaParameterNotApplicable", ErrorCategory.InvalidArgument, parameter,
+            $"-{parameter} does not apply to -Role {Role}: {why}. Leave it out.")));
 }

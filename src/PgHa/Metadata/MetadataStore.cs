@@ -179,12 +179,12 @@ internal sealed class MetadataStore
         await cmd.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
     }
 
-    /// <summary>Events newest first, within the time window, named by the node's current name (else the name it had); other filters are the caller's.</summary>
+    /// <summary>Events newest first, within the time window, with the name the node had when each was written; other filters are the caller's.</summary>
     public async Task<IReadOnlyList<EventRecord>> GetEventsAsync(DateTimeOffset? since, DateTimeOffset? until, CancellationToken ct)
     {
         await using var cmd = new NpgsqlCommand("""
-            SELECT e.event_id, e.node_id, coalesce(n.node_name, e.node_name), e.event, e.successful, e.event_timestamp, e.details
-              FROM pgha.events e LEFT JOIN pgha.nodes n ON n.node_id = e.node_id
+            SELECT e.event_id, e.node_id, e.node_name, e.event, e.successful, e.event_timestamp, e.details
+              FROM pgha.events e
              WHERE ($1::timestamptz IS NULL OR e.event_timestamp >= $1)
                AND ($2::timestamptz IS NULL OR e.event_timestamp <= $2)
              ORDER BY e.event_timestamp DESC, e.event_id DESC

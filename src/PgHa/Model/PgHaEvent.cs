@@ -7,7 +7,7 @@ public sealed class PgHaEvent
 
     public int NodeId { get; init; }
 
-    /// <summary>The node's current name, or the name it had when the event was written if it is no longer registered.</summary>
+    /// <summary>The name the node had when the event was written (ids can be reused after unregistering).</summary>
     public string NodeName { get; init; } = string.Empty;
 
     /// <summary>The event type, named like repmgr's: primary_register, standby_register, standby_unregister, ...</summary>

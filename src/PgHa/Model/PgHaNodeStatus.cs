@@ -9,7 +9,7 @@ public enum PgHaNodeStatus
     /// <summary>No connection could be made within the connect timeout.</summary>
     Unreachable,
 
-    /// <summary>Registered as a standby or witness-less standby but not in recovery: a second writable primary.</summary>
+    /// <summary>Registered as a standby but not in recovery: a second writable primary.</summary>
     RunningAsPrimary,
 
     /// <summary>Registered as the primary but in recovery.</summary>

@@ -16,12 +16,14 @@ internal static class NodeRegistration
     public static async Task<RegistrationPlan> PlanAsync(OperationContext context, RegistrationRequest request)
     {
         await CheckHostAccessAsync(context, request).ConfigureAwait(false);
-        return request.Role switch
+        RegistrationPlan plan = request.Role switch
         {
             PgHaRole.Primary => await PlanPrimaryAsync(context, request).ConfigureAwait(false),
             PgHaRole.Standby => await PlanStandbyAsync(context, request).ConfigureAwait(false),
             _ => await PlanWitnessAsync(context, request).ConfigureAwait(false),
         };
+        int installed = plan.CreateMetadataDatabase ? 0 : await SchemaVersionAsync(context, plan.WriteTo).ConfigureAwait(false);
+        return plan with { SchemaUpgradeNeeded = installed < MetadataMigrations.Steps.Max(s => s.Version) };
     }
 
     public static async Task<PgHaNodeRegistration> ApplyAsync(OperationContext context, RegistrationPlan plan)
@@ -37,17 +39,11 @@ internal static class NodeRegistration
         await using (var connection = await NodeConnector.OpenAsync(context, plan.WriteTo, database).ConfigureAwait(false))
         {
             var store = new MetadataStore(connection);
-            if (plan.Request.Role == PgHaRole.Primary)
+            // Every write goes to the primary, so that is where the schema is created or brought up to date.
+            var applied = await store.MigrateAsync(ct).ConfigureAwait(false);
+            if (applied.Count > 0)
             {
-                var applied = await store.MigrateAsync(ct).ConfigureAwait(false);
-                if (applied.Count > 0)
-                {
-                    context.Reporter.Verbose($"Installed PgHa metadata schema version(s) {string.Join(", ", applied)} in database '{database}'.");
-                }
-            }
-            else
-            {
-                await store.EnsureReadableAsync(plan.WriteTo.ToDisplayString(), ct).ConfigureAwait(false);
+                context.Reporter.Verbose($"Installed PgHa metadata schema version(s) {string.Join(", ", applied)} in database '{database}'.");
             }
 
             await using var tx = await connection.BeginTransactionAsync(ct).ConfigureAwait(false);
@@ -59,6 +55,10 @@ internal static class NodeRegistration
             if (!decision.Changed)
             {
                 await tx.CommitAsync(ct).ConfigureAwait(false);
+                if (plan.Request.Role == PgHaRole.Witness)
+                {
+                    await CopyMetadataToWitnessAsync(context, plan).ConfigureAwait(false);
+                }
                 return plan.ToResult(PgHaRegistrationAction.Unchanged);
             }
 
@@ -164,7 +164,12 @@ internal static class NodeRegistration
         NodeRecord desired = DesiredRecord(request, upstreamId: null);
         var decision = RegistrationRules.Decide(nodes, desired, request.Force, _ => true);
         // The witness database is created when the witness copy is written (after the primary's record).
-        return new RegistrationPlan(request, decision, request.PrimaryConninfo, false, !witnessDatabaseExists, null, new Dictionary<int, bool>());
+        bool stale = !witnessDatabaseExists || decision.Changed
+            || !await WitnessCopyMatchesAsync(context, request.Conninfo, nodes).ConfigureAwait(false);
+        return new RegistrationPlan(request, decision, request.PrimaryConninfo, false, !witnessDatabaseExists, null, new Dictionary<int, bool>())
+        {
+            WitnessCopyStale = stale,
+        };
     }
 
     /// <summary>
@@ -270,6 +275,18 @@ internal static class NodeRegistration
             await using var connection = await NodeConnector.OpenAsync(context, info, "postgres").ConfigureAwait(false);
             return (await NodeProbe.ProbeAsync(connection, context.CancellationToken).ConfigureAwait(false), false);
         }
+    }
+
+    private static async Task<bool> WitnessCopyMatchesAsync(OperationContext context, ConnectionInfo witness, IReadOnlyList<NodeRecord> primaryNodes)
+    {
+        var copy = await ReadNodesIfInstalledAsync(context, witness).ConfigureAwait(false);
+        return copy.SequenceEqual(primaryNodes);
+    }
+
+    private static async Task<int> SchemaVersionAsync(OperationContext context, ConnectionInfo info)
+    {
+        await using var connection = await NodeConnector.OpenAsync(context, info, NodeConnector.MetadataDatabaseOf(info)).ConfigureAwait(false);
+        return await new MetadataStore(connection).GetSchemaVersionAsync(context.CancellationToken).ConfigureAwait(false);
     }
 
     private static async Task<IReadOnlyList<NodeRecord>> ReadNodesIfInstalledAsync(OperationContext context, ConnectionInfo info)

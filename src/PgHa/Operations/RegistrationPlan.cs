@@ -19,6 +19,15 @@ internal sealed record RegistrationPlan(
 {
     public NodeRecord Record => Decision.Record;
 
+    /// <summary>The primary's metadata schema is older than this PgHa: writing upgrades it.</summary>
+    public bool SchemaUpgradeNeeded { get; init; }
+
+    /// <summary>A witness's own copy of the node records differs from the primary's (or is missing).</summary>
+    public bool WitnessCopyStale { get; init; }
+
+    /// <summary>Whether applying the plan writes anything at all.</summary>
+    public bool NeedsWrite => Decision.Changed || SchemaUpgradeNeeded || WitnessCopyStale;
+
     public PgHaNodeRegistration ToResult(PgHaRegistrationAction action) => new()
     {
         NodeId = Record.Id,
@@ -29,7 +38,7 @@ internal sealed record RegistrationPlan(
         Priority = Record.Priority,
         Conninfo = Record.Conninfo,
         Action = action,
-        Changed = action != PgHaRegistrationAction.Unchanged,
+        Changed = action != PgHaRegistrationAction.Unchanged || SchemaUpgradeNeeded || WitnessCopyStale,
         MetadataConninfo = WriteTo.ToDisplayString(),
     };
 }

@@ -51,10 +51,10 @@ internal static class NodeProbe
         };
     }
 
-    /// <summary>Connects with the context's timeout and probes; connection failures surface as PgHaException.</summary>
+    /// <summary>Connects to the node's metadata database with the context's timeout and probes; connection failures surface as PgHaException.</summary>
     public static async Task<NodeProbeResult> ProbeAsync(OperationContext context, ConnectionInfo info)
     {
-        await using var connection = await NodeConnector.OpenAsync(context, info).ConfigureAwait(false);
+        await using var connection = await NodeConnector.OpenAsync(context, info, NodeConnector.MetadataDatabaseOf(info)).ConfigureAwait(false);
         return await ProbeAsync(connection, context.CancellationToken).ConfigureAwait(false);
     }
 

@@ -119,9 +119,10 @@ public sealed class RegisteredClusterTests : IClassFixture<RegisteredClusterFixt
             Assert.NotNull((string)nodes[2].Error);
             Assert.Equal("Running", nodes[1].Status.ToString());
             Assert.False((bool)cluster.Healthy);
-            Assert.Contains(result.Warnings, w => w.StartsWith("node3: unreachable", StringComparison.Ordinal));
+            Assert.Contains((string[])cluster.Warnings, w => w.StartsWith("node3: unreachable", StringComparison.Ordinal));
+            Assert.Empty(result.Warnings); // in the object and its view, not written twice
 
-            string text = _session.Run("Get-PgHaCluster -Conninfo $args[0] -WarningAction SilentlyContinue | Out-Default", _cluster.PrimaryConninfo).HostText;
+            string text = _session.Run("Get-PgHaCluster -Conninfo $args[0] | Out-Default", _cluster.PrimaryConninfo).HostText;
             Assert.Matches(@"3  \| node3 \| standby \| \? unreachable \| node1", text);
             Assert.Contains("WARNING: node3: unreachable", text);
         }
@@ -163,6 +164,8 @@ public sealed class RegisteredClusterTests : IClassFixture<RegisteredClusterFixt
         AssertError(_session.Run("Register-PgHaNode -Role Standby -Name node2 -Conninfo $args[0] -Location dc9", standby), "PgHaNodeAlreadyRegistered,PgHa.Cmdlets.RegisterPgHaNodeCommand");
         AssertError(_session.Run("Register-PgHaNode -Role Standby -Name node9 -Id 2 -Conninfo $args[0]", standby), "PgHaNodeIdInUse,PgHa.Cmdlets.RegisterPgHaNodeCommand");
         AssertError(_session.Run("Register-PgHaNode -Role Standby -Name node2 -Conninfo $args[0] -Location dc1 -Upstream node3", standby), "PgHaUpstreamMismatch,PgHa.Cmdlets.RegisterPgHaNodeCommand");
+        AssertError(_session.Run("Register-PgHaNode -Role Primary -Name node1 -Conninfo $args[0] -Upstream node2", primary), "PgHaParameterNotApplicable,PgHa.Cmdlets.RegisterPgHaNodeCommand");
+        AssertError(_session.Run("Register-PgHaNode -Role Standby -Name node2 -Conninfo $args[0] -PrimaryConninfo $args[1]", standby, primary), "PgHaParameterNotApplicable,PgHa.Cmdlets.RegisterPgHaNodeCommand");
         // Nothing listens on this loopback address and port: refused at once.
         AssertError(_session.Run("Register-PgHaNode -Role Primary -Name nodex -Conninfo 'host=127.0.0.250 port=1 dbname=pgha' -ConnectTimeout 2"), "PgHaNodeUnreachable,PgHa.Cmdlets.RegisterPgHaNodeCommand");
         AssertError(_session.Run("Get-PgHaCluster -Conninfo 'host=127.0.0.250 port=1 dbname=pgha' -ConnectTimeout 2"), "PgHaNodeUnreachable,PgHa.Cmdlets.GetPgHaClusterCommand");

@@ -34,10 +34,10 @@ public sealed class RoleConflictTests : IClassFixture<PgHaSession>, IAsyncLifeti
         Assert.False((bool)nodes[1].InRecovery);
         Assert.Equal(2, (int)nodes[1].Timeline);
         Assert.False((bool)cluster.Healthy);
-        Assert.Contains(result.Warnings, w => w.Contains("split brain", StringComparison.Ordinal) && w.Contains("node1, node2", StringComparison.Ordinal));
-        Assert.Contains(result.Warnings, w => w.StartsWith("node2: registered as a standby but running as a primary", StringComparison.Ordinal));
-        Assert.Contains(result.Warnings, w => w.StartsWith("node2: on timeline 2 while the primary is on timeline 1", StringComparison.Ordinal));
-        string text = _session.Run("Get-PgHaCluster -Conninfo $args[0] -WarningAction SilentlyContinue | Out-Default", primary).HostText;
+        Assert.Contains((string[])cluster.Warnings, w => w.Contains("split brain", StringComparison.Ordinal) && w.Contains("node1, node2", StringComparison.Ordinal));
+        Assert.Contains((string[])cluster.Warnings, w => w.StartsWith("node2: registered as a standby but running as a primary", StringComparison.Ordinal));
+        Assert.Contains((string[])cluster.Warnings, w => w.StartsWith("node2: on timeline 2 while the primary is on timeline 1", StringComparison.Ordinal));
+        string text = _session.Run("Get-PgHaCluster -Conninfo $args[0] | Out-Default", primary).HostText;
         Assert.Matches(@"2  \| node2 \| standby \| ! running as primary \| node1", text);
 
         // Both still run as primaries: taking the record over is refused even with -Force.
@@ -50,7 +50,7 @@ public sealed class RoleConflictTests : IClassFixture<PgHaSession>, IAsyncLifeti
         await _servers.Primary.StopAsync(PostgresShutdownMode.Fast);
         var taken = _session.Run("Register-PgHaNode -Role Primary -Name node2 -Conninfo $args[0] -Force", standby).ThrowIfErrors().Single();
         Assert.Equal("Updated", taken.Properties["Action"].Value.ToString());
-        var after = _session.Run("Get-PgHaCluster -Conninfo $args[0] -WarningAction SilentlyContinue", standby).ThrowIfErrors();
+        var after = _session.Run("Get-PgHaCluster -Conninfo $args[0]", standby).ThrowIfErrors();
         dynamic cluster2 = after.Single().BaseObject;
         Assert.Equal("node2", (string)cluster2.Primary);
         var nodes2 = ((IEnumerable<object>)cluster2.Nodes).Cast<dynamic>().ToList();

@@ -72,6 +72,15 @@ public sealed class UnregisterTests : IClassFixture<PgHaSession>, IAsyncLifetime
         Assert.Equal("node1", await _witness.QueryScalarAsync("SELECT node_name FROM pgha.nodes WHERE role = 'primary'", "pgha"));
         Assert.Equal("witness", await _witness.QueryScalarAsync("SELECT node_name FROM pgha.nodes WHERE node_id = 10", "pgha"));
 
+        // Registering again changes nothing, but a witness copy that fell behind is refreshed.
+        var again = _session.Run("Register-PgHaNode -Role Witness -Name witness -Id 10 -Conninfo $args[0] -PrimaryConninfo $args[1]", witness, Primary).ThrowIfErrors().Single();
+        Assert.False((bool)again.Properties["Changed"].Value);
+        await _witness.ExecuteAsync("DELETE FROM pgha.nodes WHERE role = 'standby'", "pgha");
+        var refreshed = _session.Run("Register-PgHaNode -Role Witness -Name witness -Id 10 -Conninfo $args[0] -PrimaryConninfo $args[1]", witness, Primary).ThrowIfErrors().Single();
+        Assert.Equal("Unchanged", refreshed.Properties["Action"].Value.ToString());
+        Assert.True((bool)refreshed.Properties["Changed"].Value);
+        Assert.Equal(await _servers.Primary.QueryScalarAsync("SELECT count(*) FROM pgha.nodes", "pgha"), await _witness.QueryScalarAsync("SELECT count(*) FROM pgha.nodes", "pgha"));
+
         var witnessNode = _session.Run("Get-PgHaNode -Conninfo $args[0] -Name witness", Primary).ThrowIfErrors().Single();
         Assert.Equal("Running", witnessNode.Properties["Status"].Value.ToString());
         Assert.Equal("Witness", witnessNode.Properties["Role"].Value.ToString());
