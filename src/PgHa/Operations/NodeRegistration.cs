@@ -93,7 +93,7 @@ internal static class NodeRegistration
 
     private static async Task<RegistrationPlan> PlanPrimaryAsync(OperationContext context, RegistrationRequest request)
     {
-        var (probe, databaseExists) = await ProbeNodeAsync(context, request.Conninfo).ConfigureAwait(false);
+        var (probe, databaseExists) = await NodeProbe.ProbeWithFallbackAsync(context, request.Conninfo).ConfigureAwait(false);
         if (probe.InRecovery)
         {
             throw RoleMismatch(request, "it is in recovery (a standby)", "Register it with -Role Standby, or promote it first.");
@@ -111,7 +111,7 @@ internal static class NodeRegistration
     private static async Task<RegistrationPlan> PlanStandbyAsync(OperationContext context, RegistrationRequest request)
     {
         // A standby may not hold the metadata database yet (not replayed so far): the primary is then found through its upstream.
-        var (probe, _) = await ProbeNodeAsync(context, request.Conninfo).ConfigureAwait(false);
+        var (probe, _) = await NodeProbe.ProbeWithFallbackAsync(context, request.Conninfo).ConfigureAwait(false);
         if (!probe.InRecovery)
         {
             throw RoleMismatch(request, "it is not in recovery (it runs as a primary)", "Register it with -Role Primary, or clone it as a standby first.");
@@ -144,7 +144,7 @@ internal static class NodeRegistration
             throw new PgHaException("PgHaPrimaryConninfoRequired", ErrorCategory.InvalidArgument, request.Name,
                 "A witness is a separate PostgreSQL server outside the replication cluster, so PgHa cannot find the primary from it. Pass -PrimaryConninfo with the primary's conninfo.");
         }
-        var (probe, witnessDatabaseExists) = await ProbeNodeAsync(context, request.Conninfo).ConfigureAwait(false);
+        var (probe, witnessDatabaseExists) = await NodeProbe.ProbeWithFallbackAsync(context, request.Conninfo).ConfigureAwait(false);
         if (probe.InRecovery)
         {
             throw RoleMismatch(request, "it is in recovery", "A witness must be a writable server of its own, not a standby.");
@@ -262,20 +262,6 @@ internal static class NodeRegistration
         request.SshHost,
         request.SshPort,
         request.SshUser);
-
-    /// <summary>Probes the node through its metadata database, or through 'postgres' when that database does not exist yet.</summary>
-    private static async Task<(NodeProbeResult Probe, bool DatabaseExists)> ProbeNodeAsync(OperationContext context, ConnectionInfo info)
-    {
-        try
-        {
-            return (await NodeProbe.ProbeAsync(context, info).ConfigureAwait(false), true);
-        }
-        catch (PgHaException ex) when (ex.ErrorId == "PgHaDatabaseMissing")
-        {
-            await using var connection = await NodeConnector.OpenAsync(context, info, "postgres").ConfigureAwait(false);
-            return (await NodeProbe.ProbeAsync(connection, context.CancellationToken).ConfigureAwait(false), false);
-        }
-    }
 
     private static async Task<bool> WitnessCopyMatchesAsync(OperationContext context, ConnectionInfo witness, IReadOnlyList<NodeRecord> primaryNodes)
     {

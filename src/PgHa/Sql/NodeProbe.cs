@@ -58,6 +58,23 @@ internal static class NodeProbe
         return await ProbeAsync(connection, context.CancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// Probes through the node's metadata database, or through 'postgres' when that database does not
+    /// exist (yet): a server that PgHa has not touched is still a server.
+    /// </summary>
+    public static async Task<(NodeProbeResult Probe, bool MetadataDatabaseExists)> ProbeWithFallbackAsync(OperationContext context, ConnectionInfo info)
+    {
+        try
+        {
+            return (await ProbeAsync(context, info).ConfigureAwait(false), true);
+        }
+        catch (PgHaException ex) when (ex.ErrorId == "PgHaDatabaseMissing")
+        {
+            await using var connection = await NodeConnector.OpenAsync(context, info, "postgres").ConfigureAwait(false);
+            return (await ProbeAsync(connection, context.CancellationToken).ConfigureAwait(false), false);
+        }
+    }
+
     private static PgHaLsn? Lsn(NpgsqlDataReader reader, int ordinal) =>
         reader.IsDBNull(ordinal) ? null : PgHaLsn.Parse(reader.GetString(ordinal));
 }
