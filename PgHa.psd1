@@ -16,6 +16,7 @@
         'Get-PgHaEvent'
         'Get-PgHaNode'
         'Import-PgHaConfig'
+        'New-PgHaStandby'
         'Register-PgHaNode'
         'Unregister-PgHaNode'
     )

@@ -115,6 +115,25 @@ public sealed class PostgresServer : IAsyncDisposable, IDisposable
         }
     }
 
+    /// <summary>
+    /// An address, port and socket directory for a server that PgHa itself creates (New-PgHaStandby
+    /// clones into <see cref="DataDirectory"/>); disposing stops whatever runs there and deletes it.
+    /// </summary>
+    public static Task<PostgresServer> ReserveAsync(string name, CancellationToken cancellationToken = default) =>
+        CreateAsync(name, cancellationToken);
+
+    /// <summary>
+    /// The settings that make a copy of another node's data directory this node's own, for
+    /// New-PgHaStandby -ServerSettings (they land in postgresql.auto.conf and override the copied file).
+    /// </summary>
+    public System.Collections.Hashtable NodeSettings => new()
+    {
+        ["listen_addresses"] = Address,
+        ["port"] = Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        ["unix_socket_directories"] = SocketDirectory,
+        ["cluster_name"] = Name,
+    };
+
     public async Task StartAsync(CancellationToken cancellationToken = default)
     {
         var start = await FixtureCommand.RunAsPostgresAsync(Path.Combine(BinDirectory, "pg_ctl"), new[]

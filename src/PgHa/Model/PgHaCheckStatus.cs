@@ -1,0 +1,8 @@
+namespace PgHa;
+
+public enum PgHaCheckStatus
+{
+    Passed,
+    Warning,
+    Failed,
+}

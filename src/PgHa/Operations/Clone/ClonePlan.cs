@@ -1,0 +1,22 @@
+using PgHa.Conninfo;
+
+namespace PgHa.Operations.Clone;
+
+/// <summary>
+/// Everything New-PgHaStandby established before writing anything: the checks (all passed or warned
+/// when the plan is returned), the replication conninfo, the programs to use, and what exists at the target.
+/// </summary>
+internal sealed record ClonePlan(
+    CloneRequest Request,
+    IReadOnlyList<PgHaCloneCheck> Checks,
+    SourceFacts Source,
+    string SourceDisplay,
+    ConnectionInfo ReplicationConninfo,
+    string PgBinDir,
+    bool TargetExists,
+    bool TargetNotEmpty,
+    ConnectionInfo? EventsTo,
+    int EventNodeId)
+{
+    public string? SlotName => Request.SlotName;
+}

@@ -1,0 +1,459 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Management.Automation;
+using Npgsql;
+using PgHa.Conninfo;
+using PgHa.Metadata;
+using PgHa.Operations.Host;
+using PgHa.Operations.Service;
+using PgHa.Sql;
+using PgHa.Transport;
+
+namespace PgHa.Operations.Clone;
+
+/// <summary>
+/// New-PgHaStandby's engine (repmgr standby clone). <see cref="PlanAsync"/> checks the source and the
+/// target and writes nothing (-WhatIf stops there). <see cref="ApplyAsync"/> replaces the target only
+/// after every check passed, copies with pg_basebackup, writes the standby configuration, and can start
+/// and register the standby.
+/// </summary>
+internal static class StandbyClone
+{
+    /// <summary>
+    /// Written into the target as soon as pg_basebackup runs, removed once the standby is configured: a
+    /// directory that still holds it is a clone that did not finish, and Start-PgHaNode refuses it.
+    /// </summary>
+    public const string IncompleteMarker = "pgha.clone-incomplete";
+
+    private const string Activity = "New-PgHaStandby";
+
+    public static async Task<ClonePlan> PlanAsync(OperationContext context, CloneRequest request)
+    {
+        CancellationToken ct = context.CancellationToken;
+        var checks = new CloneChecks(request.Target.Name);
+        context.Reporter.Progress(Activity, $"Checking the source for {request.Target.Name}", 0);
+
+        NodeProbeResult probe;
+        SourceFacts facts;
+        try
+        {
+            (probe, _) = await NodeProbe.ProbeWithFallbackAsync(context, request.Source).ConfigureAwait(false);
+            await using var connection = await OpenSourceAsync(context, request.Source).ConfigureAwait(false);
+            facts = await SourceFacts.ReadAsync(connection, request.SlotName, ct).ConfigureAwait(false);
+        }
+        catch (PgHaException ex)
+        {
+            checks.Fail("SourceReachable", "PgHaCloneSourceUnreachable", ex.Message);
+            return FailedPlan(request, checks);
+        }
+        checks.Pass("SourceReachable", $"PostgreSQL {probe.ServerVersion} at '{request.Source.ToDisplayString()}', {(facts.InRecovery ? "a standby (cascading clone)" : "the primary")}, system identifier {facts.SystemIdentifier}.");
+        checks.CheckSourceSettings(facts, request.SlotName);
+        checks.CheckCheckpoint(request.FastCheckpoint);
+
+        var (sourceName, eventsTo, eventNodeId) = await FindClusterAsync(context, request).ConfigureAwait(false);
+        ConnectionInfo replication = ReplicationConninfo(request);
+
+        context.Reporter.Progress(Activity, $"Checking the target host of {request.Target.Name}", 30);
+        await using INodeTransport target = await request.Target.OpenAsync(context).ConfigureAwait(false);
+        string binDir = (request.Target.PgBinDir ?? PgBinDirectory.ForMajorVersion(facts.MajorVersion)).TrimEnd('/');
+        bool programs = await checks.CheckProgramsAsync(target, binDir, facts.MajorVersion, ct).ConfigureAwait(false);
+
+        string dir = request.Target.DataDirectory.TrimEnd('/');
+        bool exists = await target.PathExistsAsync(dir, ct).ConfigureAwait(false);
+        bool notEmpty = exists && await HasEntriesAsync(target, dir, ct).ConfigureAwait(false);
+        if (programs)
+        {
+            await using (var pass = await TemporaryPassfile.CreateAsync(context, target, dir).ConfigureAwait(false))
+            {
+                await checks.CheckReplicationAccessAsync(target, binDir, pass.AddTo(replication).With("replication", "true").ToKeywordValueString(), ct).ConfigureAwait(false);
+            }
+            await CheckTargetDirectoryAsync(context, checks, target, binDir, dir, exists, notEmpty, facts, probe, request.Force).ConfigureAwait(false);
+        }
+        await checks.CheckDiskSpaceAsync(target, dir, exists, facts.DatabaseBytes, ct).ConfigureAwait(false);
+
+        context.Reporter.Progress(Activity, "Checks done", 100);
+        return new ClonePlan(request, checks.All, facts, sourceName ?? request.Source.ToDisplayString(), replication, binDir, exists, notEmpty, eventsTo, eventNodeId);
+    }
+
+    public static async Task<PgHaStandbyClone> ApplyAsync(OperationContext context, ClonePlan plan)
+    {
+        if (plan.Checks.Any(c => c.Status == PgHaCheckStatus.Failed))
+        {
+            throw new InvalidOperationException("A clone plan with failed checks must not be applied.");
+        }
+        CancellationToken ct = context.CancellationToken;
+        CloneRequest request = plan.Request;
+        string dir = request.Target.DataDirectory.TrimEnd('/');
+        var total = Stopwatch.StartNew();
+
+        await using INodeTransport target = await request.Target.OpenAsync(context).ConfigureAwait(false);
+        TimeSpan backupDuration;
+        long copiedKb;
+        try
+        {
+            await PrepareDirectoryAsync(context, plan, target, dir).ConfigureAwait(false);
+            if (plan.SlotName is not null && !plan.Source.SlotExists)
+            {
+                await CreateSlotAsync(context, request.Source, plan.SlotName).ConfigureAwait(false);
+            }
+            (backupDuration, copiedKb) = await RunBaseBackupAsync(context, plan, target, dir).ConfigureAwait(false);
+            await ConfigureStandbyAsync(context, plan, target, dir).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is PgHaException or TimeoutException or IOException or OperationCanceledException)
+        {
+            string reason = ex is OperationCanceledException ? "the clone was stopped" : ex.Message;
+            await WriteEventAsync(context, plan, false, $"clone of '{request.Target.Name}' from '{plan.SourceDisplay}' into {dir} on {target.Description} failed: {reason}").ConfigureAwait(false);
+            if (ex is PgHaException)
+            {
+                throw;
+            }
+            ct.ThrowIfCancellationRequested();
+            throw new PgHaException("PgHaCloneFailed", ErrorCategory.InvalidResult, request.Target.Name,
+                $"The clone of '{request.Target.Name}' failed: {ex.Message}. The target directory is marked incomplete ({IncompleteMarker}); run New-PgHaStandby again with -Force.", ex);
+        }
+        await WriteEventAsync(context, plan, true,
+            $"node '{request.Target.Name}' cloned from '{plan.SourceDisplay}' into {dir} on {target.Description} ({copiedKb} kB in {backupDuration.TotalSeconds:0.0} s)").ConfigureAwait(false);
+
+        bool started = false;
+        if (request.Start)
+        {
+            await NodeService.StartAsync(context, request.Target with { PgBinDir = plan.PgBinDir }, null, request.Wait).ConfigureAwait(false);
+            await WaitForStreamingAsync(context, request).ConfigureAwait(false);
+            started = true;
+        }
+
+        bool registered = false;
+        if (request.Register)
+        {
+            var registration = new RegistrationRequest(PgHaRole.Standby, request.Conninfo!, request.Target.Name, request.Id, request.Location, request.Priority,
+                null, dir, plan.PgBinDir, plan.SlotName, null, request.Force, request.Target.SshHost, request.Target.SshPort, request.Target.SshUser);
+            RegistrationPlan registrationPlan = await NodeRegistration.PlanAsync(context, registration).ConfigureAwait(false);
+            if (registrationPlan.NeedsWrite)
+            {
+                await NodeRegistration.ApplyAsync(context, registrationPlan).ConfigureAwait(false);
+            }
+            registered = true;
+        }
+
+        return new PgHaStandbyClone
+        {
+            Name = request.Target.Name,
+            DataDirectory = dir,
+            Host = target.Description,
+            Source = plan.SourceDisplay,
+            SystemIdentifier = plan.Source.SystemIdentifier,
+            PrimaryConninfo = plan.ReplicationConninfo.ToDisplayString(),
+            SlotName = plan.SlotName,
+            Replaced = plan.TargetNotEmpty,
+            CopiedKilobytes = copiedKb,
+            BackupDuration = backupDuration,
+            Duration = total.Elapsed,
+            Started = started,
+            Registered = registered,
+            Checks = [.. plan.Checks],
+        };
+    }
+
+    private static ClonePlan FailedPlan(CloneRequest request, CloneChecks checks) =>
+        new(request, checks.All, new SourceFacts(0, false, string.Empty, 0, 0, string.Empty, 0, 0, false, false, 0, false),
+            request.Source.ToDisplayString(), request.Source, request.Target.PgBinDir ?? string.Empty, false, false, null, 0);
+
+    /// <summary>The connection the standby streams through: the source's conninfo without database and password, named after the node.</summary>
+    private static ConnectionInfo ReplicationConninfo(CloneRequest request)
+    {
+        ConnectionInfo info = request.Source.WithoutPassword().Without("dbname").Without("passfile").Without("target_session_attrs")
+            .With("application_name", request.Target.Name);
+        return request.ReplicationUser is null ? info : info.With("user", request.ReplicationUser);
+    }
+
+    private static async Task<NpgsqlConnection> OpenSourceAsync(OperationContext context, ConnectionInfo source)
+    {
+        try
+        {
+            return await NodeConnector.OpenAsync(context, source, NodeConnector.MetadataDatabaseOf(source)).ConfigureAwait(false);
+        }
+        catch (PgHaException ex) when (ex.ErrorId == "PgHaDatabaseMissing")
+        {
+            return await NodeConnector.OpenAsync(context, source, "postgres").ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Whether the source belongs to a PgHa cluster: then its registered name is used, and events go to
+    /// the registered primary. A source without PgHa metadata is fine (a first standby before registration).
+    /// </summary>
+    private static async Task<(string? SourceName, ConnectionInfo? EventsTo, int EventNodeId)> FindClusterAsync(OperationContext context, CloneRequest request)
+    {
+        IReadOnlyList<NodeRecord> nodes;
+        try
+        {
+            (nodes, _) = await MetadataReader.ReadNodesAsync(context, [request.Source]).ConfigureAwait(false);
+        }
+        catch (PgHaException)
+        {
+            return (request.SourceName, null, 0);
+        }
+        NodeEndpoint sourceEndpoint = NodeEndpoint.Of(request.Source);
+        string? sourceName = request.SourceName ?? nodes.FirstOrDefault(n =>
+            ConnectionInfo.TryParse(n.Conninfo, out var info, out _) && NodeEndpoint.Of(info) == sourceEndpoint)?.Name;
+        NodeRecord? primary = nodes.FirstOrDefault(n => n.Role == PgHaRole.Primary && n.Active);
+        int nodeId = request.Id ?? nodes.FirstOrDefault(n => n.Name == request.Target.Name)?.Id ?? 0;
+        return (sourceName, primary is null ? null : ConnectionInfo.Parse(primary.Conninfo), nodeId);
+    }
+
+    private static async Task<bool> HasEntriesAsync(INodeTransport target, string dir, CancellationToken ct)
+    {
+        CommandResult list = await target.RunAsync("find", [dir, "-mindepth", "1", "-maxdepth", "1", "-print", "-quit"],
+            new CommandOptions { Timeout = TimeSpan.FromSeconds(30) }, ct).ConfigureAwait(false);
+        if (!list.Succeeded)
+        {
+            throw new PgHaException("PgHaCloneTargetPathInvalid", ErrorCategory.PermissionDenied, dir,
+                $"Cannot list '{dir}' on {target.Description}: {list.StandardError.Trim()}. The PostgreSQL OS user must own the data directory.");
+        }
+        return list.StandardOutput.Trim().Length > 0;
+    }
+
+    /// <summary>
+    /// A non-empty target is replaced only with -Force, and never when a server runs in it or when it is
+    /// the current primary's data (same system identifier, left as a primary, on the current timeline).
+    /// </summary>
+    private static async Task CheckTargetDirectoryAsync(OperationContext context, CloneChecks checks, INodeTransport target, string binDir,
+        string dir, bool exists, bool notEmpty, SourceFacts source, NodeProbeResult sourceProbe, bool force)
+    {
+        CancellationToken ct = context.CancellationToken;
+        if (!exists)
+        {
+            checks.Pass("TargetDirectory", $"'{dir}' does not exist yet and will be created.");
+            return;
+        }
+        if (!notEmpty)
+        {
+            checks.Pass("TargetDirectory", $"'{dir}' is empty.");
+            return;
+        }
+        if (await IsServerRunningAsync(target, binDir, dir, ct).ConfigureAwait(false))
+        {
+            checks.Fail("TargetDirectory", "PgHaCloneTargetRunning",
+                $"A PostgreSQL server is running in '{dir}' on {target.Description}. PgHa never replaces a running server's data: stop it first (Stop-PgHaNode), or choose another -DataDirectory.");
+            return;
+        }
+        PgControlData? control = await ReadControlDataAsync(target, binDir, dir, ct).ConfigureAwait(false);
+        if (control is not null && control.SystemIdentifier == source.SystemIdentifier && control.WasPrimary
+            && control.TimelineId >= (sourceProbe.Timeline ?? int.MaxValue))
+        {
+            checks.Fail("TargetDirectory", "PgHaCloneTargetIsPrimary",
+                $"'{dir}' on {target.Description} holds this cluster's primary data on the current timeline {control.TimelineId} (state: {control.ClusterState}). PgHa never overwrites the current primary's data directory, even with -Force.");
+            return;
+        }
+        if (!force)
+        {
+            checks.Fail("TargetDirectory", "PgHaCloneTargetNotEmpty",
+                $"'{dir}' on {target.Description} is not empty{(control is null ? string.Empty : $" (a stopped cluster, system identifier {control.SystemIdentifier}, state: {control.ClusterState})")}. Use -Force to replace its contents.");
+            return;
+        }
+        checks.Warn("TargetDirectory", $"'{dir}' is not empty and no server runs in it: its contents will be replaced (-Force){(control is null ? string.Empty : $"; it held system identifier {control.SystemIdentifier}, timeline {control.TimelineId}, state: {control.ClusterState}")}.");
+    }
+
+    private static async Task<bool> IsServerRunningAsync(INodeTransport target, string binDir, string dir, CancellationToken ct)
+    {
+        // pg_ctl status: 0 running, 3 not running, 4 no data directory.
+        CommandResult status = await target.RunAsync(binDir + "/pg_ctl", ["status", "-D", dir], new CommandOptions { Timeout = TimeSpan.FromSeconds(30) }, ct).ConfigureAwait(false);
+        return status.ExitCode == 0;
+    }
+
+    private static async Task<PgControlData?> ReadControlDataAsync(INodeTransport target, string binDir, string dir, CancellationToken ct)
+    {
+        if (!await target.PathExistsAsync(dir + "/global/pg_control", ct).ConfigureAwait(false))
+        {
+            return null;
+        }
+        // LC_ALL=C: pg_controldata's labels are translated otherwise.
+        CommandResult result = await target.RunAsync("env", ["LC_ALL=C", binDir + "/pg_controldata", "-D", dir],
+            new CommandOptions { Timeout = TimeSpan.FromSeconds(30) }, ct).ConfigureAwait(false);
+        return result.Succeeded ? PgControlData.Parse(result.StandardOutput) : null;
+    }
+
+    private static async Task PrepareDirectoryAsync(OperationContext context, ClonePlan plan, INodeTransport target, string dir)
+    {
+        CancellationToken ct = context.CancellationToken;
+        if (plan.TargetNotEmpty)
+        {
+            // Checked again right before deleting: a server may have been started since the plan was made.
+            if (await IsServerRunningAsync(target, plan.PgBinDir, dir, ct).ConfigureAwait(false))
+            {
+                throw new PgHaException("PgHaCloneTargetRunning", ErrorCategory.ResourceUnavailable, dir,
+                    $"A PostgreSQL server started in '{dir}' after the checks; nothing was deleted. Stop it first, or choose another -DataDirectory.");
+            }
+            context.Reporter.Verbose($"Removing the contents of '{dir}' on {target.Description} (-Force).");
+            // The contents, not the directory: it may be a mount point.
+            await RunCheckedAsync(target, "find", [dir, "-mindepth", "1", "-delete"], "remove the old contents of " + dir, ct).ConfigureAwait(false);
+        }
+        else if (!plan.TargetExists)
+        {
+            await RunCheckedAsync(target, "mkdir", ["-p", "--", dir], "create " + dir, ct).ConfigureAwait(false);
+        }
+        await RunCheckedAsync(target, "chmod", ["0700", "--", dir], "set the mode of " + dir, ct).ConfigureAwait(false);
+    }
+
+    private static async Task CreateSlotAsync(OperationContext context, ConnectionInfo source, string slotName)
+    {
+        context.Reporter.Verbose($"Creating the physical replication slot '{slotName}' on the source.");
+        await using var connection = await OpenSourceAsync(context, source).ConfigureAwait(false);
+        await using var cmd = new NpgsqlCommand("SELECT pg_create_physical_replication_slot($1)", connection);
+        cmd.Parameters.Add(new() { Value = slotName });
+        try
+        {
+            await cmd.ExecuteNonQueryAsync(context.CancellationToken).ConfigureAwait(false);
+        }
+        catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.DuplicateObject)
+        {
+            // Created meanwhile: the standby uses it all the same.
+        }
+    }
+
+    private static async Task<(TimeSpan Duration, long CopiedKb)> RunBaseBackupAsync(OperationContext context, ClonePlan plan, INodeTransport target, string dir)
+    {
+        CancellationToken ct = context.CancellationToken;
+        CloneRequest request = plan.Request;
+        string name = request.Target.Name;
+        long copiedKb = 0;
+        Task? markerWritten = null;
+        var markerLock = new object();
+
+        await using var pass = await TemporaryPassfile.CreateAsync(context, target, dir).ConfigureAwait(false);
+        var arguments = new List<string>
+        {
+            "-d", pass.AddTo(plan.ReplicationConninfo).ToKeywordValueString(),
+            "-D", dir,
+            "-X", "stream",
+            "-c", request.FastCheckpoint ? "fast" : "spread",
+            "-w",
+            "-P",
+        };
+        if (request.MaxRate is not null)
+        {
+            arguments.AddRange(["-r", request.MaxRate]);
+        }
+        context.Reporter.Verbose($"Running pg_basebackup on {target.Description}: copying '{plan.SourceDisplay}' into '{dir}' with a {(request.FastCheckpoint ? "fast" : "spread")} checkpoint.");
+        context.Reporter.Progress(Activity, $"Cloning {name} from {plan.SourceDisplay}: waiting for the checkpoint", 0);
+
+        void OnLine(CommandOutputLine line)
+        {
+            if (!BaseBackupProgress.TryParse(line.Text, out BaseBackupProgress progress))
+            {
+                return;
+            }
+            copiedKb = progress.DoneKilobytes;
+            context.Reporter.Progress(Activity, $"Cloning {name} from {plan.SourceDisplay}: {progress.DoneKilobytes / 1024} of {progress.TotalKilobytes / 1024} MB", Math.Min(progress.Percent, 99));
+            lock (markerLock)
+            {
+                // Once the copy runs, the directory is marked so a clone stopped half-way can never be
+                // started as if it were whole; standby.signal keeps even a hand-started copy read-only.
+                markerWritten ??= MarkIncompleteAsync(target, dir, ct);
+            }
+        }
+
+        var watch = Stopwatch.StartNew();
+        CommandResult result = await target.RunAsync(plan.PgBinDir + "/pg_basebackup", arguments,
+            new CommandOptions { OnOutputLine = OnLine }, ct).ConfigureAwait(false);
+        TimeSpan duration = watch.Elapsed;
+        lock (markerLock)
+        {
+            markerWritten ??= result.Succeeded ? MarkIncompleteAsync(target, dir, ct) : Task.CompletedTask;
+        }
+        await markerWritten.ConfigureAwait(false);
+        if (!result.Succeeded)
+        {
+            string tail = string.Join('\n', result.StandardError.Replace('\r', '\n').Split('\n', StringSplitOptions.RemoveEmptyEntries)
+                .Where(l => !BaseBackupProgress.TryParse(l, out _)).TakeLast(5));
+            throw new PgHaException("PgHaCloneFailed", ErrorCategory.InvalidResult, name,
+                $"pg_basebackup into '{dir}' on {target.Description} failed (exit code {result.ExitCode}): {tail}. Nothing was started; fix the cause and run New-PgHaStandby again (with -Force if files were left).");
+        }
+        context.Reporter.Progress(Activity, $"Cloned {name} in {duration.TotalSeconds:0.0} s", 100);
+        return (duration, copiedKb);
+    }
+
+    private static async Task MarkIncompleteAsync(INodeTransport target, string dir, CancellationToken ct)
+    {
+        await target.WriteFileAsync(dir + "/" + IncompleteMarker,
+            "PgHa is cloning this data directory, or a clone stopped before it finished.\nDo not start it: run New-PgHaStandby -Force to clone it again.\n", ct).ConfigureAwait(false);
+        await target.WriteFileAsync(dir + "/standby.signal", string.Empty, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>The PostgreSQL 12+ way: standby.signal, and primary_conninfo (named after the node, never with a password) in postgresql.auto.conf.</summary>
+    private static async Task ConfigureStandbyAsync(OperationContext context, ClonePlan plan, INodeTransport target, string dir)
+    {
+        CancellationToken ct = context.CancellationToken;
+        var settings = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
+        foreach (var (name, value) in plan.Request.ServerSettings)
+        {
+            settings[name] = value;
+        }
+        settings["primary_conninfo"] = plan.ReplicationConninfo.ToDisplayString();
+        // Set or dropped: a cascading clone must not inherit the slot its source uses upstream.
+        settings["primary_slot_name"] = plan.SlotName;
+        string autoConfPath = dir + "/postgresql.auto.conf";
+        string current = await target.ReadFileAsync(autoConfPath, ct).ConfigureAwait(false) ?? string.Empty;
+        await target.WriteFileAsync(autoConfPath, AutoConf.Set(current, settings), ct).ConfigureAwait(false);
+        await target.WriteFileAsync(dir + "/standby.signal", string.Empty, ct).ConfigureAwait(false);
+        await RunCheckedAsync(target, "rm", ["-f", "--", dir + "/" + IncompleteMarker], "remove the incomplete-clone marker", ct).ConfigureAwait(false);
+        context.Reporter.Verbose($"Wrote standby.signal and primary_conninfo = '{plan.ReplicationConninfo.ToDisplayString()}'{(plan.SlotName is null ? string.Empty : $", primary_slot_name = '{plan.SlotName}'")}.");
+        if (context.Credential is not null)
+        {
+            context.Reporter.Warning($"No password was written into primary_conninfo. For '{plan.Request.Target.Name}' to stream, the PostgreSQL OS user on {target.Description} needs the replication password in ~/.pgpass.");
+        }
+    }
+
+    private static async Task WaitForStreamingAsync(OperationContext context, CloneRequest request)
+    {
+        var deadline = Stopwatch.StartNew();
+        string? last = null;
+        while (deadline.Elapsed < request.Wait)
+        {
+            try
+            {
+                var probe = await NodeProbe.ProbeAsync(context, request.Conninfo!).ConfigureAwait(false);
+                if (probe.ReceiverStatus == "streaming")
+                {
+                    context.Reporter.Verbose($"'{request.Target.Name}' streams from its upstream.");
+                    return;
+                }
+                last = $"WAL receiver: {probe.ReceiverStatus ?? "not running"}";
+            }
+            catch (PgHaException ex)
+            {
+                last = ex.Message;
+            }
+            await Task.Delay(TimeSpan.FromMilliseconds(100), context.CancellationToken).ConfigureAwait(false);
+        }
+        throw new PgHaException("PgHaStandbyNotStreaming", ErrorCategory.OperationTimeout, request.Target.Name,
+            $"'{request.Target.Name}' started but did not stream within {request.Wait.TotalSeconds:0} s ({last}). Check its log and the upstream's pg_hba.conf; the data directory is complete.");
+    }
+
+    private static async Task WriteEventAsync(OperationContext context, ClonePlan plan, bool successful, string details)
+    {
+        if (plan.EventsTo is null)
+        {
+            return;
+        }
+        try
+        {
+            await using var connection = await NodeConnector.OpenAsync(context, plan.EventsTo, NodeConnector.MetadataDatabaseOf(plan.EventsTo)).ConfigureAwait(false);
+            await new MetadataStore(connection).AddEventAsync(plan.EventNodeId, plan.Request.Target.Name, "standby_clone", successful, details, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is PgHaException or NpgsqlException)
+        {
+            context.Reporter.Warning($"The standby_clone event could not be written to the primary: {ex.Message}");
+        }
+    }
+
+    private static async Task RunCheckedAsync(INodeTransport target, string program, IReadOnlyList<string> arguments, string what, CancellationToken ct)
+    {
+        CommandResult result = await target.RunAsync(program, arguments, new CommandOptions { Timeout = TimeSpan.FromMinutes(10) }, ct).ConfigureAwait(false);
+        if (!result.Succeeded)
+        {
+            throw new PgHaException("PgHaCloneTargetPathInvalid", ErrorCategory.WriteError, arguments[^1],
+                $"Could not {what} on {target.Description}: {result.StandardError.Trim()}. The PostgreSQL OS user must be able to write there.");
+        }
+    }
+}
