@@ -93,6 +93,28 @@ public sealed class CloneTests : IClassFixture<PgHaSession>, IAsyncLifetime
     }
 
     [Fact]
+    public async Task ClonesOverSshWithAVerifiedHostKey()
+    {
+        await using var sshd = await SshServer.StartAsync();
+        string knownHosts = Path.Combine(TestDirectories.Root, "known_hosts-" + Guid.NewGuid().ToString("N"));
+        sshd.WriteKnownHosts(knownHosts);
+        try
+        {
+            var target = await ReserveAsync("clonessh");
+            dynamic clone = Clone("node1", target, $"-Register -SshHost {sshd.Address} -SshPort {sshd.Port} -SshKeyFile {sshd.ClientKeyPath} -KnownHostsFile {knownHosts}")
+                .ThrowIfErrors().Single().BaseObject;
+            Assert.StartsWith("ssh postgres@" + sshd.Address, (string)clone.Host, StringComparison.Ordinal);
+            Assert.True((bool)clone.Registered);
+            Assert.Equal("42", await target.QueryScalarAsync("SELECT id FROM cloned"));
+            Assert.Equal(sshd.Address, await Primary.QueryScalarAsync("SELECT ssh_host FROM pgha.nodes WHERE node_name = 'clonessh'", "pgha"));
+        }
+        finally
+        {
+            File.Delete(knownHosts);
+        }
+    }
+
+    [Fact]
     public async Task WhatIfReportsTheChecksAndWritesNothing()
     {
         var target = await ReserveAsync("clonewi");
