@@ -17,6 +17,9 @@
         'Get-PgHaNode'
         'Import-PgHaConfig'
         'Register-PgHaNode'
+        'Restart-PgHaNode'
+        'Start-PgHaNode'
+        'Stop-PgHaNode'
         'Unregister-PgHaNode'
     )
     VariablesToExport      = @()
@@ -32,6 +35,7 @@
 - Get-PgHaCluster / Get-PgHaNode: repmgr-style cluster view plus LSNs, lag, attachment and warnings, nodes probed in parallel.
 - Get-PgHaEvent: the cluster event log.
 - Import-PgHaConfig: PgHa .psd1 node configuration and repmgr.conf.
+- Start-PgHaNode / Stop-PgHaNode / Restart-PgHaNode: pg_ctl on the node's host (local or SSH), waited for with a deadline; stopping the primary asks unless -Force.
 '@
         }
     }
