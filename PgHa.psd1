@@ -18,6 +18,9 @@
         'Import-PgHaConfig'
         'New-PgHaStandby'
         'Register-PgHaNode'
+        'Restart-PgHaNode'
+        'Start-PgHaNode'
+        'Stop-PgHaNode'
         'Unregister-PgHaNode'
     )
     VariablesToExport      = @()
@@ -33,6 +36,7 @@
 - Get-PgHaCluster / Get-PgHaNode: repmgr-style cluster view plus LSNs, lag, attachment and warnings, nodes probed in parallel.
 - Get-PgHaEvent: the cluster event log.
 - Import-PgHaConfig: PgHa .psd1 node configuration and repmgr.conf.
+- Start-PgHaNode / Stop-PgHaNode / Restart-PgHaNode: pg_ctl on the node's host (local or SSH), waited for with a deadline; stopping the primary asks unless -Force.
 '@
         }
     }
