@@ -43,10 +43,19 @@ internal static class NodeFileCommands
         };
     }
 
+    // An empty file (standby.signal) is made without stdin: SSH.NET sends no EOF for an input stream
+    // that was never written to, so `cat` would wait for one until the timeout.
+    private const string WriteEmptyScript =
+        "umask 077; tmp=\"$1.pgha-tmp.$$\"; " +
+        "if : > \"$tmp\" && mv -f -- \"$tmp\" \"$1\"; then exit 0; fi; " +
+        "rm -f -- \"$tmp\"; exit 1";
+
     public static async Task WriteAsync(INodeTransport transport, string path, string content, CancellationToken cancellationToken)
     {
-        var write = await transport.RunAsync("sh", new[] { "-c", WriteScript, "pgha-write", path },
-            new CommandOptions { Timeout = FileTimeout, StandardInput = content }, cancellationToken);
+        var write = content.Length == 0
+            ? await transport.RunAsync("sh", new[] { "-c", WriteEmptyScript, "pgha-write", path }, new CommandOptions { Timeout = FileTimeout }, cancellationToken)
+            : await transport.RunAsync("sh", new[] { "-c", WriteScript, "pgha-write", path },
+                new CommandOptions { Timeout = FileTimeout, StandardInput = content }, cancellationToken);
         if (!write.Succeeded)
         {
             throw new IOException($"Cannot write {path} on {transport.Description}: {write.StandardError.Trim()}");

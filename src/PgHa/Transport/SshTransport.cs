@@ -164,8 +164,8 @@ public sealed class SshTransport : INodeTransport
     public override string ToString() => Description;
 
     /// <summary>
-    /// Sends the input and then EOF, which a program reading stdin (cat, psql -f -) waits for even
-    /// when there is no input at all.
+    /// Sends the input and then EOF, which a program reading stdin (cat, psql -f -) waits for. An empty
+    /// input gets no EOF from SSH.NET, so callers do not send one (see NodeFileCommands.WriteAsync).
     /// </summary>
     private static async Task SendStandardInputAsync(SshCommand command, string? text, CancellationToken cancellationToken)
     {

@@ -230,6 +230,8 @@ public sealed class CloneTests : IClassFixture<PgHaSession>, IAsyncLifetime
         Assert.Equal("PgHaCloneFailed,PgHa.Cmdlets.NewPgHaStandbyCommand", Assert.Single(result.Errors).FullyQualifiedErrorId);
         Assert.True(File.Exists(Path.Combine(target.DataDirectory, "pgha.clone-incomplete")));
         Assert.True(File.Exists(Path.Combine(target.DataDirectory, "standby.signal")));
+        var refused = _session.Run("Start-PgHaNode -DataDirectory $args[0]", target.DataDirectory);
+        Assert.Equal("PgHaDataDirectoryIncomplete,PgHa.Cmdlets.StartPgHaNodeCommand", Assert.Single(refused.Errors).FullyQualifiedErrorId);
         var failed = _session.Run("Get-PgHaEvent -Conninfo $args[0] -Event standby_clone -Successful $false", PrimaryConninfo).ThrowIfErrors().Output;
         Assert.Contains(failed, e => (string)e.Properties["NodeName"].Value == "clonekill");
     }

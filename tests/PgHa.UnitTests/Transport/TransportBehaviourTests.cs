@@ -111,6 +111,17 @@ public sealed class TransportBehaviourTests : IClassFixture<TransportServers>
 
     [Theory]
     [MemberData(nameof(Kinds))]
+    public async Task AnEmptyFileCanBeWritten(string kind)
+    {
+        // standby.signal is an empty file: writing nothing must still end the remote cat.
+        var transport = _servers.Transport(kind);
+        var path = Path.Combine(_servers.Scratch, $"{kind}-standby.signal");
+        await transport.WriteFileAsync(path, string.Empty, CancellationToken.None);
+        Assert.Equal(string.Empty, await transport.ReadFileAsync(path, CancellationToken.None));
+    }
+
+    [Theory]
+    [MemberData(nameof(Kinds))]
     public async Task FilesRoundTripAtomicallyAndOwnedByPostgres(string kind)
     {
         var transport = _servers.Transport(kind);

@@ -349,7 +349,9 @@ internal static class StandbyClone
             {
                 // Once the copy runs, the directory is marked so a clone stopped half-way can never be
                 // started as if it were whole; standby.signal keeps even a hand-started copy read-only.
-                markerWritten ??= MarkIncompleteAsync(target, dir, ct);
+                // Off this thread: output callbacks may run on the SSH connection's own receive loop,
+                // which must stay free to answer the new channel the write opens.
+                markerWritten ??= Task.Run(() => MarkIncompleteAsync(target, dir, ct), ct);
             }
         }
 
