@@ -8,12 +8,12 @@ namespace PgHa.Cmdlets;
 [OutputType(typeof(PgHaCluster))]
 public sealed class GetPgHaClusterCommand : PgHaCmdlet
 {
-    /// <summary>libpq conninfo of any node; several may be given, the first that answers is used.</summary>
-    [Parameter(Mandatory = true, Position = 0)]
+    /// <summary>libpq conninfo of any node; several may be given, the first that answers is used. Binds from a piped object's Conninfo (a sandbox, a node).</summary>
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
     public string[] Conninfo { get; set; } = [];
 
-    protected override void EndProcessing()
+    protected override void ProcessRecord()
     {
         var entryPoints = EntryPoints(Conninfo);
         PgHaCluster cluster;

@@ -17,12 +17,12 @@ public sealed class GetPgHaNodeCommand : PgHaCmdlet
     [Parameter(Mandatory = true, ParameterSetName = "Id")]
     public int[] Id { get; set; } = [];
 
-    /// <summary>libpq conninfo of any node; several may be given, the first that answers is used.</summary>
-    [Parameter(Mandatory = true)]
+    /// <summary>libpq conninfo of any node; several may be given, the first that answers is used. Binds from a piped object's Conninfo (a sandbox, a node).</summary>
+    [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
     public string[] Conninfo { get; set; } = [];
 
-    protected override void EndProcessing()
+    protected override void ProcessRecord()
     {
         var entryPoints = EntryPoints(Conninfo);
         PgHaCluster cluster;

@@ -1,0 +1,23 @@
+namespace PgHa;
+
+/// <summary>
+/// A throwaway cluster on loopback made by New-PgHaSandbox. <see cref="Conninfo"/> binds to -Conninfo of the
+/// other cmdlets by property name, so `New-PgHaSandbox | Get-PgHaCluster` works.
+/// </summary>
+public sealed class PgHaSandbox
+{
+    /// <summary>The folder holding everything the sandbox made; Remove-PgHaSandbox deletes it.</summary>
+    public string Path { get; init; } = string.Empty;
+
+    /// <summary>The primary's conninfo: the way into the cluster.</summary>
+    public string Conninfo { get; init; } = string.Empty;
+
+    public string Primary { get; init; } = string.Empty;
+
+    public PgHaSandboxNode[] Nodes { get; init; } = [];
+
+    /// <summary>How long creating the sandbox took.</summary>
+    public TimeSpan Duration { get; init; }
+
+    public override string ToString() => Path;
+}

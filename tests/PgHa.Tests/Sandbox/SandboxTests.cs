@@ -1,0 +1,75 @@
+using PgHa.Tests.Fixtures;
+using PgHa.Tests.Hosting;
+using Xunit;
+
+namespace PgHa.Tests.Sandbox;
+
+/// <summary>New-PgHaSandbox and Remove-PgHaSandbox: a real cluster up and down, twice, leaving nothing behind.</summary>
+public sealed class SandboxTests : IClassFixture<PgHaSession>
+{
+    private readonly PgHaSession _session;
+
+    public SandboxTests(PgHaSession session) => _session = session;
+
+    [Fact]
+    public async Task UpAndDownTwiceLeavesNoProcessAndNoFolder()
+    {
+        for (int round = 1; round <= 2; round++)
+        {
+            string path = Path.Combine(TestDirectories.Root, $"sandbox-{round}-{Guid.NewGuid():N}");
+            var created = _session.Run("New-PgHaSandbox -Path $args[0] -Witness -FirstAddress 127.0.11.1", path).ThrowIfErrors();
+            dynamic sandbox = created.Single().BaseObject;
+            try
+            {
+                Assert.Equal(path, (string)sandbox.Path);
+                Assert.Equal("node1", (string)sandbox.Primary);
+                Assert.Equal(["node1", "node2", "node3", "witness"], ((IEnumerable<object>)sandbox.Nodes).Select(n => (string)((dynamic)n).Name));
+
+                // The sandbox pipes into the other cmdlets: its Conninfo is the way into the cluster.
+                dynamic cluster = _session.Run("New-PgHaSandbox -WhatIf; $args[0] | Get-PgHaCluster", created.Single()).ThrowIfErrors().Output.Single().BaseObject;
+                Assert.True((bool)cluster.Healthy, string.Join("\n", (string[])cluster.Warnings));
+                Assert.Equal(4, ((Array)cluster.Nodes).Length);
+
+                // A row written on the primary is read on a standby.
+                string primary = (string)sandbox.Conninfo;
+                string standby = (string)((dynamic)((object[])sandbox.Nodes)[1]).Conninfo;
+                await RunPsqlAsync(primary, "CREATE TABLE demo (id int); INSERT INTO demo VALUES (7)");
+                Assert.True(await Polling.UntilAsync(async () => await RunPsqlAsync(standby, "SELECT count(*) FROM demo", check: false) == "1", TimeSpan.FromSeconds(30)));
+            }
+            finally
+            {
+                _session.Run("Remove-PgHaSandbox -Path $args[0] -Confirm:$false", path).ThrowIfErrors();
+            }
+            Assert.False(Directory.Exists(path));
+            Assert.Empty(LinuxProcesses.WithCommandLineContaining(path));
+        }
+    }
+
+    [Fact]
+    public void RemoveRefusesAFolderItDidNotMake()
+    {
+        string path = Path.Combine(TestDirectories.Root, "not-a-sandbox-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(path);
+        File.WriteAllText(Path.Combine(path, "keep.txt"), "mine");
+        try
+        {
+            var result = _session.Run("Remove-PgHaSandbox -Path $args[0] -Confirm:$false", path);
+            Assert.Equal("PgHaSandboxNotFound,PgHa.Cmdlets.RemovePgHaSandboxCommand", Assert.Single(result.Errors).FullyQualifiedErrorId);
+            Assert.True(File.Exists(Path.Combine(path, "keep.txt")));
+        }
+        finally
+        {
+            Directory.Delete(path, recursive: true);
+        }
+    }
+
+    private static async Task<string> RunPsqlAsync(string conninfo, string sql, bool check = true)
+    {
+        var result = await FixtureCommand.RunAsPostgresAsync(Path.Combine(PostgresServer.BinDirectory, "psql"), ["-X", "-A", "-t", "-d", conninfo, "-c", sql]);
+        if (check && !result.Succeeded)
+        {
+            throw new InvalidOperationException(result.Describe());
+        }
+        return result.StandardOutput.Trim();
+    }
+}
