@@ -107,7 +107,8 @@ internal static class SandboxBuilder
     public static string ConninfoOf(SandboxManifestNode node) =>
         $"host={node.Address} port={node.Port.ToString(CultureInfo.InvariantCulture)} user=postgres dbname=pgha connect_timeout=2";
 
-    public static string LogFileOf(SandboxManifestNode node) => NodeDirectory(node) + "/postgresql.log";
+    /// <summary>Where the server logs: the default of every PgHa start (clones included), beside the data directory.</summary>
+    public static string LogFileOf(SandboxManifestNode node) => new NodeHost(node.Name, node.DataDirectory).DefaultLogFile;
 
     private static string NodeDirectory(SandboxManifestNode node) => node.DataDirectory[..node.DataDirectory.LastIndexOf('/')];
 
