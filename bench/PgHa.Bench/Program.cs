@@ -1,10 +1,11 @@
 using System.Runtime.InteropServices;
 using PgHa.Bench;
 
-// Later benchmarks (clone, sandbox, switchover, ...) are one more entry here and one class each.
+// Later benchmarks (sandbox, switchover, ...) are one more entry here and one class each.
 IBenchmark[] benchmarks =
 [
     new ClusterShowBenchmark(),
+    new CloneBenchmark(),
 ];
 
 if (args.Length == 0 || benchmarks.All(b => b.Name != args[0]))

@@ -22,8 +22,11 @@ public sealed class BenchSession : IDisposable
     /// <summary>
     /// Runs one command with named parameters and returns its output objects. Any error record fails the
     /// call: a benchmark that timed an error would time the wrong thing. Cancellation stops the pipeline.
+    /// <paramref name="observeStreams"/> sees the streams before the call starts, so a benchmark can
+    /// timestamp progress and verbose records as they arrive (the phases of a long cmdlet).
     /// </summary>
-    public IReadOnlyList<PSObject> Invoke(string command, IReadOnlyDictionary<string, object?> parameters, CancellationToken cancellationToken)
+    public IReadOnlyList<PSObject> Invoke(string command, IReadOnlyDictionary<string, object?> parameters, CancellationToken cancellationToken,
+        Action<PSDataStreams>? observeStreams = null)
     {
         using var ps = PowerShell.Create();
         ps.Runspace = _runspace;
@@ -32,6 +35,7 @@ public sealed class BenchSession : IDisposable
         {
             ps.AddParameter(name, value);
         }
+        observeStreams?.Invoke(ps.Streams);
         using var stopOnCancel = cancellationToken.Register(() => ps.BeginStop(null, null));
         Collection<PSObject> output;
         try
