@@ -30,7 +30,7 @@ try {
     $node3 = $sandbox.Nodes | Where-Object Name -EQ node3
     Get-PgHaNode -Conninfo $sandbox.Conninfo -Name node3 | Stop-PgHaNode | Out-Default
     Get-PgHaNode -Conninfo $sandbox.Conninfo -Name node1 |
-        New-PgHaStandby -Name node3 -DataDirectory $node3.DataDirectory -Conninfo $node3.Conninfo -Force -Register |
+        New-PgHaStandby -Name node3 -DataDirectory $node3.DataDirectory -Conninfo $node3.Conninfo -Force -Register -Confirm:$false |
         Out-Default
     $sandbox | Get-PgHaCluster | Out-Default
 

@@ -11,7 +11,8 @@ namespace PgHa.Cmdlets;
 /// pg_basebackup on the target host, after checks that -WhatIf stops at. With -Force it rebuilds a failed
 /// node in one line: New-PgHaStandby ... -Force -Start -Register.
 /// </summary>
-[Cmdlet(VerbsCommon.New, "PgHaStandby", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium, DefaultParameterSetName = "Source")]
+// High: with -Force it replaces a data directory's contents (STYLE: anything that wipes one is High).
+[Cmdlet(VerbsCommon.New, "PgHaStandby", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High, DefaultParameterSetName = "Source")]
 [OutputType(typeof(PgHaStandbyClone), typeof(PgHaCloneCheck))]
 public sealed class NewPgHaStandbyCommand : PgHaHostCmdlet
 {
@@ -180,9 +181,23 @@ public sealed class NewPgHaStandbyCommand : PgHaHostCmdlet
                 "-Start and -Register need the new standby's own -Conninfo, to see it stream and to record how it is reached.")));
         }
         string? slot = SlotName ?? (UseReplicationSlot ? SlotNames.ForNode(Name) : null);
+        if (MaxRate is not null && !MaxRateIsValid(MaxRate))
+        {
+            // Checked here, not by pg_basebackup: with -Force the old contents would already be gone.
+            ThrowTerminatingError(ToErrorRecord(new PgHaException("PgHaMaxRateInvalid", ErrorCategory.InvalidArgument, MaxRate,
+                $"-MaxRate '{MaxRate}' is outside what pg_basebackup accepts: 32k to 1024M (kilobytes per second without a suffix).")));
+        }
         var target = new NodeHost(Name, GetUnresolvedDataDirectory(), PgBinDir, SshHost, SshPort, SshUser);
         return new CloneRequest(target, source, Source?.Name, own, ReplicationUser, Checkpoint == "Fast", slot, Force, start, Register,
             Location, Priority, Id, TimeSpan.FromSeconds(Wait), ServerSettingsText(), MaxRate);
+    }
+
+    private static bool MaxRateIsValid(string rate)
+    {
+        long factor = rate.EndsWith('M') ? 1024 : 1;
+        string digits = rate.TrimEnd('k', 'M');
+        return long.TryParse(digits, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out long value)
+            && value * factor is >= 32 and <= 1024 * 1024;
     }
 
     private Dictionary<string, string> ServerSettingsText()

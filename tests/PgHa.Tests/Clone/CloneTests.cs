@@ -45,7 +45,7 @@ public sealed class CloneTests : IClassFixture<PgHaSession>, IAsyncLifetime
 
     private RunResult Clone(string source, PostgresServer target, string extra = "") =>
         _session.RunWith(
-            $"Get-PgHaNode -Conninfo $cluster -Name $source | New-PgHaStandby -Name $name -DataDirectory $dir -Conninfo $conninfo -ServerSettings $settings {extra}",
+            $"Get-PgHaNode -Conninfo $cluster -Name $source | New-PgHaStandby -Name $name -DataDirectory $dir -Conninfo $conninfo -ServerSettings $settings -Confirm:$false {extra}",
             new Hashtable
             {
                 ["cluster"] = PrimaryConninfo,
@@ -189,7 +189,7 @@ public sealed class CloneTests : IClassFixture<PgHaSession>, IAsyncLifetime
         await Primary.StopAsync();
         try
         {
-            var onPrimary = _session.RunWith("New-PgHaStandby -SourceConninfo $source -Name node1 -DataDirectory $dir -Force -ConnectTimeout 2",
+            var onPrimary = _session.RunWith("New-PgHaStandby -SourceConninfo $source -Name node1 -DataDirectory $dir -Force -ConnectTimeout 2 -Confirm:$false",
                 new Hashtable { ["source"] = ReplicatedServers.NodeConninfo(node), ["dir"] = Primary.DataDirectory });
             AssertCloneError(onPrimary, "PgHaCloneTargetIsPrimary");
             Assert.True(File.Exists(Path.Combine(Primary.DataDirectory, "global", "pg_control")));

@@ -132,7 +132,8 @@ internal sealed class CloneChecks
             $"The source refused a replication connection from {target.Description}: {reason}. Add a 'host replication <user> <address> ...' line to the source's pg_hba.conf (and reload), and make the password available (~/.pgpass of the PostgreSQL OS user on the target, or -Credential).");
     }
 
-    public async Task CheckDiskSpaceAsync(INodeTransport target, string dataDirectory, bool exists, long sourceBytes, CancellationToken ct)
+    /// <param name="replacing">With -Force on a non-empty directory, its old contents are freed first and count as free.</param>
+    public async Task CheckDiskSpaceAsync(INodeTransport target, string dataDirectory, bool exists, long sourceBytes, bool replacing, CancellationToken ct)
     {
         string where = exists ? dataDirectory : ParentOf(dataDirectory);
         CommandResult df = await target.RunAsync("df", ["-P", "-k", "--", where], new CommandOptions { Timeout = TimeSpan.FromSeconds(30) }, ct).ConfigureAwait(false);
@@ -143,6 +144,15 @@ internal sealed class CloneChecks
             Fail("DiskSpace", "PgHaCloneTargetPathInvalid",
                 $"Cannot tell the free space at '{where}' on {target.Description} ({df.StandardError.Trim()}). Check that the data directory's parent exists and the PostgreSQL OS user can reach it.");
             return;
+        }
+        if (replacing)
+        {
+            CommandResult du = await target.RunAsync("du", ["-s", "-k", "-x", "--", dataDirectory], new CommandOptions { Timeout = TimeSpan.FromMinutes(2) }, ct).ConfigureAwait(false);
+            string first = du.StandardOutput.Split('\t', ' ', '\n').FirstOrDefault() ?? string.Empty;
+            if (long.TryParse(first, NumberStyles.None, CultureInfo.InvariantCulture, out long oldKb))
+            {
+                availableKb += oldKb;
+            }
         }
         // The databases plus room for the WAL streamed during the copy.
         long neededKb = sourceBytes / 1024 + sourceBytes / 1024 / 10 + 64 * 1024;

@@ -43,7 +43,8 @@ internal static class StandbyClone
         }
         catch (PgHaException ex)
         {
-            checks.Fail("SourceReachable", "PgHaCloneSourceUnreachable", ex.Message);
+            // A refused login or a missing database keeps its own ErrorId: each needs a different fix.
+            checks.Fail("SourceReachable", ex.ErrorId == "PgHaNodeUnreachable" ? "PgHaCloneSourceUnreachable" : ex.ErrorId, ex.Message);
             return FailedPlan(request, checks);
         }
         checks.Pass("SourceReachable", $"PostgreSQL {probe.ServerVersion} at '{request.Source.ToDisplayString()}', {(facts.InRecovery ? "a standby (cascading clone)" : "the primary")}, system identifier {facts.SystemIdentifier}.");
@@ -55,6 +56,21 @@ internal static class StandbyClone
 
         context.Reporter.Progress(Activity, $"Checking the target host of {request.Target.Name}", 30);
         await using INodeTransport target = await request.Target.OpenAsync(context).ConfigureAwait(false);
+        try
+        {
+            return await CheckTargetAsync(context, request, checks, target, facts, probe, sourceName, eventsTo, eventNodeId, replication).ConfigureAwait(false);
+        }
+        catch (IOException ex)
+        {
+            throw new PgHaException("PgHaCloneTargetPathInvalid", ErrorCategory.PermissionDenied, request.Target.DataDirectory,
+                $"Checking the target on {target.Description} failed: {ex.Message}. The PostgreSQL OS user must be able to reach and write the data directory's parent.", ex);
+        }
+    }
+
+    private static async Task<ClonePlan> CheckTargetAsync(OperationContext context, CloneRequest request, CloneChecks checks, INodeTransport target,
+        SourceFacts facts, NodeProbeResult probe, string? sourceName, ConnectionInfo? eventsTo, int eventNodeId, ConnectionInfo replication)
+    {
+        CancellationToken ct = context.CancellationToken;
         string binDir = (request.Target.PgBinDir ?? PgBinDirectory.ForMajorVersion(facts.MajorVersion)).TrimEnd('/');
         bool programs = await checks.CheckProgramsAsync(target, binDir, facts.MajorVersion, ct).ConfigureAwait(false);
 
@@ -69,7 +85,7 @@ internal static class StandbyClone
             }
             await CheckTargetDirectoryAsync(context, checks, target, binDir, dir, exists, notEmpty, facts, probe, request.Force).ConfigureAwait(false);
         }
-        await checks.CheckDiskSpaceAsync(target, dir, exists, facts.DatabaseBytes, ct).ConfigureAwait(false);
+        await checks.CheckDiskSpaceAsync(target, dir, exists, facts.DatabaseBytes, notEmpty && request.Force, ct).ConfigureAwait(false);
 
         context.Reporter.Progress(Activity, "Checks done", 100);
         return new ClonePlan(request, checks.All, facts, sourceName ?? request.Source.ToDisplayString(), replication, binDir, exists, notEmpty, eventsTo, eventNodeId);
@@ -89,12 +105,14 @@ internal static class StandbyClone
         await using INodeTransport target = await request.Target.OpenAsync(context).ConfigureAwait(false);
         TimeSpan backupDuration;
         long copiedKb;
+        bool slotCreated = false;
         try
         {
             await PrepareDirectoryAsync(context, plan, target, dir).ConfigureAwait(false);
             if (plan.SlotName is not null && !plan.Source.SlotExists)
             {
                 await CreateSlotAsync(context, request.Source, plan.SlotName).ConfigureAwait(false);
+                slotCreated = true;
             }
             (backupDuration, copiedKb) = await RunBaseBackupAsync(context, plan, target, dir).ConfigureAwait(false);
             await ConfigureStandbyAsync(context, plan, target, dir).ConfigureAwait(false);
@@ -102,6 +120,11 @@ internal static class StandbyClone
         catch (Exception ex) when (ex is PgHaException or TimeoutException or IOException or OperationCanceledException)
         {
             string reason = ex is OperationCanceledException ? "the clone was stopped" : ex.Message;
+            if (slotCreated)
+            {
+                // An unused slot would hold WAL on the source for ever.
+                await DropSlotAsync(context, request.Source, plan.SlotName!).ConfigureAwait(false);
+            }
             await WriteEventAsync(context, plan, false, $"clone of '{request.Target.Name}' from '{plan.SourceDisplay}' into {dir} on {target.Description} failed: {reason}").ConfigureAwait(false);
             if (ex is PgHaException)
             {
@@ -197,7 +220,8 @@ internal static class StandbyClone
         string? sourceName = request.SourceName ?? nodes.FirstOrDefault(n =>
             ConnectionInfo.TryParse(n.Conninfo, out var info, out _) && NodeEndpoint.Of(info) == sourceEndpoint)?.Name;
         NodeRecord? primary = nodes.FirstOrDefault(n => n.Role == PgHaRole.Primary && n.Active);
-        int nodeId = request.Id ?? nodes.FirstOrDefault(n => n.Name == request.Target.Name)?.Id ?? 0;
+        // The id the node has, or the one registration will give it next (events need a node id).
+        int nodeId = request.Id ?? nodes.FirstOrDefault(n => n.Name == request.Target.Name)?.Id ?? (nodes.Count == 0 ? 1 : nodes.Max(n => n.Id) + 1);
         return (sourceName, primary is null ? null : ConnectionInfo.Parse(primary.Conninfo), nodeId);
     }
 
@@ -290,7 +314,8 @@ internal static class StandbyClone
         }
         else if (!plan.TargetExists)
         {
-            await RunCheckedAsync(target, "mkdir", ["-p", "--", dir], "create " + dir, ct).ConfigureAwait(false);
+            await RunCheckedAsync(target, "mkdir", ["-p", "-m", "0700", "--", dir], "create " + dir, ct).ConfigureAwait(false);
+            return;
         }
         await RunCheckedAsync(target, "chmod", ["0700", "--", dir], "set the mode of " + dir, ct).ConfigureAwait(false);
     }
@@ -299,7 +324,8 @@ internal static class StandbyClone
     {
         context.Reporter.Verbose($"Creating the physical replication slot '{slotName}' on the source.");
         await using var connection = await OpenSourceAsync(context, source).ConfigureAwait(false);
-        await using var cmd = new NpgsqlCommand("SELECT pg_create_physical_replication_slot($1)", connection);
+        // immediately_reserve: the slot holds WAL from now on, not only from the standby's first connection.
+        await using var cmd = new NpgsqlCommand("SELECT pg_create_physical_replication_slot($1, true)", connection);
         cmd.Parameters.Add(new() { Value = slotName });
         try
         {
@@ -308,6 +334,24 @@ internal static class StandbyClone
         catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.DuplicateObject)
         {
             // Created meanwhile: the standby uses it all the same.
+        }
+    }
+
+    private static async Task DropSlotAsync(OperationContext context, ConnectionInfo source, string slotName)
+    {
+        var cleanup = new OperationContext(context.Reporter, context.Credential, context.ConnectTimeoutSeconds, CancellationToken.None);
+        try
+        {
+            await using var connection = await OpenSourceAsync(cleanup, source).ConfigureAwait(false);
+            await using var cmd = new NpgsqlCommand(
+                "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1 AND NOT active", connection);
+            cmd.Parameters.Add(new() { Value = slotName });
+            await cmd.ExecuteNonQueryAsync(CancellationToken.None).ConfigureAwait(false);
+            context.Reporter.Verbose($"Dropped the replication slot '{slotName}' created for the failed clone.");
+        }
+        catch (Exception ex) when (ex is PgHaException or NpgsqlException)
+        {
+            context.Reporter.Warning($"The replication slot '{slotName}' created for the failed clone could not be dropped ({ex.Message}); drop it on the source with pg_drop_replication_slot, or it keeps WAL there.");
         }
     }
 
@@ -333,6 +377,12 @@ internal static class StandbyClone
         if (request.MaxRate is not null)
         {
             arguments.AddRange(["-r", request.MaxRate]);
+        }
+        if (plan.SlotName is not null)
+        {
+            // The WAL streamed during the copy comes through the standby's slot, which then holds
+            // everything from the copy's start until the standby connects.
+            arguments.AddRange(["-S", plan.SlotName]);
         }
         context.Reporter.Verbose($"Running pg_basebackup on {target.Description}: copying '{plan.SourceDisplay}' into '{dir}' with a {(request.FastCheckpoint ? "fast" : "spread")} checkpoint.");
         context.Reporter.Progress(Activity, $"Cloning {name} from {plan.SourceDisplay}: waiting for the checkpoint", 0);
