@@ -2,10 +2,10 @@ using System.Management.Automation.Host;
 
 namespace PgHa.Run;
 
-/// <summary>Window and buffer sizes from the console (120 columns when output is redirected), so tables fit.</summary>
+/// <summary>Window and buffer sizes from the console (160 columns when output is redirected), so tables fit.</summary>
 internal sealed class ConsoleRawUserInterface : PSHostRawUserInterface
 {
-    private static int Width => Console.IsOutputRedirected ? 120 : Math.Max(40, Console.WindowWidth);
+    private static int Width => Console.IsOutputRedirected ? 160 : Math.Max(40, Console.WindowWidth);
 
     public override ConsoleColor BackgroundColor { get; set; } = ConsoleColor.Black;
     public override ConsoleColor ForegroundColor { get; set; } = ConsoleColor.Gray;

@@ -11,9 +11,12 @@ internal sealed class ConsoleUserInterface : PSHostUserInterface
 
     public override bool SupportsVirtualTerminal => !Console.IsOutputRedirected;
 
-    public override void Write(string value) => Console.Write(value);
-    public override void Write(ConsoleColor foregroundColor, ConsoleColor backgroundColor, string value) => Console.Write(value);
-    public override void WriteLine(string value) => Console.WriteLine(value);
+    // Table headers carry ANSI styles; into a file or pipe they would be noise.
+    private string Plain(string value) => GetOutputString(value, SupportsVirtualTerminal);
+
+    public override void Write(string value) => Console.Write(Plain(value));
+    public override void Write(ConsoleColor foregroundColor, ConsoleColor backgroundColor, string value) => Console.Write(Plain(value));
+    public override void WriteLine(string value) => Console.WriteLine(Plain(value));
     public override void WriteErrorLine(string value) => Console.Error.WriteLine(value);
     public override void WriteDebugLine(string message) => Console.WriteLine("DEBUG: " + message);
     public override void WriteVerboseLine(string message) => Console.WriteLine("VERBOSE: " + message);

@@ -105,7 +105,7 @@ internal static class SandboxBuilder
     }
 
     public static string ConninfoOf(SandboxManifestNode node) =>
-        $"host={node.Address} port={node.Port.ToString(CultureInfo.InvariantCulture)} user=postgres dbname=pgha connect_timeout=2";
+        $"host={node.Address} port={node.Port.ToString(CultureInfo.InvariantCulture)} user=postgres dbname=pgha";
 
     /// <summary>Where the server logs: the default of every PgHa start (clones included), beside the data directory.</summary>
     public static string LogFileOf(SandboxManifestNode node) => new NodeHost(node.Name, node.DataDirectory).DefaultLogFile;
