@@ -141,7 +141,7 @@ public sealed class CloneTests : IClassFixture<PgHaSession>, IAsyncLifetime
         Directory.CreateDirectory(fakeBin);
         try
         {
-            foreach (string program in new[] { "pg_basebackup", "pg_ctl", "psql" })
+            foreach (string program in new[] { "pg_basebackup", "pg_ctl", "psql", "pg_controldata" })
             {
                 string path = Path.Combine(fakeBin, program);
                 File.WriteAllText(path, "#!/bin/sh\necho \"" + program + " (PostgreSQL) 14.11\"\n");

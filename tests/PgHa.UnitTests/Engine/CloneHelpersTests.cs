@@ -84,3 +84,50 @@ public sealed class CloneHelpersTests
         Assert.Throws<FormatException>(() => PgControlData.Parse("garbage"));
     }
 }
+
+public sealed class TargetSurveyTests
+{
+    [Fact]
+    public void ReadsTheSurveyScriptsOutput()
+    {
+        const string output = """
+            program pg_basebackup
+            program pg_ctl
+            program psql
+            program pg_controldata
+            version pg_basebackup (PostgreSQL) 15.18 (Debian 15.18-0+deb12u1)
+            exists
+            notempty
+            status 3
+            control Database system identifier:           7312345678901234567
+            control Database cluster state:               shut down in recovery
+            control Latest checkpoint location:           0/3000028
+            control Latest checkpoint's TimeLineID:       1
+            used 30702
+            diskpath /tmp/x/data
+            df /dev/vda 263174212 13000000 84000000 14% /
+            """;
+        var survey = PgHa.Operations.Clone.TargetSurvey.Parse(output);
+        Assert.Equal(4, survey.Programs.Count);
+        Assert.Equal(15, survey.BaseBackupMajorVersion);
+        Assert.True(survey.Exists);
+        Assert.True(survey.NotEmpty);
+        Assert.False(survey.ServerRunning);
+        Assert.Equal("shut down in recovery", survey.ControlData!.ClusterState);
+        Assert.False(survey.ControlData.WasPrimary);
+        Assert.Equal(30702, survey.UsedKilobytes);
+        Assert.Equal(84000000, survey.AvailableKilobytes);
+        Assert.Equal("/tmp/x/data", survey.DiskPath);
+    }
+
+    [Fact]
+    public void AnAbsentDirectoryAndABrokenDfAreReportedAsSuch()
+    {
+        var survey = PgHa.Operations.Clone.TargetSurvey.Parse("program psql\ndiskpath /nope\ndf df: /nope: No such file or directory\n");
+        Assert.False(survey.Exists);
+        Assert.Null(survey.BaseBackupMajorVersion);
+        Assert.Null(survey.AvailableKilobytes);
+        Assert.Contains("No such file", survey.DiskError);
+        Assert.Equal(["psql"], survey.Programs);
+    }
+}

@@ -1,6 +1,4 @@
 using System.Globalization;
-using System.Text.RegularExpressions;
-using PgHa.Operations.Host;
 using PgHa.Transport;
 
 namespace PgHa.Operations.Clone;
@@ -91,28 +89,23 @@ internal sealed class CloneChecks
         }
     }
 
-    /// <summary>pg_basebackup and psql in the target's bindir, of the source's major version.</summary>
-    public async Task<bool> CheckProgramsAsync(INodeTransport target, string binDir, int sourceMajor, CancellationToken ct)
+    /// <summary>pg_basebackup, pg_ctl, psql and pg_controldata in the target's bindir, of the source's major version.</summary>
+    public bool CheckPrograms(TargetSurvey survey, string targetDescription, string binDir, int sourceMajor)
     {
-        foreach (string program in new[] { "pg_basebackup", "pg_ctl", "psql" })
+        string? missing = TargetSurvey.RequiredPrograms.FirstOrDefault(p => !survey.Programs.Contains(p));
+        if (missing is not null)
         {
-            if (!await target.PathExistsAsync(binDir + "/" + program, ct).ConfigureAwait(false))
-            {
-                Fail("Programs", "PgHaCloneProgramNotFound",
-                    $"{program} is not in '{binDir}' on {target.Description}. Install the PostgreSQL {sourceMajor} server package there, or give the right -PgBinDir.");
-                return false;
-            }
+            Fail("Programs", "PgHaCloneProgramNotFound",
+                $"{missing} is not in '{binDir}' on {targetDescription}. Install the PostgreSQL {sourceMajor} server package there, or give the right -PgBinDir.");
+            return false;
         }
-        CommandResult version = await target.RunAsync(binDir + "/pg_basebackup", ["--version"], new CommandOptions { Timeout = TimeSpan.FromSeconds(30) }, ct).ConfigureAwait(false);
-        Match match = Regex.Match(version.StandardOutput, @"(\d+)(?:\.\d+)?", RegexOptions.CultureInvariant);
-        int major = match.Success ? int.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture) : -1;
-        if (major == sourceMajor)
+        if (survey.BaseBackupMajorVersion == sourceMajor)
         {
-            Pass("MajorVersion", $"pg_basebackup {major} on {target.Description} matches the source's PostgreSQL {sourceMajor}.");
+            Pass("MajorVersion", $"pg_basebackup {sourceMajor} on {targetDescription} matches the source's PostgreSQL {sourceMajor}.");
             return true;
         }
         Fail("MajorVersion", "PgHaCloneVersionMismatch",
-            $"The source runs PostgreSQL {sourceMajor} but '{binDir}' on {target.Description} holds version {(major < 0 ? "unknown" : major)}. A standby must run the same major version: give -PgBinDir of PostgreSQL {sourceMajor}.");
+            $"The source runs PostgreSQL {sourceMajor} but '{binDir}' on {targetDescription} holds version {survey.BaseBackupMajorVersion?.ToString(CultureInfo.InvariantCulture) ?? "unknown"}. A standby must run the same major version: give -PgBinDir of PostgreSQL {sourceMajor}.");
         return false;
     }
 
@@ -133,37 +126,28 @@ internal sealed class CloneChecks
     }
 
     /// <param name="replacing">With -Force on a non-empty directory, its old contents are freed first and count as free.</param>
-    public async Task CheckDiskSpaceAsync(INodeTransport target, string dataDirectory, bool exists, long sourceBytes, bool replacing, CancellationToken ct)
+    public void CheckDiskSpace(TargetSurvey survey, string targetDescription, long sourceBytes, bool replacing)
     {
-        string where = exists ? dataDirectory : ParentOf(dataDirectory);
-        CommandResult df = await target.RunAsync("df", ["-P", "-k", "--", where], new CommandOptions { Timeout = TimeSpan.FromSeconds(30) }, ct).ConfigureAwait(false);
-        string[] lines = df.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries);
-        string[] fields = lines.Length >= 2 ? lines[^1].Split(' ', StringSplitOptions.RemoveEmptyEntries) : [];
-        if (!df.Succeeded || fields.Length < 4 || !long.TryParse(fields[3], NumberStyles.None, CultureInfo.InvariantCulture, out long availableKb))
+        if (survey.AvailableKilobytes is not long availableKb)
         {
             Fail("DiskSpace", "PgHaCloneTargetPathInvalid",
-                $"Cannot tell the free space at '{where}' on {target.Description} ({df.StandardError.Trim()}). Check that the data directory's parent exists and the PostgreSQL OS user can reach it.");
+                $"Cannot tell the free space at '{survey.DiskPath}' on {targetDescription} ({survey.DiskError}). Check that the data directory's parent exists and the PostgreSQL OS user can reach it.");
             return;
         }
         if (replacing)
         {
-            CommandResult du = await target.RunAsync("du", ["-s", "-k", "-x", "--", dataDirectory], new CommandOptions { Timeout = TimeSpan.FromMinutes(2) }, ct).ConfigureAwait(false);
-            string first = du.StandardOutput.Split('\t', ' ', '\n').FirstOrDefault() ?? string.Empty;
-            if (long.TryParse(first, NumberStyles.None, CultureInfo.InvariantCulture, out long oldKb))
-            {
-                availableKb += oldKb;
-            }
+            availableKb += survey.UsedKilobytes ?? 0;
         }
         // The databases plus room for the WAL streamed during the copy.
         long neededKb = sourceBytes / 1024 + sourceBytes / 1024 / 10 + 64 * 1024;
         if (availableKb >= neededKb)
         {
-            Pass("DiskSpace", $"{availableKb / 1024} MB free at '{where}' for about {neededKb / 1024} MB.");
+            Pass("DiskSpace", $"{availableKb / 1024} MB free at '{survey.DiskPath}'{(replacing ? " (counting the contents to be replaced)" : string.Empty)} for about {neededKb / 1024} MB.");
         }
         else
         {
             Fail("DiskSpace", "PgHaCloneDiskSpace",
-                $"Only {availableKb / 1024} MB are free at '{where}' on {target.Description}, and the clone needs about {neededKb / 1024} MB (databases plus WAL). Free space or choose another -DataDirectory.");
+                $"Only {availableKb / 1024} MB are free at '{survey.DiskPath}' on {targetDescription}, and the clone needs about {neededKb / 1024} MB (databases plus WAL). Free space or choose another -DataDirectory.");
         }
     }
 

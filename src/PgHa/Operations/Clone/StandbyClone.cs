@@ -72,23 +72,20 @@ internal static class StandbyClone
     {
         CancellationToken ct = context.CancellationToken;
         string binDir = (request.Target.PgBinDir ?? PgBinDirectory.ForMajorVersion(facts.MajorVersion)).TrimEnd('/');
-        bool programs = await checks.CheckProgramsAsync(target, binDir, facts.MajorVersion, ct).ConfigureAwait(false);
-
         string dir = request.Target.DataDirectory.TrimEnd('/');
-        bool exists = await target.PathExistsAsync(dir, ct).ConfigureAwait(false);
-        bool notEmpty = exists && await HasEntriesAsync(target, dir, ct).ConfigureAwait(false);
-        if (programs)
+        TargetSurvey survey = await TargetSurvey.ReadAsync(target, binDir, dir, measureUsedSpace: request.Force, ct).ConfigureAwait(false);
+        if (checks.CheckPrograms(survey, target.Description, binDir, facts.MajorVersion))
         {
             await using (var pass = await TemporaryPassfile.CreateAsync(context, target, dir).ConfigureAwait(false))
             {
                 await checks.CheckReplicationAccessAsync(target, binDir, pass.AddTo(replication).With("replication", "true").ToKeywordValueString(), ct).ConfigureAwait(false);
             }
-            await CheckTargetDirectoryAsync(context, checks, target, binDir, dir, exists, notEmpty, facts, probe, request.Force).ConfigureAwait(false);
         }
-        await checks.CheckDiskSpaceAsync(target, dir, exists, facts.DatabaseBytes, notEmpty && request.Force, ct).ConfigureAwait(false);
+        CheckTargetDirectory(checks, target.Description, dir, survey, facts, probe, request.Force);
+        checks.CheckDiskSpace(survey, target.Description, facts.DatabaseBytes, survey.NotEmpty && request.Force);
 
         context.Reporter.Progress(Activity, "Checks done", 100);
-        return new ClonePlan(request, checks.All, facts, sourceName ?? request.Source.ToDisplayString(), replication, binDir, exists, notEmpty, eventsTo, eventNodeId);
+        return new ClonePlan(request, checks.All, facts, sourceName ?? request.Source.ToDisplayString(), replication, binDir, survey.Exists, survey.NotEmpty, eventsTo, eventNodeId);
     }
 
     public static async Task<PgHaStandbyClone> ApplyAsync(OperationContext context, ClonePlan plan)
@@ -225,54 +222,41 @@ internal static class StandbyClone
         return (sourceName, primary is null ? null : ConnectionInfo.Parse(primary.Conninfo), nodeId);
     }
 
-    private static async Task<bool> HasEntriesAsync(INodeTransport target, string dir, CancellationToken ct)
-    {
-        CommandResult list = await target.RunAsync("find", [dir, "-mindepth", "1", "-maxdepth", "1", "-print", "-quit"],
-            new CommandOptions { Timeout = TimeSpan.FromSeconds(30) }, ct).ConfigureAwait(false);
-        if (!list.Succeeded)
-        {
-            throw new PgHaException("PgHaCloneTargetPathInvalid", ErrorCategory.PermissionDenied, dir,
-                $"Cannot list '{dir}' on {target.Description}: {list.StandardError.Trim()}. The PostgreSQL OS user must own the data directory.");
-        }
-        return list.StandardOutput.Trim().Length > 0;
-    }
-
     /// <summary>
     /// A non-empty target is replaced only with -Force, and never when a server runs in it or when it is
     /// the current primary's data (same system identifier, left as a primary, on the current timeline).
     /// </summary>
-    private static async Task CheckTargetDirectoryAsync(OperationContext context, CloneChecks checks, INodeTransport target, string binDir,
-        string dir, bool exists, bool notEmpty, SourceFacts source, NodeProbeResult sourceProbe, bool force)
+    private static void CheckTargetDirectory(CloneChecks checks, string targetDescription, string dir, TargetSurvey survey,
+        SourceFacts source, NodeProbeResult sourceProbe, bool force)
     {
-        CancellationToken ct = context.CancellationToken;
-        if (!exists)
+        if (!survey.Exists)
         {
             checks.Pass("TargetDirectory", $"'{dir}' does not exist yet and will be created.");
             return;
         }
-        if (!notEmpty)
+        if (!survey.NotEmpty)
         {
             checks.Pass("TargetDirectory", $"'{dir}' is empty.");
             return;
         }
-        if (await IsServerRunningAsync(target, binDir, dir, ct).ConfigureAwait(false))
+        if (survey.ServerRunning)
         {
             checks.Fail("TargetDirectory", "PgHaCloneTargetRunning",
-                $"A PostgreSQL server is running in '{dir}' on {target.Description}. PgHa never replaces a running server's data: stop it first (Stop-PgHaNode), or choose another -DataDirectory.");
+                $"A PostgreSQL server is running in '{dir}' on {targetDescription}. PgHa never replaces a running server's data: stop it first (Stop-PgHaNode), or choose another -DataDirectory.");
             return;
         }
-        PgControlData? control = await ReadControlDataAsync(target, binDir, dir, ct).ConfigureAwait(false);
+        PgControlData? control = survey.ControlData;
         if (control is not null && control.SystemIdentifier == source.SystemIdentifier && control.WasPrimary
             && control.TimelineId >= (sourceProbe.Timeline ?? int.MaxValue))
         {
             checks.Fail("TargetDirectory", "PgHaCloneTargetIsPrimary",
-                $"'{dir}' on {target.Description} holds this cluster's primary data on the current timeline {control.TimelineId} (state: {control.ClusterState}). PgHa never overwrites the current primary's data directory, even with -Force.");
+                $"'{dir}' on {targetDescription} holds this cluster's primary data on the current timeline {control.TimelineId} (state: {control.ClusterState}). PgHa never overwrites the current primary's data directory, even with -Force.");
             return;
         }
         if (!force)
         {
             checks.Fail("TargetDirectory", "PgHaCloneTargetNotEmpty",
-                $"'{dir}' on {target.Description} is not empty{(control is null ? string.Empty : $" (a stopped cluster, system identifier {control.SystemIdentifier}, state: {control.ClusterState})")}. Use -Force to replace its contents.");
+                $"'{dir}' on {targetDescription} is not empty{(control is null ? string.Empty : $" (a stopped cluster, system identifier {control.SystemIdentifier}, state: {control.ClusterState})")}. Use -Force to replace its contents.");
             return;
         }
         checks.Warn("TargetDirectory", $"'{dir}' is not empty and no server runs in it: its contents will be replaced (-Force){(control is null ? string.Empty : $"; it held system identifier {control.SystemIdentifier}, timeline {control.TimelineId}, state: {control.ClusterState}")}.");
@@ -283,18 +267,6 @@ internal static class StandbyClone
         // pg_ctl status: 0 running, 3 not running, 4 no data directory.
         CommandResult status = await target.RunAsync(binDir + "/pg_ctl", ["status", "-D", dir], new CommandOptions { Timeout = TimeSpan.FromSeconds(30) }, ct).ConfigureAwait(false);
         return status.ExitCode == 0;
-    }
-
-    private static async Task<PgControlData?> ReadControlDataAsync(INodeTransport target, string binDir, string dir, CancellationToken ct)
-    {
-        if (!await target.PathExistsAsync(dir + "/global/pg_control", ct).ConfigureAwait(false))
-        {
-            return null;
-        }
-        // LC_ALL=C: pg_controldata's labels are translated otherwise.
-        CommandResult result = await target.RunAsync("env", ["LC_ALL=C", binDir + "/pg_controldata", "-D", dir],
-            new CommandOptions { Timeout = TimeSpan.FromSeconds(30) }, ct).ConfigureAwait(false);
-        return result.Succeeded ? PgControlData.Parse(result.StandardOutput) : null;
     }
 
     private static async Task PrepareDirectoryAsync(OperationContext context, ClonePlan plan, INodeTransport target, string dir)
@@ -447,8 +419,9 @@ internal static class StandbyClone
         string autoConfPath = dir + "/postgresql.auto.conf";
         string current = await target.ReadFileAsync(autoConfPath, ct).ConfigureAwait(false) ?? string.Empty;
         await target.WriteFileAsync(autoConfPath, AutoConf.Set(current, settings), ct).ConfigureAwait(false);
-        await target.WriteFileAsync(dir + "/standby.signal", string.Empty, ct).ConfigureAwait(false);
-        await RunCheckedAsync(target, "rm", ["-f", "--", dir + "/" + IncompleteMarker], "remove the incomplete-clone marker", ct).ConfigureAwait(false);
+        // standby.signal first, then the marker goes: at no moment is the directory startable as a primary.
+        await RunCheckedAsync(target, "sh", ["-c", ": > \"$1/standby.signal\" && rm -f -- \"$1/$2\"", "pgha-standby", dir, IncompleteMarker],
+            "write standby.signal and remove the incomplete-clone marker", ct).ConfigureAwait(false);
         context.Reporter.Verbose($"Wrote standby.signal and primary_conninfo = '{plan.ReplicationConninfo.ToDisplayString()}'{(plan.SlotName is null ? string.Empty : $", primary_slot_name = '{plan.SlotName}'")}.");
         if (context.Credential is not null)
         {
