@@ -39,6 +39,8 @@
 - Get-PgHaEvent: the cluster event log.
 - Import-PgHaConfig: PgHa .psd1 node configuration and repmgr.conf.
 - Start-PgHaNode / Stop-PgHaNode / Restart-PgHaNode: pg_ctl on the node's host (local or SSH), waited for with a deadline; stopping the primary asks unless -Force.
+- New-PgHaStandby: clone a standby (checks first, -WhatIf is the dry run; fast checkpoint; progress; never replaces a running server's or the primary's data; -Force -Start -Register rebuilds a node in one line).
+- New-PgHaSandbox / Remove-PgHaSandbox: a throwaway loopback cluster made through the real paths.
 '@
         }
     }
