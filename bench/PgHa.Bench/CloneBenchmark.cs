@@ -174,6 +174,7 @@ public sealed class CloneBenchmark : IBenchmark
             ["Name"] = StandbyName,
             ["DataDirectory"] = directory,
             ["Verbose"] = true,
+            ["Confirm"] = false,
         }, cancellationToken, Observe);
         var totalMs = watch.Elapsed.TotalMilliseconds;
 
@@ -228,7 +229,7 @@ public sealed class CloneBenchmark : IBenchmark
         text.AppendLine();
         text.AppendLine(CultureInfo.InvariantCulture, $"Machine: {Environment.ProcessorCount} cores, Debian {debian}, {postgresVersion}, {RuntimeInformation.FrameworkDescription}, PgHa {RepositoryLayout.ModuleVersion}; load average at the end: {LoadAverage()}.");
         text.AppendLine(CultureInfo.InvariantCulture, $"Data: pgbench -i -s {PgbenchScale} (loaded in {data.LoadSeconds:0.0} s, then CHECKPOINT): database `{BenchDatabase}` {Mb(data.BenchBytes)} MB ({data.BenchBytes} bytes, pg_database_size), all databases {Mb(data.AllBytes)} MB; PgHa reported {pgha[^1].CopiedKb / 1024} MB copied.");
-        text.AppendLine(CultureInfo.InvariantCulture, $"One warm-up of each, then {rounds} rounds alternating bare, PgHa. Bare: `runuser -u postgres -- pg_basebackup -d \"host=.. port=.. user=postgres\" -D <new dir> -X stream -c fast`, process start to exit. PgHa: `New-PgHaStandby -SourceConninfo <primary, dbname=pgha> -Name {StandbyName} -DataDirectory <new dir> -Verbose` (no -Start) in a hosted runspace, around the call. Targets deleted between runs, untimed.");
+        text.AppendLine(CultureInfo.InvariantCulture, $"One warm-up of each, then {rounds} rounds alternating bare, PgHa. Bare: `runuser -u postgres -- pg_basebackup -d \"host=.. port=.. user=postgres\" -D <new dir> -X stream -c fast`, process start to exit. PgHa: `New-PgHaStandby -SourceConninfo <primary, dbname=pgha> -Name {StandbyName} -DataDirectory <new dir> -Verbose -Confirm:$false` (no -Start) in a hosted runspace, around the call. Targets deleted between runs, untimed.");
         text.AppendLine();
         text.AppendLine("| Run | Rounds | Median s | Min s | Max s |");
         text.AppendLine("|---|---:|---:|---:|---:|");
