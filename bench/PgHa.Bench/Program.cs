@@ -1,11 +1,12 @@
 using System.Runtime.InteropServices;
 using PgHa.Bench;
 
-// Later benchmarks (sandbox, switchover, ...) are one more entry here and one class each.
+// Later benchmarks (switchover, ...) are one more entry here and one class each.
 IBenchmark[] benchmarks =
 [
     new ClusterShowBenchmark(),
     new CloneBenchmark(),
+    new SandboxBenchmark(),
 ];
 
 if (args.Length == 0 || benchmarks.All(b => b.Name != args[0]))

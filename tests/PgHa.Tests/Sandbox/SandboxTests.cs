@@ -1,3 +1,4 @@
+using System.Text.RegularExpressions;
 using PgHa.Tests.Fixtures;
 using PgHa.Tests.Hosting;
 using Xunit;
@@ -24,6 +25,24 @@ public sealed class SandboxTests : IClassFixture<PgHaSession>
                 Assert.Equal(path, (string)sandbox.Path);
                 Assert.Equal("node1", (string)sandbox.Primary);
                 Assert.Equal(["node1", "node2", "node3", "witness"], ((IEnumerable<object>)sandbox.Nodes).Select(n => (string)((dynamic)n).Name));
+
+                if (round == 1)
+                {
+                    // The format views (module/PgHa.Format.ps1xml) as a console shows them: a list for the
+                    // sandbox, a table for its nodes.
+                    object[] nodes = (object[])sandbox.Nodes;
+                    string firstAddress = Regex.Escape((string)((dynamic)nodes[0]).Address);
+                    string witnessAddress = Regex.Escape((string)((dynamic)nodes[3]).Address);
+                    string view = _session.Run("$args[0] | Out-Default; $args[0].Nodes | Out-Default", created.Single()).ThrowIfErrors().HostText;
+                    Assert.Matches(@"(?m)^Path\s+: " + Regex.Escape(path) + @"\s*$", view);
+                    Assert.Matches(@"(?m)^Primary\s+: node1\s*$", view);
+                    Assert.Matches(@"(?m)^Conninfo\s+: host=" + firstAddress + " port=5432 ", view);
+                    Assert.Matches(@"(?m)^Nodes\s+: 4 \(node1, node2, node3, witness\)\s*$", view);
+                    Assert.Matches(@"(?m)^Duration\s+: \d+\.\d s\s*$", view);
+                    Assert.Matches(@"(?m)^Name\s+Role\s+Address\s+Port\s+DataDirectory\s*$", view);
+                    Assert.Matches(@"(?m)^node1\s+Primary\s+" + firstAddress + @"\s+5432 " + Regex.Escape(path) + "/node1/data", view);
+                    Assert.Matches(@"(?m)^witness\s+Witness\s+" + witnessAddress + @"\s+5432 ", view);
+                }
 
                 // The sandbox pipes into the other cmdlets: its Conninfo is the way into the cluster.
                 dynamic cluster = _session.Run("New-PgHaSandbox -WhatIf; $args[0] | Get-PgHaCluster", created.Single()).ThrowIfErrors().Output.Single().BaseObject;

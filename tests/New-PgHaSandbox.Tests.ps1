@@ -1,0 +1,149 @@
+#Requires -Version 7.4
+# Pester 5 tests of New-PgHaSandbox against the built module (output/PgHa/<version>).
+#   UnitTests:   the parameter contract and the argument checks made before anything is created.
+#   Integration: makes a real sandbox (a primary, two standbys and a witness), uses it and removes it.
+#                Needs root (the servers then run as postgres) or the PostgreSQL OS user, and
+#                PostgreSQL 15 in /usr/lib/postgresql/15/bin. Set PGHA_TEST_SANDBOX=1 to run it;
+#                PGHA_TEST_SANDBOX_ADDRESS gives the first loopback address (127.0.14.1 by default).
+
+BeforeAll {
+    $manifest = Get-ChildItem "$PSScriptRoot/../output/PgHa/*/PgHa.psd1" | Select-Object -First 1
+    if (-not $manifest) { throw 'No output/PgHa/<version>/PgHa.psd1: build the module first (./build.ps1 -Task Build).' }
+    Import-Module $manifest.FullName -Force
+}
+
+Describe 'New-PgHaSandbox parameter contract' -Tag UnitTests {
+    BeforeAll {
+        $command = Get-Command -Name New-PgHaSandbox -Module PgHa
+        $common = [System.Management.Automation.PSCmdlet]::CommonParameters + [System.Management.Automation.PSCmdlet]::OptionalCommonParameters
+    }
+
+    It 'has exactly the documented parameters' {
+        $own = @($command.Parameters.Keys | Where-Object { $_ -notin $common } | Sort-Object)
+        $own | Should -Be @('ConnectTimeout', 'Credential', 'FirstAddress', 'Nodes', 'PgBinDir', 'Path', 'Port', 'Witness')
+    }
+
+    It 'has one parameter set, with -Path at position 0 and nothing mandatory' {
+        @($command.ParameterSets).Count | Should -Be 1
+        $set = $command.ParameterSets[0]
+        ($set.Parameters | Where-Object Name -eq 'Path').Position | Should -Be 0
+        @($set.Parameters | Where-Object IsMandatory) | Should -BeNullOrEmpty
+    }
+
+    It 'takes nothing from the pipeline' {
+        $fromPipeline = @($command.Parameters.Values | Where-Object {
+                $_.ParameterSets.Values.ValueFromPipeline -contains $true -or $_.ParameterSets.Values.ValueFromPipelineByPropertyName -contains $true })
+        $fromPipeline | Should -BeNullOrEmpty
+    }
+
+    It 'supports -WhatIf and -Confirm with low impact' {
+        $command.Parameters.ContainsKey('WhatIf') | Should -BeTrue
+        $command.Parameters.ContainsKey('Confirm') | Should -BeTrue
+        $cmdletAttribute = $command.ImplementingType.GetCustomAttributes([System.Management.Automation.CmdletAttribute], $false)[0]
+        $cmdletAttribute.ConfirmImpact | Should -Be 'Low'
+    }
+
+    It 'declares PgHa.PgHaSandbox as its output type' {
+        $command.OutputType.Name | Should -Be @('PgHa.PgHaSandbox')
+    }
+
+    It 'takes a credential as [pscredential]' {
+        $command.Parameters['Credential'].ParameterType | Should -Be ([pscredential])
+    }
+
+    It 'refuses -Nodes <Nodes> (1 to 9 data nodes)' -ForEach @(@{ Nodes = 0 }, @{ Nodes = 10 }) {
+        { New-PgHaSandbox -Path (Join-Path $TestDrive 'never') -Nodes $Nodes -WhatIf } |
+            Should -Throw -ErrorId 'ParameterArgumentValidationError,PgHa.Cmdlets.NewPgHaSandboxCommand'
+    }
+
+    It 'refuses -Port <Port> (1024 to 65535)' -ForEach @(@{ Port = 80 }, @{ Port = 70000 }) {
+        { New-PgHaSandbox -Path (Join-Path $TestDrive 'never') -Port $Port -WhatIf } |
+            Should -Throw -ErrorId 'ParameterArgumentValidationError,PgHa.Cmdlets.NewPgHaSandboxCommand'
+    }
+
+    It 'refuses -FirstAddress <Address>, which is not IPv4 loopback (PgHaSandboxAddressInvalid)' -ForEach @(
+        @{ Address = '10.0.0.1' }
+        @{ Address = '::1' }
+        @{ Address = 'localhost' }
+        @{ Address = '0.0.0.0' }
+    ) {
+        { New-PgHaSandbox -Path (Join-Path $TestDrive 'never') -FirstAddress $Address -WhatIf } |
+            Should -Throw -ErrorId 'PgHaSandboxAddressInvalid,PgHa.Cmdlets.NewPgHaSandboxCommand'
+        Test-Path -LiteralPath (Join-Path $TestDrive 'never') | Should -BeFalse
+    }
+
+    It '-WhatIf creates nothing and returns nothing' {
+        $path = Join-Path $TestDrive 'whatif'
+        New-PgHaSandbox -Path $path -Nodes 2 -Witness -FirstAddress 127.0.14.1 -WhatIf | Should -BeNullOrEmpty
+        Test-Path -LiteralPath $path | Should -BeFalse
+    }
+}
+
+Describe 'New-PgHaSandbox making a real sandbox' -Tag Integration -Skip:($env:PGHA_TEST_SANDBOX -ne '1') {
+    BeforeAll {
+        $first = if ($env:PGHA_TEST_SANDBOX_ADDRESS) { $env:PGHA_TEST_SANDBOX_ADDRESS } else { '127.0.14.1' }
+        $psql = '/usr/lib/postgresql/15/bin/psql'
+        # Under /tmp: the postgres OS user must be able to reach it when the tests run as root.
+        $path = Join-Path ([IO.Path]::GetTempPath()) ('pgha-sandbox-test-' + [guid]::NewGuid().ToString('N').Substring(0, 8))
+        $sandbox = New-PgHaSandbox -Path $path -Witness -FirstAddress $first -Confirm:$false
+    }
+
+    AfterAll {
+        if ($path -and (Test-Path -LiteralPath $path)) { Remove-PgHaSandbox -Path $path -Confirm:$false }
+    }
+
+    It 'returns a PgHaSandbox of a primary, two standbys and a witness' {
+        $sandbox.PSObject.TypeNames[0] | Should -Be 'PgHa.PgHaSandbox'
+        $sandbox.Path | Should -Be $path
+        $sandbox.Primary | Should -Be 'node1'
+        $sandbox.Nodes.Name | Should -Be @('node1', 'node2', 'node3', 'witness')
+        $sandbox.Nodes.Role | Should -Be @('Primary', 'Standby', 'Standby', 'Witness')
+        $sandbox.Conninfo | Should -Be $sandbox.Nodes[0].Conninfo
+        $sandbox.Duration | Should -BeGreaterThan ([timespan]::Zero)
+    }
+
+    It 'puts every node on its own loopback address with the same port' {
+        @($sandbox.Nodes.Address | Sort-Object -Unique).Count | Should -Be 4
+        $sandbox.Nodes.Address | ForEach-Object { $_ | Should -Match '^127\.' }
+        @($sandbox.Nodes.Port | Sort-Object -Unique) | Should -Be @(5432)
+    }
+
+    It 'keeps the manifest and each node''s own settings in the folder' {
+        Test-Path -LiteralPath (Join-Path $path 'pgha-sandbox.json') | Should -BeTrue
+        foreach ($node in $sandbox.Nodes) {
+            $nodeConf = Join-Path (Split-Path -Parent $node.DataDirectory) 'node.conf'
+            Get-Content -LiteralPath $nodeConf -Raw | Should -Match ([regex]::Escape("listen_addresses = '$($node.Address)'"))
+            Get-Content -LiteralPath (Join-Path $node.DataDirectory 'postgresql.conf') -Raw | Should -Not -Match ([regex]::Escape($node.Address))
+        }
+    }
+
+    It 'pipes into Get-PgHaCluster: a healthy cluster of four nodes' {
+        $cluster = $sandbox | Get-PgHaCluster
+        $cluster.Healthy | Should -BeTrue -Because ($cluster.Warnings -join '; ')
+        @($cluster.Nodes).Count | Should -Be 4
+        $cluster.Primary | Should -Be 'node1'
+    }
+
+    It 'streams a row written on the primary to a standby' {
+        $standby = $sandbox.Nodes | Where-Object Name -eq node2
+        & $psql -X -q -d $sandbox.Conninfo -c 'CREATE TABLE pester_demo (id int); INSERT INTO pester_demo VALUES (7)'
+        $deadline = [datetime]::UtcNow.AddSeconds(30)
+        do {
+            $count = & $psql -X -A -t -d $standby.Conninfo -c 'SELECT count(*) FROM pester_demo' 2>$null
+            if ($count -ne '1') { Start-Sleep -Milliseconds 100 }
+        } until ($count -eq '1' -or [datetime]::UtcNow -gt $deadline)
+        $count | Should -Be '1'
+    }
+
+    It 'refuses a folder that is not empty (PgHaSandboxPathInUse) and leaves it alone' {
+        { New-PgHaSandbox -Path $path -FirstAddress $first -Confirm:$false } | Should -Throw -ErrorId 'PgHaSandboxPathInUse,PgHa.Cmdlets.NewPgHaSandboxCommand'
+        Test-Path -LiteralPath (Join-Path $path 'pgha-sandbox.json') | Should -BeTrue
+        ($sandbox | Get-PgHaCluster).Healthy | Should -BeTrue
+    }
+
+    It 'is removed by Remove-PgHaSandbox, leaving no folder and no server' {
+        $sandbox | Remove-PgHaSandbox -Confirm:$false
+        Test-Path -LiteralPath $path | Should -BeFalse
+        @(Get-Process -Name postgres -ErrorAction SilentlyContinue | Where-Object { $_.CommandLine -like "*$path*" }) | Should -BeNullOrEmpty
+    }
+}
