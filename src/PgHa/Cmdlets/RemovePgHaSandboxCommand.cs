@@ -25,11 +25,7 @@ public sealed class RemovePgHaSandboxCommand : PgHaCmdlet
             }
             try
             {
-                RunEngine(async context =>
-                {
-                    await SandboxRemover.RemoveAsync(context, path, context.CancellationToken).ConfigureAwait(false);
-                    return true;
-                });
+                RunEngine(context => SandboxRemover.RemoveAsync(context, path, context.CancellationToken));
             }
             catch (PgHaException ex)
             {

@@ -75,9 +75,10 @@ internal static class SandboxBuilder
                 await RegisterAsync(context, witness, PgHaRole.Witness, ConnectionInfo.Parse(ConninfoOf(primary))).ConfigureAwait(false);
             }
         }
-        catch (Exception ex) when (ex is PgHaException or IOException or TimeoutException or OperationCanceledException)
+        catch (Exception ex)
         {
-            // Also when stopped with Ctrl+C: a half-made sandbox must not leave servers running.
+            // Whatever went wrong (Ctrl+C included), a half-made sandbox must not leave servers running;
+            // the exception goes on unchanged.
             context.Reporter.Verbose($"Creating the sandbox failed ({ex.Message}); removing what was made.");
             var cleanup = new OperationContext(context.Reporter, context.Credential, context.ConnectTimeoutSeconds, CancellationToken.None);
             await SandboxRemover.RemoveAsync(cleanup, root, CancellationToken.None).ConfigureAwait(false);
@@ -129,7 +130,18 @@ internal static class SandboxBuilder
                 $"Could not create '{root}' as {host.OsUser}: {made.StandardError.Trim()}. Choose a -Path that user can write (the default is under /tmp).");
         }
         CommandResult list = await host.RunAsync("find", [root, "-mindepth", "1", "-maxdepth", "1", "-print", "-quit"], new CommandOptions { Timeout = TimeSpan.FromSeconds(30) }, ct).ConfigureAwait(false);
-        if (!list.Succeeded || list.StandardOutput.Trim().Length > 0)
+        if (!list.Succeeded)
+        {
+            // Typically a folder under /root: root could make it, the PostgreSQL OS user cannot reach it.
+            if (Environment.IsPrivilegedProcess)
+            {
+                await using var asRoot = new LocalTransport(Environment.UserName);
+                await asRoot.RunAsync("rmdir", ["--", root], new CommandOptions { Timeout = TimeSpan.FromSeconds(30) }, ct).ConfigureAwait(false);
+            }
+            throw new PgHaException("PgHaSandboxPathInvalid", ErrorCategory.PermissionDenied, root,
+                $"{host.OsUser} cannot reach '{root}' ({list.StandardError.Trim()}). Choose a -Path whose parent folders that user may enter (the default is under /tmp).");
+        }
+        if (list.StandardOutput.Trim().Length > 0)
         {
             throw new PgHaException("PgHaSandboxPathInUse", ErrorCategory.ResourceExists, root,
                 $"'{root}' is not empty. A sandbox starts in an empty folder: choose another -Path, or remove the old sandbox with Remove-PgHaSandbox.");

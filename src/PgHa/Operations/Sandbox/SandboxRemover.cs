@@ -29,10 +29,16 @@ internal static class SandboxRemover
         return manifest;
     }
 
-    public static async Task RemoveAsync(OperationContext context, string root, CancellationToken ct)
+    /// <summary>Returns false when the folder is already gone (removing twice changes nothing the second time).</summary>
+    public static async Task<bool> RemoveAsync(OperationContext context, string root, CancellationToken ct)
     {
         root = root.TrimEnd('/');
         await using var host = new LocalTransport();
+        if (!Directory.Exists(root))
+        {
+            context.Reporter.Verbose($"'{root}' does not exist: nothing to remove.");
+            return false;
+        }
         SandboxManifest manifest = await ReadManifestAsync(host, root, ct).ConfigureAwait(false);
 
         // Standbys and the witness first, the primary last: nothing fails over to nowhere.
@@ -53,6 +59,7 @@ internal static class SandboxRemover
             throw new PgHaException("PgHaSandboxRemoveFailed", ErrorCategory.WriteError, root,
                 $"The servers are stopped but '{root}' could not be deleted: {removed.StandardError.Trim()}");
         }
+        return true;
     }
 
     private static async Task StopAsync(OperationContext context, LocalTransport host, SandboxManifest manifest, SandboxManifestNode node, CancellationToken ct)
@@ -66,6 +73,7 @@ internal static class SandboxRemover
         {
             // Immediate: the sandbox is thrown away, there is nothing to flush.
             await NodeService.StopAsync(context, nodeHost, PgHaStopMode.Immediate, StopWait).ConfigureAwait(false);
+            return;
         }
         catch (PgHaException ex)
         {
@@ -74,7 +82,12 @@ internal static class SandboxRemover
         string? pidFile = await host.ReadFileAsync(node.DataDirectory + "/postmaster.pid", ct).ConfigureAwait(false);
         if (pidFile is not null && int.TryParse(pidFile.Split('\n')[0].Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out int pid))
         {
-            await host.RunAsync("kill", ["-KILL", pid.ToString(CultureInfo.InvariantCulture)], new CommandOptions { Timeout = TimeSpan.FromSeconds(10) }, ct).ConfigureAwait(false);
+            // Only a postmaster of this data directory: a stale pid file may name a reused PID.
+            string? commandLine = await host.ReadFileAsync($"/proc/{pid.ToString(CultureInfo.InvariantCulture)}/cmdline", ct).ConfigureAwait(false);
+            if (commandLine is not null && commandLine.Contains(node.DataDirectory, StringComparison.Ordinal))
+            {
+                await host.RunAsync("kill", ["-KILL", pid.ToString(CultureInfo.InvariantCulture)], new CommandOptions { Timeout = TimeSpan.FromSeconds(10) }, ct).ConfigureAwait(false);
+            }
         }
     }
 }
