@@ -15,17 +15,7 @@ public sealed class GetPgHaClusterCommand : PgHaCmdlet
 
     protected override void ProcessRecord()
     {
-        var entryPoints = EntryPoints(Conninfo);
-        PgHaCluster cluster;
-        try
-        {
-            cluster = RunEngine(context => ClusterStatusReader.ReadAsync(context, entryPoints));
-        }
-        catch (PgHaException ex)
-        {
-            ThrowTerminatingError(ToErrorRecord(ex));
-            return;
-        }
+        PgHaCluster cluster = ReadCluster(Conninfo);
         // The warnings are in the object (and its view prints them after the table, as repmgr does):
         // writing them to the warning stream too would show every one twice.
         WriteObject(cluster);

@@ -24,17 +24,7 @@ public sealed class GetPgHaNodeCommand : PgHaCmdlet
 
     protected override void ProcessRecord()
     {
-        var entryPoints = EntryPoints(Conninfo);
-        PgHaCluster cluster;
-        try
-        {
-            cluster = RunEngine(context => ClusterStatusReader.ReadAsync(context, entryPoints));
-        }
-        catch (PgHaException ex)
-        {
-            ThrowTerminatingError(ToErrorRecord(ex));
-            return;
-        }
+        PgHaCluster cluster = ReadCluster(Conninfo);
 
         if (ParameterSetName == "Id")
         {

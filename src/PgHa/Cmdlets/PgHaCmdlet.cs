@@ -76,6 +76,21 @@ public abstract class PgHaCmdlet : PSCmdlet, IDisposable
     protected IReadOnlyList<ConnectionInfo> EntryPoints(string[] conninfos) =>
         conninfos.Select(text => ParseConninfoParameter(text, "Conninfo")).ToList();
 
+    /// <summary>The registered nodes with their live status, read through the first -Conninfo that answers; failure ends the call.</summary>
+    protected PgHaCluster ReadCluster(string[] conninfos)
+    {
+        var entryPoints = EntryPoints(conninfos);
+        try
+        {
+            return RunEngine(context => ClusterStatusReader.ReadAsync(context, entryPoints));
+        }
+        catch (PgHaException ex)
+        {
+            ThrowTerminatingError(ToErrorRecord(ex));
+            throw new InvalidOperationException("unreachable");
+        }
+    }
+
     public void Dispose()
     {
         _stopping.Dispose();

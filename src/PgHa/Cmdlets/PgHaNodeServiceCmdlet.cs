@@ -153,7 +153,7 @@ public abstract class PgHaNodeServiceCmdlet : PgHaHostCmdlet
                 break;
 
             case NameSet:
-                PgHaCluster cluster = ReadCluster();
+                PgHaCluster cluster = ReadCluster(Conninfo);
                 foreach (string name in Name)
                 {
                     PgHaNode? node = cluster.Nodes.FirstOrDefault(n => n.Name == name);
@@ -174,21 +174,6 @@ public abstract class PgHaNodeServiceCmdlet : PgHaHostCmdlet
                 string directory = SshHost is null ? GetUnresolvedProviderPathFromPSPath(DataDirectory!) : DataDirectory!;
                 yield return new ServiceTarget(new NodeHost(directory, directory, PgBinDir, SshHost, SshPort, SshUser), null);
                 break;
-        }
-    }
-
-    /// <summary>Without the node records nothing can be done for any name: a terminating error.</summary>
-    private PgHaCluster ReadCluster()
-    {
-        var entryPoints = EntryPoints(Conninfo);
-        try
-        {
-            return RunEngine(context => ClusterStatusReader.ReadAsync(context, entryPoints));
-        }
-        catch (PgHaException ex)
-        {
-            ThrowTerminatingError(ToErrorRecord(ex));
-            throw new InvalidOperationException("unreachable");
         }
     }
 
