@@ -52,7 +52,7 @@ internal static class StandbyClone
         checks.CheckCheckpoint(request.FastCheckpoint);
 
         var (sourceName, eventsTo, eventNodeId) = await FindClusterAsync(context, request).ConfigureAwait(false);
-        ConnectionInfo replication = ReplicationConninfo(request);
+        ConnectionInfo replication = StandbyConfiguration.ReplicationConninfo(request.Source, request.Target.Name, request.ReplicationUser);
 
         context.Reporter.Progress(Activity, $"Checking the target host of {request.Target.Name}", 30);
         await using INodeTransport target = await request.Target.OpenAsync(context).ConfigureAwait(false);
@@ -177,14 +177,6 @@ internal static class StandbyClone
     private static ClonePlan FailedPlan(CloneRequest request, CloneChecks checks) =>
         new(request, checks.All, new SourceFacts(0, false, string.Empty, 0, 0, string.Empty, 0, 0, false, false, 0, false),
             request.Source.ToDisplayString(), request.Source, request.Target.PgBinDir ?? string.Empty, false, false, null, 0);
-
-    /// <summary>The connection the standby streams through: the source's conninfo without database and password, named after the node.</summary>
-    private static ConnectionInfo ReplicationConninfo(CloneRequest request)
-    {
-        ConnectionInfo info = request.Source.WithoutPassword().Without("dbname").Without("passfile").Without("target_session_attrs")
-            .With("application_name", request.Target.Name);
-        return request.ReplicationUser is null ? info : info.With("user", request.ReplicationUser);
-    }
 
     private static async Task<NpgsqlConnection> OpenSourceAsync(OperationContext context, ConnectionInfo source)
     {
@@ -408,20 +400,9 @@ internal static class StandbyClone
     private static async Task ConfigureStandbyAsync(OperationContext context, ClonePlan plan, INodeTransport target, string dir)
     {
         CancellationToken ct = context.CancellationToken;
-        var settings = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
-        foreach (var (name, value) in plan.Request.ServerSettings)
-        {
-            settings[name] = value;
-        }
-        settings["primary_conninfo"] = plan.ReplicationConninfo.ToDisplayString();
-        // Set or dropped: a cascading clone must not inherit the slot its source uses upstream.
-        settings["primary_slot_name"] = plan.SlotName;
-        string autoConfPath = dir + "/postgresql.auto.conf";
-        string current = await target.ReadFileAsync(autoConfPath, ct).ConfigureAwait(false) ?? string.Empty;
-        await target.WriteFileAsync(autoConfPath, AutoConf.Set(current, settings), ct).ConfigureAwait(false);
-        // standby.signal first, then the marker goes: at no moment is the directory startable as a primary.
-        await RunCheckedAsync(target, "sh", ["-c", ": > \"$1/standby.signal\" && rm -f -- \"$1/$2\"", "pgha-standby", dir, IncompleteMarker],
-            "write standby.signal and remove the incomplete-clone marker", ct).ConfigureAwait(false);
+        await StandbyConfiguration.WriteAsync(target, dir, plan.ReplicationConninfo, plan.SlotName, plan.Request.ServerSettings, ct).ConfigureAwait(false);
+        // standby.signal is there: only now may the marker go, so at no moment is the directory startable as a primary.
+        await RunCheckedAsync(target, "rm", ["-f", "--", dir + "/" + IncompleteMarker], "remove the incomplete-clone marker", ct).ConfigureAwait(false);
         context.Reporter.Verbose($"Wrote standby.signal and primary_conninfo = '{plan.ReplicationConninfo.ToDisplayString()}'{(plan.SlotName is null ? string.Empty : $", primary_slot_name = '{plan.SlotName}'")}.");
         if (context.Credential is not null)
         {
