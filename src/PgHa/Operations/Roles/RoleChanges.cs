@@ -1,0 +1,124 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Management.Automation;
+using Npgsql;
+using PgHa.Conninfo;
+using PgHa.Metadata;
+using PgHa.Operations.Host;
+using PgHa.Sql;
+
+namespace PgHa.Operations.Roles;
+
+/// <summary>
+/// The steps every role change is made of (promote, follow, rejoin, switchover, failover): promote a
+/// standby and wait for it to leave recovery, point a standby at a new upstream and wait until it
+/// streams from it, and record the new roles and an event in the metadata on the primary. Each step
+/// waits with a deadline and says what it saw when the deadline passes.
+/// </summary>
+internal static class RoleChanges
+{
+    private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(50);
+
+    /// <summary>pg_promote(wait => true) with a deadline; returns the node's new timeline.</summary>
+    public static async Task<int> PromoteAsync(OperationContext context, string nodeName, ConnectionInfo conninfo, TimeSpan wait)
+    {
+        CancellationToken ct = context.CancellationToken;
+        context.Reporter.Verbose($"Promoting {nodeName} (pg_promote, waiting up to {wait.TotalSeconds:0} s).");
+        await using (var connection = await NodeConnector.OpenAsync(context, conninfo, NodeConnector.MetadataDatabaseOf(conninfo)).ConfigureAwait(false))
+        {
+            await using var cmd = new NpgsqlCommand("SELECT pg_promote(true, $1)", connection) { CommandTimeout = (int)wait.TotalSeconds + 5 };
+            cmd.Parameters.Add(new() { Value = Math.Max(1, (int)wait.TotalSeconds) });
+            object? promoted = await cmd.ExecuteScalarAsync(ct).ConfigureAwait(false);
+            if (promoted is not true)
+            {
+                throw new PgHaException("PgHaPromoteTimeout", ErrorCategory.OperationTimeout, nodeName,
+                    $"{nodeName} did not leave recovery within {wait.TotalSeconds:0} s of pg_promote. Look at its server log; it may still finish promoting.");
+            }
+        }
+        NodeProbeResult probe = await NodeProbe.ProbeAsync(context, conninfo).ConfigureAwait(false);
+        if (probe.InRecovery)
+        {
+            throw new PgHaException("PgHaPromoteTimeout", ErrorCategory.OperationTimeout, nodeName,
+                $"pg_promote returned but {nodeName} is still in recovery.");
+        }
+        context.Reporter.Verbose($"{nodeName} is a primary on timeline {probe.Timeline}.");
+        return probe.Timeline ?? 0;
+    }
+
+    /// <summary>
+    /// Points a running or stopped standby at <paramref name="upstream"/>: writes primary_conninfo (and the
+    /// slot, set or dropped) and standby.signal, then reloads a running server — PostgreSQL 13+ restarts
+    /// its WAL receiver on a primary_conninfo change without a restart.
+    /// </summary>
+    public static async Task PointAtUpstreamAsync(OperationContext context, NodeHost node, ConnectionInfo? nodeConninfo,
+        ConnectionInfo upstream, string? slotName, bool reload)
+    {
+        CancellationToken ct = context.CancellationToken;
+        await using var host = await node.OpenAsync(context).ConfigureAwait(false);
+        ConnectionInfo replication = StandbyConfiguration.ReplicationConninfo(upstream, node.Name);
+        context.Reporter.Verbose($"Pointing {node.Name} at {upstream.ToDisplayString()} (primary_conninfo{(slotName is null ? string.Empty : $", slot {slotName}")}).");
+        await StandbyConfiguration.WriteAsync(host, node.DataDirectory, replication, slotName, null, ct).ConfigureAwait(false);
+        if (reload && nodeConninfo is not null)
+        {
+            await using var connection = await NodeConnector.OpenAsync(context, nodeConninfo, NodeConnector.MetadataDatabaseOf(nodeConninfo)).ConfigureAwait(false);
+            await using var cmd = new NpgsqlCommand("SELECT pg_reload_conf()", connection);
+            await cmd.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Waits until the node's WAL receiver streams from <paramref name="upstream"/> (matched by host and port).</summary>
+    public static async Task WaitForStreamingFromAsync(OperationContext context, string nodeName, ConnectionInfo nodeConninfo, ConnectionInfo upstream, TimeSpan wait)
+    {
+        NodeEndpoint expected = NodeEndpoint.Of(upstream);
+        var clock = Stopwatch.StartNew();
+        string last = "not checked yet";
+        while (true)
+        {
+            try
+            {
+                NodeProbeResult probe = await NodeProbe.ProbeAsync(context, nodeConninfo).ConfigureAwait(false);
+                if (probe.ReceiverStatus == "streaming" && expected.Matches(probe.SenderHost, probe.SenderPort))
+                {
+                    context.Reporter.Verbose($"{nodeName} streams from {expected}.");
+                    return;
+                }
+                last = probe.ReceiverStatus is null
+                    ? "no WAL receiver"
+                    : $"WAL receiver {probe.ReceiverStatus} from {probe.SenderHost}:{probe.SenderPort?.ToString(CultureInfo.InvariantCulture)}";
+            }
+            catch (PgHaException ex)
+            {
+                last = ex.Message;
+            }
+            if (clock.Elapsed >= wait)
+            {
+                throw new PgHaException("PgHaFollowTimeout", ErrorCategory.OperationTimeout, nodeName,
+                    $"{nodeName} did not stream from {expected} within {wait.TotalSeconds:0} s ({last}). Check its server log and the new upstream's pg_hba.conf.");
+            }
+            await Task.Delay(PollInterval, context.CancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Records new roles and upstreams in the metadata on <paramref name="primary"/> (the node that is
+    /// primary now), with one event per change, in one transaction under the metadata lock.
+    /// </summary>
+    public static async Task RecordAsync(OperationContext context, ConnectionInfo primary, IReadOnlyList<NodeRecord> changed, IReadOnlyList<(NodeRecord Node, string Event, bool Successful, string Details)> events)
+    {
+        CancellationToken ct = context.CancellationToken;
+        await using var connection = await NodeConnector.OpenAsync(context, primary, NodeConnector.MetadataDatabaseOf(primary)).ConfigureAwait(false);
+        var store = new MetadataStore(connection);
+        await using var tx = await connection.BeginTransactionAsync(ct).ConfigureAwait(false);
+        await store.LockAsync(ct).ConfigureAwait(false);
+        // Demotions first: the one-active-primary index must never see two primaries at once.
+        foreach (NodeRecord node in changed.OrderBy(n => n.Role == PgHaRole.Primary ? 1 : 0))
+        {
+            await store.UpdateNodeAsync(node, ct).ConfigureAwait(false);
+        }
+        foreach (var (node, eventName, successful, details) in events)
+        {
+            await store.AddEventAsync(node.Id, node.Name, eventName, successful, details, ct).ConfigureAwait(false);
+        }
+        await tx.CommitAsync(ct).ConfigureAwait(false);
+    }
+}
