@@ -15,6 +15,7 @@
         'Get-PgHaCluster'
         'Get-PgHaEvent'
         'Get-PgHaNode'
+        'Invoke-PgHaSwitchover'
         'Import-PgHaConfig'
         'New-PgHaSandbox'
         'New-PgHaStandby'

@@ -1,0 +1,80 @@
+using System.Management.Automation;
+using PgHa.Conninfo;
+using PgHa.Operations;
+using PgHa.Operations.Roles;
+
+namespace PgHa.Cmdlets;
+
+/// <summary>
+/// Invoke-PgHaSwitchover (repmgr standby switchover): a planned handover from the primary to a standby
+/// that promotes only once the standby provably has every WAL byte of the old primary; the old primary
+/// rejoins as a standby and the other standbys follow.
+/// </summary>
+[Cmdlet(VerbsLifecycle.Invoke, "PgHaSwitchover", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High, DefaultParameterSetName = "InputObject")]
+[OutputType(typeof(PgHaSwitchover))]
+public sealed class InvokePgHaSwitchoverCommand : PgHaHostCmdlet
+{
+    /// <summary>The standby to promote, from Get-PgHaNode.</summary>
+    [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = "InputObject")]
+    public PgHaNode? InputObject { get; set; }
+
+    /// <summary>The name of the standby to promote.</summary>
+    [Parameter(Mandatory = true, Position = 0, ParameterSetName = "Name")]
+    [ArgumentCompleter(typeof(NodeNameCompleter))]
+    [ValidateNotNullOrEmpty]
+    public string? Name { get; set; }
+
+    /// <summary>libpq conninfo of any node; several may be given, the first that answers is used.</summary>
+    [Parameter(Mandatory = true, ParameterSetName = "Name")]
+    [ValidateNotNullOrEmpty]
+    public string[] Conninfo { get; set; } = [];
+
+    /// <summary>Leave the other standbys streaming from the old primary (which is then a standby itself: they cascade).</summary>
+    [Parameter]
+    public SwitchParameter NoSiblingsFollow { get; set; }
+
+    /// <summary>The most WAL (bytes) the candidate may be behind when the switchover starts; more means a longer outage.</summary>
+    [Parameter]
+    [ValidateRange(0, long.MaxValue)]
+    public long MaxLagBytes { get; set; } = 16 * 1024 * 1024;
+
+    /// <summary>The most WAL files waiting to be archived on the primary (when archiving is on).</summary>
+    [Parameter]
+    [ValidateRange(0, int.MaxValue)]
+    public int MaxArchiveReady { get; set; } = 16;
+
+    /// <summary>Seconds for each wait: stopping the old primary, the candidate catching up, the promotion, nodes streaming again.</summary>
+    [Parameter]
+    [ValidateRange(1, 3600)]
+    public int Wait { get; set; } = 60;
+
+    protected override void ProcessRecord()
+    {
+        IReadOnlyList<ConnectionInfo> entryPoints = ParameterSetName == "InputObject"
+            ? EntryPoints([InputObject!.MetadataConninfo])
+            : EntryPoints(Conninfo);
+        string candidate = InputObject?.Name ?? Name!;
+        var wait = TimeSpan.FromSeconds(Wait);
+        var options = new SwitchoverOptions(!NoSiblingsFollow, MaxLagBytes, MaxArchiveReady, wait, wait, wait, wait);
+        try
+        {
+            SwitchoverPlan plan = RunEngine(context => Switchover.PlanAsync(context, entryPoints, candidate, options));
+            if (plan.AlreadyPrimary)
+            {
+                WriteVerbose($"{candidate} already is the primary; nothing to do.");
+                WriteObject(new PgHaSwitchover { OldPrimary = plan.OldPrimary.Name, NewPrimary = plan.Candidate.Name, Changed = false });
+                return;
+            }
+            string followers = string.Join(", ", plan.Siblings.Select(s => s.Name).Prepend(plan.OldPrimary.Name));
+            if (!ShouldProcess(candidate, $"Switch over from {plan.OldPrimary.Name} to {candidate} (then {followers} follow {candidate})"))
+            {
+                return;
+            }
+            WriteObject(RunEngine(context => Switchover.ApplyAsync(context, plan)));
+        }
+        catch (PgHaException ex)
+        {
+            WriteError(ToErrorRecord(ex));
+        }
+    }
+}

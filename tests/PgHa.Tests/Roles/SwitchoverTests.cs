@@ -1,0 +1,152 @@
+using System.Collections.Concurrent;
+using System.Management.Automation;
+using PgHa.Tests.Cluster;
+using PgHa.Tests.Fixtures;
+using PgHa.Tests.Hosting;
+using Xunit;
+
+namespace PgHa.Tests.Roles;
+
+/// <summary>Invoke-PgHaSwitchover on a real three-node cluster: there and back under writes, refusals, and two at once.</summary>
+public sealed class SwitchoverTests : IClassFixture<PgHaSession>, IAsyncLifetime
+{
+    private readonly PgHaSession _session;
+    private ReplicatedServers _servers = null!;
+
+    public SwitchoverTests(PgHaSession session) => _session = session;
+
+    private IEnumerable<PostgresServer> All => _servers.All;
+
+    private PostgresServer Node(string name) => All.Single(s => s.Name == "sw" + name[^1..]);
+
+    public async Task InitializeAsync()
+    {
+        _servers = await ReplicatedServers.StartAsync("sw", standbyCount: 2);
+        int i = 1;
+        foreach (var server in All)
+        {
+            string role = i == 1 ? "Primary" : "Standby";
+            _session.Run($"Register-PgHaNode -Role {role} -Name node{i} -Conninfo $args[0] -DataDirectory $args[1]",
+                ReplicatedServers.NodeConninfo(server), server.DataDirectory).ThrowIfErrors();
+            i++;
+        }
+        await _servers.Primary.ExecuteAsync("CREATE TABLE acked (id int PRIMARY KEY)", "pgha");
+    }
+
+    public async Task DisposeAsync() => await _servers.DisposeAsync();
+
+    private string AnyConninfo => string.Join(",", All.Select(ReplicatedServers.NodeConninfo));
+
+    private dynamic Cluster() =>
+        _session.Run("Get-PgHaCluster -Conninfo $args[0]", (object)All.Select(ReplicatedServers.NodeConninfo).ToArray()).ThrowIfErrors().Single().BaseObject;
+
+    [Fact]
+    public async Task SwitchesOverAndBackWithoutLosingAnAcknowledgedWrite()
+    {
+        string start = (string)Cluster().Primary;
+        string target = start == "node1" ? "node2" : "node1";
+
+        // A writer that inserts every few milliseconds into whichever node takes writes, keeping the ids the server acknowledged.
+        var acknowledged = new ConcurrentBag<int>();
+        using var stop = new CancellationTokenSource();
+        var writer = Task.Run(async () =>
+        {
+            int next = 1;
+            while (!stop.IsCancellationRequested)
+            {
+                foreach (var server in All)
+                {
+                    var insert = await FixtureCommand.RunAsPostgresAsync(Path.Combine(PostgresServer.BinDirectory, "psql"),
+                        ["-X", "-q", "-d", ReplicatedServers.NodeConninfo(server), "-c", $"INSERT INTO acked VALUES ({next})"]);
+                    if (insert.Succeeded)
+                    {
+                        acknowledged.Add(next++);
+                        break;
+                    }
+                }
+            }
+        });
+        Assert.True(await Polling.UntilAsync(() => acknowledged.Count >= 5, TimeSpan.FromSeconds(30)));
+
+        var there = _session.Run("Get-PgHaNode -Conninfo $args[0] -Name $args[1] | Invoke-PgHaSwitchover -Confirm:$false", AnyConninfo.Split(','), target).ThrowIfErrors();
+        dynamic result = there.Single().BaseObject;
+        Assert.True((bool)result.Changed);
+        Assert.Equal(start, (string)result.OldPrimary);
+        Assert.Equal(target, (string)result.NewPrimary);
+        Assert.NotNull((string)result.HandedOverLsn);
+        Assert.Contains(start, (string[])result.Following);
+        Assert.Equal(2, ((string[])result.Following).Length);
+        Assert.True((TimeSpan)result.WriteUnavailable < (TimeSpan)result.Duration);
+
+        Assert.True(await Polling.UntilAsync(() => acknowledged.Count >= 20, TimeSpan.FromSeconds(30)));
+        stop.Cancel();
+        await writer;
+
+        dynamic after = Cluster();
+        Assert.Equal(target, (string)after.Primary);
+        Assert.True((bool)after.Healthy, string.Join("\n", (string[])after.Warnings));
+        // Every write a server acknowledged, before and after the switch, is on the new primary.
+        string count = (await Node(target).QueryScalarAsync($"SELECT count(*) FROM acked WHERE id IN ({string.Join(",", acknowledged)})", "pgha"))!;
+        Assert.Equal(acknowledged.Count.ToString(), count);
+
+        var back = _session.Run("Invoke-PgHaSwitchover -Name $args[0] -Conninfo $args[1] -Confirm:$false", start, AnyConninfo.Split(',')).ThrowIfErrors();
+        Assert.Equal(start, (string)((dynamic)back.Single().BaseObject).NewPrimary);
+        dynamic again = Cluster();
+        Assert.Equal(start, (string)again.Primary);
+        Assert.True((bool)again.Healthy, string.Join("\n", (string[])again.Warnings));
+
+        var events = _session.Run("Get-PgHaEvent -Conninfo $args[0] -Event standby_switchover -Successful $true", AnyConninfo.Split(',')).ThrowIfErrors().Output;
+        Assert.True(events.Count >= 2);
+    }
+
+    [Fact]
+    public void SwitchingToThePrimaryChangesNothing()
+    {
+        string primary = (string)Cluster().Primary;
+        dynamic result = _session.Run("Invoke-PgHaSwitchover -Name $args[0] -Conninfo $args[1] -Confirm:$false", primary, AnyConninfo.Split(',')).ThrowIfErrors().Single().BaseObject;
+        Assert.False((bool)result.Changed);
+        Assert.Equal(primary, (string)result.NewPrimary);
+    }
+
+    [Fact]
+    public async Task ACandidateThatCannotCatchUpIsNotPromotedAndThePrimaryTakesWritesAgain()
+    {
+        dynamic cluster = Cluster();
+        string primary = (string)cluster.Primary;
+        string candidate = ((IEnumerable<object>)cluster.Nodes).Cast<dynamic>().Select(n => (string)n.Name).First(n => n != primary);
+        await Node(candidate).ExecuteAsync("SELECT pg_wal_replay_pause()");
+        try
+        {
+            var result = _session.Run("Invoke-PgHaSwitchover -Name $args[0] -Conninfo $args[1] -Wait 3 -Confirm:$false", candidate, AnyConninfo.Split(','));
+            Assert.Equal("PgHaSwitchoverCandidateBehind,PgHa.Cmdlets.InvokePgHaSwitchoverCommand", Assert.Single(result.Errors).FullyQualifiedErrorId);
+            Assert.Equal("t", await Node(candidate).QueryScalarAsync("SELECT pg_is_in_recovery()"));
+            await Node(primary).ExecuteAsync("INSERT INTO acked VALUES (-1)", "pgha");
+        }
+        finally
+        {
+            await Node(candidate).ExecuteAsync("SELECT pg_wal_replay_resume()");
+        }
+        Assert.True(await Polling.UntilAsync(() => (bool)Cluster().Healthy, TimeSpan.FromSeconds(30)));
+        Assert.Equal(primary, (string)Cluster().Primary);
+    }
+
+    [Fact]
+    public async Task TwoSwitchoversAtOnceNeverInterleave()
+    {
+        dynamic cluster = Cluster();
+        string primary = (string)cluster.Primary;
+        string[] candidates = ((IEnumerable<object>)cluster.Nodes).Cast<dynamic>().Select(n => (string)n.Name).Where(n => n != primary).ToArray();
+
+        using var other = new PgHaSession();
+        var sessions = new[] { _session, other };
+        var results = new RunResult[2];
+        string[] entry = AnyConninfo.Split(',');
+        await Task.WhenAll(Enumerable.Range(0, 2).Select(i => Task.Run(() => results[i] = sessions[i].Run("Invoke-PgHaSwitchover -Name $args[0] -Conninfo $args[1] -Confirm:$false", candidates[i], entry))));
+
+        Assert.Equal(1, results.Count(r => r.Errors.Count == 0));
+        var refused = results.Single(r => r.Errors.Count > 0);
+        Assert.StartsWith("PgHa", refused.Errors[0].FullyQualifiedErrorId);
+        Assert.True(await Polling.UntilAsync(() => (bool)Cluster().Healthy, TimeSpan.FromSeconds(30)),
+            "the cluster is not healthy after the concurrent switchovers: " + string.Join("; ", results.SelectMany(r => r.ErrorIds)));
+    }
+}
