@@ -103,6 +103,15 @@ internal static class Switchover
         NodeRecord candidate = plan.Candidate;
         SwitchoverOptions options = plan.Options;
         await using RoleChangeLock held = await RoleChangeLock.TakeAsync(context, oldPrimary.Name, plan.OldPrimaryConninfo).ConfigureAwait(false);
+        // Checked again under the lock: a role change that ended since the checks may have moved the roles.
+        NodeProbeResult primaryNow = await NodeProbe.ProbeAsync(context, plan.OldPrimaryConninfo).ConfigureAwait(false);
+        NodeProbeResult candidateNow = await NodeProbe.ProbeAsync(context, plan.CandidateConninfo).ConfigureAwait(false);
+        if (primaryNow.InRecovery || !candidateNow.InRecovery || candidateNow.ReceiverStatus != "streaming"
+            || !NodeEndpoint.Of(plan.OldPrimaryConninfo).Matches(candidateNow.SenderHost, candidateNow.SenderPort))
+        {
+            throw Fail("PgHaRoleChangeInProgress", ErrorCategory.ResourceBusy, candidate.Name,
+                $"The roles changed since the checks ({oldPrimary.Name} in recovery: {primaryNow.InRecovery}; {candidate.Name} streaming from {candidateNow.SenderHost}:{candidateNow.SenderPort}): another role change ran meanwhile. Look at Get-PgHaCluster and try again.");
+        }
         Done("take the role-change lock");
 
         // A checkpoint now leaves little for the shutdown checkpoint to write: a shorter outage.
