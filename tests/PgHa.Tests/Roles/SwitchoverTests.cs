@@ -78,6 +78,18 @@ public sealed class SwitchoverTests : IClassFixture<PgHaSession>, IAsyncLifetime
         Assert.Equal(2, ((string[])result.Following).Length);
         Assert.True((TimeSpan)result.WriteUnavailable < (TimeSpan)result.Duration);
 
+        // The format views, as a console shows them: the result as a list, its steps as a table.
+        string shown = _session.Run("$args[0] | Out-Default", there.Single()).ThrowIfErrors().HostText;
+        Assert.Contains("OldPrimary", shown);
+        Assert.Contains("HandedOverLsn", shown);
+        Assert.Contains("WriteUnavailable(s)", shown);
+        Assert.Contains("Following", shown);
+        Assert.Matches(@"NewPrimary\s+: " + target, shown);
+        Assert.Matches(@"Duration\(s\)\s+: \d+\.\d{3}", shown);
+        string steps = _session.Run("$args[0].Steps | Out-Default", there.Single()).ThrowIfErrors().HostText;
+        Assert.Matches(@"Name\s+Duration\(s\)", steps);
+        Assert.Matches(@"promote " + target + @"\s+\d+\.\d{3}", steps);
+
         Assert.True(await Polling.UntilAsync(() => acknowledged.Count >= 20, TimeSpan.FromSeconds(30)));
         stop.Cancel();
         await writer;

@@ -1,0 +1,172 @@
+#Requires -Version 7.4
+# Pester 5 tests of Invoke-PgHaSwitchover against the built module (output/PgHa/<version>).
+#   UnitTests:   the parameter contract and the argument checks made before any server is contacted.
+#   Integration: a real registered cluster. Set PGHA_TEST_CONNINFO to the libpq conninfo of any of its
+#                nodes (password from PGPASSWORD or ~/.pgpass) and PGHA_TEST_SWITCHOVER_CANDIDATE to the
+#                name of a standby that streams from the primary. Run as the PostgreSQL OS user (or
+#                with the nodes' SSH hosts registered and reachable). The tests make dry runs, refusals,
+#                a no-op, and one switchover to the candidate and one back, so the cluster ends with the
+#                primary it started with. Skipped without the variables.
+
+BeforeAll {
+    $manifest = Get-ChildItem "$PSScriptRoot/../output/PgHa/*/PgHa.psd1" | Select-Object -First 1
+    if (-not $manifest) { throw 'No output/PgHa/<version>/PgHa.psd1: build the module first (./build.ps1 -Task Build).' }
+    Import-Module $manifest.FullName -Force
+}
+
+Describe 'Invoke-PgHaSwitchover parameter contract' -Tag UnitTests {
+    BeforeAll {
+        $command = Get-Command -Name Invoke-PgHaSwitchover -Module PgHa
+        $common = [System.Management.Automation.PSCmdlet]::CommonParameters + [System.Management.Automation.PSCmdlet]::OptionalCommonParameters
+    }
+
+    It 'has exactly the documented parameters' {
+        $own = @($command.Parameters.Keys | Where-Object { $_ -notin $common } | Sort-Object)
+        $own | Should -Be @('AcceptNewHostKey', 'ConnectTimeout', 'Conninfo', 'Credential', 'InputObject', 'KnownHostsFile', 'MaxArchiveReady',
+            'MaxLagBytes', 'Name', 'NoSiblingsFollow', 'SshCredential', 'SshKeyFile', 'Wait')
+    }
+
+    It 'has the parameter sets InputObject (default) and Name' {
+        @($command.ParameterSets.Name | Sort-Object) | Should -Be @('InputObject', 'Name')
+        $command.DefaultParameterSet | Should -Be 'InputObject'
+    }
+
+    It 'binds -<Parameter> in set <Set>: mandatory <Mandatory>, position <Position>' -ForEach @(
+        @{ Parameter = 'InputObject'; Set = 'InputObject'; Mandatory = $true; Position = [int]::MinValue }
+        @{ Parameter = 'Name'; Set = 'Name'; Mandatory = $true; Position = 0 }
+        @{ Parameter = 'Conninfo'; Set = 'Name'; Mandatory = $true; Position = [int]::MinValue }
+        @{ Parameter = 'NoSiblingsFollow'; Set = 'InputObject'; Mandatory = $false; Position = [int]::MinValue }
+        @{ Parameter = 'MaxLagBytes'; Set = 'Name'; Mandatory = $false; Position = [int]::MinValue }
+        @{ Parameter = 'Wait'; Set = 'InputObject'; Mandatory = $false; Position = [int]::MinValue }
+    ) {
+        # PowerShell variables ignore case: new names keep $Set and $Parameter intact.
+        $setInfo = $command.ParameterSets | Where-Object Name -eq $Set
+        $bound = $setInfo.Parameters | Where-Object Name -eq $Parameter
+        $bound | Should -Not -BeNullOrEmpty
+        $bound.IsMandatory | Should -Be $Mandatory
+        $bound.Position | Should -Be $Position
+    }
+
+    It 'takes nodes from the pipeline into -InputObject, and nothing else' {
+        $command.Parameters['InputObject'].ParameterType.FullName | Should -Be 'PgHa.PgHaNode'
+        $command.Parameters['InputObject'].ParameterSets['InputObject'].ValueFromPipeline | Should -BeTrue
+        $fromPipeline = @($command.Parameters.Values | Where-Object { $_.ParameterSets.Values.ValueFromPipeline -contains $true })
+        $fromPipeline.Name | Should -Be @('InputObject')
+    }
+
+    It 'has the SSH client parameters of the commands that reach a node''s host' {
+        foreach ($name in 'SshKeyFile', 'SshCredential', 'KnownHostsFile', 'AcceptNewHostKey') {
+            $command.Parameters.ContainsKey($name) | Should -BeTrue -Because "-$name reaches the nodes' hosts"
+        }
+        $command.Parameters['SshCredential'].ParameterType | Should -Be ([pscredential])
+        $command.Parameters['Credential'].ParameterType | Should -Be ([pscredential])
+    }
+
+    It 'supports -WhatIf and -Confirm with high impact' {
+        $command.Parameters.ContainsKey('WhatIf') | Should -BeTrue
+        $command.Parameters.ContainsKey('Confirm') | Should -BeTrue
+        $cmdletAttribute = $command.ImplementingType.GetCustomAttributes([System.Management.Automation.CmdletAttribute], $false)[0]
+        $cmdletAttribute.ConfirmImpact | Should -Be 'High'
+    }
+
+    It 'declares PgHa.PgHaSwitchover as its output type' {
+        $command.OutputType.Name | Should -Be @('PgHa.PgHaSwitchover')
+    }
+
+    It 'has the defaults -MaxLagBytes 16 MB, -MaxArchiveReady 16 and -Wait 60' {
+        $instance = [Activator]::CreateInstance($command.ImplementingType)
+        $instance.MaxLagBytes | Should -Be 16MB
+        $instance.MaxArchiveReady | Should -Be 16
+        $instance.Wait | Should -Be 60
+    }
+
+    It 'refuses -<Parameter> <Value> before contacting anything' -ForEach @(
+        @{ Parameter = 'Wait'; Value = 0 }
+        @{ Parameter = 'Wait'; Value = 3601 }
+        @{ Parameter = 'MaxLagBytes'; Value = -1 }
+        @{ Parameter = 'MaxArchiveReady'; Value = -1 }
+        @{ Parameter = 'ConnectTimeout'; Value = 0 }
+    ) {
+        $arguments = @{ Name = 'pg2'; Conninfo = 'host=127.0.0.1 port=1 dbname=pgha connect_timeout=1'; $Parameter = $Value }
+        { Invoke-PgHaSwitchover @arguments -WhatIf } | Should -Throw -ErrorId 'ParameterArgumentValidationError,PgHa.Cmdlets.InvokePgHaSwitchoverCommand'
+    }
+
+    It 'rejects a malformed -Conninfo with PgHaConninfoInvalid before connecting' {
+        { Invoke-PgHaSwitchover -Name pg2 -Conninfo "host='unterminated" -WhatIf -ErrorAction Stop } |
+            Should -Throw -ErrorId 'PgHaConninfoInvalid,PgHa.Cmdlets.InvokePgHaSwitchoverCommand'
+    }
+}
+
+Describe 'Invoke-PgHaSwitchover against a real cluster' -Tag Integration -Skip:(-not ($env:PGHA_TEST_CONNINFO -and $env:PGHA_TEST_SWITCHOVER_CANDIDATE)) {
+    BeforeAll {
+        $ci = $env:PGHA_TEST_CONNINFO
+        $candidateName = $env:PGHA_TEST_SWITCHOVER_CANDIDATE
+        $primary = Get-PgHaNode -Conninfo $ci | Where-Object { $_.Role -eq 'Primary' -and $_.Active } | Select-Object -First 1
+        $candidate = Get-PgHaNode -Conninfo $ci -Name $candidateName
+        $switchoverEvents = { @(Get-PgHaEvent -Conninfo $ci -Event standby_switchover -Limit 0).Count }
+    }
+
+    It 'finds the primary and a candidate that is a standby' {
+        $primary | Should -Not -BeNullOrEmpty
+        $candidate.Role | Should -Be 'Standby'
+        $candidate.Name | Should -Not -Be $primary.Name
+    }
+
+    It '-WhatIf runs the checks and changes nothing' {
+        $before = & $switchoverEvents
+        $candidate | Invoke-PgHaSwitchover -WhatIf -WarningAction SilentlyContinue -ErrorVariable failed -ErrorAction SilentlyContinue |
+            Should -BeNullOrEmpty
+        $failed | Should -BeNullOrEmpty
+        (Get-PgHaCluster -Conninfo $ci).Primary | Should -Be $primary.Name
+        & $switchoverEvents | Should -Be $before
+    }
+
+    It 'switching to the current primary changes nothing (Changed = $false)' {
+        $result = Invoke-PgHaSwitchover -Name $primary.Name -Conninfo $ci -Confirm:$false
+        $result.PSObject.TypeNames[0] | Should -Be 'PgHa.PgHaSwitchover'
+        $result.Changed | Should -BeFalse
+        $result.NewPrimary | Should -Be $primary.Name
+    }
+
+    It 'fails with PgHaNodeNotFound for a name that is not registered' {
+        Invoke-PgHaSwitchover -Name 'pgha-no-such-node' -Conninfo $ci -Confirm:$false -ErrorVariable refused -ErrorAction SilentlyContinue |
+            Should -BeNullOrEmpty
+        $refused[0].FullyQualifiedErrorId | Should -Be 'PgHaNodeNotFound,PgHa.Cmdlets.InvokePgHaSwitchoverCommand'
+    }
+
+    It 'fails with PgHaSwitchoverStandbyLagging when the lag limit cannot be met, and changes nothing' {
+        # -MaxLagBytes 0 refuses any lag at all; a candidate that is exactly caught up passes instead.
+        $candidate | Invoke-PgHaSwitchover -MaxLagBytes 0 -Confirm:$false -WarningAction SilentlyContinue -ErrorVariable refused -ErrorAction SilentlyContinue |
+            Out-Null
+        if ($refused) {
+            $refused[0].FullyQualifiedErrorId | Should -Be 'PgHaSwitchoverStandbyLagging,PgHa.Cmdlets.InvokePgHaSwitchoverCommand'
+            (Get-PgHaCluster -Conninfo $ci).Primary | Should -Be $primary.Name
+        }
+        else {
+            # It was caught up and switched over: put the primary back for the tests that follow.
+            Invoke-PgHaSwitchover -Name $primary.Name -Conninfo $ci -Confirm:$false -WarningAction SilentlyContinue | Out-Null
+        }
+    }
+
+    It 'switches over to the candidate, with the old primary following it' {
+        $result = Get-PgHaNode -Conninfo $ci -Name $candidateName | Invoke-PgHaSwitchover -Confirm:$false -WarningAction SilentlyContinue
+        $result.Changed | Should -BeTrue
+        $result.OldPrimary | Should -Be $primary.Name
+        $result.NewPrimary | Should -Be $candidateName
+        $result.HandedOverLsn | Should -Match '^[0-9A-F]+/[0-9A-F]+$'
+        $result.Following | Should -Contain $primary.Name
+        $result.WriteUnavailable | Should -BeLessThan $result.Duration
+        $result.Steps.Name | Should -Contain "promote $candidateName"
+        $cluster = Get-PgHaCluster -Conninfo $ci
+        $cluster.Primary | Should -Be $candidateName
+        (Get-PgHaNode -Conninfo $ci -Name $primary.Name).Role | Should -Be 'Standby'
+    }
+
+    It 'switches back to the original primary' {
+        $result = Invoke-PgHaSwitchover -Name $primary.Name -Conninfo $ci -Confirm:$false -WarningAction SilentlyContinue
+        $result.Changed | Should -BeTrue
+        $result.NewPrimary | Should -Be $primary.Name
+        (Get-PgHaCluster -Conninfo $ci).Primary | Should -Be $primary.Name
+        @(Get-PgHaEvent -Conninfo $ci -Event standby_switchover -Successful $true -Limit 2).Count | Should -Be 2
+    }
+}
