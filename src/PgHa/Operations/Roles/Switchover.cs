@@ -128,9 +128,10 @@ internal static class Switchover
         }
         catch (PgHaException ex)
         {
-            await RecordFailureAsync(context, plan.OldPrimaryConninfo, plan, $"{oldPrimary.Name} could not be stopped: {ex.Message}").ConfigureAwait(false);
+            // It may still have gone down after the deadline: then it is started again, so a primary runs.
+            string restart = await AbortAsync(context, plan, $"{oldPrimary.Name} could not be stopped: {ex.Message}", onlyIfStopped: true).ConfigureAwait(false);
             throw Fail("PgHaSwitchoverStopFailed", ErrorCategory.InvalidOperation, oldPrimary.Name,
-                $"{oldPrimary.Name} could not be stopped, so nothing was promoted: {ex.Message}");
+                $"{oldPrimary.Name} could not be stopped, so nothing was promoted: {ex.Message}{restart}");
         }
         Done("stop the old primary");
 
@@ -138,16 +139,16 @@ internal static class Switchover
         PgControlData control = await ReadControlDataAsync(context, plan.OldPrimaryHost).ConfigureAwait(false);
         if (control.ClusterState != "shut down" || control.CheckpointLsn is not PgHaLsn handedOver)
         {
-            await AbortAsync(context, plan, $"{oldPrimary.Name} was not shut down cleanly (pg_control says '{control.ClusterState}'), so its last WAL position cannot be proven").ConfigureAwait(false);
+            string restart = await AbortAsync(context, plan, $"{oldPrimary.Name} was not shut down cleanly (pg_control says '{control.ClusterState}'), so its last WAL position cannot be proven", onlyIfStopped: false).ConfigureAwait(false);
             throw Fail("PgHaSwitchoverUnproven", ErrorCategory.InvalidResult, oldPrimary.Name,
-                $"{oldPrimary.Name} did not shut down cleanly ('{control.ClusterState}'); nothing was promoted and it was started again.");
+                $"{oldPrimary.Name} did not shut down cleanly ('{control.ClusterState}'); nothing was promoted.{restart}");
         }
         context.Reporter.Progress(Activity, $"Waiting for {candidate.Name} to replay past {handedOver}", 35);
         if (!await WaitForReplayPastAsync(context, plan.CandidateConninfo, handedOver, options.CatchUpWait).ConfigureAwait(false))
         {
-            await AbortAsync(context, plan, $"{candidate.Name} did not receive and replay past the shutdown checkpoint {handedOver} within {options.CatchUpWait.TotalSeconds:0} s").ConfigureAwait(false);
+            string restart = await AbortAsync(context, plan, $"{candidate.Name} did not receive and replay past the shutdown checkpoint {handedOver} within {options.CatchUpWait.TotalSeconds:0} s", onlyIfStopped: false).ConfigureAwait(false);
             throw Fail("PgHaSwitchoverCandidateBehind", ErrorCategory.OperationTimeout, candidate.Name,
-                $"{candidate.Name} did not reach the old primary's shutdown checkpoint {handedOver} within {options.CatchUpWait.TotalSeconds:0} s, so it was not promoted; {oldPrimary.Name} was started again and is the primary.");
+                $"{candidate.Name} did not reach the old primary's shutdown checkpoint {handedOver} within {options.CatchUpWait.TotalSeconds:0} s, so it was not promoted.{restart}");
         }
         Done($"prove {candidate.Name} has all WAL up to {handedOver}");
 
@@ -157,7 +158,7 @@ internal static class Switchover
         {
             timeline = await RoleChanges.PromoteAsync(context, candidate.Name, plan.CandidateConninfo, options.PromoteWait).ConfigureAwait(false);
         }
-        catch (PgHaException ex)
+        catch (Exception ex) when (ex is PgHaException or NpgsqlException or TimeoutException)
         {
             // Not rolled back: a promotion that was asked for may still complete, and starting the old
             // primary again could then give two primaries. The operator decides.
@@ -166,8 +167,6 @@ internal static class Switchover
         }
         TimeSpan writeUnavailable = outage.Elapsed;
         Done($"promote {candidate.Name}");
-
-        await SwapSynchronousStandbyAsync(context, plan).ConfigureAwait(false);
 
         // The old primary stopped cleanly at a point the new timeline contains: it follows without a rewind.
         var following = new List<string>();
@@ -190,13 +189,14 @@ internal static class Switchover
             events.Add((oldPrimary, "node_rejoin", true, $"{oldPrimary.Name} rejoined as a standby of {candidate.Name} after a clean shutdown (no rewind)"));
             following.Add(oldPrimary.Name);
         }
-        catch (PgHaException ex)
+        catch (Exception ex) when (ex is PgHaException or NpgsqlException or IOException or TimeoutException)
         {
             context.Reporter.Warning($"{oldPrimary.Name} did not rejoin as a standby: {ex.Message} Rejoin it with Invoke-PgHaRejoin.");
             changed.Add(oldPrimary with { Role = PgHaRole.Standby, UpstreamId = candidate.Id, Active = false });
             events.Add((oldPrimary, "node_rejoin", false, ex.Message));
         }
         Done($"rejoin {oldPrimary.Name}");
+        await SwapSynchronousStandbyAsync(context, plan, oldPrimaryRejoined: following.Contains(oldPrimary.Name)).ConfigureAwait(false);
 
         foreach (NodeRecord sibling in plan.Siblings)
         {
@@ -210,7 +210,7 @@ internal static class Switchover
                 events.Add((sibling, "standby_follow", true, $"{sibling.Name} follows the new primary {candidate.Name}"));
                 following.Add(sibling.Name);
             }
-            catch (PgHaException ex)
+            catch (Exception ex) when (ex is PgHaException or NpgsqlException or IOException or TimeoutException)
             {
                 context.Reporter.Warning($"{sibling.Name} did not follow {candidate.Name}: {ex.Message} Use Invoke-PgHaFollow.");
                 events.Add((sibling, "standby_follow", false, ex.Message));
@@ -318,12 +318,29 @@ internal static class Switchover
         }
     }
 
-    /// <summary>Nothing was promoted: start the old primary again so the cluster is as it was, and record why.</summary>
-    private static async Task AbortAsync(OperationContext context, SwitchoverPlan plan, string reason)
+    /// <summary>
+    /// Nothing was promoted: start the old primary again so the cluster is as it was, and record why.
+    /// Returns a sentence for the error message saying whether the old primary runs again.
+    /// </summary>
+    private static async Task<string> AbortAsync(OperationContext context, SwitchoverPlan plan, string reason, bool onlyIfStopped)
     {
-        context.Reporter.Warning($"Switchover aborted: {reason}. Starting {plan.OldPrimary.Name} again.");
-        await NodeService.StartAsync(context, plan.OldPrimaryHost, null, plan.Options.StopWait).ConfigureAwait(false);
-        await RecordFailureAsync(context, plan.OldPrimaryConninfo, plan, reason).ConfigureAwait(false);
+        string name = plan.OldPrimary.Name;
+        try
+        {
+            if (onlyIfStopped && (await NodeService.GetStateAsync(context, plan.OldPrimaryHost).ConfigureAwait(false)).IsRunning)
+            {
+                await RecordFailureAsync(context, plan.OldPrimaryConninfo, plan, reason).ConfigureAwait(false);
+                return $" {name} still runs as the primary.";
+            }
+            context.Reporter.Warning($"Switchover aborted: {reason}. Starting {name} again.");
+            await NodeService.StartAsync(context, plan.OldPrimaryHost, null, plan.Options.StopWait).ConfigureAwait(false);
+            await RecordFailureAsync(context, plan.OldPrimaryConninfo, plan, reason).ConfigureAwait(false);
+            return $" {name} was started again and is the primary.";
+        }
+        catch (PgHaException ex)
+        {
+            return $" Starting {name} again FAILED ({ex.Message}): no primary runs now. Start it with Start-PgHaNode.";
+        }
     }
 
     private static async Task RecordFailureAsync(OperationContext context, ConnectionInfo primary, SwitchoverPlan plan, string reason)
@@ -340,9 +357,21 @@ internal static class Switchover
 
     /// <summary>
     /// synchronous_standby_names naming the new primary would make every commit on it wait for a standby
-    /// that no longer exists: the new primary names the old one instead (which now streams from it).
+    /// that no longer exists: the new primary names the old one instead, once that one streams from it.
     /// </summary>
-    private static async Task SwapSynchronousStandbyAsync(OperationContext context, SwitchoverPlan plan)
+    private static async Task SwapSynchronousStandbyAsync(OperationContext context, SwitchoverPlan plan, bool oldPrimaryRejoined)
+    {
+        try
+        {
+            await SwapSynchronousStandbyCoreAsync(context, plan, oldPrimaryRejoined).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is PgHaException or NpgsqlException)
+        {
+            context.Reporter.Warning($"synchronous_standby_names on {plan.Candidate.Name} could not be checked or rewritten ({ex.Message}); if it names {plan.Candidate.Name}, commits there wait: set it with ALTER SYSTEM.");
+        }
+    }
+
+    private static async Task SwapSynchronousStandbyCoreAsync(OperationContext context, SwitchoverPlan plan, bool oldPrimaryRejoined)
     {
         await using var connection = await NodeConnector.OpenAsync(context, plan.CandidateConninfo, NodeConnector.MetadataDatabaseOf(plan.CandidateConninfo)).ConfigureAwait(false);
         await using var read = new NpgsqlCommand("SELECT current_setting('synchronous_standby_names')", connection);
@@ -351,6 +380,12 @@ internal static class Switchover
         if (swapped == names)
         {
             return;
+        }
+        if (!oldPrimaryRejoined)
+        {
+            // Naming a standby that does not stream would hang every commit: run asynchronously, say so.
+            swapped = string.Empty;
+            context.Reporter.Warning($"synchronous_standby_names on {plan.Candidate.Name} named itself and {plan.OldPrimary.Name} did not rejoin: it is cleared, so commits do not wait for a synchronous standby until you set it again.");
         }
         context.Reporter.Verbose($"synchronous_standby_names on {plan.Candidate.Name}: '{names}' -> '{swapped}'.");
         await using (var conforming = new NpgsqlCommand("SET standard_conforming_strings = on", connection))
