@@ -16,6 +16,8 @@
         'Get-PgHaEvent'
         'Get-PgHaNode'
         'Import-PgHaConfig'
+        'Invoke-PgHaFollow'
+        'Invoke-PgHaPromote'
         'New-PgHaSandbox'
         'New-PgHaStandby'
         'Register-PgHaNode'

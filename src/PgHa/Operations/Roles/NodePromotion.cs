@@ -131,22 +131,23 @@ internal static class NodePromotion
     /// <summary>A sibling that cannot follow is a warning and a failed event, never a failure of the promotion that already happened.</summary>
     private static async Task<PgHaRoleChange?> FollowSiblingAsync(OperationContext context, PromotionPlan plan, NodeRecord promoted, NodeRecord sibling, TimeSpan wait)
     {
-        var (nodes, _) = await MetadataReader.ReadNodesAsync(context, [plan.NodeConninfo]).ConfigureAwait(false);
         try
         {
+            var (nodes, _) = await MetadataReader.ReadNodesAsync(context, [plan.NodeConninfo]).ConfigureAwait(false);
             context.Reporter.Verbose($"Moving sibling {sibling.Name} to the new primary {promoted.Name}.");
             FollowPlan follow = await NodeFollow.PlanAsync(context, nodes, NodeRecordLookup.ByName(nodes, sibling.Name), promoted, plan.NodeConninfo).ConfigureAwait(false);
             return await NodeFollow.ApplyAsync(context, follow, wait).ConfigureAwait(false);
         }
-        catch (PgHaException ex)
+        catch (Exception ex) when (ex is PgHaException or Npgsql.NpgsqlException)
         {
+            string errorId = ex is PgHaException pgha ? pgha.ErrorId : "PgHaDatabaseError";
             context.Reporter.Warning($"{sibling.Name} did not follow the new primary {promoted.Name}: {ex.Message}");
             try
             {
                 await RoleChanges.RecordAsync(context, plan.NodeConninfo, [],
-                    [(sibling, NodeFollow.EventName, false, $"{sibling.Name} could not follow {promoted.Name} ({ex.ErrorId}): {ex.Message}")]).ConfigureAwait(false);
+                    [(sibling, NodeFollow.EventName, false, $"{sibling.Name} could not follow {promoted.Name} ({errorId}): {ex.Message}")]).ConfigureAwait(false);
             }
-            catch (PgHaException recordError)
+            catch (Exception recordError) when (recordError is PgHaException or Npgsql.NpgsqlException)
             {
                 context.Reporter.Warning($"The failed follow of {sibling.Name} could not be recorded: {recordError.Message}");
             }
