@@ -33,6 +33,11 @@ public sealed class PromoteFollowCascadeTests : IClassFixture<FollowFixture>
         PSObject repeated = Session.Run("Invoke-PgHaFollow -Conninfo $args[0] -Name node3 -Upstream node2 -Confirm:$false", (object)conninfos).ThrowIfErrors().Single();
         Assert.False(Property<bool>(repeated, "Changed"));
 
+        // The table view: one line per node with the columns an operator scans first.
+        string table = Session.Run("Invoke-PgHaFollow -Conninfo $args[0] -Name node3 -Upstream node2 -Confirm:$false | Out-Default", (object)conninfos).ThrowIfErrors().HostText;
+        Assert.Contains("Node         Action   RoleBefore RoleAfter UpstreamBefore UpstreamAfter Timeline Method Changed Duration(s)", table, StringComparison.Ordinal);
+        Assert.Matches(@"node3\s+Follow\s+Standby\s+Standby\s+node2\s+node2\s+1 Direct False\s+\d+\.\d", table);
+
         // No -Upstream: back to the registered primary.
         PSObject back = Session.Run("Invoke-PgHaFollow -Conninfo $args[0] -Name node3 -Confirm:$false", (object)conninfos).ThrowIfErrors().Single();
         Assert.True(Property<bool>(back, "Changed"));
