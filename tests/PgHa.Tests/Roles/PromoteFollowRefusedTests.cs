@@ -38,5 +38,18 @@ public sealed class PromoteFollowRefusedTests : IClassFixture<DivergedFixture>
         Assert.Contains("Invoke-PgHaRejoin -ForceRewind", refused.Errors[0].Exception.Message, StringComparison.Ordinal);
         Assert.Equal(primary.Port.ToString(System.Globalization.CultureInfo.InvariantCulture), await b.QueryScalarAsync("SELECT sender_port FROM pg_stat_wal_receiver"));
         Assert.Equal("0", await primary.QueryScalarAsync("SELECT count(*) FROM pgha.events WHERE event = 'standby_follow'", "pgha"));
+
+        // With the old primary stopped, recording A (promoted by hand) as the primary works, and the
+        // sibling that cannot follow it is a warning and a failed event, not a failed promotion.
+        await primary.StopAsync();
+        var promoted = Session.Run("Invoke-PgHaPromote -Conninfo $args[0] -Name node2 -SiblingsFollow -Confirm:$false", (object)_fixture.Conninfos).ThrowIfErrors();
+        var promotion = promoted.Single();
+        Assert.True((bool)promotion.Properties["Changed"].Value);
+        Assert.Equal(2, (int?)promotion.Properties["Timeline"].Value);
+        Assert.Contains(promoted.Warnings, w => w.Contains("node3 did not follow", StringComparison.Ordinal) && w.Contains("diverged", StringComparison.Ordinal));
+        Assert.Equal("node2:standby_promote:true,node3:standby_follow:false", await a.QueryScalarAsync(
+            "SELECT string_agg(node_name || ':' || event || ':' || successful, ',' ORDER BY event_id) FROM pgha.events WHERE event IN ('standby_promote', 'standby_follow')", "pgha"));
+        Assert.Equal("node1:primary:false,node2:primary:true,node3:standby:true", await a.QueryScalarAsync(
+            "SELECT string_agg(node_name || ':' || role || ':' || active, ',' ORDER BY node_id) FROM pgha.nodes", "pgha"));
     }
 }

@@ -35,7 +35,7 @@ internal static class NodePromotion
         if (node.Role == PgHaRole.Primary && node.Active && !probe.InRecovery)
         {
             context.Reporter.Verbose($"{node.Name} already is the registered primary and out of recovery; nothing to promote.");
-            return new PromotionPlan(node, nodeConninfo, null, false, AlreadyPrimary: true, InRecovery: false, probe.Timeline, []);
+            return new PromotionPlan(node, nodeConninfo, null, null, false, AlreadyPrimary: true, InRecovery: false, probe.Timeline, []);
         }
         if (node.Role != PgHaRole.Standby || !node.Active)
         {
@@ -72,7 +72,7 @@ internal static class NodePromotion
         var siblings = oldPrimary is null
             ? []
             : nodes.Where(n => n.Id != node.Id && n.Role == PgHaRole.Standby && n.Active && n.UpstreamId == oldPrimary.Id).ToList();
-        return new PromotionPlan(node, nodeConninfo, oldPrimary, oldPrimaryRunning, AlreadyPrimary: false, probe.InRecovery, probe.Timeline, siblings);
+        return new PromotionPlan(node, nodeConninfo, oldPrimary, NodeRecordLookup.NameOf(nodes, node.UpstreamId), oldPrimaryRunning, AlreadyPrimary: false, probe.InRecovery, probe.Timeline, siblings);
     }
 
     /// <summary>Promotes, records on the new primary, then (when asked) moves the siblings; returns one result per node changed.</summary>
@@ -161,7 +161,7 @@ internal static class NodePromotion
         Action = "Promote",
         RoleBefore = changed ? PgHaRole.Standby : PgHaRole.Primary,
         RoleAfter = PgHaRole.Primary,
-        UpstreamBefore = changed ? plan.OldPrimary?.Name : null,
+        UpstreamBefore = plan.UpstreamBefore,
         UpstreamAfter = null,
         Timeline = timeline,
         Method = null,

@@ -12,6 +12,7 @@ internal sealed record PromotionPlan(
     NodeRecord Node,
     ConnectionInfo NodeConninfo,
     NodeRecord? OldPrimary,
+    string? UpstreamBefore,
     bool OldPrimaryRunning,
     bool AlreadyPrimary,
     bool InRecovery,
