@@ -17,6 +17,8 @@
         'Get-PgHaNode'
         'Invoke-PgHaSwitchover'
         'Import-PgHaConfig'
+        'Invoke-PgHaFollow'
+        'Invoke-PgHaPromote'
         'New-PgHaSandbox'
         'New-PgHaStandby'
         'Register-PgHaNode'

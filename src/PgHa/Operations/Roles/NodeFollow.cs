@@ -1,0 +1,206 @@
+using System.Diagnostics;
+using System.Management.Automation;
+using Npgsql;
+using PgHa.Conninfo;
+using PgHa.Metadata;
+using PgHa.Operations.Service;
+using PgHa.Sql;
+
+namespace PgHa.Operations.Roles;
+
+/// <summary>
+/// Invoke-PgHaFollow (repmgr standby follow): points a running standby at a new upstream, but only when
+/// its WAL position lies on the upstream's timeline history; reloads (PostgreSQL 13+ restarts the WAL
+/// receiver on a primary_conninfo change) and restarts only when the receiver does not move.
+/// </summary>
+internal static class NodeFollow
+{
+    /// <summary>How long a reload gets to move the WAL receiver before the node is restarted.</summary>
+    private static readonly TimeSpan ReloadGrace = TimeSpan.FromSeconds(10);
+
+    public const string EventName = "standby_follow";
+
+    /// <summary>Reads the records and checks everything; changes nothing.</summary>
+    public static async Task<FollowPlan> PlanAsync(OperationContext context, IReadOnlyList<ConnectionInfo> entryPoints, string nodeName, string? upstreamName)
+    {
+        var (nodes, _) = await MetadataReader.ReadNodesAsync(context, entryPoints).ConfigureAwait(false);
+        NodeRecord node = NodeRecordLookup.ByName(nodes, nodeName);
+        NodeRecord primary = NodeRecordLookup.ActivePrimary(nodes)
+            ?? throw new PgHaException("PgHaPrimaryNotFound", ErrorCategory.ObjectNotFound, nodeName,
+                "No active primary is registered, so there is no metadata to record the change in. Promote a standby first (Invoke-PgHaPromote).");
+        NodeRecord upstream = upstreamName is null ? primary : NodeRecordLookup.ByName(nodes, upstreamName);
+        return await PlanAsync(context, nodes, node, upstream, NodeRecordLookup.ConninfoOf(primary)).ConfigureAwait(false);
+    }
+
+    /// <summary>Checks whether <paramref name="node"/> can follow <paramref name="upstream"/>; the metadata is written on <paramref name="metadataPrimary"/>.</summary>
+    public static async Task<FollowPlan> PlanAsync(OperationContext context, IReadOnlyList<NodeRecord> nodes, NodeRecord node, NodeRecord upstream, ConnectionInfo metadataPrimary)
+    {
+        if (node.Role != PgHaRole.Standby || !node.Active)
+        {
+            throw new PgHaException("PgHaFollowNotStandby", ErrorCategory.InvalidOperation, node.Name,
+                $"{node.Name} is registered as an {(node.Active ? "active" : "inactive")} {node.Role.ToString().ToLowerInvariant()}, not an active standby: only a standby can follow. A former primary comes back with Invoke-PgHaRejoin.");
+        }
+        if (upstream.Id == node.Id)
+        {
+            throw new PgHaException("PgHaFollowUpstreamInvalid", ErrorCategory.InvalidArgument, node.Name,
+                $"{node.Name} cannot follow itself. Give another node as -Upstream.");
+        }
+        if (upstream.Role == PgHaRole.Witness || !upstream.Active)
+        {
+            throw new PgHaException("PgHaFollowUpstreamInvalid", ErrorCategory.InvalidArgument, upstream.Name,
+                $"{upstream.Name} is {(upstream.Active ? "a witness" : "inactive")}: a standby can only follow an active primary or standby.");
+        }
+
+        ConnectionInfo nodeConninfo = NodeRecordLookup.ConninfoOf(node);
+        ConnectionInfo upstreamConninfo = NodeRecordLookup.ConninfoOf(upstream);
+        context.Reporter.Verbose($"Probing {node.Name} and its new upstream {upstream.Name}.");
+        NodeProbeResult nodeProbe = await ProbeRunningAsync(context, node, nodeConninfo).ConfigureAwait(false);
+        if (!nodeProbe.InRecovery)
+        {
+            throw new PgHaException("PgHaFollowNotStandby", ErrorCategory.InvalidOperation, node.Name,
+                $"{node.Name} is not in recovery: it runs as a primary and cannot follow. Bring it back as a standby with Invoke-PgHaRejoin.");
+        }
+        NodeProbeResult upstreamProbe = await ProbeRunningAsync(context, upstream, upstreamConninfo).ConfigureAwait(false);
+        if (upstreamProbe.SystemIdentifier != nodeProbe.SystemIdentifier)
+        {
+            throw new PgHaException("PgHaFollowSystemMismatch", ErrorCategory.InvalidData, node.Name,
+                $"{node.Name} (system identifier {nodeProbe.SystemIdentifier}) and {upstream.Name} ({upstreamProbe.SystemIdentifier}) are not copies of the same cluster. Clone {node.Name} again with New-PgHaStandby.");
+        }
+
+        bool streaming = nodeProbe.ReceiverStatus == "streaming" && NodeEndpoint.Of(upstreamConninfo).Matches(nodeProbe.SenderHost, nodeProbe.SenderPort);
+        int nodeTimeline = nodeProbe.Timeline ?? 0;
+        PgHaLsn position = Max(nodeProbe.ReceiveLsn, nodeProbe.ReplayLsn);
+        int upstreamTimeline = upstreamProbe.Timeline ?? 0;
+        var plan = new FollowPlan(node, nodeConninfo, upstream, upstreamConninfo, metadataPrimary,
+            NodeRecordLookup.NameOf(nodes, node.UpstreamId), nodeTimeline, position, upstreamTimeline, streaming);
+        if (streaming)
+        {
+            context.Reporter.Verbose($"{node.Name} already streams from {upstream.Name}.");
+            return plan;
+        }
+
+        TimelineHistory history = await ReadHistoryAsync(context, upstream, upstreamConninfo, upstreamTimeline).ConfigureAwait(false);
+        FollowVerdict verdict = history.CanFollowFrom(nodeTimeline, position);
+        context.Reporter.Verbose($"{node.Name} is at {position} on timeline {nodeTimeline}; {upstream.Name} is on timeline {upstreamTimeline}: {verdict}.");
+        return verdict switch
+        {
+            FollowVerdict.Yes => plan,
+            FollowVerdict.Diverged => throw new PgHaException("PgHaFollowDiverged", ErrorCategory.InvalidOperation, node.Name,
+                $"{node.Name} has WAL up to {position} on timeline {nodeTimeline}, past the point {history.SwitchPointOf(nodeTimeline)} where {upstream.Name}'s history left that timeline: it diverged and cannot follow. Rejoin it with Invoke-PgHaRejoin -ForceRewind, or clone it again."),
+            _ => throw new PgHaException("PgHaFollowTimelineMismatch", ErrorCategory.InvalidOperation, node.Name,
+                $"{node.Name}'s timeline {nodeTimeline} is not on the history of {upstream.Name}'s timeline {upstreamTimeline} (another branch, or a newer timeline): it cannot follow {upstream.Name}. Pick another upstream, or rejoin it with Invoke-PgHaRejoin -ForceRewind."),
+        };
+    }
+
+    /// <summary>Points the node at its new upstream, waits until it streams from there, and records it.</summary>
+    public static async Task<PgHaRoleChange> ApplyAsync(OperationContext context, FollowPlan plan, TimeSpan wait)
+    {
+        var clock = Stopwatch.StartNew();
+        NodeRecord node = plan.Node;
+        if (plan.AlreadyDone)
+        {
+            return Result(plan, plan.UpstreamTimeline, changed: false, clock.Elapsed);
+        }
+        if (!plan.AlreadyStreaming)
+        {
+            if (node.SlotName is not null)
+            {
+                await EnsureSlotAsync(context, plan.Upstream, plan.UpstreamConninfo, node.SlotName).ConfigureAwait(false);
+            }
+            var host = NodeRecordLookup.HostOf(node);
+            await RoleChanges.PointAtUpstreamAsync(context, host, plan.NodeConninfo, plan.UpstreamConninfo, node.SlotName, reload: true).ConfigureAwait(false);
+            try
+            {
+                await RoleChanges.WaitForStreamingFromAsync(context, node.Name, plan.NodeConninfo, plan.UpstreamConninfo, Min(ReloadGrace, wait)).ConfigureAwait(false);
+            }
+            catch (PgHaException ex) when (ex.ErrorId == "PgHaFollowTimeout")
+            {
+                // Before PostgreSQL 13, or when the receiver is stuck retrying the old upstream, only a restart reads primary_conninfo.
+                context.Reporter.Verbose($"The reload did not move {node.Name}'s WAL receiver ({ex.Message}); restarting it.");
+                await NodeService.RestartAsync(context, host, PgHaStopMode.Fast, null, wait).ConfigureAwait(false);
+                await RoleChanges.WaitForStreamingFromAsync(context, node.Name, plan.NodeConninfo, plan.UpstreamConninfo, wait).ConfigureAwait(false);
+            }
+        }
+        string details = $"{node.Name} now follows {plan.Upstream.Name} (was {plan.UpstreamBefore ?? "none"}; timeline {plan.NodeTimeline} at {plan.NodePosition}, upstream timeline {plan.UpstreamTimeline})";
+        await RoleChanges.RecordAsync(context, plan.MetadataPrimary, [node with { UpstreamId = plan.Upstream.Id }],
+            [(node, EventName, true, details)]).ConfigureAwait(false);
+        return Result(plan, plan.UpstreamTimeline, changed: true, clock.Elapsed);
+    }
+
+    private static PgHaRoleChange Result(FollowPlan plan, int timeline, bool changed, TimeSpan duration) => new()
+    {
+        Node = plan.Node.Name,
+        Action = "Follow",
+        RoleBefore = PgHaRole.Standby,
+        RoleAfter = PgHaRole.Standby,
+        UpstreamBefore = plan.UpstreamBefore,
+        UpstreamAfter = plan.Upstream.Name,
+        Timeline = timeline,
+        Method = "Direct",
+        Duration = duration,
+        Changed = changed,
+    };
+
+    private static async Task<NodeProbeResult> ProbeRunningAsync(OperationContext context, NodeRecord node, ConnectionInfo conninfo)
+    {
+        try
+        {
+            return await NodeProbe.ProbeAsync(context, conninfo).ConfigureAwait(false);
+        }
+        catch (PgHaException ex)
+        {
+            throw new PgHaException("PgHaFollowNodeUnreachable", ErrorCategory.ConnectionError, node.Name,
+                $"{node.Name} does not answer ({ex.Message}). Both the standby and its new upstream must run; start them with Start-PgHaNode.", ex);
+        }
+    }
+
+    /// <summary>
+    /// The upstream's timeline history. Read from pg_wal because pg_control_checkpoint() still names the
+    /// old timeline until the first checkpoint after a promotion; timeline 1 has no history file.
+    /// </summary>
+    private static async Task<TimelineHistory> ReadHistoryAsync(OperationContext context, NodeRecord upstream, ConnectionInfo conninfo, int timeline)
+    {
+        if (timeline <= 1)
+        {
+            return TimelineHistory.First;
+        }
+        await using var connection = await NodeConnector.OpenAsync(context, conninfo, NodeConnector.MetadataDatabaseOf(conninfo)).ConfigureAwait(false);
+        await using var cmd = new NpgsqlCommand("SELECT pg_read_file('pg_wal/' || lpad(to_hex($1), 8, '0') || '.history')", connection);
+        cmd.Parameters.Add(new() { Value = timeline });
+        string text;
+        try
+        {
+            text = (string)(await cmd.ExecuteScalarAsync(context.CancellationToken).ConfigureAwait(false))!;
+        }
+        catch (PostgresException ex)
+        {
+            throw new PgHaException("PgHaTimelineHistoryUnreadable", ErrorCategory.ReadError, upstream.Name,
+                $"Cannot read the history file of timeline {timeline} on {upstream.Name} ({ex.SqlState}: {ex.MessageText}). The user needs superuser or pg_read_server_files.", ex);
+        }
+        try
+        {
+            return TimelineHistory.Parse(timeline, text);
+        }
+        catch (FormatException ex)
+        {
+            throw new PgHaException("PgHaTimelineHistoryUnreadable", ErrorCategory.InvalidData, upstream.Name,
+                $"The history file of timeline {timeline} on {upstream.Name} is not understood: {ex.Message}", ex);
+        }
+    }
+
+    /// <summary>Creates the node's physical slot on the new upstream unless it is there; reserved at once so no WAL the node needs is removed.</summary>
+    private static async Task EnsureSlotAsync(OperationContext context, NodeRecord upstream, ConnectionInfo conninfo, string slotName)
+    {
+        context.Reporter.Verbose($"Making sure replication slot {slotName} exists on {upstream.Name}.");
+        await using var connection = await NodeConnector.OpenAsync(context, conninfo, NodeConnector.MetadataDatabaseOf(conninfo)).ConfigureAwait(false);
+        await using var cmd = new NpgsqlCommand(
+            "SELECT pg_create_physical_replication_slot($1, true) WHERE NOT EXISTS (SELECT 1 FROM pg_replication_slots WHERE slot_name = $1)", connection);
+        cmd.Parameters.Add(new() { Value = slotName });
+        await cmd.ExecuteNonQueryAsync(context.CancellationToken).ConfigureAwait(false);
+    }
+
+    private static PgHaLsn Max(PgHaLsn? a, PgHaLsn? b) =>
+        a is null ? b ?? default : b is null ? a.Value : (a.Value >= b.Value ? a.Value : b.Value);
+
+    private static TimeSpan Min(TimeSpan a, TimeSpan b) => a <= b ? a : b;
+}

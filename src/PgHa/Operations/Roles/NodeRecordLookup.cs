@@ -1,0 +1,40 @@
+using System.Management.Automation;
+using PgHa.Conninfo;
+using PgHa.Metadata;
+using PgHa.Operations.Host;
+
+namespace PgHa.Operations.Roles;
+
+/// <summary>Finding registered nodes by name and turning their records into what the role-change steps need.</summary>
+internal static class NodeRecordLookup
+{
+    public static NodeRecord ByName(IReadOnlyList<NodeRecord> nodes, string name) =>
+        nodes.FirstOrDefault(n => n.Name == name)
+        ?? throw new PgHaException("PgHaNodeNotFound", ErrorCategory.ObjectNotFound, name,
+            $"No node named '{name}' is registered. Get-PgHaNode lists the registered nodes (names are case-sensitive here).");
+
+    public static NodeRecord? ActivePrimary(IReadOnlyList<NodeRecord> nodes) =>
+        nodes.FirstOrDefault(n => n.Role == PgHaRole.Primary && n.Active);
+
+    public static string? NameOf(IReadOnlyList<NodeRecord> nodes, int? id) =>
+        id is null ? null : nodes.FirstOrDefault(n => n.Id == id)?.Name;
+
+    public static ConnectionInfo ConninfoOf(NodeRecord node)
+    {
+        try
+        {
+            return ConnectionInfo.Parse(node.Conninfo);
+        }
+        catch (ConninfoFormatException ex)
+        {
+            throw new PgHaException("PgHaConninfoInvalid", ErrorCategory.InvalidData, node.Name,
+                $"The registered conninfo of {node.Name} is invalid: {ex.Message} Register it again with a valid -Conninfo and -Force.", ex);
+        }
+    }
+
+    public static NodeHost HostOf(NodeRecord node) =>
+        new(node.Name,
+            node.DataDirectory ?? throw new PgHaException("PgHaDataDirectoryUnknown", ErrorCategory.InvalidArgument, node.Name,
+                $"The record of '{node.Name}' has no data directory. Register it again with -DataDirectory (and -Force)."),
+            node.PgBinDir, node.SshHost, node.SshPort, node.SshUser);
+}
