@@ -16,6 +16,7 @@
         'Get-PgHaEvent'
         'Get-PgHaNode'
         'Import-PgHaConfig'
+        'Invoke-PgHaRejoin'
         'New-PgHaSandbox'
         'New-PgHaStandby'
         'Register-PgHaNode'
