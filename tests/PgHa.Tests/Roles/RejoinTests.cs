@@ -97,7 +97,8 @@ public sealed class RejoinTests : IClassFixture<PgHaSession>
         AssertUntouched(oldPrimary, autoConfBefore, confPath);
         Assert.Equal(metadataBefore, await MetadataFingerprintAsync(newPrimary));
 
-        var rewound = _session.Run("Get-PgHaNode -Conninfo $args[0] -Name node1 | Invoke-PgHaRejoin -ForceRewind -Confirm:$false -Verbose", newPrimaryConninfo).ThrowIfErrors();
+        var rewound = _session.Run("Get-PgHaNode -Conninfo $args[0] -Name node1 | Invoke-PgHaRejoin -ForceRewind -Confirm:$false -Verbose", newPrimaryConninfo);
+        Assert.True(rewound.Errors.Count == 0, string.Join("\n", rewound.Errors.Select(e => e.Exception.Message)) + "\n" + PgCtlLogTail(oldPrimary) + "\nupstream:\n" + newPrimary.LogTail());
         PSObject change = rewound.Single();
         Assert.Equal("Rewind", Property<string>(change, "Method"));
         Assert.Equal("node2", Property<string>(change, "UpstreamAfter"));
@@ -131,7 +132,7 @@ public sealed class RejoinTests : IClassFixture<PgHaSession>
             seen = await QueryOrNullAsync(standby, "SELECT status || ' ' || sender_host || ':' || sender_port FROM pg_stat_wal_receiver");
             return seen == expected;
         }, TimeSpan.FromSeconds(30));
-        Assert.True(streaming, $"{standby.Name} does not stream from {upstream.Name} (saw '{seen}').\n{standby.LogTail()}");
+        Assert.True(streaming, $"{standby.Name} does not stream from {upstream.Name} (saw '{seen}').\n{PgCtlLogTail(standby)}");
         Assert.Equal("t", await standby.QueryScalarAsync("SELECT pg_is_in_recovery()"));
     }
 
@@ -144,6 +145,13 @@ public sealed class RejoinTests : IClassFixture<PgHaSession>
         Assert.NotNull(details);
         Assert.Contains($"by {method}", details, StringComparison.Ordinal);
         Assert.Contains("timeline 2", details, StringComparison.Ordinal);
+    }
+
+    /// <summary>The log PgHa's pg_ctl start writes beside the data directory, for failure messages.</summary>
+    private static string PgCtlLogTail(PostgresServer node)
+    {
+        string path = node.DataDirectory + ".log";
+        return File.Exists(path) ? string.Join('\n', File.ReadAllLines(path).TakeLast(40)) : $"(no {path})";
     }
 
     private static void AssertUntouched(PostgresServer node, string autoConfBefore, string confPath)

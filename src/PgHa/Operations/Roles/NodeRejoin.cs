@@ -24,6 +24,7 @@ internal static class NodeRejoin
     public const string EventName = "node_rejoin";
 
     private static readonly TimeSpan QuickCommandTimeout = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan TimelinePollInterval = TimeSpan.FromMilliseconds(100);
 
     // pg_rewind copies these from the source; they describe this node (its address, port, authentication),
     // so they are put back afterwards, as repmgr node rejoin --config-files does.
@@ -137,6 +138,7 @@ internal static class NodeRejoin
         await RoleChanges.PointAtUpstreamAsync(context, plan.NodeHost, plan.NodeConninfo, plan.UpstreamConninfo, plan.Node.SlotName, reload: false).ConfigureAwait(false);
         await NodeService.StartAsync(context, plan.NodeHost, null, plan.Wait).ConfigureAwait(false);
         await RoleChanges.WaitForStreamingFromAsync(context, name, plan.NodeConninfo, plan.UpstreamConninfo, plan.Wait).ConfigureAwait(false);
+        await WaitForUpstreamTimelineAsync(context, plan).ConfigureAwait(false);
 
         NodeRecord rejoined = plan.Node with { Role = PgHaRole.Standby, Active = true, UpstreamId = plan.Upstream.Id };
         string details = string.Create(CultureInfo.InvariantCulture,
@@ -182,6 +184,8 @@ internal static class NodeRejoin
         }
         context.Reporter.Verbose($"Saved {plan.Node.Name}'s own {string.Join(", ", saved.Keys)} to put back after pg_rewind.");
 
+        await CheckpointSourceAsync(context, plan).ConfigureAwait(false);
+
         CommandResult result;
         await using (TemporaryPassfile pass = await TemporaryPassfile.CreateAsync(context, transport, dir).ConfigureAwait(false))
         {
@@ -216,7 +220,62 @@ internal static class NodeRejoin
                 $"pg_rewind of {plan.Node.Name} from {plan.Upstream.Name} failed with exit code {result.ExitCode}: {Tail(result.StandardError)} " +
                 $"Its data directory may be only partly rewound: do not start it as it is. Fix the cause and run Invoke-PgHaRejoin -ForceRewind again, or clone it: New-PgHaStandby -Name {plan.Node.Name} -Force -Start -Register.");
         }
+        if ((result.StandardOutput + result.StandardError).Contains("no rewind required", StringComparison.Ordinal))
+        {
+            // pg_rewind judged from the source's pg_control that nothing diverged, against what the timeline
+            // history showed: starting the node now would stop at the fork. Refuse rather than start it.
+            throw new PgHaException("PgHaRejoinRewindFailed", ErrorCategory.InvalidResult, plan.Node.Name,
+                $"pg_rewind of {plan.Node.Name} found nothing to rewind, but {plan.Verdict.Reason} The source's pg_control may not show its new timeline yet: " +
+                $"run CHECKPOINT on {plan.Upstream.Name} and Invoke-PgHaRejoin -ForceRewind again.");
+        }
         context.Reporter.Verbose($"pg_rewind finished; {plan.Node.Name}'s own configuration files are back in place.");
+    }
+
+    /// <summary>
+    /// A just-promoted server writes its new timeline into pg_control only at its first checkpoint, and
+    /// pg_rewind reads the source's timeline from there: without this it would report "no rewind required"
+    /// and leave the diverged WAL in place (repmgr issues the same CHECKPOINT).
+    /// </summary>
+    private static async Task CheckpointSourceAsync(OperationContext context, RejoinPlan plan)
+    {
+        context.Reporter.Verbose($"CHECKPOINT on {plan.Upstream.Name}, so its pg_control shows timeline {plan.UpstreamTimeline} to pg_rewind.");
+        await using var connection = await NodeConnector.OpenAsync(context, plan.UpstreamConninfo, NodeConnector.MetadataDatabaseOf(plan.UpstreamConninfo)).ConfigureAwait(false);
+        await using var cmd = new NpgsqlCommand("CHECKPOINT", connection) { CommandTimeout = (int)plan.Wait.TotalSeconds + 5 };
+        await cmd.ExecuteNonQueryAsync(context.CancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Streaming alone is not proof: a node whose WAL went past the fork streams the old timeline, reaches its
+    /// end and stops there, again and again. It has rejoined once its WAL receiver is on the upstream's timeline.
+    /// </summary>
+    private static async Task WaitForUpstreamTimelineAsync(OperationContext context, RejoinPlan plan)
+    {
+        var clock = Stopwatch.StartNew();
+        string last = "not checked yet";
+        while (true)
+        {
+            try
+            {
+                NodeProbeResult probe = await NodeProbe.ProbeAsync(context, plan.NodeConninfo).ConfigureAwait(false);
+                if (probe.InRecovery && probe.ReceiverStatus == "streaming" && probe.Timeline >= plan.UpstreamTimeline)
+                {
+                    context.Reporter.Verbose($"{plan.Node.Name} receives timeline {probe.Timeline} from {plan.Upstream.Name}.");
+                    return;
+                }
+                last = $"WAL receiver {probe.ReceiverStatus ?? "not running"} on timeline {probe.Timeline?.ToString(CultureInfo.InvariantCulture) ?? "unknown"}";
+            }
+            catch (PgHaException ex)
+            {
+                last = ex.Message;
+            }
+            if (clock.Elapsed >= plan.Wait)
+            {
+                throw new PgHaException("PgHaRejoinTimelineNotReached", ErrorCategory.OperationTimeout, plan.Node.Name,
+                    $"{plan.Node.Name} streams from {plan.Upstream.Name} but did not reach its timeline {plan.UpstreamTimeline} within {plan.Wait.TotalSeconds:0} s ({last}). " +
+                    $"Its server log says why (\"forked off ... before current recovery point\" means it diverged): stop it and run Invoke-PgHaRejoin -ForceRewind, or clone it again.");
+            }
+            await Task.Delay(TimelinePollInterval, context.CancellationToken).ConfigureAwait(false);
+        }
     }
 
     private static async Task<string> ReadControlDataAsync(OperationContext context, INodeTransport transport, string binDir, NodeHost host)
