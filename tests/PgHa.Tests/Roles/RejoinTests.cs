@@ -110,6 +110,33 @@ public sealed class RejoinTests : IClassFixture<PgHaSession>
         await AssertRecordedAsStandbyOfNode2Async(newPrimary, "rewind");
     }
 
+    [Fact]
+    public async Task CrashedOldPrimaryIsNeverFollowedDirectlyAndPgRewindRecoversIt()
+    {
+        await using var servers = await ReplicatedServers.StartAsync("rjk", standbyCount: 1);
+        PostgresServer oldPrimary = servers.Primary;
+        PostgresServer newPrimary = servers.Standbys[0];
+        RegisterBoth(servers);
+
+        await oldPrimary.KillAsync();
+        await newPrimary.PromoteAsync();
+        TakeOverPrimaryRecord(newPrimary);
+        string newPrimaryConninfo = ReplicatedServers.NodeConninfo(newPrimary);
+
+        // pg_control says "in production": its WAL may go on past the last checkpoint, so no direct follow.
+        var refused = _session.Run("Invoke-PgHaRejoin -Name node1 -Conninfo $args[0] -Confirm:$false", newPrimaryConninfo);
+        Assert.Contains("PgHaRejoinNeedsRewind,PgHa.Cmdlets.InvokePgHaRejoinCommand", refused.ErrorIds);
+        Assert.Contains("not shut down cleanly", refused.Errors[0].Exception.Message, StringComparison.Ordinal);
+        Assert.Null(oldPrimary.Pid);
+
+        // pg_rewind runs the crash recovery itself (PostgreSQL 13+), then rewinds.
+        var rewound = _session.Run("Invoke-PgHaRejoin -Name node1 -Conninfo $args[0] -ForceRewind -Confirm:$false", newPrimaryConninfo);
+        Assert.True(rewound.Errors.Count == 0, string.Join("\n", rewound.Errors.Select(e => e.Exception.Message)) + "\n" + PgCtlLogTail(oldPrimary));
+        Assert.Equal("Rewind", Property<string>(rewound.Single(), "Method"));
+        await AssertStreamsFromAsync(oldPrimary, newPrimary);
+        await AssertRecordedAsStandbyOfNode2Async(newPrimary, "rewind");
+    }
+
     private void RegisterBoth(ReplicatedServers servers)
     {
         _session.Run("Register-PgHaNode -Role Primary -Name node1 -Conninfo $args[0] -DataDirectory $args[1]",

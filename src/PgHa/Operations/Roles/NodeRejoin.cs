@@ -126,19 +126,27 @@ internal static class NodeRejoin
     {
         var clock = Stopwatch.StartNew();
         string name = plan.Node.Name;
-        if (plan.Verdict.Method == RejoinMethod.Rewind)
+        try
         {
-            await RewindAsync(context, plan).ConfigureAwait(false);
-        }
+            if (plan.Verdict.Method == RejoinMethod.Rewind)
+            {
+                await RewindAsync(context, plan).ConfigureAwait(false);
+            }
 
-        if (plan.Node.SlotName is { } slot)
-        {
-            await EnsureSlotAsync(context, plan.Upstream.Name, plan.UpstreamConninfo, slot).ConfigureAwait(false);
+            if (plan.Node.SlotName is { } slot)
+            {
+                await EnsureSlotAsync(context, plan.Upstream.Name, plan.UpstreamConninfo, slot).ConfigureAwait(false);
+            }
+            await RoleChanges.PointAtUpstreamAsync(context, plan.NodeHost, plan.NodeConninfo, plan.UpstreamConninfo, plan.Node.SlotName, reload: false).ConfigureAwait(false);
+            await NodeService.StartAsync(context, plan.NodeHost, null, plan.Wait).ConfigureAwait(false);
+            await RoleChanges.WaitForStreamingFromAsync(context, name, plan.NodeConninfo, plan.UpstreamConninfo, plan.Wait).ConfigureAwait(false);
+            await WaitForUpstreamTimelineAsync(context, plan).ConfigureAwait(false);
         }
-        await RoleChanges.PointAtUpstreamAsync(context, plan.NodeHost, plan.NodeConninfo, plan.UpstreamConninfo, plan.Node.SlotName, reload: false).ConfigureAwait(false);
-        await NodeService.StartAsync(context, plan.NodeHost, null, plan.Wait).ConfigureAwait(false);
-        await RoleChanges.WaitForStreamingFromAsync(context, name, plan.NodeConninfo, plan.UpstreamConninfo, plan.Wait).ConfigureAwait(false);
-        await WaitForUpstreamTimelineAsync(context, plan).ConfigureAwait(false);
+        catch (PgHaException ex)
+        {
+            await RecordFailureAsync(context, plan, ex).ConfigureAwait(false);
+            throw;
+        }
 
         NodeRecord rejoined = plan.Node with { Role = PgHaRole.Standby, Active = true, UpstreamId = plan.Upstream.Id };
         string details = string.Create(CultureInfo.InvariantCulture,
@@ -229,6 +237,23 @@ internal static class NodeRejoin
                 $"run CHECKPOINT on {plan.Upstream.Name} and Invoke-PgHaRejoin -ForceRewind again.");
         }
         context.Reporter.Verbose($"pg_rewind finished; {plan.Node.Name}'s own configuration files are back in place.");
+    }
+
+    /// <summary>
+    /// A failed rejoin is an event too (successful = false), so Get-PgHaEvent shows what was tried; when
+    /// the metadata cannot be written either, the original error is the one that matters.
+    /// </summary>
+    private static async Task RecordFailureAsync(OperationContext context, RejoinPlan plan, PgHaException failure)
+    {
+        string details = $"{plan.Node.Name} did not rejoin {plan.Upstream.Name} by {plan.Verdict.Method.ToString().ToLowerInvariant()} ({failure.ErrorId}): {failure.Message}";
+        try
+        {
+            await RoleChanges.RecordAsync(context, plan.PrimaryConninfo, [], [(plan.Node, EventName, false, details)]).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is PgHaException or NpgsqlException)
+        {
+            context.Reporter.Warning($"The failed rejoin could not be recorded as an event: {ex.Message}");
+        }
     }
 
     /// <summary>
