@@ -18,6 +18,7 @@
         'Import-PgHaConfig'
         'Invoke-PgHaFollow'
         'Invoke-PgHaPromote'
+        'Invoke-PgHaRejoin'
         'Invoke-PgHaSwitchover'
         'New-PgHaSandbox'
         'New-PgHaStandby'
@@ -46,6 +47,7 @@
 - New-PgHaSandbox / Remove-PgHaSandbox: a throwaway loopback cluster made through the real paths.
 - Invoke-PgHaSwitchover: planned handover that promotes only with proof that the candidate has every WAL byte of the old primary; the old primary rejoins, siblings follow.
 - Invoke-PgHaPromote / Invoke-PgHaFollow: promote a standby (refused while the primary runs), point a standby at a new upstream after checking the timeline history.
+- Invoke-PgHaRejoin: bring a stopped former primary back as a standby, directly or with pg_rewind (-ForceRewind), deciding from pg_control and the timeline history; -WhatIf tells which.
 '@
         }
     }

@@ -1,0 +1,87 @@
+using System.Management.Automation;
+using PgHa.Conninfo;
+using PgHa.Operations;
+using PgHa.Operations.Roles;
+
+namespace PgHa.Cmdlets;
+
+/// <summary>
+/// Invoke-PgHaRejoin (repmgr node rejoin): brings a stopped node, typically a former primary, back as a
+/// standby of the primary (or of -Upstream). It decides from pg_control and the upstream's timeline
+/// history whether the node can follow directly, needs pg_rewind (-ForceRewind) or must be cloned again;
+/// -WhatIf stops after that decision and says which.
+/// </summary>
+// High: with -ForceRewind, pg_rewind discards the node's diverged changes and rewrites its data directory.
+[Cmdlet(VerbsLifecycle.Invoke, "PgHaRejoin", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High, DefaultParameterSetName = NameSet)]
+[OutputType(typeof(PgHaRoleChange))]
+public sealed class InvokePgHaRejoinCommand : PgHaHostCmdlet
+{
+    private const string NameSet = "Name";
+    private const string InputObjectSet = "InputObject";
+
+    /// <summary>A node from Get-PgHaNode; the cluster is reached through the metadata it was read from.</summary>
+    [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = InputObjectSet)]
+    public PgHaNode? InputObject { get; set; }
+
+    /// <summary>The registered name of the stopped node to rejoin.</summary>
+    [Parameter(Mandatory = true, Position = 0, ParameterSetName = NameSet)]
+    [ArgumentCompleter(typeof(NodeNameCompleter))]
+    [ValidateNotNullOrEmpty]
+    public string Name { get; set; } = string.Empty;
+
+    /// <summary>libpq conninfo of any running node that holds the metadata; several may be given, the first that answers is used.</summary>
+    [Parameter(Mandatory = true, ParameterSetName = NameSet)]
+    [ValidateNotNullOrEmpty]
+    public string[] Conninfo { get; set; } = [];
+
+    /// <summary>The registered node to stream from; by default the active primary. A standby makes a cascading standby.</summary>
+    [Parameter]
+    [ArgumentCompleter(typeof(NodeNameCompleter))]
+    [ValidateNotNullOrEmpty]
+    public string? Upstream { get; set; }
+
+    /// <summary>Run pg_rewind when the node diverged from (or may have gone past) the upstream's history.</summary>
+    [Parameter]
+    public SwitchParameter ForceRewind { get; set; }
+
+    /// <summary>Seconds to wait for pg_rewind, for the server to start, and for it to stream.</summary>
+    [Parameter]
+    [ValidateRange(1, 3600)]
+    public int Wait { get; set; } = 60;
+
+    protected override void ProcessRecord()
+    {
+        IReadOnlyList<ConnectionInfo> entryPoints;
+        string? name = null;
+        int? id = null;
+        if (ParameterSetName == InputObjectSet)
+        {
+            entryPoints = EntryPoints([InputObject!.MetadataConninfo]);
+            id = InputObject.Id;
+        }
+        else
+        {
+            entryPoints = EntryPoints(Conninfo);
+            name = Name;
+        }
+
+        var request = new RejoinRequest(entryPoints, name, id, Upstream, ForceRewind, TimeSpan.FromSeconds(Wait));
+        try
+        {
+            RejoinPlan plan = RunEngine(context => NodeRejoin.PlanAsync(context, request));
+            string nodeName = plan.Node.Name;
+            string action = plan.Verdict.Method == RejoinMethod.Rewind
+                ? $"Rewind with pg_rewind from {plan.Upstream.Name}, then rejoin as its standby (Rewind)"
+                : $"Rejoin as a standby of {plan.Upstream.Name} without a rewind (Direct)";
+            if (!ShouldProcess($"Performing the operation \"{action}\" on target \"{nodeName}\". {plan.Verdict.Reason}", action + "?", "Invoke-PgHaRejoin", out ShouldProcessReason _))
+            {
+                return;
+            }
+            WriteObject(RunEngine(context => NodeRejoin.ApplyAsync(context, plan)));
+        }
+        catch (PgHaException ex)
+        {
+            WriteError(ToErrorRecord(ex));
+        }
+    }
+}

@@ -1,0 +1,387 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Management.Automation;
+using Npgsql;
+using PgHa.Conninfo;
+using PgHa.Metadata;
+using PgHa.Operations.Clone;
+using PgHa.Operations.Host;
+using PgHa.Operations.Service;
+using PgHa.Sql;
+using PgHa.Transport;
+
+namespace PgHa.Operations.Roles;
+
+/// <summary>
+/// Invoke-PgHaRejoin (repmgr node rejoin): brings a stopped node, typically a former primary, back as a
+/// standby. The plan reads the node's pg_control and the upstream's timeline history and decides, without
+/// starting anything, whether it can follow directly, needs pg_rewind, or must be cloned again; the apply
+/// step rewinds when decided, points the node at the upstream, starts it, waits until it streams and
+/// records the new role with a node_rejoin event.
+/// </summary>
+internal static class NodeRejoin
+{
+    public const string EventName = "node_rejoin";
+
+    private static readonly TimeSpan QuickCommandTimeout = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan TimelinePollInterval = TimeSpan.FromMilliseconds(100);
+
+    // pg_rewind copies these from the source; they describe this node (its address, port, authentication),
+    // so they are put back afterwards, as repmgr node rejoin --config-files does.
+    private static readonly string[] NodeOwnConfigFiles = ["postgresql.conf", "postgresql.auto.conf", "pg_hba.conf", "pg_ident.conf"];
+
+    public static async Task<RejoinPlan> PlanAsync(OperationContext context, RejoinRequest request)
+    {
+        CancellationToken ct = context.CancellationToken;
+        var (nodes, source) = await MetadataReader.ReadNodesAsync(context, request.EntryPoints).ConfigureAwait(false);
+        context.Reporter.Verbose($"Read {nodes.Count} node record(s) from the metadata on '{source.ToDisplayString()}'.");
+
+        NodeRecord node = nodes.FirstOrDefault(n => request.NodeId is { } id ? n.Id == id : n.Name == request.NodeName)
+            ?? throw new PgHaException("PgHaNodeNotFound", ErrorCategory.ObjectNotFound, (object?)request.NodeName ?? request.NodeId,
+                $"No node {(request.NodeId is { } nodeId ? $"with id {nodeId}" : $"named '{request.NodeName}'")} is registered. Get-PgHaNode lists the registered nodes.");
+        if (node.Role == PgHaRole.Witness)
+        {
+            throw new PgHaException("PgHaRejoinWitness", ErrorCategory.InvalidOperation, node.Name,
+                $"{node.Name} is a witness: it holds no copy of the cluster's data and cannot rejoin as a standby.");
+        }
+
+        NodeRecord primary = nodes.FirstOrDefault(n => n.Role == PgHaRole.Primary && n.Active && n.Id != node.Id)
+            ?? throw new PgHaException("PgHaRejoinNoPrimary", ErrorCategory.ObjectNotFound, node.Name,
+                $"No other node is registered as the active primary, so there is nothing for {node.Name} to rejoin. " +
+                "Register the node that is primary now (Register-PgHaNode -Role Primary -Force), or promote a standby first (Invoke-PgHaPromote).");
+        NodeRecord upstream = primary;
+        if (request.UpstreamName is not null)
+        {
+            upstream = nodes.FirstOrDefault(n => n.Name == request.UpstreamName)
+                ?? throw new PgHaException("PgHaNodeNotFound", ErrorCategory.ObjectNotFound, request.UpstreamName,
+                    $"No node named '{request.UpstreamName}' is registered, so it cannot be {node.Name}'s upstream. Get-PgHaNode lists the registered nodes.");
+            if (upstream.Id == node.Id || upstream.Role == PgHaRole.Witness || !upstream.Active)
+            {
+                throw new PgHaException("PgHaRejoinUpstreamInvalid", ErrorCategory.InvalidArgument, request.UpstreamName,
+                    $"'{upstream.Name}' cannot be {node.Name}'s upstream: give the active primary, or an active standby for a cascading standby.");
+            }
+        }
+
+        NodeHost host = HostOf(node);
+        ConnectionInfo nodeConninfo = ParseRegistered(node);
+        ConnectionInfo upstreamConninfo = ParseRegistered(upstream);
+        ConnectionInfo primaryConninfo = ParseRegistered(primary);
+
+        NodeRunState state = await NodeService.GetStateAsync(context, host).ConfigureAwait(false);
+        if (state.IsRunning)
+        {
+            throw new PgHaException("PgHaRejoinNodeRunning", ErrorCategory.ResourceBusy, node.Name,
+                $"{node.Name}'s server runs (pid {state.Pid}). Rejoin works on a stopped node only, so that nothing writes to it while it is checked and rewound: " +
+                $"stop it first (Stop-PgHaNode -Name {node.Name} -Mode Fast), then run Invoke-PgHaRejoin again.");
+        }
+
+        string binDir;
+        string controlText;
+        await using (INodeTransport transport = await host.OpenAsync(context).ConfigureAwait(false))
+        {
+            binDir = await PgBinDirectory.ResolveAsync(transport, host.PgBinDir, host.DataDirectory, ct).ConfigureAwait(false);
+            controlText = await ReadControlDataAsync(context, transport, binDir, host).ConfigureAwait(false);
+        }
+        PgControlData control;
+        try
+        {
+            control = PgControlData.Parse(controlText);
+        }
+        catch (FormatException ex)
+        {
+            throw new PgHaException("PgHaRejoinControlDataUnreadable", ErrorCategory.InvalidData, node.Name,
+                $"pg_controldata's output for {node.Name} was not understood ({ex.Message}); the rejoin cannot be decided. Clone it again with New-PgHaStandby -Force.", ex);
+        }
+
+        context.Reporter.Verbose($"Probing the upstream {upstream.Name} ({upstreamConninfo.ToDisplayString()}).");
+        NodeProbeResult upstreamProbe;
+        try
+        {
+            upstreamProbe = await NodeProbe.ProbeAsync(context, upstreamConninfo).ConfigureAwait(false);
+        }
+        catch (PgHaException ex)
+        {
+            throw new PgHaException("PgHaRejoinUpstreamUnreachable", ErrorCategory.ConnectionError, upstream.Name,
+                $"The upstream {upstream.Name} cannot be reached ({ex.Message}); {node.Name} can only rejoin a running upstream.", ex);
+        }
+        if (request.UpstreamName is null && upstreamProbe.InRecovery)
+        {
+            throw new PgHaException("PgHaRejoinUpstreamInRecovery", ErrorCategory.InvalidOperation, upstream.Name,
+                $"{upstream.Name} is registered as the primary but is in recovery (a standby). Promote it or register the real primary first, or give -Upstream for a cascading standby.");
+        }
+        int upstreamTimeline = upstreamProbe.Timeline
+            ?? throw new PgHaException("PgHaRejoinUpstreamUnreachable", ErrorCategory.InvalidResult, upstream.Name, $"{upstream.Name} did not report its timeline.");
+        TimelineHistory history = await ReadHistoryAsync(context, upstream.Name, upstreamConninfo, upstreamTimeline).ConfigureAwait(false);
+
+        RewindPrerequisites rewind = RewindPrerequisites.Parse(controlText);
+        RejoinVerdict verdict = RejoinDecision.Decide(node.Name, control, rewind, upstream.Name, upstreamProbe.SystemIdentifier, history,
+            upstreamProbe.InRecovery ? upstreamProbe.ReplayLsn : upstreamProbe.CurrentLsn, request.ForceRewind);
+        context.Reporter.Verbose($"Decision: {verdict.Method}. {verdict.Reason}");
+
+        string? upstreamBefore = node.UpstreamId is { } before ? nodes.FirstOrDefault(n => n.Id == before)?.Name : null;
+        return new RejoinPlan(node, host, nodeConninfo, binDir, upstream, upstreamConninfo, primaryConninfo, upstreamBefore, control, upstreamTimeline, verdict, request.Wait);
+    }
+
+    public static async Task<PgHaRoleChange> ApplyAsync(OperationContext context, RejoinPlan plan)
+    {
+        var clock = Stopwatch.StartNew();
+        string name = plan.Node.Name;
+        try
+        {
+            if (plan.Verdict.Method == RejoinMethod.Rewind)
+            {
+                await RewindAsync(context, plan).ConfigureAwait(false);
+            }
+
+            if (plan.Node.SlotName is { } slot)
+            {
+                await EnsureSlotAsync(context, plan.Upstream.Name, plan.UpstreamConninfo, slot).ConfigureAwait(false);
+            }
+            await RoleChanges.PointAtUpstreamAsync(context, plan.NodeHost, plan.NodeConninfo, plan.UpstreamConninfo, plan.Node.SlotName, reload: false).ConfigureAwait(false);
+            await NodeService.StartAsync(context, plan.NodeHost, null, plan.Wait).ConfigureAwait(false);
+            await RoleChanges.WaitForStreamingFromAsync(context, name, plan.NodeConninfo, plan.UpstreamConninfo, plan.Wait).ConfigureAwait(false);
+            await WaitForUpstreamTimelineAsync(context, plan).ConfigureAwait(false);
+        }
+        catch (PgHaException ex)
+        {
+            await RecordFailureAsync(context, plan, ex).ConfigureAwait(false);
+            throw;
+        }
+
+        NodeRecord rejoined = plan.Node with { Role = PgHaRole.Standby, Active = true, UpstreamId = plan.Upstream.Id };
+        string details = string.Create(CultureInfo.InvariantCulture,
+            $"{name} rejoined as a standby of {plan.Upstream.Name} by {plan.Verdict.Method.ToString().ToLowerInvariant()}: it was on timeline {plan.NodeControl.TimelineId} " +
+            $"with its last checkpoint at {plan.NodeControl.CheckpointLsn}; {plan.Upstream.Name} is on timeline {plan.UpstreamTimeline}");
+        context.Reporter.Verbose($"Recording {name} as a standby of {plan.Upstream.Name} in the metadata.");
+        await RoleChanges.RecordAsync(context, plan.PrimaryConninfo, [rejoined], [(rejoined, EventName, true, details)]).ConfigureAwait(false);
+
+        return new PgHaRoleChange
+        {
+            Node = name,
+            Action = "Rejoin",
+            RoleBefore = plan.Node.Role,
+            RoleAfter = PgHaRole.Standby,
+            UpstreamBefore = plan.UpstreamBefore,
+            UpstreamAfter = plan.Upstream.Name,
+            Timeline = plan.UpstreamTimeline,
+            Method = plan.Verdict.Method.ToString(),
+            Duration = clock.Elapsed,
+            Changed = true,
+        };
+    }
+
+    /// <summary>
+    /// Runs pg_rewind against the upstream, keeping the node's own configuration files: pg_rewind copies
+    /// the source's, which name the source's address and port. primary_conninfo and the slot in the restored
+    /// postgresql.auto.conf are rewritten by the next step (PointAtUpstream).
+    /// </summary>
+    private static async Task RewindAsync(OperationContext context, RejoinPlan plan)
+    {
+        CancellationToken ct = context.CancellationToken;
+        string dir = plan.NodeHost.DataDirectory.TrimEnd('/');
+        await using INodeTransport transport = await plan.NodeHost.OpenAsync(context).ConfigureAwait(false);
+        await PgBinDirectory.RequireProgramAsync(transport, plan.BinDirectory, "pg_rewind", ct).ConfigureAwait(false);
+
+        var saved = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (string file in NodeOwnConfigFiles)
+        {
+            if (await transport.ReadFileAsync($"{dir}/{file}", ct).ConfigureAwait(false) is { } content)
+            {
+                saved[file] = content;
+            }
+        }
+        context.Reporter.Verbose($"Saved {plan.Node.Name}'s own {string.Join(", ", saved.Keys)} to put back after pg_rewind.");
+
+        await CheckpointSourceAsync(context, plan).ConfigureAwait(false);
+
+        CommandResult result;
+        await using (TemporaryPassfile pass = await TemporaryPassfile.CreateAsync(context, transport, dir).ConfigureAwait(false))
+        {
+            // A regular connection (pg_rewind reads files through SQL functions), never with the password on the command line.
+            ConnectionInfo source = pass.AddTo(plan.UpstreamConninfo.WithoutPassword().Without("target_session_attrs"));
+            context.Reporter.Verbose($"Rewinding {plan.Node.Name} on {transport.Description}: {plan.BinDirectory}/pg_rewind -D '{dir}' --source-server='{plan.UpstreamConninfo.ToDisplayString()}'.");
+            context.Reporter.Progress($"Rejoining {plan.Node.Name}", "pg_rewind", 10);
+            try
+            {
+                // Bounded like the other waits of this command; pg_rewind copies only the blocks that changed.
+                result = await transport.RunAsync(plan.BinDirectory + "/pg_rewind", ["-D", dir, "--source-server=" + source.ToKeywordValueString(), "--progress"],
+                    new CommandOptions { Timeout = plan.Wait + QuickCommandTimeout }, ct).ConfigureAwait(false);
+            }
+            catch (TimeoutException ex)
+            {
+                result = new CommandResult(-1, string.Empty, ex.Message, TimeSpan.Zero);
+            }
+            finally
+            {
+                // Put the node's files back even when pg_rewind failed half-way: whatever happens next (a
+                // second try, a clone) must not start this directory with the upstream's address.
+                foreach (var (file, content) in saved)
+                {
+                    await transport.WriteFileAsync($"{dir}/{file}", content, ct).ConfigureAwait(false);
+                }
+                context.Reporter.Progress($"Rejoining {plan.Node.Name}", "pg_rewind done", 100);
+            }
+        }
+        if (!result.Succeeded)
+        {
+            throw new PgHaException("PgHaRejoinRewindFailed", ErrorCategory.InvalidResult, plan.Node.Name,
+                $"pg_rewind of {plan.Node.Name} from {plan.Upstream.Name} failed with exit code {result.ExitCode}: {Tail(result.StandardError)} " +
+                $"Its data directory may be only partly rewound: do not start it as it is. Fix the cause and run Invoke-PgHaRejoin -ForceRewind again, or clone it: New-PgHaStandby -Name {plan.Node.Name} -Force -Start -Register.");
+        }
+        if ((result.StandardOutput + result.StandardError).Contains("no rewind required", StringComparison.Ordinal))
+        {
+            // pg_rewind judged from the source's pg_control that nothing diverged, against what the timeline
+            // history showed: starting the node now would stop at the fork. Refuse rather than start it.
+            throw new PgHaException("PgHaRejoinRewindFailed", ErrorCategory.InvalidResult, plan.Node.Name,
+                $"pg_rewind of {plan.Node.Name} found nothing to rewind, but {plan.Verdict.Reason} The source's pg_control may not show its new timeline yet: " +
+                $"run CHECKPOINT on {plan.Upstream.Name} and Invoke-PgHaRejoin -ForceRewind again.");
+        }
+        context.Reporter.Verbose($"pg_rewind finished; {plan.Node.Name}'s own configuration files are back in place.");
+    }
+
+    /// <summary>
+    /// A failed rejoin is an event too (successful = false), so Get-PgHaEvent shows what was tried; when
+    /// the metadata cannot be written either, the original error is the one that matters.
+    /// </summary>
+    private static async Task RecordFailureAsync(OperationContext context, RejoinPlan plan, PgHaException failure)
+    {
+        string details = $"{plan.Node.Name} did not rejoin {plan.Upstream.Name} by {plan.Verdict.Method.ToString().ToLowerInvariant()} ({failure.ErrorId}): {failure.Message}";
+        try
+        {
+            await RoleChanges.RecordAsync(context, plan.PrimaryConninfo, [], [(plan.Node, EventName, false, details)]).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is PgHaException or NpgsqlException)
+        {
+            context.Reporter.Warning($"The failed rejoin could not be recorded as an event: {ex.Message}");
+        }
+    }
+
+    /// <summary>
+    /// A just-promoted server writes its new timeline into pg_control only at its first checkpoint, and
+    /// pg_rewind reads the source's timeline from there: without this it would report "no rewind required"
+    /// and leave the diverged WAL in place (repmgr issues the same CHECKPOINT).
+    /// </summary>
+    private static async Task CheckpointSourceAsync(OperationContext context, RejoinPlan plan)
+    {
+        context.Reporter.Verbose($"CHECKPOINT on {plan.Upstream.Name}, so its pg_control shows timeline {plan.UpstreamTimeline} to pg_rewind.");
+        await using var connection = await NodeConnector.OpenAsync(context, plan.UpstreamConninfo, NodeConnector.MetadataDatabaseOf(plan.UpstreamConninfo)).ConfigureAwait(false);
+        await using var cmd = new NpgsqlCommand("CHECKPOINT", connection) { CommandTimeout = (int)plan.Wait.TotalSeconds + 5 };
+        await cmd.ExecuteNonQueryAsync(context.CancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Streaming alone is not proof: a node whose WAL went past the fork streams the old timeline, reaches its
+    /// end and stops there, again and again. It has rejoined once its WAL receiver is on the upstream's timeline.
+    /// </summary>
+    private static async Task WaitForUpstreamTimelineAsync(OperationContext context, RejoinPlan plan)
+    {
+        var clock = Stopwatch.StartNew();
+        string last = "not checked yet";
+        while (true)
+        {
+            try
+            {
+                NodeProbeResult probe = await NodeProbe.ProbeAsync(context, plan.NodeConninfo).ConfigureAwait(false);
+                if (probe.InRecovery && probe.ReceiverStatus == "streaming" && probe.Timeline >= plan.UpstreamTimeline)
+                {
+                    context.Reporter.Verbose($"{plan.Node.Name} receives timeline {probe.Timeline} from {plan.Upstream.Name}.");
+                    return;
+                }
+                last = $"WAL receiver {probe.ReceiverStatus ?? "not running"} on timeline {probe.Timeline?.ToString(CultureInfo.InvariantCulture) ?? "unknown"}";
+            }
+            catch (PgHaException ex)
+            {
+                last = ex.Message;
+            }
+            if (clock.Elapsed >= plan.Wait)
+            {
+                throw new PgHaException("PgHaRejoinTimelineNotReached", ErrorCategory.OperationTimeout, plan.Node.Name,
+                    $"{plan.Node.Name} streams from {plan.Upstream.Name} but did not reach its timeline {plan.UpstreamTimeline} within {plan.Wait.TotalSeconds:0} s ({last}). " +
+                    $"Its server log says why (\"forked off ... before current recovery point\" means it diverged): stop it and run Invoke-PgHaRejoin -ForceRewind, or clone it again.");
+            }
+            await Task.Delay(TimelinePollInterval, context.CancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private static async Task<string> ReadControlDataAsync(OperationContext context, INodeTransport transport, string binDir, NodeHost host)
+    {
+        context.Reporter.Verbose($"Reading {host.Name}'s pg_control: pg_controldata -D '{host.DataDirectory}' ({transport.Description}).");
+        // LC_ALL=C: a translated pg_controldata would defeat the parsers.
+        CommandResult result = await transport.RunAsync("env", ["LC_ALL=C", binDir + "/pg_controldata", "-D", host.DataDirectory],
+            new CommandOptions { Timeout = QuickCommandTimeout }, context.CancellationToken).ConfigureAwait(false);
+        if (!result.Succeeded)
+        {
+            throw new PgHaException("PgHaRejoinControlDataUnreadable", ErrorCategory.InvalidData, host.Name,
+                $"pg_controldata cannot read {host.Name}'s data directory '{host.DataDirectory}': {result.StandardError.Trim()} The rejoin cannot be decided; clone it again with New-PgHaStandby -Force.");
+        }
+        return result.StandardOutput;
+    }
+
+    /// <summary>The upstream's history file; timeline 1 has none.</summary>
+    private static async Task<TimelineHistory> ReadHistoryAsync(OperationContext context, string upstreamName, ConnectionInfo upstream, int timeline)
+    {
+        if (timeline == 1)
+        {
+            return TimelineHistory.First;
+        }
+        context.Reporter.Verbose($"Reading {upstreamName}'s history of timeline {timeline}.");
+        await using var connection = await NodeConnector.OpenAsync(context, upstream, NodeConnector.MetadataDatabaseOf(upstream)).ConfigureAwait(false);
+        await using var cmd = new NpgsqlCommand("SELECT pg_read_file('pg_wal/' || lpad(upper(to_hex($1)), 8, '0') || '.history')", connection);
+        cmd.Parameters.Add(new() { Value = timeline });
+        string text;
+        try
+        {
+            text = (string)(await cmd.ExecuteScalarAsync(context.CancellationToken).ConfigureAwait(false))!;
+        }
+        catch (PostgresException ex)
+        {
+            throw new PgHaException("PgHaRejoinHistoryUnreadable", ErrorCategory.PermissionDenied, upstreamName,
+                $"{upstreamName}'s history file of timeline {timeline} cannot be read ({ex.MessageText}); without it the rejoin cannot be decided. " +
+                "The connecting user needs superuser or pg_read_server_files on the upstream.", ex);
+        }
+        try
+        {
+            return TimelineHistory.Parse(timeline, text);
+        }
+        catch (FormatException ex)
+        {
+            throw new PgHaException("PgHaRejoinHistoryUnreadable", ErrorCategory.InvalidData, upstreamName,
+                $"{upstreamName}'s history file of timeline {timeline} was not understood: {ex.Message}", ex);
+        }
+    }
+
+    private static async Task EnsureSlotAsync(OperationContext context, string upstreamName, ConnectionInfo upstream, string slot)
+    {
+        context.Reporter.Verbose($"Making sure the physical replication slot {slot} exists on {upstreamName}.");
+        await using var connection = await NodeConnector.OpenAsync(context, upstream, NodeConnector.MetadataDatabaseOf(upstream)).ConfigureAwait(false);
+        await using var cmd = new NpgsqlCommand(
+            "SELECT pg_create_physical_replication_slot($1) WHERE NOT EXISTS (SELECT 1 FROM pg_replication_slots WHERE slot_name = $1)", connection);
+        cmd.Parameters.Add(new() { Value = slot });
+        await cmd.ExecuteNonQueryAsync(context.CancellationToken).ConfigureAwait(false);
+    }
+
+    private static NodeHost HostOf(NodeRecord node) =>
+        new(node.Name,
+            node.DataDirectory ?? throw new PgHaException("PgHaDataDirectoryUnknown", ErrorCategory.InvalidArgument, node.Name,
+                $"The record of '{node.Name}' has no data directory, so its pg_control cannot be read. Register it again with -DataDirectory (and -Force)."),
+            node.PgBinDir, node.SshHost, node.SshPort, node.SshUser);
+
+    private static ConnectionInfo ParseRegistered(NodeRecord node)
+    {
+        try
+        {
+            return ConnectionInfo.Parse(node.Conninfo);
+        }
+        catch (ConninfoFormatException ex)
+        {
+            throw new PgHaException("PgHaConninfoInvalid", ErrorCategory.InvalidData, node.Name,
+                $"The registered conninfo of {node.Name} is invalid ({ex.Message}). Register it again with a valid -Conninfo and -Force.", ex);
+        }
+    }
+
+    private static string Tail(string text)
+    {
+        string[] lines = text.Trim().Split('\n');
+        return string.Join('\n', lines.Skip(Math.Max(0, lines.Length - 10)));
+    }
+}

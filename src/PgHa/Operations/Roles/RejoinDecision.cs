@@ -1,0 +1,87 @@
+using System.Management.Automation;
+using PgHa.Operations.Host;
+
+namespace PgHa.Operations.Roles;
+
+/// <summary>
+/// Decides, from a stopped node's pg_control and its upstream's timeline history, whether the node can
+/// stream from the upstream as it is, needs pg_rewind first, or must be cloned again. Never guesses:
+/// anything it cannot prove safe is a rewind (when allowed and possible) or a clear refusal.
+/// </summary>
+internal static class RejoinDecision
+{
+    /// <summary>pg_controldata states of a directory whose server stopped cleanly: its WAL ends with the shutdown checkpoint.</summary>
+    public static bool IsCleanShutdown(string clusterState) => clusterState is "shut down" or "shut down in recovery";
+
+    public static RejoinVerdict Decide(
+        string nodeName,
+        PgControlData node,
+        RewindPrerequisites rewind,
+        string upstreamName,
+        string upstreamSystemIdentifier,
+        TimelineHistory upstreamHistory,
+        PgHaLsn? upstreamCurrentLsn,
+        bool forceRewind)
+    {
+        if (node.SystemIdentifier != upstreamSystemIdentifier)
+        {
+            throw new PgHaException("PgHaRejoinNotSameCluster", ErrorCategory.InvalidData, nodeName,
+                $"{nodeName}'s data directory belongs to another cluster (system identifier {node.SystemIdentifier}) than {upstreamName} ({upstreamSystemIdentifier}): " +
+                $"it cannot rejoin. Clone it again: New-PgHaStandby -Name {nodeName} -Force -Start -Register.");
+        }
+        if (node.CheckpointLsn is not { } checkpoint)
+        {
+            throw new PgHaException("PgHaRejoinNeedsClone", ErrorCategory.InvalidData, nodeName,
+                $"pg_controldata shows no latest checkpoint location for {nodeName}, so where its WAL ends is unknown. Clone it again: New-PgHaStandby -Name {nodeName} -Force -Start -Register.");
+        }
+
+        // A clean shutdown's WAL ends with the shutdown checkpoint record, which starts at "Latest checkpoint
+        // location" and takes some bytes: the node has WAL at least one byte past that point, so it may only
+        // follow if the upstream's history left its timeline strictly after the checkpoint record began.
+        // A node that did not shut down cleanly may have WAL far beyond its last checkpoint: unknown, so rewind.
+        bool clean = IsCleanShutdown(node.ClusterState);
+        var endOfWalAtLeast = new PgHaLsn(checkpoint.Value + 1);
+        FollowVerdict verdict = upstreamHistory.CanFollowFrom(node.TimelineId, endOfWalAtLeast);
+        string where = $"{nodeName} is on timeline {node.TimelineId} with its last checkpoint at {checkpoint} (state \"{node.ClusterState}\"); {upstreamName} is on timeline {upstreamHistory.Timeline}";
+        string forkText = upstreamHistory.SwitchPointOf(node.TimelineId) is { } fork ? $", which left timeline {node.TimelineId} at {fork}" : string.Empty;
+
+        if (verdict == FollowVerdict.NotOnHistory)
+        {
+            throw new PgHaException("PgHaRejoinNeedsClone", ErrorCategory.InvalidData, nodeName,
+                $"{where}, whose history does not contain timeline {node.TimelineId}: neither following nor pg_rewind can bring it back. " +
+                $"Clone it again: New-PgHaStandby -Name {nodeName} -Force -Start -Register.");
+        }
+
+        string? whyRewind = null;
+        if (verdict == FollowVerdict.Diverged)
+        {
+            whyRewind = $"{where}{forkText}: {nodeName} wrote WAL past that point that {upstreamName} does not have (it diverged)";
+        }
+        else if (node.TimelineId == upstreamHistory.Timeline && upstreamCurrentLsn is { } current && checkpoint > current)
+        {
+            whyRewind = $"{where} at {current}: {nodeName} is ahead of its upstream on the same timeline";
+        }
+        else if (!clean)
+        {
+            whyRewind = $"{where}{forkText}: {nodeName} was not shut down cleanly, so its WAL may go on past its last checkpoint and past the fork";
+        }
+
+        if (whyRewind is null)
+        {
+            return new RejoinVerdict(RejoinMethod.Direct, $"{where}{forkText}: its WAL ends on {upstreamName}'s history, so it can follow directly.");
+        }
+        if (!rewind.RewindPossible)
+        {
+            throw new PgHaException("PgHaRejoinRewindImpossible", ErrorCategory.InvalidOperation, nodeName,
+                $"{whyRewind}. It needs pg_rewind, but its data directory has neither wal_log_hints nor data checksums, which pg_rewind requires. " +
+                $"Clone it again: New-PgHaStandby -Name {nodeName} -Force -Start -Register (and set wal_log_hints = on for the next time).");
+        }
+        if (!forceRewind)
+        {
+            throw new PgHaException("PgHaRejoinNeedsRewind", ErrorCategory.InvalidOperation, nodeName,
+                $"{whyRewind}. It needs pg_rewind, which discards its diverged changes and copies the changed files from {upstreamName}: " +
+                "run Invoke-PgHaRejoin again with -ForceRewind (-WhatIf shows the decision first), or clone it again with New-PgHaStandby -Force.");
+        }
+        return new RejoinVerdict(RejoinMethod.Rewind, $"{whyRewind}: pg_rewind (-ForceRewind) first.");
+    }
+}

@@ -1,0 +1,101 @@
+using PgHa;
+using PgHa.Operations;
+using PgHa.Operations.Host;
+using PgHa.Operations.Roles;
+using Xunit;
+
+namespace PgHa.UnitTests.Engine;
+
+/// <summary>The rejoin decision without servers: Direct, Rewind, or a refusal that names the way out.</summary>
+public sealed class RejoinDecisionTests
+{
+    private const string SystemId = "7311111111111111111";
+
+    // Timeline 2 left timeline 1 at 0/3000110: the promoted standby had replayed up to there.
+    private static readonly TimelineHistory Two = TimelineHistory.Parse(2, "1\t0/3000110\tno recovery target specified\n");
+    private static readonly RewindPrerequisites Hints = new(WalLogHints: true, DataChecksumVersion: 0);
+    private static readonly RewindPrerequisites NoHints = new(WalLogHints: false, DataChecksumVersion: 0);
+
+    private static PgControlData Node(string state, int timeline, string checkpoint, string systemId = SystemId) =>
+        new(systemId, state, timeline, PgHaLsn.Parse(checkpoint));
+
+    private static RejoinVerdict Decide(PgControlData node, RewindPrerequisites rewind, bool force, TimelineHistory? history = null, string? upstreamLsn = null) =>
+        RejoinDecision.Decide("node1", node, rewind, "node2", SystemId, history ?? Two, upstreamLsn is null ? null : PgHaLsn.Parse(upstreamLsn), force);
+
+    [Fact]
+    public void ACleanShutdownBeforeTheForkFollowsDirectly()
+    {
+        // The shutdown checkpoint record starts at 0/3000028 and ends before the switch point.
+        RejoinVerdict verdict = Decide(Node("shut down", 1, "0/3000028"), NoHints, force: false);
+        Assert.Equal(RejoinMethod.Direct, verdict.Method);
+        Assert.Contains("left timeline 1 at 0/3000110", verdict.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ACheckpointThatStartsAtTheForkHasWalBeyondIt()
+    {
+        var ex = Assert.Throws<PgHaException>(() => Decide(Node("shut down", 1, "0/3000110"), Hints, force: false));
+        Assert.Equal("PgHaRejoinNeedsRewind", ex.ErrorId);
+    }
+
+    [Fact]
+    public void ADivergedNodeNeedsForceRewindAndThenRewinds()
+    {
+        var ex = Assert.Throws<PgHaException>(() => Decide(Node("shut down", 1, "0/3400000"), Hints, force: false));
+        Assert.Equal("PgHaRejoinNeedsRewind", ex.ErrorId);
+        Assert.Contains("-ForceRewind", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("diverged", ex.Message, StringComparison.Ordinal);
+
+        Assert.Equal(RejoinMethod.Rewind, Decide(Node("shut down", 1, "0/3400000"), Hints, force: true).Method);
+    }
+
+    [Fact]
+    public void ACrashedNodeIsNeverFollowedDirectly()
+    {
+        var ex = Assert.Throws<PgHaException>(() => Decide(Node("in production", 1, "0/3000028"), Hints, force: false));
+        Assert.Equal("PgHaRejoinNeedsRewind", ex.ErrorId);
+        Assert.Contains("not shut down cleanly", ex.Message, StringComparison.Ordinal);
+        Assert.Equal(RejoinMethod.Rewind, Decide(Node("in production", 1, "0/3000028"), Hints, force: true).Method);
+    }
+
+    [Fact]
+    public void WithoutHintsOrChecksumsARewindIsImpossible()
+    {
+        var ex = Assert.Throws<PgHaException>(() => Decide(Node("shut down", 1, "0/3400000"), NoHints, force: true));
+        Assert.Equal("PgHaRejoinRewindImpossible", ex.ErrorId);
+        Assert.Contains("New-PgHaStandby", ex.Message, StringComparison.Ordinal);
+        Assert.Equal(RejoinMethod.Rewind, Decide(Node("shut down", 1, "0/3400000"), new RewindPrerequisites(false, 1), force: true).Method);
+    }
+
+    [Fact]
+    public void ATimelineOffTheHistoryMustBeCloned()
+    {
+        var ex = Assert.Throws<PgHaException>(() => Decide(Node("shut down", 3, "0/3000028"), Hints, force: true));
+        Assert.Equal("PgHaRejoinNeedsClone", ex.ErrorId);
+        Assert.Contains("New-PgHaStandby -Name node1 -Force -Start -Register", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void AnotherClusterIsRefused()
+    {
+        var ex = Assert.Throws<PgHaException>(() => Decide(Node("shut down", 1, "0/3000028", "7300000000000000000"), Hints, force: true));
+        Assert.Equal("PgHaRejoinNotSameCluster", ex.ErrorId);
+    }
+
+    [Fact]
+    public void OnTheSameTimelineANodeAheadOfItsUpstreamNeedsARewind()
+    {
+        Assert.Equal(RejoinMethod.Direct, Decide(Node("shut down in recovery", 2, "0/5000000"), Hints, force: false, upstreamLsn: "0/6000000").Method);
+        var ex = Assert.Throws<PgHaException>(() => Decide(Node("shut down", 2, "0/7000000"), Hints, force: false, upstreamLsn: "0/6000000"));
+        Assert.Equal("PgHaRejoinNeedsRewind", ex.ErrorId);
+    }
+
+    [Fact]
+    public void ReadsRewindPrerequisitesFromPgControlData()
+    {
+        const string output = "Database cluster state:               shut down\nwal_log_hints setting:                on\nData page checksum version:           0\n";
+        Assert.Equal(new RewindPrerequisites(true, 0), RewindPrerequisites.Parse(output));
+        Assert.False(RewindPrerequisites.Parse("wal_log_hints setting: off\nData page checksum version: 0\n").RewindPossible);
+        Assert.True(RewindPrerequisites.Parse("wal_log_hints setting: off\nData page checksum version: 1\n").RewindPossible);
+    }
+}
