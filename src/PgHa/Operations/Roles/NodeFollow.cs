@@ -111,14 +111,14 @@ internal static class NodeFollow
             await RoleChanges.PointAtUpstreamAsync(context, host, plan.NodeConninfo, plan.UpstreamConninfo, node.SlotName, reload: true).ConfigureAwait(false);
             try
             {
-                await RoleChanges.WaitForStreamingFromAsync(context, node.Name, plan.NodeConninfo, plan.UpstreamConninfo, Min(ReloadGrace, wait)).ConfigureAwait(false);
+                await RoleChanges.WaitForStreamingFromAsync(context, node.Name, plan.NodeConninfo, plan.UpstreamConninfo, Min(ReloadGrace, wait), plan.UpstreamTimeline).ConfigureAwait(false);
             }
             catch (PgHaException ex) when (ex.ErrorId == "PgHaFollowTimeout")
             {
                 // Before PostgreSQL 13, or when the receiver is stuck retrying the old upstream, only a restart reads primary_conninfo.
                 context.Reporter.Verbose($"The reload did not move {node.Name}'s WAL receiver ({ex.Message}); restarting it.");
                 await NodeService.RestartAsync(context, host, PgHaStopMode.Fast, null, wait).ConfigureAwait(false);
-                await RoleChanges.WaitForStreamingFromAsync(context, node.Name, plan.NodeConninfo, plan.UpstreamConninfo, wait).ConfigureAwait(false);
+                await RoleChanges.WaitForStreamingFromAsync(context, node.Name, plan.NodeConninfo, plan.UpstreamConninfo, wait, plan.UpstreamTimeline).ConfigureAwait(false);
             }
         }
         string details = $"{node.Name} now follows {plan.Upstream.Name} (was {plan.UpstreamBefore ?? "none"}; timeline {plan.NodeTimeline} at {plan.NodePosition}, upstream timeline {plan.UpstreamTimeline})";

@@ -139,8 +139,7 @@ internal static class NodeRejoin
             }
             await RoleChanges.PointAtUpstreamAsync(context, plan.NodeHost, plan.NodeConninfo, plan.UpstreamConninfo, plan.Node.SlotName, reload: false).ConfigureAwait(false);
             await NodeService.StartAsync(context, plan.NodeHost, null, plan.Wait).ConfigureAwait(false);
-            await RoleChanges.WaitForStreamingFromAsync(context, name, plan.NodeConninfo, plan.UpstreamConninfo, plan.Wait).ConfigureAwait(false);
-            await WaitForUpstreamTimelineAsync(context, plan).ConfigureAwait(false);
+            await RoleChanges.WaitForStreamingFromAsync(context, name, plan.NodeConninfo, plan.UpstreamConninfo, plan.Wait, plan.UpstreamTimeline).ConfigureAwait(false);
         }
         catch (PgHaException ex)
         {
@@ -267,40 +266,6 @@ internal static class NodeRejoin
         await using var connection = await NodeConnector.OpenAsync(context, plan.UpstreamConninfo, NodeConnector.MetadataDatabaseOf(plan.UpstreamConninfo)).ConfigureAwait(false);
         await using var cmd = new NpgsqlCommand("CHECKPOINT", connection) { CommandTimeout = (int)plan.Wait.TotalSeconds + 5 };
         await cmd.ExecuteNonQueryAsync(context.CancellationToken).ConfigureAwait(false);
-    }
-
-    /// <summary>
-    /// Streaming alone is not proof: a node whose WAL went past the fork streams the old timeline, reaches its
-    /// end and stops there, again and again. It has rejoined once its WAL receiver is on the upstream's timeline.
-    /// </summary>
-    private static async Task WaitForUpstreamTimelineAsync(OperationContext context, RejoinPlan plan)
-    {
-        var clock = Stopwatch.StartNew();
-        string last = "not checked yet";
-        while (true)
-        {
-            try
-            {
-                NodeProbeResult probe = await NodeProbe.ProbeAsync(context, plan.NodeConninfo).ConfigureAwait(false);
-                if (probe.InRecovery && probe.ReceiverStatus == "streaming" && probe.Timeline >= plan.UpstreamTimeline)
-                {
-                    context.Reporter.Verbose($"{plan.Node.Name} receives timeline {probe.Timeline} from {plan.Upstream.Name}.");
-                    return;
-                }
-                last = $"WAL receiver {probe.ReceiverStatus ?? "not running"} on timeline {probe.Timeline?.ToString(CultureInfo.InvariantCulture) ?? "unknown"}";
-            }
-            catch (PgHaException ex)
-            {
-                last = ex.Message;
-            }
-            if (clock.Elapsed >= plan.Wait)
-            {
-                throw new PgHaException("PgHaRejoinTimelineNotReached", ErrorCategory.OperationTimeout, plan.Node.Name,
-                    $"{plan.Node.Name} streams from {plan.Upstream.Name} but did not reach its timeline {plan.UpstreamTimeline} within {plan.Wait.TotalSeconds:0} s ({last}). " +
-                    $"Its server log says why (\"forked off ... before current recovery point\" means it diverged): stop it and run Invoke-PgHaRejoin -ForceRewind, or clone it again.");
-            }
-            await Task.Delay(TimelinePollInterval, context.CancellationToken).ConfigureAwait(false);
-        }
     }
 
     private static async Task<string> ReadControlDataAsync(OperationContext context, INodeTransport transport, string binDir, NodeHost host)

@@ -66,8 +66,14 @@ internal static class RoleChanges
         }
     }
 
-    /// <summary>Waits until the node's WAL receiver streams from <paramref name="upstream"/> (matched by host and port).</summary>
-    public static async Task WaitForStreamingFromAsync(OperationContext context, string nodeName, ConnectionInfo nodeConninfo, ConnectionInfo upstream, TimeSpan wait)
+    /// <summary>
+    /// Waits until the node's WAL receiver streams from <paramref name="upstream"/> (matched by host and
+    /// port) and, when <paramref name="upstreamTimeline"/> is given, receives that timeline: a node that
+    /// cannot follow streams for a moment and drops out again every few seconds, so "streaming" once is
+    /// not enough.
+    /// </summary>
+    public static async Task WaitForStreamingFromAsync(OperationContext context, string nodeName, ConnectionInfo nodeConninfo, ConnectionInfo upstream, TimeSpan wait,
+        int? upstreamTimeline = null)
     {
         NodeEndpoint expected = NodeEndpoint.Of(upstream);
         var clock = Stopwatch.StartNew();
@@ -77,14 +83,15 @@ internal static class RoleChanges
             try
             {
                 NodeProbeResult probe = await NodeProbe.ProbeAsync(context, nodeConninfo).ConfigureAwait(false);
-                if (probe.ReceiverStatus == "streaming" && expected.Matches(probe.SenderHost, probe.SenderPort))
+                if (probe.ReceiverStatus == "streaming" && expected.Matches(probe.SenderHost, probe.SenderPort)
+                    && (upstreamTimeline is null || probe.Timeline >= upstreamTimeline))
                 {
-                    context.Reporter.Verbose($"{nodeName} streams from {expected}.");
+                    context.Reporter.Verbose($"{nodeName} streams from {expected} on timeline {probe.Timeline}.");
                     return;
                 }
                 last = probe.ReceiverStatus is null
                     ? "no WAL receiver"
-                    : $"WAL receiver {probe.ReceiverStatus} from {probe.SenderHost}:{probe.SenderPort?.ToString(CultureInfo.InvariantCulture)}";
+                    : $"WAL receiver {probe.ReceiverStatus} from {probe.SenderHost}:{probe.SenderPort?.ToString(CultureInfo.InvariantCulture)} on timeline {probe.Timeline?.ToString(CultureInfo.InvariantCulture) ?? "unknown"}";
             }
             catch (PgHaException ex)
             {

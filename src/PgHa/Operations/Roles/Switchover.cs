@@ -184,7 +184,7 @@ internal static class Switchover
             // No slot: slots live on an upstream, and the new primary holds none yet (noted for the slot work).
             await RoleChanges.PointAtUpstreamAsync(context, plan.OldPrimaryHost, plan.OldPrimaryConninfo, plan.CandidateConninfo, null, reload: false).ConfigureAwait(false);
             await NodeService.StartAsync(context, plan.OldPrimaryHost, null, options.StopWait).ConfigureAwait(false);
-            await RoleChanges.WaitForStreamingFromAsync(context, oldPrimary.Name, plan.OldPrimaryConninfo, plan.CandidateConninfo, options.FollowWait).ConfigureAwait(false);
+            await RoleChanges.WaitForStreamingFromAsync(context, oldPrimary.Name, plan.OldPrimaryConninfo, plan.CandidateConninfo, options.FollowWait, timeline).ConfigureAwait(false);
             changed.Add(oldPrimary with { Role = PgHaRole.Standby, UpstreamId = candidate.Id, Active = true });
             events.Add((oldPrimary, "node_rejoin", true, $"{oldPrimary.Name} rejoined as a standby of {candidate.Name} after a clean shutdown (no rewind)"));
             following.Add(oldPrimary.Name);
@@ -205,7 +205,7 @@ internal static class Switchover
             {
                 ConnectionInfo siblingConninfo = ConnectionInfo.Parse(sibling.Conninfo);
                 await RoleChanges.PointAtUpstreamAsync(context, HostOf(sibling), siblingConninfo, plan.CandidateConninfo, null, reload: true).ConfigureAwait(false);
-                await RoleChanges.WaitForStreamingFromAsync(context, sibling.Name, siblingConninfo, plan.CandidateConninfo, options.FollowWait).ConfigureAwait(false);
+                await RoleChanges.WaitForStreamingFromAsync(context, sibling.Name, siblingConninfo, plan.CandidateConninfo, options.FollowWait, timeline).ConfigureAwait(false);
                 changed.Add(sibling with { UpstreamId = candidate.Id });
                 events.Add((sibling, "standby_follow", true, $"{sibling.Name} follows the new primary {candidate.Name}"));
                 following.Add(sibling.Name);
