@@ -20,7 +20,7 @@ Describe 'Invoke-PgHaPromote parameter contract' -Tag UnitTests {
 
     It 'has exactly the parameters it documents' {
         $own = @($command.Parameters.Keys | Where-Object { $_ -notin $common } | Sort-Object)
-        $own | Should -Be @('AcceptNewHostKey', 'ConnectTimeout', 'Conninfo', 'Credential', 'Force', 'InputObject', 'KnownHostsFile', 'Name', 'SiblingsFollow', 'SshCredential', 'SshKeyFile', 'Wait')
+        $own | Should -Be @('AcceptNewHostKey', 'AllowDataLoss', 'ConnectTimeout', 'Conninfo', 'Credential', 'InputObject', 'KnownHostsFile', 'Name', 'SiblingsFollow', 'SshCredential', 'SshKeyFile', 'Wait')
     }
 
     It 'has the parameter sets Name (default) and InputObject' {
@@ -73,8 +73,8 @@ Describe 'Invoke-PgHaPromote against a real cluster' -Tag Integration -Skip:(-no
         (Get-PgHaNode -Conninfo $ci -Name $standby).InRecovery | Should -BeTrue
     }
 
-    It 'promotes nothing under -WhatIf -Force' {
-        Get-PgHaNode -Conninfo $ci -Name $standby | Invoke-PgHaPromote -Force -WhatIf | Should -BeNullOrEmpty
+    It 'promotes nothing under -WhatIf -AllowDataLoss' {
+        Get-PgHaNode -Conninfo $ci -Name $standby | Invoke-PgHaPromote -AllowDataLoss -WhatIf | Should -BeNullOrEmpty
         (Get-PgHaNode -Conninfo $ci -Name $standby).InRecovery | Should -BeTrue
     }
 

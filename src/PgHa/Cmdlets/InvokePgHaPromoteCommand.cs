@@ -7,7 +7,7 @@ namespace PgHa.Cmdlets;
 
 /// <summary>
 /// Invoke-PgHaPromote (repmgr standby promote): makes a standby the primary. Refuses while the registered
-/// primary still runs as a primary unless -Force; -SiblingsFollow moves the old primary's other standbys.
+/// primary still runs as a primary unless -AllowDataLoss; -SiblingsFollow moves the old primary's other standbys.
 /// -WhatIf stops after the checks.
 /// </summary>
 [Cmdlet(VerbsLifecycle.Invoke, "PgHaPromote", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High, DefaultParameterSetName = NameSet)]
@@ -38,7 +38,7 @@ public sealed class InvokePgHaPromoteCommand : PgHaHostCmdlet
 
     /// <summary>Promote even though the registered primary still runs as a primary.</summary>
     [Parameter]
-    public SwitchParameter Force { get; set; }
+    public SwitchParameter AllowDataLoss { get; set; }
 
     /// <summary>Seconds to wait for the promotion, and for each sibling to stream from the new primary.</summary>
     [Parameter]
@@ -63,7 +63,7 @@ public sealed class InvokePgHaPromoteCommand : PgHaHostCmdlet
 
         try
         {
-            PromotionPlan plan = RunEngine(context => NodePromotion.PlanAsync(context, entryPoints, name, Force));
+            PromotionPlan plan = RunEngine(context => NodePromotion.PlanAsync(context, entryPoints, name, AllowDataLoss));
             if (!plan.AlreadyPrimary)
             {
                 string replaces = plan.OldPrimary is null ? string.Empty : $" in place of {plan.OldPrimary.Name}{(plan.OldPrimaryRunning ? " (which still runs)" : string.Empty)}";

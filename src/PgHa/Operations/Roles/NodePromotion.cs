@@ -64,9 +64,9 @@ internal static class NodePromotion
             {
                 throw new PgHaException("PgHaPrimaryStillRunning", ErrorCategory.ResourceExists, node.Name,
                     $"The primary {oldPrimary!.Name} still runs and takes writes: promoting {node.Name} now makes two primaries that both take writes, and one side's writes are lost. " +
-                    $"Stop {oldPrimary.Name} first (Stop-PgHaNode), or use Invoke-PgHaSwitchover for a planned change; -Force promotes anyway.");
+                    $"Stop {oldPrimary.Name} first (Stop-PgHaNode), or use Invoke-PgHaSwitchover for a planned change; -AllowDataLoss promotes anyway: the writes the old primary takes from then on are lost when it rejoins.");
             }
-            context.Reporter.Warning($"The primary {oldPrimary!.Name} still runs; promoting {node.Name} anyway (-Force). Fence or stop {oldPrimary.Name} now: two primaries take writes.");
+            context.Reporter.Warning($"The primary {oldPrimary!.Name} still runs; promoting {node.Name} anyway (-AllowDataLoss). Fence or stop {oldPrimary.Name} now: two primaries take writes.");
         }
 
         var siblings = oldPrimary is null
@@ -104,7 +104,7 @@ internal static class NodePromotion
         {
             // The old primary is gone or fenced: it must not count as a primary again until it rejoins.
             changed.Add(old with { Active = false });
-            details += $"; old primary {old.Name} marked inactive{(plan.OldPrimaryRunning ? " although it still ran (-Force)" : string.Empty)}";
+            details += $"; old primary {old.Name} marked inactive{(plan.OldPrimaryRunning ? " although it still ran (-AllowDataLoss)" : string.Empty)}";
         }
         changed.Add(promoted);
         await RoleChanges.RecordAsync(context, plan.NodeConninfo, changed, [(promoted, EventName, true, details)]).ConfigureAwait(false);
