@@ -11,25 +11,8 @@ namespace PgHa.Cmdlets;
 /// </summary>
 [Cmdlet(VerbsLifecycle.Invoke, "PgHaFollow", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium, DefaultParameterSetName = NameSet)]
 [OutputType(typeof(PgHaRoleChange))]
-public sealed class InvokePgHaFollowCommand : PgHaHostCmdlet
+public sealed class InvokePgHaFollowCommand : PgHaRoleChangeCmdlet
 {
-    private const string InputObjectSet = "InputObject";
-    private const string NameSet = "Name";
-
-    /// <summary>The standby that is to follow, from Get-PgHaNode.</summary>
-    [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = InputObjectSet)]
-    public PgHaNode? InputObject { get; set; }
-
-    /// <summary>The registered name of the standby that is to follow.</summary>
-    [Parameter(Mandatory = true, Position = 0, ParameterSetName = NameSet)]
-    [ArgumentCompleter(typeof(NodeNameCompleter))]
-    [ValidateNotNullOrEmpty]
-    public string Name { get; set; } = string.Empty;
-
-    /// <summary>libpq conninfo of any node; several may be given, the first that answers is used.</summary>
-    [Parameter(Mandatory = true, ParameterSetName = NameSet)]
-    [ValidateNotNullOrEmpty]
-    public string[] Conninfo { get; set; } = [];
 
     /// <summary>The registered node to follow (primary or standby); by default the registered primary.</summary>
     [Parameter]
@@ -44,18 +27,7 @@ public sealed class InvokePgHaFollowCommand : PgHaHostCmdlet
 
     protected override void ProcessRecord()
     {
-        IReadOnlyList<ConnectionInfo> entryPoints;
-        string name;
-        if (ParameterSetName == InputObjectSet)
-        {
-            entryPoints = EntryPoints([InputObject!.MetadataConninfo, InputObject.Conninfo]);
-            name = InputObject.Name;
-        }
-        else
-        {
-            entryPoints = EntryPoints(Conninfo);
-            name = Name;
-        }
+        var (entryPoints, name) = TargetNode();
 
         try
         {

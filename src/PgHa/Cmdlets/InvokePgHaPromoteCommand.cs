@@ -12,25 +12,8 @@ namespace PgHa.Cmdlets;
 /// </summary>
 [Cmdlet(VerbsLifecycle.Invoke, "PgHaPromote", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High, DefaultParameterSetName = NameSet)]
 [OutputType(typeof(PgHaRoleChange))]
-public sealed class InvokePgHaPromoteCommand : PgHaHostCmdlet
+public sealed class InvokePgHaPromoteCommand : PgHaRoleChangeCmdlet
 {
-    private const string InputObjectSet = "InputObject";
-    private const string NameSet = "Name";
-
-    /// <summary>The standby to promote, from Get-PgHaNode.</summary>
-    [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = InputObjectSet)]
-    public PgHaNode? InputObject { get; set; }
-
-    /// <summary>The registered name of the standby to promote.</summary>
-    [Parameter(Mandatory = true, Position = 0, ParameterSetName = NameSet)]
-    [ArgumentCompleter(typeof(NodeNameCompleter))]
-    [ValidateNotNullOrEmpty]
-    public string Name { get; set; } = string.Empty;
-
-    /// <summary>libpq conninfo of any node; several may be given, the first that answers is used.</summary>
-    [Parameter(Mandatory = true, ParameterSetName = NameSet)]
-    [ValidateNotNullOrEmpty]
-    public string[] Conninfo { get; set; } = [];
 
     /// <summary>Point the old primary's other standbys at the new primary.</summary>
     [Parameter]
@@ -47,19 +30,7 @@ public sealed class InvokePgHaPromoteCommand : PgHaHostCmdlet
 
     protected override void ProcessRecord()
     {
-        IReadOnlyList<ConnectionInfo> entryPoints;
-        string name;
-        if (ParameterSetName == InputObjectSet)
-        {
-            // The node's own conninfo comes second: the metadata it was read from may be the stopped primary's.
-            entryPoints = EntryPoints([InputObject!.MetadataConninfo, InputObject.Conninfo]);
-            name = InputObject.Name;
-        }
-        else
-        {
-            entryPoints = EntryPoints(Conninfo);
-            name = Name;
-        }
+        var (entryPoints, name) = TargetNode();
 
         try
         {

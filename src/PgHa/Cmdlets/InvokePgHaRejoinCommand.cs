@@ -14,25 +14,8 @@ namespace PgHa.Cmdlets;
 // High: with -ForceRewind, pg_rewind discards the node's diverged changes and rewrites its data directory.
 [Cmdlet(VerbsLifecycle.Invoke, "PgHaRejoin", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High, DefaultParameterSetName = NameSet)]
 [OutputType(typeof(PgHaRoleChange))]
-public sealed class InvokePgHaRejoinCommand : PgHaHostCmdlet
+public sealed class InvokePgHaRejoinCommand : PgHaRoleChangeCmdlet
 {
-    private const string NameSet = "Name";
-    private const string InputObjectSet = "InputObject";
-
-    /// <summary>A node from Get-PgHaNode; the cluster is reached through the metadata it was read from.</summary>
-    [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = InputObjectSet)]
-    public PgHaNode? InputObject { get; set; }
-
-    /// <summary>The registered name of the stopped node to rejoin.</summary>
-    [Parameter(Mandatory = true, Position = 0, ParameterSetName = NameSet)]
-    [ArgumentCompleter(typeof(NodeNameCompleter))]
-    [ValidateNotNullOrEmpty]
-    public string Name { get; set; } = string.Empty;
-
-    /// <summary>libpq conninfo of any running node that holds the metadata; several may be given, the first that answers is used.</summary>
-    [Parameter(Mandatory = true, ParameterSetName = NameSet)]
-    [ValidateNotNullOrEmpty]
-    public string[] Conninfo { get; set; } = [];
 
     /// <summary>The registered node to stream from; by default the active primary. A standby makes a cascading standby.</summary>
     [Parameter]
@@ -51,21 +34,8 @@ public sealed class InvokePgHaRejoinCommand : PgHaHostCmdlet
 
     protected override void ProcessRecord()
     {
-        IReadOnlyList<ConnectionInfo> entryPoints;
-        string? name = null;
-        int? id = null;
-        if (ParameterSetName == InputObjectSet)
-        {
-            entryPoints = EntryPoints([InputObject!.MetadataConninfo]);
-            id = InputObject.Id;
-        }
-        else
-        {
-            entryPoints = EntryPoints(Conninfo);
-            name = Name;
-        }
-
-        var request = new RejoinRequest(entryPoints, name, id, Upstream, ForceRewind, TimeSpan.FromSeconds(Wait));
+        var (entryPoints, name) = TargetNode();
+        var request = new RejoinRequest(entryPoints, name, null, Upstream, ForceRewind, TimeSpan.FromSeconds(Wait));
         try
         {
             RejoinPlan plan = RunEngine(context => NodeRejoin.PlanAsync(context, request));

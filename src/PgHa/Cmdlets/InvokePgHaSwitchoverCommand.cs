@@ -10,25 +10,10 @@ namespace PgHa.Cmdlets;
 /// that promotes only once the standby provably has every WAL byte of the old primary; the old primary
 /// rejoins as a standby and the other standbys follow.
 /// </summary>
-[Cmdlet(VerbsLifecycle.Invoke, "PgHaSwitchover", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High, DefaultParameterSetName = "InputObject")]
+[Cmdlet(VerbsLifecycle.Invoke, "PgHaSwitchover", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High, DefaultParameterSetName = InputObjectSet)]
 [OutputType(typeof(PgHaSwitchover))]
-public sealed class InvokePgHaSwitchoverCommand : PgHaHostCmdlet
+public sealed class InvokePgHaSwitchoverCommand : PgHaRoleChangeCmdlet
 {
-    /// <summary>The standby to promote, from Get-PgHaNode.</summary>
-    [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = "InputObject")]
-    public PgHaNode? InputObject { get; set; }
-
-    /// <summary>The name of the standby to promote.</summary>
-    [Parameter(Mandatory = true, Position = 0, ParameterSetName = "Name")]
-    [ArgumentCompleter(typeof(NodeNameCompleter))]
-    [ValidateNotNullOrEmpty]
-    public string? Name { get; set; }
-
-    /// <summary>libpq conninfo of any node; several may be given, the first that answers is used.</summary>
-    [Parameter(Mandatory = true, ParameterSetName = "Name")]
-    [ValidateNotNullOrEmpty]
-    public string[] Conninfo { get; set; } = [];
-
     /// <summary>Leave the other standbys streaming from the old primary (which is then a standby itself: they cascade).</summary>
     [Parameter]
     public SwitchParameter NoSiblingsFollow { get; set; }
@@ -50,10 +35,7 @@ public sealed class InvokePgHaSwitchoverCommand : PgHaHostCmdlet
 
     protected override void ProcessRecord()
     {
-        IReadOnlyList<ConnectionInfo> entryPoints = ParameterSetName == "InputObject"
-            ? EntryPoints([InputObject!.MetadataConninfo])
-            : EntryPoints(Conninfo);
-        string candidate = InputObject?.Name ?? Name!;
+        var (entryPoints, candidate) = TargetNode();
         var wait = TimeSpan.FromSeconds(Wait);
         var options = new SwitchoverOptions(!NoSiblingsFollow, MaxLagBytes, MaxArchiveReady, wait, wait, wait, wait);
         try
