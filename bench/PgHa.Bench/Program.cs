@@ -7,6 +7,7 @@ IBenchmark[] benchmarks =
     new ClusterShowBenchmark(),
     new CloneBenchmark(),
     new SandboxBenchmark(),
+    new SwitchoverBenchmark(),
 ];
 
 if (args.Length == 0 || benchmarks.All(b => b.Name != args[0]))
