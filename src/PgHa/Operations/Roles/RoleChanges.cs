@@ -19,30 +19,36 @@ internal static class RoleChanges
 {
     private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(50);
 
-    /// <summary>pg_promote(wait => true) with a deadline; returns the node's new timeline.</summary>
+    /// <summary>
+    /// Promotes with a deadline and returns the node's new timeline. pg_promote is asked not to wait:
+    /// its own wait checks only every 100 ms, while polling here notices the end of recovery within a few
+    /// milliseconds, and every one of them is part of the time no write can be made.
+    /// </summary>
     public static async Task<int> PromoteAsync(OperationContext context, string nodeName, ConnectionInfo conninfo, TimeSpan wait)
     {
         CancellationToken ct = context.CancellationToken;
         context.Reporter.Verbose($"Promoting {nodeName} (pg_promote, waiting up to {wait.TotalSeconds:0} s).");
+        var clock = Stopwatch.StartNew();
         await using (var connection = await NodeConnector.OpenAsync(context, conninfo, NodeConnector.MetadataDatabaseOf(conninfo)).ConfigureAwait(false))
         {
-            await using var cmd = new NpgsqlCommand("SELECT pg_promote(true, $1)", connection) { CommandTimeout = (int)wait.TotalSeconds + 5 };
-            cmd.Parameters.Add(new() { Value = Math.Max(1, (int)wait.TotalSeconds) });
-            object? promoted = await cmd.ExecuteScalarAsync(ct).ConfigureAwait(false);
-            if (promoted is not true)
+            await using var cmd = new NpgsqlCommand("SELECT pg_promote(false)", connection);
+            await cmd.ExecuteScalarAsync(ct).ConfigureAwait(false);
+        }
+        while (true)
+        {
+            NodeProbeResult probe = await NodeProbe.ProbeAsync(context, conninfo).ConfigureAwait(false);
+            if (!probe.InRecovery)
+            {
+                context.Reporter.Verbose($"{nodeName} is a primary on timeline {probe.Timeline}.");
+                return probe.Timeline ?? 0;
+            }
+            if (clock.Elapsed >= wait)
             {
                 throw new PgHaException("PgHaPromoteTimeout", ErrorCategory.OperationTimeout, nodeName,
                     $"{nodeName} did not leave recovery within {wait.TotalSeconds:0} s of pg_promote. Look at its server log; it may still finish promoting.");
             }
+            await Task.Delay(TimeSpan.FromMilliseconds(10), ct).ConfigureAwait(false);
         }
-        NodeProbeResult probe = await NodeProbe.ProbeAsync(context, conninfo).ConfigureAwait(false);
-        if (probe.InRecovery)
-        {
-            throw new PgHaException("PgHaPromoteTimeout", ErrorCategory.OperationTimeout, nodeName,
-                $"pg_promote returned but {nodeName} is still in recovery.");
-        }
-        context.Reporter.Verbose($"{nodeName} is a primary on timeline {probe.Timeline}.");
-        return probe.Timeline ?? 0;
     }
 
     /// <summary>
