@@ -218,7 +218,7 @@ public sealed class CloneTests : IClassFixture<PgHaSession>, IAsyncLifetime
         {
             bool marked = await Polling.UntilAsync(() => File.Exists(Path.Combine(target.DataDirectory, "pgha.clone-incomplete")), TimeSpan.FromSeconds(60));
             // The copy and its WAL-streaming child, not the runuser wrapper around them.
-            foreach (int pid in LinuxProcesses.WithCommandLineContaining(target.DataDirectory).Where(p => File.ReadAllText($"/proc/{p}/comm").Trim() == "pg_basebackup"))
+            foreach (int pid in LinuxProcesses.WithCommandLineContaining(target.DataDirectory).Where(p => CommandNameOf(p) == "pg_basebackup"))
             {
                 LinuxProcesses.KillHard(pid);
             }
@@ -234,6 +234,19 @@ public sealed class CloneTests : IClassFixture<PgHaSession>, IAsyncLifetime
         Assert.Equal("PgHaDataDirectoryIncomplete,PgHa.Cmdlets.StartPgHaNodeCommand", Assert.Single(refused.Errors).FullyQualifiedErrorId);
         var failed = _session.Run("Get-PgHaEvent -Conninfo $args[0] -Event standby_clone -Successful $false", PrimaryConninfo).ThrowIfErrors().Output;
         Assert.Contains(failed, e => (string)e.Properties["NodeName"].Value == "clonekill");
+    }
+
+    /// <summary>The process's name, or empty when it ended meanwhile (short-lived helpers come and go).</summary>
+    private static string CommandNameOf(int pid)
+    {
+        try
+        {
+            return File.ReadAllText($"/proc/{pid}/comm").Trim();
+        }
+        catch (IOException)
+        {
+            return string.Empty;
+        }
     }
 
     private static void AssertCloneError(RunResult result, string errorId)
