@@ -19,8 +19,12 @@ internal sealed record NodeHost(
         NodeAccess.OpenAsync(context, Name, SshHost, SshPort, SshUser);
 
     public static NodeHost Of(PgHaNode node) =>
-        new(node.Name,
-            node.DataDirectory ?? throw new PgHaException("PgHaDataDirectoryUnknown", System.Management.Automation.ErrorCategory.InvalidArgument, node.Name,
-                $"The record of '{node.Name}' has no data directory. Register it again with -DataDirectory (and -Force), or give -DataDirectory."),
-            node.PgBinDir, node.SshHost, node.SshPort, node.SshUser);
+        new(node.Name, RequireDataDirectory(node.Name, node.DataDirectory), node.PgBinDir, node.SshHost, node.SshPort, node.SshUser);
+
+    public static NodeHost Of(Metadata.NodeRecord node) =>
+        new(node.Name, RequireDataDirectory(node.Name, node.DataDirectory), node.PgBinDir, node.SshHost, node.SshPort, node.SshUser);
+
+    private static string RequireDataDirectory(string name, string? dataDirectory) =>
+        dataDirectory ?? throw new PgHaException("PgHaDataDirectoryUnknown", System.Management.Automation.ErrorCategory.InvalidArgument, name,
+            $"The record of '{name}' has no data directory. Register it again with -DataDirectory (and -Force), or give -DataDirectory.");
 }

@@ -3,6 +3,7 @@ using System.Management.Automation;
 using Npgsql;
 using PgHa.Conninfo;
 using PgHa.Metadata;
+using PgHa.Operations.Host;
 using PgHa.Operations.Service;
 using PgHa.Sql;
 
@@ -107,7 +108,7 @@ internal static class NodeFollow
             {
                 await EnsureSlotAsync(context, plan.Upstream, plan.UpstreamConninfo, node.SlotName).ConfigureAwait(false);
             }
-            var host = NodeRecordLookup.HostOf(node);
+            var host = NodeHost.Of(node);
             await RoleChanges.PointAtUpstreamAsync(context, host, plan.NodeConninfo, plan.UpstreamConninfo, node.SlotName, reload: true).ConfigureAwait(false);
             try
             {

@@ -32,9 +32,4 @@ internal static class NodeRecordLookup
         }
     }
 
-    public static NodeHost HostOf(NodeRecord node) =>
-        new(node.Name,
-            node.DataDirectory ?? throw new PgHaException("PgHaDataDirectoryUnknown", ErrorCategory.InvalidArgument, node.Name,
-                $"The record of '{node.Name}' has no data directory. Register it again with -DataDirectory (and -Force)."),
-            node.PgBinDir, node.SshHost, node.SshPort, node.SshUser);
 }

@@ -62,7 +62,7 @@ internal static class NodeRejoin
             }
         }
 
-        NodeHost host = HostOf(node);
+        NodeHost host = NodeHost.Of(node);
         ConnectionInfo nodeConninfo = ParseRegistered(node);
         ConnectionInfo upstreamConninfo = ParseRegistered(upstream);
         ConnectionInfo primaryConninfo = ParseRegistered(primary);
@@ -324,12 +324,6 @@ internal static class NodeRejoin
         cmd.Parameters.Add(new() { Value = slot });
         await cmd.ExecuteNonQueryAsync(context.CancellationToken).ConfigureAwait(false);
     }
-
-    private static NodeHost HostOf(NodeRecord node) =>
-        new(node.Name,
-            node.DataDirectory ?? throw new PgHaException("PgHaDataDirectoryUnknown", ErrorCategory.InvalidArgument, node.Name,
-                $"The record of '{node.Name}' has no data directory, so its pg_control cannot be read. Register it again with -DataDirectory (and -Force)."),
-            node.PgBinDir, node.SshHost, node.SshPort, node.SshUser);
 
     private static ConnectionInfo ParseRegistered(NodeRecord node)
     {

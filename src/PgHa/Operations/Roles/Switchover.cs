@@ -239,6 +239,10 @@ internal static class Switchover
         };
     }
 
+    /// <summary>
+    /// Lenient on purpose: a candidate or sibling without a recorded data directory can still be switched to
+    /// or pointed elsewhere over SQL; the old primary's directory, which is needed, is checked in the plan.
+    /// </summary>
     private static NodeHost HostOf(NodeRecord node) =>
         new(node.Name, node.DataDirectory ?? string.Empty, node.PgBinDir, node.SshHost, node.SshPort, node.SshUser);
 
