@@ -61,6 +61,11 @@ public sealed class RegisterPgHaNodeCommand : PgHaHostCmdlet
     [ValidateNotNullOrEmpty]
     public string? SshUser { get; set; }
 
+    /// <summary>The TCP port this node's monitor (Start-PgHaMonitor) listens on, at the host of its conninfo; 7432 when not given.</summary>
+    [Parameter]
+    [ValidateRange(1, 65535)]
+    public int? MonitorPort { get; set; }
+
     /// <summary>A node configuration from Import-PgHaConfig (node id, name, conninfo, location, priority...).</summary>
     [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = "Config")]
     public PgHaNodeConfig? Config { get; set; }
@@ -143,10 +148,11 @@ public sealed class RegisterPgHaNodeCommand : PgHaHostCmdlet
                 Force,
                 config.SshHost,
                 config.SshPort,
-                config.SshUser);
+                config.SshUser,
+                MonitorPort);
         }
         return new RegistrationRequest(Role, ParseConninfoParameter(Conninfo, nameof(Conninfo)), Name, Id, Location, Priority,
-            Upstream, DataDirectory, PgBinDir, SlotName, primary, Force, SshHost, SshPort, SshUser);
+            Upstream, DataDirectory, PgBinDir, SlotName, primary, Force, SshHost, SshPort, SshUser, MonitorPort);
     }
 
     private void NotApplicable(string parameter, string why) =>

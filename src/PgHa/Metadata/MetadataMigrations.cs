@@ -58,5 +58,25 @@ internal static class MetadataMigrations
                 ADD COLUMN ssh_port integer CHECK (ssh_port BETWEEN 1 AND 65535),
                 ADD COLUMN ssh_user text;
             """),
+        (3, "cluster state for the monitors (election term, pause, set-aside synchronous standbys) and monitor ports", """
+            ALTER TABLE pgha.nodes
+                ADD COLUMN monitor_port integer CHECK (monitor_port BETWEEN 1 AND 65535);
+
+            -- One row: the state every monitor reads from its own node's copy.
+            CREATE TABLE pgha.cluster_state (
+                id                      integer     PRIMARY KEY DEFAULT 1 CHECK (id = 1),
+                term                    bigint      NOT NULL DEFAULT 1 CHECK (term > 0),
+                term_primary_node_id    integer,
+                term_started_at         timestamptz NOT NULL DEFAULT clock_timestamp(),
+                paused                  boolean     NOT NULL DEFAULT false,
+                paused_at               timestamptz,
+                paused_by               text,
+                -- synchronous_standby_names while writes are degraded to asynchronous; null otherwise.
+                synchronous_set_aside   text,
+                synchronous_degraded_at timestamptz
+            );
+            INSERT INTO pgha.cluster_state (term_primary_node_id)
+                SELECT (SELECT node_id FROM pgha.nodes WHERE role = 'primary' AND active);
+            """),
     ];
 }

@@ -89,7 +89,7 @@ internal sealed class MetadataStore
     {
         await using var cmd = new NpgsqlCommand("""
             SELECT node_id, node_name, role, upstream_node_id, active, location, priority, conninfo,
-                   slot_name, data_directory, pg_bindir, ssh_host, ssh_port, ssh_user
+                   slot_name, data_directory, pg_bindir, ssh_host, ssh_port, ssh_user, monitor_port
               FROM pgha.nodes ORDER BY node_id
             """, _connection);
         var nodes = new List<NodeRecord>();
@@ -110,7 +110,8 @@ internal sealed class MetadataStore
                 reader.IsDBNull(10) ? null : reader.GetString(10),
                 reader.IsDBNull(11) ? null : reader.GetString(11),
                 reader.IsDBNull(12) ? null : reader.GetInt32(12),
-                reader.IsDBNull(13) ? null : reader.GetString(13)));
+                reader.IsDBNull(13) ? null : reader.GetString(13),
+                reader.IsDBNull(14) ? null : reader.GetInt32(14)));
         }
         return nodes;
     }
@@ -119,8 +120,8 @@ internal sealed class MetadataStore
     {
         await using var cmd = new NpgsqlCommand("""
             INSERT INTO pgha.nodes (node_id, node_name, role, upstream_node_id, active, location, priority,
-                                    conninfo, slot_name, data_directory, pg_bindir, ssh_host, ssh_port, ssh_user)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+                                    conninfo, slot_name, data_directory, pg_bindir, ssh_host, ssh_port, ssh_user, monitor_port)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
             """, _connection);
         AddNodeParameters(cmd, node);
         await cmd.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
@@ -133,7 +134,7 @@ internal sealed class MetadataStore
             UPDATE pgha.nodes
                SET node_name = $2, role = $3, upstream_node_id = $4, active = $5, location = $6, priority = $7,
                    conninfo = $8, slot_name = $9, data_directory = $10, pg_bindir = $11,
-                   ssh_host = $12, ssh_port = $13, ssh_user = $14, updated_at = clock_timestamp()
+                   ssh_host = $12, ssh_port = $13, ssh_user = $14, monitor_port = $15, updated_at = clock_timestamp()
              WHERE node_id = $1
             """, _connection);
         AddNodeParameters(cmd, node);
@@ -233,6 +234,7 @@ internal sealed class MetadataStore
         cmd.Parameters.Add(new() { Value = (object?)node.SshHost ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });
         cmd.Parameters.Add(new() { Value = (object?)node.SshPort ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Integer });
         cmd.Parameters.Add(new() { Value = (object?)node.SshUser ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });
+        cmd.Parameters.Add(new() { Value = (object?)node.MonitorPort ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Integer });
     }
 
     private async Task ExecuteAsync(string sql, CancellationToken ct)

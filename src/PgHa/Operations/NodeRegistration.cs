@@ -261,7 +261,8 @@ internal static class NodeRegistration
         request.PgBinDir,
         request.SshHost,
         request.SshPort,
-        request.SshUser);
+        request.SshUser,
+        request.MonitorPort);
 
     private static async Task<bool> WitnessCopyMatchesAsync(OperationContext context, ConnectionInfo witness, IReadOnlyList<NodeRecord> primaryNodes)
     {

@@ -18,4 +18,5 @@ internal sealed record RegistrationRequest(
     bool Force,
     string? SshHost = null,
     int? SshPort = null,
-    string? SshUser = null);
+    string? SshUser = null,
+    int? MonitorPort = null);

@@ -93,6 +93,7 @@ internal static class RegistrationRules
         Compare("ssh host", current.SshHost, desired.SshHost);
         Compare("ssh port", current.SshPort, desired.SshPort);
         Compare("ssh user", current.SshUser, desired.SshUser);
+        Compare("monitor port", current.MonitorPort, desired.MonitorPort);
         Compare("name", current.Name, desired.Name);
         return string.Join(", ", parts);
     }
