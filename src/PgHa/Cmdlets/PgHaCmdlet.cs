@@ -29,7 +29,10 @@ public abstract class PgHaCmdlet : PSCmdlet, IDisposable
     protected override void StopProcessing() => _stopping.Cancel();
 
     /// <summary>Runs an engine operation; a PgHaException comes back as a PgHaException (see <see cref="ToErrorRecord"/>).</summary>
-    protected T RunEngine<T>(Func<OperationContext, Task<T>> operation)
+    protected T RunEngine<T>(Func<OperationContext, Task<T>> operation) => RunEngine((context, _) => operation(context));
+
+    /// <summary>The same, for operations that also write host lines through the reporter (<see cref="PipelineReporter.Information"/>).</summary>
+    private protected T RunEngine<T>(Func<OperationContext, PipelineReporter, Task<T>> operation)
     {
         var reporter = new PipelineReporter(progressId: 1);
         NetworkCredential? credential = Credential is null || ReferenceEquals(Credential, PSCredential.Empty)
@@ -38,7 +41,7 @@ public abstract class PgHaCmdlet : PSCmdlet, IDisposable
         var context = new OperationContext(reporter, credential, ConnectTimeout, StopToken) { Ssh = SshSettings() };
         try
         {
-            return reporter.Pump(this, Task.Run(() => operation(context)));
+            return reporter.Pump(this, Task.Run(() => operation(context, reporter)));
         }
         catch (OperationCanceledException) when (StopToken.IsCancellationRequested)
         {

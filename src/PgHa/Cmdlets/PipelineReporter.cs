@@ -19,6 +19,17 @@ internal sealed class PipelineReporter : IOperationReporter
 
     public void Warning(string message) => Enqueue(cmdlet => cmdlet.WriteWarning(message));
 
+    /// <summary>
+    /// A line for the host, like Write-Host: an information record tagged PSHOST, shown whatever
+    /// $InformationPreference says and still capturable with 6>. The monitor's log lines go here.
+    /// </summary>
+    public void Information(string message) => Enqueue(cmdlet =>
+    {
+        var record = new InformationRecord(new HostInformationMessage { Message = message }, "PgHa");
+        record.Tags.Add("PSHOST");
+        cmdlet.WriteInformation(record);
+    });
+
     public void Progress(string activity, string status, int percentComplete) =>
         Enqueue(cmdlet => cmdlet.WriteProgress(new ProgressRecord(_progressId, activity, status)
         {

@@ -208,6 +208,82 @@ internal sealed class MetadataStore
         return events;
     }
 
+    /// <summary>The cluster state row; null before schema version 3.</summary>
+    public async Task<ClusterStateRecord?> GetClusterStateAsync(CancellationToken ct)
+    {
+        await using var check = new NpgsqlCommand("SELECT to_regclass('pgha.cluster_state') IS NOT NULL", _connection);
+        if (!(bool)(await check.ExecuteScalarAsync(ct).ConfigureAwait(false))!)
+        {
+            return null;
+        }
+        await using var cmd = new NpgsqlCommand("""
+            SELECT term, term_primary_node_id, term_started_at, paused, paused_at, paused_by, synchronous_set_aside, synchronous_degraded_at
+              FROM pgha.cluster_state WHERE id = 1
+            """, _connection);
+        await using var reader = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false);
+        if (!await reader.ReadAsync(ct).ConfigureAwait(false))
+        {
+            return null;
+        }
+        return new ClusterStateRecord(
+            reader.GetInt64(0),
+            reader.IsDBNull(1) ? null : reader.GetInt32(1),
+            Utc(reader.GetDateTime(2)),
+            reader.GetBoolean(3),
+            reader.IsDBNull(4) ? null : Utc(reader.GetDateTime(4)),
+            reader.IsDBNull(5) ? null : reader.GetString(5),
+            reader.IsDBNull(6) ? null : reader.GetString(6),
+            reader.IsDBNull(7) ? null : Utc(reader.GetDateTime(7)));
+    }
+
+    /// <summary>Records that <paramref name="primaryId"/> leads from <paramref name="term"/> on; an older term never overwrites a newer one.</summary>
+    public async Task SetTermAsync(long term, int primaryId, CancellationToken ct)
+    {
+        await using var cmd = new NpgsqlCommand("""
+            UPDATE pgha.cluster_state SET term = $1, term_primary_node_id = $2, term_started_at = clock_timestamp()
+             WHERE id = 1 AND term <= $1
+            """, _connection);
+        cmd.Parameters.Add(new() { Value = term });
+        cmd.Parameters.Add(new() { Value = primaryId });
+        await cmd.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+    }
+
+    public async Task SetPausedAsync(bool paused, string? by, CancellationToken ct)
+    {
+        await using var cmd = new NpgsqlCommand("""
+            UPDATE pgha.cluster_state
+               SET paused = $1,
+                   paused_at = CASE WHEN $1 THEN clock_timestamp() END,
+                   paused_by = CASE WHEN $1 THEN $2 END
+             WHERE id = 1
+            """, _connection);
+        cmd.Parameters.Add(new() { Value = paused });
+        cmd.Parameters.Add(new() { Value = (object?)by ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });
+        await cmd.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+    }
+
+    /// <summary>Makes this copy's cluster state equal to <paramref name="state"/> (a witness's copy).</summary>
+    public async Task ReplaceClusterStateAsync(ClusterStateRecord state, CancellationToken ct)
+    {
+        await using var cmd = new NpgsqlCommand("""
+            UPDATE pgha.cluster_state
+               SET term = $1, term_primary_node_id = $2, term_started_at = $3, paused = $4, paused_at = $5, paused_by = $6,
+                   synchronous_set_aside = $7, synchronous_degraded_at = $8
+             WHERE id = 1
+            """, _connection);
+        cmd.Parameters.Add(new() { Value = state.Term });
+        cmd.Parameters.Add(new() { Value = (object?)state.TermPrimaryId ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Integer });
+        cmd.Parameters.Add(new() { Value = state.TermStartedAt.UtcDateTime, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.TimestampTz });
+        cmd.Parameters.Add(new() { Value = state.Paused });
+        cmd.Parameters.Add(new() { Value = (object?)state.PausedAt?.UtcDateTime ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.TimestampTz });
+        cmd.Parameters.Add(new() { Value = (object?)state.PausedBy ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });
+        cmd.Parameters.Add(new() { Value = (object?)state.SynchronousSetAside ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });
+        cmd.Parameters.Add(new() { Value = (object?)state.SynchronousDegradedAt?.UtcDateTime ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.TimestampTz });
+        await cmd.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+    }
+
+    private static DateTimeOffset Utc(DateTime value) => new(DateTime.SpecifyKind(value, DateTimeKind.Utc));
+
     public static string RoleText(PgHaRole role) => role.ToString().ToLowerInvariant();
 
     private static PgHaRole ParseRole(string text) => text switch

@@ -1,0 +1,62 @@
+using PgHa.Operations.Host;
+using PgHa.Operations.Service;
+using PgHa.Transport;
+
+namespace PgHa.Operations.Monitor;
+
+/// <summary>
+/// Makes a primary stop taking writes and keeps it that way: standby.signal goes into its data directory
+/// FIRST, so whatever starts the server afterwards (systemd, an operator, a reboot) starts a read-only
+/// standby; then the server is stopped fast, which ends every open transaction at once; immediate when
+/// fast does not finish. Only Invoke-PgHaRejoin (or the monitor's own rejoin) makes it a standby of the
+/// new primary; nothing makes it a primary again but a promotion.
+/// </summary>
+internal static class Fencing
+{
+    private static readonly TimeSpan FastStopWait = TimeSpan.FromSeconds(10);
+    private static readonly TimeSpan ImmediateStopWait = TimeSpan.FromSeconds(10);
+
+    public static string SignalPath(NodeHost node) => node.DataDirectory.TrimEnd('/') + "/standby.signal";
+
+    /// <summary>Puts standby.signal in place; true when it was not there before.</summary>
+    public static async Task<bool> PlaceSignalAsync(OperationContext context, NodeHost node)
+    {
+        await using INodeTransport host = await node.OpenAsync(context).ConfigureAwait(false);
+        string path = SignalPath(node);
+        if (await host.PathExistsAsync(path, context.CancellationToken).ConfigureAwait(false))
+        {
+            return false;
+        }
+        await host.WriteFileAsync(path, string.Empty, context.CancellationToken).ConfigureAwait(false);
+        return true;
+    }
+
+    /// <summary>Fences a running primary: signal, then stop. Returns how the server ended.</summary>
+    public static async Task<NodeRunState> FenceRunningAsync(OperationContext context, NodeHost node)
+    {
+        await PlaceSignalAsync(context, node).ConfigureAwait(false);
+        try
+        {
+            await NodeService.StopAsync(context, node, PgHaStopMode.Fast, FastStopWait).ConfigureAwait(false);
+        }
+        catch (PgHaException ex)
+        {
+            context.Reporter.Warning($"Fencing {node.Name}: the fast stop did not finish ({ex.Message}); stopping it in immediate mode.");
+            await NodeService.StopAsync(context, node, PgHaStopMode.Immediate, ImmediateStopWait).ConfigureAwait(false);
+        }
+        return await NodeService.GetStateAsync(context, node).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Fences a primary whose server is down: the signal is placed, then the server is checked again. True
+    /// when it still does not run, so that no later start can make it a writable primary. False when it runs
+    /// again: it started before the signal was there (a primary again, for the loop to look after) or just
+    /// after (a read-only standby).
+    /// </summary>
+    public static async Task<bool> FenceStoppedAsync(OperationContext context, NodeHost node)
+    {
+        await PlaceSignalAsync(context, node).ConfigureAwait(false);
+        NodeRunState state = await NodeService.GetStateAsync(context, node).ConfigureAwait(false);
+        return !state.IsRunning;
+    }
+}

@@ -1,0 +1,59 @@
+using System.Globalization;
+
+namespace PgHa.Operations.Monitor;
+
+/// <summary>
+/// The monitor's log: every line goes to the information stream (or verbose) of the cmdlet, warnings to
+/// the warning stream, and all of them, time-stamped, to the log file when one is given. Never a password:
+/// lines name nodes, terms and LSNs, and conninfos only through ToDisplayString.
+/// </summary>
+internal sealed class MonitorLog
+{
+    private readonly IOperationReporter _reporter;
+    private readonly Action<string>? _information;
+    private readonly string? _file;
+    private readonly object _fileGate = new();
+
+    public MonitorLog(IOperationReporter reporter, Action<string>? information, string? file)
+    {
+        _reporter = reporter;
+        _information = information;
+        _file = file;
+        if (file is not null)
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(file))!);
+        }
+    }
+
+    public void Info(string message)
+    {
+        if (_information is not null)
+        {
+            _information(message);
+        }
+        else
+        {
+            _reporter.Verbose(message);
+        }
+        Append("INFO", message);
+    }
+
+    public void Warning(string message)
+    {
+        _reporter.Warning(message);
+        Append("WARNING", message);
+    }
+
+    private void Append(string level, string message)
+    {
+        if (_file is null)
+        {
+            return;
+        }
+        string line = string.Create(CultureInfo.InvariantCulture, $"[{DateTimeOffset.UtcNow:yyyy-MM-dd HH:mm:ss.fff} UTC] [{level}] {message}{Environment.NewLine}");
+        lock (_fileGate)
+        {
+            File.AppendAllText(_file, line);
+        }
+    }
+}
