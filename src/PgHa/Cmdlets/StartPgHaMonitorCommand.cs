@@ -14,6 +14,9 @@ namespace PgHa.Cmdlets;
 [OutputType(typeof(void))]
 public sealed class StartPgHaMonitorCommand : PgHaCmdlet
 {
+    /// <summary>A monitor checks often: a connection that has not answered in 1 s counts as a failed check (the other commands wait 3 s).</summary>
+    public StartPgHaMonitorCommand() => ConnectTimeout = 1;
+
     /// <summary>libpq conninfo of any node (its dbname is the metadata database); several may be given.</summary>
     [Parameter(Mandatory = true, Position = 0, ParameterSetName = "Name")]
     [ValidateNotNullOrEmpty]

@@ -18,17 +18,11 @@ internal static class Fencing
 
     public static string SignalPath(NodeHost node) => node.DataDirectory.TrimEnd('/') + "/standby.signal";
 
-    /// <summary>Puts standby.signal in place; true when it was not there before.</summary>
-    public static async Task<bool> PlaceSignalAsync(OperationContext context, NodeHost node)
+    /// <summary>Puts standby.signal in place (an empty file; writing it again changes nothing).</summary>
+    public static async Task PlaceSignalAsync(OperationContext context, NodeHost node)
     {
         await using INodeTransport host = await node.OpenAsync(context).ConfigureAwait(false);
-        string path = SignalPath(node);
-        if (await host.PathExistsAsync(path, context.CancellationToken).ConfigureAwait(false))
-        {
-            return false;
-        }
-        await host.WriteFileAsync(path, string.Empty, context.CancellationToken).ConfigureAwait(false);
-        return true;
+        await host.WriteFileAsync(SignalPath(node), string.Empty, context.CancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Fences a running primary: signal, then stop. Returns how the server ended.</summary>
@@ -44,7 +38,7 @@ internal static class Fencing
             context.Reporter.Warning($"Fencing {node.Name}: the fast stop did not finish ({ex.Message}); stopping it in immediate mode.");
             await NodeService.StopAsync(context, node, PgHaStopMode.Immediate, ImmediateStopWait).ConfigureAwait(false);
         }
-        return await NodeService.GetStateAsync(context, node).ConfigureAwait(false);
+        return await NodeService.GetRunningAsync(context, node).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -56,7 +50,7 @@ internal static class Fencing
     public static async Task<bool> FenceStoppedAsync(OperationContext context, NodeHost node)
     {
         await PlaceSignalAsync(context, node).ConfigureAwait(false);
-        NodeRunState state = await NodeService.GetStateAsync(context, node).ConfigureAwait(false);
+        NodeRunState state = await NodeService.GetRunningAsync(context, node).ConfigureAwait(false);
         return !state.IsRunning;
     }
 }

@@ -38,6 +38,25 @@ internal sealed class MonitorLog
         Append("INFO", message);
     }
 
+    /// <summary>Detail: the engine's verbose lines, to the verbose stream and (as DEBUG) the log file.</summary>
+    public void Debug(string message)
+    {
+        _reporter.Verbose(message);
+        Append("DEBUG", message);
+    }
+
+    /// <summary>The reporter to give the engine's operations (promote, follow, rejoin, fence), so their steps land in the log file too.</summary>
+    public IOperationReporter AsReporter() => new LogReporter(this);
+
+    private sealed class LogReporter(MonitorLog log) : IOperationReporter
+    {
+        public void Verbose(string message) => log.Debug(message);
+
+        public void Warning(string message) => log.Warning(message);
+
+        public void Progress(string activity, string status, int percentComplete) => log.Debug($"{activity}: {status}");
+    }
+
     public void Warning(string message)
     {
         _reporter.Warning(message);

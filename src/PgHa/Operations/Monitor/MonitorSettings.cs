@@ -48,6 +48,9 @@ internal sealed record MonitorSettings
     /// <summary>Time a monitor waits for another monitor's answer. A member that does not answer in time counts as unreachable.</summary>
     public TimeSpan PeerTimeout { get; init; } = TimeSpan.FromMilliseconds(500);
 
+    /// <summary>Time a candidate waits for the votes.</summary>
+    public TimeSpan VoteTimeout { get; init; } = TimeSpan.FromSeconds(2);
+
     /// <summary>What to do with this node when it turns out to be a replaced primary.</summary>
     public PgHaStalePrimaryAction StalePrimary { get; init; } = PgHaStalePrimaryAction.Rejoin;
 

@@ -110,7 +110,12 @@ internal sealed partial class NodeMonitor
         long now = NowMs;
         if (!_fenced && _localDownSinceMs is { } since && now - since >= _settings.ConfirmedDownGrace.TotalMilliseconds)
         {
-            if (await Fencing.FenceStoppedAsync(_context, SelfHost).ConfigureAwait(false))
+            bool fenced = await Fencing.FenceStoppedAsync(_context, SelfHost).ConfigureAwait(false);
+            if (!fenced)
+            {
+                _log.Info($"{Self.Name}'s server runs again; not fencing it.");
+            }
+            else
             {
                 lock (_gate)
                 {
@@ -180,7 +185,8 @@ internal sealed partial class NodeMonitor
             }
             return;
         }
-        if (_watch.Vouches(now, _settings))
+        // Only a primary that took writes at the last check is followed: a candidate still promoting is not one yet.
+        if (_watch.Vouches(now, _settings) && _leaderWritable)
         {
             await FollowLeaderIfNeededAsync().ConfigureAwait(false);
         }
@@ -233,7 +239,8 @@ internal sealed partial class NodeMonitor
         }
         foreach (var (id, status) in statuses)
         {
-            if (status is { Role: "standby", ServerRunning: true, Paused: false, ReceivedLsn: { } lsn } && status.Priority > 0
+            // A candidate is a standby too: leaving it out would let a lesser standby stand against it.
+            if (status is { Role: "standby" or "candidate", ServerRunning: true, Paused: false, ReceivedLsn: { } lsn } && status.Priority > 0
                 && status.Failover == PgHaFailoverMode.Automatic && _members.ById(id) is { Role: PgHaRole.Standby or PgHaRole.Primary })
             {
                 entrants.Add(new ElectionEntrant(id, status.NodeName, PgHaLsn.Parse(lsn), status.Priority));
@@ -260,8 +267,11 @@ internal sealed partial class NodeMonitor
         var clock = Stopwatch.StartNew();
         var request = new PeerRequest { Op = PeerRequest.VoteOp, Term = term, NodeId = Self.Id, Lsn = myLsn.ToString() };
         NodeRecord[] voters = _members.Others.ToArray();
+        // Votes get longer to arrive than status answers: a member records its vote on disk before it answers,
+        // and a late vote is as safe as an early one (the fencing argument rests on status answers only).
+        var ballots = new PeerClient(_members.SelfAddress, _settings.VoteTimeout);
         PeerVoteReply?[] replies = await Task.WhenAll(voters.Select(async v =>
-            _members.EndpointOf(v.Id) is { } endpoint ? PeerClient.TryParse<PeerVoteReply>(await _peers.AskAsync(endpoint, request, Ct).ConfigureAwait(false)) : null)).ConfigureAwait(false);
+            _members.EndpointOf(v.Id) is { } endpoint ? PeerClient.TryParse<PeerVoteReply>(await ballots.AskAsync(endpoint, request, Ct).ConfigureAwait(false)) : null)).ConfigureAwait(false);
         int granted = 1 + replies.Count(r => r is { Granted: true });
         int quorum = ElectionRules.Quorum(_members.Nodes.Count);
         string tally = string.Join(", ", voters.Select((v, i) => $"{v.Name}: {(replies[i] is { } r ? (r.Granted ? "yes" : "no, " + r.Reason) : "no answer")}"));

@@ -49,6 +49,7 @@ internal sealed partial class NodeMonitor
     private bool _serverRunning;
     private bool _fenced;
     private bool _signalPlacedByMe;
+    private volatile bool _leaderWritable;
     private NodeProbeResult? _local;
     private long? _localDownSinceMs;
     private long _lastSupportMs;
@@ -64,7 +65,8 @@ internal sealed partial class NodeMonitor
     public NodeMonitor(OperationContext context, MonitorSettings settings, MonitorTarget target, MonitorLog log)
     {
         settings.Validate();
-        _context = context;
+        // The engine's own steps (probes, pg_ctl, promote, follow, rejoin) go to the monitor's log as DEBUG lines.
+        _context = new OperationContext(log.AsReporter(), context.Credential, context.ConnectTimeoutSeconds, context.CancellationToken) { Ssh = context.Ssh };
         _settings = settings;
         _target = target;
         _log = log;
@@ -105,6 +107,9 @@ internal sealed partial class NodeMonitor
             $"detection {_settings.DetectionWindow.TotalSeconds:0.#} s, fence timeout {_settings.FenceTimeout.TotalSeconds:0.#} s, term {_watch.Term}, " +
             $"primary {NameOf(_watch.LeaderId)}.");
         _lastSupportMs = NowMs;
+        // The primary is watched in a loop of its own: a long action of the main loop (a follow, a rejoin)
+        // must never stop this member from vouching for the primary, or the primary would fence itself.
+        Task watching = WatchLoopAsync();
         while (!Ct.IsCancellationRequested)
         {
             TimeSpan pause;
@@ -130,7 +135,31 @@ internal sealed partial class NodeMonitor
                 break;
             }
         }
+        await watching.ConfigureAwait(false);
         _log.Info($"Monitor of {Self.Name} stopped.");
+    }
+
+    private async Task WatchLoopAsync()
+    {
+        while (!Ct.IsCancellationRequested)
+        {
+            try
+            {
+                if (!(IsLeader && _serverRunning && _local is { InRecovery: false }))
+                {
+                    await WatchLeaderAsync().ConfigureAwait(false);
+                }
+                await Task.Delay(WatchInterval(), Ct).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (Ct.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex) when (ex is PgHaException or Npgsql.NpgsqlException or IOException or TimeoutException)
+            {
+                _log.Warning($"Checking the primary failed: {ex.Message}");
+            }
+        }
     }
 
     /// <summary>One round of checks and whatever they call for; returns how long to wait before the next one.</summary>
@@ -143,7 +172,6 @@ internal sealed partial class NodeMonitor
 
         if (Self.Role == PgHaRole.Witness)
         {
-            await WatchLeaderAsync().ConfigureAwait(false);
             await SyncWitnessAsync().ConfigureAwait(false);
             return WatchInterval();
         }
@@ -151,11 +179,14 @@ internal sealed partial class NodeMonitor
         {
             return await ActAsPrimaryAsync().ConfigureAwait(false);
         }
-        if (!_serverRunning && (IsLeader || _fenced || _local is null && Self.Role == PgHaRole.Primary))
+        if (!_serverRunning && (IsLeader || _fenced || Self.Role == PgHaRole.Primary))
         {
             return await ActAsDownPrimaryAsync().ConfigureAwait(false);
         }
-        await WatchLeaderAsync().ConfigureAwait(false);
+        if (_local is null)
+        {
+            return WatchInterval(); // a standby that is down or does not answer: it only votes
+        }
         if (_serverRunning)
         {
             await ActAsStandbyAsync().ConfigureAwait(false);
@@ -193,20 +224,32 @@ internal sealed partial class NodeMonitor
             }
             return;
         }
-        catch (PgHaException)
+        catch (PgHaException ex)
         {
-            // Not answering: ask pg_ctl whether the server runs at all (it may be starting, or gone).
+            // Not answering: ask pg_ctl whether the server runs at all (it may be starting, stopping, or gone).
+            if (_local is not null || _serverRunning)
+            {
+                _log.Info($"{Self.Name}'s server does not answer ({ex.Message}).");
+            }
         }
-        NodeRunState state = Self.DataDirectory is null ? new NodeRunState(false, null, null) : await NodeService.GetStateAsync(_context, SelfHost).ConfigureAwait(false);
+        NodeRunState state = Self.DataDirectory is null ? new NodeRunState(false, null, null) : await NodeService.GetRunningAsync(_context, SelfHost).ConfigureAwait(false);
+        bool wasRunning;
         lock (_gate)
         {
+            wasRunning = _serverRunning;
+            // Running but not answering (starting up, shutting down, out of connections): nothing is known of
+            // its role this round, so no action is taken on it.
+            _local = null;
             _serverRunning = state.IsRunning;
+            _role = state.IsRunning ? "unknown" : "down";
             if (!state.IsRunning)
             {
-                _local = null;
                 _localDownSinceMs ??= NowMs;
-                _role = "down";
             }
+        }
+        if (wasRunning && !state.IsRunning)
+        {
+            _log.Info($"{Self.Name}'s server is not running.");
         }
     }
 
@@ -226,9 +269,11 @@ internal sealed partial class NodeMonitor
             lock (_gate)
             {
                 _watch.Seen(now);
+                _leaderWritable = true;
             }
             return;
         }
+        _leaderWritable = false;
         PeerStatus? status = await AskStatusAsync(leader.Id).ConfigureAwait(false);
         if (status is not null)
         {
@@ -264,12 +309,16 @@ internal sealed partial class NodeMonitor
         }
     }
 
-    /// <summary>Takes a newer term (and its primary) reported by any member.</summary>
+    /// <summary>
+    /// Takes a newer term from the node that is primary in it, and from nobody else: a candidate's term, or
+    /// a term a member voted in, is no primary yet, and taking it would make this member refuse the very
+    /// election that decides it.
+    /// </summary>
     private void AdoptNewerTerm(PeerStatus status)
     {
-        if (status.LeaderId is { } leaderId && status.Term > _watch.Term)
+        if (status.Role == "primary" && status.LeaderId == status.NodeId && status.Term > _watch.Term)
         {
-            AdoptLeader(status.Term, leaderId, $"{status.NodeName} reports term {status.Term}");
+            AdoptLeader(status.Term, status.NodeId, $"{status.NodeName} is the primary of term {status.Term}");
         }
     }
 

@@ -74,6 +74,14 @@ internal static class NodeService
         return Result(node, PgHaServiceAction.Restart, mode, before, after, changed: true, clock.Elapsed, log);
     }
 
+    /// <summary>Whether the server runs and its postmaster pid, without reading pg_control: the quick check a monitor makes.</summary>
+    public static async Task<NodeRunState> GetRunningAsync(OperationContext context, NodeHost node)
+    {
+        await using INodeTransport host = await node.OpenAsync(context).ConfigureAwait(false);
+        string binDir = await PgBinDirectory.ResolveAsync(host, node.PgBinDir, node.DataDirectory, context.CancellationToken).ConfigureAwait(false);
+        return await ReadRunStateAsync(context, host, binDir, node, withControlData: false).ConfigureAwait(false);
+    }
+
     /// <summary>Whether the server runs, its postmaster pid, and what pg_control says about the directory.</summary>
     public static async Task<NodeRunState> GetStateAsync(OperationContext context, NodeHost node)
     {
@@ -182,6 +190,14 @@ internal static class NodeService
         {
             string? pidFile = await host.ReadFileAsync(node.DataDirectory.TrimEnd('/') + "/postmaster.pid", ct).ConfigureAwait(false);
             pid = PgCtlCommand.PostmasterPid(pidFile, status.StandardOutput);
+            if (pid is { } postmaster && await IsZombieAsync(host, postmaster, ct).ConfigureAwait(false))
+            {
+                // pg_ctl status asks kill(pid, 0), which a dead but not yet reaped postmaster still answers (a
+                // container whose PID 1 reaps slowly keeps one for seconds after kill -9). It runs no more.
+                context.Reporter.Verbose($"{node.Name}'s postmaster {postmaster} has died and waits to be reaped: not running.");
+                running = false;
+                pid = null;
+            }
         }
 
         PgControlData? controlData = null;
@@ -190,6 +206,14 @@ internal static class NodeService
             controlData = await ReadControlDataAsync(context, host, binDir, node).ConfigureAwait(false);
         }
         return new NodeRunState(running, pid, controlData);
+    }
+
+    /// <summary>/proc/&lt;pid&gt;/stat's state field (after the command name in parentheses) is Z for a zombie.</summary>
+    private static async Task<bool> IsZombieAsync(INodeTransport host, int pid, CancellationToken ct)
+    {
+        string? stat = await host.ReadFileAsync($"/proc/{pid}/stat", ct).ConfigureAwait(false);
+        int end = stat?.LastIndexOf(')') ?? -1;
+        return stat is not null && end >= 0 && end + 2 < stat.Length && stat[end + 2] == 'Z';
     }
 
     private static async Task<PgControlData?> ReadControlDataAsync(OperationContext context, INodeTransport host, string binDir, NodeHost node)

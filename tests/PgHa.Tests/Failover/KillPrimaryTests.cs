@@ -1,0 +1,57 @@
+using PgHa.Tests.Fixtures;
+using Xunit;
+
+namespace PgHa.Tests.Failover;
+
+/// <summary>
+/// kill -9 of the primary's postmaster under running monitors (one process each): exactly one standby is
+/// promoted — with equal WAL (nothing is written), the one with the higher priority — the other follows
+/// it, no probe ever finds two writable primaries, and the old primary's monitor fences it and brings it
+/// back as a standby of the new one.
+/// </summary>
+public sealed class KillPrimaryTests : IAsyncLifetime
+{
+    private MonitoredCluster _cluster = null!;
+
+    public async Task InitializeAsync()
+    {
+        _cluster = await MonitoredCluster.StartAsync("kill", new ClusterShape
+        {
+            Standbys = 2,
+            Priorities = new Dictionary<string, int> { ["node2"] = 100, ["node3"] = 150 },
+        });
+        await _cluster.StartMonitorsAsync();
+    }
+
+    public async Task DisposeAsync() => await _cluster.DisposeAsync();
+
+    [Fact]
+    public async Task KilledPrimary_HigherPriorityStandbyPromoted_OtherFollows_OldPrimaryRejoins_NeverTwoWritable()
+    {
+        await using var probe = SplitBrainProbe.Start(_cluster);
+        await _cluster["node1"].Server.KillAsync();
+
+        bool promoted = await Polling.UntilAsync(async () => (await _cluster.WritableAsync())["node3"] == true, TimeSpan.FromSeconds(30));
+        Assert.True(promoted, "node3 (priority 150) was not promoted within 30 s.\n" + _cluster.DescribeMonitors());
+        bool follows = await Polling.UntilAsync(async () => await _cluster.StreamsFromAsync("node2") == "node3", TimeSpan.FromSeconds(30));
+        Assert.True(follows, "node2 did not stream from node3 within 30 s.\n" + _cluster.DescribeMonitors());
+        bool rejoined = await Polling.UntilAsync(async () => await _cluster.StreamsFromAsync("node1") == "node3", TimeSpan.FromSeconds(60));
+        Assert.True(rejoined, "The old primary node1 did not rejoin as a standby of node3 within 60 s.\n" + _cluster.DescribeMonitors());
+
+        SplitBrainReport report = await probe.StopAsync();
+        Assert.True(report.MaxWritableAtOnce <= 1, $"Two writable primaries at once: {report}\n{_cluster.DescribeMonitors()}");
+        Assert.Equal(["node3"], report.EverWritable.Where(n => n != "node1").ToArray());
+        Assert.False((await _cluster.WritableAsync())["node2"]);
+
+        var events = _cluster.Session.Run("Get-PgHaEvent -Conninfo $args[0] -Event failover_* | ForEach-Object { \"$($_.NodeName) $($_.Event) $($_.Successful)\" }",
+            _cluster["node3"].Conninfo).ThrowIfErrors();
+        var lines = events.Output.Select(o => o.ToString()).ToList();
+        string context = string.Join("\n", lines) + "\n" + _cluster.DescribeMonitors();
+        Assert.True(lines.Contains("node3 failover_promote True"), context);
+        Assert.True(lines.Contains("node2 failover_follow True"), context);
+
+        var monitors = _cluster.Session.Run("Get-PgHaMonitor -Conninfo $args[0]", _cluster["node3"].Conninfo).ThrowIfErrors();
+        Assert.All(monitors.Output, m => Assert.Equal(2L, (long)m.Properties["Term"].Value));
+        Assert.All(monitors.Output, m => Assert.Equal("node3", (string)m.Properties["Primary"].Value));
+    }
+}
