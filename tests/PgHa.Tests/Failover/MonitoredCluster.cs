@@ -27,6 +27,13 @@ public sealed record ClusterShape
     public IReadOnlyDictionary<string, string>? Settings { get; init; }
 }
 
+/// <summary>Failover tests run one at a time and alone: their timing is what they test, and each runs a cluster of monitors.</summary>
+[Xunit.CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class FailoverCollection
+{
+    public const string Name = "Failover";
+}
+
 /// <summary>
 /// A registered cluster (primary node1, standbys node2..., optionally a witness) whose monitors each run
 /// in a process of their own, started by <see cref="StartMonitorsAsync"/>. Disposing stops the monitors
@@ -135,11 +142,14 @@ public sealed class MonitoredCluster : IAsyncDisposable
         return text.ToString();
     }
 
-    /// <summary>Which data nodes accept writes right now (null: unreachable).</summary>
+    /// <summary>
+    /// Which data nodes accept writes right now (null: no answer), asked through each server's Unix socket:
+    /// a client on the node's own side of a network cut could still write there, and this asks as that client.
+    /// </summary>
     public async Task<Dictionary<string, bool?>> WritableAsync()
     {
         var nodes = DataNodes.ToList();
-        bool?[] answers = await Task.WhenAll(nodes.Select(n => WireClient.IsWritableAsync(n.Server.Address, n.Server.Port, TimeSpan.FromMilliseconds(500))));
+        bool?[] answers = await Task.WhenAll(nodes.Select(n => WireClient.IsWritableOverSocketAsync(n.Server.SocketDirectory, n.Server.Port, TimeSpan.FromMilliseconds(1000))));
         return nodes.Select((n, i) => (n.Name, answers[i])).ToDictionary(x => x.Name, x => x.Item2);
     }
 
@@ -149,7 +159,7 @@ public sealed class MonitoredCluster : IAsyncDisposable
         var server = this[name].Server;
         try
         {
-            string? port = await WireClient.QueryScalarAsync(server.Address, server.Port, "postgres",
+            string? port = await WireClient.QueryScalarOverSocketAsync(server.SocketDirectory, server.Port, "postgres",
                 "SELECT sender_port FROM pg_stat_wal_receiver WHERE status = 'streaming'", TimeSpan.FromSeconds(2));
             return DataNodes.FirstOrDefault(m => m.Server.Port.ToString(System.Globalization.CultureInfo.InvariantCulture) == port)?.Name;
         }

@@ -10,7 +10,9 @@ public sealed record SplitBrainReport(int Rounds, int MaxWritableAtOnce, IReadOn
 
 /// <summary>
 /// Asks every data node "are you a writable primary?" every 50 ms, all nodes at once, and remembers the
-/// most that said yes in one round: two means two primaries took writes at the same instant.
+/// most that said yes in one round: two means two primaries could take writes at the same instant. Asked
+/// through each server's Unix socket, so a node cut off from the network is still asked, as a client on
+/// its own side of the cut would.
 /// </summary>
 public sealed class SplitBrainProbe : IAsyncDisposable
 {
@@ -45,7 +47,7 @@ public sealed class SplitBrainProbe : IAsyncDisposable
             if (yes.Count > max)
             {
                 max = yes.Count;
-                detail = $"At {started.TotalSeconds:0.00} s: {string.Join(", ", writable.Select(w => $"{w.Key}={(w.Value is null ? "unreachable" : w.Value.Value ? "writable" : "read-only")}"))}.";
+                detail = $"At {started.TotalSeconds:0.00} s: {string.Join(", ", writable.Select(w => $"{w.Key}={(w.Value is null ? "no answer" : w.Value.Value ? "writable" : "read-only")}"))}.";
             }
             var rest = Interval - (clock.Elapsed - started);
             if (rest > TimeSpan.Zero)

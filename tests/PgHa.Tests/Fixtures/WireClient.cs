@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Net;
 using System.Net.Sockets;
 using System.Text;
 
@@ -14,14 +15,23 @@ public static class WireClient
 {
     /// <summary>The first column of the first row as text (null for SQL NULL or no row).</summary>
     /// <exception cref="WireException">Connection refused, timed out, or the server reported an error.</exception>
-    public static async Task<string?> QueryScalarAsync(string host, int port, string database, string sql, TimeSpan timeout, CancellationToken cancellationToken = default)
+    public static Task<string?> QueryScalarAsync(string host, int port, string database, string sql, TimeSpan timeout, CancellationToken cancellationToken = default) =>
+        QueryScalarAsync(new DnsEndPoint(host, port), database, sql, timeout, cancellationToken);
+
+    /// <summary>The same through the server's Unix socket (socket directory and port): it answers whatever a firewall does to its address.</summary>
+    public static Task<string?> QueryScalarOverSocketAsync(string socketDirectory, int port, string database, string sql, TimeSpan timeout, CancellationToken cancellationToken = default) =>
+        QueryScalarAsync(new UnixDomainSocketEndPoint(Path.Combine(socketDirectory, $".s.PGSQL.{port}")), database, sql, timeout, cancellationToken);
+
+    private static async Task<string?> QueryScalarAsync(EndPoint endpoint, string database, string sql, TimeSpan timeout, CancellationToken cancellationToken)
     {
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         deadline.CancelAfter(timeout);
-        using var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        using var socket = endpoint is UnixDomainSocketEndPoint
+            ? new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified)
+            : new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         try
         {
-            await socket.ConnectAsync(host, port, deadline.Token);
+            await socket.ConnectAsync(endpoint, deadline.Token);
             await using var stream = new NetworkStream(socket, ownsSocket: false);
             await SendStartupAsync(stream, database, deadline.Token);
             await ReadUntilReadyAsync(stream, deadline.Token, startup: true);
@@ -32,16 +42,16 @@ public static class WireClient
         }
         catch (Exception ex) when (ex is SocketException or IOException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
         {
-            throw new WireException($"{host}:{port}: {ex.Message}", ex);
+            throw new WireException($"{endpoint}: {ex.Message}", ex);
         }
     }
 
-    /// <summary>true: a writable primary; false: in recovery; null: not reachable.</summary>
-    public static async Task<bool?> IsWritableAsync(string host, int port, TimeSpan timeout)
+    /// <summary>true: a writable primary; false: in recovery; null: not reachable (stopped, starting, shutting down).</summary>
+    public static async Task<bool?> IsWritableOverSocketAsync(string socketDirectory, int port, TimeSpan timeout)
     {
         try
         {
-            return await QueryScalarAsync(host, port, "postgres", "SELECT NOT pg_is_in_recovery()", timeout) == "t";
+            return await QueryScalarOverSocketAsync(socketDirectory, port, "postgres", "SELECT NOT pg_is_in_recovery()", timeout) == "t";
         }
         catch (WireException)
         {

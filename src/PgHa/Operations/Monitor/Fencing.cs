@@ -7,14 +7,12 @@ namespace PgHa.Operations.Monitor;
 /// <summary>
 /// Makes a primary stop taking writes and keeps it that way: standby.signal goes into its data directory
 /// FIRST, so whatever starts the server afterwards (systemd, an operator, a reboot) starts a read-only
-/// standby; then the server is stopped fast, which ends every open transaction at once; immediate when
-/// fast does not finish. Only Invoke-PgHaRejoin (or the monitor's own rejoin) makes it a standby of the
+/// standby; then the server is stopped in immediate mode, which ends every session at once. Only Invoke-PgHaRejoin (or the monitor's own rejoin) makes it a standby of the
 /// new primary; nothing makes it a primary again but a promotion.
 /// </summary>
 internal static class Fencing
 {
-    private static readonly TimeSpan FastStopWait = TimeSpan.FromSeconds(10);
-    private static readonly TimeSpan ImmediateStopWait = TimeSpan.FromSeconds(10);
+    private static readonly TimeSpan StopWait = TimeSpan.FromSeconds(10);
 
     public static string SignalPath(NodeHost node) => node.DataDirectory.TrimEnd('/') + "/standby.signal";
 
@@ -25,19 +23,15 @@ internal static class Fencing
         await host.WriteFileAsync(SignalPath(node), string.Empty, context.CancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>Fences a running primary: signal, then stop. Returns how the server ended.</summary>
+    /// <summary>
+    /// Fences a running primary: signal, then an immediate stop. Immediate, not fast: a fast stop waits for
+    /// the shutdown checkpoint to reach the standbys, and a primary cut off from them would wait out
+    /// wal_sender_timeout; writes must end now. The crash recovery this leaves is done by the rejoin.
+    /// </summary>
     public static async Task<NodeRunState> FenceRunningAsync(OperationContext context, NodeHost node)
     {
         await PlaceSignalAsync(context, node).ConfigureAwait(false);
-        try
-        {
-            await NodeService.StopAsync(context, node, PgHaStopMode.Fast, FastStopWait).ConfigureAwait(false);
-        }
-        catch (PgHaException ex)
-        {
-            context.Reporter.Warning($"Fencing {node.Name}: the fast stop did not finish ({ex.Message}); stopping it in immediate mode.");
-            await NodeService.StopAsync(context, node, PgHaStopMode.Immediate, ImmediateStopWait).ConfigureAwait(false);
-        }
+        await NodeService.StopAsync(context, node, PgHaStopMode.Immediate, StopWait).ConfigureAwait(false);
         return await NodeService.GetRunningAsync(context, node).ConfigureAwait(false);
     }
 

@@ -76,7 +76,7 @@ internal sealed partial class NodeMonitor
             _role = "down";
             _localDownSinceMs = NowMs;
         }
-        QueueEvent(Self, "primary_fenced", true, $"{Self.Name} fenced itself in {Elapsed(clock)} (standby.signal, fast stop): {why}");
+        QueueEvent(Self, "primary_fenced", true, $"{Self.Name} fenced itself in {Elapsed(clock)} (standby.signal, immediate stop): {why}");
     }
 
     private async Task FenceStaleAsync(string why)
@@ -102,9 +102,9 @@ internal sealed partial class NodeMonitor
     /// </summary>
     private async Task<TimeSpan> ActAsDownPrimaryAsync()
     {
-        await GatherStatusesAsync().ConfigureAwait(false); // to learn about a newer term
         if (_paused)
         {
+            await GatherStatusesAsync().ConfigureAwait(false); // to learn about a newer term
             return _settings.PrimaryCheckInterval;
         }
         long now = NowMs;
@@ -126,6 +126,7 @@ internal sealed partial class NodeMonitor
             }
             return _settings.PrimaryCheckInterval;
         }
+        await GatherStatusesAsync().ConfigureAwait(false); // to learn about a newer term
         if (!IsLeader && _fenced && _watch.LeaderId is not null && _settings.StalePrimary == PgHaStalePrimaryAction.Rejoin && now >= _nextRoleChangeMs)
         {
             await RejoinAsync().ConfigureAwait(false);
@@ -140,6 +141,8 @@ internal sealed partial class NodeMonitor
         {
             return;
         }
+        // What happened while it was cut off (its fence) is recorded on the new primary before the rejoin, which can take a while.
+        await FlushPendingEventsAsync().ConfigureAwait(false);
         _log.Info($"Rejoining {Self.Name} as a standby of {leader.Name} (term {_watch.Term}).");
         var clock = Stopwatch.StartNew();
         try
@@ -185,8 +188,10 @@ internal sealed partial class NodeMonitor
             }
             return;
         }
-        // Only a primary that took writes at the last check is followed: a candidate still promoting is not one yet.
-        if (_watch.Vouches(now, _settings) && _leaderWritable)
+        // Only a primary that takes writes is followed: a candidate still promoting is not one yet. Right after a
+        // new primary announced itself, it is checked here rather than at the watch loop's next round.
+        if (_watch.Vouches(now, _settings) && (_leaderWritable || (now - _leaderChangedAtMs < FollowAfterLeaderChange.TotalMilliseconds
+            && _members.ById(_watch.LeaderId) is { } leader && leader.Id != Self.Id && await LeaderAnswersAsync(leader).ConfigureAwait(false))))
         {
             await FollowLeaderIfNeededAsync().ConfigureAwait(false);
         }
@@ -208,7 +213,9 @@ internal sealed partial class NodeMonitor
     /// </summary>
     private async Task TryElectionAsync()
     {
-        Dictionary<int, PeerStatus?> statuses = await GatherStatusesAsync().ConfigureAwait(false);
+        // The longer vote timeout here: a member that answers late must still count as an entrant, or a lesser
+        // standby would stand against it and both would split the term.
+        Dictionary<int, PeerStatus?> statuses = await GatherStatusesAsync(_settings.VoteTimeout).ConfigureAwait(false);
         if (!IsLeader && !_watch.HasFailed(NowMs, _settings))
         {
             return; // a newer primary was just learned of
@@ -267,13 +274,9 @@ internal sealed partial class NodeMonitor
         var clock = Stopwatch.StartNew();
         var request = new PeerRequest { Op = PeerRequest.VoteOp, Term = term, NodeId = Self.Id, Lsn = myLsn.ToString() };
         NodeRecord[] voters = _members.Others.ToArray();
-        // Votes get longer to arrive than status answers: a member records its vote on disk before it answers,
-        // and a late vote is as safe as an early one (the fencing argument rests on status answers only).
-        var ballots = new PeerClient(_members.SelfAddress, _settings.VoteTimeout);
-        PeerVoteReply?[] replies = await Task.WhenAll(voters.Select(async v =>
-            _members.EndpointOf(v.Id) is { } endpoint ? PeerClient.TryParse<PeerVoteReply>(await ballots.AskAsync(endpoint, request, Ct).ConfigureAwait(false)) : null)).ConfigureAwait(false);
-        int granted = 1 + replies.Count(r => r is { Granted: true });
         int quorum = ElectionRules.Quorum(_members.Nodes.Count);
+        PeerVoteReply?[] replies = await CollectVotesAsync(voters, request, quorum - 1).ConfigureAwait(false);
+        int granted = 1 + replies.Count(r => r is { Granted: true });
         string tally = string.Join(", ", voters.Select((v, i) => $"{v.Name}: {(replies[i] is { } r ? (r.Granted ? "yes" : "no, " + r.Reason) : "no answer")}"));
         if (granted < quorum)
         {
@@ -313,6 +316,40 @@ internal sealed partial class NodeMonitor
             _nextRoleChangeMs = NowMs + (long)RoleChangeRetryDelay.TotalMilliseconds;
             QueueEvent(Self, "failover_promote", false, $"{Self.Name} won term {term} but its promotion failed: {ex.Message}");
         }
+    }
+
+    /// <summary>
+    /// Asks every voter at once and returns as soon as <paramref name="needed"/> have said yes, or all have
+    /// answered, or the vote timeout passed: a dead member must not hold up a won election. Votes may take
+    /// longer than status answers (a member records its vote on disk first), and a late vote is as safe as
+    /// an early one: the fencing argument rests on status answers only.
+    /// </summary>
+    private async Task<PeerVoteReply?[]> CollectVotesAsync(NodeRecord[] voters, PeerRequest request, int needed)
+    {
+        var ballots = new PeerClient(_members.SelfAddress, _settings.VoteTimeout);
+        var replies = new PeerVoteReply?[voters.Length];
+        using var enough = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        int yes = 0;
+        await Task.WhenAll(voters.Select(async (voter, i) =>
+        {
+            if (_members.EndpointOf(voter.Id) is not { } endpoint)
+            {
+                return;
+            }
+            try
+            {
+                replies[i] = PeerClient.TryParse<PeerVoteReply>(await ballots.AskAsync(endpoint, request, enough.Token).ConfigureAwait(false));
+            }
+            catch (OperationCanceledException) when (!Ct.IsCancellationRequested)
+            {
+                return; // a majority was reached without this vote
+            }
+            if (replies[i] is { Granted: true } && Interlocked.Increment(ref yes) >= needed)
+            {
+                enough.Cancel();
+            }
+        })).ConfigureAwait(false);
+        return replies;
     }
 
     /// <summary>Tells every member about the new primary at once, so that the standbys follow without waiting for their next check.</summary>

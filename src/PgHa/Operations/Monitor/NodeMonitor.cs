@@ -29,7 +29,7 @@ namespace PgHa.Operations.Monitor;
 internal sealed partial class NodeMonitor
 {
     private static readonly TimeSpan MetadataRefreshInterval = TimeSpan.FromSeconds(5);
-    private static readonly TimeSpan RoleChangeRetryDelay = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan RoleChangeRetryDelay = TimeSpan.FromSeconds(2);
 
     private readonly OperationContext _context;
     private readonly MonitorSettings _settings;
@@ -421,17 +421,18 @@ internal sealed partial class NodeMonitor
     private string NameOf(int? nodeId) =>
         nodeId is null ? "(none)" : _members?.ById(nodeId)?.Name ?? $"node {nodeId}";
 
-    private async Task<PeerStatus?> AskStatusAsync(int nodeId)
+    private async Task<PeerStatus?> AskStatusAsync(int nodeId, PeerClient? client = null)
     {
         IPEndPoint? endpoint = _members.EndpointOf(nodeId);
-        return endpoint is null ? null : await _peers.StatusAsync(endpoint, Ct).ConfigureAwait(false);
+        return endpoint is null ? null : await (client ?? _peers).StatusAsync(endpoint, Ct).ConfigureAwait(false);
     }
 
-    /// <summary>Every other member's status, asked in parallel; null for those that did not answer.</summary>
-    private async Task<Dictionary<int, PeerStatus?>> GatherStatusesAsync()
+    /// <summary>Every other member's status, asked in parallel; null for those that did not answer (in the peer timeout, or <paramref name="timeout"/>).</summary>
+    private async Task<Dictionary<int, PeerStatus?>> GatherStatusesAsync(TimeSpan? timeout = null)
     {
         NodeRecord[] others = _members.Others.ToArray();
-        PeerStatus?[] answers = await Task.WhenAll(others.Select(n => AskStatusAsync(n.Id))).ConfigureAwait(false);
+        PeerClient client = timeout is { } t ? new PeerClient(_members.SelfAddress, t) : _peers;
+        PeerStatus?[] answers = await Task.WhenAll(others.Select(n => AskStatusAsync(n.Id, client))).ConfigureAwait(false);
         var statuses = new Dictionary<int, PeerStatus?>();
         for (int i = 0; i < others.Length; i++)
         {

@@ -74,12 +74,23 @@ internal static class NodeService
         return Result(node, PgHaServiceAction.Restart, mode, before, after, changed: true, clock.Elapsed, log);
     }
 
-    /// <summary>Whether the server runs and its postmaster pid, without reading pg_control: the quick check a monitor makes.</summary>
+    /// <summary>
+    /// Whether the server runs, from postmaster.pid and /proc alone (what pg_ctl status looks at, without
+    /// starting pg_ctl): the quick check a monitor makes every round. A postmaster that died and waits to be
+    /// reaped, or a pid now used by another program, is not a running server.
+    /// </summary>
     public static async Task<NodeRunState> GetRunningAsync(OperationContext context, NodeHost node)
     {
+        CancellationToken ct = context.CancellationToken;
         await using INodeTransport host = await node.OpenAsync(context).ConfigureAwait(false);
-        string binDir = await PgBinDirectory.ResolveAsync(host, node.PgBinDir, node.DataDirectory, context.CancellationToken).ConfigureAwait(false);
-        return await ReadRunStateAsync(context, host, binDir, node, withControlData: false).ConfigureAwait(false);
+        string? pidFile = await host.ReadFileAsync(node.DataDirectory.TrimEnd('/') + "/postmaster.pid", ct).ConfigureAwait(false);
+        if (PgCtlCommand.PostmasterPid(pidFile, string.Empty) is not { } pid)
+        {
+            return new NodeRunState(false, null, null);
+        }
+        string? stat = await host.ReadFileAsync($"/proc/{pid}/stat", ct).ConfigureAwait(false);
+        bool running = ProcessStat.IsLivePostgres(stat);
+        return new NodeRunState(running, running ? pid : null, null);
     }
 
     /// <summary>Whether the server runs, its postmaster pid, and what pg_control says about the directory.</summary>
@@ -208,13 +219,8 @@ internal static class NodeService
         return new NodeRunState(running, pid, controlData);
     }
 
-    /// <summary>/proc/&lt;pid&gt;/stat's state field (after the command name in parentheses) is Z for a zombie.</summary>
-    private static async Task<bool> IsZombieAsync(INodeTransport host, int pid, CancellationToken ct)
-    {
-        string? stat = await host.ReadFileAsync($"/proc/{pid}/stat", ct).ConfigureAwait(false);
-        int end = stat?.LastIndexOf(')') ?? -1;
-        return stat is not null && end >= 0 && end + 2 < stat.Length && stat[end + 2] == 'Z';
-    }
+    private static async Task<bool> IsZombieAsync(INodeTransport host, int pid, CancellationToken ct) =>
+        ProcessStat.IsZombie(await host.ReadFileAsync($"/proc/{pid}/stat", ct).ConfigureAwait(false));
 
     private static async Task<PgControlData?> ReadControlDataAsync(OperationContext context, INodeTransport host, string binDir, NodeHost node)
     {
