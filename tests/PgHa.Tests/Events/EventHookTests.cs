@@ -72,10 +72,13 @@ public sealed class EventHookTests : IClassFixture<EventHookTests.RegisteredPrim
     public void EventActionGetsTheEventObjectOnThePipelineThreadAndItsFailureIsAWarning()
     {
         const string script = """
+            $ci = $args[0]
             $got = [System.Collections.Generic.List[object]]::new()
-            $registration = Register-PgHaNode -Role Primary -Name node1 -Conninfo $args[0] -Force -Confirm:$false -Priority $args[1] -EventAction {
+            $registration = Register-PgHaNode -Role Primary -Name node1 -Conninfo $ci -Force -Confirm:$false -Priority $args[1] -EventAction {
                 $got.Add($_)
                 $got.Add($args[0])
+                # Another PgHa command inside the action, on another connection: the event is already committed.
+                $got.Add((Get-PgHaEvent -Conninfo $ci -Limit 1).Id -eq $_.Id)
                 'output of the action is not the command''s output'
             }
             $registration
@@ -83,7 +86,8 @@ public sealed class EventHookTests : IClassFixture<EventHookTests.RegisteredPrim
             """;
         var run = Session.Run(script, Conninfo, 203).ThrowIfErrors();
 
-        Assert.Equal(3, run.Output.Count);
+        Assert.Equal(4, run.Output.Count);
+        Assert.Equal(true, run.Output[3].BaseObject);
         Assert.Equal("PgHa.PgHaNodeRegistration", run.Output[0].BaseObject.GetType().FullName);
         // The type Get-PgHaEvent outputs (loaded in PgHa's own load context, so compared by name).
         object asDollarUnder = run.Output[1].BaseObject, asArgument = run.Output[2].BaseObject;
