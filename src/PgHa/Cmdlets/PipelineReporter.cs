@@ -6,7 +6,8 @@ namespace PgHa.Cmdlets;
 
 /// <summary>
 /// Collects what the engine reports from any thread and replays it on the pipeline thread, the only
-/// thread allowed to call WriteVerbose, WriteWarning and WriteProgress.
+/// thread allowed to call WriteVerbose, WriteWarning and WriteProgress, or to run a scriptblock
+/// (an -EventAction, through <see cref="RunOnPipelineThreadAsync"/>).
 /// </summary>
 internal sealed class PipelineReporter : IOperationReporter
 {
