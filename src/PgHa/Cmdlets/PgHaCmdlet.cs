@@ -2,6 +2,7 @@ using System.Management.Automation;
 using System.Net;
 using PgHa.Conninfo;
 using PgHa.Operations;
+using PgHa.Operations.Events;
 
 namespace PgHa.Cmdlets;
 
@@ -38,7 +39,7 @@ public abstract class PgHaCmdlet : PSCmdlet, IDisposable
         NetworkCredential? credential = Credential is null || ReferenceEquals(Credential, PSCredential.Empty)
             ? null
             : Credential.GetNetworkCredential();
-        var context = new OperationContext(reporter, credential, ConnectTimeout, StopToken) { Ssh = SshSettings() };
+        var context = new OperationContext(reporter, credential, ConnectTimeout, StopToken) { Ssh = SshSettings(), EventHook = EventHookFor(reporter) };
         try
         {
             return reporter.Pump(this, Task.Run(() => operation(context, reporter)));
@@ -56,6 +57,9 @@ public abstract class PgHaCmdlet : PSCmdlet, IDisposable
                 $"A database command failed{state}: {ex.Message}. Check the user's privileges on the PgHa metadata (schema pgha) and the server log.", ex);
         }
     }
+
+    /// <summary>What to run after each event the operation commits; commands that write events override it.</summary>
+    private protected virtual EventHook? EventHookFor(PipelineReporter reporter) => null;
 
     /// <summary>How this command logs in to nodes' hosts over SSH; commands with SSH parameters override it.</summary>
     protected virtual SshClientSettings SshSettings() => SshClientSettings.Default;

@@ -168,16 +168,25 @@ internal sealed class MetadataStore
         await cmd.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
     }
 
-    public async Task AddEventAsync(int nodeId, string nodeName, string eventName, bool successful, string? details, CancellationToken ct)
+    /// <summary>
+    /// Inserts an event and returns the row as written (its id and the server's timestamp). Operations
+    /// write events through <see cref="MetadataChange"/>, which runs the event hook once they are committed.
+    /// </summary>
+    public async Task<EventRecord> AddEventAsync(int nodeId, string nodeName, string eventName, bool successful, string? details, CancellationToken ct)
     {
-        await using var cmd = new NpgsqlCommand(
-            "INSERT INTO pgha.events (node_id, node_name, event, successful, details) VALUES ($1, $2, $3, $4, $5)", _connection);
+        await using var cmd = new NpgsqlCommand("""
+            INSERT INTO pgha.events (node_id, node_name, event, successful, details) VALUES ($1, $2, $3, $4, $5)
+            RETURNING event_id, event_timestamp
+            """, _connection);
         cmd.Parameters.Add(new() { Value = nodeId });
         cmd.Parameters.Add(new() { Value = nodeName });
         cmd.Parameters.Add(new() { Value = eventName });
         cmd.Parameters.Add(new() { Value = successful });
-        cmd.Parameters.Add(new() { Value = (object?)details ?? DBNull.Value });
-        await cmd.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+        cmd.Parameters.Add(new() { Value = (object?)details ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });
+        await using var reader = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false);
+        await reader.ReadAsync(ct).ConfigureAwait(false);
+        return new EventRecord(reader.GetInt64(0), nodeId, nodeName, eventName, successful,
+            new DateTimeOffset(reader.GetDateTime(1), TimeSpan.Zero), details);
     }
 
     /// <summary>Events newest first, within the time window, with the name the node had when each was written; other filters are the caller's.</summary>

@@ -1,4 +1,5 @@
 using System.Net;
+using PgHa.Operations.Events;
 
 namespace PgHa.Operations;
 
@@ -24,4 +25,7 @@ public sealed class OperationContext
 
     /// <summary>How to log in to nodes' hosts over SSH; nodes without an SSH host are reached locally.</summary>
     public SshClientSettings Ssh { get; init; } = SshClientSettings.Default;
+
+    /// <summary>What to run after each event the operation commits; null: nothing.</summary>
+    internal EventHook? EventHook { get; init; }
 }

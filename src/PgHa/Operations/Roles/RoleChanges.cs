@@ -128,24 +128,23 @@ internal static class RoleChanges
 
     /// <summary>
     /// Records new roles and upstreams in the metadata on <paramref name="primary"/> (the node that is
-    /// primary now), with one event per change, in one transaction under the metadata lock.
+    /// primary now), with one event per change, in one transaction under the metadata lock; the event
+    /// hook runs for the events once they are committed.
     /// </summary>
     public static async Task RecordAsync(OperationContext context, ConnectionInfo primary, IReadOnlyList<NodeRecord> changed, IReadOnlyList<(NodeRecord Node, string Event, bool Successful, string Details)> events)
     {
         CancellationToken ct = context.CancellationToken;
         await using var connection = await NodeConnector.OpenAsync(context, primary, NodeConnector.MetadataDatabaseOf(primary)).ConfigureAwait(false);
-        var store = new MetadataStore(connection);
-        await using var tx = await connection.BeginTransactionAsync(ct).ConfigureAwait(false);
-        await store.LockAsync(ct).ConfigureAwait(false);
+        await using var change = await MetadataChange.BeginAsync(context, new MetadataStore(connection)).ConfigureAwait(false);
         // Demotions first: the one-active-primary index must never see two primaries at once.
         foreach (NodeRecord node in changed.OrderBy(n => n.Role == PgHaRole.Primary ? 1 : 0))
         {
-            await store.UpdateNodeAsync(node, ct).ConfigureAwait(false);
+            await change.Store.UpdateNodeAsync(node, ct).ConfigureAwait(false);
         }
         foreach (var (node, eventName, successful, details) in events)
         {
-            await store.AddEventAsync(node.Id, node.Name, eventName, successful, details, ct).ConfigureAwait(false);
+            await change.AddEventAsync(node.Id, node.Name, eventName, successful, details).ConfigureAwait(false);
         }
-        await tx.CommitAsync(ct).ConfigureAwait(false);
+        await change.CommitAsync().ConfigureAwait(false);
     }
 }
