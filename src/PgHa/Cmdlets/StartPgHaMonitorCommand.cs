@@ -2,6 +2,7 @@ using System.Management.Automation;
 using System.Runtime.InteropServices;
 using PgHa.Conninfo;
 using PgHa.Operations;
+using PgHa.Operations.Events;
 using PgHa.Operations.Monitor;
 
 namespace PgHa.Cmdlets;
@@ -12,7 +13,7 @@ namespace PgHa.Cmdlets;
 /// </summary>
 [Cmdlet(VerbsLifecycle.Start, "PgHaMonitor", DefaultParameterSetName = "Name")]
 [OutputType(typeof(void))]
-public sealed class StartPgHaMonitorCommand : PgHaCmdlet
+public sealed class StartPgHaMonitorCommand : PgHaEventCmdlet
 {
     /// <summary>A monitor checks often: a connection that has not answered in 1 s counts as a failed check (the other commands wait 3 s).</summary>
     public StartPgHaMonitorCommand() => ConnectTimeout = 1;
@@ -144,6 +145,10 @@ public sealed class StartPgHaMonitorCommand : PgHaCmdlet
         }
         return new MonitorTarget(Name, null, Local(), EntryPoints(Conninfo), stateFile);
     }
+
+    /// <summary>-EventCommand / -EventAction / the session variables first; otherwise the config's event_notification_command, for the events it lists.</summary>
+    private protected override EventHook? EventHookFor(PipelineReporter reporter) =>
+        base.EventHookFor(reporter) ?? (Config is null ? null : EventHook.FromConfig(Config));
 
     private ConnectionInfo? Local() => LocalConninfo is null ? null : ParseConninfoParameter(LocalConninfo, nameof(LocalConninfo));
 

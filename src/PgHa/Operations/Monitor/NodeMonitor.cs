@@ -66,7 +66,11 @@ internal sealed partial class NodeMonitor
     {
         settings.Validate();
         // The engine's own steps (probes, pg_ctl, promote, follow, rejoin) go to the monitor's log as DEBUG lines.
-        _context = new OperationContext(log.AsReporter(), context.Credential, context.ConnectTimeoutSeconds, context.CancellationToken) { Ssh = context.Ssh };
+        _context = new OperationContext(log.AsReporter(), context.Credential, context.ConnectTimeoutSeconds, context.CancellationToken)
+        {
+            Ssh = context.Ssh,
+            EventHook = context.EventHook, // fired after each event the monitor records (failover_promote moves a VIP)
+        };
         _settings = settings;
         _target = target;
         _log = log;
