@@ -66,6 +66,15 @@ public sealed class StartPgHaMonitorCommand : PgHaEventCmdlet
     [Parameter]
     public PgHaStalePrimaryAction StalePrimary { get; set; } = PgHaStalePrimaryAction.Rejoin;
 
+    /// <summary>When synchronous_standby_names is set but no synchronous standby is attached: Wait (commits wait; warning and event) or Degrade (set it aside after -SynchronousTimeout, put it back later).</summary>
+    [Parameter]
+    public PgHaSynchronousPolicy SynchronousPolicy { get; set; } = PgHaSynchronousPolicy.Wait;
+
+    /// <summary>Seconds without a synchronous standby before -SynchronousPolicy acts.</summary>
+    [Parameter]
+    [ValidateRange(1, 3600)]
+    public double SynchronousTimeout { get; set; } = 10;
+
     /// <summary>Seconds between replication lag samples written on the primary; 0 for none.</summary>
     [Parameter]
     [ValidateRange(0, 86400)]
@@ -131,6 +140,8 @@ public sealed class StartPgHaMonitorCommand : PgHaEventCmdlet
             StalePrimary = StalePrimary,
             MonitoringHistoryInterval = TimeSpan.FromSeconds(config?.MonitoringHistory == false && !Bound(nameof(MonitoringHistoryInterval)) ? 0 : MonitoringHistoryInterval),
             MonitoringHistoryRetention = TimeSpan.FromDays(MonitoringHistoryRetentionDays),
+            SynchronousPolicy = SynchronousPolicy,
+            SynchronousTimeout = TimeSpan.FromSeconds(SynchronousTimeout),
             WitnessSyncInterval = TimeSpan.FromSeconds(config?.WitnessSyncInterval ?? 15),
         };
     }

@@ -113,6 +113,16 @@ public sealed class MonitorProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>SIGKILL: the monitor dies without a word, as when its host hangs.</summary>
+    public async Task KillAsync()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+            await _process.WaitForExitAsync();
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
         await StopAsync();

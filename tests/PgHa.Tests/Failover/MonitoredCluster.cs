@@ -153,6 +153,23 @@ public sealed class MonitoredCluster : IAsyncDisposable
         return nodes.Select((n, i) => (n.Name, answers[i])).ToDictionary(x => x.Name, x => x.Item2);
     }
 
+    /// <summary>Waits (with a deadline) until a data node other than <paramref name="formerPrimary"/> takes writes; its name, or null.</summary>
+    public async Task<string?> WaitForNewPrimaryAsync(string formerPrimary, TimeSpan deadline)
+    {
+        string? promoted = null;
+        await Polling.UntilAsync(async () =>
+        {
+            promoted = (await WritableAsync()).Where(w => w.Key != formerPrimary && w.Value == true).Select(w => w.Key).FirstOrDefault();
+            return promoted is not null;
+        }, deadline);
+        return promoted;
+    }
+
+    /// <summary>The monitors' view as "name running term primary paused" lines.</summary>
+    public IReadOnlyList<string> MonitorLines(string conninfo) =>
+        Session.Run("Get-PgHaMonitor -Conninfo $args[0] | ForEach-Object { \"$($_.Name) $($_.Running) $($_.Term) $($_.Primary) $($_.Paused)\" }", conninfo)
+            .ThrowIfErrors().Output.Select(o => o.ToString()!).ToList();
+
     /// <summary>The node a standby's WAL receiver streams from (matched by port), or null.</summary>
     public async Task<string?> StreamsFromAsync(string name)
     {

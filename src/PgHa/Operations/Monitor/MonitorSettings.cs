@@ -54,6 +54,12 @@ internal sealed record MonitorSettings
     /// <summary>What to do with this node when it turns out to be a replaced primary.</summary>
     public PgHaStalePrimaryAction StalePrimary { get; init; } = PgHaStalePrimaryAction.Rejoin;
 
+    /// <summary>What the primary's monitor does when no synchronous standby is attached although synchronous_standby_names names some. Default Wait: PgHa never trades an acknowledged write for availability unless told to.</summary>
+    public PgHaSynchronousPolicy SynchronousPolicy { get; init; } = PgHaSynchronousPolicy.Wait;
+
+    /// <summary>How long no synchronous standby may be attached before the policy acts (a warning and an event, or the set-aside).</summary>
+    public TimeSpan SynchronousTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
     /// <summary>Time between lag samples the primary's monitor writes to pgha.monitoring_history; zero: none.</summary>
     public TimeSpan MonitoringHistoryInterval { get; init; } = TimeSpan.FromSeconds(10);
 

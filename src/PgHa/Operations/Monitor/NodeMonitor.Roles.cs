@@ -16,6 +16,8 @@ internal sealed partial class NodeMonitor
     private static readonly TimeSpan NotStreamingBeforeFollow = TimeSpan.FromSeconds(5);
 
     private long _leaderChangedAtMs;
+    private long _lastSynchronousCheckMs;
+    private SynchronousGuard? _synchronousGuard;
     private long? _notStreamingSinceMs;
 
     // ---------------------------------------------------------------- primary
@@ -60,7 +62,31 @@ internal sealed partial class NodeMonitor
             return _settings.PrimaryCheckInterval;
         }
         await WriteMonitoringHistoryAsync().ConfigureAwait(false);
+        await GuardSynchronousReplicationAsync().ConfigureAwait(false);
         return _settings.PrimaryCheckInterval;
+    }
+
+    private async Task GuardSynchronousReplicationAsync()
+    {
+        long now = NowMs;
+        if (now - _lastSynchronousCheckMs < _settings.MonitorInterval.TotalMilliseconds)
+        {
+            return;
+        }
+        _lastSynchronousCheckMs = now;
+        _synchronousGuard ??= new SynchronousGuard(_settings.SynchronousPolicy, _settings.SynchronousTimeout, _log);
+        try
+        {
+            await using var connection = await NodeConnector.OpenAsync(_context, LocalConninfo, NodeConnector.MetadataDatabaseOf(LocalConninfo)).ConfigureAwait(false);
+            if (await _synchronousGuard.CheckAsync(connection, now, Ct).ConfigureAwait(false) is { } happened)
+            {
+                QueueEvent(Self, happened.Event, happened.Successful, happened.Details);
+            }
+        }
+        catch (Exception ex) when (ex is PgHaException or Npgsql.NpgsqlException)
+        {
+            _log.Warning($"Checking synchronous replication failed: {ex.Message}");
+        }
     }
 
     private async Task FenceRunningAsync(string why)

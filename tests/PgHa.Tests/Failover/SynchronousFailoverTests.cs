@@ -1,0 +1,104 @@
+using PgHa.Tests.Fixtures;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace PgHa.Tests.Failover;
+
+/// <summary>
+/// Synchronous replication (synchronous_standby_names = '*'): a writer commits without pause while the
+/// primary is killed; every commit the writer saw acknowledged is on the new primary. Then the only
+/// standby left is stopped: with -SynchronousPolicy Degrade, writes do not hang — the monitor sets the
+/// setting aside after its timeout, records synchronous_degraded, and the cluster view warns.
+/// </summary>
+[Collection(FailoverCollection.Name)]
+public sealed class SynchronousFailoverTests(ITestOutputHelper output) : IAsyncLifetime
+{
+    private MonitoredCluster _cluster = null!;
+
+    public async Task InitializeAsync()
+    {
+        _cluster = await MonitoredCluster.StartAsync("sync", new ClusterShape
+        {
+            Standbys = 2,
+            Settings = new Dictionary<string, string> { ["synchronous_standby_names"] = "*" },
+        });
+        await _cluster["node1"].Server.ExecuteAsync("CREATE TABLE acked (id bigint PRIMARY KEY)", "pgha");
+        await _cluster.StartMonitorsAsync(new Dictionary<string, string> { ["SynchronousPolicy"] = "Degrade", ["SynchronousTimeout"] = "3" });
+    }
+
+    public async Task DisposeAsync()
+    {
+        output.WriteLine(_cluster.DescribeMonitors());
+        await _cluster.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task AcknowledgedWritesSurviveFailover_AndALostSynchronousStandbyDegradesInsteadOfHanging()
+    {
+        var acknowledged = new List<long>();
+        using var stop = new CancellationTokenSource();
+        Task writer = Task.Run(async () =>
+        {
+            for (long id = 1; !stop.IsCancellationRequested; id++)
+            {
+                foreach (var member in _cluster.DataNodes)
+                {
+                    try
+                    {
+                        await WireClient.QueryScalarOverSocketAsync(member.Server.SocketDirectory, member.Server.Port, "pgha",
+                            $"INSERT INTO acked VALUES ({id}) RETURNING id", TimeSpan.FromSeconds(1));
+                        lock (acknowledged)
+                        {
+                            acknowledged.Add(id);
+                        }
+                        break;
+                    }
+                    catch (WireException)
+                    {
+                        // Not this node (a standby refuses, a dead one does not answer): try the next.
+                    }
+                }
+                await Task.Delay(20);
+            }
+        });
+        await Polling.UntilAsync(() => { lock (acknowledged) { return acknowledged.Count >= 20; } }, TimeSpan.FromSeconds(20));
+        await _cluster["node1"].Server.KillAsync();
+        string? promoted = await _cluster.WaitForNewPrimaryAsync("node1", TimeSpan.FromSeconds(30));
+        Assert.True(promoted is not null, "No failover.\n" + _cluster.DescribeMonitors());
+        int before;
+        lock (acknowledged)
+        {
+            before = acknowledged.Count;
+        }
+        await Polling.UntilAsync(() => { lock (acknowledged) { return acknowledged.Count >= before + 20; } }, TimeSpan.FromSeconds(30));
+        stop.Cancel();
+        await writer;
+
+        var server = _cluster[promoted!].Server;
+        string? present = await WireClient.QueryScalarOverSocketAsync(server.SocketDirectory, server.Port, "pgha",
+            $"SELECT count(*) FROM acked WHERE id IN ({string.Join(',', acknowledged)})", TimeSpan.FromSeconds(5));
+        Assert.Equal(acknowledged.Count.ToString(System.Globalization.CultureInfo.InvariantCulture), present);
+
+        // The other standby is the only synchronous candidate left: stop it, and writes must go on after the 3 s timeout.
+        string other = _cluster.DataNodes.Select(m => m.Name).Single(n => n != "node1" && n != promoted);
+        await _cluster.MonitorOf(other).StopAsync();
+        await _cluster[other].Server.StopAsync();
+        bool writesGoOn = await Polling.UntilAsync(async () =>
+        {
+            try
+            {
+                await WireClient.QueryScalarOverSocketAsync(server.SocketDirectory, server.Port, "pgha", "INSERT INTO acked VALUES (-1) ON CONFLICT DO NOTHING RETURNING 1", TimeSpan.FromSeconds(2));
+                return true;
+            }
+            catch (WireException)
+            {
+                return false;
+            }
+        }, TimeSpan.FromSeconds(30));
+        Assert.True(writesGoOn, "Writes still hang with no synchronous standby left.\n" + _cluster.DescribeMonitors());
+        var warnings = _cluster.Session.Run("(Get-PgHaCluster -Conninfo $args[0]).Warnings", _cluster[promoted!].Conninfo).ThrowIfErrors();
+        Assert.Contains(warnings.Output, w => w.ToString()!.StartsWith("Synchronous replication is degraded", StringComparison.Ordinal));
+        var degraded = _cluster.Session.Run("Get-PgHaEvent -Conninfo $args[0] -Event synchronous_degraded", _cluster[promoted!].Conninfo).ThrowIfErrors();
+        Assert.Single(degraded.Output);
+    }
+}
