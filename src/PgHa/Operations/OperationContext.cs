@@ -28,4 +28,10 @@ public sealed class OperationContext
 
     /// <summary>What to run after each event the operation commits; null: nothing.</summary>
     internal EventHook? EventHook { get; init; }
+
+    /// <summary>
+    /// Sessions commit with synchronous_commit = local: the monitor's own writes (events, lag samples, its
+    /// record of a failover) must never wait for the synchronous standby whose absence it is there to handle.
+    /// </summary>
+    internal bool LocalCommit { get; init; }
 }

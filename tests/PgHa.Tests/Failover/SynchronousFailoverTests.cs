@@ -5,7 +5,7 @@ using Xunit.Abstractions;
 namespace PgHa.Tests.Failover;
 
 /// <summary>
-/// Synchronous replication (synchronous_standby_names = '*'): a writer commits without pause while the
+/// Synchronous replication (FIRST 1 of the standbys): a writer commits without pause while the
 /// primary is killed; every commit the writer saw acknowledged is on the new primary. Then the only
 /// standby left is stopped: with -SynchronousPolicy Degrade, writes do not hang — the monitor sets the
 /// setting aside after its timeout, records synchronous_degraded, and the cluster view warns.
@@ -20,7 +20,9 @@ public sealed class SynchronousFailoverTests(ITestOutputHelper output) : IAsyncL
         _cluster = await MonitoredCluster.StartAsync("sync", new ClusterShape
         {
             Standbys = 2,
-            Settings = new Dictionary<string, string> { ["synchronous_standby_names"] = "*" },
+            // The fixture's standbys stream as sync2/sync3, and as node2/node3 once PgHa has pointed them elsewhere;
+            // node1, rejoined after the failover, is not named: it stays asynchronous.
+            Settings = new Dictionary<string, string> { ["synchronous_standby_names"] = "FIRST 1 (sync2, sync3, node2, node3)" },
         });
         await _cluster["node1"].Server.ExecuteAsync("CREATE TABLE acked (id bigint PRIMARY KEY)", "pgha");
         await _cluster.StartMonitorsAsync(new Dictionary<string, string> { ["SynchronousPolicy"] = "Degrade", ["SynchronousTimeout"] = "3" });
@@ -79,7 +81,11 @@ public sealed class SynchronousFailoverTests(ITestOutputHelper output) : IAsyncL
             $"SELECT count(*) FROM acked WHERE id IN ({string.Join(',', acknowledged)})", TimeSpan.FromSeconds(5));
         Assert.Equal(acknowledged.Count.ToString(System.Globalization.CultureInfo.InvariantCulture), present);
 
-        // The other standby is the only synchronous candidate left: stop it, and writes must go on after the 3 s timeout.
+        // The old primary back as a standby keeps the new primary in the majority (it vouches for it), but is not
+        // named in synchronous_standby_names. The other standby is then the only synchronous one: stop it, and
+        // writes must go on after the 3 s timeout.
+        bool rejoined = await Polling.UntilAsync(async () => await _cluster.StreamsFromAsync("node1") == promoted, TimeSpan.FromSeconds(60));
+        Assert.True(rejoined, "node1 did not rejoin.\n" + _cluster.DescribeMonitors());
         string other = _cluster.DataNodes.Select(m => m.Name).Single(n => n != "node1" && n != promoted);
         await _cluster.MonitorOf(other).StopAsync();
         await _cluster[other].Server.StopAsync();

@@ -9,7 +9,8 @@ namespace PgHa.Operations.Monitor;
 /// <summary>
 /// Suspend-PgHaMonitor / Resume-PgHaMonitor: the pause flag lives in pgha.cluster_state, written on the
 /// primary (standbys get it by replication) and on the witness's copy, and every monitor reads it from its
-/// own node each round. The call then waits until every monitor that answers reports the new state, so
+/// own node each round; every monitor is also told directly, which is how a Resume still works while the
+/// primary is down (the newest instruction wins). The call then waits until every monitor that answers reports the new state, so
 /// that "paused" means paused everywhere when it returns.
 /// </summary>
 internal static class MonitorPause
@@ -24,7 +25,16 @@ internal static class MonitorPause
             ?? throw new PgHaException("PgHaPrimaryNotFound", ErrorCategory.ObjectNotFound, null,
                 "No active primary is registered, so there is nowhere to record the pause. Promote a standby first (Invoke-PgHaPromote).");
         string by = $"{Environment.UserName}@{Environment.MachineName}";
-        await WriteAsync(context, NodeRecordLookup.ConninfoOf(primary), paused, by).ConfigureAwait(false);
+        int told = await TellMonitorsAsync(context, nodes, paused).ConfigureAwait(false);
+        try
+        {
+            await WriteAsync(context, NodeRecordLookup.ConninfoOf(primary), paused, by).ConfigureAwait(false);
+        }
+        catch (PgHaException ex) when (told > 0 && ex.ErrorId == "PgHaNodeUnreachable")
+        {
+            // The monitors that were told act on it; the metadata is corrected by the next primary's monitor.
+            context.Reporter.Warning($"The primary {primary.Name} cannot be reached, so the metadata still shows the old state; {told} monitor(s) were told directly. ({ex.Message})");
+        }
         foreach (NodeRecord witness in nodes.Where(n => n.Role == PgHaRole.Witness && n.Active))
         {
             try
@@ -57,6 +67,22 @@ internal static class MonitorPause
             }
             await Task.Delay(PollInterval, context.CancellationToken).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>Tells every monitor directly (they accept it from members' addresses and their own loopback); returns how many took it.</summary>
+    private static async Task<int> TellMonitorsAsync(OperationContext context, IReadOnlyList<NodeRecord> nodes, bool paused)
+    {
+        NodeRecord[] active = nodes.Where(n => n.Active).ToArray();
+        if (active.Length == 0)
+        {
+            return 0;
+        }
+        MonitorMembers members = await MonitorMembers.ResolveAsync(active, active[0].Id, context.CancellationToken).ConfigureAwait(false);
+        var client = new PeerClient(localAddress: null, StatusTimeout);
+        var request = new PeerRequest { Op = paused ? PeerRequest.PauseOp : PeerRequest.ResumeOp };
+        string?[] replies = await Task.WhenAll(active.Select(async n =>
+            members.EndpointOf(n.Id) is { } endpoint ? await client.AskAsync(endpoint, request, context.CancellationToken).ConfigureAwait(false) : null)).ConfigureAwait(false);
+        return replies.Count(r => r is not null && r.Contains("\"ok\":true", StringComparison.Ordinal));
     }
 
     private static async Task WriteAsync(OperationContext context, ConnectionInfo target, bool paused, string by)

@@ -403,7 +403,14 @@ internal sealed partial class NodeMonitor
         {
             await RoleChanges.RecordAsync(_context, LocalConninfo, changed, [(Self, "failover_promote", true, details)]).ConfigureAwait(false);
             await using var connection = await NodeConnector.OpenAsync(_context, LocalConninfo, NodeConnector.MetadataDatabaseOf(LocalConninfo)).ConfigureAwait(false);
-            await new MetadataStore(connection).SetTermAsync(term, Self.Id, Ct).ConfigureAwait(false);
+            var store = new MetadataStore(connection);
+            await store.SetTermAsync(term, Self.Id, Ct).ConfigureAwait(false);
+            if (_metadataPaused)
+            {
+                // Promoted, so this monitor was not paused: a pause flag copied from the old primary was ended by a
+                // Resume-PgHaMonitor that could only reach the monitors. The metadata says so from now on.
+                await store.SetPausedAsync(false, null, Ct).ConfigureAwait(false);
+            }
             _log.Info($"Recorded {Self.Name} as the primary of term {term} (timeline {timeline.ToString(CultureInfo.InvariantCulture)}).");
         }
         catch (PgHaException ex)
@@ -463,6 +470,10 @@ internal sealed partial class NodeMonitor
 
     private Task<string> HandlePeerRequestAsync(PeerRequest request, IPAddress from)
     {
+        if (request.Op is PeerRequest.PauseOp or PeerRequest.ResumeOp)
+        {
+            return Task.FromResult(PeerJson.Serialize(PauseDirectly(request.Op == PeerRequest.PauseOp, from)));
+        }
         if (!_members.IsMemberAddress(from))
         {
             return Task.FromResult(PeerJson.Serialize(new { error = $"{from} is not the address of a registered member: only members vote and announce." }));
@@ -482,6 +493,32 @@ internal sealed partial class NodeMonitor
             default:
                 return Task.FromResult(PeerJson.Serialize(new { error = $"unknown request '{request.Op}'" }));
         }
+    }
+
+    /// <summary>
+    /// Suspend/Resume-PgHaMonitor telling this monitor directly: taken from the members' addresses and from
+    /// this machine's own loopback (a DBA on one of the nodes), the places an operator runs PgHa from.
+    /// </summary>
+    private object PauseDirectly(bool paused, IPAddress from)
+    {
+        IPAddress address = from.IsIPv4MappedToIPv6 ? from.MapToIPv4() : from;
+        if (!_members.IsMemberAddress(address) && !address.Equals(IPAddress.Loopback) && !address.Equals(IPAddress.IPv6Loopback))
+        {
+            return new { error = $"{from} is neither a member's address nor this machine's loopback: pause and resume through the metadata (Suspend-PgHaMonitor writes it on the primary)." };
+        }
+        bool changed;
+        lock (_gate)
+        {
+            _directPause = paused;
+            _directPauseAtMs = NowMs;
+            changed = UpdatePaused();
+        }
+        if (changed)
+        {
+            _log.Info(paused ? $"Monitoring is paused (told directly by {address}): no failover, no fencing." : $"Monitoring is resumed (told directly by {address}).");
+        }
+        _wake.Release();
+        return new { ok = true, paused = _paused };
     }
 
     private PeerVoteReply Vote(PeerRequest request)

@@ -45,6 +45,10 @@ internal sealed partial class NodeMonitor
     private LeaderWatch _watch = null!;
     private ClusterStateRecord? _clusterState;
     private bool _paused;
+    private bool _metadataPaused;
+    private long _metadataPauseChangedMs = long.MinValue / 2;
+    private bool? _directPause;
+    private long _directPauseAtMs;
     private string _role = "unknown";
     private bool _serverRunning;
     private bool _fenced;
@@ -70,6 +74,7 @@ internal sealed partial class NodeMonitor
         {
             Ssh = context.Ssh,
             EventHook = context.EventHook, // fired after each event the monitor records (failover_promote moves a VIP)
+            LocalCommit = true,
         };
         _settings = settings;
         _target = target;
@@ -401,8 +406,12 @@ internal sealed partial class NodeMonitor
         {
             _members = members;
             _clusterState = state;
-            pausedChanged = _paused != state.Paused;
-            _paused = state.Paused;
+            if (_metadataPaused != state.Paused)
+            {
+                _metadataPaused = state.Paused;
+                _metadataPauseChangedMs = NowMs;
+            }
+            pausedChanged = UpdatePaused();
             if (_watch is null)
             {
                 // The primary of the newest term known: the metadata's, or a later one this monitor voted for and saw announced.
@@ -420,6 +429,20 @@ internal sealed partial class NodeMonitor
                 ? $"Monitoring is paused (since {state.PausedAt:u}{(state.PausedBy is null ? string.Empty : $" by {state.PausedBy}")}): no failover, no fencing."
                 : "Monitoring is resumed.");
         }
+    }
+
+    /// <summary>
+    /// Paused is what the newest instruction said: the metadata's flag (written on the primary by
+    /// Suspend/Resume-PgHaMonitor, read from this node's copy), or an instruction sent to this monitor
+    /// directly — the way Resume-PgHaMonitor still reaches the monitors when the primary it would write to is
+    /// down. Returns whether the state changed. Call under the gate.
+    /// </summary>
+    private bool UpdatePaused()
+    {
+        bool paused = _directPause is { } direct && _directPauseAtMs >= _metadataPauseChangedMs ? direct : _metadataPaused;
+        bool changed = paused != _paused;
+        _paused = paused;
+        return changed;
     }
 
     private string NameOf(int? nodeId) =>

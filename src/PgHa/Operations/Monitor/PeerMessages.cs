@@ -13,6 +13,8 @@ internal sealed record PeerRequest
     public const string StatusOp = "status";
     public const string VoteOp = "vote";
     public const string AnnounceOp = "announce";
+    public const string PauseOp = "pause";
+    public const string ResumeOp = "resume";
 
     public string Op { get; init; } = StatusOp;
 
