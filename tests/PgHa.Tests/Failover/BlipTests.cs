@@ -48,5 +48,9 @@ public sealed class BlipTests(ITestOutputHelper output) : IAsyncLifetime
         var terms = _cluster.Session.Run("Get-PgHaMonitor -Conninfo $args[0] | ForEach-Object { \"$($_.Name) $($_.Term) $($_.Primary)\" }", _cluster["node1"].Conninfo).ThrowIfErrors();
         Assert.All(terms.Output.Select(o => o.ToString()), line => Assert.EndsWith(" 1 node1", line));
         Assert.Equal(3, terms.Output.Count);
+
+        // The primary's monitor writes replication lag samples from its first round on (every 10 s by default).
+        string? samples = await _cluster["node1"].Server.QueryScalarAsync("SELECT count(DISTINCT standby_node_id) FROM pgha.monitoring_history", "pgha");
+        Assert.Equal("2", samples);
     }
 }

@@ -22,8 +22,11 @@ public sealed class KillPrimaryTests(ITestOutputHelper output) : IAsyncLifetime
             Standbys = 2,
             Priorities = new Dictionary<string, int> { ["node2"] = 100, ["node3"] = 150 },
         });
-        await _cluster.StartMonitorsAsync();
+        // Every monitor runs the event hook for the events it records: the new primary's records failover_promote.
+        await _cluster.StartMonitorsAsync(new Dictionary<string, string> { ["EventCommand"] = $"echo %n %e %s >> {HookLog}" });
     }
+
+    private string HookLog => Path.Combine(_cluster.Directory, "hook.log");
 
     public async Task DisposeAsync()
     {
@@ -55,6 +58,9 @@ public sealed class KillPrimaryTests(ITestOutputHelper output) : IAsyncLifetime
         string context = string.Join("\n", lines) + "\n" + _cluster.DescribeMonitors();
         Assert.True(lines.Contains("node3 failover_promote True"), context);
         Assert.True(lines.Contains("node2 failover_follow True"), context);
+
+        bool hooked = await Polling.UntilAsync(() => File.Exists(HookLog) && File.ReadAllLines(HookLog).Contains("3 failover_promote 1"), TimeSpan.FromSeconds(15));
+        Assert.True(hooked, $"The event hook did not run for failover_promote: {(File.Exists(HookLog) ? File.ReadAllText(HookLog) : "no hook.log")}");
 
         // Every monitor ends up agreeing on one term (2, or more when an election had to be run again) and on its primary.
         string agreement = string.Empty;

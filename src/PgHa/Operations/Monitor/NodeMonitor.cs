@@ -115,7 +115,9 @@ internal sealed partial class NodeMonitor
         _log.Info($"Monitor of {Self.Name} (node {Self.Id}) started: listening on {server.Endpoint}, failover {_settings.Failover}, " +
             $"detection {_settings.DetectionWindow.TotalSeconds:0.#} s, fence timeout {_settings.FenceTimeout.TotalSeconds:0.#} s, term {_watch.Term}, " +
             $"primary {NameOf(_watch.LeaderId)}.");
-        _lastSupportMs = NowMs;
+        // A primary whose monitor just started gives the other members' monitors one detection window to answer
+        // before it fences itself for want of a majority: no standby can vote it out sooner than that either.
+        _lastSupportMs = NowMs + (long)(_settings.DetectionWindow - _settings.FenceTimeout).TotalMilliseconds;
         // The primary is watched in a loop of its own: a long action of the main loop (a follow, a rejoin)
         // must never stop this member from vouching for the primary, or the primary would fence itself.
         Task watching = WatchLoopAsync();
