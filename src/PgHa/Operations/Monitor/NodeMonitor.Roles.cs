@@ -47,9 +47,19 @@ internal sealed partial class NodeMonitor
             await FenceStaleAsync($"{NameOf(_watch.LeaderId)} leads the newer term {_watch.Term}").ConfigureAwait(false);
             return _settings.PrimaryCheckInterval;
         }
-        int vouching = statuses.Values.Count(s => s is { SeesLeader: true } && s.Term == _watch.Term && s.LeaderId == Self.Id);
+        int vouching = Vouching(statuses);
         int quorum = ElectionRules.Quorum(_members.Nodes.Count);
         long now = NowMs;
+        if (1 + vouching < quorum && !_paused && now - _lastSupportMs >= _settings.FenceTimeout.TotalMilliseconds)
+        {
+            // About to fence: first make sure the members are the current ones (a node that rejoined since the
+            // last refresh may well vouch for this primary).
+            await RefreshMetadataAsync(force: false, maxAge: TimeSpan.FromSeconds(1)).ConfigureAwait(false);
+            statuses = await GatherStatusesAsync().ConfigureAwait(false);
+            vouching = Vouching(statuses);
+            quorum = ElectionRules.Quorum(_members.Nodes.Count);
+            now = NowMs;
+        }
         if (1 + vouching >= quorum)
         {
             _lastSupportMs = now;
@@ -88,6 +98,9 @@ internal sealed partial class NodeMonitor
             _log.Warning($"Checking synchronous replication failed: {ex.Message}");
         }
     }
+
+    private int Vouching(Dictionary<int, PeerStatus?> statuses) =>
+        statuses.Values.Count(s => s is { SeesLeader: true } && s.Term == _watch.Term && s.LeaderId == Self.Id);
 
     private async Task FenceRunningAsync(string why)
     {

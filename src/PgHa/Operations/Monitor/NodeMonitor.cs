@@ -54,6 +54,8 @@ internal sealed partial class NodeMonitor
     private bool _fenced;
     private bool _signalPlacedByMe;
     private volatile bool _leaderWritable;
+    private Npgsql.NpgsqlConnection? _leaderConnection; // the watch loop's own; only it touches it
+    private int _leaderConnectionNodeId;
     private NodeProbeResult? _local;
     private long? _localDownSinceMs;
     private long _lastSupportMs;
@@ -147,6 +149,7 @@ internal sealed partial class NodeMonitor
             }
         }
         await watching.ConfigureAwait(false);
+        await DropLeaderConnectionAsync().ConfigureAwait(false);
         _log.Info($"Monitor of {Self.Name} stopped.");
     }
 
@@ -275,7 +278,7 @@ internal sealed partial class NodeMonitor
             return;
         }
         long now = NowMs;
-        if (await LeaderAnswersAsync(leader).ConfigureAwait(false))
+        if (await LeaderTakesWritesAsync(leader).ConfigureAwait(false))
         {
             lock (_gate)
             {
@@ -321,6 +324,45 @@ internal sealed partial class NodeMonitor
     }
 
     /// <summary>
+    /// The watch loop's check of the leader, over a connection kept open between checks: one round trip
+    /// instead of a new session every second, so that a busy machine does not make a live primary look slow
+    /// (which would cost it this member's vouching). Any failure drops the connection; the next check opens one.
+    /// </summary>
+    private async Task<bool> LeaderTakesWritesAsync(NodeRecord leader)
+    {
+        try
+        {
+            if (_leaderConnection is null || _leaderConnectionNodeId != leader.Id)
+            {
+                await DropLeaderConnectionAsync().ConfigureAwait(false);
+                ConnectionInfo conninfo = NodeRecordLookup.ConninfoOf(leader);
+                _leaderConnection = await NodeConnector.OpenAsync(_context, conninfo, NodeConnector.MetadataDatabaseOf(conninfo)).ConfigureAwait(false);
+                _leaderConnectionNodeId = leader.Id;
+            }
+            using var deadline = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+            deadline.CancelAfter(TimeSpan.FromSeconds(_context.ConnectTimeoutSeconds));
+            await using var cmd = new Npgsql.NpgsqlCommand("SELECT pg_is_in_recovery()", _leaderConnection);
+            bool inRecovery = (bool)(await cmd.ExecuteScalarAsync(deadline.Token).ConfigureAwait(false))!;
+            return !inRecovery;
+        }
+        catch (Exception ex) when (ex is PgHaException or Npgsql.NpgsqlException or OperationCanceledException or IOException or TimeoutException
+            && !Ct.IsCancellationRequested)
+        {
+            await DropLeaderConnectionAsync().ConfigureAwait(false);
+            return false;
+        }
+    }
+
+    private async Task DropLeaderConnectionAsync()
+    {
+        if (_leaderConnection is not null)
+        {
+            await _leaderConnection.DisposeAsync().ConfigureAwait(false);
+            _leaderConnection = null;
+        }
+    }
+
+    /// <summary>
     /// Takes a newer term from the node that is primary in it, and from nobody else: a candidate's term, or
     /// a term a member voted in, is no primary yet, and taking it would make this member refuse the very
     /// election that decides it.
@@ -350,9 +392,9 @@ internal sealed partial class NodeMonitor
     // ---------------------------------------------------------------- metadata
 
     /// <summary>Reads the members and the cluster state: from this node's own copy when it answers, else from any member.</summary>
-    private async Task RefreshMetadataAsync(bool force)
+    private async Task RefreshMetadataAsync(bool force, TimeSpan? maxAge = null)
     {
-        if (!force && NowMs - _lastMetadataRefreshMs < MetadataRefreshInterval.TotalMilliseconds)
+        if (!force && NowMs - _lastMetadataRefreshMs < (maxAge ?? MetadataRefreshInterval).TotalMilliseconds)
         {
             return;
         }
