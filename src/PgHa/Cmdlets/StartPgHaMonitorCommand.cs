@@ -50,7 +50,7 @@ public sealed class StartPgHaMonitorCommand : PgHaEventCmdlet
     /// <summary>Failed checks before the primary is voted out.</summary>
     [Parameter]
     [ValidateRange(1, 100)]
-    public int ReconnectAttempts { get; set; } = 6;
+    public int ReconnectAttempts { get; set; } = 7;
 
     /// <summary>Seconds between those checks.</summary>
     [Parameter]
@@ -60,7 +60,7 @@ public sealed class StartPgHaMonitorCommand : PgHaEventCmdlet
     /// <summary>Seconds a primary keeps taking writes without a majority seeing it.</summary>
     [Parameter]
     [ValidateRange(0.5, 600)]
-    public double FenceTimeout { get; set; } = 2.5;
+    public double FenceTimeout { get; set; } = 3.5;
 
     /// <summary>What to do with this node when it turns out to be a replaced primary.</summary>
     [Parameter]

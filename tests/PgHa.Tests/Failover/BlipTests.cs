@@ -5,7 +5,7 @@ using Xunit.Abstractions;
 namespace PgHa.Tests.Failover;
 
 /// <summary>
-/// A cut of the primary shorter than the fence timeout (1.5 s here; 2.5 s by default) changes nothing:
+/// A cut of the primary shorter than the fence timeout (1.5 s here; 3.5 s by default) changes nothing:
 /// no fence, no election, the primary keeps its postmaster and its writes, every monitor stays in term 1.
 /// </summary>
 [Collection(FailoverCollection.Name)]
@@ -34,11 +34,11 @@ public sealed class BlipTests(ITestOutputHelper output) : IAsyncLifetime
         {
             await Task.Delay(TimeSpan.FromSeconds(1.5)); // the blip itself: its length is the point of the test
         }
-        // Nothing must happen for longer than the detection window (6 s) after the blip: a bounded watch for
+        // Nothing must happen for longer than the detection window (7 s) after the blip: a bounded watch for
         // something that must not come, not a wait for something that will.
         bool failedOver = await Polling.UntilAsync(async () =>
             (await _cluster.WritableAsync()).Any(w => w.Key != "node1" && w.Value == true) || !LinuxProcesses.IsAlive(postmaster),
-            TimeSpan.FromSeconds(10));
+            TimeSpan.FromSeconds(12));
         SplitBrainReport report = await probe.StopAsync();
 
         Assert.False(failedOver, "A 1.5 s blip caused a fence or a failover.\n" + _cluster.DescribeMonitors());

@@ -36,7 +36,7 @@ public sealed class PausedTests(ITestOutputHelper output) : IAsyncLifetime
 
         await _cluster["node1"].Server.KillAsync();
         // Longer than the detection window: nothing may be promoted while paused (a bounded watch for what must not come).
-        string? early = await _cluster.WaitForNewPrimaryAsync("node1", TimeSpan.FromSeconds(10));
+        string? early = await _cluster.WaitForNewPrimaryAsync("node1", TimeSpan.FromSeconds(12));
         Assert.True(early is null, $"{early} was promoted while monitoring was paused.\n{_cluster.DescribeMonitors()}");
 
         _cluster.Session.Run("Resume-PgHaMonitor -Conninfo $args -Confirm:$false", _cluster["node2"].Conninfo, _cluster["node3"].Conninfo);

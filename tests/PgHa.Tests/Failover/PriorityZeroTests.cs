@@ -31,7 +31,7 @@ public sealed class PriorityZeroTests(ITestOutputHelper output) : IAsyncLifetime
     public async Task PriorityZeroStandby_IsNeverPromoted()
     {
         await _cluster["node1"].Server.KillAsync();
-        string? promoted = await _cluster.WaitForNewPrimaryAsync("node1", TimeSpan.FromSeconds(12));
+        string? promoted = await _cluster.WaitForNewPrimaryAsync("node1", TimeSpan.FromSeconds(14));
         Assert.True(promoted is null, $"{promoted} was promoted although its priority is 0.\n{_cluster.DescribeMonitors()}");
         Assert.False((await _cluster.WritableAsync())["node2"]);
         Assert.All(_cluster.MonitorLines(_cluster["node2"].Conninfo).Where(l => l.Split(' ')[1] == "True"), line => Assert.Equal("1", line.Split(' ')[2]));

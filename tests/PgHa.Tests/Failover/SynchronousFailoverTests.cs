@@ -104,7 +104,9 @@ public sealed class SynchronousFailoverTests(ITestOutputHelper output) : IAsyncL
         Assert.True(writesGoOn, "Writes still hang with no synchronous standby left.\n" + _cluster.DescribeMonitors());
         var warnings = _cluster.Session.Run("(Get-PgHaCluster -Conninfo $args[0]).Warnings", _cluster[promoted!].Conninfo).ThrowIfErrors();
         Assert.Contains(warnings.Output, w => w.ToString()!.StartsWith("Synchronous replication is degraded", StringComparison.Ordinal));
-        var degraded = _cluster.Session.Run("Get-PgHaEvent -Conninfo $args[0] -Event synchronous_degraded", _cluster[promoted!].Conninfo).ThrowIfErrors();
-        Assert.Single(degraded.Output);
+        bool recorded = await Polling.UntilAsync(() =>
+            _cluster.Session.Run("Get-PgHaEvent -Conninfo $args[0] -Event synchronous_degraded", _cluster[promoted!].Conninfo).ThrowIfErrors().Output.Count == 1,
+            TimeSpan.FromSeconds(15));
+        Assert.True(recorded, "No synchronous_degraded event.\n" + _cluster.DescribeMonitors());
     }
 }

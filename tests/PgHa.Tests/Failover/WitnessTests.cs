@@ -35,7 +35,7 @@ public sealed class WitnessTests(ITestOutputHelper output) : IAsyncLifetime
         {
             // Well past the detection window: the cut-off standby must not promote, the primary must not fence.
             bool promoted = await Polling.UntilAsync(async () => (await _cluster.WritableAsync())["node2"] == true || !LinuxProcesses.IsAlive(primaryPostmaster),
-                TimeSpan.FromSeconds(12));
+                TimeSpan.FromSeconds(14));
             Assert.False(promoted, "The cut-off standby promoted, or the primary fenced itself although the witness saw it.\n" + _cluster.DescribeMonitors());
             Assert.True((await _cluster.WritableAsync())["node1"]);
         }

@@ -1,16 +1,16 @@
 namespace PgHa.Operations.Monitor;
 
 /// <summary>
-/// How a monitor watches and when it acts. The defaults give a failover in about 6 s when the primary
+/// How a monitor watches and when it acts. The defaults give a failover in about 8 s when the primary
 /// becomes unreachable, about 2 s when its server dies under a running monitor, and can never produce
 /// two writable primaries. That rests on the ORDER of three times, checked by <see cref="Validate"/>:
 /// <list type="bullet">
 /// <item>a member vouches for the primary (tells it "I see you") only while its last successful check is
 /// younger than <see cref="SupportFreshness"/> (interval + 0.5 s);</item>
 /// <item>the primary stops taking writes once no majority has vouched for it for <see cref="FenceTimeout"/>
-/// (2.5 s; checked every <see cref="PrimaryCheckInterval"/>);</item>
+/// (3.5 s; checked every <see cref="PrimaryCheckInterval"/>);</item>
 /// <item>a member votes the primary out only when no check has reached it for the whole
-/// <see cref="DetectionWindow"/> (6 x 1 s), or sooner when the primary's own monitor confirms that its
+/// <see cref="DetectionWindow"/> (7 x 1 s), or sooner when the primary's own monitor confirms that its
 /// server is down and fenced (it waits <see cref="ConfirmedDownGrace"/> first, so a quick restart does not count).</item>
 /// </list>
 /// Freshness + one answer's time + fence timeout + one primary check interval ends 1.25 s before a majority
@@ -24,8 +24,8 @@ internal sealed record MonitorSettings
     /// <summary>Time between checks of the primary while it answers (repmgr monitor_interval_secs; its default 2 s, ours 1 s: detection cannot be faster than the check).</summary>
     public TimeSpan MonitorInterval { get; init; } = TimeSpan.FromSeconds(1);
 
-    /// <summary>Checks that must fail before the primary is voted out (repmgr reconnect_attempts; same default, 6).</summary>
-    public int ReconnectAttempts { get; init; } = 6;
+    /// <summary>Checks that must fail before the primary is voted out (repmgr reconnect_attempts; its default 6).</summary>
+    public int ReconnectAttempts { get; init; } = 7;
 
     /// <summary>Time between those checks (repmgr reconnect_interval; its default 10 s, which is why repmgrd needs a minute).</summary>
     public TimeSpan ReconnectInterval { get; init; } = TimeSpan.FromSeconds(1);
@@ -36,8 +36,8 @@ internal sealed record MonitorSettings
     /// <summary>How long the primary's server must have been down, as its own monitor sees it, before that monitor fences it and confirms the failure to the others. Long enough for a quick restart not to count.</summary>
     public TimeSpan ConfirmedDownGrace { get; init; } = TimeSpan.FromSeconds(1);
 
-    /// <summary>How long a primary keeps taking writes without a majority vouching for it. Longer than a 2 s blip, well inside <see cref="DetectionWindow"/>.</summary>
-    public TimeSpan FenceTimeout { get; init; } = TimeSpan.FromSeconds(2.5);
+    /// <summary>How long a primary keeps taking writes without a majority vouching for it: a 2 s blip plus the second or two TCP needs to recover from it, well inside <see cref="DetectionWindow"/>.</summary>
+    public TimeSpan FenceTimeout { get; init; } = TimeSpan.FromSeconds(3.5);
 
     /// <summary>How long after its last successful check a member still vouches for the primary.</summary>
     public TimeSpan SupportFreshness => MonitorInterval + TimeSpan.FromMilliseconds(500);

@@ -62,7 +62,7 @@ internal sealed partial class NodeMonitor
         }
         if (1 + vouching >= quorum)
         {
-            _lastSupportMs = now;
+            _lastSupportMs = Math.Max(_lastSupportMs, now); // never shortens the grace given at start
         }
         else if (!_paused && now - _lastSupportMs >= _settings.FenceTimeout.TotalMilliseconds)
         {
