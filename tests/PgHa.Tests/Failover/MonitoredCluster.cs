@@ -67,7 +67,7 @@ public sealed class MonitoredCluster : IAsyncDisposable
         var cluster = new MonitoredCluster(await TestDirectories.CreateAsync(prefix + "-monitors", owner: null));
         try
         {
-            await cluster.BuildAsync(prefix, shape);
+            await cluster.BuildAsync(shape);
             return cluster;
         }
         catch
@@ -77,9 +77,11 @@ public sealed class MonitoredCluster : IAsyncDisposable
         }
     }
 
-    private async Task BuildAsync(string prefix, ClusterShape shape)
+    private async Task BuildAsync(ClusterShape shape)
     {
-        Servers = await StartServersAsync(prefix, shape);
+        // The servers are named like their nodes, so each standby's application_name (its fixture name) is its
+        // node name, as it is in a cluster PgHa cloned: pg_stat_replication and monitoring history match them up.
+        Servers = await StartServersAsync("node", shape);
         Register("Primary", "node1", Servers.Primary, shape);
         for (int i = 0; i < Servers.Standbys.Count; i++)
         {
@@ -89,7 +91,7 @@ public sealed class MonitoredCluster : IAsyncDisposable
         }
         if (shape.Witness)
         {
-            _witnessServer = await PostgresServer.InitPrimaryAsync(prefix + "w");
+            _witnessServer = await PostgresServer.InitPrimaryAsync("witness");
             Register("Witness", "witness", _witnessServer, shape);
         }
     }
