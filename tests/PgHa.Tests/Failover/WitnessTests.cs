@@ -47,6 +47,12 @@ public sealed class WitnessTests(ITestOutputHelper output) : IAsyncLifetime
         await _cluster["node1"].Server.KillAsync();
         string? newPrimary = await _cluster.WaitForNewPrimaryAsync("node1", TimeSpan.FromSeconds(30));
         Assert.True(newPrimary == "node2", $"node2 was not promoted with the witness's vote ({newPrimary}).\n" + _cluster.DescribeMonitors());
+        // The witness's monitor keeps its copy of the metadata in step with the new primary's.
+        var witness = _cluster["witness"].Server;
+        bool copied = await Polling.UntilAsync(async () =>
+            await witness.QueryScalarAsync("SELECT role FROM pgha.nodes WHERE node_name = 'node2'", "pgha") == "primary", TimeSpan.FromSeconds(30));
+        Assert.True(copied, "The witness's copy of the metadata does not show node2 as the primary.\n" + _cluster.DescribeMonitors());
+
         // The witness took part: it follows node2 in the new term (2, or more when an election had to be run again).
         Assert.Contains(_cluster.MonitorLines(_cluster["node2"].Conninfo), line => line.Split(' ') is ["witness", "True", var term, "node2", _] && long.Parse(term) >= 2);
     }

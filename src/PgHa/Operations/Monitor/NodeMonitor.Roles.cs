@@ -17,6 +17,7 @@ internal sealed partial class NodeMonitor
 
     private long _leaderChangedAtMs;
     private long _lastSynchronousCheckMs;
+    private long _lastWitnessSyncTerm;
     private SynchronousGuard? _synchronousGuard;
     private long? _notStreamingSinceMs;
 
@@ -567,7 +568,8 @@ internal sealed partial class NodeMonitor
     private async Task SyncWitnessAsync()
     {
         long now = NowMs;
-        if (now - _lastWitnessSyncMs < _settings.WitnessSyncInterval.TotalMilliseconds && now - _leaderChangedAtMs > _settings.WitnessSyncInterval.TotalMilliseconds)
+        bool newTerm = _lastWitnessSyncTerm != _watch.Term;
+        if (!newTerm && now - _lastWitnessSyncMs < _settings.WitnessSyncInterval.TotalMilliseconds)
         {
             return;
         }
@@ -599,6 +601,7 @@ internal sealed partial class NodeMonitor
             await copy.ReplaceClusterStateAsync(state, Ct).ConfigureAwait(false);
             await tx.CommitAsync(Ct).ConfigureAwait(false);
             _lastWitnessSyncMs = now;
+            _lastWitnessSyncTerm = state.Term;
         }
         catch (PgHaException ex)
         {
