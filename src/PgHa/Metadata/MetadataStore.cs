@@ -257,6 +257,20 @@ internal sealed class MetadataStore
         await cmd.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
     }
 
+    /// <summary>Starts the next term with <paramref name="primaryId"/> as its primary, unless it already leads the current one; no-op before schema version 3.</summary>
+    public async Task BeginTermAsync(int primaryId, CancellationToken ct)
+    {
+        await using var cmd = new NpgsqlCommand("""
+            UPDATE pgha.cluster_state SET term = term + 1, term_primary_node_id = $1, term_started_at = clock_timestamp()
+             WHERE id = 1 AND term_primary_node_id IS DISTINCT FROM $1 AND to_regclass('pgha.cluster_state') IS NOT NULL
+            """, _connection);
+        cmd.Parameters.Add(new() { Value = primaryId });
+        if (await GetSchemaVersionAsync(ct).ConfigureAwait(false) >= 3)
+        {
+            await cmd.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+        }
+    }
+
     public async Task SetPausedAsync(bool paused, string? by, CancellationToken ct)
     {
         await using var cmd = new NpgsqlCommand("""

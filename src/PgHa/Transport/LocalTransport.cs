@@ -102,11 +102,16 @@ public sealed class LocalTransport : INodeTransport
     }
 
     /// <summary>
-    /// Read in-process: root may read whatever the PostgreSQL OS user may, and a monitor reads a few files
-    /// every round (postmaster.pid, /proc), where a runuser process each time costs more than the check.
+    /// Read in-process when PgHa runs as the PostgreSQL OS user (the same permissions, and a monitor reads a
+    /// few files every round, where a process each time would cost more than the check); as root through
+    /// runuser, so that what this user may not read stays unreadable.
     /// </summary>
     public Task<string?> ReadFileAsync(string path, CancellationToken cancellationToken)
     {
+        if (_switchUser)
+        {
+            return NodeFileCommands.ReadAsync(this, path, cancellationToken);
+        }
         cancellationToken.ThrowIfCancellationRequested();
         try
         {

@@ -13,8 +13,9 @@ namespace PgHa.Operations.Monitor;
 /// <see cref="DetectionWindow"/> (7 x 1 s), or sooner when the primary's own monitor confirms that its
 /// server is down and fenced (it waits <see cref="ConfirmedDownGrace"/> first, so a quick restart does not count).</item>
 /// </list>
-/// Freshness + one answer's time + fence timeout + one primary check interval ends 1.25 s before a majority
-/// can vote: by then the old primary has fenced itself. A blip shorter than 2 s changes nothing.
+/// Freshness + one answer's time + fence timeout + one primary round (its interval and the wait for answers
+/// that do not come) ends 0.75 s before a majority can vote: by then the old primary has fenced itself.
+/// A blip shorter than 2 s changes nothing.
 /// </summary>
 internal sealed record MonitorSettings
 {
@@ -73,7 +74,7 @@ internal sealed record MonitorSettings
     public TimeSpan RoleChangeTimeout { get; init; } = TimeSpan.FromSeconds(60);
 
     /// <summary>How long before the earliest possible vote the old primary has certainly begun to fence itself.</summary>
-    public TimeSpan FencingMargin => DetectionWindow - SupportFreshness - PeerTimeout - FenceTimeout - PrimaryCheckInterval;
+    public TimeSpan FencingMargin => DetectionWindow - SupportFreshness - PeerTimeout - FenceTimeout - (PrimaryCheckInterval + PeerTimeout);
 
     /// <summary>The ordering the safety of fencing rests on; refused otherwise.</summary>
     public void Validate()
@@ -83,7 +84,7 @@ internal sealed record MonitorSettings
             throw new PgHaException("PgHaMonitorUnsafeTimeouts", System.Management.Automation.ErrorCategory.InvalidArgument, nameof(FenceTimeout),
                 $"The primary would not be sure to have fenced itself before a majority votes it out: detection window {DetectionWindow.TotalSeconds:0.##} s " +
                 $"({ReconnectAttempts} x {ReconnectInterval.TotalSeconds:0.##} s) must exceed support freshness {SupportFreshness.TotalSeconds:0.##} s + answer time {PeerTimeout.TotalSeconds:0.##} s " +
-                $"+ fence timeout {FenceTimeout.TotalSeconds:0.##} s + primary check interval {PrimaryCheckInterval.TotalSeconds:0.##} s by at least 0.5 s. " +
+                $"+ fence timeout {FenceTimeout.TotalSeconds:0.##} s + one primary round ({PrimaryCheckInterval.TotalSeconds:0.##} s + {PeerTimeout.TotalSeconds:0.##} s) by at least 0.5 s. " +
                 "Lower -FenceTimeout or -MonitorInterval, or raise -ReconnectAttempts / -ReconnectInterval.");
         }
         if (ConfirmedDownGrace > DetectionWindow)

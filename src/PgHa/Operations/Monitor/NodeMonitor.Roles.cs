@@ -28,6 +28,11 @@ internal sealed partial class NodeMonitor
     {
         if (!IsLeader && _watch.LeaderId is not null)
         {
+            // A switchover or a manual promotion made this node primary in a new term: its own metadata says so.
+            await RefreshMetadataAsync(force: true).ConfigureAwait(false);
+        }
+        if (!IsLeader && _watch.LeaderId is not null)
+        {
             await FenceStaleAsync($"it runs as a primary, but {NameOf(_watch.LeaderId)} leads term {_watch.Term}").ConfigureAwait(false);
             return _settings.PrimaryCheckInterval;
         }
@@ -214,7 +219,9 @@ internal sealed partial class NodeMonitor
             return;
         }
         long now = NowMs;
-        bool leaderGone = IsLeader || _watch.HasFailed(now, _settings);
+        // This node may still take itself for the leader: when its fenced server came back read-only. Not merely
+        // because it is in recovery: after a switchover it is, until its monitor reads the new term.
+        bool leaderGone = (IsLeader && _fenced) || (!IsLeader && _watch.HasFailed(now, _settings));
         if (leaderGone)
         {
             if (!Automatic || Self.Priority == 0)
@@ -497,16 +504,30 @@ internal sealed partial class NodeMonitor
             case PeerRequest.VoteOp:
                 return Task.FromResult(PeerJson.Serialize(Vote(request)));
             case PeerRequest.AnnounceOp:
-                if (request.Term > _watch.Term || (request.Term == _watch.Term && _watch.LeaderId == request.NodeId))
-                {
-                    AdoptLeader(request.Term, request.NodeId, "it announced its promotion");
-                    _leaderChangedAtMs = NowMs;
-                    _wake.Release();
-                }
-                return Task.FromResult(PeerJson.Serialize(new { ok = true }));
+                return AnnouncedAsync(request);
             default:
                 return Task.FromResult(PeerJson.Serialize(new { error = $"unknown request '{request.Op}'" }));
         }
+    }
+
+    /// <summary>
+    /// A new primary announcing itself is believed only once its server answers as a writable primary: a forged
+    /// announcement must not make this member follow (or a primary fence itself for) a node that is none.
+    /// </summary>
+    private async Task<string> AnnouncedAsync(PeerRequest request)
+    {
+        if (request.Term > _watch.Term || (request.Term == _watch.Term && _watch.LeaderId == request.NodeId))
+        {
+            if (_members.ById(request.NodeId) is { } announced && await LeaderAnswersAsync(announced).ConfigureAwait(false))
+            {
+                AdoptLeader(request.Term, request.NodeId, "it announced its promotion");
+                _leaderChangedAtMs = NowMs;
+                _wake.Release();
+                return PeerJson.Serialize(new { ok = true });
+            }
+            return PeerJson.Serialize(new { error = $"node {request.NodeId} does not answer as a writable primary" });
+        }
+        return PeerJson.Serialize(new { ok = true });
     }
 
     /// <summary>
@@ -551,7 +572,16 @@ internal sealed partial class NodeMonitor
             decision = ElectionRules.DecideVote(facts, request.Term, request.NodeId, candidateLsn);
             if (decision.Granted && !(_votes.Term == request.Term && _votes.VotedFor == request.NodeId))
             {
-                _votes.Record(request.Term, request.NodeId);
+                try
+                {
+                    _votes.Record(request.Term, request.NodeId);
+                }
+                catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+                {
+                    // A vote that cannot be remembered is not given: forgetting it could mean voting twice in a term.
+                    _log.Warning($"Cannot record a vote in {_votes.Path}: {ex.Message}");
+                    return new PeerVoteReply(false, $"this member cannot record its vote ({ex.Message})", _watch.Term);
+                }
                 // The candidate is now the node this member takes for the primary: it vouches for nobody else,
                 // and votes again only when the candidate, too, is gone.
                 _watch = new LeaderWatch(request.Term, request.NodeId, now);

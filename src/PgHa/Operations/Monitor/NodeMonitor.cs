@@ -100,7 +100,13 @@ internal sealed partial class NodeMonitor
     public async Task RunAsync()
     {
         await RefreshMetadataAsync(force: true).ConfigureAwait(false);
+        if (Self.Role != PgHaRole.Witness && Self.DataDirectory is null)
+        {
+            throw new PgHaException("PgHaDataDirectoryUnknown", System.Management.Automation.ErrorCategory.InvalidArgument, Self.Name,
+                $"The record of {Self.Name} has no data directory, so its monitor could never fence or rejoin it. Register it again with -DataDirectory (and -Force).");
+        }
         _votes = VoteBook.Open(_target.StateFile ?? DefaultStateFile(Self));
+        _votes.EnsureWritable();
         IPAddress listenAddress = _members.SelfAddress ?? IPAddress.Loopback;
         _peers = new PeerClient(_members.SelfAddress, _settings.PeerTimeout);
         await using var server = new PeerServer(new IPEndPoint(listenAddress, Self.EffectiveMonitorPort), Status, HandlePeerRequestAsync);

@@ -18,6 +18,8 @@ internal sealed class VoteBook
         VotedFor = votedFor;
     }
 
+    public string Path => _path;
+
     public long Term { get; private set; }
 
     public int? VotedFor { get; private set; }
@@ -30,7 +32,8 @@ internal sealed class VoteBook
         }
         try
         {
-            var saved = JsonSerializer.Deserialize<Saved>(File.ReadAllText(path), PeerJson.Options)!;
+            var saved = JsonSerializer.Deserialize<Saved>(File.ReadAllText(path), PeerJson.Options)
+                ?? throw new JsonException("the file holds null");
             return new VoteBook(path, saved.Term, saved.VotedFor);
         }
         catch (JsonException ex)
@@ -45,7 +48,7 @@ internal sealed class VoteBook
     public void Record(long term, int votedFor)
     {
         string temporary = _path + ".tmp";
-        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(_path))!);
+        Directory.CreateDirectory(System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(_path))!);
         using (var stream = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None))
         {
             JsonSerializer.Serialize(stream, new Saved(term, votedFor), PeerJson.Options);
@@ -54,6 +57,24 @@ internal sealed class VoteBook
         File.Move(temporary, _path, overwrite: true);
         Term = term;
         VotedFor = votedFor;
+    }
+
+    /// <summary>Proves at start that votes can be recorded, rather than at the first election.</summary>
+    public void EnsureWritable()
+    {
+        try
+        {
+            Record(Term, VotedFor ?? 0);
+            if (VotedFor is null)
+            {
+                VotedFor = null;
+            }
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new PgHaException("PgHaMonitorStateUnwritable", System.Management.Automation.ErrorCategory.PermissionDenied, _path,
+                $"The monitor cannot write its vote record '{_path}' ({ex.Message}). Give -StateFile a path the monitor's user may write.", ex);
+        }
     }
 
     private sealed record Saved(long Term, int? VotedFor);

@@ -141,6 +141,12 @@ internal static class RoleChanges
         {
             await change.Store.UpdateNodeAsync(node, ct).ConfigureAwait(false);
         }
+        if (changed.FirstOrDefault(n => n.Role == PgHaRole.Primary && n.Active) is { } newPrimary)
+        {
+            // A new primary (switchover, promote, failover) starts a new election term, so that every monitor
+            // takes it for the primary and a monitor that still knows the old one fences it as stale.
+            await change.Store.BeginTermAsync(newPrimary.Id, ct).ConfigureAwait(false);
+        }
         foreach (var (node, eventName, successful, details) in events)
         {
             await change.AddEventAsync(node.Id, node.Name, eventName, successful, details).ConfigureAwait(false);
