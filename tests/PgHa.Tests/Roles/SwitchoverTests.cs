@@ -101,11 +101,12 @@ public sealed class SwitchoverTests : IClassFixture<PgHaSession>, IAsyncLifetime
         string count = (await Node(target).QueryScalarAsync($"SELECT count(*) FROM acked WHERE id IN ({string.Join(",", acknowledged)})", "pgha"))!;
         Assert.Equal(acknowledged.Count.ToString(), count);
 
-        var back = _session.Run("Invoke-PgHaSwitchover -Name $args[0] -Conninfo $args[1] -Confirm:$false", start, AnyConninfo.Split(',')).ThrowIfErrors();
+        var back = _session.Run("Invoke-PgHaSwitchover -Name $args[0] -Conninfo $args[1] -Confirm:$false -Verbose", start, AnyConninfo.Split(',')).ThrowIfErrors();
         Assert.Equal(start, (string)((dynamic)back.Single().BaseObject).NewPrimary);
         dynamic again = Cluster();
         Assert.Equal(start, (string)again.Primary);
-        Assert.True((bool)again.Healthy, string.Join("\n", (string[])again.Warnings));
+        Assert.True((bool)again.Healthy, string.Join("\n", (string[])again.Warnings) + "\nwarnings of the switchover back:\n" + string.Join("\n", back.Warnings)
+            + "\n" + string.Join("\n", back.Verbose) + "\n" + string.Join("\n", All.Select(s => s.Name + ":\n" + s.LogTail(15))));
 
         var events = _session.Run("Get-PgHaEvent -Conninfo $args[0] -Event standby_switchover -Successful $true", AnyConninfo.Split(',')).ThrowIfErrors().Output;
         Assert.True(events.Count >= 2);

@@ -72,6 +72,12 @@ internal static class NodeFollow
         int nodeTimeline = nodeProbe.Timeline ?? 0;
         PgHaLsn position = Max(nodeProbe.ReceiveLsn, nodeProbe.ReplayLsn);
         int upstreamTimeline = upstreamProbe.Timeline ?? 0;
+        if (nodeProbe.ReceiverStatus is null)
+        {
+            // No WAL receiver: the reported timeline is pg_control's last restartpoint's, which may be older than the WAL.
+            await using var connection = await NodeConnector.OpenAsync(context, nodeConninfo, NodeConnector.MetadataDatabaseOf(nodeConninfo)).ConfigureAwait(false);
+            nodeTimeline = await StandbyTimeline.ReadAsync(context, node.Name, connection, position, nodeTimeline).ConfigureAwait(false);
+        }
         var plan = new FollowPlan(node, nodeConninfo, upstream, upstreamConninfo, metadataPrimary,
             NodeRecordLookup.NameOf(nodes, node.UpstreamId), nodeTimeline, position, upstreamTimeline, streaming);
         if (streaming)
