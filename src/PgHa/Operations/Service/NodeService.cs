@@ -52,7 +52,7 @@ internal static class NodeService
 
     /// <summary>
     /// Stops a server the caller knows to run (it has just talked to it) as fast as it can be observed, and
-    /// returns what pg_control says afterwards (null when pg_controldata cannot read it): no status check
+    /// returns pg_controldata's output afterwards (LC_ALL=C; null when it cannot read pg_control): no status check
     /// before or after, one command on the host that signals, watches postmaster.pid every 10 ms and reads
     /// pg_control (<see cref="PgCtlCommand.StopAndReadControlScript"/>). The switchover's old primary is
     /// stopped this way, since no write can be made until it is down. Throws PgHaNodeStopFailed when
@@ -60,7 +60,7 @@ internal static class NodeService
     /// deadline (its shutdown goes on and cannot be called off; a second call waits for it, and asking again
     /// does no harm: a server already shutting down ignores the same request).
     /// </summary>
-    public static async Task<PgControlData?> StopAndReadControlDataAsync(OperationContext context, INodeTransport host, NodeHost node, string binDir, PgHaStopMode mode, TimeSpan wait)
+    public static async Task<string?> StopAndReadControlDataAsync(OperationContext context, INodeTransport host, NodeHost node, string binDir, PgHaStopMode mode, TimeSpan wait)
     {
         string modeName = PgCtlCommand.ModeArgument(mode);
         context.Reporter.Verbose($"Stopping {node.Name}'s server on {host.Description}: {binDir}/pg_ctl stop -D '{node.DataDirectory}' -m {modeName} -W, watching postmaster.pid for up to {PgCtlCommand.WaitSeconds(wait)} s, then pg_controldata.");
@@ -90,15 +90,7 @@ internal static class NodeService
                 context.Reporter.Verbose($"{node.Name}'s server is stopped, but pg_controldata could not read its pg_control: {result.StandardError.Trim()}");
                 return null;
         }
-        try
-        {
-            return PgControlData.Parse(result.StandardOutput);
-        }
-        catch (FormatException ex)
-        {
-            context.Reporter.Verbose($"pg_controldata's output for {node.Name} was not understood: {ex.Message}");
-            return null;
-        }
+        return result.StandardOutput;
     }
 
     /// <summary>
@@ -132,6 +124,10 @@ internal static class NodeService
         string binDir = await PgBinDirectory.ResolveAsync(host, node.PgBinDir, node.DataDirectory, context.CancellationToken).ConfigureAwait(false);
         return await ReadRunStateAsync(context, host, binDir, node, withControlData: true).ConfigureAwait(false);
     }
+
+    /// <summary>Whether the server runs and its pid, on a host the caller has open and whose bindir it knows; pg_control only when asked.</summary>
+    public static Task<NodeRunState> GetStateAsync(OperationContext context, INodeTransport host, NodeHost node, string binDir, bool withControlData) =>
+        ReadRunStateAsync(context, host, binDir, node, withControlData);
 
     private static async Task<NodeRunState> StartStoppedAsync(OperationContext context, INodeTransport host, string binDir, NodeHost node, string logFile, TimeSpan wait)
     {
