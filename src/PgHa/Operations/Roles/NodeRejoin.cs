@@ -63,8 +63,7 @@ internal static class NodeRejoin
         }
 
         string? upstreamBefore = node.UpstreamId is { } before ? nodes.FirstOrDefault(n => n.Id == before)?.Name : null;
-        return await PlanAsync(context, node, upstreamBefore, upstream, upstreamMustBePrimary: request.UpstreamName is null, ParseRegistered(primary), request.ForceRewind, request.Wait,
-            stoppedJustNow: null).ConfigureAwait(false);
+        return await PlanAsync(context, node, upstreamBefore, upstream, upstreamMustBePrimary: request.UpstreamName is null, ParseRegistered(primary), request.ForceRewind, request.Wait).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -72,11 +71,9 @@ internal static class NodeRejoin
     /// changing anything; the metadata is written on <paramref name="primaryConninfo"/>. Invoke-PgHaRejoin
     /// finds these in the metadata; a switchover passes its old primary and the candidate it just promoted.
     /// A running node is only accepted when it already streams from the upstream (nothing to do).
-    /// <paramref name="stoppedJustNow"/>: the caller stopped the node a moment ago and read its pg_control
-    /// (pg_controldata's output) with the programs in that bindir, so neither is read again.
     /// </summary>
     public static async Task<RejoinPlan> PlanAsync(OperationContext context, NodeRecord node, string? upstreamBefore, NodeRecord upstream, bool upstreamMustBePrimary,
-        ConnectionInfo primaryConninfo, bool forceRewind, TimeSpan wait, (string BinDir, string ControlText)? stoppedJustNow)
+        ConnectionInfo primaryConninfo, bool forceRewind, TimeSpan wait)
     {
         CancellationToken ct = context.CancellationToken;
         NodeHost host = NodeHost.Of(node);
@@ -86,14 +83,8 @@ internal static class NodeRejoin
         NodeRunState state;
         string binDir;
         string controlText;
-        if (stoppedJustNow is { } stopped)
+        await using (INodeTransport transport = await host.OpenAsync(context).ConfigureAwait(false))
         {
-            (binDir, controlText) = stopped;
-            state = new NodeRunState(false, null, null);
-        }
-        else
-        {
-            await using INodeTransport transport = await host.OpenAsync(context).ConfigureAwait(false);
             binDir = await PgBinDirectory.ResolveAsync(transport, host.PgBinDir, host.DataDirectory, ct).ConfigureAwait(false);
             state = await NodeService.GetStateAsync(context, transport, host, binDir, withControlData: false).ConfigureAwait(false);
             // A running node is decided by what it streams (below), not by its pg_control.

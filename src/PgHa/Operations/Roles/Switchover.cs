@@ -132,10 +132,10 @@ internal static class Switchover
         // session is on it), so it is stopped without status checks, and pg_control is read in the same command.
         var outage = Stopwatch.StartNew();
         context.Reporter.Progress(Activity, $"Stopping {oldPrimary.Name}", 15);
-        string? controlText;
+        PgControlData? control;
         try
         {
-            controlText = await NodeService.StopAndReadControlDataAsync(context, oldPrimaryHost, plan.OldPrimaryHost, plan.OldPrimaryBinDir, PgHaStopMode.Fast, options.StopWait).ConfigureAwait(false);
+            control = await NodeService.StopAndReadControlDataAsync(context, oldPrimaryHost, plan.OldPrimaryHost, plan.OldPrimaryBinDir, PgHaStopMode.Fast, options.StopWait).ConfigureAwait(false);
         }
         catch (PgHaException ex)
         {
@@ -146,7 +146,6 @@ internal static class Switchover
         Done("stop the old primary");
 
         // The proof: every WAL byte of the old primary, up to and including its shutdown checkpoint, is on the candidate.
-        PgControlData? control = ParseControlData(context, oldPrimary.Name, controlText);
         if (control is not { ClusterState: "shut down", CheckpointLsn: PgHaLsn handedOver })
         {
             string state = control is null ? "pg_control could not be read" : $"pg_control says '{control.ClusterState}'";
@@ -184,7 +183,7 @@ internal static class Switchover
         NodeRecord newPrimary = candidate with { Role = PgHaRole.Primary, UpstreamId = null, Active = true };
         var following = new List<string>();
         context.Reporter.Progress(Activity, $"{oldPrimary.Name} rejoins as a standby of {candidate.Name}", 65);
-        var (rejoinMethod, oldPrimaryAfter, rejoinEvent) = await RejoinOldPrimaryAsync(context, plan, newPrimary, controlText!).ConfigureAwait(false);
+        var (rejoinMethod, oldPrimaryAfter, rejoinEvent) = await RejoinOldPrimaryAsync(context, plan, newPrimary).ConfigureAwait(false);
         bool oldPrimaryRejoined = oldPrimaryAfter.Active;
         if (oldPrimaryRejoined)
         {
@@ -247,15 +246,16 @@ internal static class Switchover
     /// a warning that says what to run. Returns how it went, its record and its node_rejoin event.
     /// </summary>
     private static async Task<(string Method, NodeRecord Record, (NodeRecord, string, bool, string) Event)> RejoinOldPrimaryAsync(
-        OperationContext context, SwitchoverPlan plan, NodeRecord newPrimary, string shutdownControlText)
+        OperationContext context, SwitchoverPlan plan, NodeRecord newPrimary)
     {
         NodeRecord oldPrimary = plan.OldPrimary;
         NodeRecord asStandby = oldPrimary with { Role = PgHaRole.Standby, UpstreamId = newPrimary.Id, Active = true };
         try
         {
-            // The old primary's pg_control as its stop left it: the rejoin decides on that, not on a second read.
+            // Decided on the old primary as it is now, not as its stop left it: should anything have started
+            // it meanwhile, that shows here (running, or WAL past the fork), never as a standby that cannot follow.
             RejoinPlan rejoin = await NodeRejoin.PlanAsync(context, oldPrimary, null, newPrimary, upstreamMustBePrimary: true, plan.CandidateConninfo,
-                plan.Options.ForceRewind, plan.Options.FollowWait, (plan.OldPrimaryBinDir, shutdownControlText)).ConfigureAwait(false);
+                plan.Options.ForceRewind, plan.Options.FollowWait).ConfigureAwait(false);
             await NodeRejoin.PerformAsync(context, rejoin).ConfigureAwait(false);
             return (rejoin.Verdict.Method.ToString(), asStandby, (oldPrimary, NodeRejoin.EventName, true, NodeRejoin.Details(rejoin)));
         }
@@ -351,19 +351,6 @@ internal static class Switchover
         await using var connection = await NodeConnector.OpenAsync(context, conninfo, NodeConnector.MetadataDatabaseOf(conninfo)).ConfigureAwait(false);
         await using var cmd = new NpgsqlCommand(sql, connection) { CommandTimeout = 300 };
         await cmd.ExecuteNonQueryAsync(context.CancellationToken).ConfigureAwait(false);
-    }
-
-    private static PgControlData? ParseControlData(OperationContext context, string nodeName, string? controlText)
-    {
-        try
-        {
-            return controlText is null ? null : PgControlData.Parse(controlText);
-        }
-        catch (FormatException ex)
-        {
-            context.Reporter.Verbose($"pg_controldata's output for {nodeName} was not understood: {ex.Message}");
-            return null;
-        }
     }
 
     /// <summary>

@@ -52,7 +52,7 @@ internal static class NodeService
 
     /// <summary>
     /// Stops a server the caller knows to run (it has just talked to it) as fast as it can be observed, and
-    /// returns pg_controldata's output afterwards (LC_ALL=C; null when it cannot read pg_control): no status check
+    /// returns what pg_control says afterwards (null when pg_controldata cannot read it): no status check
     /// before or after, one command on the host that signals, watches postmaster.pid every 10 ms and reads
     /// pg_control (<see cref="PgCtlCommand.StopAndReadControlScript"/>). The switchover's old primary is
     /// stopped this way, since no write can be made until it is down. Throws PgHaNodeStopFailed when
@@ -60,7 +60,7 @@ internal static class NodeService
     /// deadline (its shutdown goes on and cannot be called off; a second call waits for it, and asking again
     /// does no harm: a server already shutting down ignores the same request).
     /// </summary>
-    public static async Task<string?> StopAndReadControlDataAsync(OperationContext context, INodeTransport host, NodeHost node, string binDir, PgHaStopMode mode, TimeSpan wait)
+    public static async Task<PgControlData?> StopAndReadControlDataAsync(OperationContext context, INodeTransport host, NodeHost node, string binDir, PgHaStopMode mode, TimeSpan wait)
     {
         string modeName = PgCtlCommand.ModeArgument(mode);
         context.Reporter.Verbose($"Stopping {node.Name}'s server on {host.Description}: {binDir}/pg_ctl stop -D '{node.DataDirectory}' -m {modeName} -W, watching postmaster.pid for up to {PgCtlCommand.WaitSeconds(wait)} s, then pg_controldata.");
@@ -90,7 +90,15 @@ internal static class NodeService
                 context.Reporter.Verbose($"{node.Name}'s server is stopped, but pg_controldata could not read its pg_control: {result.StandardError.Trim()}");
                 return null;
         }
-        return result.StandardOutput;
+        try
+        {
+            return PgControlData.Parse(result.StandardOutput);
+        }
+        catch (FormatException ex)
+        {
+            context.Reporter.Verbose($"pg_controldata's output for {node.Name} was not understood: {ex.Message}");
+            return null;
+        }
     }
 
     /// <summary>
