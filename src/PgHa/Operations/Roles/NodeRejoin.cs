@@ -17,7 +17,9 @@ namespace PgHa.Operations.Roles;
 /// standby. The plan reads the node's pg_control and the upstream's timeline history and decides, without
 /// starting anything, whether it can follow directly, needs pg_rewind, or must be cloned again; the apply
 /// step rewinds when decided, points the node at the upstream, starts it, waits until it streams and
-/// records the new role with a node_rejoin event.
+/// records the new role with a node_rejoin event. A node that already runs and streams from the upstream
+/// has nothing left to do (Changed = $false); the switchover uses the same plan and server steps for its
+/// old primary.
 /// </summary>
 internal static class NodeRejoin
 {
