@@ -14,6 +14,7 @@
     CmdletsToExport        = @(
         'Get-PgHaCluster'
         'Get-PgHaEvent'
+        'Get-PgHaMonitor'
         'Get-PgHaNode'
         'Import-PgHaConfig'
         'Invoke-PgHaFollow'
@@ -25,8 +26,11 @@
         'Register-PgHaNode'
         'Remove-PgHaSandbox'
         'Restart-PgHaNode'
+        'Resume-PgHaMonitor'
+        'Start-PgHaMonitor'
         'Start-PgHaNode'
         'Stop-PgHaNode'
+        'Suspend-PgHaMonitor'
         'Unregister-PgHaNode'
     )
     VariablesToExport      = @()

@@ -19,7 +19,8 @@ Describe 'Invoke-PgHaFollow parameter contract' -Tag UnitTests {
 
     It 'has exactly the parameters it documents' {
         $own = @($command.Parameters.Keys | Where-Object { $_ -notin $common } | Sort-Object)
-        $own | Should -Be @('AcceptNewHostKey', 'ConnectTimeout', 'Conninfo', 'Credential', 'InputObject', 'KnownHostsFile', 'Name', 'SshCredential', 'SshKeyFile', 'Upstream', 'Wait')
+        $own | Should -Be @('AcceptNewHostKey', 'ConnectTimeout', 'Conninfo', 'Credential', 'EventAction', 'EventCommand', 'InputObject',
+            'KnownHostsFile', 'Name', 'SshCredential', 'SshKeyFile', 'Upstream', 'Wait')
     }
 
     It 'has the parameter sets Name (default) and InputObject' {

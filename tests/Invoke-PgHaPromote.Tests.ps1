@@ -20,7 +20,8 @@ Describe 'Invoke-PgHaPromote parameter contract' -Tag UnitTests {
 
     It 'has exactly the parameters it documents' {
         $own = @($command.Parameters.Keys | Where-Object { $_ -notin $common } | Sort-Object)
-        $own | Should -Be @('AcceptNewHostKey', 'AllowDataLoss', 'ConnectTimeout', 'Conninfo', 'Credential', 'InputObject', 'KnownHostsFile', 'Name', 'SiblingsFollow', 'SshCredential', 'SshKeyFile', 'Wait')
+        $own | Should -Be @('AcceptNewHostKey', 'AllowDataLoss', 'ConnectTimeout', 'Conninfo', 'Credential', 'EventAction', 'EventCommand',
+            'InputObject', 'KnownHostsFile', 'Name', 'SiblingsFollow', 'SshCredential', 'SshKeyFile', 'Wait')
     }
 
     It 'has the parameter sets Name (default) and InputObject' {

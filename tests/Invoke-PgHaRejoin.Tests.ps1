@@ -20,7 +20,8 @@ Describe 'Invoke-PgHaRejoin parameter contract' -Tag UnitTests {
 
     It 'has exactly the parameters it documents' {
         $own = @($command.Parameters.Keys | Where-Object { $_ -notin $common } | Sort-Object)
-        $own | Should -Be @('AcceptNewHostKey', 'ConnectTimeout', 'Conninfo', 'Credential', 'ForceRewind', 'InputObject', 'KnownHostsFile', 'Name', 'SshCredential', 'SshKeyFile', 'Upstream', 'Wait')
+        $own | Should -Be @('AcceptNewHostKey', 'ConnectTimeout', 'Conninfo', 'Credential', 'EventAction', 'EventCommand', 'ForceRewind',
+            'InputObject', 'KnownHostsFile', 'Name', 'SshCredential', 'SshKeyFile', 'Upstream', 'Wait')
     }
 
     It 'has the parameter sets Name (default) and InputObject' {

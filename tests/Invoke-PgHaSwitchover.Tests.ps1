@@ -22,8 +22,8 @@ Describe 'Invoke-PgHaSwitchover parameter contract' -Tag UnitTests {
 
     It 'has exactly the documented parameters' {
         $own = @($command.Parameters.Keys | Where-Object { $_ -notin $common } | Sort-Object)
-        $own | Should -Be @('AcceptNewHostKey', 'ConnectTimeout', 'Conninfo', 'Credential', 'ForceRewind', 'InputObject', 'KnownHostsFile', 'MaxArchiveReady',
-            'MaxLagBytes', 'Name', 'NoSiblingsFollow', 'SshCredential', 'SshKeyFile', 'Wait')
+        $own | Should -Be @('AcceptNewHostKey', 'ConnectTimeout', 'Conninfo', 'Credential', 'EventAction', 'EventCommand', 'ForceRewind', 'InputObject',
+            'KnownHostsFile', 'MaxArchiveReady', 'MaxLagBytes', 'Name', 'NoSiblingsFollow', 'SshCredential', 'SshKeyFile', 'Wait')
     }
 
     It 'has the parameter sets InputObject (default) and Name' {
@@ -61,6 +61,16 @@ Describe 'Invoke-PgHaSwitchover parameter contract' -Tag UnitTests {
         }
         $command.Parameters['SshCredential'].ParameterType | Should -Be ([pscredential])
         $command.Parameters['Credential'].ParameterType | Should -Be ([pscredential])
+    }
+
+    It 'takes an event hook: -EventCommand as a string and -EventAction as a scriptblock, optional in every set' {
+        $command.Parameters['EventCommand'].ParameterType | Should -Be ([string])
+        $command.Parameters['EventAction'].ParameterType | Should -Be ([scriptblock])
+        foreach ($set in $command.ParameterSets) {
+            $hook = @($set.Parameters | Where-Object Name -in 'EventCommand', 'EventAction')
+            $hook.Count | Should -Be 2 -Because "set $($set.Name) takes both"
+            $hook.IsMandatory | Should -Not -Contain $true
+        }
     }
 
     It 'supports -WhatIf and -Confirm with high impact' {
@@ -113,11 +123,13 @@ Describe 'Invoke-PgHaSwitchover against a real cluster' -Tag Integration -Skip:(
         $candidate.Name | Should -Not -Be $primary.Name
     }
 
-    It '-WhatIf runs the checks and changes nothing' {
+    It '-WhatIf runs the checks and changes nothing, so no event hook runs' {
         $before = & $switchoverEvents
-        $candidate | Invoke-PgHaSwitchover -WhatIf -WarningAction SilentlyContinue -ErrorVariable failed -ErrorAction SilentlyContinue |
+        $hookLog = Join-Path $TestDrive 'whatif-hook.log'
+        $candidate | Invoke-PgHaSwitchover -WhatIf -EventCommand "echo %e >> '$hookLog'" -WarningAction SilentlyContinue -ErrorVariable failed -ErrorAction SilentlyContinue |
             Should -BeNullOrEmpty
         $failed | Should -BeNullOrEmpty
+        Test-Path $hookLog | Should -BeFalse
         (Get-PgHaCluster -Conninfo $ci).Primary | Should -Be $primary.Name
         & $switchoverEvents | Should -Be $before
     }
@@ -149,9 +161,20 @@ Describe 'Invoke-PgHaSwitchover against a real cluster' -Tag Integration -Skip:(
         }
     }
 
-    It 'switches over to the candidate, with the old primary following it' {
-        $result = Get-PgHaNode -Conninfo $ci -Name $candidateName | Invoke-PgHaSwitchover -Confirm:$false -WarningAction SilentlyContinue
+    It 'switches over to the candidate, with the old primary following it, and runs the event hook for each event' {
+        $hookLog = Join-Path $TestDrive 'switchover-hook.log'
+        $seen = [System.Collections.Generic.List[object]]::new()
+        $result = Get-PgHaNode -Conninfo $ci -Name $candidateName |
+            Invoke-PgHaSwitchover -Confirm:$false -WarningAction SilentlyContinue `
+                -EventCommand "printf '%%s|%%s|%%s|%%s\n' %e %a %s %t >> '$hookLog'" -EventAction { $seen.Add($_) }
         $result.Changed | Should -BeTrue
+        $hooked = @(Get-Content $hookLog)
+        $hooked[0] | Should -Match "^standby_switchover\|$([regex]::Escape($candidateName))\|1\|\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\+00$"
+        @($hooked -match "^node_rejoin\|$([regex]::Escape($primary.Name))\|1\|").Count | Should -Be 1
+        $seen.Count | Should -Be $hooked.Count
+        $seen[0].PSObject.TypeNames[0] | Should -Be 'PgHa.PgHaEvent'
+        $seen[0].Event | Should -Be 'standby_switchover'
+        $seen[0].NodeName | Should -Be $candidateName
         $result.OldPrimary | Should -Be $primary.Name
         $result.NewPrimary | Should -Be $candidateName
         $result.HandedOverLsn | Should -Match '^[0-9A-F]+/[0-9A-F]+$'

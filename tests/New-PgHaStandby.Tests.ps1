@@ -25,10 +25,10 @@ Describe 'New-PgHaStandby parameter contract' -Tag UnitTests {
 
     It 'has exactly the documented parameters' {
         $own = @($command.Parameters.Keys | Where-Object { $_ -notin $common } | Sort-Object)
-        $own | Should -Be @('AcceptNewHostKey', 'Checkpoint', 'ConnectTimeout', 'Conninfo', 'Credential', 'DataDirectory', 'Force', 'Id',
-            'KnownHostsFile', 'Location', 'MaxRate', 'Name', 'PgBinDir', 'Priority', 'Register', 'ReplicationUser', 'ServerSettings',
-            'SlotName', 'Source', 'SourceConninfo', 'SshCredential', 'SshHost', 'SshKeyFile', 'SshPort', 'SshUser', 'Start',
-            'UseReplicationSlot', 'Wait')
+        $own | Should -Be @('AcceptNewHostKey', 'Checkpoint', 'ConnectTimeout', 'Conninfo', 'Credential', 'DataDirectory', 'EventAction',
+            'EventCommand', 'Force', 'Id', 'KnownHostsFile', 'Location', 'MaxRate', 'Name', 'PgBinDir', 'Priority', 'Register',
+            'ReplicationUser', 'ServerSettings', 'SlotName', 'Source', 'SourceConninfo', 'SshCredential', 'SshHost', 'SshKeyFile',
+            'SshPort', 'SshUser', 'Start', 'UseReplicationSlot', 'Wait')
     }
 
     It 'has the parameter sets Source (default) and SourceConninfo' {

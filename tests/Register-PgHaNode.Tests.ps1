@@ -21,9 +21,9 @@ Describe 'Register-PgHaNode parameter contract' -Tag UnitTests {
 
     It 'has exactly the documented parameters' {
         $own = @($command.Parameters.Keys | Where-Object { $_ -notin $common } | Sort-Object)
-        $own | Should -Be @('AcceptNewHostKey', 'Config', 'ConnectTimeout', 'Conninfo', 'Credential', 'DataDirectory', 'Force', 'Id',
-            'KnownHostsFile', 'Location', 'Name', 'PgBinDir', 'Priority', 'PrimaryConninfo', 'Role', 'SlotName', 'SshCredential',
-            'SshHost', 'SshKeyFile', 'SshPort', 'SshUser', 'Upstream')
+        $own | Should -Be @('AcceptNewHostKey', 'Config', 'ConnectTimeout', 'Conninfo', 'Credential', 'DataDirectory', 'EventAction',
+            'EventCommand', 'Force', 'Id', 'KnownHostsFile', 'Location', 'MonitorPort', 'Name', 'PgBinDir', 'PrimaryConninfo', 'Priority',
+            'Role', 'SlotName', 'SshCredential', 'SshHost', 'SshKeyFile', 'SshPort', 'SshUser', 'Upstream')
     }
 
     It 'has the parameter sets Conninfo (default) and Config' {

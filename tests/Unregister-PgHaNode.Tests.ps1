@@ -21,7 +21,8 @@ Describe 'Unregister-PgHaNode parameter contract' -Tag UnitTests {
 
     It 'has exactly the documented parameters' {
         $own = @($command.Parameters.Keys | Where-Object { $_ -notin $common } | Sort-Object)
-        $own | Should -Be @('ConnectTimeout', 'Conninfo', 'Credential', 'Force', 'Id', 'InputObject', 'Name', 'PassThru')
+        $own | Should -Be @('AcceptNewHostKey', 'ConnectTimeout', 'Conninfo', 'Credential', 'EventAction', 'EventCommand', 'Force', 'Id',
+            'InputObject', 'KnownHostsFile', 'Name', 'PassThru', 'SshCredential', 'SshKeyFile')
     }
 
     It 'has the parameter sets Name (default), Id and InputObject' {

@@ -14,7 +14,7 @@ namespace PgHa.Cmdlets;
 // High: with -Force it replaces a data directory's contents (STYLE: anything that wipes one is High).
 [Cmdlet(VerbsCommon.New, "PgHaStandby", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High, DefaultParameterSetName = "Source")]
 [OutputType(typeof(PgHaStandbyClone), typeof(PgHaCloneCheck))]
-public sealed class NewPgHaStandbyCommand : PgHaHostCmdlet
+public sealed class NewPgHaStandbyCommand : PgHaEventCmdlet
 {
     /// <summary>The node to clone from (a primary, or a standby for a cascading standby), from Get-PgHaNode.</summary>
     [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = "Source")]

@@ -2,6 +2,7 @@ using System.Management.Automation;
 using System.Net;
 using PgHa.Conninfo;
 using PgHa.Operations;
+using PgHa.Operations.Events;
 
 namespace PgHa.Cmdlets;
 
@@ -29,16 +30,19 @@ public abstract class PgHaCmdlet : PSCmdlet, IDisposable
     protected override void StopProcessing() => _stopping.Cancel();
 
     /// <summary>Runs an engine operation; a PgHaException comes back as a PgHaException (see <see cref="ToErrorRecord"/>).</summary>
-    protected T RunEngine<T>(Func<OperationContext, Task<T>> operation)
+    protected T RunEngine<T>(Func<OperationContext, Task<T>> operation) => RunEngine((context, _) => operation(context));
+
+    /// <summary>The same, for operations that also write host lines through the reporter (<see cref="PipelineReporter.Information"/>).</summary>
+    private protected T RunEngine<T>(Func<OperationContext, PipelineReporter, Task<T>> operation)
     {
         var reporter = new PipelineReporter(progressId: 1);
         NetworkCredential? credential = Credential is null || ReferenceEquals(Credential, PSCredential.Empty)
             ? null
             : Credential.GetNetworkCredential();
-        var context = new OperationContext(reporter, credential, ConnectTimeout, StopToken) { Ssh = SshSettings() };
+        var context = new OperationContext(reporter, credential, ConnectTimeout, StopToken) { Ssh = SshSettings(), EventHook = EventHookFor(reporter) };
         try
         {
-            return reporter.Pump(this, Task.Run(() => operation(context)));
+            return reporter.Pump(this, Task.Run(() => operation(context, reporter)));
         }
         catch (OperationCanceledException) when (StopToken.IsCancellationRequested)
         {
@@ -53,6 +57,9 @@ public abstract class PgHaCmdlet : PSCmdlet, IDisposable
                 $"A database command failed{state}: {ex.Message}. Check the user's privileges on the PgHa metadata (schema pgha) and the server log.", ex);
         }
     }
+
+    /// <summary>What to run after each event the operation commits; commands that write events override it.</summary>
+    private protected virtual EventHook? EventHookFor(PipelineReporter reporter) => null;
 
     /// <summary>How this command logs in to nodes' hosts over SSH; commands with SSH parameters override it.</summary>
     protected virtual SshClientSettings SshSettings() => SshClientSettings.Default;

@@ -7,7 +7,7 @@ namespace PgHa.Cmdlets;
 /// Base of the role-change cmdlets (switchover, promote, follow, rejoin): the node they act on comes from
 /// the pipeline (Get-PgHaNode) or by name with -Conninfo of the cluster.
 /// </summary>
-public abstract class PgHaRoleChangeCmdlet : PgHaHostCmdlet
+public abstract class PgHaRoleChangeCmdlet : PgHaEventCmdlet
 {
     protected const string InputObjectSet = "InputObject";
     protected const string NameSet = "Name";

@@ -10,7 +10,7 @@ namespace PgHa.Cmdlets;
 /// </summary>
 [Cmdlet(VerbsLifecycle.Register, "PgHaNode", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium, DefaultParameterSetName = "Conninfo")]
 [OutputType(typeof(PgHaNodeRegistration))]
-public sealed class RegisterPgHaNodeCommand : PgHaHostCmdlet
+public sealed class RegisterPgHaNodeCommand : PgHaEventCmdlet
 {
     [Parameter(Mandatory = true, Position = 0)]
     public PgHaRole Role { get; set; }

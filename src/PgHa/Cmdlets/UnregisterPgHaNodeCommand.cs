@@ -10,7 +10,7 @@ namespace PgHa.Cmdlets;
 /// </summary>
 [Cmdlet(VerbsLifecycle.Unregister, "PgHaNode", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High, DefaultParameterSetName = "Name")]
 [OutputType(typeof(PgHaNodeRegistration))]
-public sealed class UnregisterPgHaNodeCommand : PgHaCmdlet
+public sealed class UnregisterPgHaNodeCommand : PgHaEventCmdlet
 {
     [Parameter(Mandatory = true, Position = 0, ParameterSetName = "Name")]
     [ArgumentCompleter(typeof(NodeNameCompleter))]

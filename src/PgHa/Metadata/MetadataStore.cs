@@ -168,16 +168,25 @@ internal sealed class MetadataStore
         await cmd.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
     }
 
-    public async Task AddEventAsync(int nodeId, string nodeName, string eventName, bool successful, string? details, CancellationToken ct)
+    /// <summary>
+    /// Inserts an event and returns the row as written (its id and the server's timestamp). Operations
+    /// write events through <see cref="MetadataChange"/>, which runs the event hook once they are committed.
+    /// </summary>
+    public async Task<EventRecord> AddEventAsync(int nodeId, string nodeName, string eventName, bool successful, string? details, CancellationToken ct)
     {
-        await using var cmd = new NpgsqlCommand(
-            "INSERT INTO pgha.events (node_id, node_name, event, successful, details) VALUES ($1, $2, $3, $4, $5)", _connection);
+        await using var cmd = new NpgsqlCommand("""
+            INSERT INTO pgha.events (node_id, node_name, event, successful, details) VALUES ($1, $2, $3, $4, $5)
+            RETURNING event_id, event_timestamp
+            """, _connection);
         cmd.Parameters.Add(new() { Value = nodeId });
         cmd.Parameters.Add(new() { Value = nodeName });
         cmd.Parameters.Add(new() { Value = eventName });
         cmd.Parameters.Add(new() { Value = successful });
-        cmd.Parameters.Add(new() { Value = (object?)details ?? DBNull.Value });
-        await cmd.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+        cmd.Parameters.Add(new() { Value = (object?)details ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });
+        await using var reader = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false);
+        await reader.ReadAsync(ct).ConfigureAwait(false);
+        return new EventRecord(reader.GetInt64(0), nodeId, nodeName, eventName, successful,
+            new DateTimeOffset(reader.GetDateTime(1), TimeSpan.Zero), details);
     }
 
     /// <summary>Events newest first, within the time window, with the name the node had when each was written; other filters are the caller's.</summary>
@@ -207,6 +216,82 @@ internal sealed class MetadataStore
         }
         return events;
     }
+
+    /// <summary>The cluster state row; null before schema version 3.</summary>
+    public async Task<ClusterStateRecord?> GetClusterStateAsync(CancellationToken ct)
+    {
+        await using var check = new NpgsqlCommand("SELECT to_regclass('pgha.cluster_state') IS NOT NULL", _connection);
+        if (!(bool)(await check.ExecuteScalarAsync(ct).ConfigureAwait(false))!)
+        {
+            return null;
+        }
+        await using var cmd = new NpgsqlCommand("""
+            SELECT term, term_primary_node_id, term_started_at, paused, paused_at, paused_by, synchronous_set_aside, synchronous_degraded_at
+              FROM pgha.cluster_state WHERE id = 1
+            """, _connection);
+        await using var reader = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false);
+        if (!await reader.ReadAsync(ct).ConfigureAwait(false))
+        {
+            return null;
+        }
+        return new ClusterStateRecord(
+            reader.GetInt64(0),
+            reader.IsDBNull(1) ? null : reader.GetInt32(1),
+            Utc(reader.GetDateTime(2)),
+            reader.GetBoolean(3),
+            reader.IsDBNull(4) ? null : Utc(reader.GetDateTime(4)),
+            reader.IsDBNull(5) ? null : reader.GetString(5),
+            reader.IsDBNull(6) ? null : reader.GetString(6),
+            reader.IsDBNull(7) ? null : Utc(reader.GetDateTime(7)));
+    }
+
+    /// <summary>Records that <paramref name="primaryId"/> leads from <paramref name="term"/> on; an older term never overwrites a newer one.</summary>
+    public async Task SetTermAsync(long term, int primaryId, CancellationToken ct)
+    {
+        await using var cmd = new NpgsqlCommand("""
+            UPDATE pgha.cluster_state SET term = $1, term_primary_node_id = $2, term_started_at = clock_timestamp()
+             WHERE id = 1 AND term <= $1
+            """, _connection);
+        cmd.Parameters.Add(new() { Value = term });
+        cmd.Parameters.Add(new() { Value = primaryId });
+        await cmd.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+    }
+
+    public async Task SetPausedAsync(bool paused, string? by, CancellationToken ct)
+    {
+        await using var cmd = new NpgsqlCommand("""
+            UPDATE pgha.cluster_state
+               SET paused = $1,
+                   paused_at = CASE WHEN $1 THEN clock_timestamp() END,
+                   paused_by = CASE WHEN $1 THEN $2 END
+             WHERE id = 1
+            """, _connection);
+        cmd.Parameters.Add(new() { Value = paused });
+        cmd.Parameters.Add(new() { Value = (object?)by ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });
+        await cmd.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+    }
+
+    /// <summary>Makes this copy's cluster state equal to <paramref name="state"/> (a witness's copy).</summary>
+    public async Task ReplaceClusterStateAsync(ClusterStateRecord state, CancellationToken ct)
+    {
+        await using var cmd = new NpgsqlCommand("""
+            UPDATE pgha.cluster_state
+               SET term = $1, term_primary_node_id = $2, term_started_at = $3, paused = $4, paused_at = $5, paused_by = $6,
+                   synchronous_set_aside = $7, synchronous_degraded_at = $8
+             WHERE id = 1
+            """, _connection);
+        cmd.Parameters.Add(new() { Value = state.Term });
+        cmd.Parameters.Add(new() { Value = (object?)state.TermPrimaryId ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Integer });
+        cmd.Parameters.Add(new() { Value = state.TermStartedAt.UtcDateTime, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.TimestampTz });
+        cmd.Parameters.Add(new() { Value = state.Paused });
+        cmd.Parameters.Add(new() { Value = (object?)state.PausedAt?.UtcDateTime ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.TimestampTz });
+        cmd.Parameters.Add(new() { Value = (object?)state.PausedBy ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });
+        cmd.Parameters.Add(new() { Value = (object?)state.SynchronousSetAside ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });
+        cmd.Parameters.Add(new() { Value = (object?)state.SynchronousDegradedAt?.UtcDateTime ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.TimestampTz });
+        await cmd.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+    }
+
+    private static DateTimeOffset Utc(DateTime value) => new(DateTime.SpecifyKind(value, DateTimeKind.Utc));
 
     public static string RoleText(PgHaRole role) => role.ToString().ToLowerInvariant();
 

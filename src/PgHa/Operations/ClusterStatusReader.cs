@@ -12,7 +12,9 @@ internal static class ClusterStatusReader
 {
     public static async Task<PgHaCluster> ReadAsync(OperationContext context, IReadOnlyList<ConnectionInfo> entryPoints)
     {
-        var (nodes, source) = await MetadataReader.ReadNodesAsync(context, entryPoints).ConfigureAwait(false);
+        var ((nodes, state), source) = await MetadataReader.WithMetadataAsync(context, entryPoints, async store =>
+            (await store.GetNodesAsync(context.CancellationToken).ConfigureAwait(false),
+             await store.GetClusterStateAsync(context.CancellationToken).ConfigureAwait(false))).ConfigureAwait(false);
         context.Reporter.Verbose($"Read {nodes.Count} node record(s) from the metadata on '{source.ToDisplayString()}'; probing them.");
 
         var probes = await Task.WhenAll(nodes.Select(node => ProbeAsync(context, node))).ConfigureAwait(false);
@@ -37,6 +39,14 @@ internal static class ClusterStatusReader
         else if (primaryProbe is null)
         {
             clusterWarnings.Add($"The registered primary '{primary.Name}' is unreachable: the cluster takes no writes until it is back or a standby is promoted.");
+        }
+        if (state is { Paused: true })
+        {
+            clusterWarnings.Add($"Monitoring is paused since {state.PausedAt:u}{(state.PausedBy is null ? string.Empty : $" (by {state.PausedBy})")}: no automatic failover and no fencing. Resume-PgHaMonitor ends it.");
+        }
+        if (state is { SynchronousSetAside: { } setAside })
+        {
+            clusterWarnings.Add($"Synchronous replication is degraded since {state.SynchronousDegradedAt:u}: synchronous_standby_names ('{setAside}') was set aside because no synchronous standby was attached, so commits are acknowledged before any standby has them. The monitor puts it back when a standby it names streams again.");
         }
         var writable = result.Where(n => n.InRecovery == false && n.Role != PgHaRole.Witness).Select(n => n.Name).ToList();
         if (writable.Count > 1)

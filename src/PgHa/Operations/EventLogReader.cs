@@ -20,15 +20,6 @@ internal static class EventLogReader
         {
             matching = matching.Take(filter.Limit);
         }
-        return matching.Select(e => new PgHaEvent
-        {
-            Id = e.Id,
-            NodeId = e.NodeId,
-            NodeName = e.NodeName,
-            Event = e.Event,
-            Successful = e.Successful,
-            Timestamp = e.Timestamp,
-            Details = e.Details,
-        }).ToList();
+        return matching.Select(e => e.ToPgHaEvent()).ToList();
     }
 }

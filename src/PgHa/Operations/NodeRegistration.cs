@@ -46,15 +46,14 @@ internal static class NodeRegistration
                 context.Reporter.Verbose($"Installed PgHa metadata schema version(s) {string.Join(", ", applied)} in database '{database}'.");
             }
 
-            await using var tx = await connection.BeginTransactionAsync(ct).ConfigureAwait(false);
-            await store.LockAsync(ct).ConfigureAwait(false);
+            await using var change = await MetadataChange.BeginAsync(context, store).ConfigureAwait(false);
             // Decide again under the lock: another registration may have landed since the plan was made.
             var nodes = await store.GetNodesAsync(ct).ConfigureAwait(false);
             decision = RegistrationRules.Decide(nodes, plan.Record, plan.Request.Force,
                 other => !plan.PrimaryLiveness.TryGetValue(other.Id, out bool live) || live);
             if (!decision.Changed)
             {
-                await tx.CommitAsync(ct).ConfigureAwait(false);
+                await change.CommitAsync().ConfigureAwait(false);
                 if (plan.Request.Role == PgHaRole.Witness)
                 {
                     await CopyMetadataToWitnessAsync(context, plan).ConfigureAwait(false);
@@ -65,8 +64,8 @@ internal static class NodeRegistration
             if (decision.PrimaryToDeactivate is NodeRecord old)
             {
                 await store.SetActiveAsync(old.Id, false, ct).ConfigureAwait(false);
-                await store.AddEventAsync(old.Id, old.Name, "primary_deactivate", true,
-                    $"node '{old.Name}' marked inactive: node '{plan.Record.Name}' was registered as primary with -Force", ct).ConfigureAwait(false);
+                await change.AddEventAsync(old.Id, old.Name, "primary_deactivate", true,
+                    $"node '{old.Name}' marked inactive: node '{plan.Record.Name}' was registered as primary with -Force").ConfigureAwait(false);
             }
             if (decision.Action == PgHaRegistrationAction.Registered)
             {
@@ -79,9 +78,9 @@ internal static class NodeRegistration
             string eventName = MetadataStore.RoleText(plan.Request.Role) + "_register";
             string verb = decision.Action == PgHaRegistrationAction.Registered ? "registered" : "re-registered (record updated)";
             string upstream = plan.UpstreamName is null ? string.Empty : $" with upstream '{plan.UpstreamName}'";
-            await store.AddEventAsync(decision.Record.Id, decision.Record.Name, eventName, true,
-                $"node '{decision.Record.Name}' (id {decision.Record.Id}) {verb} as {MetadataStore.RoleText(plan.Request.Role)}{upstream}", ct).ConfigureAwait(false);
-            await tx.CommitAsync(ct).ConfigureAwait(false);
+            await change.AddEventAsync(decision.Record.Id, decision.Record.Name, eventName, true,
+                $"node '{decision.Record.Name}' (id {decision.Record.Id}) {verb} as {MetadataStore.RoleText(plan.Request.Role)}{upstream}").ConfigureAwait(false);
+            await change.CommitAsync().ConfigureAwait(false);
         }
 
         if (plan.Request.Role == PgHaRole.Witness)

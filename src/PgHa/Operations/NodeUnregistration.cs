@@ -62,18 +62,16 @@ internal static class NodeUnregistration
     {
         CancellationToken ct = context.CancellationToken;
         await using var connection = await NodeConnector.OpenAsync(context, plan.WriteTo, NodeConnector.MetadataDatabaseOf(plan.WriteTo)).ConfigureAwait(false);
-        var store = new MetadataStore(connection);
-        await using var tx = await connection.BeginTransactionAsync(ct).ConfigureAwait(false);
-        await store.LockAsync(ct).ConfigureAwait(false);
-        bool stillThere = (await store.GetNodesAsync(ct).ConfigureAwait(false)).Any(n => n.Id == plan.Node.Id);
+        await using var change = await MetadataChange.BeginAsync(context, new MetadataStore(connection)).ConfigureAwait(false);
+        bool stillThere = (await change.Store.GetNodesAsync(ct).ConfigureAwait(false)).Any(n => n.Id == plan.Node.Id);
         if (stillThere)
         {
-            await store.DeleteNodeAsync(plan.Node.Id, ct).ConfigureAwait(false);
+            await change.Store.DeleteNodeAsync(plan.Node.Id, ct).ConfigureAwait(false);
             string forced = plan.Force ? " with -Force" : string.Empty;
-            await store.AddEventAsync(plan.Node.Id, plan.Node.Name, MetadataStore.RoleText(plan.Node.Role) + "_unregister", true,
-                $"node '{plan.Node.Name}' (id {plan.Node.Id}) unregistered{forced}", ct).ConfigureAwait(false);
+            await change.AddEventAsync(plan.Node.Id, plan.Node.Name, MetadataStore.RoleText(plan.Node.Role) + "_unregister", true,
+                $"node '{plan.Node.Name}' (id {plan.Node.Id}) unregistered{forced}").ConfigureAwait(false);
         }
-        await tx.CommitAsync(ct).ConfigureAwait(false);
+        await change.CommitAsync().ConfigureAwait(false);
         return new PgHaNodeRegistration
         {
             NodeId = plan.Node.Id,

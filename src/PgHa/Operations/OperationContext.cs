@@ -1,4 +1,5 @@
 using System.Net;
+using PgHa.Operations.Events;
 
 namespace PgHa.Operations;
 
@@ -24,4 +25,13 @@ public sealed class OperationContext
 
     /// <summary>How to log in to nodes' hosts over SSH; nodes without an SSH host are reached locally.</summary>
     public SshClientSettings Ssh { get; init; } = SshClientSettings.Default;
+
+    /// <summary>What to run after each event the operation commits; null: nothing.</summary>
+    internal EventHook? EventHook { get; init; }
+
+    /// <summary>
+    /// Sessions commit with synchronous_commit = local: the monitor's own writes (events, lag samples, its
+    /// record of a failover) must never wait for the synchronous standby whose absence it is there to handle.
+    /// </summary>
+    internal bool LocalCommit { get; init; }
 }

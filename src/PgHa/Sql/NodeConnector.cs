@@ -30,6 +30,11 @@ internal static class NodeConnector
             using var deadline = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken);
             deadline.CancelAfter(TimeSpan.FromSeconds(context.ConnectTimeoutSeconds + 1));
             await connection.OpenAsync(deadline.Token).ConfigureAwait(false);
+            if (context.LocalCommit)
+            {
+                await using var local = new NpgsqlCommand("SET synchronous_commit = local", connection);
+                await local.ExecuteNonQueryAsync(deadline.Token).ConfigureAwait(false);
+            }
             return connection;
         }
         catch (Exception ex) when (ex is NpgsqlException or SocketException or TimeoutException or OperationCanceledException or IOException)

@@ -101,8 +101,26 @@ public sealed class LocalTransport : INodeTransport
         return new CommandResult(process.ExitCode, collector.StandardOutput, collector.StandardError, clock.Elapsed);
     }
 
-    public Task<string?> ReadFileAsync(string path, CancellationToken cancellationToken) =>
-        NodeFileCommands.ReadAsync(this, path, cancellationToken);
+    /// <summary>
+    /// Read in-process: root may read whatever the PostgreSQL OS user may, and a monitor reads a few files
+    /// every round (postmaster.pid, /proc), where a runuser process each time costs more than the check.
+    /// </summary>
+    public Task<string?> ReadFileAsync(string path, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        try
+        {
+            return Task.FromResult<string?>(File.ReadAllText(path));
+        }
+        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
+        {
+            return Task.FromResult<string?>(null);
+        }
+        catch (UnauthorizedAccessException ex)
+        {
+            throw new IOException($"Cannot read {path} on {Description}: {ex.Message}", ex);
+        }
+    }
 
     public Task WriteFileAsync(string path, string content, CancellationToken cancellationToken) =>
         NodeFileCommands.WriteAsync(this, path, content, cancellationToken);

@@ -17,9 +17,9 @@ public sealed class ReplicatedServers : IAsyncDisposable
 
     public IEnumerable<PostgresServer> All => Standbys.Prepend(Primary);
 
-    public static async Task<ReplicatedServers> StartAsync(string prefix, int standbyCount)
+    public static async Task<ReplicatedServers> StartAsync(string prefix, int standbyCount, IReadOnlyDictionary<string, string>? settings = null)
     {
-        var primary = await PostgresServer.InitPrimaryAsync(prefix + "1");
+        var primary = await PostgresServer.InitPrimaryAsync(prefix + "1", settings);
         var standbys = new List<PostgresServer>();
         try
         {

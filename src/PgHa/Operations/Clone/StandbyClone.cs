@@ -445,7 +445,9 @@ internal static class StandbyClone
         try
         {
             await using var connection = await NodeConnector.OpenAsync(context, plan.EventsTo, NodeConnector.MetadataDatabaseOf(plan.EventsTo)).ConfigureAwait(false);
-            await new MetadataStore(connection).AddEventAsync(plan.EventNodeId, plan.Request.Target.Name, "standby_clone", successful, details, CancellationToken.None).ConfigureAwait(false);
+            await using var change = await MetadataChange.BeginAsync(context, new MetadataStore(connection), CancellationToken.None).ConfigureAwait(false);
+            await change.AddEventAsync(plan.EventNodeId, plan.Request.Target.Name, "standby_clone", successful, details).ConfigureAwait(false);
+            await change.CommitAsync().ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is PgHaException or NpgsqlException)
         {

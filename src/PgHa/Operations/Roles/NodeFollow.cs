@@ -99,8 +99,8 @@ internal static class NodeFollow
         };
     }
 
-    /// <summary>Points the node at its new upstream, waits until it streams from there, and records it.</summary>
-    public static async Task<PgHaRoleChange> ApplyAsync(OperationContext context, FollowPlan plan, TimeSpan wait)
+    /// <summary>Points the node at its new upstream, waits until it streams from there, and records it (as <paramref name="eventName"/>: the monitor records failover_follow).</summary>
+    public static async Task<PgHaRoleChange> ApplyAsync(OperationContext context, FollowPlan plan, TimeSpan wait, string eventName = EventName)
     {
         var clock = Stopwatch.StartNew();
         NodeRecord node = plan.Node;
@@ -130,7 +130,7 @@ internal static class NodeFollow
         }
         string details = $"{node.Name} now follows {plan.Upstream.Name} (was {plan.UpstreamBefore ?? "none"}; timeline {plan.NodeTimeline} at {plan.NodePosition}, upstream timeline {plan.UpstreamTimeline})";
         await RoleChanges.RecordAsync(context, plan.MetadataPrimary, [node with { UpstreamId = plan.Upstream.Id }],
-            [(node, EventName, true, details)]).ConfigureAwait(false);
+            [(node, eventName, true, details)]).ConfigureAwait(false);
         return Result(plan, plan.UpstreamTimeline, changed: true, clock.Elapsed);
     }
 

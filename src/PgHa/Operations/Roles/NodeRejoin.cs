@@ -257,7 +257,7 @@ internal static class NodeRejoin
         CancellationToken ct = context.CancellationToken;
         string dir = plan.NodeHost.DataDirectory.TrimEnd('/');
         await using INodeTransport transport = await plan.NodeHost.OpenAsync(context).ConfigureAwait(false);
-        // Only a stopped node is decided Rewind, and its plan always carries the bindir.
+        // Only a stopped node is decided Rewind, and its plan always carries the bindir and pg_control.
         string binDir = await PgBinDirectory.RequireProgramAsync(transport, plan.BinDirectory!, "pg_rewind", ct).ConfigureAwait(false);
 
         var saved = new Dictionary<string, string>(StringComparer.Ordinal);
@@ -271,6 +271,16 @@ internal static class NodeRejoin
         context.Reporter.Verbose($"Saved {plan.Node.Name}'s own {string.Join(", ", saved.Keys)} to put back after pg_rewind.");
 
         await CheckpointSourceAsync(context, plan).ConfigureAwait(false);
+
+        if (!RejoinDecision.IsCleanShutdown(plan.NodeControl!.ClusterState)
+            && await transport.PathExistsAsync(dir + "/standby.signal", ct).ConfigureAwait(false))
+        {
+            // pg_rewind finishes the crash recovery of an unclean directory in single-user mode, which refuses
+            // to run with standby.signal ("standby mode is not supported by single-user servers"). A fenced
+            // former primary has one; the next step writes it again before the server is ever started.
+            context.Reporter.Verbose($"Removing {plan.Node.Name}'s standby.signal for pg_rewind's single-user crash recovery; it is written again before the server starts.");
+            await transport.RunAsync("rm", ["-f", dir + "/standby.signal"], null, ct).ConfigureAwait(false);
+        }
 
         CommandResult result;
         await using (TemporaryPassfile pass = await TemporaryPassfile.CreateAsync(context, transport, dir).ConfigureAwait(false))

@@ -63,24 +63,38 @@ internal static class RoleChanges
     }
 
     /// <summary>
-    /// Points a running or stopped standby at <paramref name="upstream"/>: writes primary_conninfo (and the
-    /// slot, set or dropped) and standby.signal, then reloads a running server — PostgreSQL 13+ restarts
-    /// its WAL receiver on a primary_conninfo change without a restart.
+    /// Points a running or stopped standby at <paramref name="upstream"/>: primary_conninfo (and the slot,
+    /// set or dropped) in postgresql.auto.conf, and standby.signal. A running standby (<paramref name="reload"/>)
+    /// is told over SQL — ALTER SYSTEM and pg_reload_conf(), which PostgreSQL 13+ answers by restarting its
+    /// WAL receiver, without a restart and without a single process on the node's host: this is the step
+    /// between a failover and the other standbys streaming again. A stopped one gets the files written.
     /// </summary>
     public static async Task PointAtUpstreamAsync(OperationContext context, NodeHost node, ConnectionInfo? nodeConninfo,
         ConnectionInfo upstream, string? slotName, bool reload)
     {
         CancellationToken ct = context.CancellationToken;
-        await using var host = await node.OpenAsync(context).ConfigureAwait(false);
         ConnectionInfo replication = StandbyConfiguration.ReplicationConninfo(upstream, node.Name);
         context.Reporter.Verbose($"Pointing {node.Name} at {upstream.ToDisplayString()} (primary_conninfo{(slotName is null ? string.Empty : $", slot {slotName}")}).");
-        await StandbyConfiguration.WriteAsync(host, node.DataDirectory, replication, slotName, null, ct).ConfigureAwait(false);
         if (reload && nodeConninfo is not null)
         {
             await using var connection = await NodeConnector.OpenAsync(context, nodeConninfo, NodeConnector.MetadataDatabaseOf(nodeConninfo)).ConfigureAwait(false);
-            await using var cmd = new NpgsqlCommand("SELECT pg_reload_conf()", connection);
-            await cmd.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+            // ALTER SYSTEM takes no parameters, so the values go in as quoted literals; and it refuses to run in a
+            // transaction block, so each statement is a command of its own.
+            string[] statements =
+            [
+                $"ALTER SYSTEM SET primary_conninfo = {SqlLiteral.Quote(replication.ToKeywordValueString())}",
+                slotName is null ? "ALTER SYSTEM RESET primary_slot_name" : $"ALTER SYSTEM SET primary_slot_name = {SqlLiteral.Quote(slotName)}",
+                "SELECT pg_reload_conf()",
+            ];
+            foreach (string statement in statements)
+            {
+                await using var cmd = new NpgsqlCommand(statement, connection);
+                await cmd.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+            }
+            return;
         }
+        await using var host = await node.OpenAsync(context).ConfigureAwait(false);
+        await StandbyConfiguration.WriteAsync(host, node.DataDirectory, replication, slotName, null, ct).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -125,24 +139,23 @@ internal static class RoleChanges
 
     /// <summary>
     /// Records new roles and upstreams in the metadata on <paramref name="primary"/> (the node that is
-    /// primary now), with one event per change, in one transaction under the metadata lock.
+    /// primary now), with one event per change, in one transaction under the metadata lock; the event
+    /// hook runs for the events once they are committed.
     /// </summary>
     public static async Task RecordAsync(OperationContext context, ConnectionInfo primary, IReadOnlyList<NodeRecord> changed, IReadOnlyList<(NodeRecord Node, string Event, bool Successful, string Details)> events)
     {
         CancellationToken ct = context.CancellationToken;
         await using var connection = await NodeConnector.OpenAsync(context, primary, NodeConnector.MetadataDatabaseOf(primary)).ConfigureAwait(false);
-        var store = new MetadataStore(connection);
-        await using var tx = await connection.BeginTransactionAsync(ct).ConfigureAwait(false);
-        await store.LockAsync(ct).ConfigureAwait(false);
+        await using var change = await MetadataChange.BeginAsync(context, new MetadataStore(connection)).ConfigureAwait(false);
         // Demotions first: the one-active-primary index must never see two primaries at once.
         foreach (NodeRecord node in changed.OrderBy(n => n.Role == PgHaRole.Primary ? 1 : 0))
         {
-            await store.UpdateNodeAsync(node, ct).ConfigureAwait(false);
+            await change.Store.UpdateNodeAsync(node, ct).ConfigureAwait(false);
         }
         foreach (var (node, eventName, successful, details) in events)
         {
-            await store.AddEventAsync(node.Id, node.Name, eventName, successful, details, ct).ConfigureAwait(false);
+            await change.AddEventAsync(node.Id, node.Name, eventName, successful, details).ConfigureAwait(false);
         }
-        await tx.CommitAsync(ct).ConfigureAwait(false);
+        await change.CommitAsync().ConfigureAwait(false);
     }
 }

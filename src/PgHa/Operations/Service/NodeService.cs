@@ -125,6 +125,25 @@ internal static class NodeService
         return Result(node, PgHaServiceAction.Restart, mode, before, after, changed: true, clock.Elapsed, log);
     }
 
+    /// <summary>
+    /// Whether the server runs, from postmaster.pid and /proc alone (what pg_ctl status looks at, without
+    /// starting pg_ctl): the quick check a monitor makes every round. A postmaster that died and waits to be
+    /// reaped, or a pid now used by another program, is not a running server.
+    /// </summary>
+    public static async Task<NodeRunState> GetRunningAsync(OperationContext context, NodeHost node)
+    {
+        CancellationToken ct = context.CancellationToken;
+        await using INodeTransport host = await node.OpenAsync(context).ConfigureAwait(false);
+        string? pidFile = await host.ReadFileAsync(node.DataDirectory.TrimEnd('/') + "/postmaster.pid", ct).ConfigureAwait(false);
+        if (PgCtlCommand.PostmasterPid(pidFile, string.Empty) is not { } pid)
+        {
+            return new NodeRunState(false, null, null);
+        }
+        string? stat = await host.ReadFileAsync($"/proc/{pid}/stat", ct).ConfigureAwait(false);
+        bool running = ProcessStat.IsLivePostgres(stat);
+        return new NodeRunState(running, running ? pid : null, null);
+    }
+
     /// <summary>Whether the server runs, its postmaster pid, and what pg_control says about the directory.</summary>
     public static async Task<NodeRunState> GetStateAsync(OperationContext context, NodeHost node)
     {
@@ -237,6 +256,14 @@ internal static class NodeService
         {
             string? pidFile = await host.ReadFileAsync(node.DataDirectory.TrimEnd('/') + "/postmaster.pid", ct).ConfigureAwait(false);
             pid = PgCtlCommand.PostmasterPid(pidFile, status.StandardOutput);
+            if (pid is { } postmaster && await IsZombieAsync(host, postmaster, ct).ConfigureAwait(false))
+            {
+                // pg_ctl status asks kill(pid, 0), which a dead but not yet reaped postmaster still answers (a
+                // container whose PID 1 reaps slowly keeps one for seconds after kill -9). It runs no more.
+                context.Reporter.Verbose($"{node.Name}'s postmaster {postmaster} has died and waits to be reaped: not running.");
+                running = false;
+                pid = null;
+            }
         }
 
         PgControlData? controlData = null;
@@ -246,6 +273,9 @@ internal static class NodeService
         }
         return new NodeRunState(running, pid, controlData);
     }
+
+    private static async Task<bool> IsZombieAsync(INodeTransport host, int pid, CancellationToken ct) =>
+        ProcessStat.IsZombie(await host.ReadFileAsync($"/proc/{pid}/stat", ct).ConfigureAwait(false));
 
     private static async Task<PgControlData?> ReadControlDataAsync(OperationContext context, INodeTransport host, string binDir, NodeHost node)
     {

@@ -1,0 +1,47 @@
+using System.Management.Automation;
+using PgHa.Operations;
+using PgHa.Operations.Monitor;
+
+namespace PgHa.Cmdlets;
+
+/// <summary>Get-PgHaMonitor (repmgr service status): each node's monitor, asked live at its endpoint.</summary>
+[Cmdlet(VerbsCommon.Get, "PgHaMonitor")]
+[OutputType(typeof(PgHaMonitorStatus))]
+public sealed class GetPgHaMonitorCommand : PgHaCmdlet
+{
+    /// <summary>libpq conninfo of any node; several may be given, the first that answers is used.</summary>
+    [Parameter(Mandatory = true, Position = 0)]
+    [ValidateNotNullOrEmpty]
+    public string[] Conninfo { get; set; } = [];
+
+    /// <summary>Only these nodes (wildcards allowed).</summary>
+    [Parameter]
+    [SupportsWildcards]
+    [ArgumentCompleter(typeof(NodeNameCompleter))]
+    public string[]? Name { get; set; }
+
+    /// <summary>Seconds to wait for each monitor's answer.</summary>
+    [Parameter]
+    [ValidateRange(0.1, 60)]
+    public double Timeout { get; set; } = 1;
+
+    protected override void ProcessRecord()
+    {
+        var entryPoints = EntryPoints(Conninfo);
+        try
+        {
+            var patterns = (Name ?? ["*"]).Select(n => new WildcardPattern(n, WildcardOptions.IgnoreCase)).ToList();
+            foreach (PgHaMonitorStatus status in RunEngine(context => MonitorStatusReader.ReadAsync(context, entryPoints, TimeSpan.FromSeconds(Timeout))))
+            {
+                if (patterns.Any(p => p.IsMatch(status.Name)))
+                {
+                    WriteObject(status);
+                }
+            }
+        }
+        catch (PgHaException ex)
+        {
+            WriteError(ToErrorRecord(ex));
+        }
+    }
+}

@@ -1,0 +1,167 @@
+using System.Management.Automation;
+using System.Runtime.InteropServices;
+using PgHa.Conninfo;
+using PgHa.Operations;
+using PgHa.Operations.Events;
+using PgHa.Operations.Monitor;
+
+namespace PgHa.Cmdlets;
+
+/// <summary>
+/// Start-PgHaMonitor (repmgrd): the monitor of one node, in the foreground until Ctrl+C, SIGTERM or
+/// StopProcessing, so that a systemd unit, a scheduled task or a container runs it as it is.
+/// </summary>
+[Cmdlet(VerbsLifecycle.Start, "PgHaMonitor", DefaultParameterSetName = "Name")]
+[OutputType(typeof(void))]
+public sealed class StartPgHaMonitorCommand : PgHaEventCmdlet
+{
+    /// <summary>A monitor checks often: a connection that has not answered in 1 s counts as a failed check (the other commands wait 3 s).</summary>
+    public StartPgHaMonitorCommand() => ConnectTimeout = 1;
+
+    /// <summary>libpq conninfo of any node (its dbname is the metadata database); several may be given.</summary>
+    [Parameter(Mandatory = true, Position = 0, ParameterSetName = "Name")]
+    [ValidateNotNullOrEmpty]
+    public string[] Conninfo { get; set; } = [];
+
+    /// <summary>The registered node this monitor looks after (the node it runs on).</summary>
+    [Parameter(Mandatory = true, ParameterSetName = "Name")]
+    [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(NodeNameCompleter))]
+    public string Name { get; set; } = "";
+
+    /// <summary>The node's configuration: an object from Import-PgHaConfig, or the path of a .psd1 or repmgr.conf file.</summary>
+    [Parameter(Mandatory = true, Position = 0, ParameterSetName = "Config")]
+    [NodeConfigTransformation]
+    public PgHaNodeConfig? Config { get; set; }
+
+    /// <summary>How this monitor reaches its own server; by default the node's conninfo. A Unix socket keeps it reachable when the network is cut.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? LocalConninfo { get; set; }
+
+    [Parameter]
+    public PgHaFailoverMode Failover { get; set; } = PgHaFailoverMode.Automatic;
+
+    /// <summary>Seconds between checks of the primary while it answers.</summary>
+    [Parameter]
+    [ValidateRange(0.1, 60)]
+    public double MonitorInterval { get; set; } = 1;
+
+    /// <summary>Failed checks before the primary is voted out.</summary>
+    [Parameter]
+    [ValidateRange(1, 100)]
+    public int ReconnectAttempts { get; set; } = 7;
+
+    /// <summary>Seconds between those checks.</summary>
+    [Parameter]
+    [ValidateRange(0.1, 60)]
+    public double ReconnectInterval { get; set; } = 1;
+
+    /// <summary>Seconds a primary keeps taking writes without a majority seeing it.</summary>
+    [Parameter]
+    [ValidateRange(0.5, 600)]
+    public double FenceTimeout { get; set; } = 3.5;
+
+    /// <summary>What to do with this node when it turns out to be a replaced primary.</summary>
+    [Parameter]
+    public PgHaStalePrimaryAction StalePrimary { get; set; } = PgHaStalePrimaryAction.Rejoin;
+
+    /// <summary>When synchronous_standby_names is set but no synchronous standby is attached: Wait (commits wait; warning and event) or Degrade (set it aside after -SynchronousTimeout, put it back later).</summary>
+    [Parameter]
+    public PgHaSynchronousPolicy SynchronousPolicy { get; set; } = PgHaSynchronousPolicy.Wait;
+
+    /// <summary>Seconds without a synchronous standby before -SynchronousPolicy acts.</summary>
+    [Parameter]
+    [ValidateRange(1, 3600)]
+    public double SynchronousTimeout { get; set; } = 10;
+
+    /// <summary>Seconds between replication lag samples written on the primary; 0 for none.</summary>
+    [Parameter]
+    [ValidateRange(0, 86400)]
+    public double MonitoringHistoryInterval { get; set; } = 10;
+
+    /// <summary>Days lag samples are kept.</summary>
+    [Parameter]
+    [ValidateRange(0.001, 3650)]
+    public double MonitoringHistoryRetentionDays { get; set; } = 7;
+
+    /// <summary>Also append every log line, time-stamped, to this file.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? LogFile { get; set; }
+
+    /// <summary>Where the monitor keeps its last vote; by default beside the data directory (&lt;data directory&gt;.pgha-monitor.json).</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? StateFile { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        MonitorSettings settings = BuildSettings();
+        MonitorTarget target = BuildTarget();
+        string? logFile = LogFile ?? Config?.LogFile;
+        if (logFile is not null)
+        {
+            logFile = SessionState.Path.GetUnresolvedProviderPathFromPSPath(logFile);
+        }
+        try
+        {
+            settings.Validate();
+            // SIGTERM (systemd stop, docker stop) ends the monitor as Ctrl+C does: cleanly, between checks.
+            using PosixSignalRegistration? term = OperatingSystem.IsWindows() ? null
+                : PosixSignalRegistration.Create(PosixSignal.SIGTERM, signal =>
+                {
+                    signal.Cancel = true;
+                    StopProcessing();
+                });
+            RunEngine<bool>(async (context, reporter) =>
+            {
+                var log = new MonitorLog(reporter, reporter.Information, logFile);
+                await new NodeMonitor(context, settings, target, log).RunAsync().ConfigureAwait(false);
+                return true;
+            });
+        }
+        catch (PgHaException ex)
+        {
+            ThrowTerminatingError(ToErrorRecord(ex));
+        }
+    }
+
+    private MonitorSettings BuildSettings()
+    {
+        PgHaNodeConfig? config = Config;
+        return new MonitorSettings
+        {
+            Failover = Bound(nameof(Failover)) || config is null ? Failover : config.Failover,
+            MonitorInterval = TimeSpan.FromSeconds(Bound(nameof(MonitorInterval)) ? MonitorInterval : config?.MonitorInterval ?? MonitorInterval),
+            ReconnectAttempts = Bound(nameof(ReconnectAttempts)) ? ReconnectAttempts : config?.ReconnectAttempts ?? ReconnectAttempts,
+            ReconnectInterval = TimeSpan.FromSeconds(Bound(nameof(ReconnectInterval)) ? ReconnectInterval : config?.ReconnectInterval ?? ReconnectInterval),
+            FenceTimeout = TimeSpan.FromSeconds(FenceTimeout),
+            StalePrimary = StalePrimary,
+            MonitoringHistoryInterval = TimeSpan.FromSeconds(config?.MonitoringHistory == false && !Bound(nameof(MonitoringHistoryInterval)) ? 0 : MonitoringHistoryInterval),
+            MonitoringHistoryRetention = TimeSpan.FromDays(MonitoringHistoryRetentionDays),
+            SynchronousPolicy = SynchronousPolicy,
+            SynchronousTimeout = TimeSpan.FromSeconds(SynchronousTimeout),
+            WitnessSyncInterval = TimeSpan.FromSeconds(config?.WitnessSyncInterval ?? 15),
+        };
+    }
+
+    private MonitorTarget BuildTarget()
+    {
+        string? stateFile = StateFile is null ? null : SessionState.Path.GetUnresolvedProviderPathFromPSPath(StateFile);
+        if (ParameterSetName == "Config")
+        {
+            ConnectionInfo own = ParseConninfoParameter(Config!.Conninfo, "Config.Conninfo");
+            return new MonitorTarget(Config.NodeName, Config.NodeId, Local() ?? own, [own], stateFile);
+        }
+        return new MonitorTarget(Name, null, Local(), EntryPoints(Conninfo), stateFile);
+    }
+
+    /// <summary>-EventCommand / -EventAction / the session variables first; otherwise the config's event_notification_command, for the events it lists.</summary>
+    private protected override EventHook? EventHookFor(PipelineReporter reporter) =>
+        base.EventHookFor(reporter) ?? (Config is null ? null : EventHook.FromConfig(Config));
+
+    private ConnectionInfo? Local() => LocalConninfo is null ? null : ParseConninfoParameter(LocalConninfo, nameof(LocalConninfo));
+
+    private bool Bound(string parameter) => MyInvocation.BoundParameters.ContainsKey(parameter);
+}

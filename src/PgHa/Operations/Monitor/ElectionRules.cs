@@ -1,0 +1,72 @@
+namespace PgHa.Operations.Monitor;
+
+/// <summary>What a member knows when it is asked for its vote.</summary>
+internal sealed record VoterFacts(
+    int NodeId,
+    bool Paused,
+    long KnownTerm,
+    long VotedTerm,
+    int? VotedFor,
+    bool LeaderFailed,
+    string? LeaderName,
+    bool CanBePromoted,
+    PgHaLsn? OwnLsn);
+
+/// <summary>A standby that could be promoted, as the candidate sees it from the members' answers.</summary>
+internal sealed record ElectionEntrant(int NodeId, string Name, PgHaLsn ReceivedLsn, int Priority);
+
+/// <summary>A vote and why.</summary>
+internal sealed record VoteDecision(bool Granted, string Reason);
+
+/// <summary>
+/// The election rules, as pure functions so that each is unit-tested: who should be promoted, when a
+/// member grants its vote, and how many votes make a majority.
+/// </summary>
+internal static class ElectionRules
+{
+    /// <summary>
+    /// A majority of all active members: data nodes (the failed primary included) and the witness. The
+    /// failed primary's share never goes to a candidate unless its own monitor has fenced it, so counting
+    /// it makes the rule stricter, never looser; and any two majorities share a member, which is what keeps
+    /// a fenced-off primary and a promoted standby from both being backed.
+    /// </summary>
+    public static int Quorum(int members) => members / 2 + 1;
+
+    /// <summary>
+    /// The standby to promote: the most advanced received WAL (no acknowledged write is lost that any
+    /// reachable standby has), then the highest priority, then the lowest node id. Priority 0 never wins.
+    /// </summary>
+    public static ElectionEntrant? Winner(IEnumerable<ElectionEntrant> entrants) =>
+        entrants.Where(e => e.Priority > 0)
+            .OrderByDescending(e => e.ReceivedLsn.Value)
+            .ThenByDescending(e => e.Priority)
+            .ThenBy(e => e.NodeId)
+            .FirstOrDefault();
+
+    /// <summary>Whether a member grants its vote to a candidate in a term: at most one candidate per term, and only once the primary is gone for this member too.</summary>
+    public static VoteDecision DecideVote(VoterFacts voter, long term, int candidateId, PgHaLsn candidateLsn)
+    {
+        if (voter.VotedTerm == term && voter.VotedFor == candidateId)
+        {
+            return new(true, $"already voted for node {candidateId} in term {term}");
+        }
+        if (voter.Paused)
+        {
+            return new(false, "monitoring is paused (Suspend-PgHaMonitor)");
+        }
+        long highest = Math.Max(voter.KnownTerm, voter.VotedTerm);
+        if (term <= highest)
+        {
+            return new(false, $"term {term} is not newer than term {highest} this member already knows or voted in");
+        }
+        if (!voter.LeaderFailed)
+        {
+            return new(false, $"this member still sees the primary{(voter.LeaderName is null ? string.Empty : $" {voter.LeaderName}")}");
+        }
+        if (voter.CanBePromoted && voter.OwnLsn is { } own && own > candidateLsn)
+        {
+            return new(false, $"this member has received more WAL ({own}) than the candidate ({candidateLsn})");
+        }
+        return new(true, "the primary is gone for this member too");
+    }
+}

@@ -1,0 +1,50 @@
+using PgHa.Operations.Host;
+using PgHa.Operations.Service;
+using PgHa.Transport;
+
+namespace PgHa.Operations.Monitor;
+
+/// <summary>
+/// Makes a primary stop taking writes and keeps it that way: standby.signal goes into its data directory
+/// FIRST, so whatever starts the server afterwards (systemd, an operator, a reboot) starts a read-only
+/// standby; then the server is stopped in immediate mode, which ends every session at once. Only Invoke-PgHaRejoin (or the monitor's own rejoin) makes it a standby of the
+/// new primary; nothing makes it a primary again but a promotion.
+/// </summary>
+internal static class Fencing
+{
+    private static readonly TimeSpan StopWait = TimeSpan.FromSeconds(10);
+
+    public static string SignalPath(NodeHost node) => node.DataDirectory.TrimEnd('/') + "/standby.signal";
+
+    /// <summary>Puts standby.signal in place (an empty file; writing it again changes nothing).</summary>
+    public static async Task PlaceSignalAsync(OperationContext context, NodeHost node)
+    {
+        await using INodeTransport host = await node.OpenAsync(context).ConfigureAwait(false);
+        await host.WriteFileAsync(SignalPath(node), string.Empty, context.CancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Fences a running primary: signal, then an immediate stop. Immediate, not fast: a fast stop waits for
+    /// the shutdown checkpoint to reach the standbys, and a primary cut off from them would wait out
+    /// wal_sender_timeout; writes must end now. The crash recovery this leaves is done by the rejoin.
+    /// </summary>
+    public static async Task<NodeRunState> FenceRunningAsync(OperationContext context, NodeHost node)
+    {
+        await PlaceSignalAsync(context, node).ConfigureAwait(false);
+        await NodeService.StopAsync(context, node, PgHaStopMode.Immediate, StopWait).ConfigureAwait(false);
+        return await NodeService.GetRunningAsync(context, node).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Fences a primary whose server is down: the signal is placed, then the server is checked again. True
+    /// when it still does not run, so that no later start can make it a writable primary. False when it runs
+    /// again: it started before the signal was there (a primary again, for the loop to look after) or just
+    /// after (a read-only standby).
+    /// </summary>
+    public static async Task<bool> FenceStoppedAsync(OperationContext context, NodeHost node)
+    {
+        await PlaceSignalAsync(context, node).ConfigureAwait(false);
+        NodeRunState state = await NodeService.GetRunningAsync(context, node).ConfigureAwait(false);
+        return !state.IsRunning;
+    }
+}

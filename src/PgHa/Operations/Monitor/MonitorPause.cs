@@ -1,0 +1,99 @@
+using System.Management.Automation;
+using PgHa.Conninfo;
+using PgHa.Metadata;
+using PgHa.Operations.Roles;
+using PgHa.Sql;
+
+namespace PgHa.Operations.Monitor;
+
+/// <summary>
+/// Suspend-PgHaMonitor / Resume-PgHaMonitor: the pause flag lives in pgha.cluster_state, written on the
+/// primary (standbys get it by replication) and on the witness's copy, and every monitor reads it from its
+/// own node each round; every monitor is also told directly, which is how a Resume still works while the
+/// primary is down (the newest instruction wins). The call then waits until every monitor that answers reports the new state, so
+/// that "paused" means paused everywhere when it returns.
+/// </summary>
+internal static class MonitorPause
+{
+    private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(200);
+    private static readonly TimeSpan StatusTimeout = TimeSpan.FromSeconds(1);
+
+    public static async Task<IReadOnlyList<PgHaMonitorStatus>> SetAsync(OperationContext context, IReadOnlyList<ConnectionInfo> entryPoints, bool paused, TimeSpan wait)
+    {
+        var (nodes, _) = await MetadataReader.ReadNodesAsync(context, entryPoints).ConfigureAwait(false);
+        NodeRecord primary = NodeRecordLookup.ActivePrimary(nodes)
+            ?? throw new PgHaException("PgHaPrimaryNotFound", ErrorCategory.ObjectNotFound, null,
+                "No active primary is registered, so there is nowhere to record the pause. Promote a standby first (Invoke-PgHaPromote).");
+        string by = $"{Environment.UserName}@{Environment.MachineName}";
+        int told = await TellMonitorsAsync(context, nodes, paused).ConfigureAwait(false);
+        try
+        {
+            await WriteAsync(context, NodeRecordLookup.ConninfoOf(primary), paused, by).ConfigureAwait(false);
+        }
+        catch (PgHaException ex) when (told > 0 && ex.ErrorId == "PgHaNodeUnreachable")
+        {
+            // The monitors that were told act on it; the metadata is corrected by the next primary's monitor.
+            context.Reporter.Warning($"The primary {primary.Name} cannot be reached, so the metadata still shows the old state; {told} monitor(s) were told directly. ({ex.Message})");
+        }
+        foreach (NodeRecord witness in nodes.Where(n => n.Role == PgHaRole.Witness && n.Active))
+        {
+            try
+            {
+                await WriteAsync(context, NodeRecordLookup.ConninfoOf(witness), paused, by).ConfigureAwait(false);
+            }
+            catch (PgHaException ex)
+            {
+                context.Reporter.Warning($"The witness {witness.Name}'s copy could not be updated ({ex.Message}); its monitor takes the state from the primary at its next refresh.");
+            }
+        }
+        context.Reporter.Verbose($"Monitoring {(paused ? "paused" : "resumed")} in the metadata on {primary.Name}; waiting for the monitors to report it.");
+
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (true)
+        {
+            IReadOnlyList<PgHaMonitorStatus> statuses = await MonitorStatusReader.ReadAsync(context, nodes, StatusTimeout).ConfigureAwait(false);
+            var lagging = statuses.Where(s => s.Running && s.Paused != paused).ToList();
+            if (lagging.Count == 0 || clock.Elapsed >= wait)
+            {
+                foreach (PgHaMonitorStatus status in statuses.Where(s => !s.Running))
+                {
+                    context.Reporter.Warning($"The monitor of {status.Name} does not answer at {status.Endpoint}; it will read the new state when it starts.");
+                }
+                foreach (PgHaMonitorStatus status in lagging)
+                {
+                    context.Reporter.Warning($"The monitor of {status.Name} did not report the new state within {wait.TotalSeconds:0} s (is its node's replication behind?).");
+                }
+                return statuses;
+            }
+            await Task.Delay(PollInterval, context.CancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Tells every monitor directly (they accept it from members' addresses and their own loopback); returns how many took it.</summary>
+    private static async Task<int> TellMonitorsAsync(OperationContext context, IReadOnlyList<NodeRecord> nodes, bool paused)
+    {
+        NodeRecord[] active = nodes.Where(n => n.Active).ToArray();
+        if (active.Length == 0)
+        {
+            return 0;
+        }
+        MonitorMembers members = await MonitorMembers.ResolveAsync(active, active[0].Id, context.CancellationToken).ConfigureAwait(false);
+        var client = new PeerClient(localAddress: null, StatusTimeout);
+        var request = new PeerRequest { Op = paused ? PeerRequest.PauseOp : PeerRequest.ResumeOp };
+        string?[] replies = await Task.WhenAll(active.Select(async n =>
+            members.EndpointOf(n.Id) is { } endpoint ? await client.AskAsync(endpoint, request, context.CancellationToken).ConfigureAwait(false) : null)).ConfigureAwait(false);
+        return replies.Count(r => r is not null && r.Contains("\"ok\":true", StringComparison.Ordinal));
+    }
+
+    private static async Task WriteAsync(OperationContext context, ConnectionInfo target, bool paused, string by)
+    {
+        await using var connection = await NodeConnector.OpenAsync(context, target, NodeConnector.MetadataDatabaseOf(target)).ConfigureAwait(false);
+        var store = new MetadataStore(connection);
+        if (await store.GetClusterStateAsync(context.CancellationToken).ConfigureAwait(false) is null)
+        {
+            throw new PgHaException("PgHaMetadataTooOld", ErrorCategory.InvalidOperation, target.ToDisplayString(),
+                "The PgHa metadata has no cluster state (schema older than version 3). Upgrade it: run Register-PgHaNode -Force for the primary with this PgHa version.");
+        }
+        await store.SetPausedAsync(paused, by, context.CancellationToken).ConfigureAwait(false);
+    }
+}

@@ -1,0 +1,95 @@
+namespace PgHa.Operations.Monitor;
+
+/// <summary>
+/// How a monitor watches and when it acts. The defaults give a failover in about 8 s when the primary
+/// becomes unreachable, about 2 s when its server dies under a running monitor, and can never produce
+/// two writable primaries. That rests on the ORDER of three times, checked by <see cref="Validate"/>:
+/// <list type="bullet">
+/// <item>a member vouches for the primary (tells it "I see you") only while its last successful check is
+/// younger than <see cref="SupportFreshness"/> (interval + 0.5 s);</item>
+/// <item>the primary stops taking writes once no majority has vouched for it for <see cref="FenceTimeout"/>
+/// (3.5 s; checked every <see cref="PrimaryCheckInterval"/>);</item>
+/// <item>a member votes the primary out only when no check has reached it for the whole
+/// <see cref="DetectionWindow"/> (7 x 1 s), or sooner when the primary's own monitor confirms that its
+/// server is down and fenced (it waits <see cref="ConfirmedDownGrace"/> first, so a quick restart does not count).</item>
+/// </list>
+/// Freshness + one answer's time + fence timeout + one primary check interval ends 1.25 s before a majority
+/// can vote: by then the old primary has fenced itself. A blip shorter than 2 s changes nothing.
+/// </summary>
+internal sealed record MonitorSettings
+{
+    /// <summary>Automatic: elect and promote; Manual: watch, vote, fence, but never promote by itself. Default Automatic (Start-PgHaMonitor is how a DBA asks for automatic failover).</summary>
+    public PgHaFailoverMode Failover { get; init; } = PgHaFailoverMode.Automatic;
+
+    /// <summary>Time between checks of the primary while it answers (repmgr monitor_interval_secs; its default 2 s, ours 1 s: detection cannot be faster than the check).</summary>
+    public TimeSpan MonitorInterval { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Checks that must fail before the primary is voted out (repmgr reconnect_attempts; its default 6).</summary>
+    public int ReconnectAttempts { get; init; } = 7;
+
+    /// <summary>Time between those checks (repmgr reconnect_interval; its default 10 s, which is why repmgrd needs a minute).</summary>
+    public TimeSpan ReconnectInterval { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>How long no check may have reached the primary before a member votes it out.</summary>
+    public TimeSpan DetectionWindow => ReconnectInterval * ReconnectAttempts;
+
+    /// <summary>How long the primary's server must have been down, as its own monitor sees it, before that monitor fences it and confirms the failure to the others. Long enough for a quick restart not to count.</summary>
+    public TimeSpan ConfirmedDownGrace { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>How long a primary keeps taking writes without a majority vouching for it: a 2 s blip plus the second or two TCP needs to recover from it, well inside <see cref="DetectionWindow"/>.</summary>
+    public TimeSpan FenceTimeout { get; init; } = TimeSpan.FromSeconds(3.5);
+
+    /// <summary>How long after its last successful check a member still vouches for the primary.</summary>
+    public TimeSpan SupportFreshness => MonitorInterval + TimeSpan.FromMilliseconds(500);
+
+    /// <summary>Time between the primary's checks that a majority still vouches for it: short, because it is part of the fencing margin.</summary>
+    public TimeSpan PrimaryCheckInterval => TimeSpan.FromMilliseconds(Math.Min(250, MonitorInterval.TotalMilliseconds / 4));
+
+    /// <summary>Time a monitor waits for another monitor's answer. A member that does not answer in time counts as unreachable.</summary>
+    public TimeSpan PeerTimeout { get; init; } = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>Time a candidate waits for the votes.</summary>
+    public TimeSpan VoteTimeout { get; init; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>What to do with this node when it turns out to be a replaced primary.</summary>
+    public PgHaStalePrimaryAction StalePrimary { get; init; } = PgHaStalePrimaryAction.Rejoin;
+
+    /// <summary>What the primary's monitor does when no synchronous standby is attached although synchronous_standby_names names some. Default Wait: PgHa never trades an acknowledged write for availability unless told to.</summary>
+    public PgHaSynchronousPolicy SynchronousPolicy { get; init; } = PgHaSynchronousPolicy.Wait;
+
+    /// <summary>How long no synchronous standby may be attached before the policy acts (a warning and an event, or the set-aside).</summary>
+    public TimeSpan SynchronousTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Time between lag samples the primary's monitor writes to pgha.monitoring_history; zero: none.</summary>
+    public TimeSpan MonitoringHistoryInterval { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>How long samples are kept; older ones are deleted by the primary's monitor.</summary>
+    public TimeSpan MonitoringHistoryRetention { get; init; } = TimeSpan.FromDays(7);
+
+    /// <summary>Time between refreshes of the witness's copy of the metadata (repmgr witness_sync_interval, default 15 s).</summary>
+    public TimeSpan WitnessSyncInterval { get; init; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>Deadline for promoting, following and rejoining.</summary>
+    public TimeSpan RoleChangeTimeout { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>How long before the earliest possible vote the old primary has certainly begun to fence itself.</summary>
+    public TimeSpan FencingMargin => DetectionWindow - SupportFreshness - PeerTimeout - FenceTimeout - PrimaryCheckInterval;
+
+    /// <summary>The ordering the safety of fencing rests on; refused otherwise.</summary>
+    public void Validate()
+    {
+        if (FencingMargin < TimeSpan.FromMilliseconds(500))
+        {
+            throw new PgHaException("PgHaMonitorUnsafeTimeouts", System.Management.Automation.ErrorCategory.InvalidArgument, nameof(FenceTimeout),
+                $"The primary would not be sure to have fenced itself before a majority votes it out: detection window {DetectionWindow.TotalSeconds:0.##} s " +
+                $"({ReconnectAttempts} x {ReconnectInterval.TotalSeconds:0.##} s) must exceed support freshness {SupportFreshness.TotalSeconds:0.##} s + answer time {PeerTimeout.TotalSeconds:0.##} s " +
+                $"+ fence timeout {FenceTimeout.TotalSeconds:0.##} s + primary check interval {PrimaryCheckInterval.TotalSeconds:0.##} s by at least 0.5 s. " +
+                "Lower -FenceTimeout or -MonitorInterval, or raise -ReconnectAttempts / -ReconnectInterval.");
+        }
+        if (ConfirmedDownGrace > DetectionWindow)
+        {
+            throw new PgHaException("PgHaMonitorUnsafeTimeouts", System.Management.Automation.ErrorCategory.InvalidArgument, nameof(ConfirmedDownGrace),
+                "The confirmed-down grace must not be longer than the detection window.");
+        }
+    }
+}

@@ -1,0 +1,15 @@
+using PgHa.Conninfo;
+
+namespace PgHa.Operations.Monitor;
+
+/// <summary>
+/// Which node a monitor looks after and where it finds things: the node (by id or name), how to reach its
+/// own server (null: its registered conninfo; a Unix socket keeps it reachable when the network is cut), where else the metadata
+/// can be read, and the file that keeps its vote (null: beside the data directory).
+/// </summary>
+internal sealed record MonitorTarget(
+    string? NodeName,
+    int? NodeId,
+    ConnectionInfo? LocalConninfo,
+    IReadOnlyList<ConnectionInfo> EntryPoints,
+    string? StateFile);

@@ -1,0 +1,636 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using PgHa.Conninfo;
+using PgHa.Metadata;
+using PgHa.Operations.Roles;
+using PgHa.Sql;
+using PgHa.Transport;
+
+namespace PgHa.Operations.Monitor;
+
+/// <summary>What the monitor does in each role: primary, former primary, standby, candidate, voter, witness.</summary>
+internal sealed partial class NodeMonitor
+{
+    private static readonly TimeSpan FollowAfterLeaderChange = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan NotStreamingBeforeFollow = TimeSpan.FromSeconds(5);
+
+    private long _leaderChangedAtMs;
+    private long _lastSynchronousCheckMs;
+    private SynchronousGuard? _synchronousGuard;
+    private long? _notStreamingSinceMs;
+
+    // ---------------------------------------------------------------- primary
+
+    /// <summary>The node runs as a primary: stay writable only while a majority vouches for it, and only while nobody leads a newer term.</summary>
+    private async Task<TimeSpan> ActAsPrimaryAsync()
+    {
+        if (!IsLeader && _watch.LeaderId is not null)
+        {
+            await FenceStaleAsync($"it runs as a primary, but {NameOf(_watch.LeaderId)} leads term {_watch.Term}").ConfigureAwait(false);
+            return _settings.PrimaryCheckInterval;
+        }
+        if (_signalPlacedByMe)
+        {
+            // The server came back before anyone replaced it: the signal placed while it was down must not make its next restart read-only.
+            await RemoveSignalAsync().ConfigureAwait(false);
+        }
+        lock (_gate)
+        {
+            _fenced = false;
+            _watch.Seen(NowMs);
+        }
+
+        Dictionary<int, PeerStatus?> statuses = await GatherStatusesAsync().ConfigureAwait(false);
+        if (!IsLeader)
+        {
+            await FenceStaleAsync($"{NameOf(_watch.LeaderId)} leads the newer term {_watch.Term}").ConfigureAwait(false);
+            return _settings.PrimaryCheckInterval;
+        }
+        int vouching = Vouching(statuses);
+        int quorum = ElectionRules.Quorum(_members.Nodes.Count);
+        long now = NowMs;
+        if (1 + vouching < quorum && !_paused && now - _lastSupportMs >= _settings.FenceTimeout.TotalMilliseconds)
+        {
+            // About to fence: first make sure the members are the current ones (a node that rejoined since the
+            // last refresh may well vouch for this primary).
+            await RefreshMetadataAsync(force: false, maxAge: TimeSpan.FromSeconds(1)).ConfigureAwait(false);
+            statuses = await GatherStatusesAsync().ConfigureAwait(false);
+            vouching = Vouching(statuses);
+            quorum = ElectionRules.Quorum(_members.Nodes.Count);
+            now = NowMs;
+        }
+        if (1 + vouching >= quorum)
+        {
+            _lastSupportMs = Math.Max(_lastSupportMs, now); // never shortens the grace given at start
+        }
+        else if (!_paused && now - _lastSupportMs >= _settings.FenceTimeout.TotalMilliseconds)
+        {
+            string why = $"only {1 + vouching} of {_members.Nodes.Count} members (itself included) have seen it for {Seconds(Since(_lastSupportMs))}; a majority is {quorum}";
+            _log.Warning($"Fencing {Self.Name}: {why}. The other side may elect a new primary.");
+            await FenceRunningAsync(why).ConfigureAwait(false);
+            return _settings.PrimaryCheckInterval;
+        }
+        await WriteMonitoringHistoryAsync().ConfigureAwait(false);
+        await GuardSynchronousReplicationAsync().ConfigureAwait(false);
+        return _settings.PrimaryCheckInterval;
+    }
+
+    private async Task GuardSynchronousReplicationAsync()
+    {
+        long now = NowMs;
+        if (now - _lastSynchronousCheckMs < _settings.MonitorInterval.TotalMilliseconds)
+        {
+            return;
+        }
+        _lastSynchronousCheckMs = now;
+        _synchronousGuard ??= new SynchronousGuard(_settings.SynchronousPolicy, _settings.SynchronousTimeout, _log);
+        try
+        {
+            await using var connection = await NodeConnector.OpenAsync(_context, LocalConninfo, NodeConnector.MetadataDatabaseOf(LocalConninfo)).ConfigureAwait(false);
+            if (await _synchronousGuard.CheckAsync(connection, now, Ct).ConfigureAwait(false) is { } happened)
+            {
+                QueueEvent(Self, happened.Event, happened.Successful, happened.Details);
+            }
+        }
+        catch (Exception ex) when (ex is PgHaException or Npgsql.NpgsqlException)
+        {
+            _log.Warning($"Checking synchronous replication failed: {ex.Message}");
+        }
+    }
+
+    private int Vouching(Dictionary<int, PeerStatus?> statuses) =>
+        statuses.Values.Count(s => s is { SeesLeader: true } && s.Term == _watch.Term && s.LeaderId == Self.Id);
+
+    private async Task FenceRunningAsync(string why)
+    {
+        var clock = Stopwatch.StartNew();
+        await Fencing.FenceRunningAsync(_context, SelfHost).ConfigureAwait(false);
+        lock (_gate)
+        {
+            _fenced = true;
+            _signalPlacedByMe = false; // a fence is meant to last: only a rejoin or a promotion ends it
+            _serverRunning = false;
+            _local = null;
+            _role = "down";
+            _localDownSinceMs = NowMs;
+        }
+        QueueEvent(Self, "primary_fenced", true, $"{Self.Name} fenced itself in {Elapsed(clock)} (standby.signal, immediate stop): {why}");
+    }
+
+    private async Task FenceStaleAsync(string why)
+    {
+        _log.Warning($"{Self.Name} is a former primary: {why}. Fencing it.");
+        await FenceRunningAsync(why).ConfigureAwait(false);
+    }
+
+    private async Task RemoveSignalAsync()
+    {
+        await using INodeTransport host = await SelfHost.OpenAsync(_context).ConfigureAwait(false);
+        await host.RunAsync("rm", ["-f", Fencing.SignalPath(SelfHost)], null, Ct).ConfigureAwait(false);
+        _signalPlacedByMe = false;
+        _log.Info($"{Self.Name} runs as the primary again; removed the standby.signal placed while it was down.");
+    }
+
+    // ---------------------------------------------------------------- former or failed primary
+
+    /// <summary>
+    /// The node's server does not run and the node was the primary. After the grace, fence the data
+    /// directory and say so: the others may then fail over without waiting the whole detection window.
+    /// Once another node leads, rejoin it as a standby (or leave it fenced).
+    /// </summary>
+    private async Task<TimeSpan> ActAsDownPrimaryAsync()
+    {
+        if (_paused)
+        {
+            await GatherStatusesAsync().ConfigureAwait(false); // to learn about a newer term
+            return _settings.PrimaryCheckInterval;
+        }
+        long now = NowMs;
+        if (!_fenced && _localDownSinceMs is { } since && now - since >= _settings.ConfirmedDownGrace.TotalMilliseconds)
+        {
+            bool fenced = await Fencing.FenceStoppedAsync(_context, SelfHost).ConfigureAwait(false);
+            if (!fenced)
+            {
+                _log.Info($"{Self.Name}'s server runs again; not fencing it.");
+            }
+            else
+            {
+                lock (_gate)
+                {
+                    _fenced = true;
+                    _signalPlacedByMe = IsLeader;
+                }
+                QueueEvent(Self, "primary_fenced", true, $"{Self.Name}'s server has not run for {Seconds(Since(since))}; standby.signal placed so that it can only start read-only");
+            }
+            return _settings.PrimaryCheckInterval;
+        }
+        await GatherStatusesAsync().ConfigureAwait(false); // to learn about a newer term
+        if (!IsLeader && _fenced && _watch.LeaderId is not null && _settings.StalePrimary == PgHaStalePrimaryAction.Rejoin && now >= _nextRoleChangeMs)
+        {
+            await RejoinAsync().ConfigureAwait(false);
+        }
+        return _settings.PrimaryCheckInterval;
+    }
+
+    private async Task RejoinAsync()
+    {
+        NodeRecord? leader = _members.ById(_watch.LeaderId);
+        if (leader is null || !await LeaderAnswersAsync(leader).ConfigureAwait(false))
+        {
+            return;
+        }
+        // What happened while it was cut off (its fence) is recorded on the new primary before the rejoin, which can take a while.
+        await FlushPendingEventsAsync().ConfigureAwait(false);
+        _log.Info($"Rejoining {Self.Name} as a standby of {leader.Name} (term {_watch.Term}).");
+        var clock = Stopwatch.StartNew();
+        try
+        {
+            var request = new RejoinRequest([NodeRecordLookup.ConninfoOf(leader)], null, Self.Id, null, ForceRewind: true, _settings.RoleChangeTimeout);
+            RejoinPlan plan = await NodeRejoin.PlanAsync(_context, request).ConfigureAwait(false);
+            PgHaRoleChange result = await NodeRejoin.ApplyAsync(_context, plan).ConfigureAwait(false);
+            lock (_gate)
+            {
+                _fenced = false;
+                _signalPlacedByMe = false;
+            }
+            _lastMetadataRefreshMs = long.MinValue / 2;
+            _log.Info($"{Self.Name} rejoined {leader.Name} by {result.Method} in {Elapsed(clock)}.");
+        }
+        catch (PgHaException ex)
+        {
+            _nextRoleChangeMs = NowMs + (long)RoleChangeRetryDelay.TotalMilliseconds;
+            _log.Warning($"Rejoining {Self.Name} failed ({ex.ErrorId}): {ex.Message} It stays fenced; trying again in {RoleChangeRetryDelay.TotalSeconds:0} s.");
+        }
+    }
+
+    // ---------------------------------------------------------------- standby
+
+    private async Task ActAsStandbyAsync()
+    {
+        if (_paused)
+        {
+            return;
+        }
+        long now = NowMs;
+        bool leaderGone = IsLeader || _watch.HasFailed(now, _settings);
+        if (leaderGone)
+        {
+            if (!Automatic || Self.Priority == 0)
+            {
+                NoteOnce($"The primary {NameOf(_watch.LeaderId)} is gone; {(Automatic ? "this node has priority 0 and is never promoted" : "failover is manual")}: waiting for another node to be promoted (Invoke-PgHaPromote).");
+                return;
+            }
+            if (now >= _nextRoleChangeMs)
+            {
+                await TryElectionAsync().ConfigureAwait(false);
+            }
+            return;
+        }
+        // Only a primary that takes writes is followed: a candidate still promoting is not one yet. Right after a
+        // new primary announced itself, it is checked here rather than at the watch loop's next round.
+        if (_watch.Vouches(now, _settings) && (_leaderWritable || (now - _leaderChangedAtMs < FollowAfterLeaderChange.TotalMilliseconds
+            && _members.ById(_watch.LeaderId) is { } leader && leader.Id != Self.Id && await LeaderAnswersAsync(leader).ConfigureAwait(false))))
+        {
+            await FollowLeaderIfNeededAsync().ConfigureAwait(false);
+        }
+    }
+
+    private void NoteOnce(string note)
+    {
+        if (_lastWaitingNote != note)
+        {
+            _lastWaitingNote = note;
+            _log.Info(note);
+        }
+    }
+
+    /// <summary>
+    /// Runs one election. Only the best standby (most WAL, then priority, then lowest id) among those whose
+    /// monitors answer stands; the others wait for it. It asks every member for its vote in a term newer than
+    /// any it knows, and promotes on a majority of all members.
+    /// </summary>
+    private async Task TryElectionAsync()
+    {
+        // The longer vote timeout here: a member that answers late must still count as an entrant, or a lesser
+        // standby would stand against it and both would split the term.
+        Dictionary<int, PeerStatus?> statuses = await GatherStatusesAsync(_settings.VoteTimeout).ConfigureAwait(false);
+        if (!IsLeader && !_watch.HasFailed(NowMs, _settings))
+        {
+            return; // a newer primary was just learned of
+        }
+        NodeRecord? failed = _members.ById(_watch.LeaderId);
+        if (statuses.Values.FirstOrDefault(s => s is { SeesLeader: true } && s.Term == _watch.Term && s.LeaderId == _watch.LeaderId) is { } sees)
+        {
+            NoteOnce($"{sees.NodeName} still sees the primary {NameOf(_watch.LeaderId)}: not electing.");
+            return;
+        }
+        if (failed is not null && failed.Location != Self.Location)
+        {
+            // The seed's cross-site rule: a standby in another location than the primary's promotes only when a
+            // member in the primary's location confirms it is gone; otherwise it is the link between sites that failed.
+            bool confirmedThere = _members.Others.Any(n => n.Location == failed.Location && n.Id != failed.Id
+                && statuses.GetValueOrDefault(n.Id) is { LeaderFailed: true });
+            if (!confirmedThere)
+            {
+                NoteOnce($"No member in {failed.Name}'s location '{failed.Location}' confirms it is gone; not promoting {Self.Name} in '{Self.Location}'.");
+                return;
+            }
+        }
+
+        var entrants = new List<ElectionEntrant>();
+        if (OwnLsn() is { } ownLsn && _local is { InRecovery: true })
+        {
+            entrants.Add(new ElectionEntrant(Self.Id, Self.Name, ownLsn, Self.Priority));
+        }
+        foreach (var (id, status) in statuses)
+        {
+            // A candidate is a standby too: leaving it out would let a lesser standby stand against it.
+            if (status is { Role: "standby" or "candidate", ServerRunning: true, Paused: false, ReceivedLsn: { } lsn } && status.Priority > 0
+                && status.Failover == PgHaFailoverMode.Automatic && _members.ById(id) is { Role: PgHaRole.Standby or PgHaRole.Primary })
+            {
+                entrants.Add(new ElectionEntrant(id, status.NodeName, PgHaLsn.Parse(lsn), status.Priority));
+            }
+        }
+        ElectionEntrant? winner = ElectionRules.Winner(entrants);
+        if (winner is null || winner.NodeId != Self.Id)
+        {
+            NoteOnce(winner is null ? "No standby can be promoted." : $"The primary {NameOf(_watch.LeaderId)} is gone; {winner.Name} (received {winner.ReceivedLsn}, priority {winner.Priority}) should be promoted: waiting for it.");
+            return;
+        }
+
+        long term = Math.Max(Math.Max(_watch.Term, _votes.Term), statuses.Values.Max(s => s?.Term ?? 0)) + 1;
+        PgHaLsn myLsn = winner.ReceivedLsn;
+        long oldTerm = _watch.Term;
+        int? oldLeader = _watch.LeaderId;
+        lock (_gate)
+        {
+            _votes.Record(term, Self.Id);
+            _role = "candidate";
+            _watch = new LeaderWatch(term, Self.Id, NowMs);
+        }
+        _log.Info($"The primary {NameOf(oldLeader)} is gone: {Self.Name} stands in term {term} (received {myLsn}).");
+        var clock = Stopwatch.StartNew();
+        var request = new PeerRequest { Op = PeerRequest.VoteOp, Term = term, NodeId = Self.Id, Lsn = myLsn.ToString() };
+        NodeRecord[] voters = _members.Others.ToArray();
+        int quorum = ElectionRules.Quorum(_members.Nodes.Count);
+        PeerVoteReply?[] replies = await CollectVotesAsync(voters, request, quorum - 1).ConfigureAwait(false);
+        int granted = 1 + replies.Count(r => r is { Granted: true });
+        string tally = string.Join(", ", voters.Select((v, i) => $"{v.Name}: {(replies[i] is { } r ? (r.Granted ? "yes" : "no, " + r.Reason) : "no answer")}"));
+        if (granted < quorum)
+        {
+            lock (_gate)
+            {
+                _role = "standby";
+                _watch = new LeaderWatch(oldTerm, oldLeader, NowMs);
+                _watch.Missed(confirmedDown: true); // it had failed before the election; keep it failed
+            }
+            // A short random wait, so that two candidates that split a term do not split the next one too.
+            _nextRoleChangeMs = NowMs + Random.Shared.Next(200, 800);
+            QueueEvent(Self, "failover_aborted", false, $"{Self.Name} got {granted} of {_members.Nodes.Count} votes in term {term} (a majority is {quorum}): {tally}");
+            return;
+        }
+
+        _log.Info($"{Self.Name} won term {term} with {granted} of {_members.Nodes.Count} votes in {Elapsed(clock)} ({tally}); promoting.");
+        try
+        {
+            int timeline = await RoleChanges.PromoteAsync(_context, Self.Name, LocalConninfo, _settings.RoleChangeTimeout).ConfigureAwait(false);
+            lock (_gate)
+            {
+                _role = "primary";
+                _lastSupportMs = NowMs;
+                _leaderChangedAtMs = NowMs;
+            }
+            _log.Info($"{Self.Name} is the primary of term {term} on timeline {timeline}, {Elapsed(clock)} after the election began.");
+            await AnnounceAsync(term).ConfigureAwait(false);
+            await RecordPromotionAsync(term, oldLeader, timeline,
+                $"{Self.Name} promoted in term {term} after the primary {NameOf(oldLeader)} was lost; {granted} of {_members.Nodes.Count} votes ({tally}); received {myLsn}; timeline {timeline}").ConfigureAwait(false);
+        }
+        catch (PgHaException ex)
+        {
+            lock (_gate)
+            {
+                _role = _local is { InRecovery: true } ? "standby" : _role;
+            }
+            _nextRoleChangeMs = NowMs + (long)RoleChangeRetryDelay.TotalMilliseconds;
+            QueueEvent(Self, "failover_promote", false, $"{Self.Name} won term {term} but its promotion failed: {ex.Message}");
+        }
+    }
+
+    /// <summary>
+    /// Asks every voter at once and returns as soon as <paramref name="needed"/> have said yes, or all have
+    /// answered, or the vote timeout passed: a dead member must not hold up a won election. Votes may take
+    /// longer than status answers (a member records its vote on disk first), and a late vote is as safe as
+    /// an early one: the fencing argument rests on status answers only.
+    /// </summary>
+    private async Task<PeerVoteReply?[]> CollectVotesAsync(NodeRecord[] voters, PeerRequest request, int needed)
+    {
+        var ballots = new PeerClient(_members.SelfAddress, _settings.VoteTimeout);
+        var replies = new PeerVoteReply?[voters.Length];
+        using var enough = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        int yes = 0;
+        await Task.WhenAll(voters.Select(async (voter, i) =>
+        {
+            if (_members.EndpointOf(voter.Id) is not { } endpoint)
+            {
+                return;
+            }
+            try
+            {
+                replies[i] = PeerClient.TryParse<PeerVoteReply>(await ballots.AskAsync(endpoint, request, enough.Token).ConfigureAwait(false));
+            }
+            catch (OperationCanceledException) when (!Ct.IsCancellationRequested)
+            {
+                return; // a majority was reached without this vote
+            }
+            if (replies[i] is { Granted: true } && Interlocked.Increment(ref yes) >= needed)
+            {
+                enough.Cancel();
+            }
+        })).ConfigureAwait(false);
+        return replies;
+    }
+
+    /// <summary>Tells every member about the new primary at once, so that the standbys follow without waiting for their next check.</summary>
+    private async Task AnnounceAsync(long term)
+    {
+        var request = new PeerRequest { Op = PeerRequest.AnnounceOp, Term = term, NodeId = Self.Id };
+        await Task.WhenAll(_members.Others.Select(async n =>
+        {
+            if (_members.EndpointOf(n.Id) is { } endpoint)
+            {
+                await _peers.AskAsync(endpoint, request, Ct).ConfigureAwait(false);
+            }
+        })).ConfigureAwait(false);
+    }
+
+    private async Task RecordPromotionAsync(long term, int? oldLeaderId, int timeline, string details)
+    {
+        var changed = new List<NodeRecord>();
+        if (_members.ById(oldLeaderId) is { } old && old.Id != Self.Id)
+        {
+            changed.Add(old with { Active = false });
+        }
+        changed.Add(Self with { Role = PgHaRole.Primary, UpstreamId = null, Active = true });
+        try
+        {
+            await RoleChanges.RecordAsync(_context, LocalConninfo, changed, [(Self, "failover_promote", true, details)]).ConfigureAwait(false);
+            await using var connection = await NodeConnector.OpenAsync(_context, LocalConninfo, NodeConnector.MetadataDatabaseOf(LocalConninfo)).ConfigureAwait(false);
+            var store = new MetadataStore(connection);
+            await store.SetTermAsync(term, Self.Id, Ct).ConfigureAwait(false);
+            if (_metadataPaused)
+            {
+                // Promoted, so this monitor was not paused: a pause flag copied from the old primary was ended by a
+                // Resume-PgHaMonitor that could only reach the monitors. The metadata says so from now on.
+                await store.SetPausedAsync(false, null, Ct).ConfigureAwait(false);
+            }
+            _log.Info($"Recorded {Self.Name} as the primary of term {term} (timeline {timeline.ToString(CultureInfo.InvariantCulture)}).");
+        }
+        catch (PgHaException ex)
+        {
+            _log.Warning($"{Self.Name} is the primary but the metadata could not be updated: {ex.Message}");
+        }
+        _lastMetadataRefreshMs = long.MinValue / 2;
+    }
+
+    /// <summary>A standby whose primary is alive streams from it: after a failover it follows the new primary, checking timelines first.</summary>
+    private async Task FollowLeaderIfNeededAsync()
+    {
+        NodeRecord? leader = _members.ById(_watch.LeaderId);
+        if (leader is null || _local is null || leader.Id == Self.Id)
+        {
+            return;
+        }
+        long now = NowMs;
+        ConnectionInfo leaderConninfo = NodeRecordLookup.ConninfoOf(leader);
+        bool streamingFromLeader = _local.ReceiverStatus == "streaming" && NodeEndpoint.Of(leaderConninfo).Matches(_local.SenderHost, _local.SenderPort);
+        bool cascading = _members.ById(Self.UpstreamId) is { Role: PgHaRole.Standby, Active: true } upstream && _local.ReceiverStatus == "streaming"
+            && NodeEndpoint.Of(NodeRecordLookup.ConninfoOf(upstream)).Matches(_local.SenderHost, _local.SenderPort);
+        if (streamingFromLeader || cascading)
+        {
+            _notStreamingSinceMs = null;
+            return;
+        }
+        _notStreamingSinceMs ??= now;
+        bool leaderIsNew = now - _leaderChangedAtMs < FollowAfterLeaderChange.TotalMilliseconds;
+        if ((!leaderIsNew && now - _notStreamingSinceMs < NotStreamingBeforeFollow.TotalMilliseconds) || now < _nextRoleChangeMs)
+        {
+            return;
+        }
+        var clock = Stopwatch.StartNew();
+        try
+        {
+            IReadOnlyList<NodeRecord> nodes = (await MetadataReader.ReadNodesAsync(_context, [leaderConninfo]).ConfigureAwait(false)).Nodes;
+            NodeRecord self = NodeRecordLookup.ByName(nodes, Self.Name);
+            NodeRecord leaderRecord = NodeRecordLookup.ByName(nodes, leader.Name);
+            FollowPlan plan = await NodeFollow.PlanAsync(_context, nodes, self, leaderRecord, leaderConninfo).ConfigureAwait(false);
+            PgHaRoleChange result = await NodeFollow.ApplyAsync(_context, plan, _settings.RoleChangeTimeout, "failover_follow").ConfigureAwait(false);
+            _notStreamingSinceMs = null;
+            _lastMetadataRefreshMs = long.MinValue / 2;
+            if (result.Changed)
+            {
+                _log.Info($"{Self.Name} follows the primary {leader.Name} (term {_watch.Term}) after {Elapsed(clock)}.");
+            }
+        }
+        catch (PgHaException ex)
+        {
+            _nextRoleChangeMs = NowMs + (long)RoleChangeRetryDelay.TotalMilliseconds;
+            _log.Warning($"{Self.Name} cannot follow {leader.Name} ({ex.ErrorId}): {ex.Message}");
+        }
+    }
+
+    // ---------------------------------------------------------------- requests from other monitors
+
+    private Task<string> HandlePeerRequestAsync(PeerRequest request, IPAddress from)
+    {
+        if (request.Op is PeerRequest.PauseOp or PeerRequest.ResumeOp)
+        {
+            return Task.FromResult(PeerJson.Serialize(PauseDirectly(request.Op == PeerRequest.PauseOp, from)));
+        }
+        if (!_members.IsMemberAddress(from))
+        {
+            return Task.FromResult(PeerJson.Serialize(new { error = $"{from} is not the address of a registered member: only members vote and announce." }));
+        }
+        switch (request.Op)
+        {
+            case PeerRequest.VoteOp:
+                return Task.FromResult(PeerJson.Serialize(Vote(request)));
+            case PeerRequest.AnnounceOp:
+                if (request.Term > _watch.Term || (request.Term == _watch.Term && _watch.LeaderId == request.NodeId))
+                {
+                    AdoptLeader(request.Term, request.NodeId, "it announced its promotion");
+                    _leaderChangedAtMs = NowMs;
+                    _wake.Release();
+                }
+                return Task.FromResult(PeerJson.Serialize(new { ok = true }));
+            default:
+                return Task.FromResult(PeerJson.Serialize(new { error = $"unknown request '{request.Op}'" }));
+        }
+    }
+
+    /// <summary>
+    /// Suspend/Resume-PgHaMonitor telling this monitor directly: taken from the members' addresses and from
+    /// this machine's own loopback (a DBA on one of the nodes), the places an operator runs PgHa from.
+    /// </summary>
+    private object PauseDirectly(bool paused, IPAddress from)
+    {
+        IPAddress address = from.IsIPv4MappedToIPv6 ? from.MapToIPv4() : from;
+        if (!_members.IsMemberAddress(address) && !address.Equals(IPAddress.Loopback) && !address.Equals(IPAddress.IPv6Loopback))
+        {
+            return new { error = $"{from} is neither a member's address nor this machine's loopback: pause and resume through the metadata (Suspend-PgHaMonitor writes it on the primary)." };
+        }
+        bool changed;
+        lock (_gate)
+        {
+            _directPause = paused;
+            _directPauseAtMs = NowMs;
+            changed = UpdatePaused();
+        }
+        if (changed)
+        {
+            _log.Info(paused ? $"Monitoring is paused (told directly by {address}): no failover, no fencing." : $"Monitoring is resumed (told directly by {address}).");
+        }
+        _wake.Release();
+        return new { ok = true, paused = _paused };
+    }
+
+    private PeerVoteReply Vote(PeerRequest request)
+    {
+        PgHaLsn candidateLsn = PgHaLsn.TryParse(request.Lsn, out PgHaLsn parsed) ? parsed : default;
+        VoteDecision decision;
+        lock (_gate)
+        {
+            long now = NowMs;
+            bool leaderFailed = IsLeader
+                ? !(_serverRunning && _local is { InRecovery: false }) && (_fenced || _local is { InRecovery: true })
+                : _watch.HasFailed(now, _settings);
+            var facts = new VoterFacts(Self.Id, _paused, _watch.Term, _votes.Term, _votes.VotedFor, leaderFailed, NameOf(_watch.LeaderId),
+                CanBePromoted: Self.Role != PgHaRole.Witness && Self.Priority > 0 && _local is { InRecovery: true },
+                OwnLsn: _local is { InRecovery: true } ? OwnLsn() : null);
+            decision = ElectionRules.DecideVote(facts, request.Term, request.NodeId, candidateLsn);
+            if (decision.Granted && !(_votes.Term == request.Term && _votes.VotedFor == request.NodeId))
+            {
+                _votes.Record(request.Term, request.NodeId);
+                // The candidate is now the node this member takes for the primary: it vouches for nobody else,
+                // and votes again only when the candidate, too, is gone.
+                _watch = new LeaderWatch(request.Term, request.NodeId, now);
+                _leaderChangedAtMs = now;
+            }
+        }
+        _log.Info($"Vote in term {request.Term} for {NameOf(request.NodeId)} (received {candidateLsn}): {(decision.Granted ? "granted" : "refused")}, {decision.Reason}.");
+        return new PeerVoteReply(decision.Granted, decision.Reason, Math.Max(_watch.Term, _votes.Term));
+    }
+
+    // ---------------------------------------------------------------- witness and history
+
+    /// <summary>The witness keeps a copy of the node records and cluster state, taken from the primary.</summary>
+    private async Task SyncWitnessAsync()
+    {
+        long now = NowMs;
+        if (now - _lastWitnessSyncMs < _settings.WitnessSyncInterval.TotalMilliseconds && now - _leaderChangedAtMs > _settings.WitnessSyncInterval.TotalMilliseconds)
+        {
+            return;
+        }
+        NodeRecord? leader = _members.ById(_watch.LeaderId);
+        if (leader is null || !_serverRunning || !_watch.Vouches(now, _settings))
+        {
+            return;
+        }
+        try
+        {
+            ConnectionInfo leaderConninfo = NodeRecordLookup.ConninfoOf(leader);
+            IReadOnlyList<NodeRecord> nodes;
+            ClusterStateRecord? state;
+            await using (var source = await NodeConnector.OpenAsync(_context, leaderConninfo, NodeConnector.MetadataDatabaseOf(leaderConninfo)).ConfigureAwait(false))
+            {
+                var store = new MetadataStore(source);
+                nodes = await store.GetNodesAsync(Ct).ConfigureAwait(false);
+                state = await store.GetClusterStateAsync(Ct).ConfigureAwait(false);
+            }
+            if (state is null || state.Term < _watch.Term)
+            {
+                return;
+            }
+            await using var connection = await NodeConnector.OpenAsync(_context, LocalConninfo, NodeConnector.MetadataDatabaseOf(LocalConninfo)).ConfigureAwait(false);
+            var copy = new MetadataStore(connection);
+            await using var tx = await connection.BeginTransactionAsync(Ct).ConfigureAwait(false);
+            await copy.LockAsync(Ct).ConfigureAwait(false);
+            await copy.ReplaceNodesAsync(nodes, Ct).ConfigureAwait(false);
+            await copy.ReplaceClusterStateAsync(state, Ct).ConfigureAwait(false);
+            await tx.CommitAsync(Ct).ConfigureAwait(false);
+            _lastWitnessSyncMs = now;
+        }
+        catch (PgHaException ex)
+        {
+            _log.Warning($"Refreshing the witness's copy of the metadata failed: {ex.Message}");
+        }
+    }
+
+    private async Task WriteMonitoringHistoryAsync()
+    {
+        long now = NowMs;
+        if (_settings.MonitoringHistoryInterval <= TimeSpan.Zero || now - _lastHistoryMs < _settings.MonitoringHistoryInterval.TotalMilliseconds)
+        {
+            return;
+        }
+        _lastHistoryMs = now;
+        try
+        {
+            await using var connection = await NodeConnector.OpenAsync(_context, LocalConninfo, NodeConnector.MetadataDatabaseOf(LocalConninfo)).ConfigureAwait(false);
+            await MonitoringHistory.SampleAsync(connection, Self.Id, Ct).ConfigureAwait(false);
+            if (now - _lastHistoryPurgeMs >= MonitoringHistory.PurgeInterval.TotalMilliseconds)
+            {
+                _lastHistoryPurgeMs = now;
+                long removed = await MonitoringHistory.PurgeAsync(connection, _settings.MonitoringHistoryRetention, Ct).ConfigureAwait(false);
+                if (removed > 0)
+                {
+                    _log.Info($"Removed {removed} monitoring history samples older than {_settings.MonitoringHistoryRetention.TotalDays:0.##} days.");
+                }
+            }
+        }
+        catch (Exception ex) when (ex is PgHaException or Npgsql.NpgsqlException)
+        {
+            _log.Warning($"Writing monitoring history failed: {ex.Message}");
+        }
+    }
+}

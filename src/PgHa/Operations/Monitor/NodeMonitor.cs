@@ -1,0 +1,615 @@
+using System.Diagnostics;
+using System.Net;
+using PgHa.Conninfo;
+using PgHa.Metadata;
+using PgHa.Operations.Host;
+using PgHa.Operations.Roles;
+using PgHa.Operations.Service;
+using PgHa.Sql;
+
+namespace PgHa.Operations.Monitor;
+
+/// <summary>
+/// One node's monitor (repmgrd's job): runs until cancelled, checking every interval. What it does
+/// depends on what its node is:
+/// <list type="bullet">
+/// <item>primary: asks the other members whether they see it; without a majority for the fence timeout it
+/// fences itself (standby.signal, fast stop); writes monitoring history; when its server dies it fences the
+/// data directory after a short grace and tells the others, which lets them fail over at once;</item>
+/// <item>standby: checks the primary; when it is gone for the detection window (or confirmed down by its own
+/// monitor) the best standby asks every member for its vote in a new term and promotes on a majority; the
+/// others follow the new primary;</item>
+/// <item>witness: checks the primary and votes like a standby, never becomes primary, and keeps its copy of
+/// the metadata in step;</item>
+/// <item>a former primary that another node replaced is fenced, then rejoined as a standby (or kept fenced).</item>
+/// </list>
+/// Monitors talk over <see cref="PeerServer"/> / <see cref="PeerClient"/>; the only state a monitor keeps
+/// of its own is its last vote (<see cref="VoteBook"/>).
+/// </summary>
+internal sealed partial class NodeMonitor
+{
+    private static readonly TimeSpan MetadataRefreshInterval = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan RoleChangeRetryDelay = TimeSpan.FromSeconds(2);
+
+    private readonly OperationContext _context;
+    private readonly MonitorSettings _settings;
+    private readonly MonitorTarget _target;
+    private readonly MonitorLog _log;
+    private VoteBook _votes = null!;
+    private readonly object _gate = new();
+    private readonly SemaphoreSlim _wake = new(0);
+    private readonly DateTimeOffset _startedAt = DateTimeOffset.UtcNow;
+
+    private MonitorMembers _members = null!;
+    private PeerClient _peers = null!;
+    private LeaderWatch _watch = null!;
+    private ClusterStateRecord? _clusterState;
+    private bool _paused;
+    private bool _metadataPaused;
+    private long _metadataPauseChangedMs = long.MinValue / 2;
+    private bool? _directPause;
+    private long _directPauseAtMs;
+    private string _role = "unknown";
+    private bool _serverRunning;
+    private bool _fenced;
+    private bool _signalPlacedByMe;
+    private volatile bool _leaderWritable;
+    private Npgsql.NpgsqlConnection? _leaderConnection; // the watch loop's own; only it touches it
+    private int _leaderConnectionNodeId;
+    private NodeProbeResult? _local;
+    private long? _localDownSinceMs;
+    private long _lastSupportMs;
+    private long _lastMetadataRefreshMs = long.MinValue / 2;
+    private long _lastHistoryMs = long.MinValue / 2;
+    private long _lastHistoryPurgeMs = long.MinValue / 2;
+    private long _lastWitnessSyncMs = long.MinValue / 2;
+    private long _nextRoleChangeMs;
+    private DateTimeOffset? _lastCheckAt;
+    private string? _lastWaitingNote;
+    private readonly List<(NodeRecord Node, string Event, bool Successful, string Details)> _pendingEvents = [];
+
+    public NodeMonitor(OperationContext context, MonitorSettings settings, MonitorTarget target, MonitorLog log)
+    {
+        settings.Validate();
+        // The engine's own steps (probes, pg_ctl, promote, follow, rejoin) go to the monitor's log as DEBUG lines.
+        _context = new OperationContext(log.AsReporter(), context.Credential, context.ConnectTimeoutSeconds, context.CancellationToken)
+        {
+            Ssh = context.Ssh,
+            EventHook = context.EventHook, // fired after each event the monitor records (failover_promote moves a VIP)
+            LocalCommit = true,
+        };
+        _settings = settings;
+        _target = target;
+        _log = log;
+    }
+
+    private CancellationToken Ct => _context.CancellationToken;
+
+    private static long NowMs => Environment.TickCount64;
+
+    private NodeRecord Self => _members.Self;
+
+    /// <summary>How this monitor reaches its own server: as told, or the node's registered conninfo.</summary>
+    private ConnectionInfo LocalConninfo => _target.LocalConninfo ?? NodeRecordLookup.ConninfoOf(Self);
+
+    private NodeHost SelfHost => NodeHost.Of(Self);
+
+    private bool Automatic => _settings.Failover == PgHaFailoverMode.Automatic;
+
+    /// <summary>Runs until the context is cancelled; returns normally then.</summary>
+    public async Task RunAsync()
+    {
+        await RefreshMetadataAsync(force: true).ConfigureAwait(false);
+        _votes = VoteBook.Open(_target.StateFile ?? DefaultStateFile(Self));
+        IPAddress listenAddress = _members.SelfAddress ?? IPAddress.Loopback;
+        _peers = new PeerClient(_members.SelfAddress, _settings.PeerTimeout);
+        await using var server = new PeerServer(new IPEndPoint(listenAddress, Self.EffectiveMonitorPort), Status, HandlePeerRequestAsync);
+        try
+        {
+            server.Start();
+        }
+        catch (System.Net.Sockets.SocketException ex)
+        {
+            throw new PgHaException("PgHaMonitorPortInUse", System.Management.Automation.ErrorCategory.ResourceUnavailable, Self.Name,
+                $"The monitor of {Self.Name} cannot listen on {listenAddress}:{Self.EffectiveMonitorPort} ({ex.Message}). Is another monitor for this node running? " +
+                "Otherwise register the node with another -MonitorPort.", ex);
+        }
+        _log.Info($"Monitor of {Self.Name} (node {Self.Id}) started: listening on {server.Endpoint}, failover {_settings.Failover}, " +
+            $"detection {_settings.DetectionWindow.TotalSeconds:0.#} s, fence timeout {_settings.FenceTimeout.TotalSeconds:0.#} s, term {_watch.Term}, " +
+            $"primary {NameOf(_watch.LeaderId)}.");
+        // A primary whose monitor just started gives the other members' monitors one detection window to answer
+        // before it fences itself for want of a majority: no standby can vote it out sooner than that either.
+        _lastSupportMs = NowMs + (long)(_settings.DetectionWindow - _settings.FenceTimeout).TotalMilliseconds;
+        // The primary is watched in a loop of its own: a long action of the main loop (a follow, a rejoin)
+        // must never stop this member from vouching for the primary, or the primary would fence itself.
+        Task watching = WatchLoopAsync();
+        while (!Ct.IsCancellationRequested)
+        {
+            TimeSpan pause;
+            try
+            {
+                pause = await TickAsync().ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (Ct.IsCancellationRequested)
+            {
+                break;
+            }
+            catch (Exception ex) when (ex is PgHaException or Npgsql.NpgsqlException or IOException or TimeoutException)
+            {
+                _log.Warning($"Check failed: {ex.Message}");
+                pause = _settings.ReconnectInterval;
+            }
+            try
+            {
+                await _wake.WaitAsync(pause, Ct).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                break;
+            }
+        }
+        await watching.ConfigureAwait(false);
+        await DropLeaderConnectionAsync().ConfigureAwait(false);
+        _log.Info($"Monitor of {Self.Name} stopped.");
+    }
+
+    private async Task WatchLoopAsync()
+    {
+        while (!Ct.IsCancellationRequested)
+        {
+            try
+            {
+                if (!(IsLeader && _serverRunning && _local is { InRecovery: false }))
+                {
+                    await WatchLeaderAsync().ConfigureAwait(false);
+                }
+                await Task.Delay(WatchInterval(), Ct).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (Ct.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex) when (ex is PgHaException or Npgsql.NpgsqlException or IOException or TimeoutException)
+            {
+                _log.Warning($"Checking the primary failed: {ex.Message}");
+            }
+        }
+    }
+
+    /// <summary>One round of checks and whatever they call for; returns how long to wait before the next one.</summary>
+    private async Task<TimeSpan> TickAsync()
+    {
+        await RefreshMetadataAsync(force: false).ConfigureAwait(false);
+        await ProbeLocalAsync().ConfigureAwait(false);
+        _lastCheckAt = DateTimeOffset.UtcNow;
+        await FlushPendingEventsAsync().ConfigureAwait(false);
+
+        if (Self.Role == PgHaRole.Witness)
+        {
+            await SyncWitnessAsync().ConfigureAwait(false);
+            return WatchInterval();
+        }
+        if (_serverRunning && _local is { InRecovery: false })
+        {
+            return await ActAsPrimaryAsync().ConfigureAwait(false);
+        }
+        if (!_serverRunning && (IsLeader || _fenced || Self.Role == PgHaRole.Primary))
+        {
+            return await ActAsDownPrimaryAsync().ConfigureAwait(false);
+        }
+        if (_local is null)
+        {
+            return WatchInterval(); // a standby that is down or does not answer: it only votes
+        }
+        if (_serverRunning)
+        {
+            await ActAsStandbyAsync().ConfigureAwait(false);
+        }
+        return WatchInterval();
+    }
+
+    private bool IsLeader => _watch.LeaderId == Self.Id;
+
+    /// <summary>Beside the data directory (like the server log), so that neither a clone nor pg_rewind copies it.</summary>
+    public static string DefaultStateFile(NodeRecord node) =>
+        node.DataDirectory is { } dir
+            ? dir.TrimEnd('/') + ".pgha-monitor.json"
+            : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".pgha", $"monitor-{node.Name}.json");
+
+    /// <summary>Checks come every interval while the primary answers, and every reconnect interval while it does not.</summary>
+    private TimeSpan WatchInterval() =>
+        _watch.Vouches(NowMs, _settings) ? _settings.MonitorInterval : Min(_settings.ReconnectInterval, TimeSpan.FromMilliseconds(250));
+
+    private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
+
+    // ---------------------------------------------------------------- local node
+
+    private async Task ProbeLocalAsync()
+    {
+        try
+        {
+            NodeProbeResult probe = await NodeProbe.ProbeAsync(_context, LocalConninfo).ConfigureAwait(false);
+            lock (_gate)
+            {
+                _local = probe;
+                _serverRunning = true;
+                _localDownSinceMs = null;
+                _role = Self.Role == PgHaRole.Witness ? "witness" : probe.InRecovery ? "standby" : "primary";
+            }
+            return;
+        }
+        catch (PgHaException ex)
+        {
+            // Not answering: ask pg_ctl whether the server runs at all (it may be starting, stopping, or gone).
+            if (_local is not null || _serverRunning)
+            {
+                _log.Info($"{Self.Name}'s server does not answer ({ex.Message}).");
+            }
+        }
+        NodeRunState state = Self.DataDirectory is null ? new NodeRunState(false, null, null) : await NodeService.GetRunningAsync(_context, SelfHost).ConfigureAwait(false);
+        bool wasRunning;
+        lock (_gate)
+        {
+            wasRunning = _serverRunning;
+            // Running but not answering (starting up, shutting down, out of connections): nothing is known of
+            // its role this round, so no action is taken on it.
+            _local = null;
+            _serverRunning = state.IsRunning;
+            _role = state.IsRunning ? "unknown" : "down";
+            if (!state.IsRunning)
+            {
+                _localDownSinceMs ??= NowMs;
+            }
+        }
+        if (wasRunning && !state.IsRunning)
+        {
+            _log.Info($"{Self.Name}'s server is not running.");
+        }
+    }
+
+    // ---------------------------------------------------------------- the leader
+
+    /// <summary>Checks the node taken for the primary, as a standby or the witness does.</summary>
+    private async Task WatchLeaderAsync()
+    {
+        NodeRecord? leader = _members.ById(_watch.LeaderId);
+        if (leader is null || leader.Id == Self.Id)
+        {
+            return;
+        }
+        long now = NowMs;
+        if (await LeaderTakesWritesAsync(leader).ConfigureAwait(false))
+        {
+            lock (_gate)
+            {
+                _watch.Seen(now);
+                _leaderWritable = true;
+            }
+            return;
+        }
+        _leaderWritable = false;
+        PeerStatus? status = await AskStatusAsync(leader.Id).ConfigureAwait(false);
+        if (status is not null)
+        {
+            AdoptNewerTerm(status);
+        }
+        bool confirmedDown = status is not null && status.Term <= _watch.Term
+            && ((!status.ServerRunning && status.Fenced) || (status.Role is "standby" && _watch.LeaderId == status.NodeId && status.Term == _watch.Term && status.LeaderId != status.NodeId));
+        bool promoting = status is not null && status.Role == "candidate" && status.Term == _watch.Term && status.LeaderId == status.NodeId;
+        lock (_gate)
+        {
+            if (promoting)
+            {
+                _watch.Seen(now);
+            }
+            else
+            {
+                _watch.Missed(confirmedDown);
+            }
+        }
+    }
+
+    /// <summary>The leader's server answers as a writable primary.</summary>
+    private async Task<bool> LeaderAnswersAsync(NodeRecord leader)
+    {
+        try
+        {
+            NodeProbeResult probe = await NodeProbe.ProbeAsync(_context, NodeRecordLookup.ConninfoOf(leader)).ConfigureAwait(false);
+            return !probe.InRecovery;
+        }
+        catch (PgHaException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>
+    /// The watch loop's check of the leader, over a connection kept open between checks: one round trip
+    /// instead of a new session every second, so that a busy machine does not make a live primary look slow
+    /// (which would cost it this member's vouching). Any failure drops the connection; the next check opens one.
+    /// </summary>
+    private async Task<bool> LeaderTakesWritesAsync(NodeRecord leader)
+    {
+        try
+        {
+            if (_leaderConnection is null || _leaderConnectionNodeId != leader.Id)
+            {
+                await DropLeaderConnectionAsync().ConfigureAwait(false);
+                ConnectionInfo conninfo = NodeRecordLookup.ConninfoOf(leader);
+                _leaderConnection = await NodeConnector.OpenAsync(_context, conninfo, NodeConnector.MetadataDatabaseOf(conninfo)).ConfigureAwait(false);
+                _leaderConnectionNodeId = leader.Id;
+            }
+            using var deadline = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+            deadline.CancelAfter(TimeSpan.FromSeconds(_context.ConnectTimeoutSeconds));
+            await using var cmd = new Npgsql.NpgsqlCommand("SELECT pg_is_in_recovery()", _leaderConnection);
+            bool inRecovery = (bool)(await cmd.ExecuteScalarAsync(deadline.Token).ConfigureAwait(false))!;
+            return !inRecovery;
+        }
+        catch (Exception ex) when (ex is PgHaException or Npgsql.NpgsqlException or OperationCanceledException or IOException or TimeoutException
+            && !Ct.IsCancellationRequested)
+        {
+            await DropLeaderConnectionAsync().ConfigureAwait(false);
+            return false;
+        }
+    }
+
+    private async Task DropLeaderConnectionAsync()
+    {
+        if (_leaderConnection is not null)
+        {
+            await _leaderConnection.DisposeAsync().ConfigureAwait(false);
+            _leaderConnection = null;
+        }
+    }
+
+    /// <summary>
+    /// Takes a newer term from the node that is primary in it, and from nobody else: a candidate's term, or
+    /// a term a member voted in, is no primary yet, and taking it would make this member refuse the very
+    /// election that decides it.
+    /// </summary>
+    private void AdoptNewerTerm(PeerStatus status)
+    {
+        if (status.Role == "primary" && status.LeaderId == status.NodeId && status.Term > _watch.Term)
+        {
+            AdoptLeader(status.Term, status.NodeId, $"{status.NodeName} is the primary of term {status.Term}");
+        }
+    }
+
+    private void AdoptLeader(long term, int leaderId, string why)
+    {
+        lock (_gate)
+        {
+            if (term <= _watch.Term && !(term == _watch.Term && _watch.LeaderId is null))
+            {
+                return;
+            }
+            _watch = new LeaderWatch(term, leaderId, NowMs);
+        }
+        _log.Info($"Term {term}: the primary is {NameOf(leaderId)} ({why}).");
+        _lastMetadataRefreshMs = long.MinValue / 2;
+    }
+
+    // ---------------------------------------------------------------- metadata
+
+    /// <summary>Reads the members and the cluster state: from this node's own copy when it answers, else from any member.</summary>
+    private async Task RefreshMetadataAsync(bool force, TimeSpan? maxAge = null)
+    {
+        if (!force && NowMs - _lastMetadataRefreshMs < (maxAge ?? MetadataRefreshInterval).TotalMilliseconds)
+        {
+            return;
+        }
+        IEnumerable<ConnectionInfo> sources = _members is null ? _target.EntryPoints : [LocalConninfo, .. _target.EntryPoints];
+        if (_members is not null)
+        {
+            sources = sources.Concat(_members.Others.Select(NodeRecordLookup.ConninfoOf));
+        }
+        else if (_target.LocalConninfo is not null)
+        {
+            sources = sources.Prepend(_target.LocalConninfo);
+        }
+        PgHaException? last = null;
+        foreach (ConnectionInfo source in sources)
+        {
+            try
+            {
+                await using var connection = await NodeConnector.OpenAsync(_context, source, NodeConnector.MetadataDatabaseOf(source)).ConfigureAwait(false);
+                var store = new MetadataStore(connection);
+                await store.EnsureReadableAsync(source.ToDisplayString(), Ct).ConfigureAwait(false);
+                IReadOnlyList<NodeRecord> nodes = await store.GetNodesAsync(Ct).ConfigureAwait(false);
+                ClusterStateRecord state = await store.GetClusterStateAsync(Ct).ConfigureAwait(false)
+                    ?? throw new PgHaException("PgHaMetadataTooOld", System.Management.Automation.ErrorCategory.InvalidOperation, source.ToDisplayString(),
+                        "The PgHa metadata has no cluster state (schema older than version 3). Upgrade it: run Register-PgHaNode -Force for the primary with this PgHa version.");
+                await ApplyMetadataAsync(nodes, state).ConfigureAwait(false);
+                _lastMetadataRefreshMs = NowMs;
+                return;
+            }
+            catch (PgHaException ex) when (ex.ErrorId is "PgHaNodeUnreachable" or "PgHaDatabaseMissing" && !force)
+            {
+                last = ex;
+            }
+            catch (PgHaException ex) when (ex.ErrorId is "PgHaNodeUnreachable")
+            {
+                last = ex;
+            }
+        }
+        if (force || _members is null)
+        {
+            throw last ?? new PgHaException("PgHaMetadataUnreachable", System.Management.Automation.ErrorCategory.ConnectionError, _target.NodeName,
+                "No node with PgHa metadata answers.");
+        }
+    }
+
+    private async Task ApplyMetadataAsync(IReadOnlyList<NodeRecord> nodes, ClusterStateRecord state)
+    {
+        int selfId = _target.NodeId ?? nodes.FirstOrDefault(n => n.Name == _target.NodeName)?.Id
+            ?? throw new PgHaException("PgHaNodeNotFound", System.Management.Automation.ErrorCategory.ObjectNotFound, _target.NodeName,
+                $"No node named '{_target.NodeName}' is registered. Register it (Register-PgHaNode) before starting its monitor.");
+        MonitorMembers members = await MonitorMembers.ResolveAsync(nodes, selfId, Ct).ConfigureAwait(false);
+        bool pausedChanged;
+        lock (_gate)
+        {
+            _members = members;
+            _clusterState = state;
+            if (_metadataPaused != state.Paused)
+            {
+                _metadataPaused = state.Paused;
+                _metadataPauseChangedMs = NowMs;
+            }
+            pausedChanged = UpdatePaused();
+            if (_watch is null)
+            {
+                // The primary of the newest term known: the metadata's, or a later one this monitor voted for and saw announced.
+                int? primary = state.TermPrimaryId ?? NodeRecordLookup.ActivePrimary(nodes)?.Id;
+                _watch = new LeaderWatch(state.Term, primary, NowMs);
+            }
+        }
+        if (state.TermPrimaryId is { } termPrimary && state.Term > _watch.Term)
+        {
+            AdoptLeader(state.Term, termPrimary, "the metadata says so");
+        }
+        if (pausedChanged)
+        {
+            _log.Info(state.Paused
+                ? $"Monitoring is paused (since {state.PausedAt:u}{(state.PausedBy is null ? string.Empty : $" by {state.PausedBy}")}): no failover, no fencing."
+                : "Monitoring is resumed.");
+        }
+    }
+
+    /// <summary>
+    /// Paused is what the newest instruction said: the metadata's flag (written on the primary by
+    /// Suspend/Resume-PgHaMonitor, read from this node's copy), or an instruction sent to this monitor
+    /// directly — the way Resume-PgHaMonitor still reaches the monitors when the primary it would write to is
+    /// down. Returns whether the state changed. Call under the gate.
+    /// </summary>
+    private bool UpdatePaused()
+    {
+        bool paused = _directPause is { } direct && _directPauseAtMs >= _metadataPauseChangedMs ? direct : _metadataPaused;
+        bool changed = paused != _paused;
+        _paused = paused;
+        return changed;
+    }
+
+    private string NameOf(int? nodeId) =>
+        nodeId is null ? "(none)" : _members?.ById(nodeId)?.Name ?? $"node {nodeId}";
+
+    private async Task<PeerStatus?> AskStatusAsync(int nodeId, PeerClient? client = null)
+    {
+        IPEndPoint? endpoint = _members.EndpointOf(nodeId);
+        return endpoint is null ? null : await (client ?? _peers).StatusAsync(endpoint, Ct).ConfigureAwait(false);
+    }
+
+    /// <summary>Every other member's status, asked in parallel; null for those that did not answer (in the peer timeout, or <paramref name="timeout"/>).</summary>
+    private async Task<Dictionary<int, PeerStatus?>> GatherStatusesAsync(TimeSpan? timeout = null)
+    {
+        NodeRecord[] others = _members.Others.ToArray();
+        PeerClient client = timeout is { } t ? new PeerClient(_members.SelfAddress, t) : _peers;
+        PeerStatus?[] answers = await Task.WhenAll(others.Select(n => AskStatusAsync(n.Id, client))).ConfigureAwait(false);
+        var statuses = new Dictionary<int, PeerStatus?>();
+        for (int i = 0; i < others.Length; i++)
+        {
+            statuses[others[i].Id] = answers[i];
+            if (answers[i] is { } status)
+            {
+                AdoptNewerTerm(status);
+            }
+        }
+        return statuses;
+    }
+
+    // ---------------------------------------------------------------- events
+
+    private void QueueEvent(NodeRecord node, string eventName, bool successful, string details)
+    {
+        lock (_gate)
+        {
+            _pendingEvents.Add((node, eventName, successful, details));
+        }
+        _log.Info($"Event {eventName} ({(successful ? "ok" : "failed")}): {details}");
+    }
+
+    /// <summary>Events wait in memory until a writable primary is there to record them (a standby cannot).</summary>
+    private async Task FlushPendingEventsAsync()
+    {
+        List<(NodeRecord, string, bool, string)> pending;
+        lock (_gate)
+        {
+            if (_pendingEvents.Count == 0)
+            {
+                return;
+            }
+            pending = [.. _pendingEvents];
+        }
+        NodeRecord? leader = _members.ById(_watch.LeaderId);
+        ConnectionInfo? target = leader is null ? null
+            : leader.Id == Self.Id ? (_serverRunning && _local is { InRecovery: false } ? LocalConninfo : null)
+            : NodeRecordLookup.ConninfoOf(leader);
+        if (target is null)
+        {
+            return;
+        }
+        try
+        {
+            await RoleChanges.RecordAsync(_context, target, [], pending).ConfigureAwait(false);
+            lock (_gate)
+            {
+                _pendingEvents.RemoveRange(0, pending.Count);
+            }
+        }
+        catch (PgHaException)
+        {
+            // Not reachable or not writable yet: next round.
+        }
+        catch (Npgsql.PostgresException)
+        {
+            // In recovery (read-only): next round.
+        }
+    }
+
+    // ---------------------------------------------------------------- status
+
+    private PeerStatus Status()
+    {
+        lock (_gate)
+        {
+            long now = NowMs;
+            NodeRecord? self = _members?.Self;
+            return new PeerStatus
+            {
+                NodeId = self?.Id ?? 0,
+                NodeName = self?.Name ?? _target.NodeName ?? "",
+                Role = _role,
+                ServerRunning = _serverRunning,
+                Fenced = _fenced,
+                Term = _watch?.Term ?? 0,
+                LeaderId = _watch?.LeaderId,
+                SeesLeader = _watch is not null && (_watch.LeaderId == self?.Id ? _serverRunning && _local is { InRecovery: false } : _watch.Vouches(now, _settings)),
+                LeaderFailed = _watch is not null && _watch.LeaderId != self?.Id && _watch.HasFailed(now, _settings),
+                LeaderLastSeenSecondsAgo = _watch?.LeaderId == self?.Id ? 0 : _watch?.SecondsSinceSeen(now),
+                ReceivedLsn = OwnLsn()?.ToString(),
+                Priority = self?.Priority ?? 0,
+                Location = self?.Location ?? "default",
+                Paused = _paused,
+                Failover = _settings.Failover,
+                ProcessId = Environment.ProcessId,
+                StartedAt = _startedAt,
+                LastCheckAt = _lastCheckAt,
+                Version = typeof(NodeMonitor).Assembly.GetName().Version?.ToString(3) ?? "",
+            };
+        }
+    }
+
+    /// <summary>How far this node's WAL goes: received (a standby), or written (a primary).</summary>
+    private PgHaLsn? OwnLsn() =>
+        _local is null ? null
+        : _local.InRecovery ? Max(_local.ReceiveLsn, _local.ReplayLsn)
+        : _local.CurrentLsn;
+
+    private static PgHaLsn? Max(PgHaLsn? a, PgHaLsn? b) =>
+        a is null ? b : b is null ? a : (a.Value > b.Value ? a : b);
+
+    private static TimeSpan Since(long startMs) => TimeSpan.FromMilliseconds(NowMs - startMs);
+
+    private static string Seconds(TimeSpan span) => $"{span.TotalSeconds:0.0} s";
+
+    private static string Elapsed(Stopwatch clock) => $"{clock.Elapsed.TotalSeconds:0.00} s";
+}

@@ -1,0 +1,142 @@
+using System.Diagnostics;
+using System.Reflection;
+using System.Runtime.InteropServices;
+using System.Text;
+using PgHa.Tests.Fixtures;
+using PgHa.Tests.Hosting;
+
+namespace PgHa.Tests.Failover;
+
+/// <summary>
+/// One node's monitor in a process of its own, as in production: Start-PgHaMonitor run by the console host
+/// tools/PgHa.Run. Stopped with SIGTERM (the way systemd stops it), killed if it does not end.
+/// </summary>
+public sealed class MonitorProcess : IAsyncDisposable
+{
+    private const string Script = """
+        # Start-PgHaMonitor for the failover tests: conninfo, node name, local conninfo, log file, then name/value pairs.
+        $settings = @{ Conninfo = $args[0]; Name = $args[1]; LogFile = $args[3] }
+        if ($args[2]) { $settings.LocalConninfo = $args[2] }
+        for ($i = 4; $i -lt $args.Count; $i += 2) { $settings[$args[$i]] = $args[$i + 1] }
+        Start-PgHaMonitor @settings
+        """;
+
+    private readonly Process _process;
+    private readonly StringBuilder _output = new();
+
+    private MonitorProcess(string nodeName, Process process, string logFile)
+    {
+        NodeName = nodeName;
+        _process = process;
+        LogFile = logFile;
+    }
+
+    public string NodeName { get; }
+
+    public string LogFile { get; }
+
+    public int Pid => _process.Id;
+
+    public bool HasExited => _process.HasExited;
+
+    /// <summary>The monitor's own log file (every line it wrote), then what the process printed.</summary>
+    public string Describe()
+    {
+        string log = File.Exists(LogFile) ? File.ReadAllText(LogFile) : "(no log file)";
+        lock (_output)
+        {
+            return $"--- monitor of {NodeName} (pid {Pid}{(_process.HasExited ? $", exited {_process.ExitCode}" : string.Empty)}) ---\n{log}\n--- console ---\n{_output}";
+        }
+    }
+
+    public static MonitorProcess Start(string nodeName, string conninfo, string? localConninfo, string directory, IReadOnlyDictionary<string, string>? settings = null)
+    {
+        Directory.CreateDirectory(directory);
+        string script = Path.Combine(directory, "monitor.ps1");
+        File.WriteAllText(script, Script);
+        string logFile = Path.Combine(directory, $"monitor-{nodeName}.log");
+        var start = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            WorkingDirectory = directory,
+        };
+        foreach (string argument in new[] { RunnerPath(), script, conninfo, nodeName, localConninfo ?? string.Empty, logFile })
+        {
+            start.ArgumentList.Add(argument);
+        }
+        foreach (var (name, value) in settings ?? new Dictionary<string, string>())
+        {
+            start.ArgumentList.Add(name);
+            start.ArgumentList.Add(value);
+        }
+        var process = Process.Start(start) ?? throw new InvalidOperationException("dotnet did not start");
+        var monitor = new MonitorProcess(nodeName, process, logFile);
+        process.OutputDataReceived += (_, e) => monitor.Append(e.Data);
+        process.ErrorDataReceived += (_, e) => monitor.Append(e.Data);
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return monitor;
+    }
+
+    private void Append(string? line)
+    {
+        if (line is not null)
+        {
+            lock (_output)
+            {
+                _output.AppendLine(line);
+            }
+        }
+    }
+
+    /// <summary>SIGTERM, then up to 15 s for a clean end; killed otherwise. True when it ended by itself.</summary>
+    public async Task<bool> StopAsync()
+    {
+        if (_process.HasExited)
+        {
+            return true;
+        }
+        _ = Kill(_process.Id, 15);
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(15));
+        try
+        {
+            await _process.WaitForExitAsync(deadline.Token);
+            return true;
+        }
+        catch (OperationCanceledException)
+        {
+            _process.Kill(entireProcessTree: true);
+            await _process.WaitForExitAsync();
+            return false;
+        }
+    }
+
+    /// <summary>SIGKILL: the monitor dies without a word, as when its host hangs.</summary>
+    public async Task KillAsync()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+            await _process.WaitForExitAsync();
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync();
+        _process.Dispose();
+    }
+
+    /// <summary>tools/PgHa.Run built in the same configuration as this test assembly.</summary>
+    private static string RunnerPath()
+    {
+        string configuration = typeof(MonitorProcess).Assembly.GetCustomAttribute<AssemblyConfigurationAttribute>()?.Configuration ?? "Debug";
+        string path = Path.Combine(RepositoryPaths.Root, "tools", "PgHa.Run", "bin", configuration, "net10.0", "PgHa.Run.dll");
+        return File.Exists(path) ? path : throw new FileNotFoundException("tools/PgHa.Run is not built (the test project references it, so building the tests builds it).", path);
+    }
+
+    [DllImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static extern int Kill(int pid, int signal);
+}

@@ -1,0 +1,111 @@
+using PgHa.Tests.Fixtures;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace PgHa.Tests.Failover;
+
+/// <summary>
+/// Synchronous replication (FIRST 1 of the standbys): a writer commits without pause while the
+/// primary is killed; every commit the writer saw acknowledged is on the new primary. Then the only
+/// standby left is stopped: with -SynchronousPolicy Degrade, writes do not hang — the monitor sets the
+/// setting aside after its timeout, records synchronous_degraded, and the cluster view warns.
+/// </summary>
+[Collection(FailoverCollection.Name)]
+public sealed class SynchronousFailoverTests(ITestOutputHelper output) : IAsyncLifetime
+{
+    private MonitoredCluster _cluster = null!;
+
+    public async Task InitializeAsync()
+    {
+        _cluster = await MonitoredCluster.StartAsync("sync", new ClusterShape
+        {
+            Standbys = 2,
+            // node1, rejoined after the failover, is not named: it stays asynchronous.
+            Settings = new Dictionary<string, string> { ["synchronous_standby_names"] = "FIRST 1 (node2, node3)" },
+        });
+        await _cluster["node1"].Server.ExecuteAsync("CREATE TABLE acked (id bigint PRIMARY KEY)", "pgha");
+        await _cluster.StartMonitorsAsync(new Dictionary<string, string> { ["SynchronousPolicy"] = "Degrade", ["SynchronousTimeout"] = "3" });
+    }
+
+    public async Task DisposeAsync()
+    {
+        output.WriteLine(_cluster.DescribeMonitors());
+        await _cluster.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task AcknowledgedWritesSurviveFailover_AndALostSynchronousStandbyDegradesInsteadOfHanging()
+    {
+        var acknowledged = new List<long>();
+        using var stop = new CancellationTokenSource();
+        Task writer = Task.Run(async () =>
+        {
+            for (long id = 1; !stop.IsCancellationRequested; id++)
+            {
+                foreach (var member in _cluster.DataNodes)
+                {
+                    try
+                    {
+                        await WireClient.QueryScalarOverSocketAsync(member.Server.SocketDirectory, member.Server.Port, "pgha",
+                            $"INSERT INTO acked VALUES ({id}) RETURNING id", TimeSpan.FromSeconds(1));
+                        lock (acknowledged)
+                        {
+                            acknowledged.Add(id);
+                        }
+                        break;
+                    }
+                    catch (WireException)
+                    {
+                        // Not this node (a standby refuses, a dead one does not answer): try the next.
+                    }
+                }
+                await Task.Delay(20);
+            }
+        });
+        await Polling.UntilAsync(() => { lock (acknowledged) { return acknowledged.Count >= 20; } }, TimeSpan.FromSeconds(20));
+        await _cluster["node1"].Server.KillAsync();
+        string? promoted = await _cluster.WaitForNewPrimaryAsync("node1", TimeSpan.FromSeconds(30));
+        Assert.True(promoted is not null, "No failover.\n" + _cluster.DescribeMonitors());
+        int before;
+        lock (acknowledged)
+        {
+            before = acknowledged.Count;
+        }
+        await Polling.UntilAsync(() => { lock (acknowledged) { return acknowledged.Count >= before + 20; } }, TimeSpan.FromSeconds(30));
+        stop.Cancel();
+        await writer;
+
+        var server = _cluster[promoted!].Server;
+        string? present = await WireClient.QueryScalarOverSocketAsync(server.SocketDirectory, server.Port, "pgha",
+            $"SELECT count(*) FROM acked WHERE id IN ({string.Join(',', acknowledged)})", TimeSpan.FromSeconds(5));
+        Assert.Equal(acknowledged.Count.ToString(System.Globalization.CultureInfo.InvariantCulture), present);
+
+        // The old primary back as a standby keeps the new primary in the majority (it vouches for it), but is not
+        // named in synchronous_standby_names. The other standby is then the only synchronous one: stop it, and
+        // writes must go on after the 3 s timeout.
+        bool rejoined = await Polling.UntilAsync(async () => await _cluster.StreamsFromAsync("node1") == promoted, TimeSpan.FromSeconds(60));
+        Assert.True(rejoined, "node1 did not rejoin.\n" + _cluster.DescribeMonitors());
+        string other = _cluster.DataNodes.Select(m => m.Name).Single(n => n != "node1" && n != promoted);
+        await _cluster.MonitorOf(other).StopAsync();
+        await _cluster[other].Server.StopAsync();
+        bool writesGoOn = await Polling.UntilAsync(async () =>
+        {
+            try
+            {
+                await WireClient.QueryScalarOverSocketAsync(server.SocketDirectory, server.Port, "pgha", "INSERT INTO acked VALUES (-1) ON CONFLICT DO NOTHING RETURNING 1", TimeSpan.FromSeconds(2));
+                return true;
+            }
+            catch (WireException)
+            {
+                return false;
+            }
+        }, TimeSpan.FromSeconds(30));
+        Assert.True(writesGoOn, "Writes still hang with no synchronous standby left.\n" + _cluster.DescribeMonitors());
+        var warnings = _cluster.Session.Run("(Get-PgHaCluster -Conninfo $args[0]).Warnings", _cluster[promoted!].Conninfo).ThrowIfErrors();
+        Assert.Contains(warnings.Output, w => w.ToString()!.StartsWith("Synchronous replication is degraded", StringComparison.Ordinal));
+        bool recorded = await Polling.UntilAsync(() =>
+            _cluster.Session.Run("Get-PgHaEvent -Conninfo $args[0] -Event synchronous_degraded", _cluster[promoted!].Conninfo).ThrowIfErrors().Output.Count == 1,
+            TimeSpan.FromSeconds(15));
+        Assert.True(recorded, "No synchronous_degraded event.\n" + _cluster.DescribeMonitors());
+    }
+}
