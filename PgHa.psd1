@@ -49,7 +49,7 @@
 - Start-PgHaNode / Stop-PgHaNode / Restart-PgHaNode: pg_ctl on the node's host (local or SSH), waited for with a deadline; stopping the primary asks unless -Force.
 - New-PgHaStandby: clone a standby (checks first, -WhatIf is the dry run; fast checkpoint; progress; never replaces a running server's or the primary's data; -Force -Start -Register rebuilds a node in one line).
 - New-PgHaSandbox / Remove-PgHaSandbox: a throwaway loopback cluster made through the real paths.
-- Invoke-PgHaSwitchover: planned handover that promotes only with proof that the candidate has every WAL byte of the old primary; the old primary rejoins, siblings follow.
+- Invoke-PgHaSwitchover: planned handover that promotes only with proof that the candidate has every WAL byte of the old primary; the old primary rejoins (pg_rewind only with -ForceRewind, should it need it), siblings follow, registered replication slots move to the new primary.
 - Invoke-PgHaPromote / Invoke-PgHaFollow: promote a standby (refused while the primary runs), point a standby at a new upstream after checking the timeline history.
 - Invoke-PgHaRejoin: bring a stopped former primary back as a standby, directly or with pg_rewind (-ForceRewind), deciding from pg_control and the timeline history; -WhatIf tells which.
 '@

@@ -86,8 +86,16 @@ Describe 'Invoke-PgHaRejoin against a real cluster' -Tag Integration -Skip:(-not
         (Get-PgHaEvent -Conninfo $ci -NodeName $node -Event node_rejoin) | Should -Not -BeNullOrEmpty
     }
 
-    It 'refuses the node now that it runs with PgHaRejoinNodeRunning' {
-        Invoke-PgHaRejoin -Conninfo $ci -Name $node -Confirm:$false -ErrorVariable failed -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+    It 'changes nothing when run again: the node already streams from the primary (Changed = $false)' {
+        $again = Invoke-PgHaRejoin -Conninfo $ci -Name $node -Confirm:$false
+        $again.Changed | Should -BeFalse
+        $again.Method | Should -Be 'None'
+    }
+
+    It 'refuses the running node with PgHaRejoinNodeRunning when asked to rejoin another upstream' {
+        $other = Get-PgHaNode -Conninfo $ci | Where-Object { $_.Role -eq 'Standby' -and $_.Active -and $_.Name -ne $node } | Select-Object -First 1
+        if (-not $other) { Set-ItResult -Skipped -Because 'the cluster has no second active standby' }
+        Invoke-PgHaRejoin -Conninfo $ci -Name $node -Upstream $other.Name -Confirm:$false -ErrorVariable failed -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
         $failed[0].FullyQualifiedErrorId | Should -BeLike 'PgHaRejoinNodeRunning,*'
     }
 }

@@ -22,7 +22,7 @@ Describe 'Invoke-PgHaSwitchover parameter contract' -Tag UnitTests {
 
     It 'has exactly the documented parameters' {
         $own = @($command.Parameters.Keys | Where-Object { $_ -notin $common } | Sort-Object)
-        $own | Should -Be @('AcceptNewHostKey', 'ConnectTimeout', 'Conninfo', 'Credential', 'EventAction', 'EventCommand', 'InputObject',
+        $own | Should -Be @('AcceptNewHostKey', 'ConnectTimeout', 'Conninfo', 'Credential', 'EventAction', 'EventCommand', 'ForceRewind', 'InputObject',
             'KnownHostsFile', 'MaxArchiveReady', 'MaxLagBytes', 'Name', 'NoSiblingsFollow', 'SshCredential', 'SshKeyFile', 'Wait')
     }
 
@@ -36,6 +36,7 @@ Describe 'Invoke-PgHaSwitchover parameter contract' -Tag UnitTests {
         @{ Parameter = 'Name'; Set = 'Name'; Mandatory = $true; Position = 0 }
         @{ Parameter = 'Conninfo'; Set = 'Name'; Mandatory = $true; Position = [int]::MinValue }
         @{ Parameter = 'NoSiblingsFollow'; Set = 'InputObject'; Mandatory = $false; Position = [int]::MinValue }
+        @{ Parameter = 'ForceRewind'; Set = 'Name'; Mandatory = $false; Position = [int]::MinValue }
         @{ Parameter = 'MaxLagBytes'; Set = 'Name'; Mandatory = $false; Position = [int]::MinValue }
         @{ Parameter = 'Wait'; Set = 'InputObject'; Mandatory = $false; Position = [int]::MinValue }
     ) {
@@ -178,6 +179,7 @@ Describe 'Invoke-PgHaSwitchover against a real cluster' -Tag Integration -Skip:(
         $result.NewPrimary | Should -Be $candidateName
         $result.HandedOverLsn | Should -Match '^[0-9A-F]+/[0-9A-F]+$'
         $result.Following | Should -Contain $primary.Name
+        $result.OldPrimaryRejoin | Should -Be 'Direct'
         $result.WriteUnavailable | Should -BeLessThan $result.Duration
         $result.Steps.Name | Should -Contain "promote $candidateName"
         $cluster = Get-PgHaCluster -Conninfo $ci
@@ -185,9 +187,10 @@ Describe 'Invoke-PgHaSwitchover against a real cluster' -Tag Integration -Skip:(
         (Get-PgHaNode -Conninfo $ci -Name $primary.Name).Role | Should -Be 'Standby'
     }
 
-    It 'switches back to the original primary' {
-        $result = Invoke-PgHaSwitchover -Name $primary.Name -Conninfo $ci -Confirm:$false -WarningAction SilentlyContinue
+    It 'switches back to the original primary (-ForceRewind allowed, not needed after a clean handover)' {
+        $result = Invoke-PgHaSwitchover -Name $primary.Name -Conninfo $ci -ForceRewind -Confirm:$false -WarningAction SilentlyContinue
         $result.Changed | Should -BeTrue
+        $result.OldPrimaryRejoin | Should -Be 'Direct'
         $result.NewPrimary | Should -Be $primary.Name
         (Get-PgHaCluster -Conninfo $ci).Primary | Should -Be $primary.Name
         @(Get-PgHaEvent -Conninfo $ci -Event standby_switchover -Successful $true -Limit 2).Count | Should -Be 2

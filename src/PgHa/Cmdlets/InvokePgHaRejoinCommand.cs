@@ -40,9 +40,19 @@ public sealed class InvokePgHaRejoinCommand : PgHaRoleChangeCmdlet
         {
             RejoinPlan plan = RunEngine(context => NodeRejoin.PlanAsync(context, request));
             string nodeName = plan.Node.Name;
-            string action = plan.Verdict.Method == RejoinMethod.Rewind
-                ? $"Rewind with pg_rewind from {plan.Upstream.Name}, then rejoin as its standby (Rewind)"
-                : $"Rejoin as a standby of {plan.Upstream.Name} without a rewind (Direct)";
+            if (plan.AlreadyDone)
+            {
+                // A repeated call finds the work done: no confirmation to ask for, Changed = $false.
+                WriteVerbose($"{plan.Verdict.Reason} Nothing to do.");
+                WriteObject(RunEngine(context => NodeRejoin.ApplyAsync(context, plan)));
+                return;
+            }
+            string action = plan.Verdict.Method switch
+            {
+                RejoinMethod.Rewind => $"Rewind with pg_rewind from {plan.Upstream.Name}, then rejoin as its standby (Rewind)",
+                RejoinMethod.None => $"Record as a standby of {plan.Upstream.Name}, which it already streams from (None)",
+                _ => $"Rejoin as a standby of {plan.Upstream.Name} without a rewind (Direct)",
+            };
             if (!ShouldProcess($"Performing the operation \"{action}\" on target \"{nodeName}\". {plan.Verdict.Reason}", action + "?", "Invoke-PgHaRejoin", out ShouldProcessReason _))
             {
                 return;

@@ -28,6 +28,10 @@ public sealed class InvokePgHaSwitchoverCommand : PgHaRoleChangeCmdlet
     [ValidateRange(0, int.MaxValue)]
     public int MaxArchiveReady { get; set; } = 16;
 
+    /// <summary>Should the old primary not be able to follow the new primary directly, rewind it with pg_rewind instead of leaving it stopped.</summary>
+    [Parameter]
+    public SwitchParameter ForceRewind { get; set; }
+
     /// <summary>Seconds for each wait: stopping the old primary, the candidate catching up, the promotion, nodes streaming again.</summary>
     [Parameter]
     [ValidateRange(1, 3600)]
@@ -37,7 +41,7 @@ public sealed class InvokePgHaSwitchoverCommand : PgHaRoleChangeCmdlet
     {
         var (entryPoints, candidate) = TargetNode();
         var wait = TimeSpan.FromSeconds(Wait);
-        var options = new SwitchoverOptions(!NoSiblingsFollow, MaxLagBytes, MaxArchiveReady, wait, wait, wait, wait);
+        var options = new SwitchoverOptions(!NoSiblingsFollow, ForceRewind, MaxLagBytes, MaxArchiveReady, wait, wait, wait, wait);
         try
         {
             SwitchoverPlan plan = RunEngine(context => Switchover.PlanAsync(context, entryPoints, candidate, options));

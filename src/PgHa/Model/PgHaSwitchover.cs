@@ -23,6 +23,13 @@ public sealed class PgHaSwitchover
     /// <summary>The standbys that now stream from the new primary (the old primary among them).</summary>
     public string[] Following { get; init; } = [];
 
+    /// <summary>
+    /// How the old primary came back: Direct (the normal case after a clean handover), Rewind (pg_rewind,
+    /// with -ForceRewind), NeedsRewind (left stopped: run Invoke-PgHaRejoin -ForceRewind), Failed (left
+    /// as it is: the warning says why); null when nothing changed.
+    /// </summary>
+    public string? OldPrimaryRejoin { get; init; }
+
     /// <summary>False when the node asked for already was the primary.</summary>
     public bool Changed { get; init; }
 

@@ -9,8 +9,9 @@ namespace PgHa.Tests.Roles;
 /// <summary>
 /// Invoke-PgHaRejoin against real servers: an old primary stopped cleanly before the promotion follows
 /// the new primary directly; one that wrote on after the promotion is refused without -ForceRewind and
-/// rewound with it; a running node is refused. Each test builds its own primary and standby, because
-/// each ends with a different cluster.
+/// rewound with it; a node that already streams from the right upstream changes nothing, and any other
+/// running node (a primary, a standby of another node) is refused. Each test builds its own servers,
+/// because each ends with a different cluster.
 /// </summary>
 public sealed class RejoinTests : IClassFixture<PgHaSession>
 {
@@ -21,17 +22,21 @@ public sealed class RejoinTests : IClassFixture<PgHaSession>
     private static T Property<T>(PSObject result, string name) => (T)result.Properties[name].Value;
 
     [Fact]
-    public async Task CleanlyStoppedOldPrimaryFollowsTheNewPrimaryDirectlyAndARunningNodeIsRefused()
+    public async Task CleanlyStoppedOldPrimaryFollowsTheNewPrimaryDirectlyAndARepeatedRejoinChangesNothing()
     {
-        await using var servers = await ReplicatedServers.StartAsync("rjc", standbyCount: 1);
+        await using var servers = await ReplicatedServers.StartAsync("rjc", standbyCount: 2);
         PostgresServer oldPrimary = servers.Primary;
         PostgresServer newPrimary = servers.Standbys[0];
+        PostgresServer other = servers.Standbys[1];
         RegisterBoth(servers);
+        _session.Run("Register-PgHaNode -Role Standby -Name node3 -Conninfo $args[0] -DataDirectory $args[1]",
+            ReplicatedServers.NodeConninfo(other), other.DataDirectory).ThrowIfErrors();
 
         await oldPrimary.StopAsync(PostgresShutdownMode.Fast);
         await newPrimary.PromoteAsync();
         TakeOverPrimaryRecord(newPrimary);
         string newPrimaryConninfo = ReplicatedServers.NodeConninfo(newPrimary);
+        _session.Run("Invoke-PgHaFollow -Name node3 -Conninfo $args[0] -Confirm:$false", newPrimaryConninfo).ThrowIfErrors();
 
         var whatIf = _session.Run("Invoke-PgHaRejoin -Name node1 -Conninfo $args[0] -WhatIf -Verbose", newPrimaryConninfo).ThrowIfErrors();
         Assert.Empty(whatIf.Output);
@@ -58,11 +63,24 @@ public sealed class RejoinTests : IClassFixture<PgHaSession>
         Assert.True(await Polling.UntilAsync(async () => await QueryOrNullAsync(oldPrimary, "SELECT v FROM rejoin_check") == "42", TimeSpan.FromSeconds(30)),
             "A row written on node2 did not reach the rejoined node1.");
 
-        // Now it runs: a second rejoin is refused, and says to stop it first.
-        var running = _session.Run("Invoke-PgHaRejoin -Name node1 -Conninfo $args[0] -Confirm:$false", newPrimaryConninfo);
-        Assert.Empty(running.Output);
-        Assert.Contains("PgHaRejoinNodeRunning,PgHa.Cmdlets.InvokePgHaRejoinCommand", running.ErrorIds);
-        Assert.Contains("Stop-PgHaNode", running.Errors[0].Exception.Message, StringComparison.Ordinal);
+        // Now it runs and streams from node2, as recorded: a second rejoin finds the work done, asks nothing and writes nothing.
+        string? metadataBefore = await MetadataFingerprintAsync(newPrimary);
+        var again = _session.Run("Invoke-PgHaRejoin -Name node1 -Conninfo $args[0] -Verbose", newPrimaryConninfo).ThrowIfErrors();
+        PSObject unchanged = again.Single();
+        Assert.False(Property<bool>(unchanged, "Changed"));
+        Assert.Equal("None", Property<string>(unchanged, "Method"));
+        Assert.Equal("node2", Property<string>(unchanged, "UpstreamAfter"));
+        Assert.Contains(again.Verbose, line => line.Contains("node1 already streams from node2 on timeline 2", StringComparison.Ordinal));
+        Assert.Equal(metadataBefore, await MetadataFingerprintAsync(newPrimary));
+
+        // node3 streams from node2 too; asked to rejoin node1 instead, it is refused (it runs: that is a follow).
+        var elsewhere = _session.Run("Invoke-PgHaRejoin -Name node3 -Upstream node1 -Conninfo $args[0] -Confirm:$false", newPrimaryConninfo);
+        Assert.Empty(elsewhere.Output);
+        Assert.Equal("PgHaRejoinNodeRunning,PgHa.Cmdlets.InvokePgHaRejoinCommand", Assert.Single(elsewhere.Errors).FullyQualifiedErrorId);
+        Assert.Contains($"streams from {newPrimary.Address}:{newPrimary.Port}", elsewhere.Errors[0].Exception.Message, StringComparison.Ordinal);
+        Assert.Contains("not from node1", elsewhere.Errors[0].Exception.Message, StringComparison.Ordinal);
+        Assert.Contains("Invoke-PgHaFollow -Name node3", elsewhere.Errors[0].Exception.Message, StringComparison.Ordinal);
+        Assert.Equal(metadataBefore, await MetadataFingerprintAsync(newPrimary));
     }
 
     [Fact]
@@ -73,12 +91,20 @@ public sealed class RejoinTests : IClassFixture<PgHaSession>
         PostgresServer newPrimary = servers.Standbys[0];
         RegisterBoth(servers);
 
-        // Promoted while the old primary still runs and takes writes: the old primary diverges.
-        await newPrimary.PromoteAsync();
-        await oldPrimary.ExecuteAsync("CREATE TABLE diverged (v integer); INSERT INTO diverged SELECT generate_series(1, 1000)");
-        await oldPrimary.StopAsync(PostgresShutdownMode.Fast);
-        TakeOverPrimaryRecord(newPrimary);
+        // Promoted while the old primary still runs and takes writes (recorded so by -AllowDataLoss): the old primary diverges.
         string newPrimaryConninfo = ReplicatedServers.NodeConninfo(newPrimary);
+        _session.Run("Invoke-PgHaPromote -Name node2 -Conninfo $args[0] -AllowDataLoss -Confirm:$false -WarningAction SilentlyContinue", newPrimaryConninfo).ThrowIfErrors();
+        await oldPrimary.ExecuteAsync("CREATE TABLE diverged (v integer); INSERT INTO diverged SELECT generate_series(1, 1000)");
+
+        // While it still runs as a primary it is refused, and told to stop it first.
+        var running = _session.Run("Invoke-PgHaRejoin -Name node1 -Conninfo $args[0] -Confirm:$false", newPrimaryConninfo);
+        Assert.Empty(running.Output);
+        Assert.Equal("PgHaRejoinNodeRunning,PgHa.Cmdlets.InvokePgHaRejoinCommand", Assert.Single(running.Errors).FullyQualifiedErrorId);
+        Assert.Contains("runs as a primary", running.Errors[0].Exception.Message, StringComparison.Ordinal);
+        Assert.Contains("Stop-PgHaNode -Name node1", running.Errors[0].Exception.Message, StringComparison.Ordinal);
+        Assert.NotNull(oldPrimary.Pid);
+
+        await oldPrimary.StopAsync(PostgresShutdownMode.Fast);
         string confPath = Path.Combine(oldPrimary.DataDirectory, "postgresql.auto.conf");
         string autoConfBefore = await File.ReadAllTextAsync(confPath);
         string? metadataBefore = await MetadataFingerprintAsync(newPrimary);

@@ -37,6 +37,35 @@ public sealed class SwitchoverTests : IClassFixture<PgHaSession>, IAsyncLifetime
 
     private string AnyConninfo => string.Join(",", All.Select(ReplicatedServers.NodeConninfo));
 
+    private (string Primary, string Candidate) PrimaryAndCandidate()
+    {
+        dynamic cluster = Cluster();
+        string primary = (string)cluster.Primary;
+        return (primary, ((IEnumerable<object>)cluster.Nodes).Cast<dynamic>().Select(n => (string)n.Name).First(n => n != primary));
+    }
+
+    /// <summary>After a switchover that failed before the promotion: nothing was promoted, the primary takes writes, and the failure is an event.</summary>
+    private async Task AssertStillThePrimaryAsync(string primary, string candidate, int probeId, string eventDetails)
+    {
+        Assert.Equal("t", await Node(candidate).QueryScalarAsync("SELECT pg_is_in_recovery()"));
+        Assert.Equal("f", await Node(primary).QueryScalarAsync("SELECT pg_is_in_recovery()"));
+        await Node(primary).ExecuteAsync($"INSERT INTO acked VALUES ({probeId})", "pgha");
+        string? failed = await Node(primary).QueryScalarAsync(
+            "SELECT successful::text || ' ' || details FROM pgha.events WHERE event = 'standby_switchover' ORDER BY event_id DESC LIMIT 1", "pgha");
+        Assert.NotNull(failed);
+        Assert.StartsWith("false ", failed, StringComparison.Ordinal);
+        Assert.Contains(eventDetails, failed, StringComparison.Ordinal);
+    }
+
+    /// <summary>Whether a signal is pending for the process (delivered but not handled: it is stopped), from /proc.</summary>
+    private static bool HasPendingSignal(int pid, int signal)
+    {
+        ulong mask = 1UL << (signal - 1);
+        return File.ReadLines($"/proc/{pid}/status")
+            .Where(line => line.StartsWith("ShdPnd:", StringComparison.Ordinal) || line.StartsWith("SigPnd:", StringComparison.Ordinal))
+            .Any(line => (ulong.Parse(line[7..].Trim(), System.Globalization.NumberStyles.HexNumber, System.Globalization.CultureInfo.InvariantCulture) & mask) != 0);
+    }
+
     private dynamic Cluster() =>
         _session.Run("Get-PgHaCluster -Conninfo $args[0]", (object)All.Select(ReplicatedServers.NodeConninfo).ToArray()).ThrowIfErrors().Single().BaseObject;
 
@@ -77,6 +106,7 @@ public sealed class SwitchoverTests : IClassFixture<PgHaSession>, IAsyncLifetime
         Assert.Contains(start, (string[])result.Following);
         Assert.Equal(2, ((string[])result.Following).Length);
         Assert.True((TimeSpan)result.WriteUnavailable < (TimeSpan)result.Duration);
+        Assert.Equal("Direct", (string)result.OldPrimaryRejoin);
 
         // The format views, as a console shows them: the result as a list, its steps as a table.
         string shown = _session.Run("$args[0] | Out-Default", there.Single()).ThrowIfErrors().HostText;
@@ -101,11 +131,15 @@ public sealed class SwitchoverTests : IClassFixture<PgHaSession>, IAsyncLifetime
         string count = (await Node(target).QueryScalarAsync($"SELECT count(*) FROM acked WHERE id IN ({string.Join(",", acknowledged)})", "pgha"))!;
         Assert.Equal(acknowledged.Count.ToString(), count);
 
-        var back = _session.Run("Invoke-PgHaSwitchover -Name $args[0] -Conninfo $args[1] -Confirm:$false", start, AnyConninfo.Split(',')).ThrowIfErrors();
+        // -ForceRewind allows pg_rewind should the old primary need it; after a clean handover it never does.
+        var back = _session.Run("Invoke-PgHaSwitchover -Name $args[0] -Conninfo $args[1] -ForceRewind -Confirm:$false -Verbose", start, AnyConninfo.Split(',')).ThrowIfErrors();
         Assert.Equal(start, (string)((dynamic)back.Single().BaseObject).NewPrimary);
+        Assert.Equal("Direct", (string)((dynamic)back.Single().BaseObject).OldPrimaryRejoin);
+        Assert.DoesNotContain(back.Verbose, line => line.Contains("pg_rewind -D", StringComparison.Ordinal));
         dynamic again = Cluster();
         Assert.Equal(start, (string)again.Primary);
-        Assert.True((bool)again.Healthy, string.Join("\n", (string[])again.Warnings));
+        Assert.True((bool)again.Healthy, string.Join("\n", (string[])again.Warnings) + "\nwarnings of the switchover back:\n" + string.Join("\n", back.Warnings)
+            + "\n" + string.Join("\n", back.Verbose) + "\n" + string.Join("\n", All.Select(s => s.Name + ":\n" + s.LogTail(15))));
 
         var events = _session.Run("Get-PgHaEvent -Conninfo $args[0] -Event standby_switchover -Successful $true", AnyConninfo.Split(',')).ThrowIfErrors().Output;
         Assert.True(events.Count >= 2);
@@ -140,6 +174,91 @@ public sealed class SwitchoverTests : IClassFixture<PgHaSession>, IAsyncLifetime
         }
         Assert.True(await Polling.UntilAsync(() => (bool)Cluster().Healthy, TimeSpan.FromSeconds(30)));
         Assert.Equal(primary, (string)Cluster().Primary);
+    }
+
+    [Fact]
+    public async Task AnOldPrimaryThatCannotBeStoppedStaysThePrimaryAndTakesWrites()
+    {
+        var (primary, candidate) = PrimaryAndCandidate();
+        PostgresServer primaryServer = Node(primary);
+        // Fault injection on the real program path: the primary's registered bindir holds a pg_ctl that
+        // refuses "stop" (as a broken or wrongly owned installation would) and hands everything else to the real one.
+        string binDir = await TestDirectories.CreateAsync("swbin", owner: null);
+        foreach (string program in Directory.GetFiles(PostgresServer.BinDirectory).Where(p => Path.GetFileName(p) != "pg_ctl"))
+        {
+            File.CreateSymbolicLink(Path.Combine(binDir, Path.GetFileName(program)), program);
+        }
+        string wrapper = Path.Combine(binDir, "pg_ctl");
+        await File.WriteAllTextAsync(wrapper,
+            "#!/bin/sh\nfor a in \"$@\"; do [ \"$a\" = stop ] && { echo 'pg_ctl: stop refused by the test fault injection' >&2; exit 1; }; done\n" +
+            $"exec {PostgresServer.BinDirectory}/pg_ctl \"$@\"\n");
+        await FixtureCommand.RunCheckedAsync("chmod", ["755", wrapper]);
+        _session.Run("Register-PgHaNode -Role Primary -Name $args[0] -Conninfo $args[1] -DataDirectory $args[2] -PgBinDir $args[3] -Force",
+            primary, ReplicatedServers.NodeConninfo(primaryServer), primaryServer.DataDirectory, binDir).ThrowIfErrors();
+        try
+        {
+            var result = _session.Run("Invoke-PgHaSwitchover -Name $args[0] -Conninfo $args[1] -Wait 5 -Confirm:$false", candidate, AnyConninfo.Split(','));
+            var error = Assert.Single(result.Errors);
+            Assert.Equal("PgHaSwitchoverStopFailed,PgHa.Cmdlets.InvokePgHaSwitchoverCommand", error.FullyQualifiedErrorId);
+            Assert.Contains("stop refused by the test fault injection", error.Exception.Message, StringComparison.Ordinal);
+            Assert.Contains($"{primary} still runs as the primary", error.Exception.Message, StringComparison.Ordinal);
+            await AssertStillThePrimaryAsync(primary, candidate, -2, "could not be stopped");
+
+            // The role-change lock went with the failed attempt: a second one gets past it and fails at the stop again.
+            var again = _session.Run("Invoke-PgHaSwitchover -Name $args[0] -Conninfo $args[1] -Wait 5 -Confirm:$false", candidate, AnyConninfo.Split(','));
+            Assert.Equal("PgHaSwitchoverStopFailed,PgHa.Cmdlets.InvokePgHaSwitchoverCommand", Assert.Single(again.Errors).FullyQualifiedErrorId);
+        }
+        finally
+        {
+            _session.Run("Register-PgHaNode -Role Primary -Name $args[0] -Conninfo $args[1] -DataDirectory $args[2] -Force",
+                primary, ReplicatedServers.NodeConninfo(primaryServer), primaryServer.DataDirectory).ThrowIfErrors();
+            TestDirectories.Delete(binDir);
+        }
+        Assert.True(await Polling.UntilAsync(() => (bool)Cluster().Healthy, TimeSpan.FromSeconds(30)));
+    }
+
+    [Fact]
+    public async Task AShutdownHeldPastTheDeadlineIsWaitedForAndTheOldPrimaryStartedAgain()
+    {
+        var (primary, candidate) = PrimaryAndCandidate();
+        PostgresServer primaryServer = Node(primary);
+        PostgresServer candidateServer = Node(candidate);
+        // The walsender feeding the candidate, frozen. A shutdown first waits for every walsender to reach its
+        // stopping state (WalSndWaitStopping, before the shutdown checkpoint), so the old primary cannot go
+        // down: what a standby that hangs on the network does to a real one.
+        int walsender = int.Parse((await primaryServer.QueryScalarAsync(
+            $"SELECT pid FROM pg_stat_replication WHERE application_name IN ('{candidateServer.Name}', '{candidate}')"))!, System.Globalization.CultureInfo.InvariantCulture);
+        await FixtureCommand.RunCheckedAsync("kill", ["-STOP", walsender.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        var resumed = Task.Run(async () =>
+        {
+            // The shutdown asks it to stop with SIGUSR1 (PROCSIG_WALSND_INIT_STOPPING), left pending while it is frozen;
+            // it is let go 7.5 s later: after the 5 s deadline, inside the second 5 s the switchover waits.
+            bool reached = await Polling.UntilAsync(() => HasPendingSignal(walsender, signal: 10), TimeSpan.FromSeconds(60));
+            await Task.Delay(TimeSpan.FromSeconds(7.5));
+            await FixtureCommand.RunCheckedAsync("kill", ["-CONT", walsender.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+            return reached;
+        });
+        RunResult result;
+        try
+        {
+            result = _session.Run("Invoke-PgHaSwitchover -Name $args[0] -Conninfo $args[1] -Wait 5 -Confirm:$false", candidate, AnyConninfo.Split(','));
+        }
+        finally
+        {
+            await FixtureCommand.RunAsync("kill", ["-CONT", walsender.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        }
+        Assert.True(await resumed, "the shutdown never signalled the frozen walsender");
+        var error = Assert.Single(result.Errors);
+        Assert.Equal("PgHaSwitchoverStopFailed,PgHa.Cmdlets.InvokePgHaSwitchoverCommand", error.FullyQualifiedErrorId);
+        Assert.Contains($"{primary} was started again and is the primary", error.Exception.Message, StringComparison.Ordinal);
+        Assert.Contains(result.Warnings, w => w.Contains("did not stop in time", StringComparison.Ordinal));
+        await AssertStillThePrimaryAsync(primary, candidate, -3, "could not be stopped");
+
+        // Nothing was left holding the role-change lock: the next switchover goes through.
+        Assert.True(await Polling.UntilAsync(() => (bool)Cluster().Healthy, TimeSpan.FromSeconds(30)));
+        dynamic next = _session.Run("Invoke-PgHaSwitchover -Name $args[0] -Conninfo $args[1] -Confirm:$false", candidate, AnyConninfo.Split(',')).ThrowIfErrors().Single().BaseObject;
+        Assert.Equal(candidate, (string)next.NewPrimary);
+        Assert.True(await Polling.UntilAsync(() => (bool)Cluster().Healthy, TimeSpan.FromSeconds(30)));
     }
 
     [Fact]

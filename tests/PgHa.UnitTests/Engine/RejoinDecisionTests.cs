@@ -58,6 +58,24 @@ public sealed class RejoinDecisionTests
         Assert.Equal(RejoinMethod.Rewind, Decide(Node("in production", 1, "0/3000028"), Hints, force: true).Method);
     }
 
+    /// <summary>
+    /// Invoke-PgHaSwitchover -ForceRewind hands its switch to this decision for the old primary: after the
+    /// proven handover (the candidate replayed past the shutdown checkpoint, so the new timeline forks after
+    /// that record) the answer is Direct with or without the switch; only an old primary that wrote on past
+    /// the fork is rewound, and without -ForceRewind that is the refusal the switchover turns into a warning.
+    /// </summary>
+    [Fact]
+    public void ForceRewindRewindsOnlyAnOldPrimaryThatCannotFollowDirectly()
+    {
+        // The shutdown checkpoint record at 0/3000028 ends before the fork 0/3000110 (its end, where the candidate was promoted).
+        Assert.Equal(RejoinMethod.Direct, Decide(Node("shut down", 1, "0/3000028"), Hints, force: true).Method);
+
+        var ex = Assert.Throws<PgHaException>(() => Decide(Node("shut down", 1, "0/3400000"), Hints, force: false));
+        Assert.Equal("PgHaRejoinNeedsRewind", ex.ErrorId);
+        Assert.Contains("Invoke-PgHaRejoin -Name node1 -ForceRewind", ex.Message, StringComparison.Ordinal);
+        Assert.Equal(RejoinMethod.Rewind, Decide(Node("shut down", 1, "0/3400000"), Hints, force: true).Method);
+    }
+
     [Fact]
     public void WithoutHintsOrChecksumsARewindIsImpossible()
     {

@@ -72,6 +72,12 @@ internal static class NodeFollow
         int nodeTimeline = nodeProbe.Timeline ?? 0;
         PgHaLsn position = Max(nodeProbe.ReceiveLsn, nodeProbe.ReplayLsn);
         int upstreamTimeline = upstreamProbe.Timeline ?? 0;
+        if (nodeProbe.ReceiverStatus is null)
+        {
+            // No WAL receiver: the reported timeline is pg_control's last restartpoint's, which may be older than the WAL.
+            await using var connection = await NodeConnector.OpenAsync(context, nodeConninfo, NodeConnector.MetadataDatabaseOf(nodeConninfo)).ConfigureAwait(false);
+            nodeTimeline = await StandbyTimeline.ReadAsync(context, node.Name, connection, position, nodeTimeline).ConfigureAwait(false);
+        }
         var plan = new FollowPlan(node, nodeConninfo, upstream, upstreamConninfo, metadataPrimary,
             NodeRecordLookup.NameOf(nodes, node.UpstreamId), nodeTimeline, position, upstreamTimeline, streaming);
         if (streaming)
@@ -106,7 +112,7 @@ internal static class NodeFollow
         {
             if (node.SlotName is not null)
             {
-                await EnsureSlotAsync(context, plan.Upstream, plan.UpstreamConninfo, node.SlotName).ConfigureAwait(false);
+                await ReplicationSlots.EnsureAsync(context, plan.Upstream.Name, plan.UpstreamConninfo, node.SlotName).ConfigureAwait(false);
             }
             var host = NodeHost.Of(node);
             await RoleChanges.PointAtUpstreamAsync(context, host, plan.NodeConninfo, plan.UpstreamConninfo, node.SlotName, reload: true).ConfigureAwait(false);
@@ -126,6 +132,38 @@ internal static class NodeFollow
         await RoleChanges.RecordAsync(context, plan.MetadataPrimary, [node with { UpstreamId = plan.Upstream.Id }],
             [(node, eventName, true, details)]).ConfigureAwait(false);
         return Result(plan, plan.UpstreamTimeline, changed: true, clock.Elapsed);
+    }
+
+    /// <summary>
+    /// A standby of the old primary follows the new one after a promotion or switchover, with the same checks
+    /// as Invoke-PgHaFollow; its record is read afresh from the new primary's metadata. A sibling that cannot
+    /// follow is a warning and a failed event, never a failure of the role change that already happened:
+    /// returns null then.
+    /// </summary>
+    public static async Task<PgHaRoleChange?> FollowNewPrimaryAsync(OperationContext context, NodeRecord sibling, NodeRecord newPrimary, ConnectionInfo newPrimaryConninfo, TimeSpan wait)
+    {
+        try
+        {
+            var (nodes, _) = await MetadataReader.ReadNodesAsync(context, [newPrimaryConninfo]).ConfigureAwait(false);
+            context.Reporter.Verbose($"Moving sibling {sibling.Name} to the new primary {newPrimary.Name}.");
+            FollowPlan follow = await PlanAsync(context, nodes, NodeRecordLookup.ByName(nodes, sibling.Name), newPrimary, newPrimaryConninfo).ConfigureAwait(false);
+            return await ApplyAsync(context, follow, wait).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is PgHaException or NpgsqlException)
+        {
+            string errorId = ex is PgHaException pgha ? pgha.ErrorId : "PgHaDatabaseError";
+            context.Reporter.Warning($"{sibling.Name} did not follow the new primary {newPrimary.Name}: {ex.Message} Point it there with Invoke-PgHaFollow.");
+            try
+            {
+                await RoleChanges.RecordAsync(context, newPrimaryConninfo, [],
+                    [(sibling, EventName, false, $"{sibling.Name} could not follow {newPrimary.Name} ({errorId}): {ex.Message}")]).ConfigureAwait(false);
+            }
+            catch (Exception recordError) when (recordError is PgHaException or NpgsqlException)
+            {
+                context.Reporter.Warning($"The failed follow of {sibling.Name} could not be recorded: {recordError.Message}");
+            }
+            return null;
+        }
     }
 
     private static PgHaRoleChange Result(FollowPlan plan, int timeline, bool changed, TimeSpan duration) => new()
@@ -166,7 +204,8 @@ internal static class NodeFollow
             return TimelineHistory.First;
         }
         await using var connection = await NodeConnector.OpenAsync(context, conninfo, NodeConnector.MetadataDatabaseOf(conninfo)).ConfigureAwait(false);
-        await using var cmd = new NpgsqlCommand("SELECT pg_read_file('pg_wal/' || lpad(to_hex($1), 8, '0') || '.history')", connection);
+        // History files are named in upper-case hex (0000000A.history), to_hex writes lower case.
+        await using var cmd = new NpgsqlCommand("SELECT pg_read_file('pg_wal/' || lpad(upper(to_hex($1)), 8, '0') || '.history')", connection);
         cmd.Parameters.Add(new() { Value = timeline });
         string text;
         try
@@ -187,17 +226,6 @@ internal static class NodeFollow
             throw new PgHaException("PgHaTimelineHistoryUnreadable", ErrorCategory.InvalidData, upstream.Name,
                 $"The history file of timeline {timeline} on {upstream.Name} is not understood: {ex.Message}", ex);
         }
-    }
-
-    /// <summary>Creates the node's physical slot on the new upstream unless it is there; reserved at once so no WAL the node needs is removed.</summary>
-    private static async Task EnsureSlotAsync(OperationContext context, NodeRecord upstream, ConnectionInfo conninfo, string slotName)
-    {
-        context.Reporter.Verbose($"Making sure replication slot {slotName} exists on {upstream.Name}.");
-        await using var connection = await NodeConnector.OpenAsync(context, conninfo, NodeConnector.MetadataDatabaseOf(conninfo)).ConfigureAwait(false);
-        await using var cmd = new NpgsqlCommand(
-            "SELECT pg_create_physical_replication_slot($1, true) WHERE NOT EXISTS (SELECT 1 FROM pg_replication_slots WHERE slot_name = $1)", connection);
-        cmd.Parameters.Add(new() { Value = slotName });
-        await cmd.ExecuteNonQueryAsync(context.CancellationToken).ConfigureAwait(false);
     }
 
     private static PgHaLsn Max(PgHaLsn? a, PgHaLsn? b) =>

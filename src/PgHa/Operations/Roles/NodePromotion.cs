@@ -114,7 +114,7 @@ internal static class NodePromotion
         {
             foreach (NodeRecord sibling in plan.Siblings)
             {
-                PgHaRoleChange? followed = await FollowSiblingAsync(context, plan, promoted, sibling, wait).ConfigureAwait(false);
+                PgHaRoleChange? followed = await NodeFollow.FollowNewPrimaryAsync(context, sibling, promoted, plan.NodeConninfo, wait).ConfigureAwait(false);
                 if (followed is not null)
                 {
                     results.Add(followed);
@@ -126,33 +126,6 @@ internal static class NodePromotion
             context.Reporter.Warning($"{string.Join(", ", plan.Siblings.Select(s => s.Name))} still follow {plan.OldPrimary!.Name}: point them at {node.Name} with Invoke-PgHaFollow, or promote with -SiblingsFollow.");
         }
         return results;
-    }
-
-    /// <summary>A sibling that cannot follow is a warning and a failed event, never a failure of the promotion that already happened.</summary>
-    private static async Task<PgHaRoleChange?> FollowSiblingAsync(OperationContext context, PromotionPlan plan, NodeRecord promoted, NodeRecord sibling, TimeSpan wait)
-    {
-        try
-        {
-            var (nodes, _) = await MetadataReader.ReadNodesAsync(context, [plan.NodeConninfo]).ConfigureAwait(false);
-            context.Reporter.Verbose($"Moving sibling {sibling.Name} to the new primary {promoted.Name}.");
-            FollowPlan follow = await NodeFollow.PlanAsync(context, nodes, NodeRecordLookup.ByName(nodes, sibling.Name), promoted, plan.NodeConninfo).ConfigureAwait(false);
-            return await NodeFollow.ApplyAsync(context, follow, wait).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ex is PgHaException or Npgsql.NpgsqlException)
-        {
-            string errorId = ex is PgHaException pgha ? pgha.ErrorId : "PgHaDatabaseError";
-            context.Reporter.Warning($"{sibling.Name} did not follow the new primary {promoted.Name}: {ex.Message}");
-            try
-            {
-                await RoleChanges.RecordAsync(context, plan.NodeConninfo, [],
-                    [(sibling, NodeFollow.EventName, false, $"{sibling.Name} could not follow {promoted.Name} ({errorId}): {ex.Message}")]).ConfigureAwait(false);
-            }
-            catch (Exception recordError) when (recordError is PgHaException or Npgsql.NpgsqlException)
-            {
-                context.Reporter.Warning($"The failed follow of {sibling.Name} could not be recorded: {recordError.Message}");
-            }
-            return null;
-        }
     }
 
     private static PgHaRoleChange Result(PromotionPlan plan, int? timeline, bool changed, TimeSpan duration) => new()

@@ -17,7 +17,9 @@ namespace PgHa.Operations.Roles;
 /// standby. The plan reads the node's pg_control and the upstream's timeline history and decides, without
 /// starting anything, whether it can follow directly, needs pg_rewind, or must be cloned again; the apply
 /// step rewinds when decided, points the node at the upstream, starts it, waits until it streams and
-/// records the new role with a node_rejoin event.
+/// records the new role with a node_rejoin event. A node that already runs and streams from the upstream
+/// has nothing left to do (Changed = $false); the switchover uses the same plan and server steps for its
+/// old primary.
 /// </summary>
 internal static class NodeRejoin
 {
@@ -62,35 +64,33 @@ internal static class NodeRejoin
             }
         }
 
+        string? upstreamBefore = node.UpstreamId is { } before ? nodes.FirstOrDefault(n => n.Id == before)?.Name : null;
+        return await PlanAsync(context, node, upstreamBefore, upstream, upstreamMustBePrimary: request.UpstreamName is null, ParseRegistered(primary), request.ForceRewind, request.Wait).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Decides how <paramref name="node"/> comes back as a standby of <paramref name="upstream"/>, without
+    /// changing anything; the metadata is written on <paramref name="primaryConninfo"/>. Invoke-PgHaRejoin
+    /// finds these in the metadata; a switchover passes its old primary and the candidate it just promoted.
+    /// A running node is only accepted when it already streams from the upstream (nothing to do).
+    /// </summary>
+    public static async Task<RejoinPlan> PlanAsync(OperationContext context, NodeRecord node, string? upstreamBefore, NodeRecord upstream, bool upstreamMustBePrimary,
+        ConnectionInfo primaryConninfo, bool forceRewind, TimeSpan wait)
+    {
+        CancellationToken ct = context.CancellationToken;
         NodeHost host = NodeHost.Of(node);
         ConnectionInfo nodeConninfo = ParseRegistered(node);
         ConnectionInfo upstreamConninfo = ParseRegistered(upstream);
-        ConnectionInfo primaryConninfo = ParseRegistered(primary);
 
-        NodeRunState state = await NodeService.GetStateAsync(context, host).ConfigureAwait(false);
-        if (state.IsRunning)
-        {
-            throw new PgHaException("PgHaRejoinNodeRunning", ErrorCategory.ResourceBusy, node.Name,
-                $"{node.Name}'s server runs (pid {state.Pid}). Rejoin works on a stopped node only, so that nothing writes to it while it is checked and rewound: " +
-                $"stop it first (Stop-PgHaNode -Name {node.Name} -Mode Fast), then run Invoke-PgHaRejoin again.");
-        }
-
+        NodeRunState state;
         string binDir;
         string controlText;
         await using (INodeTransport transport = await host.OpenAsync(context).ConfigureAwait(false))
         {
             binDir = await PgBinDirectory.ResolveAsync(transport, host.PgBinDir, host.DataDirectory, ct).ConfigureAwait(false);
-            controlText = await ReadControlDataAsync(context, transport, binDir, host).ConfigureAwait(false);
-        }
-        PgControlData control;
-        try
-        {
-            control = PgControlData.Parse(controlText);
-        }
-        catch (FormatException ex)
-        {
-            throw new PgHaException("PgHaRejoinControlDataUnreadable", ErrorCategory.InvalidData, node.Name,
-                $"pg_controldata's output for {node.Name} was not understood ({ex.Message}); the rejoin cannot be decided. Clone it again with New-PgHaStandby -Force.", ex);
+            state = await NodeService.GetStateAsync(context, transport, host, binDir, withControlData: false).ConfigureAwait(false);
+            // A running node is decided by what it streams (below), not by its pg_control.
+            controlText = state.IsRunning ? string.Empty : await ReadControlDataAsync(context, transport, binDir, host).ConfigureAwait(false);
         }
 
         context.Reporter.Verbose($"Probing the upstream {upstream.Name} ({upstreamConninfo.ToDisplayString()}).");
@@ -104,70 +104,148 @@ internal static class NodeRejoin
             throw new PgHaException("PgHaRejoinUpstreamUnreachable", ErrorCategory.ConnectionError, upstream.Name,
                 $"The upstream {upstream.Name} cannot be reached ({ex.Message}); {node.Name} can only rejoin a running upstream.", ex);
         }
-        if (request.UpstreamName is null && upstreamProbe.InRecovery)
+        if (upstreamMustBePrimary && upstreamProbe.InRecovery)
         {
             throw new PgHaException("PgHaRejoinUpstreamInRecovery", ErrorCategory.InvalidOperation, upstream.Name,
                 $"{upstream.Name} is registered as the primary but is in recovery (a standby). Promote it or register the real primary first, or give -Upstream for a cascading standby.");
         }
         int upstreamTimeline = upstreamProbe.Timeline
             ?? throw new PgHaException("PgHaRejoinUpstreamUnreachable", ErrorCategory.InvalidResult, upstream.Name, $"{upstream.Name} did not report its timeline.");
-        TimelineHistory history = await ReadHistoryAsync(context, upstream.Name, upstreamConninfo, upstreamTimeline).ConfigureAwait(false);
 
+        if (state.IsRunning)
+        {
+            RejoinVerdict streaming = await CheckRunningNodeAsync(context, node, nodeConninfo, state, upstream.Name, upstreamConninfo, upstreamTimeline).ConfigureAwait(false);
+            return new RejoinPlan(node, host, nodeConninfo, null, upstream, upstreamConninfo, primaryConninfo, upstreamBefore, null, upstreamTimeline, streaming, wait);
+        }
+
+        PgControlData control;
+        try
+        {
+            control = PgControlData.Parse(controlText);
+        }
+        catch (FormatException ex)
+        {
+            throw new PgHaException("PgHaRejoinControlDataUnreadable", ErrorCategory.InvalidData, node.Name,
+                $"pg_controldata's output for {node.Name} was not understood ({ex.Message}); the rejoin cannot be decided. Clone it again with New-PgHaStandby -Force.", ex);
+        }
+
+        TimelineHistory history = await ReadHistoryAsync(context, upstream.Name, upstreamConninfo, upstreamTimeline).ConfigureAwait(false);
         RewindPrerequisites rewind = RewindPrerequisites.Parse(controlText);
         RejoinVerdict verdict = RejoinDecision.Decide(node.Name, control, rewind, upstream.Name, upstreamProbe.SystemIdentifier, history,
-            upstreamProbe.InRecovery ? upstreamProbe.ReplayLsn : upstreamProbe.CurrentLsn, request.ForceRewind);
+            upstreamProbe.InRecovery ? upstreamProbe.ReplayLsn : upstreamProbe.CurrentLsn, forceRewind);
         context.Reporter.Verbose($"Decision: {verdict.Method}. {verdict.Reason}");
+        return new RejoinPlan(node, host, nodeConninfo, binDir, upstream, upstreamConninfo, primaryConninfo, upstreamBefore, control, upstreamTimeline, verdict, wait);
+    }
 
-        string? upstreamBefore = node.UpstreamId is { } before ? nodes.FirstOrDefault(n => n.Id == before)?.Name : null;
-        return new RejoinPlan(node, host, nodeConninfo, binDir, upstream, upstreamConninfo, primaryConninfo, upstreamBefore, control, upstreamTimeline, verdict, request.Wait);
+    /// <summary>
+    /// A running node is never touched (nothing may write to it while it is checked and rewound), but one
+    /// that already streams from the upstream on the upstream's timeline has rejoined: nothing to do. Any
+    /// other running node is refused with what to do instead.
+    /// </summary>
+    private static async Task<RejoinVerdict> CheckRunningNodeAsync(OperationContext context, NodeRecord node, ConnectionInfo nodeConninfo, NodeRunState state,
+        string upstreamName, ConnectionInfo upstreamConninfo, int upstreamTimeline)
+    {
+        string stopFirst = $"Rejoin works on a stopped node only, so that nothing writes to it while it is checked and rewound: stop it first (Stop-PgHaNode -Name {node.Name} -Mode Fast), then run Invoke-PgHaRejoin again";
+        NodeProbeResult probe;
+        try
+        {
+            probe = await NodeProbe.ProbeAsync(context, nodeConninfo).ConfigureAwait(false);
+        }
+        catch (PgHaException ex)
+        {
+            throw new PgHaException("PgHaRejoinNodeRunning", ErrorCategory.ResourceBusy, node.Name,
+                $"{node.Name}'s server runs (pid {state.Pid}) but does not answer ({ex.Message}), so it cannot be told whether it already streams from {upstreamName}. {stopFirst}.", ex);
+        }
+        if (!probe.InRecovery)
+        {
+            throw new PgHaException("PgHaRejoinNodeRunning", ErrorCategory.ResourceBusy, node.Name,
+                $"{node.Name}'s server runs as a primary (pid {state.Pid}, not in recovery). {stopFirst} (with -ForceRewind if it took writes after {upstreamName} was promoted).");
+        }
+        bool fromUpstream = probe.ReceiverStatus == "streaming" && NodeEndpoint.Of(upstreamConninfo).Matches(probe.SenderHost, probe.SenderPort);
+        if (!fromUpstream)
+        {
+            string source = probe.ReceiverStatus is null ? "nothing" : $"{probe.SenderHost}:{probe.SenderPort?.ToString(CultureInfo.InvariantCulture)} ({probe.ReceiverStatus})";
+            throw new PgHaException("PgHaRejoinNodeRunning", ErrorCategory.ResourceBusy, node.Name,
+                $"{node.Name}'s server runs as a standby (pid {state.Pid}) that streams from {source}, not from {upstreamName}. " +
+                $"A running standby changes upstream with Invoke-PgHaFollow -Name {node.Name}; or: {stopFirst}.");
+        }
+        if (probe.Timeline < upstreamTimeline)
+        {
+            throw new PgHaException("PgHaRejoinNodeRunning", ErrorCategory.ResourceBusy, node.Name,
+                $"{node.Name}'s server runs and streams from {upstreamName}, but on timeline {probe.Timeline?.ToString(CultureInfo.InvariantCulture) ?? "unknown"}, not {upstreamName}'s {upstreamTimeline}: it cannot follow it as it is. {stopFirst}.");
+        }
+        var verdict = new RejoinVerdict(RejoinMethod.None, $"{node.Name} already streams from {upstreamName} on timeline {probe.Timeline}.");
+        context.Reporter.Verbose($"Decision: {verdict.Method}. {verdict.Reason}");
+        return verdict;
     }
 
     public static async Task<PgHaRoleChange> ApplyAsync(OperationContext context, RejoinPlan plan)
     {
         var clock = Stopwatch.StartNew();
         string name = plan.Node.Name;
-        try
+        if (plan.AlreadyDone)
         {
-            if (plan.Verdict.Method == RejoinMethod.Rewind)
-            {
-                await RewindAsync(context, plan).ConfigureAwait(false);
-            }
-
-            if (plan.Node.SlotName is { } slot)
-            {
-                await EnsureSlotAsync(context, plan.Upstream.Name, plan.UpstreamConninfo, slot).ConfigureAwait(false);
-            }
-            await RoleChanges.PointAtUpstreamAsync(context, plan.NodeHost, plan.NodeConninfo, plan.UpstreamConninfo, plan.Node.SlotName, reload: false).ConfigureAwait(false);
-            await NodeService.StartAsync(context, plan.NodeHost, null, plan.Wait).ConfigureAwait(false);
-            await RoleChanges.WaitForStreamingFromAsync(context, name, plan.NodeConninfo, plan.UpstreamConninfo, plan.Wait, plan.UpstreamTimeline).ConfigureAwait(false);
+            return Result(plan, changed: false, clock.Elapsed);
         }
-        catch (PgHaException ex)
+        if (plan.Verdict.Method != RejoinMethod.None)
         {
-            await RecordFailureAsync(context, plan, ex).ConfigureAwait(false);
-            throw;
+            try
+            {
+                await PerformAsync(context, plan).ConfigureAwait(false);
+            }
+            catch (PgHaException ex)
+            {
+                await RecordFailureAsync(context, plan, ex).ConfigureAwait(false);
+                throw;
+            }
         }
 
         NodeRecord rejoined = plan.Node with { Role = PgHaRole.Standby, Active = true, UpstreamId = plan.Upstream.Id };
-        string details = string.Create(CultureInfo.InvariantCulture,
-            $"{name} rejoined as a standby of {plan.Upstream.Name} by {plan.Verdict.Method.ToString().ToLowerInvariant()}: it was on timeline {plan.NodeControl.TimelineId} " +
-            $"with its last checkpoint at {plan.NodeControl.CheckpointLsn}; {plan.Upstream.Name} is on timeline {plan.UpstreamTimeline}");
         context.Reporter.Verbose($"Recording {name} as a standby of {plan.Upstream.Name} in the metadata.");
-        await RoleChanges.RecordAsync(context, plan.PrimaryConninfo, [rejoined], [(rejoined, EventName, true, details)]).ConfigureAwait(false);
-
-        return new PgHaRoleChange
-        {
-            Node = name,
-            Action = "Rejoin",
-            RoleBefore = plan.Node.Role,
-            RoleAfter = PgHaRole.Standby,
-            UpstreamBefore = plan.UpstreamBefore,
-            UpstreamAfter = plan.Upstream.Name,
-            Timeline = plan.UpstreamTimeline,
-            Method = plan.Verdict.Method.ToString(),
-            Duration = clock.Elapsed,
-            Changed = true,
-        };
+        await RoleChanges.RecordAsync(context, plan.PrimaryConninfo, [rejoined], [(rejoined, EventName, true, Details(plan))]).ConfigureAwait(false);
+        return Result(plan, changed: true, clock.Elapsed);
     }
+
+    /// <summary>
+    /// The server side of a rejoin, without the metadata (a switchover records it with its other changes):
+    /// pg_rewind when decided, the slot on the upstream, primary_conninfo and standby.signal, the start, and
+    /// the wait until it streams from the upstream on the upstream's timeline.
+    /// </summary>
+    public static async Task PerformAsync(OperationContext context, RejoinPlan plan)
+    {
+        if (plan.Verdict.Method == RejoinMethod.Rewind)
+        {
+            await RewindAsync(context, plan).ConfigureAwait(false);
+        }
+        if (plan.Node.SlotName is { } slot)
+        {
+            await ReplicationSlots.EnsureAsync(context, plan.Upstream.Name, plan.UpstreamConninfo, slot).ConfigureAwait(false);
+        }
+        await RoleChanges.PointAtUpstreamAsync(context, plan.NodeHost, plan.NodeConninfo, plan.UpstreamConninfo, plan.Node.SlotName, reload: false).ConfigureAwait(false);
+        await NodeService.StartAsync(context, plan.NodeHost, null, plan.Wait).ConfigureAwait(false);
+        await RoleChanges.WaitForStreamingFromAsync(context, plan.Node.Name, plan.NodeConninfo, plan.UpstreamConninfo, plan.Wait, plan.UpstreamTimeline).ConfigureAwait(false);
+    }
+
+    /// <summary>The node_rejoin event's details: how it rejoined and the facts the decision rested on.</summary>
+    public static string Details(RejoinPlan plan) => plan.NodeControl is { } control
+        ? string.Create(CultureInfo.InvariantCulture,
+            $"{plan.Node.Name} rejoined as a standby of {plan.Upstream.Name} by {plan.Verdict.Method.ToString().ToLowerInvariant()}: it was on timeline {control.TimelineId} " +
+            $"with its last checkpoint at {control.CheckpointLsn}; {plan.Upstream.Name} is on timeline {plan.UpstreamTimeline}")
+        : $"{plan.Verdict.Reason} Recorded as its standby.";
+
+    private static PgHaRoleChange Result(RejoinPlan plan, bool changed, TimeSpan duration) => new()
+    {
+        Node = plan.Node.Name,
+        Action = "Rejoin",
+        RoleBefore = plan.Node.Role,
+        RoleAfter = PgHaRole.Standby,
+        UpstreamBefore = plan.UpstreamBefore,
+        UpstreamAfter = plan.Upstream.Name,
+        Timeline = plan.UpstreamTimeline,
+        Method = plan.Verdict.Method.ToString(),
+        Duration = duration,
+        Changed = changed,
+    };
 
     /// <summary>
     /// Runs pg_rewind against the upstream, keeping the node's own configuration files: pg_rewind copies
@@ -179,7 +257,8 @@ internal static class NodeRejoin
         CancellationToken ct = context.CancellationToken;
         string dir = plan.NodeHost.DataDirectory.TrimEnd('/');
         await using INodeTransport transport = await plan.NodeHost.OpenAsync(context).ConfigureAwait(false);
-        await PgBinDirectory.RequireProgramAsync(transport, plan.BinDirectory, "pg_rewind", ct).ConfigureAwait(false);
+        // Only a stopped node is decided Rewind, and its plan always carries the bindir and pg_control.
+        string binDir = await PgBinDirectory.RequireProgramAsync(transport, plan.BinDirectory!, "pg_rewind", ct).ConfigureAwait(false);
 
         var saved = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (string file in NodeOwnConfigFiles)
@@ -193,7 +272,7 @@ internal static class NodeRejoin
 
         await CheckpointSourceAsync(context, plan).ConfigureAwait(false);
 
-        if (!RejoinDecision.IsCleanShutdown(plan.NodeControl.ClusterState)
+        if (!RejoinDecision.IsCleanShutdown(plan.NodeControl!.ClusterState)
             && await transport.PathExistsAsync(dir + "/standby.signal", ct).ConfigureAwait(false))
         {
             // pg_rewind finishes the crash recovery of an unclean directory in single-user mode, which refuses
@@ -208,12 +287,12 @@ internal static class NodeRejoin
         {
             // A regular connection (pg_rewind reads files through SQL functions), never with the password on the command line.
             ConnectionInfo source = pass.AddTo(plan.UpstreamConninfo.WithoutPassword().Without("target_session_attrs"));
-            context.Reporter.Verbose($"Rewinding {plan.Node.Name} on {transport.Description}: {plan.BinDirectory}/pg_rewind -D '{dir}' --source-server='{plan.UpstreamConninfo.ToDisplayString()}'.");
+            context.Reporter.Verbose($"Rewinding {plan.Node.Name} on {transport.Description}: {binDir}/pg_rewind -D '{dir}' --source-server='{plan.UpstreamConninfo.ToDisplayString()}'.");
             context.Reporter.Progress($"Rejoining {plan.Node.Name}", "pg_rewind", 10);
             try
             {
                 // Bounded like the other waits of this command; pg_rewind copies only the blocks that changed.
-                result = await transport.RunAsync(plan.BinDirectory + "/pg_rewind", ["-D", dir, "--source-server=" + source.ToKeywordValueString(), "--progress"],
+                result = await transport.RunAsync(binDir + "/pg_rewind", ["-D", dir, "--source-server=" + source.ToKeywordValueString(), "--progress"],
                     new CommandOptions { Timeout = plan.Wait + QuickCommandTimeout }, ct).ConfigureAwait(false);
             }
             catch (TimeoutException ex)
@@ -323,16 +402,6 @@ internal static class NodeRejoin
             throw new PgHaException("PgHaRejoinHistoryUnreadable", ErrorCategory.InvalidData, upstreamName,
                 $"{upstreamName}'s history file of timeline {timeline} was not understood: {ex.Message}", ex);
         }
-    }
-
-    private static async Task EnsureSlotAsync(OperationContext context, string upstreamName, ConnectionInfo upstream, string slot)
-    {
-        context.Reporter.Verbose($"Making sure the physical replication slot {slot} exists on {upstreamName}.");
-        await using var connection = await NodeConnector.OpenAsync(context, upstream, NodeConnector.MetadataDatabaseOf(upstream)).ConfigureAwait(false);
-        await using var cmd = new NpgsqlCommand(
-            "SELECT pg_create_physical_replication_slot($1) WHERE NOT EXISTS (SELECT 1 FROM pg_replication_slots WHERE slot_name = $1)", connection);
-        cmd.Parameters.Add(new() { Value = slot });
-        await cmd.ExecuteNonQueryAsync(context.CancellationToken).ConfigureAwait(false);
     }
 
     private static ConnectionInfo ParseRegistered(NodeRecord node)

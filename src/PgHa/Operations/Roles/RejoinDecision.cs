@@ -80,7 +80,7 @@ internal static class RejoinDecision
         {
             throw new PgHaException("PgHaRejoinNeedsRewind", ErrorCategory.InvalidOperation, nodeName,
                 $"{whyRewind}. It needs pg_rewind, which discards its diverged changes and copies the changed files from {upstreamName}: " +
-                "run Invoke-PgHaRejoin again with -ForceRewind (-WhatIf shows the decision first), or clone it again with New-PgHaStandby -Force.");
+                $"run Invoke-PgHaRejoin -Name {nodeName} -ForceRewind (-WhatIf shows the decision first), or clone it again with New-PgHaStandby -Force.");
         }
         return new RejoinVerdict(RejoinMethod.Rewind, $"{whyRewind}: pg_rewind (-ForceRewind) first.");
     }

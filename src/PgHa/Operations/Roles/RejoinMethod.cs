@@ -8,4 +8,7 @@ internal enum RejoinMethod
 
     /// <summary>It went past the upstream's fork point (or was not shut down cleanly): pg_rewind first.</summary>
     Rewind,
+
+    /// <summary>It runs and already streams from the upstream on its timeline: nothing to do on the server.</summary>
+    None,
 }

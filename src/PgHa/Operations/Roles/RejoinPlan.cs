@@ -4,17 +4,24 @@ using PgHa.Operations.Host;
 
 namespace PgHa.Operations.Roles;
 
-/// <summary>The checked facts a rejoin acts on, and its decision; -WhatIf stops here.</summary>
+/// <summary>
+/// The checked facts a rejoin acts on, and its decision; -WhatIf stops here. BinDirectory and NodeControl
+/// are null when the node runs and already streams from the upstream (Verdict None): nothing is run then.
+/// </summary>
 internal sealed record RejoinPlan(
     NodeRecord Node,
     NodeHost NodeHost,
     ConnectionInfo NodeConninfo,
-    string BinDirectory,
+    string? BinDirectory,
     NodeRecord Upstream,
     ConnectionInfo UpstreamConninfo,
     ConnectionInfo PrimaryConninfo,
     string? UpstreamBefore,
-    PgControlData NodeControl,
+    PgControlData? NodeControl,
     int UpstreamTimeline,
     RejoinVerdict Verdict,
-    TimeSpan Wait);
+    TimeSpan Wait)
+{
+    /// <summary>It already streams from the upstream and its record says so: nothing to change.</summary>
+    public bool AlreadyDone => Verdict.Method == RejoinMethod.None && Node.Role == PgHaRole.Standby && Node.Active && Node.UpstreamId == Upstream.Id;
+}

@@ -26,17 +26,28 @@ internal static class RoleChanges
     /// </summary>
     public static async Task<int> PromoteAsync(OperationContext context, string nodeName, ConnectionInfo conninfo, TimeSpan wait)
     {
+        await using var connection = await NodeConnector.OpenAsync(context, conninfo, NodeConnector.MetadataDatabaseOf(conninfo)).ConfigureAwait(false);
+        return await PromoteAsync(context, nodeName, connection, wait).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Promotes through a connection the caller opened beforehand (the switchover, where the promotion is
+    /// part of the write outage), and polls on that same session: a session that asked for the promotion
+    /// sees it end (pg_is_in_recovery reads the shared state), and a new connection per poll would cost
+    /// more than the 10 ms between polls.
+    /// </summary>
+    public static async Task<int> PromoteAsync(OperationContext context, string nodeName, NpgsqlConnection connection, TimeSpan wait)
+    {
         CancellationToken ct = context.CancellationToken;
         context.Reporter.Verbose($"Promoting {nodeName} (pg_promote, waiting up to {wait.TotalSeconds:0} s).");
         var clock = Stopwatch.StartNew();
-        await using (var connection = await NodeConnector.OpenAsync(context, conninfo, NodeConnector.MetadataDatabaseOf(conninfo)).ConfigureAwait(false))
+        await using (var cmd = new NpgsqlCommand("SELECT pg_promote(false)", connection))
         {
-            await using var cmd = new NpgsqlCommand("SELECT pg_promote(false)", connection);
             await cmd.ExecuteScalarAsync(ct).ConfigureAwait(false);
         }
         while (true)
         {
-            NodeProbeResult probe = await NodeProbe.ProbeAsync(context, conninfo).ConfigureAwait(false);
+            NodeProbeResult probe = await NodeProbe.ProbeAsync(connection, ct).ConfigureAwait(false);
             if (!probe.InRecovery)
             {
                 context.Reporter.Verbose($"{nodeName} is a primary on timeline {probe.Timeline}.");

@@ -1,3 +1,4 @@
+using System.Data;
 using System.Diagnostics;
 using System.Management.Automation;
 using Npgsql;
@@ -14,8 +15,10 @@ namespace PgHa.Operations.Roles;
 /// Invoke-PgHaSwitchover's engine (repmgr standby switchover), with proof that nothing is lost: the old
 /// primary is shut down cleanly, its shutdown checkpoint LSN is read from pg_control, and the candidate
 /// is promoted only once it has received and replayed past that LSN. If that proof fails the candidate is
-/// not promoted and the old primary is started again. Then the old primary rejoins as a standby (no
-/// rewind is needed after a clean shutdown) and the other standbys follow the new primary.
+/// not promoted and the old primary is started again. Then the old primary rejoins as a standby through the
+/// rejoin engine (Direct after a clean handover; pg_rewind only should it have written on, and only with
+/// -ForceRewind), the other standbys follow the new primary through the follow engine, both streaming
+/// through their registered slots on it, and the slots nobody uses any more are dropped from the old primary.
 /// </summary>
 internal static class Switchover
 {
@@ -66,9 +69,10 @@ internal static class Switchover
         }
 
         // Both hosts must be reachable before anything is stopped (SSH host keys checked here too).
+        string binDir;
         await using (INodeTransport oldHost = await plan.OldPrimaryHost.OpenAsync(context).ConfigureAwait(false))
         {
-            await PgBinDirectory.ResolveAsync(oldHost, oldPrimary.PgBinDir, oldPrimary.DataDirectory, context.CancellationToken).ConfigureAwait(false);
+            binDir = await PgBinDirectory.ResolveAsync(oldHost, oldPrimary.PgBinDir, oldPrimary.DataDirectory, context.CancellationToken).ConfigureAwait(false);
         }
         if (candidate.DataDirectory is not null)
         {
@@ -80,7 +84,7 @@ internal static class Switchover
             : [];
         await CheckServersAsync(context, plan, siblings.Count).ConfigureAwait(false);
         context.Reporter.Progress(Activity, "Checks done", 100);
-        return plan with { Siblings = siblings };
+        return plan with { Siblings = siblings, OldPrimaryBinDir = binDir };
     }
 
     public static async Task<PgHaSwitchover> ApplyAsync(OperationContext context, SwitchoverPlan plan)
@@ -114,37 +118,43 @@ internal static class Switchover
         }
         Done("take the role-change lock");
 
+        // Opened before the outage, so that neither a login to the old primary's host (SSH) nor a new
+        // connection to the candidate counts against the time no write can be made.
+        await using INodeTransport oldPrimaryHost = await plan.OldPrimaryHost.OpenAsync(context).ConfigureAwait(false);
+        await using NpgsqlConnection candidateSession = await NodeConnector.OpenAsync(context, plan.CandidateConninfo, NodeConnector.MetadataDatabaseOf(plan.CandidateConninfo)).ConfigureAwait(false);
+
         // A checkpoint now leaves little for the shutdown checkpoint to write: a shorter outage.
         context.Reporter.Progress(Activity, $"Checkpoint on {oldPrimary.Name}", 5);
         await ExecuteAsync(context, plan.OldPrimaryConninfo, "CHECKPOINT").ConfigureAwait(false);
         Done("checkpoint the old primary");
 
-        // From here until the promotion no write can be made anywhere.
+        // From here until the promotion no write can be made anywhere. The server is known to run (the lock's
+        // session is on it), so it is stopped without status checks, and pg_control is read in the same command.
         var outage = Stopwatch.StartNew();
         context.Reporter.Progress(Activity, $"Stopping {oldPrimary.Name}", 15);
+        PgControlData? control;
         try
         {
-            await NodeService.StopAsync(context, plan.OldPrimaryHost, PgHaStopMode.Fast, options.StopWait).ConfigureAwait(false);
+            control = await NodeService.StopAndReadControlDataAsync(context, oldPrimaryHost, plan.OldPrimaryHost, plan.OldPrimaryBinDir, PgHaStopMode.Fast, options.StopWait).ConfigureAwait(false);
         }
         catch (PgHaException ex)
         {
-            // It may still have gone down after the deadline: then it is started again, so a primary runs.
-            string restart = await AbortAsync(context, plan, $"{oldPrimary.Name} could not be stopped: {ex.Message}", onlyIfStopped: true).ConfigureAwait(false);
+            string restart = await AfterStopFailedAsync(context, plan, oldPrimaryHost, ex).ConfigureAwait(false);
             throw Fail("PgHaSwitchoverStopFailed", ErrorCategory.InvalidOperation, oldPrimary.Name,
                 $"{oldPrimary.Name} could not be stopped, so nothing was promoted: {ex.Message}{restart}");
         }
         Done("stop the old primary");
 
         // The proof: every WAL byte of the old primary, up to and including its shutdown checkpoint, is on the candidate.
-        PgControlData control = await ReadControlDataAsync(context, plan.OldPrimaryHost).ConfigureAwait(false);
-        if (control.ClusterState != "shut down" || control.CheckpointLsn is not PgHaLsn handedOver)
+        if (control is not { ClusterState: "shut down", CheckpointLsn: PgHaLsn handedOver })
         {
-            string restart = await AbortAsync(context, plan, $"{oldPrimary.Name} was not shut down cleanly (pg_control says '{control.ClusterState}'), so its last WAL position cannot be proven", onlyIfStopped: false).ConfigureAwait(false);
+            string state = control is null ? "pg_control could not be read" : $"pg_control says '{control.ClusterState}'";
+            string restart = await AbortAsync(context, plan, $"{oldPrimary.Name} was not shut down cleanly ({state}), so its last WAL position cannot be proven", onlyIfStopped: false).ConfigureAwait(false);
             throw Fail("PgHaSwitchoverUnproven", ErrorCategory.InvalidResult, oldPrimary.Name,
-                $"{oldPrimary.Name} did not shut down cleanly ('{control.ClusterState}'); nothing was promoted.{restart}");
+                $"{oldPrimary.Name} did not shut down cleanly ({state}); nothing was promoted.{restart}");
         }
         context.Reporter.Progress(Activity, $"Waiting for {candidate.Name} to replay past {handedOver}", 35);
-        if (!await WaitForReplayPastAsync(context, plan.CandidateConninfo, handedOver, options.CatchUpWait).ConfigureAwait(false))
+        if (!await WaitForReplayPastAsync(context, candidateSession, plan.CandidateConninfo, handedOver, options.CatchUpWait).ConfigureAwait(false))
         {
             string restart = await AbortAsync(context, plan, $"{candidate.Name} did not receive and replay past the shutdown checkpoint {handedOver} within {options.CatchUpWait.TotalSeconds:0} s", onlyIfStopped: false).ConfigureAwait(false);
             throw Fail("PgHaSwitchoverCandidateBehind", ErrorCategory.OperationTimeout, candidate.Name,
@@ -156,7 +166,9 @@ internal static class Switchover
         int timeline;
         try
         {
-            timeline = await RoleChanges.PromoteAsync(context, candidate.Name, plan.CandidateConninfo, options.PromoteWait).ConfigureAwait(false);
+            timeline = candidateSession.State == ConnectionState.Open
+                ? await RoleChanges.PromoteAsync(context, candidate.Name, candidateSession, options.PromoteWait).ConfigureAwait(false)
+                : await RoleChanges.PromoteAsync(context, candidate.Name, plan.CandidateConninfo, options.PromoteWait).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is PgHaException or NpgsqlException or TimeoutException)
         {
@@ -168,52 +180,37 @@ internal static class Switchover
         TimeSpan writeUnavailable = outage.Elapsed;
         Done($"promote {candidate.Name}");
 
-        // The old primary stopped cleanly at a point the new timeline contains: it follows without a rewind.
+        NodeRecord newPrimary = candidate with { Role = PgHaRole.Primary, UpstreamId = null, Active = true };
         var following = new List<string>();
-        var changed = new List<NodeRecord>
-        {
-            candidate with { Role = PgHaRole.Primary, UpstreamId = null, Active = true },
-        };
-        var events = new List<(NodeRecord, string, bool, string)>
-        {
-            (candidate, "standby_switchover", true, $"{candidate.Name} promoted to primary on timeline {timeline}, taking over from {oldPrimary.Name} at {handedOver}; writes were impossible for {writeUnavailable.TotalSeconds:0.000} s"),
-        };
         context.Reporter.Progress(Activity, $"{oldPrimary.Name} rejoins as a standby of {candidate.Name}", 65);
-        try
+        var (rejoinMethod, oldPrimaryAfter, rejoinEvent) = await RejoinOldPrimaryAsync(context, plan, newPrimary).ConfigureAwait(false);
+        bool oldPrimaryRejoined = oldPrimaryAfter.Active;
+        if (oldPrimaryRejoined)
         {
-            // No slot: slots live on an upstream, and the new primary holds none yet (noted for the slot work).
-            await RoleChanges.PointAtUpstreamAsync(context, plan.OldPrimaryHost, plan.OldPrimaryConninfo, plan.CandidateConninfo, null, reload: false).ConfigureAwait(false);
-            await NodeService.StartAsync(context, plan.OldPrimaryHost, null, options.StopWait).ConfigureAwait(false);
-            await RoleChanges.WaitForStreamingFromAsync(context, oldPrimary.Name, plan.OldPrimaryConninfo, plan.CandidateConninfo, options.FollowWait, timeline).ConfigureAwait(false);
-            changed.Add(oldPrimary with { Role = PgHaRole.Standby, UpstreamId = candidate.Id, Active = true });
-            events.Add((oldPrimary, "node_rejoin", true, $"{oldPrimary.Name} rejoined as a standby of {candidate.Name} after a clean shutdown (no rewind)"));
             following.Add(oldPrimary.Name);
         }
-        catch (Exception ex) when (ex is PgHaException or NpgsqlException or IOException or TimeoutException)
-        {
-            context.Reporter.Warning($"{oldPrimary.Name} did not rejoin as a standby: {ex.Message} Rejoin it with Invoke-PgHaRejoin.");
-            changed.Add(oldPrimary with { Role = PgHaRole.Standby, UpstreamId = candidate.Id, Active = false });
-            events.Add((oldPrimary, "node_rejoin", false, ex.Message));
-        }
         Done($"rejoin {oldPrimary.Name}");
-        await SwapSynchronousStandbyAsync(context, plan, oldPrimaryRejoined: following.Contains(oldPrimary.Name)).ConfigureAwait(false);
 
+        // Before anything commits on the new primary: a synchronous_standby_names naming itself would hang the commit.
+        await SwapSynchronousStandbyAsync(context, plan, oldPrimaryRejoined).ConfigureAwait(false);
+
+        // Recorded before the siblings move: from here on the metadata names the new primary, and each
+        // sibling's move is recorded on its own by the follow engine.
+        await RoleChanges.RecordAsync(context, plan.CandidateConninfo, [oldPrimaryAfter, newPrimary],
+        [
+            (candidate, "standby_switchover", true, $"{candidate.Name} promoted to primary on timeline {timeline}, taking over from {oldPrimary.Name} at {handedOver}; writes were impossible for {writeUnavailable.TotalSeconds:0.000} s"),
+            rejoinEvent,
+        ]).ConfigureAwait(false);
+        Done("record the new roles");
+
+        var followed = new List<NodeRecord>();
         foreach (NodeRecord sibling in plan.Siblings)
         {
             context.Reporter.Progress(Activity, $"{sibling.Name} follows {candidate.Name}", 80);
-            try
+            if (await NodeFollow.FollowNewPrimaryAsync(context, sibling, newPrimary, plan.CandidateConninfo, options.FollowWait).ConfigureAwait(false) is not null)
             {
-                ConnectionInfo siblingConninfo = ConnectionInfo.Parse(sibling.Conninfo);
-                await RoleChanges.PointAtUpstreamAsync(context, HostOf(sibling), siblingConninfo, plan.CandidateConninfo, null, reload: true).ConfigureAwait(false);
-                await RoleChanges.WaitForStreamingFromAsync(context, sibling.Name, siblingConninfo, plan.CandidateConninfo, options.FollowWait, timeline).ConfigureAwait(false);
-                changed.Add(sibling with { UpstreamId = candidate.Id });
-                events.Add((sibling, "standby_follow", true, $"{sibling.Name} follows the new primary {candidate.Name}"));
+                followed.Add(sibling);
                 following.Add(sibling.Name);
-            }
-            catch (Exception ex) when (ex is PgHaException or NpgsqlException or IOException or TimeoutException)
-            {
-                context.Reporter.Warning($"{sibling.Name} did not follow {candidate.Name}: {ex.Message} Use Invoke-PgHaFollow.");
-                events.Add((sibling, "standby_follow", false, ex.Message));
             }
         }
         if (plan.Siblings.Count > 0)
@@ -221,8 +218,10 @@ internal static class Switchover
             Done("siblings follow");
         }
 
-        await RoleChanges.RecordAsync(context, plan.CandidateConninfo, changed, events).ConfigureAwait(false);
-        Done("record the new roles");
+        if (await DropUnusedSlotsAsync(context, plan, oldPrimaryRejoined, followed).ConfigureAwait(false))
+        {
+            Done($"drop unused slots on {oldPrimary.Name}");
+        }
         context.Reporter.Progress(Activity, "done", 100);
 
         return new PgHaSwitchover
@@ -235,8 +234,73 @@ internal static class Switchover
             Duration = total.Elapsed,
             Steps = [.. steps],
             Following = [.. following],
+            OldPrimaryRejoin = rejoinMethod,
             Changed = true,
         };
+    }
+
+    /// <summary>
+    /// The old primary comes back through the rejoin engine, which decides from its pg_control and the new
+    /// timeline's history: after the proven clean handover that is Direct; should it not be (something ran
+    /// it again and it wrote on), pg_rewind runs only with -ForceRewind, and otherwise it stays stopped with
+    /// a warning that says what to run. Returns how it went, its record and its node_rejoin event.
+    /// </summary>
+    private static async Task<(string Method, NodeRecord Record, (NodeRecord, string, bool, string) Event)> RejoinOldPrimaryAsync(
+        OperationContext context, SwitchoverPlan plan, NodeRecord newPrimary)
+    {
+        NodeRecord oldPrimary = plan.OldPrimary;
+        NodeRecord asStandby = oldPrimary with { Role = PgHaRole.Standby, UpstreamId = newPrimary.Id, Active = true };
+        try
+        {
+            // Decided on the old primary as it is now, not as its stop left it: should anything have started
+            // it meanwhile, that shows here (running, or WAL past the fork), never as a standby that cannot follow.
+            RejoinPlan rejoin = await NodeRejoin.PlanAsync(context, oldPrimary, null, newPrimary, upstreamMustBePrimary: true, plan.CandidateConninfo,
+                plan.Options.ForceRewind, plan.Options.FollowWait).ConfigureAwait(false);
+            await NodeRejoin.PerformAsync(context, rejoin).ConfigureAwait(false);
+            return (rejoin.Verdict.Method.ToString(), asStandby, (oldPrimary, NodeRejoin.EventName, true, NodeRejoin.Details(rejoin)));
+        }
+        catch (Exception ex) when (ex is PgHaException or NpgsqlException or IOException or TimeoutException)
+        {
+            bool needsRewind = ex is PgHaException { ErrorId: "PgHaRejoinNeedsRewind" };
+            context.Reporter.Warning(needsRewind
+                ? $"{oldPrimary.Name} did not rejoin and is left stopped: it needs pg_rewind, which this switchover was not allowed to run (no -ForceRewind). {ex.Message}"
+                : $"{oldPrimary.Name} did not rejoin as a standby: {ex.Message} Rejoin it with Invoke-PgHaRejoin -Name {oldPrimary.Name}.");
+            return (needsRewind ? "NeedsRewind" : "Failed", asStandby with { Active = false }, (oldPrimary, NodeRejoin.EventName, false, ex.Message));
+        }
+    }
+
+    /// <summary>
+    /// Slots on the old primary that nobody streams through any more would keep its WAL forever now that it
+    /// is a standby: the candidate's, and those of the siblings that moved to the new primary (a sibling
+    /// left behind still streams from the old primary through its slot). Returns whether there were any.
+    /// </summary>
+    private static async Task<bool> DropUnusedSlotsAsync(OperationContext context, SwitchoverPlan plan, bool oldPrimaryRejoined, IReadOnlyList<NodeRecord> followed)
+    {
+        List<string> slots = followed.Prepend(plan.Candidate).Select(n => n.SlotName).OfType<string>().ToList();
+        if (slots.Count == 0)
+        {
+            return false;
+        }
+        string name = plan.OldPrimary.Name;
+        string drop = string.Join("; ", slots.Select(slot => $"SELECT pg_drop_replication_slot('{slot}')"));
+        if (!oldPrimaryRejoined)
+        {
+            context.Reporter.Warning($"Replication slot(s) {string.Join(", ", slots)} stay on {name}, which does not run, and will keep its WAL once it runs again: drop them after it rejoins ({drop}).");
+            return true;
+        }
+        try
+        {
+            IReadOnlyList<string> left = await ReplicationSlots.DropUnusedAsync(context, name, plan.OldPrimaryConninfo, slots, plan.Options.FollowWait).ConfigureAwait(false);
+            if (left.Count > 0)
+            {
+                context.Reporter.Warning($"Replication slot(s) {string.Join(", ", left)} on {name} are still in use after {plan.Options.FollowWait.TotalSeconds:0} s and were not dropped; drop them once unused, or they keep {name}'s WAL.");
+            }
+        }
+        catch (Exception ex) when (ex is PgHaException or NpgsqlException)
+        {
+            context.Reporter.Warning($"Replication slot(s) {string.Join(", ", slots)} could not be dropped from {name} ({ex.Message}); they keep its WAL until dropped ({drop}).");
+        }
+        return true;
     }
 
     /// <summary>
@@ -289,28 +353,26 @@ internal static class Switchover
         await cmd.ExecuteNonQueryAsync(context.CancellationToken).ConfigureAwait(false);
     }
 
-    private static async Task<PgControlData> ReadControlDataAsync(OperationContext context, NodeHost node)
-    {
-        NodeRunState state = await NodeService.GetStateAsync(context, node).ConfigureAwait(false);
-        return state.ControlData ?? throw Fail("PgHaSwitchoverUnproven", ErrorCategory.InvalidResult, node.Name,
-            $"pg_controldata of {node.Name} could not be read, so its last WAL position cannot be proven.");
-    }
-
-    /// <summary>Replay past the checkpoint record means the record itself was received and applied.</summary>
-    private static async Task<bool> WaitForReplayPastAsync(OperationContext context, ConnectionInfo candidate, PgHaLsn checkpoint, TimeSpan wait)
+    /// <summary>
+    /// Replay past the checkpoint record means the record itself was received and applied. Polled on the
+    /// session opened before the outage; should that have broken, on a new connection per poll.
+    /// </summary>
+    private static async Task<bool> WaitForReplayPastAsync(OperationContext context, NpgsqlConnection session, ConnectionInfo candidate, PgHaLsn checkpoint, TimeSpan wait)
     {
         var clock = Stopwatch.StartNew();
         while (true)
         {
             try
             {
-                NodeProbeResult probe = await NodeProbe.ProbeAsync(context, candidate).ConfigureAwait(false);
+                NodeProbeResult probe = session.State == ConnectionState.Open
+                    ? await NodeProbe.ProbeAsync(session, context.CancellationToken).ConfigureAwait(false)
+                    : await NodeProbe.ProbeAsync(context, candidate).ConfigureAwait(false);
                 if (probe.ReceiveLsn > checkpoint && probe.ReplayLsn > checkpoint)
                 {
                     return true;
                 }
             }
-            catch (PgHaException ex)
+            catch (Exception ex) when (ex is PgHaException or NpgsqlException)
             {
                 context.Reporter.Verbose($"Waiting for the candidate: {ex.Message}");
             }
@@ -320,6 +382,35 @@ internal static class Switchover
             }
             await Task.Delay(TimeSpan.FromMilliseconds(20), context.CancellationToken).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>
+    /// The stop failed, so nothing is promoted. When pg_ctl refused, the server was never asked to stop and
+    /// still runs; when the deadline passed, its shutdown goes on and cannot be called off, so it is waited
+    /// for (another -Wait) and the server is started again, rather than left to go down unattended.
+    /// </summary>
+    private static async Task<string> AfterStopFailedAsync(OperationContext context, SwitchoverPlan plan, INodeTransport oldPrimaryHost, PgHaException failure)
+    {
+        string name = plan.OldPrimary.Name;
+        string reason = $"{name} could not be stopped: {failure.Message}";
+        if (failure.ErrorId == "PgHaNodeStopTimeout")
+        {
+            context.Reporter.Warning($"{name} did not stop in time, and its shutdown cannot be called off: waiting up to {plan.Options.StopWait.TotalSeconds:0} s more for it to finish, to start it again.");
+            try
+            {
+                await NodeService.StopAndReadControlDataAsync(context, oldPrimaryHost, plan.OldPrimaryHost, plan.OldPrimaryBinDir, PgHaStopMode.Fast, plan.Options.StopWait).ConfigureAwait(false);
+            }
+            catch (PgHaException again) when (again.ErrorId == "PgHaNodeStopTimeout")
+            {
+                await RecordFailureAsync(context, plan.OldPrimaryConninfo, plan, reason).ConfigureAwait(false);
+                return $" Its shutdown had still not finished {plan.Options.StopWait.TotalSeconds:0} s later: once it is down, start it again with Start-PgHaNode -Name {name} (or find what holds it: its log, its walsenders).";
+            }
+            catch (PgHaException)
+            {
+                // pg_ctl found no server to signal: it went down meanwhile. The state check below decides.
+            }
+        }
+        return await AbortAsync(context, plan, reason, onlyIfStopped: true).ConfigureAwait(false);
     }
 
     /// <summary>

@@ -16,6 +16,9 @@ internal sealed record SwitchoverPlan(
     IReadOnlyList<NodeRecord> AllNodes,
     SwitchoverOptions Options)
 {
+    /// <summary>Where the old primary's pg_ctl and pg_controldata are; resolved by the checks (empty when the candidate already is the primary).</summary>
+    public string OldPrimaryBinDir { get; init; } = string.Empty;
+
     /// <summary>The candidate already is the primary: nothing to do.</summary>
     public bool AlreadyPrimary => OldPrimary.Id == Candidate.Id;
 }

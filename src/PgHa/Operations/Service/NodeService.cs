@@ -51,6 +51,57 @@ internal static class NodeService
     }
 
     /// <summary>
+    /// Stops a server the caller knows to run (it has just talked to it) as fast as it can be observed, and
+    /// returns what pg_control says afterwards (null when pg_controldata cannot read it): no status check
+    /// before or after, one command on the host that signals, watches postmaster.pid every 10 ms and reads
+    /// pg_control (<see cref="PgCtlCommand.StopAndReadControlScript"/>). The switchover's old primary is
+    /// stopped this way, since no write can be made until it is down. Throws PgHaNodeStopFailed when
+    /// pg_ctl refused (the server was not asked to stop), PgHaNodeStopTimeout when it still ran at the
+    /// deadline (its shutdown goes on and cannot be called off; a second call waits for it, and asking again
+    /// does no harm: a server already shutting down ignores the same request).
+    /// </summary>
+    public static async Task<PgControlData?> StopAndReadControlDataAsync(OperationContext context, INodeTransport host, NodeHost node, string binDir, PgHaStopMode mode, TimeSpan wait)
+    {
+        string modeName = PgCtlCommand.ModeArgument(mode);
+        context.Reporter.Verbose($"Stopping {node.Name}'s server on {host.Description}: {binDir}/pg_ctl stop -D '{node.DataDirectory}' -m {modeName} -W, watching postmaster.pid for up to {PgCtlCommand.WaitSeconds(wait)} s, then pg_controldata.");
+        CommandResult result;
+        try
+        {
+            result = await host.RunAsync("sh", PgCtlCommand.StopAndReadControl(binDir, node.DataDirectory, mode, wait),
+                new CommandOptions { Timeout = TimeSpan.FromSeconds(PgCtlCommand.WaitSeconds(wait)) + PgCtlCommand.TransportGrace }, context.CancellationToken).ConfigureAwait(false);
+        }
+        catch (TimeoutException ex)
+        {
+            throw new PgHaException("PgHaNodeStopTimeout", ErrorCategory.OperationTimeout, node.Name,
+                $"Stopping {node.Name}'s server on {host.Description} did not return ({ex.Message}); it may still be shutting down.", ex);
+        }
+        switch (result.ExitCode)
+        {
+            case 0:
+                context.Reporter.Verbose($"{node.Name}'s server is stopped.");
+                break;
+            case PgCtlCommand.StopRefused:
+                throw new PgHaException("PgHaNodeStopFailed", ErrorCategory.InvalidResult, node.Name,
+                    $"pg_ctl stop for {node.Name} on {host.Description} failed, so the server was not asked to stop: {result.StandardError.Trim()}");
+            case PgCtlCommand.StopStillRunning:
+                throw new PgHaException("PgHaNodeStopTimeout", ErrorCategory.OperationTimeout, node.Name,
+                    $"{node.Name}'s server did not stop within {PgCtlCommand.WaitSeconds(wait)} s in {modeName} mode; its shutdown goes on (a long checkpoint, or a walsender that cannot hand its last WAL to a standby).");
+            default:
+                context.Reporter.Verbose($"{node.Name}'s server is stopped, but pg_controldata could not read its pg_control: {result.StandardError.Trim()}");
+                return null;
+        }
+        try
+        {
+            return PgControlData.Parse(result.StandardOutput);
+        }
+        catch (FormatException ex)
+        {
+            context.Reporter.Verbose($"pg_controldata's output for {node.Name} was not understood: {ex.Message}");
+            return null;
+        }
+    }
+
+    /// <summary>
     /// Stops the server (when it runs) and starts it again, each step with its own <paramref name="wait"/>.
     /// A stopped server is simply started, as pg_ctl restart does. Done as stop + start rather than
     /// pg_ctl restart so the start gets the same checks, -l log file and error report as Start.
@@ -100,6 +151,10 @@ internal static class NodeService
         string binDir = await PgBinDirectory.ResolveAsync(host, node.PgBinDir, node.DataDirectory, context.CancellationToken).ConfigureAwait(false);
         return await ReadRunStateAsync(context, host, binDir, node, withControlData: true).ConfigureAwait(false);
     }
+
+    /// <summary>Whether the server runs and its pid, on a host the caller has open and whose bindir it knows; pg_control only when asked.</summary>
+    public static Task<NodeRunState> GetStateAsync(OperationContext context, INodeTransport host, NodeHost node, string binDir, bool withControlData) =>
+        ReadRunStateAsync(context, host, binDir, node, withControlData);
 
     private static async Task<NodeRunState> StartStoppedAsync(OperationContext context, INodeTransport host, string binDir, NodeHost node, string logFile, TimeSpan wait)
     {

@@ -37,6 +37,39 @@ internal static class PgCtlCommand
 
     public static IReadOnlyList<string> Status(string dataDirectory) => ["-D", dataDirectory, "status"];
 
+    /// <summary><see cref="StopAndReadControlScript"/>: pg_ctl refused to signal the server (its message is on stderr); nothing was asked of the server.</summary>
+    public const int StopRefused = 10;
+
+    /// <summary><see cref="StopAndReadControlScript"/>: the shutdown was asked for but the server still ran at the deadline; it goes on shutting down.</summary>
+    public const int StopStillRunning = 11;
+
+    /// <summary>
+    /// One sh script for a stop whose every millisecond counts (the old primary in a switchover, where no
+    /// write can be made until it is down): pg_ctl signals the shutdown without waiting (-W), the script
+    /// then watches postmaster.pid itself every 10 ms (pg_ctl -w looks every 100 ms), and prints
+    /// pg_controldata's output once the server is gone, all in one process start on the node instead of
+    /// pg_ctl status, stop and status again and pg_controldata, each its own (runuser or SSH) start.
+    /// pg_controldata runs with LC_ALL=C: a translated one would defeat the parser.
+    /// The postmaster removes postmaster.pid as the last step of a shutdown, after the shutdown checkpoint
+    /// is in pg_control and the walsenders have sent it; a pid file whose process is gone counts as stopped,
+    /// as in pg_ctl's own wait. The deadline is in whole seconds, rounded up, so never shorter than asked.
+    /// Arguments: $1 bindir, $2 data directory, $3 mode, $4 seconds. Exit 0 with pg_controldata's output,
+    /// <see cref="StopRefused"/>, <see cref="StopStillRunning"/>, or pg_controldata's own failure.
+    /// "sleep 0.01" needs a sleep that takes fractions (GNU coreutils, busybox), as on every Linux PgHa runs on.
+    /// </summary>
+    public static readonly string StopAndReadControlScript =
+        $"\"$1/pg_ctl\" stop -D \"$2\" -m \"$3\" -W -s || exit {StopRefused}; " +
+        "end=$(( $(date +%s) + $4 + 1 )); " +
+        "while [ -e \"$2/postmaster.pid\" ]; do " +
+        "read -r pid 2>/dev/null < \"$2/postmaster.pid\" && kill -0 \"$pid\" 2>/dev/null || break; " +
+        $"[ \"$(date +%s)\" -lt \"$end\" ] || exit {StopStillRunning}; " +
+        "sleep 0.01; " +
+        "done; " +
+        "exec env LC_ALL=C \"$1/pg_controldata\" -D \"$2\"";
+
+    public static IReadOnlyList<string> StopAndReadControl(string binDir, string dataDirectory, PgHaStopMode mode, TimeSpan wait) =>
+        ["-c", StopAndReadControlScript, "pgha-stop", binDir, dataDirectory, ModeArgument(mode), Seconds(wait)];
+
     public static string ModeArgument(PgHaStopMode mode) => mode switch
     {
         PgHaStopMode.Smart => "smart",
