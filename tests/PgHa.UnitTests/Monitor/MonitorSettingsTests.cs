@@ -1,0 +1,98 @@
+using System.Management.Automation;
+using PgHa.Operations;
+using PgHa.Operations.Monitor;
+using Xunit;
+
+namespace PgHa.UnitTests.Monitor;
+
+/// <summary>The defaults, the derived times, and the ordering the safety of fencing rests on.</summary>
+public sealed class MonitorSettingsTests
+{
+    [Fact]
+    public void TheDefaultsAreTheDocumentedOnes()
+    {
+        var settings = new MonitorSettings();
+        Assert.Equal(PgHaFailoverMode.Automatic, settings.Failover);
+        Assert.Equal(TimeSpan.FromSeconds(1), settings.MonitorInterval);
+        Assert.Equal(6, settings.ReconnectAttempts);
+        Assert.Equal(TimeSpan.FromSeconds(1), settings.ReconnectInterval);
+        Assert.Equal(TimeSpan.FromSeconds(2.5), settings.FenceTimeout);
+        Assert.Equal(TimeSpan.FromSeconds(1), settings.ConfirmedDownGrace);
+        Assert.Equal(TimeSpan.FromMilliseconds(500), settings.PeerTimeout);
+        Assert.Equal(PgHaStalePrimaryAction.Rejoin, settings.StalePrimary);
+    }
+
+    [Fact]
+    public void TheDefaultsDetectInSixSecondsAndFenceWithAMarginOfOneAndAQuarterSeconds()
+    {
+        var settings = new MonitorSettings();
+        Assert.Equal(TimeSpan.FromSeconds(6), settings.DetectionWindow);
+        Assert.Equal(TimeSpan.FromSeconds(1.5), settings.SupportFreshness);
+        Assert.Equal(TimeSpan.FromMilliseconds(250), settings.PrimaryCheckInterval);
+        // 6 - (1.5 + 0.5 + 2.5 + 0.25) = 1.25 s
+        Assert.Equal(TimeSpan.FromSeconds(1.25), settings.FencingMargin);
+        settings.Validate();
+    }
+
+    [Fact]
+    public void AShortMonitorIntervalChecksThePrimarysSupportMoreOften()
+    {
+        var settings = new MonitorSettings { MonitorInterval = TimeSpan.FromMilliseconds(400) };
+        Assert.Equal(TimeSpan.FromMilliseconds(100), settings.PrimaryCheckInterval);
+        Assert.Equal(TimeSpan.FromMilliseconds(900), settings.SupportFreshness);
+    }
+
+    [Fact]
+    public void AFenceTimeoutThatEndsTooCloseToTheDetectionWindowIsRefused()
+    {
+        var settings = new MonitorSettings { FenceTimeout = TimeSpan.FromSeconds(3.5) };
+        var ex = Assert.Throws<PgHaException>(settings.Validate);
+        Assert.Equal("PgHaMonitorUnsafeTimeouts", ex.ErrorId);
+        Assert.Equal(ErrorCategory.InvalidArgument, ex.Category);
+        Assert.Equal("FenceTimeout", ex.Target);
+        // The message gives the numbers and the way out.
+        Assert.Contains("detection window 6 s (6 x 1 s)", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("fence timeout 3.5 s", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("-FenceTimeout", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void AMarginOfExactlyHalfASecondIsAccepted()
+    {
+        var settings = new MonitorSettings { FenceTimeout = TimeSpan.FromSeconds(3.25) };
+        Assert.Equal(TimeSpan.FromMilliseconds(500), settings.FencingMargin);
+        settings.Validate();
+    }
+
+    [Fact]
+    public void RepmgrsTwoSecondIntervalNeedsALongerWindow()
+    {
+        var twoSeconds = new MonitorSettings { MonitorInterval = TimeSpan.FromSeconds(2) };
+        Assert.Equal("PgHaMonitorUnsafeTimeouts", Assert.Throws<PgHaException>(twoSeconds.Validate).ErrorId);
+
+        (twoSeconds with { ReconnectAttempts = 7 }).Validate();
+    }
+
+    [Fact]
+    public void RepmgrsOwnDefaultsAreSafe()
+    {
+        // monitor_interval_secs 2, reconnect_attempts 6, reconnect_interval 10: a minute to detect.
+        var settings = new MonitorSettings
+        {
+            MonitorInterval = TimeSpan.FromSeconds(2),
+            ReconnectAttempts = 6,
+            ReconnectInterval = TimeSpan.FromSeconds(10),
+        };
+        Assert.Equal(TimeSpan.FromSeconds(60), settings.DetectionWindow);
+        settings.Validate();
+    }
+
+    [Fact]
+    public void AConfirmedDownGraceLongerThanTheDetectionWindowIsRefused()
+    {
+        var settings = new MonitorSettings { ConfirmedDownGrace = TimeSpan.FromSeconds(7) };
+        var ex = Assert.Throws<PgHaException>(settings.Validate);
+        Assert.Equal("PgHaMonitorUnsafeTimeouts", ex.ErrorId);
+        Assert.Equal("ConfirmedDownGrace", ex.Target);
+    }
+}
