@@ -21,6 +21,11 @@ internal static class MonitorPause
     public static async Task<IReadOnlyList<PgHaMonitorStatus>> SetAsync(OperationContext context, IReadOnlyList<ConnectionInfo> entryPoints, bool paused, TimeSpan wait)
     {
         var (nodes, _) = await MetadataReader.ReadNodesAsync(context, entryPoints).ConfigureAwait(false);
+        return await SetAsync(context, nodes, paused, wait).ConfigureAwait(false);
+    }
+
+    public static async Task<IReadOnlyList<PgHaMonitorStatus>> SetAsync(OperationContext context, IReadOnlyList<NodeRecord> nodes, bool paused, TimeSpan wait)
+    {
         NodeRecord primary = NodeRecordLookup.ActivePrimary(nodes)
             ?? throw new PgHaException("PgHaPrimaryNotFound", ErrorCategory.ObjectNotFound, null,
                 "No active primary is registered, so there is nowhere to record the pause. Promote a standby first (Invoke-PgHaPromote).");

@@ -118,6 +118,10 @@ internal static class Switchover
         }
         Done("take the role-change lock");
 
+        // Running monitors would take the old primary's stop for a failure: they are paused until the handover is done.
+        await using Monitor.MonitorHold monitorsPaused = await Monitor.MonitorHold.TakeAsync(context, plan.AllNodes, plan.OldPrimaryConninfo).ConfigureAwait(false);
+        Done("pause the monitors");
+
         // Opened before the outage, so that neither a login to the old primary's host (SSH) nor a new
         // connection to the candidate counts against the time no write can be made.
         await using INodeTransport oldPrimaryHost = await plan.OldPrimaryHost.OpenAsync(context).ConfigureAwait(false);
