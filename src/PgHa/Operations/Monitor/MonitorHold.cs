@@ -47,20 +47,34 @@ internal sealed class MonitorHold : IAsyncDisposable
         return new MonitorHold(context, entryPoints);
     }
 
-    /// <summary>Resumes the monitors, reading the nodes again: the primary the pause must be lifted on may be a new one.</summary>
+    /// <summary>The node that is primary once the role change is done; the pause is lifted in its metadata. Until set, the old primary.</summary>
+    public ConnectionInfo? PrimaryAfter { get; set; }
+
+    private bool _keep;
+
+    /// <summary>Leaves the monitors paused at the end: the role change ended in a state an operator must look at first.</summary>
+    public void KeepPaused() => _keep = true;
+
+    /// <summary>Resumes the monitors, reading the nodes again from the primary as it is now.</summary>
     public async ValueTask DisposeAsync()
     {
         if (_context is null)
         {
             return;
         }
+        if (_keep)
+        {
+            _context.Reporter.Warning("The monitors stay paused: look at the cluster (Get-PgHaCluster) and run Resume-PgHaMonitor once it is as it should be.");
+            return;
+        }
+        IReadOnlyList<ConnectionInfo> entryPoints = PrimaryAfter is null ? _entryPoints : [PrimaryAfter, .. _entryPoints];
         var resume = new OperationContext(_context.Reporter, _context.Credential, _context.ConnectTimeoutSeconds, CancellationToken.None) { Ssh = _context.Ssh };
         try
         {
-            await MonitorPause.SetAsync(resume, _entryPoints, paused: false, Wait).ConfigureAwait(false);
+            await MonitorPause.SetAsync(resume, entryPoints, paused: false, Wait).ConfigureAwait(false);
             _context.Reporter.Verbose("Resumed the monitors.");
         }
-        catch (PgHaException ex)
+        catch (Exception ex) when (ex is PgHaException or Npgsql.NpgsqlException)
         {
             _context.Reporter.Warning($"The monitors could not be resumed after the role change ({ex.Message}); they stay paused: run Resume-PgHaMonitor.");
         }

@@ -177,11 +177,13 @@ internal static class Switchover
         catch (Exception ex) when (ex is PgHaException or NpgsqlException or TimeoutException)
         {
             // Not rolled back: a promotion that was asked for may still complete, and starting the old
-            // primary again could then give two primaries. The operator decides.
+            // primary again could then give two primaries. The operator decides, with the monitors still paused.
+            monitorsPaused.KeepPaused();
             throw Fail("PgHaSwitchoverPromoteFailed", ErrorCategory.InvalidResult, candidate.Name,
                 $"{candidate.Name} was asked to promote but did not confirm it ({ex.Message}). {oldPrimary.Name} is stopped and is NOT restarted, to avoid two primaries: check {candidate.Name} (Get-PgHaCluster); if it is a primary, rejoin {oldPrimary.Name} (Invoke-PgHaRejoin); if not, start {oldPrimary.Name} again.");
         }
         TimeSpan writeUnavailable = outage.Elapsed;
+        monitorsPaused.PrimaryAfter = plan.CandidateConninfo;
         Done($"promote {candidate.Name}");
 
         NodeRecord newPrimary = candidate with { Role = PgHaRole.Primary, UpstreamId = null, Active = true };
