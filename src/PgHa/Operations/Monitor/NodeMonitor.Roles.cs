@@ -33,6 +33,13 @@ internal sealed partial class NodeMonitor
         }
         if (!IsLeader && _watch.LeaderId is not null)
         {
+            if (_paused)
+            {
+                // Paused means no fencing at all: a switchover pauses the monitors while its new primary runs
+                // before the metadata names it; after the resume the metadata is read again first.
+                NoteOnce($"{Self.Name} runs as a primary while {NameOf(_watch.LeaderId)} leads term {_watch.Term}; monitoring is paused, so it is left alone.");
+                return _settings.PrimaryCheckInterval;
+            }
             await FenceStaleAsync($"it runs as a primary, but {NameOf(_watch.LeaderId)} leads term {_watch.Term}").ConfigureAwait(false);
             return _settings.PrimaryCheckInterval;
         }
@@ -48,7 +55,7 @@ internal sealed partial class NodeMonitor
         }
 
         Dictionary<int, PeerStatus?> statuses = await GatherStatusesAsync().ConfigureAwait(false);
-        if (!IsLeader)
+        if (!IsLeader && !_paused)
         {
             await FenceStaleAsync($"{NameOf(_watch.LeaderId)} leads the newer term {_watch.Term}").ConfigureAwait(false);
             return _settings.PrimaryCheckInterval;
