@@ -73,9 +73,9 @@ Describe 'Start-PgHaMonitor parameter contract' -Tag UnitTests {
     It 'defaults to <Value> for -<Parameter>' -ForEach @(
         @{ Parameter = 'Failover'; Value = 'Automatic' }
         @{ Parameter = 'MonitorInterval'; Value = 1 }
-        @{ Parameter = 'ReconnectAttempts'; Value = 6 }
+        @{ Parameter = 'ReconnectAttempts'; Value = 7 }
         @{ Parameter = 'ReconnectInterval'; Value = 1 }
-        @{ Parameter = 'FenceTimeout'; Value = 2.5 }
+        @{ Parameter = 'FenceTimeout'; Value = 3.5 }
         @{ Parameter = 'StalePrimary'; Value = 'Rejoin' }
         @{ Parameter = 'MonitoringHistoryInterval'; Value = 10 }
         @{ Parameter = 'MonitoringHistoryRetentionDays'; Value = 7 }

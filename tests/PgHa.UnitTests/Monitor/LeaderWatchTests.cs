@@ -32,9 +32,9 @@ public sealed class LeaderWatchTests
     {
         var watch = new LeaderWatch(1, 1, 10_000);
         watch.Missed(confirmedDown: false);
-        Assert.False(watch.HasFailed(15_999, Defaults));
-        Assert.True(watch.HasFailed(16_000, Defaults));
-        Assert.Equal(6.0, watch.SecondsSinceSeen(16_000));
+        Assert.False(watch.HasFailed(16_999, Defaults));
+        Assert.True(watch.HasFailed(17_000, Defaults));
+        Assert.Equal(7.0, watch.SecondsSinceSeen(17_000));
     }
 
     [Fact]
@@ -42,8 +42,8 @@ public sealed class LeaderWatchTests
     {
         var watch = new LeaderWatch(1, 1, 10_000);
         watch.Seen(14_000);
-        Assert.False(watch.HasFailed(19_999, Defaults));
-        Assert.True(watch.HasFailed(20_000, Defaults));
+        Assert.False(watch.HasFailed(20_999, Defaults));
+        Assert.True(watch.HasFailed(21_000, Defaults));
         Assert.True(watch.Vouches(15_000, Defaults));
     }
 

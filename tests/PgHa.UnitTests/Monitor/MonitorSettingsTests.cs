@@ -14,23 +14,23 @@ public sealed class MonitorSettingsTests
         var settings = new MonitorSettings();
         Assert.Equal(PgHaFailoverMode.Automatic, settings.Failover);
         Assert.Equal(TimeSpan.FromSeconds(1), settings.MonitorInterval);
-        Assert.Equal(6, settings.ReconnectAttempts);
+        Assert.Equal(7, settings.ReconnectAttempts);
         Assert.Equal(TimeSpan.FromSeconds(1), settings.ReconnectInterval);
-        Assert.Equal(TimeSpan.FromSeconds(2.5), settings.FenceTimeout);
+        Assert.Equal(TimeSpan.FromSeconds(3.5), settings.FenceTimeout);
         Assert.Equal(TimeSpan.FromSeconds(1), settings.ConfirmedDownGrace);
         Assert.Equal(TimeSpan.FromMilliseconds(500), settings.PeerTimeout);
         Assert.Equal(PgHaStalePrimaryAction.Rejoin, settings.StalePrimary);
     }
 
     [Fact]
-    public void TheDefaultsDetectInSixSecondsAndFenceWithAMarginOfOneAndAQuarterSeconds()
+    public void TheDefaultsDetectInSevenSecondsAndFenceWithAMarginOfThreeQuartersOfASecond()
     {
         var settings = new MonitorSettings();
-        Assert.Equal(TimeSpan.FromSeconds(6), settings.DetectionWindow);
+        Assert.Equal(TimeSpan.FromSeconds(7), settings.DetectionWindow);
         Assert.Equal(TimeSpan.FromSeconds(1.5), settings.SupportFreshness);
         Assert.Equal(TimeSpan.FromMilliseconds(250), settings.PrimaryCheckInterval);
-        // 6 - (1.5 + 0.5 + 2.5 + 0.25) = 1.25 s
-        Assert.Equal(TimeSpan.FromSeconds(1.25), settings.FencingMargin);
+        // 7 - (1.5 + 0.5 + 3.5 + (0.25 + 0.5)) = 0.75 s: the primary's round includes waiting for answers that do not come.
+        Assert.Equal(TimeSpan.FromSeconds(0.75), settings.FencingMargin);
         settings.Validate();
     }
 
@@ -45,21 +45,21 @@ public sealed class MonitorSettingsTests
     [Fact]
     public void AFenceTimeoutThatEndsTooCloseToTheDetectionWindowIsRefused()
     {
-        var settings = new MonitorSettings { FenceTimeout = TimeSpan.FromSeconds(3.5) };
+        var settings = new MonitorSettings { FenceTimeout = TimeSpan.FromSeconds(4) };
         var ex = Assert.Throws<PgHaException>(settings.Validate);
         Assert.Equal("PgHaMonitorUnsafeTimeouts", ex.ErrorId);
         Assert.Equal(ErrorCategory.InvalidArgument, ex.Category);
         Assert.Equal("FenceTimeout", ex.Target);
         // The message gives the numbers and the way out.
-        Assert.Contains("detection window 6 s (6 x 1 s)", ex.Message, StringComparison.Ordinal);
-        Assert.Contains("fence timeout 3.5 s", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("detection window 7 s (7 x 1 s)", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("fence timeout 4 s", ex.Message, StringComparison.Ordinal);
         Assert.Contains("-FenceTimeout", ex.Message, StringComparison.Ordinal);
     }
 
     [Fact]
     public void AMarginOfExactlyHalfASecondIsAccepted()
     {
-        var settings = new MonitorSettings { FenceTimeout = TimeSpan.FromSeconds(3.25) };
+        var settings = new MonitorSettings { FenceTimeout = TimeSpan.FromSeconds(3.75) };
         Assert.Equal(TimeSpan.FromMilliseconds(500), settings.FencingMargin);
         settings.Validate();
     }
@@ -70,7 +70,7 @@ public sealed class MonitorSettingsTests
         var twoSeconds = new MonitorSettings { MonitorInterval = TimeSpan.FromSeconds(2) };
         Assert.Equal("PgHaMonitorUnsafeTimeouts", Assert.Throws<PgHaException>(twoSeconds.Validate).ErrorId);
 
-        (twoSeconds with { ReconnectAttempts = 7 }).Validate();
+        (twoSeconds with { ReconnectAttempts = 8 }).Validate();
     }
 
     [Fact]
@@ -90,7 +90,7 @@ public sealed class MonitorSettingsTests
     [Fact]
     public void AConfirmedDownGraceLongerThanTheDetectionWindowIsRefused()
     {
-        var settings = new MonitorSettings { ConfirmedDownGrace = TimeSpan.FromSeconds(7) };
+        var settings = new MonitorSettings { ConfirmedDownGrace = TimeSpan.FromSeconds(8) };
         var ex = Assert.Throws<PgHaException>(settings.Validate);
         Assert.Equal("PgHaMonitorUnsafeTimeouts", ex.ErrorId);
         Assert.Equal("ConfirmedDownGrace", ex.Target);
