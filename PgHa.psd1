@@ -52,6 +52,9 @@
 - Invoke-PgHaSwitchover: planned handover that promotes only with proof that the candidate has every WAL byte of the old primary; the old primary rejoins (pg_rewind only with -ForceRewind, should it need it), siblings follow, registered replication slots move to the new primary.
 - Invoke-PgHaPromote / Invoke-PgHaFollow: promote a standby (refused while the primary runs), point a standby at a new upstream after checking the timeline history.
 - Invoke-PgHaRejoin: bring a stopped former primary back as a standby, directly or with pg_rewind (-ForceRewind), deciding from pg_control and the timeline history; -WhatIf tells which.
+- Start-PgHaMonitor / Get-PgHaMonitor / Suspend-PgHaMonitor / Resume-PgHaMonitor: automatic failover (repmgrd). One monitor per node; elections by majority of all members (witness included) with one persisted vote per term; the best standby (most received WAL, then priority, then lowest id) is promoted and the others follow; a primary without a majority fences itself (standby.signal, immediate stop) before anyone can vote it out; a replaced primary is rejoined with pg_rewind or kept fenced; location rule, pause, monitoring history, synchronous replication policy (Wait or Degrade).
+- Event hooks: -EventCommand (repmgr placeholders) and -EventAction on every command that records events, and the monitor's event_notification_command.
+- Register-PgHaNode -MonitorPort; metadata schema version 3 (pgha.cluster_state: term, pause, set-aside synchronous standbys).
 '@
         }
     }

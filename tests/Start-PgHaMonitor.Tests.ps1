@@ -27,7 +27,7 @@ Describe 'Start-PgHaMonitor parameter contract' -Tag UnitTests {
         $own | Should -Be (@('AcceptNewHostKey', 'Config', 'ConnectTimeout', 'Conninfo', 'Credential', 'EventAction', 'EventCommand',
                 'Failover', 'FenceTimeout', 'KnownHostsFile', 'LocalConninfo', 'LogFile', 'MonitorInterval', 'MonitoringHistoryInterval',
                 'MonitoringHistoryRetentionDays', 'Name', 'ReconnectAttempts', 'ReconnectInterval', 'SshCredential', 'SshKeyFile',
-                'StalePrimary', 'StateFile') | Sort-Object)
+                'StalePrimary', 'StateFile', 'SynchronousPolicy', 'SynchronousTimeout') | Sort-Object)
     }
 
     It 'has the parameter sets Name (default) and Config' {
