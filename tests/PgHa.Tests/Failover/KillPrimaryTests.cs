@@ -11,51 +11,39 @@ namespace PgHa.Tests.Failover;
 /// back as a standby of the new one.
 /// </summary>
 [Collection(FailoverCollection.Name)]
-public sealed class KillPrimaryTests(ITestOutputHelper output) : IAsyncLifetime
+public sealed class KillPrimaryTests(ITestOutputHelper output) : MonitoredClusterTest(output, "kill", new ClusterShape
+    {
+        Standbys = 2,
+        Priorities = new Dictionary<string, int> { ["node2"] = 100, ["node3"] = 150 },
+    })
 {
-    private MonitoredCluster _cluster = null!;
+    // Every monitor runs the event hook for the events it records: the new primary's records failover_promote.
+    protected override IReadOnlyDictionary<string, string>? MonitorSettings => new Dictionary<string, string> { ["EventCommand"] = $"echo %n %e %s >> {HookLog}" };
 
-    public async Task InitializeAsync()
-    {
-        _cluster = await MonitoredCluster.StartAsync("kill", new ClusterShape
-        {
-            Standbys = 2,
-            Priorities = new Dictionary<string, int> { ["node2"] = 100, ["node3"] = 150 },
-        });
-        // Every monitor runs the event hook for the events it records: the new primary's records failover_promote.
-        await _cluster.StartMonitorsAsync(new Dictionary<string, string> { ["EventCommand"] = $"echo %n %e %s >> {HookLog}" });
-    }
-
-    private string HookLog => Path.Combine(_cluster.Directory, "hook.log");
-
-    public async Task DisposeAsync()
-    {
-        output.WriteLine(_cluster.DescribeMonitors());
-        await _cluster.DisposeAsync();
-    }
+    private string HookLog => Path.Combine(Cluster.Directory, "hook.log");
 
     [Fact]
     public async Task KilledPrimary_HigherPriorityStandbyPromoted_OtherFollows_OldPrimaryRejoins_NeverTwoWritable()
     {
-        await using var probe = SplitBrainProbe.Start(_cluster);
-        await _cluster["node1"].Server.KillAsync();
+        await using var probe = SplitBrainProbe.Start(Cluster);
+        await Cluster["node1"].Server.KillAsync();
 
-        bool promoted = await Polling.UntilAsync(async () => (await _cluster.WritableAsync())["node3"] == true, TimeSpan.FromSeconds(30));
-        Assert.True(promoted, "node3 (priority 150) was not promoted within 30 s.\n" + _cluster.DescribeMonitors());
-        bool follows = await Polling.UntilAsync(async () => await _cluster.StreamsFromAsync("node2") == "node3", TimeSpan.FromSeconds(30));
-        Assert.True(follows, "node2 did not stream from node3 within 30 s.\n" + _cluster.DescribeMonitors());
-        bool rejoined = await Polling.UntilAsync(async () => await _cluster.StreamsFromAsync("node1") == "node3", TimeSpan.FromSeconds(60));
-        Assert.True(rejoined, "The old primary node1 did not rejoin as a standby of node3 within 60 s.\n" + _cluster.DescribeMonitors());
+        bool promoted = await Polling.UntilAsync(async () => (await Cluster.WritableAsync())["node3"] == true, TimeSpan.FromSeconds(30));
+        Assert.True(promoted, "node3 (priority 150) was not promoted within 30 s.\n" + Cluster.DescribeMonitors());
+        bool follows = await Polling.UntilAsync(async () => await Cluster.StreamsFromAsync("node2") == "node3", TimeSpan.FromSeconds(30));
+        Assert.True(follows, "node2 did not stream from node3 within 30 s.\n" + Cluster.DescribeMonitors());
+        bool rejoined = await Polling.UntilAsync(async () => await Cluster.StreamsFromAsync("node1") == "node3", TimeSpan.FromSeconds(60));
+        Assert.True(rejoined, "The old primary node1 did not rejoin as a standby of node3 within 60 s.\n" + Cluster.DescribeMonitors());
 
         SplitBrainReport report = await probe.StopAsync();
-        Assert.True(report.MaxWritableAtOnce <= 1, $"Two writable primaries at once: {report}\n{_cluster.DescribeMonitors()}");
+        Assert.True(report.MaxWritableAtOnce <= 1, $"Two writable primaries at once: {report}\n{Cluster.DescribeMonitors()}");
         Assert.Equal(["node3"], report.EverWritable.Where(n => n != "node1").ToArray());
-        Assert.False((await _cluster.WritableAsync())["node2"]);
+        Assert.False((await Cluster.WritableAsync())["node2"]);
 
-        var events = _cluster.Session.Run("Get-PgHaEvent -Conninfo $args[0] -Event failover_* | ForEach-Object { \"$($_.NodeName) $($_.Event) $($_.Successful)\" }",
-            _cluster["node3"].Conninfo).ThrowIfErrors();
+        var events = Cluster.Session.Run("Get-PgHaEvent -Conninfo $args[0] -Event failover_* | ForEach-Object { \"$($_.NodeName) $($_.Event) $($_.Successful)\" }",
+            Cluster["node3"].Conninfo).ThrowIfErrors();
         var lines = events.Output.Select(o => o.ToString()).ToList();
-        string context = string.Join("\n", lines) + "\n" + _cluster.DescribeMonitors();
+        string context = string.Join("\n", lines) + "\n" + Cluster.DescribeMonitors();
         Assert.True(lines.Contains("node3 failover_promote True"), context);
         Assert.True(lines.Contains("node2 failover_follow True"), context);
 
@@ -66,12 +54,12 @@ public sealed class KillPrimaryTests(ITestOutputHelper output) : IAsyncLifetime
         string agreement = string.Empty;
         bool agreed = await Polling.UntilAsync(() =>
         {
-            var monitors = _cluster.Session.Run("Get-PgHaMonitor -Conninfo $args[0] | ForEach-Object { \"$($_.Name) $($_.Running) $($_.Term) $($_.Primary)\" }", _cluster["node3"].Conninfo);
+            var monitors = Cluster.Session.Run("Get-PgHaMonitor -Conninfo $args[0] | ForEach-Object { \"$($_.Name) $($_.Running) $($_.Term) $($_.Primary)\" }", Cluster["node3"].Conninfo);
             var rows = monitors.Output.Select(o => o.ToString()!).ToList();
             agreement = string.Join("; ", rows);
             var terms = rows.Select(r => r.Split(' ')).ToList();
             return rows.Count == 3 && terms.All(t => t[1] == "True" && t[2] == terms[0][2] && long.Parse(t[2]) >= 2 && t[3] == "node3");
         }, TimeSpan.FromSeconds(15));
-        Assert.True(agreed, $"The monitors do not agree on the term and primary: {agreement}\n{_cluster.DescribeMonitors()}");
+        Assert.True(agreed, $"The monitors do not agree on the term and primary: {agreement}\n{Cluster.DescribeMonitors()}");
     }
 }

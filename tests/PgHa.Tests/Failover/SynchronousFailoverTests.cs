@@ -11,26 +11,18 @@ namespace PgHa.Tests.Failover;
 /// setting aside after its timeout, records synchronous_degraded, and the cluster view warns.
 /// </summary>
 [Collection(FailoverCollection.Name)]
-public sealed class SynchronousFailoverTests(ITestOutputHelper output) : IAsyncLifetime
+public sealed class SynchronousFailoverTests(ITestOutputHelper output) : MonitoredClusterTest(output, "sync", new ClusterShape
+    {
+        Standbys = 2,
+        // node1, rejoined after the failover, is not named: it stays asynchronous.
+        Settings = new Dictionary<string, string> { ["synchronous_standby_names"] = "FIRST 1 (node2, node3)" },
+    })
 {
-    private MonitoredCluster _cluster = null!;
+    protected override IReadOnlyDictionary<string, string>? MonitorSettings => new Dictionary<string, string> { ["SynchronousPolicy"] = "Degrade", ["SynchronousTimeout"] = "3" };
 
-    public async Task InitializeAsync()
+    protected override async Task PrepareAsync()
     {
-        _cluster = await MonitoredCluster.StartAsync("sync", new ClusterShape
-        {
-            Standbys = 2,
-            // node1, rejoined after the failover, is not named: it stays asynchronous.
-            Settings = new Dictionary<string, string> { ["synchronous_standby_names"] = "FIRST 1 (node2, node3)" },
-        });
-        await _cluster["node1"].Server.ExecuteAsync("CREATE TABLE acked (id bigint PRIMARY KEY)", "pgha");
-        await _cluster.StartMonitorsAsync(new Dictionary<string, string> { ["SynchronousPolicy"] = "Degrade", ["SynchronousTimeout"] = "3" });
-    }
-
-    public async Task DisposeAsync()
-    {
-        output.WriteLine(_cluster.DescribeMonitors());
-        await _cluster.DisposeAsync();
+        await Cluster["node1"].Server.ExecuteAsync("CREATE TABLE acked (id bigint PRIMARY KEY)", "pgha");
     }
 
     [Fact]
@@ -42,7 +34,7 @@ public sealed class SynchronousFailoverTests(ITestOutputHelper output) : IAsyncL
         {
             for (long id = 1; !stop.IsCancellationRequested; id++)
             {
-                foreach (var member in _cluster.DataNodes)
+                foreach (var member in Cluster.DataNodes)
                 {
                     try
                     {
@@ -63,9 +55,9 @@ public sealed class SynchronousFailoverTests(ITestOutputHelper output) : IAsyncL
             }
         });
         await Polling.UntilAsync(() => { lock (acknowledged) { return acknowledged.Count >= 20; } }, TimeSpan.FromSeconds(20));
-        await _cluster["node1"].Server.KillAsync();
-        string? promoted = await _cluster.WaitForNewPrimaryAsync("node1", TimeSpan.FromSeconds(30));
-        Assert.True(promoted is not null, "No failover.\n" + _cluster.DescribeMonitors());
+        await Cluster["node1"].Server.KillAsync();
+        string? promoted = await Cluster.WaitForNewPrimaryAsync("node1", TimeSpan.FromSeconds(30));
+        Assert.True(promoted is not null, "No failover.\n" + Cluster.DescribeMonitors());
         int before;
         lock (acknowledged)
         {
@@ -75,7 +67,7 @@ public sealed class SynchronousFailoverTests(ITestOutputHelper output) : IAsyncL
         stop.Cancel();
         await writer;
 
-        var server = _cluster[promoted!].Server;
+        var server = Cluster[promoted!].Server;
         string? present = await WireClient.QueryScalarOverSocketAsync(server.SocketDirectory, server.Port, "pgha",
             $"SELECT count(*) FROM acked WHERE id IN ({string.Join(',', acknowledged)})", TimeSpan.FromSeconds(5));
         Assert.Equal(acknowledged.Count.ToString(System.Globalization.CultureInfo.InvariantCulture), present);
@@ -83,11 +75,11 @@ public sealed class SynchronousFailoverTests(ITestOutputHelper output) : IAsyncL
         // The old primary back as a standby keeps the new primary in the majority (it vouches for it), but is not
         // named in synchronous_standby_names. The other standby is then the only synchronous one: stop it, and
         // writes must go on after the 3 s timeout.
-        bool rejoined = await Polling.UntilAsync(async () => await _cluster.StreamsFromAsync("node1") == promoted, TimeSpan.FromSeconds(60));
-        Assert.True(rejoined, "node1 did not rejoin.\n" + _cluster.DescribeMonitors());
-        string other = _cluster.DataNodes.Select(m => m.Name).Single(n => n != "node1" && n != promoted);
-        await _cluster.MonitorOf(other).StopAsync();
-        await _cluster[other].Server.StopAsync();
+        bool rejoined = await Polling.UntilAsync(async () => await Cluster.StreamsFromAsync("node1") == promoted, TimeSpan.FromSeconds(60));
+        Assert.True(rejoined, "node1 did not rejoin.\n" + Cluster.DescribeMonitors());
+        string other = Cluster.DataNodes.Select(m => m.Name).Single(n => n != "node1" && n != promoted);
+        await Cluster.MonitorOf(other).StopAsync();
+        await Cluster[other].Server.StopAsync();
         bool writesGoOn = await Polling.UntilAsync(async () =>
         {
             try
@@ -100,12 +92,12 @@ public sealed class SynchronousFailoverTests(ITestOutputHelper output) : IAsyncL
                 return false;
             }
         }, TimeSpan.FromSeconds(30));
-        Assert.True(writesGoOn, "Writes still hang with no synchronous standby left.\n" + _cluster.DescribeMonitors());
-        var warnings = _cluster.Session.Run("(Get-PgHaCluster -Conninfo $args[0]).Warnings", _cluster[promoted!].Conninfo).ThrowIfErrors();
+        Assert.True(writesGoOn, "Writes still hang with no synchronous standby left.\n" + Cluster.DescribeMonitors());
+        var warnings = Cluster.Session.Run("(Get-PgHaCluster -Conninfo $args[0]).Warnings", Cluster[promoted!].Conninfo).ThrowIfErrors();
         Assert.Contains(warnings.Output, w => w.ToString()!.StartsWith("Synchronous replication is degraded", StringComparison.Ordinal));
         bool recorded = await Polling.UntilAsync(() =>
-            _cluster.Session.Run("Get-PgHaEvent -Conninfo $args[0] -Event synchronous_degraded", _cluster[promoted!].Conninfo).ThrowIfErrors().Output.Count == 1,
+            Cluster.Session.Run("Get-PgHaEvent -Conninfo $args[0] -Event synchronous_degraded", Cluster[promoted!].Conninfo).ThrowIfErrors().Output.Count == 1,
             TimeSpan.FromSeconds(15));
-        Assert.True(recorded, "No synchronous_degraded event.\n" + _cluster.DescribeMonitors());
+        Assert.True(recorded, "No synchronous_degraded event.\n" + Cluster.DescribeMonitors());
     }
 }

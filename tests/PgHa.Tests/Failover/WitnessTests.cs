@@ -11,49 +11,35 @@ namespace PgHa.Tests.Failover;
 /// the standby is promoted after the detection window.
 /// </summary>
 [Collection(FailoverCollection.Name)]
-public sealed class WitnessTests(ITestOutputHelper output) : IAsyncLifetime
+public sealed class WitnessTests(ITestOutputHelper output) : MonitoredClusterTest(output, "wit", new ClusterShape { Standbys = 1, Witness = true })
 {
-    private MonitoredCluster _cluster = null!;
-
-    public async Task InitializeAsync()
-    {
-        _cluster = await MonitoredCluster.StartAsync("wit", new ClusterShape { Standbys = 1, Witness = true });
-        await _cluster.StartMonitorsAsync();
-    }
-
-    public async Task DisposeAsync()
-    {
-        output.WriteLine(_cluster.DescribeMonitors());
-        await _cluster.DisposeAsync();
-    }
-
     [Fact]
     public async Task MinorityStandbyNeverPromotes_ThenTheWitnessDecidesWhenThePrimaryIsGone()
     {
-        int primaryPostmaster = _cluster["node1"].Server.Pid ?? throw new InvalidOperationException("node1 does not run");
-        await using (await NetworkCut.CutAsync([_cluster["node2"].Server.Address]))
+        int primaryPostmaster = Cluster["node1"].Server.Pid ?? throw new InvalidOperationException("node1 does not run");
+        await using (await NetworkCut.CutAsync([Cluster["node2"].Server.Address]))
         {
             // Well past the detection window: the cut-off standby must not promote, the primary must not fence.
-            bool promoted = await Polling.UntilAsync(async () => (await _cluster.WritableAsync())["node2"] == true || !LinuxProcesses.IsAlive(primaryPostmaster),
+            bool promoted = await Polling.UntilAsync(async () => (await Cluster.WritableAsync())["node2"] == true || !LinuxProcesses.IsAlive(primaryPostmaster),
                 TimeSpan.FromSeconds(14));
-            Assert.False(promoted, "The cut-off standby promoted, or the primary fenced itself although the witness saw it.\n" + _cluster.DescribeMonitors());
-            Assert.True((await _cluster.WritableAsync())["node1"]);
+            Assert.False(promoted, "The cut-off standby promoted, or the primary fenced itself although the witness saw it.\n" + Cluster.DescribeMonitors());
+            Assert.True((await Cluster.WritableAsync())["node1"]);
         }
-        bool streamsAgain = await Polling.UntilAsync(async () => await _cluster.StreamsFromAsync("node2") == "node1", TimeSpan.FromSeconds(60));
-        Assert.True(streamsAgain, "node2 does not stream from node1 after the heal.\n" + _cluster.DescribeMonitors());
+        bool streamsAgain = await Polling.UntilAsync(async () => await Cluster.StreamsFromAsync("node2") == "node1", TimeSpan.FromSeconds(60));
+        Assert.True(streamsAgain, "node2 does not stream from node1 after the heal.\n" + Cluster.DescribeMonitors());
 
         // The primary's monitor goes first, so no one can confirm the server's death: only the witness's vote can make a majority.
-        await _cluster.MonitorOf("node1").KillAsync();
-        await _cluster["node1"].Server.KillAsync();
-        string? newPrimary = await _cluster.WaitForNewPrimaryAsync("node1", TimeSpan.FromSeconds(30));
-        Assert.True(newPrimary == "node2", $"node2 was not promoted with the witness's vote ({newPrimary}).\n" + _cluster.DescribeMonitors());
+        await Cluster.MonitorOf("node1").KillAsync();
+        await Cluster["node1"].Server.KillAsync();
+        string? newPrimary = await Cluster.WaitForNewPrimaryAsync("node1", TimeSpan.FromSeconds(30));
+        Assert.True(newPrimary == "node2", $"node2 was not promoted with the witness's vote ({newPrimary}).\n" + Cluster.DescribeMonitors());
         // The witness's monitor keeps its copy of the metadata in step with the new primary's.
-        var witness = _cluster["witness"].Server;
+        var witness = Cluster["witness"].Server;
         bool copied = await Polling.UntilAsync(async () =>
             await witness.QueryScalarAsync("SELECT role FROM pgha.nodes WHERE node_name = 'node2'", "pgha") == "primary", TimeSpan.FromSeconds(30));
-        Assert.True(copied, "The witness's copy of the metadata does not show node2 as the primary.\n" + _cluster.DescribeMonitors());
+        Assert.True(copied, "The witness's copy of the metadata does not show node2 as the primary.\n" + Cluster.DescribeMonitors());
 
         // The witness took part: it follows node2 in the new term (2, or more when an election had to be run again).
-        Assert.Contains(_cluster.MonitorLines(_cluster["node2"].Conninfo), line => line.Split(' ') is ["witness", "True", var term, "node2", _] && long.Parse(term) >= 2);
+        Assert.Contains(Cluster.MonitorLines(Cluster["node2"].Conninfo), line => line.Split(' ') is ["witness", "True", var term, "node2", _] && long.Parse(term) >= 2);
     }
 }
