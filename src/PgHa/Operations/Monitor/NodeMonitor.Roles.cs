@@ -63,16 +63,7 @@ internal sealed partial class NodeMonitor
         int vouching = Vouching(statuses);
         int quorum = ElectionRules.Quorum(_members.Nodes.Count);
         long now = NowMs;
-        if (1 + vouching < quorum && !_paused && now - _lastSupportMs >= _settings.FenceTimeout.TotalMilliseconds)
-        {
-            // About to fence: first make sure the members are the current ones (a node that rejoined since the
-            // last refresh may well vouch for this primary).
-            await RefreshMetadataAsync(force: false, maxAge: TimeSpan.FromSeconds(1)).ConfigureAwait(false);
-            statuses = await GatherStatusesAsync().ConfigureAwait(false);
-            vouching = Vouching(statuses);
-            quorum = ElectionRules.Quorum(_members.Nodes.Count);
-            now = NowMs;
-        }
+
         if (1 + vouching >= quorum)
         {
             _lastSupportMs = Math.Max(_lastSupportMs, now); // never shortens the grace given at start

@@ -30,6 +30,7 @@ internal sealed partial class NodeMonitor
 {
     private static readonly TimeSpan MetadataRefreshInterval = TimeSpan.FromSeconds(5);
     private static readonly TimeSpan RoleChangeRetryDelay = TimeSpan.FromSeconds(2);
+    private static readonly TimeSpan FirstMetadataPatience = TimeSpan.FromSeconds(30);
 
     private readonly OperationContext _context;
     private readonly MonitorSettings _settings;
@@ -99,7 +100,7 @@ internal sealed partial class NodeMonitor
     /// <summary>Runs until the context is cancelled; returns normally then.</summary>
     public async Task RunAsync()
     {
-        await RefreshMetadataAsync(force: true).ConfigureAwait(false);
+        await FirstMetadataAsync().ConfigureAwait(false);
         if (Self.Role != PgHaRole.Witness && Self.DataDirectory is null)
         {
             throw new PgHaException("PgHaDataDirectoryUnknown", System.Management.Automation.ErrorCategory.InvalidArgument, Self.Name,
@@ -159,6 +160,28 @@ internal sealed partial class NodeMonitor
         _log.Info($"Monitor of {Self.Name} stopped.");
     }
 
+    /// <summary>
+    /// The first read of the metadata, tried again for up to half a minute: a monitor started with its
+    /// node (at boot, by systemd) may find the servers still starting. Anything but unreachable fails at once.
+    /// </summary>
+    private async Task FirstMetadataAsync()
+    {
+        var clock = Stopwatch.StartNew();
+        while (true)
+        {
+            try
+            {
+                await RefreshMetadataAsync(force: true).ConfigureAwait(false);
+                return;
+            }
+            catch (PgHaException ex) when (ex.ErrorId is "PgHaNodeUnreachable" or "PgHaMetadataUnreachable" && clock.Elapsed < FirstMetadataPatience)
+            {
+                _log.Warning($"The metadata cannot be read yet ({ex.Message}); trying again.");
+                await Task.Delay(_settings.ReconnectInterval, Ct).ConfigureAwait(false);
+            }
+        }
+    }
+
     private async Task WatchLoopAsync()
     {
         while (!Ct.IsCancellationRequested)
@@ -185,7 +208,10 @@ internal sealed partial class NodeMonitor
     /// <summary>One round of checks and whatever they call for; returns how long to wait before the next one.</summary>
     private async Task<TimeSpan> TickAsync()
     {
-        await RefreshMetadataAsync(force: false).ConfigureAwait(false);
+        // A primary reads its own metadata every second (a local query): a node that rejoined and now vouches
+        // for it must count at once. The others every few seconds.
+        bool primary = _serverRunning && _local is { InRecovery: false } && Self.Role != PgHaRole.Witness;
+        await RefreshMetadataAsync(force: false, maxAge: primary ? TimeSpan.FromSeconds(1) : null).ConfigureAwait(false);
         await ProbeLocalAsync().ConfigureAwait(false);
         _lastCheckAt = DateTimeOffset.UtcNow;
         await FlushPendingEventsAsync().ConfigureAwait(false);
