@@ -1,0 +1,156 @@
+using PgHa.Bench.Hosting;
+using PgHa.Bench.Servers;
+using PgHa.Tests.Failover;
+using PgHa.Tests.Fixtures;
+
+namespace PgHa.Bench.Failover;
+
+/// <summary>A PgHa monitor's view of the cluster, from Get-PgHaMonitor.</summary>
+public sealed record MonitorView(string Name, bool Running, bool HasChecked, long? Term, string? Primary)
+{
+    public override string ToString() => $"{Name}: term {Term?.ToString() ?? "?"}, primary {Primary ?? "?"}{(Running ? string.Empty : " (not running)")}";
+}
+
+/// <summary>
+/// The failover tests' setup for the benchmark: three servers from the fixtures, registered with
+/// Register-PgHaNode (node1 primary, node2-3 standbys, each with its own monitor port), and one
+/// Start-PgHaMonitor per node, each in a PgHa.Run process of its own (<see cref="MonitorProcess"/>), reaching
+/// its own server through the Unix socket and logging to a file.
+/// </summary>
+public sealed class PgHaFailoverCluster : IFailoverCluster
+{
+    private readonly BenchCluster _servers;
+    private readonly BenchSession _session;
+    private readonly string _directory;
+    private readonly IReadOnlyDictionary<string, string> _monitorSettings;
+    private readonly List<MonitorProcess> _monitors = [];
+
+    private PgHaFailoverCluster(BenchCluster servers, BenchSession session, string directory, IReadOnlyDictionary<string, string> monitorSettings)
+    {
+        _servers = servers;
+        _session = session;
+        _directory = directory;
+        _monitorSettings = monitorSettings;
+        Nodes = servers.All.Select((s, i) => new BenchNode($"node{i + 1}", s)).ToList();
+    }
+
+    public IReadOnlyList<BenchNode> Nodes { get; }
+
+    /// <param name="monitorSettings">Start-PgHaMonitor parameters by name (e.g. ReconnectAttempts = "4"); empty for its defaults.</param>
+    public static async Task<PgHaFailoverCluster> StartAsync(string prefix, BenchSession session, IReadOnlyDictionary<string, string> monitorSettings, CancellationToken cancellationToken)
+    {
+        string directory = await TestDirectories.CreateAsync(prefix + "-monitors", owner: null, cancellationToken);
+        BenchCluster servers;
+        try
+        {
+            servers = await BenchCluster.StartAsync(prefix, standbyCount: 2, parallelClones: 2, cancellationToken);
+        }
+        catch
+        {
+            TestDirectories.Delete(directory);
+            throw;
+        }
+        var cluster = new PgHaFailoverCluster(servers, session, directory, monitorSettings);
+        try
+        {
+            await cluster.RegisterAsync(cancellationToken);
+            return cluster;
+        }
+        catch
+        {
+            await cluster.DisposeAsync();
+            throw;
+        }
+    }
+
+    public async Task StartAgentsAsync(CancellationToken cancellationToken)
+    {
+        foreach (BenchNode node in Nodes)
+        {
+            _monitors.Add(MonitorProcess.Start(node.Name, Conninfo(node), SocketConninfo(node), Path.Combine(_directory, node.Name), _monitorSettings));
+        }
+        // A monitor that refuses its settings (PgHaMonitorUnsafeTimeouts) ends at once: no need to wait for it.
+        bool running = await Polling.UntilAsync(() =>
+        {
+            var views = MonitorViews(cancellationToken);
+            return _monitors.Any(m => m.HasExited) || (views.Count == Nodes.Count && views.All(v => v.Running && v.HasChecked));
+        }, TimeSpan.FromSeconds(90), cancellationToken);
+        if (!running || _monitors.Any(m => m.HasExited))
+        {
+            throw new InvalidOperationException("Not every PgHa monitor was running and had checked its node within 90 s.\n" + string.Join("\n", _monitors.Select(m => m.Describe())));
+        }
+    }
+
+    /// <summary>Every monitor's term and primary as it reports them (Get-PgHaMonitor, 1 s per monitor at most).</summary>
+    public IReadOnlyList<MonitorView> MonitorViews(CancellationToken cancellationToken) =>
+        _session.Invoke("Get-PgHaMonitor", new Dictionary<string, object?> { ["Conninfo"] = Nodes.Select(Conninfo).ToArray() }, cancellationToken)
+            .Select(o => new MonitorView((string)o.Properties["Name"].Value, (bool)o.Properties["Running"].Value, o.Properties["LastCheck"].Value is not null,
+                (long?)o.Properties["Term"].Value, (string?)o.Properties["Primary"].Value))
+            .ToList();
+
+    public void SaveLogs(string directory)
+    {
+        Directory.CreateDirectory(directory);
+        foreach (MonitorProcess monitor in _monitors)
+        {
+            File.WriteAllText(Path.Combine(directory, $"monitor-{monitor.NodeName}.log"), monitor.Describe());
+        }
+        foreach (BenchNode node in Nodes)
+        {
+            CopyIfThere(node.Server.LogFile, Path.Combine(directory, $"postgresql-{node.Name}.log"));
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        // Monitors first: a monitor left running while its servers stop would fence, elect, or restart them.
+        foreach (MonitorProcess monitor in _monitors)
+        {
+            await monitor.DisposeAsync();
+        }
+        await _servers.DisposeAsync();
+        TestDirectories.Delete(_directory);
+    }
+
+    internal static void CopyIfThere(string source, string target)
+    {
+        try
+        {
+            File.Copy(source, target, overwrite: true);
+        }
+        catch (IOException)
+        {
+            // A server that never started has no log; the round's own record says what went wrong.
+        }
+    }
+
+    private static string Conninfo(BenchNode node) => node.Server.ConninfoFor("pgha");
+
+    /// <summary>Through the Unix socket: the monitor still reaches its own server when the node's address is cut off (as in the failover tests).</summary>
+    private static string SocketConninfo(BenchNode node) =>
+        $"host={node.Server.SocketDirectory} port={node.Server.Port} user={PostgresServer.Superuser} dbname=pgha";
+
+    private async Task RegisterAsync(CancellationToken cancellationToken)
+    {
+        Register("Primary", Nodes[0], cancellationToken);
+        foreach (BenchNode standby in Nodes.Skip(1))
+        {
+            // Register-PgHaNode -Role Primary made the pgha database; a standby is registered once it has replayed it.
+            await Polling.UntilAsync(async () => await standby.Server.QueryScalarAsync("SELECT count(*) FROM pg_database WHERE datname = 'pgha'", cancellationToken: cancellationToken) == "1",
+                TimeSpan.FromSeconds(30), cancellationToken);
+            Register("Standby", standby, cancellationToken);
+        }
+    }
+
+    private void Register(string role, BenchNode node, CancellationToken cancellationToken)
+    {
+        _session.Invoke("Register-PgHaNode", new Dictionary<string, object?>
+        {
+            ["Role"] = role,
+            ["Name"] = node.Name,
+            ["Conninfo"] = Conninfo(node),
+            ["DataDirectory"] = node.Server.DataDirectory,
+            ["MonitorPort"] = LoopbackAddresses.FreePort(node.Server.Address),
+        }, cancellationToken);
+    }
+}
