@@ -74,14 +74,16 @@ public sealed class FailoverBenchmark : IBenchmark
                     {
                         var blip = await FailoverRound.BlipAsync((PgHaFailoverCluster)cluster, round, BlipLength, BlipWatch, cancellationToken);
                         blips.Add(blip);
-                        Console.WriteLine($"  failover: {(blip.FailedOver ? "YES" : "no")} ({blip.Evidence}); primary's longest write gap {blip.PrimaryLongestWriteGap:0.00} s; most writable at once {blip.MaxWritableAtOnce}; after: {blip.TermsAfter}");
+                        Console.WriteLine($"  cut at {blip.CutAtUtc} UTC, in force {blip.CutSeconds:0.00} s ({blip.CutCommandsSeconds:0.00} s with the nft commands); failover: {(blip.FailedOver ? "YES" : "no")} ({blip.Evidence}); " +
+                            $"primary's longest write gap {blip.PrimaryLongestWriteGap:0.00} s; most writable at once {blip.MaxWritableAtOnce}; after: {blip.TermsAfter}");
                     }
                     else
                     {
                         var kill = await FailoverRound.KillPrimaryAsync(cluster, variant, round, cancellationToken);
                         kills.Add(kill);
                         Console.WriteLine($"  killed node1 at {kill.KilledAtUtc} UTC; first write on {kill.NewPrimary ?? "-"} after {kill.KillToFirstWrite:0.000} s; " +
-                            $"remaining standby follows {kill.PromotionToFollow:0.000} s after that; most writable at once {kill.MaxWritableAtOnce}; longest probe round {kill.LongestProbeRound:0.000} s" +
+                            $"remaining standby follows {kill.PromotionToFollow:0.000} s after that; new primary's longest write gap after {kill.NewPrimaryLongestGap:0.000} s; " +
+                            $"most writable at once {kill.MaxWritableAtOnce}; longest probe round {kill.LongestProbeRound:0.000} s" +
                             (kill.Failure is null ? string.Empty : $"; FAILED: {kill.Failure}"));
                     }
                 }
@@ -91,7 +93,7 @@ public sealed class FailoverBenchmark : IBenchmark
                     Console.Error.WriteLine($"  round failed: {ex}");
                     if (variant != "d")
                     {
-                        kills.Add(new FailoverRoundResult(variant, round, "-", "node1", null, null, null, 0, string.Empty, 0, "setup failed: " + ex.Message.Split('\n')[0]));
+                        kills.Add(new FailoverRoundResult(variant, round, "-", "node1", null, null, null, null, 0, string.Empty, 0, "failed: " + ex.Message.Split('\n')[0]));
                     }
                 }
                 finally

@@ -35,21 +35,21 @@ public sealed class FailoverReport
 
         if (Kills.Count > 0)
         {
-            text.AppendLine("| Variant | Round | Killed (UTC) | New primary | Kill -> first write s | Promotion -> standby follows s | Most writable at once | Note |");
-            text.AppendLine("|---|---:|---|---|---:|---:|---:|---|");
+            text.AppendLine("| Variant | Round | Killed (UTC) | New primary | Kill -> first write s | Promotion -> standby follows s | New primary's longest write gap after s | Most writable at once | Note |");
+            text.AppendLine("|---|---:|---|---|---:|---:|---:|---:|---|");
             foreach (var r in Kills.OrderBy(r => r.Variant, StringComparer.Ordinal).ThenBy(r => r.Round))
             {
-                text.AppendLine($"| ({r.Variant}) | {r.Round} | {r.KilledAtUtc} | {r.NewPrimary ?? "-"} | {S(r.KillToFirstWrite)} | {S(r.PromotionToFollow)} | {r.MaxWritableAtOnce} | {r.Failure ?? string.Empty} |");
+                text.AppendLine($"| ({r.Variant}) | {r.Round} | {r.KilledAtUtc} | {r.NewPrimary ?? "-"} | {S(r.KillToFirstWrite)} | {S(r.PromotionToFollow)} | {S(r.NewPrimaryLongestGap)} | {r.MaxWritableAtOnce} | {r.Failure ?? string.Empty} |");
             }
             text.AppendLine();
         }
         if (Blips.Count > 0)
         {
-            text.AppendLine("| Blip round | Cut (UTC) | Cut s | Watched s | Failover | Evidence | Primary's longest write gap s | Most writable at once | Monitors after |");
-            text.AppendLine("|---:|---|---:|---:|---|---|---:|---:|---|");
+            text.AppendLine("| Blip round | Cut (UTC) | Cut in force s | With the nft commands s | Watched s | Failover | Evidence | Primary's longest write gap s | Most writable at once | Monitors after |");
+            text.AppendLine("|---:|---|---:|---:|---:|---|---|---:|---:|---|");
             foreach (var b in Blips.OrderBy(b => b.Round))
             {
-                text.AppendLine($"| {b.Round} | {b.CutAtUtc} | {b.CutSeconds:0.00} | {b.WatchSeconds:0} | {(b.FailedOver ? "**yes**" : "no")} | {b.Evidence} | {b.PrimaryLongestWriteGap:0.00} | {b.MaxWritableAtOnce} | {b.TermsAfter} |");
+                text.AppendLine($"| {b.Round} | {b.CutAtUtc} | {b.CutSeconds:0.00} | {b.CutCommandsSeconds:0.00} | {b.WatchSeconds:0} | {(b.FailedOver ? "**yes**" : "no")} | {b.Evidence} | {b.PrimaryLongestWriteGap:0.00} | {b.MaxWritableAtOnce} | {b.TermsAfter} |");
             }
             text.AppendLine();
         }
@@ -82,7 +82,7 @@ public sealed class FailoverReport
         if (Blips.Count > 0)
         {
             int failovers = Blips.Count(x => x.FailedOver);
-            text.AppendLine($"| (d) a {Blips[0].CutSeconds:0.0} s blip never fails over | {failovers} failovers in {Blips.Count} blips | {Met(failovers == 0)} |");
+            text.AppendLine($"| (d) a blip shorter than 2 s never fails over | {failovers} failovers in {Blips.Count} blips of {Blips.Min(x => x.CutSeconds):0.00}-{Blips.Max(x => x.CutSeconds):0.00} s | {Met(failovers == 0)} |");
         }
         if (b is { } tuned && c is { } repmgrd)
         {

@@ -28,6 +28,10 @@ public static class FailoverRound
         await using var streams = StreamingWatch.Start(standbys);
         double probeStart = BenchClock.Now;
         await Task.Delay(WarmUp, ct);
+        if (cluster.Unsteady(ct) is { } unsteady)
+        {
+            return Failed("before the kill, " + unsteady);
+        }
         if (writer.FirstOk(n => n == old.Name, BenchClock.Now - 1) is null)
         {
             return Failed("the primary took no write in the second before the kill");
@@ -43,26 +47,28 @@ public static class FailoverRound
         if (first is null)
         {
             await writer.StopAsync();
-            return Result(null, null, $"no other node took a write within {PromotionDeadline.TotalSeconds:0} s of the kill");
+            return Result(null, null, null, $"no other node took a write within {PromotionDeadline.TotalSeconds:0} s of the kill");
         }
         BenchNode promoted = cluster.Nodes.Single(n => n.Name == first.Node);
         BenchNode remaining = standbys.Single(n => n != promoted);
         double? followedAt = null;
         await Polling.UntilAsync(() => (followedAt = streams.FirstStreaming(remaining, promoted)) is not null, FollowDeadline, ct);
         await Task.Delay(Aftermath, ct);
+        double end = BenchClock.Now;
         await writer.StopAsync();
-        return Result(first, followedAt is { } f ? f - first.At : null,
+        double newPrimaryGap = LongestGap(writer.Ticks, promoted.Name, first.At, end);
+        return Result(first, followedAt is { } f ? f - first.At : null, newPrimaryGap,
             followedAt is null ? $"{remaining.Name} did not stream from {promoted.Name} within {FollowDeadline.TotalSeconds:0} s of the promotion" : null);
 
-        FailoverRoundResult Result(WriteAttempt? write, double? follow, string? failure)
+        FailoverRoundResult Result(WriteAttempt? write, double? follow, double? gap, string? failure)
         {
             var (max, detail) = MostWritable(writer.Ticks, probeStart);
-            return new FailoverRoundResult(variant, round, killedAtUtc, old.Name, write?.Node, write is null ? null : write.At - killedAt, follow,
+            return new FailoverRoundResult(variant, round, killedAtUtc, old.Name, write?.Node, write is null ? null : write.At - killedAt, follow, gap,
                 max, detail, LongestRound(writer.Ticks, killedAt), failure);
         }
 
         FailoverRoundResult Failed(string why) =>
-            new(variant, round, "-", old.Name, null, null, null, MostWritable(writer.Ticks, probeStart).Max, string.Empty, 0, why);
+            new(variant, round, "-", old.Name, null, null, null, null, MostWritable(writer.Ticks, probeStart).Max, string.Empty, 0, why);
     }
 
     /// <summary>
@@ -76,13 +82,23 @@ public static class FailoverRound
         await using var writer = WriteProbe.Start(cluster.Nodes);
         double probeStart = BenchClock.Now;
         await Task.Delay(WarmUp, ct);
+        if (cluster.Unsteady(ct) is { } unsteady)
+        {
+            throw new InvalidOperationException("before the cut, " + unsteady);
+        }
+        if (writer.FirstOk(n => n == primary.Name, BenchClock.Now - 1) is null)
+        {
+            throw new InvalidOperationException("the primary took no write in the second before the cut");
+        }
         var before = cluster.MonitorViews(ct);
         int pid = primary.Server.Pid ?? throw new InvalidOperationException($"{primary.Name} does not run.");
 
         string cutAtUtc = DateTimeOffset.UtcNow.ToString("HH:mm:ss.fff", CultureInfo.InvariantCulture);
         double cutAt = BenchClock.Now;
+        double inForceAt;
         await using (await NetworkCut.CutAsync([primary.Server.Address], ct))
         {
+            inForceAt = BenchClock.Now; // the drop rule is the last of NetworkCut's nft commands
             await Task.Delay(cut, ct); // the blip itself: its length is what is being tested
         }
         double healedAt = BenchClock.Now;
@@ -109,7 +125,7 @@ public static class FailoverRound
         }
         double gap = LongestGap(writer.Ticks, primary.Name, cutAt - 1, healedAt + watch.TotalSeconds);
         var (max, _) = MostWritable(writer.Ticks, probeStart);
-        return new BlipRoundResult(round, cutAtUtc, healedAt - cutAt, watch.TotalSeconds, evidence.Count > 0,
+        return new BlipRoundResult(round, cutAtUtc, healedAt - inForceAt, healedAt - cutAt, watch.TotalSeconds, evidence.Count > 0,
             evidence.Count == 0 ? "none" : string.Join("; ", evidence), gap, max, Terms(before), Terms(after));
     }
 

@@ -3,7 +3,9 @@ namespace PgHa.Bench.Failover;
 /// <summary>
 /// One kill -9 round. Times in seconds: kill of the primary's postmaster to the first write acknowledged by
 /// another node, and from that write (the promotion as a client sees it) to the remaining standby's first
-/// sighting streaming from the new primary. <see cref="Failure"/> says what did not happen in time.
+/// sighting streaming from the new primary; then the longest stretch without a write on the new primary
+/// from its first write to the end of the round (it must stay the primary). <see cref="Failure"/> says what
+/// did not happen in time.
 /// </summary>
 public sealed record FailoverRoundResult(
     string Variant,
@@ -13,20 +15,23 @@ public sealed record FailoverRoundResult(
     string? NewPrimary,
     double? KillToFirstWrite,
     double? PromotionToFollow,
+    double? NewPrimaryLongestGap,
     int MaxWritableAtOnce,
     string MaxWritableDetail,
     double LongestProbeRound,
     string? Failure);
 
 /// <summary>
-/// One blip round: the primary's address cut off for <see cref="CutSeconds"/>, then watched for
-/// <see cref="WatchSeconds"/>. A failover is any standby taking a write, the primary's postmaster gone, or a
-/// monitor in another term or with another primary afterwards.
+/// One blip round: the primary's address cut off (<see cref="CutSeconds"/> from the drop rule being in place to
+/// its table being deleted; <see cref="CutCommandsSeconds"/> from the first nft command to the deletion's end),
+/// then watched for <see cref="WatchSeconds"/>. A failover is any standby taking a write, the primary's
+/// postmaster gone, or a monitor in another term or with another primary afterwards.
 /// </summary>
 public sealed record BlipRoundResult(
     int Round,
     string CutAtUtc,
     double CutSeconds,
+    double CutCommandsSeconds,
     double WatchSeconds,
     bool FailedOver,
     string Evidence,

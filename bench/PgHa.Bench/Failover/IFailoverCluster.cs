@@ -12,6 +12,13 @@ public interface IFailoverCluster : IAsyncDisposable
     /// <summary>Starts one agent per node and returns once every one of them watches the cluster.</summary>
     Task StartAgentsAsync(CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Null while the cluster is as it was set up (every agent running, node1 the primary everywhere);
+    /// otherwise what is not. Asked right before the kill or the cut, so a round never starts from a cluster
+    /// that is already failing over.
+    /// </summary>
+    string? Unsteady(CancellationToken cancellationToken);
+
     /// <summary>Copies the agents' logs and the servers' logs into <paramref name="directory"/>, for the record.</summary>
     void SaveLogs(string directory);
 }

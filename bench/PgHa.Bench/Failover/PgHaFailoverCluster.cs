@@ -6,7 +6,7 @@ using PgHa.Tests.Fixtures;
 namespace PgHa.Bench.Failover;
 
 /// <summary>A PgHa monitor's view of the cluster, from Get-PgHaMonitor.</summary>
-public sealed record MonitorView(string Name, bool Running, bool HasChecked, long? Term, string? Primary)
+public sealed record MonitorView(string Name, bool Running, bool HasChecked, long? Term, string? Primary, DateTimeOffset? PrimaryLastSeen)
 {
     public override string ToString() => $"{Name}: term {Term?.ToString() ?? "?"}, primary {Primary ?? "?"}{(Running ? string.Empty : " (not running)")}";
 }
@@ -73,11 +73,12 @@ public sealed class PgHaFailoverCluster : IFailoverCluster
         bool running = await Polling.UntilAsync(() =>
         {
             var views = MonitorViews(cancellationToken);
-            return _monitors.Any(m => m.HasExited) || (views.Count == Nodes.Count && views.All(v => v.Running && v.HasChecked));
+            return _monitors.Any(m => m.HasExited) || (views.Count == Nodes.Count && views.All(v => v.Running && v.HasChecked
+                && (v.Name == Nodes[0].Name || v.PrimaryLastSeen > DateTimeOffset.UtcNow - TimeSpan.FromSeconds(2))));
         }, TimeSpan.FromSeconds(90), cancellationToken);
         if (!running || _monitors.Any(m => m.HasExited))
         {
-            throw new InvalidOperationException("Not every PgHa monitor was running and had checked its node within 90 s.\n" + string.Join("\n", _monitors.Select(m => m.Describe())));
+            throw new InvalidOperationException("Not every PgHa monitor was running, had checked its node and (on a standby) saw the primary within 90 s.\n" + string.Join("\n", _monitors.Select(m => m.Describe())));
         }
     }
 
@@ -85,8 +86,21 @@ public sealed class PgHaFailoverCluster : IFailoverCluster
     public IReadOnlyList<MonitorView> MonitorViews(CancellationToken cancellationToken) =>
         _session.Invoke("Get-PgHaMonitor", new Dictionary<string, object?> { ["Conninfo"] = Nodes.Select(Conninfo).ToArray() }, cancellationToken)
             .Select(o => new MonitorView((string)o.Properties["Name"].Value, (bool)o.Properties["Running"].Value, o.Properties["LastCheck"].Value is not null,
-                (long?)o.Properties["Term"].Value, (string?)o.Properties["Primary"].Value))
+                (long?)o.Properties["Term"].Value, (string?)o.Properties["Primary"].Value, (DateTimeOffset?)o.Properties["PrimaryLastSeen"].Value))
             .ToList();
+
+    public string? Unsteady(CancellationToken cancellationToken)
+    {
+        if (_monitors.FirstOrDefault(m => m.HasExited) is { } ended)
+        {
+            return $"the monitor of {ended.NodeName} has exited";
+        }
+        var views = MonitorViews(cancellationToken);
+        var off = views.Where(v => !v.Running || v.Term != 1 || v.Primary != Nodes[0].Name).ToList();
+        return views.Count != Nodes.Count ? $"Get-PgHaMonitor lists {views.Count} monitors"
+            : off.Count > 0 ? "not every monitor is in term 1 with node1 as the primary: " + string.Join("; ", off)
+            : null;
+    }
 
     public void SaveLogs(string directory)
     {

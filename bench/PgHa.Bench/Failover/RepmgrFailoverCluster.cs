@@ -61,6 +61,12 @@ public sealed class RepmgrFailoverCluster : IFailoverCluster
         }
     }
 
+    public string? Unsteady(CancellationToken cancellationToken)
+    {
+        int ended = _daemons.FindIndex(d => d.HasExited);
+        return ended >= 0 ? $"repmgrd of {Nodes[ended].Name} has exited" : null;
+    }
+
     public void SaveLogs(string directory)
     {
         Directory.CreateDirectory(directory);
@@ -122,7 +128,8 @@ public sealed class RepmgrFailoverCluster : IFailoverCluster
         string pgCtl = PostgresServer.BinDirectory + "/pg_ctl";
         var text = new StringBuilder()
             .AppendLine($"node_id={id}")
-            .AppendLine($"node_name='{node.Name}'")
+            // The fixtures' clones stream with application_name = the server's name, which repmgr matches against node_name.
+            .AppendLine($"node_name='{node.Server.Name}'")
             .AppendLine($"conninfo='host={node.Server.Address} port={node.Server.Port} user={PostgresServer.Superuser} dbname=repmgr connect_timeout=2'")
             .AppendLine($"data_directory='{data}'")
             .AppendLine($"pg_bindir='{PostgresServer.BinDirectory}'")
