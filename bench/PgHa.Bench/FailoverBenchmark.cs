@@ -74,7 +74,7 @@ public sealed class FailoverBenchmark : IBenchmark
                     {
                         var blip = await FailoverRound.BlipAsync((PgHaFailoverCluster)cluster, round, BlipLength, BlipWatch, cancellationToken);
                         blips.Add(blip);
-                        Console.WriteLine($"  cut at {blip.CutAtUtc} UTC, in force {blip.CutSeconds:0.00} s ({blip.CutCommandsSeconds:0.00} s with the nft commands); failover: {(blip.FailedOver ? "YES" : "no")} ({blip.Evidence}); " +
+                        Console.WriteLine($"  cut at {blip.CutAtUtc} UTC, in force {blip.CutSeconds:0.000}-{blip.CutCommandsSeconds:0.000} s; failover: {(blip.FailedOver ? "YES" : "no")} ({blip.Evidence}); " +
                             $"primary's longest write gap {blip.PrimaryLongestWriteGap:0.00} s; most writable at once {blip.MaxWritableAtOnce}; after: {blip.TermsAfter}");
                     }
                     else

@@ -45,7 +45,7 @@ public sealed class FailoverReport
         }
         if (Blips.Count > 0)
         {
-            text.AppendLine("| Blip round | Cut (UTC) | Cut in force s | With the nft commands s | Watched s | Failover | Evidence | Primary's longest write gap s | Most writable at once | Monitors after |");
+            text.AppendLine("| Blip round | Cut (UTC) | Cut in force s, at least | at most | Watched s | Failover | Evidence | Primary's longest write gap s | Most writable at once | Monitors after |");
             text.AppendLine("|---:|---|---:|---:|---:|---|---|---:|---:|---|");
             foreach (var b in Blips.OrderBy(b => b.Round))
             {

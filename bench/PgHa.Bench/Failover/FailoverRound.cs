@@ -1,5 +1,6 @@
 using System.Globalization;
 using PgHa.Bench.Measurement;
+using PgHa.Bench.Servers;
 using PgHa.Tests.Fixtures;
 
 namespace PgHa.Bench.Failover;
@@ -93,13 +94,20 @@ public static class FailoverRound
         var before = cluster.MonitorViews(ct);
         int pid = primary.Server.Pid ?? throw new InvalidOperationException($"{primary.Name} does not run.");
 
+        await using var nft = await NftCut.PrepareAsync(ct);
         string cutAtUtc = DateTimeOffset.UtcNow.ToString("HH:mm:ss.fff", CultureInfo.InvariantCulture);
         double cutAt = BenchClock.Now;
-        double inForceAt;
-        await using (await NetworkCut.CutAsync([primary.Server.Address], ct))
+        double inForceAt, healingAt;
+        try
         {
-            inForceAt = BenchClock.Now; // the drop rule is the last of NetworkCut's nft commands
+            await nft.CutAsync(primary.Server.Address, ct);
+            inForceAt = BenchClock.Now;
             await Task.Delay(cut, ct); // the blip itself: its length is what is being tested
+        }
+        finally
+        {
+            healingAt = BenchClock.Now;
+            await nft.HealAsync(CancellationToken.None);
         }
         double healedAt = BenchClock.Now;
         await Task.Delay(watch, ct);
@@ -125,7 +133,8 @@ public static class FailoverRound
         }
         double gap = LongestGap(writer.Ticks, primary.Name, cutAt - 1, healedAt + watch.TotalSeconds);
         var (max, _) = MostWritable(writer.Ticks, probeStart);
-        return new BlipRoundResult(round, cutAtUtc, healedAt - inForceAt, healedAt - cutAt, watch.TotalSeconds, evidence.Count > 0,
+        // In force at least from inForceAt to healingAt, at most from cutAt to healedAt.
+        return new BlipRoundResult(round, cutAtUtc, healingAt - inForceAt, healedAt - cutAt, watch.TotalSeconds, evidence.Count > 0,
             evidence.Count == 0 ? "none" : string.Join("; ", evidence), gap, max, Terms(before), Terms(after));
     }
 

@@ -22,8 +22,9 @@ public sealed record FailoverRoundResult(
     string? Failure);
 
 /// <summary>
-/// One blip round: the primary's address cut off (<see cref="CutSeconds"/> from the drop rule being in place to
-/// its table being deleted; <see cref="CutCommandsSeconds"/> from the first nft command to the deletion's end),
+/// One blip round: the primary's address cut off (at least <see cref="CutSeconds"/>: from the drop rule
+/// confirmed in place to the start of its removal; at most <see cref="CutCommandsSeconds"/>: from sending the
+/// rule to its removal confirmed),
 /// then watched for <see cref="WatchSeconds"/>. A failover is any standby taking a write, the primary's
 /// postmaster gone, or a monitor in another term or with another primary afterwards.
 /// </summary>
