@@ -59,7 +59,9 @@ public sealed class FailoverBenchmark : IBenchmark
             foreach (string variant in labels.Keys)
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                Console.WriteLine($"== round {round}, ({variant}) {labels[variant]}  [load {LoadAverage()}]");
+                string load = LoadAverage();
+                Console.WriteLine($"== round {round}, ({variant}) {labels[variant]}  [load {load}]");
+                load = load.Split(' ')[0];
                 var clock = System.Diagnostics.Stopwatch.StartNew();
                 string prefix = $"fo{variant}{round}";
                 IFailoverCluster? cluster = null;
@@ -72,18 +74,18 @@ public sealed class FailoverBenchmark : IBenchmark
                     await cluster.StartAgentsAsync(cancellationToken);
                     if (variant == "d")
                     {
-                        var blip = await FailoverRound.BlipAsync((PgHaFailoverCluster)cluster, round, BlipLength, BlipWatch, cancellationToken);
+                        var blip = await FailoverRound.BlipAsync((PgHaFailoverCluster)cluster, round, BlipLength, BlipWatch, cancellationToken) with { Load = load };
                         blips.Add(blip);
                         Console.WriteLine($"  cut at {blip.CutAtUtc} UTC, in force {blip.CutSeconds:0.000}-{blip.CutCommandsSeconds:0.000} s; failover: {(blip.FailedOver ? "YES" : "no")} ({blip.Evidence}); " +
                             $"primary's longest write gap {blip.PrimaryLongestWriteGap:0.00} s; most writable at once {blip.MaxWritableAtOnce}; after: {blip.TermsAfter}");
                     }
                     else
                     {
-                        var kill = await FailoverRound.KillPrimaryAsync(cluster, variant, round, cancellationToken);
+                        var kill = await FailoverRound.KillPrimaryAsync(cluster, variant, round, cancellationToken) with { Load = load };
                         kills.Add(kill);
                         Console.WriteLine($"  killed node1 at {kill.KilledAtUtc} UTC; first write on {kill.NewPrimary ?? "-"} after {kill.KillToFirstWrite:0.000} s; " +
                             $"remaining standby follows {kill.PromotionToFollow:0.000} s after that; new primary's longest write gap after {kill.NewPrimaryLongestGap:0.000} s; " +
-                            $"most writable at once {kill.MaxWritableAtOnce}; longest probe round {kill.LongestProbeRound:0.000} s" +
+                            $"most writable at once {kill.MaxWritableAtOnce}; probe rounds {kill.MedianProbeRound * 1000:0} ms (median), {kill.LongestProbeRound * 1000:0} ms (longest)" +
                             (kill.Failure is null ? string.Empty : $"; FAILED: {kill.Failure}"));
                     }
                 }
@@ -93,7 +95,7 @@ public sealed class FailoverBenchmark : IBenchmark
                     Console.Error.WriteLine($"  round failed: {ex}");
                     if (variant != "d")
                     {
-                        kills.Add(new FailoverRoundResult(variant, round, "-", "node1", null, null, null, null, 0, string.Empty, 0, "failed: " + ex.Message.Split('\n')[0]));
+                        kills.Add(new FailoverRoundResult(variant, round, "-", "node1", null, null, null, null, 0, string.Empty, 0, 0, "failed: " + ex.Message.Split('\n')[0]) { Load = load });
                     }
                 }
                 finally

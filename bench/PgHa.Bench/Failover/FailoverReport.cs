@@ -35,21 +35,22 @@ public sealed class FailoverReport
 
         if (Kills.Count > 0)
         {
-            text.AppendLine("| Variant | Round | Killed (UTC) | New primary | Kill -> first write s | Promotion -> standby follows s | New primary's longest write gap after s | Most writable at once | Note |");
-            text.AppendLine("|---|---:|---|---|---:|---:|---:|---:|---|");
+            text.AppendLine("| Variant | Round | Load | Killed (UTC) | New primary | Kill -> first write s | Promotion -> standby follows s | New primary's longest write gap after s | Most writable at once | Probe round ms, median / longest | Note |");
+            text.AppendLine("|---|---:|---:|---|---|---:|---:|---:|---:|---|---|");
             foreach (var r in Kills.OrderBy(r => r.Variant, StringComparer.Ordinal).ThenBy(r => r.Round))
             {
-                text.AppendLine($"| ({r.Variant}) | {r.Round} | {r.KilledAtUtc} | {r.NewPrimary ?? "-"} | {S(r.KillToFirstWrite)} | {S(r.PromotionToFollow)} | {S(r.NewPrimaryLongestGap)} | {r.MaxWritableAtOnce} | {r.Failure ?? string.Empty} |");
+                text.AppendLine($"| ({r.Variant}) | {r.Round} | {r.Load} | {r.KilledAtUtc} | {r.NewPrimary ?? "-"} | {S(r.KillToFirstWrite)} | {S(r.PromotionToFollow)} | {S(r.NewPrimaryLongestGap)} | {r.MaxWritableAtOnce} | " +
+                    string.Create(CultureInfo.InvariantCulture, $"{r.MedianProbeRound * 1000:0} / {r.LongestProbeRound * 1000:0} | {r.Failure ?? string.Empty} |"));
             }
             text.AppendLine();
         }
         if (Blips.Count > 0)
         {
-            text.AppendLine("| Blip round | Cut (UTC) | Cut in force s, at least | at most | Watched s | Failover | Evidence | Primary's longest write gap s | Most writable at once | Monitors after |");
-            text.AppendLine("|---:|---|---:|---:|---:|---|---|---:|---:|---|");
+            text.AppendLine("| Blip round | Load | Cut (UTC) | Cut in force s, at least | at most | Watched s | Failover | Evidence | Primary's longest write gap s | Most writable at once | Monitors after |");
+            text.AppendLine("|---:|---:|---|---:|---:|---:|---|---|---:|---:|---|");
             foreach (var b in Blips.OrderBy(b => b.Round))
             {
-                text.AppendLine($"| {b.Round} | {b.CutAtUtc} | {b.CutSeconds:0.00} | {b.CutCommandsSeconds:0.00} | {b.WatchSeconds:0} | {(b.FailedOver ? "**yes**" : "no")} | {b.Evidence} | {b.PrimaryLongestWriteGap:0.00} | {b.MaxWritableAtOnce} | {b.TermsAfter} |");
+                text.AppendLine($"| {b.Round} | {b.Load} | {b.CutAtUtc} | {b.CutSeconds:0.00} | {b.CutCommandsSeconds:0.00} | {b.WatchSeconds:0} | {(b.FailedOver ? "**yes**" : "no")} | {b.Evidence} | {b.PrimaryLongestWriteGap:0.00} | {b.MaxWritableAtOnce} | {b.TermsAfter} |");
             }
             text.AppendLine();
         }

@@ -64,12 +64,13 @@ public static class FailoverRound
         FailoverRoundResult Result(WriteAttempt? write, double? follow, double? gap, string? failure)
         {
             var (max, detail) = MostWritable(writer.Ticks, probeStart);
+            var (median, longest) = ProbeRounds(writer.Ticks, killedAt);
             return new FailoverRoundResult(variant, round, killedAtUtc, old.Name, write?.Node, write is null ? null : write.At - killedAt, follow, gap,
-                max, detail, LongestRound(writer.Ticks, killedAt), failure);
+                max, detail, median, longest, failure);
         }
 
         FailoverRoundResult Failed(string why) =>
-            new(variant, round, "-", old.Name, null, null, null, null, MostWritable(writer.Ticks, probeStart).Max, string.Empty, 0, why);
+            new(variant, round, "-", old.Name, null, null, null, null, MostWritable(writer.Ticks, probeStart).Max, string.Empty, 0, 0, why);
     }
 
     /// <summary>
@@ -146,11 +147,16 @@ public static class FailoverRound
             : (worst.Writable, $"round {worst.Seq}: {string.Join(", ", worst.Attempts.Select(a => $"{a.Node} {(a.Ok ? "ok" : "refused")}"))}");
     }
 
-    /// <summary>The longest time one probe round took after <paramref name="from"/> (the writer's resolution: 50 ms when nothing hangs).</summary>
-    private static double LongestRound(IReadOnlyList<WriteTick> ticks, double from)
+    /// <summary>The median and longest time from one probe round to the next after <paramref name="from"/>: the writer's resolution (50 ms when nothing is slow).</summary>
+    private static (double Median, double Longest) ProbeRounds(IReadOnlyList<WriteTick> ticks, double from)
     {
         var after = ticks.Where(t => t.StartedAt >= from).ToList();
-        return after.Count < 2 ? 0 : after.Zip(after.Skip(1), (a, b) => b.StartedAt - a.StartedAt).Max();
+        if (after.Count < 2)
+        {
+            return (0, 0);
+        }
+        var spacing = after.Zip(after.Skip(1), (a, b) => b.StartedAt - a.StartedAt).Order().ToList();
+        return (spacing[spacing.Count / 2], spacing[^1]);
     }
 
     /// <summary>The longest stretch without an acknowledged write on <paramref name="node"/> within [from, to].</summary>

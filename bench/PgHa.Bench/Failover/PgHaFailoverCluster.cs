@@ -5,12 +5,6 @@ using PgHa.Tests.Fixtures;
 
 namespace PgHa.Bench.Failover;
 
-/// <summary>A PgHa monitor's view of the cluster, from Get-PgHaMonitor.</summary>
-public sealed record MonitorView(string Name, bool Running, bool HasChecked, long? Term, string? Primary, DateTimeOffset? PrimaryLastSeen)
-{
-    public override string ToString() => $"{Name}: term {Term?.ToString() ?? "?"}, primary {Primary ?? "?"}{(Running ? string.Empty : " (not running)")}";
-}
-
 /// <summary>
 /// The failover tests' setup for the benchmark: three servers from the fixtures, registered with
 /// Register-PgHaNode (node1 primary, node2-3 standbys, each with its own monitor port), and one

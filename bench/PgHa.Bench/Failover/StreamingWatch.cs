@@ -4,7 +4,8 @@ using PgHa.Tests.Fixtures;
 namespace PgHa.Bench.Failover;
 
 /// <summary>
-/// Asks the given standbys every 50 ms, through their Unix sockets, where their WAL receiver streams from
+/// Asks the given standbys every 50 ms, through their Unix sockets (a connection kept open per standby,
+/// connected again after a restart), where their WAL receiver streams from
 /// (pg_stat_wal_receiver, status streaming), and remembers when each was first seen streaming from each
 /// upstream (<see cref="BenchClock"/> seconds).
 /// </summary>
@@ -42,10 +43,26 @@ public sealed class StreamingWatch : IAsyncDisposable
 
     private async Task RunAsync(IReadOnlyList<BenchNode> standbys, CancellationToken ct)
     {
+        var sessions = standbys.Select(n => WireSession.OverSocket(n.Server.SocketDirectory, n.Server.Port, "postgres")).ToList();
+        try
+        {
+            await AskEveryIntervalAsync(standbys, sessions, ct);
+        }
+        finally
+        {
+            foreach (WireSession session in sessions)
+            {
+                await session.DisposeAsync();
+            }
+        }
+    }
+
+    private async Task AskEveryIntervalAsync(IReadOnlyList<BenchNode> standbys, IReadOnlyList<WireSession> sessions, CancellationToken ct)
+    {
         while (!ct.IsCancellationRequested)
         {
             double started = BenchClock.Now;
-            await Task.WhenAll(standbys.Select(AskAsync));
+            await Task.WhenAll(standbys.Select((n, i) => AskAsync(n, sessions[i])));
             TimeSpan rest = Interval - TimeSpan.FromSeconds(BenchClock.Now - started);
             try
             {
@@ -58,11 +75,11 @@ public sealed class StreamingWatch : IAsyncDisposable
         }
     }
 
-    private async Task AskAsync(BenchNode standby)
+    private async Task AskAsync(BenchNode standby, WireSession session)
     {
         try
         {
-            string? upstream = await WireClient.QueryScalarOverSocketAsync(standby.Server.SocketDirectory, standby.Server.Port, "postgres", Query, TimeSpan.FromSeconds(1));
+            string? upstream = await session.QueryScalarAsync(Query, TimeSpan.FromSeconds(1));
             double at = BenchClock.Now;
             if (upstream is not null)
             {

@@ -4,19 +4,10 @@ using PgHa.Tests.Fixtures;
 
 namespace PgHa.Bench.Failover;
 
-/// <summary>One INSERT tried on one node: when it was acknowledged or refused (<see cref="BenchClock"/> seconds), and why not.</summary>
-public sealed record WriteAttempt(string Node, double At, bool Ok, string? Error);
-
-/// <summary>One round of the probe: the same INSERT tried on every node at once.</summary>
-public sealed record WriteTick(long Seq, double StartedAt, IReadOnlyList<WriteAttempt> Attempts)
-{
-    public int Writable => Attempts.Count(a => a.Ok);
-}
-
 /// <summary>
 /// The benchmark's writer: every 50 ms it tries one INSERT on EVERY node at once, each through the node's
-/// Unix socket (a new connection each time, as the failover tests' split-brain probe does), and records
-/// which nodes acknowledged it. One writer therefore gives the first write a new primary took, and the
+/// Unix socket on a connection kept open per node (<see cref="WireSession"/>; connected again after it breaks,
+/// as an application's pool would), and records which nodes acknowledged it. One writer therefore gives the first write a new primary took, and the
 /// most nodes that took a write in the same 50 ms round (two would be two writable primaries). The socket
 /// is not subject to nftables, so a node cut off from the network is still asked, as a client on its own
 /// side of the cut would ask it.
@@ -72,12 +63,28 @@ public sealed class WriteProbe : IAsyncDisposable
 
     private async Task RunAsync(IReadOnlyList<BenchNode> nodes, CancellationToken ct)
     {
+        var sessions = nodes.Select(n => WireSession.OverSocket(n.Server.SocketDirectory, n.Server.Port, "postgres")).ToList();
+        try
+        {
+            await WriteEveryIntervalAsync(nodes, sessions, ct);
+        }
+        finally
+        {
+            foreach (WireSession session in sessions)
+            {
+                await session.DisposeAsync();
+            }
+        }
+    }
+
+    private async Task WriteEveryIntervalAsync(IReadOnlyList<BenchNode> nodes, IReadOnlyList<WireSession> sessions, CancellationToken ct)
+    {
         long seq = 0;
         while (!ct.IsCancellationRequested)
         {
             seq++;
             double started = BenchClock.Now;
-            WriteAttempt[] attempts = await Task.WhenAll(nodes.Select(n => TryWriteAsync(n, seq)));
+            WriteAttempt[] attempts = await Task.WhenAll(nodes.Select((n, i) => TryWriteAsync(n, sessions[i], seq)));
             lock (_ticks)
             {
                 _ticks.Add(new WriteTick(seq, started, attempts));
@@ -97,12 +104,12 @@ public sealed class WriteProbe : IAsyncDisposable
         }
     }
 
-    private static async Task<WriteAttempt> TryWriteAsync(BenchNode node, long seq)
+    private static async Task<WriteAttempt> TryWriteAsync(BenchNode node, WireSession session, long seq)
     {
         string sql = string.Create(CultureInfo.InvariantCulture, $"INSERT INTO {Table}(seq, node) VALUES ({seq}, '{node.Name}')");
         try
         {
-            await WireClient.QueryScalarOverSocketAsync(node.Server.SocketDirectory, node.Server.Port, "postgres", sql, AttemptTimeout);
+            await session.QueryScalarAsync(sql, AttemptTimeout);
             return new WriteAttempt(node.Name, BenchClock.Now, true, null);
         }
         catch (WireException ex)
