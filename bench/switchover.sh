@@ -12,17 +12,15 @@
 # Run as root on Debian 12. env: ROUNDS (default 3), ANCHOR.
 set -uo pipefail
 cd "$(dirname "$0")/.."
-if [ "$(id -u)" -ne 0 ]; then echo "switchover.sh: run as root" >&2; exit 1; fi
+source bench/common.sh
+require_root switchover.sh
 ROUNDS=${ROUNDS:-3}
 ANCHOR=${ANCHOR:-/work/shared/reference/repmgr-anchor}
 RES=bench/results; mkdir -p "$RES"
 ABASE=/tmp/repmgr-anchor
 
 bash tools/setup.sh || exit 1
-for p in postgresql-15-repmgr python3-psycopg2; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q '^install ok installed$' \
-        || DEBIAN_FRONTEND=noninteractive apt-get install -y "$p" >/dev/null || exit 1
-done
+ensure_packages postgresql-15-repmgr python3-psycopg2 || exit 1
 
 cleanup() { echo "== repmgr anchor teardown"; "$ANCHOR/teardown.sh" --purge || true; }
 trap cleanup EXIT

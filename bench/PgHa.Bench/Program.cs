@@ -8,6 +8,7 @@ IBenchmark[] benchmarks =
     new CloneBenchmark(),
     new SandboxBenchmark(),
     new SwitchoverBenchmark(),
+    new FailoverBenchmark(),
 ];
 
 if (args.Length == 0 || benchmarks.All(b => b.Name != args[0]))

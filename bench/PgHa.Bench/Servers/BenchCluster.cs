@@ -34,9 +34,12 @@ public sealed class BenchCluster : IAsyncDisposable
     /// independent per standby (own address, port, directory), and much of a clone is waiting (checkpoint,
     /// start-up, the first streamed WAL), so overlapping them shortens the setup even on 2 cores.
     /// </summary>
-    public static async Task<BenchCluster> StartAsync(string prefix, int standbyCount, int parallelClones, CancellationToken cancellationToken)
+    /// <param name="settings">More postgresql.conf settings for every node (the standbys copy the primary's file), e.g. shared_preload_libraries.</param>
+    public static async Task<BenchCluster> StartAsync(string prefix, int standbyCount, int parallelClones, CancellationToken cancellationToken,
+        IReadOnlyDictionary<string, string>? settings = null)
     {
-        var primary = await PostgresServer.InitPrimaryAsync($"{prefix}n1", PrimarySettings, cancellationToken);
+        var all = PrimarySettings.Concat(settings ?? new Dictionary<string, string>()).ToDictionary(s => s.Key, s => s.Value);
+        var primary = await PostgresServer.InitPrimaryAsync($"{prefix}n1", all, cancellationToken);
         var clones = new Task<PostgresServer>[standbyCount];
         using var gate = new SemaphoreSlim(parallelClones);
         for (var i = 0; i < standbyCount; i++)

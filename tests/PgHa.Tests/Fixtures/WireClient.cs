@@ -59,7 +59,7 @@ public static class WireClient
         }
     }
 
-    private static async Task SendStartupAsync(NetworkStream stream, string database, CancellationToken ct)
+    internal static async Task SendStartupAsync(NetworkStream stream, string database, CancellationToken ct)
     {
         byte[] parameters = Encoding.UTF8.GetBytes($"user\0{PostgresServer.Superuser}\0database\0{database}\0application_name\0pgha-tests-probe\0\0");
         var message = new byte[8 + parameters.Length];
@@ -69,7 +69,7 @@ public static class WireClient
         await stream.WriteAsync(message, ct);
     }
 
-    private static async Task SendAsync(NetworkStream stream, byte type, byte[] body, CancellationToken ct)
+    internal static async Task SendAsync(NetworkStream stream, byte type, byte[] body, CancellationToken ct)
     {
         var message = new byte[5 + body.Length];
         message[0] = type;
@@ -79,7 +79,7 @@ public static class WireClient
     }
 
     /// <summary>Reads messages until ReadyForQuery; returns the first DataRow's first column; throws on ErrorResponse.</summary>
-    private static async Task<string?> ReadUntilReadyAsync(NetworkStream stream, CancellationToken ct, bool startup = false)
+    internal static async Task<string?> ReadUntilReadyAsync(NetworkStream stream, CancellationToken ct, bool startup = false)
     {
         string? first = null;
         bool haveRow = false;

@@ -1,0 +1,126 @@
+using System.Globalization;
+using System.Text;
+using PgHa.Bench.Measurement;
+
+namespace PgHa.Bench.Failover;
+
+/// <summary>The markdown bench/failover.sh prints and bench/README.md quotes: every round, then medians, ranges and the targets.</summary>
+public sealed class FailoverReport
+{
+    /// <summary>From the issue: kill to first write at each tool's defaults, measured before PgHa's monitor existed.</summary>
+    private static readonly (string Tool, double Seconds)[] OthersAtDefaults = [("Patroni", 28), ("repmgr", 53), ("pg_auto_failover", 52)];
+
+    private const double DefaultsTarget = 5.0;
+    private const double FollowTarget = 1.0;
+
+    public required string Started { get; init; }
+    public required string LoadAtStart { get; init; }
+    public required string LoadAtEnd { get; init; }
+    public required DetectionSettings Equal { get; init; }
+    public required IReadOnlyDictionary<string, string> Labels { get; init; }
+    public required IReadOnlyList<FailoverRoundResult> Kills { get; init; }
+    public required IReadOnlyList<BlipRoundResult> Blips { get; init; }
+
+    public string ToMarkdown()
+    {
+        var text = new StringBuilder();
+        text.AppendLine($"# failover benchmark, {Started} UTC").AppendLine();
+        text.AppendLine($"2 cores shared with other work; load average (1/5/15 min) at the start {LoadAtStart}, at the end {LoadAtEnd}.").AppendLine();
+        text.AppendLine("Variants:");
+        foreach (var (key, label) in Labels)
+        {
+            text.AppendLine($"- ({key}) {label}");
+        }
+        text.AppendLine();
+
+        if (Kills.Count > 0)
+        {
+            text.AppendLine("| Variant | Round | Load | Killed (UTC) | New primary | Kill -> first write s | Promotion -> standby follows s | New primary's longest write gap after s | Most writable at once | Probe round ms, median / longest | Note |");
+            text.AppendLine("|---|---:|---:|---|---|---:|---:|---:|---:|---|---|");
+            foreach (var r in Kills.OrderBy(r => r.Variant, StringComparer.Ordinal).ThenBy(r => r.Round))
+            {
+                text.AppendLine($"| ({r.Variant}) | {r.Round} | {r.Load} | {r.KilledAtUtc} | {r.NewPrimary ?? "-"} | {S(r.KillToFirstWrite)} | {S(r.PromotionToFollow)} | {S(r.NewPrimaryLongestGap)} | {r.MaxWritableAtOnce} | " +
+                    string.Create(CultureInfo.InvariantCulture, $"{r.MedianProbeRound * 1000:0} / {r.LongestProbeRound * 1000:0} | {r.Failure ?? string.Empty} |"));
+            }
+            text.AppendLine();
+        }
+        if (Blips.Count > 0)
+        {
+            text.AppendLine("| Blip round | Load | Cut (UTC) | Cut in force s, at least | at most | Watched s | Failover | Evidence | Primary's longest write gap s | Most writable at once | Monitors after |");
+            text.AppendLine("|---:|---:|---|---:|---:|---:|---|---|---:|---:|---|");
+            foreach (var b in Blips.OrderBy(b => b.Round))
+            {
+                text.AppendLine($"| {b.Round} | {b.Load} | {b.CutAtUtc} | {b.CutSeconds:0.00} | {b.CutCommandsSeconds:0.00} | {b.WatchSeconds:0} | {(b.FailedOver ? "**yes**" : "no")} | {b.Evidence} | {b.PrimaryLongestWriteGap:0.00} | {b.MaxWritableAtOnce} | {b.TermsAfter} |");
+            }
+            text.AppendLine();
+        }
+
+        text.AppendLine("| Variant | Rounds measured | Kill -> first write s, median (min-max) | Promotion -> standby follows s, median (min-max) | Most writable at once |");
+        text.AppendLine("|---|---:|---|---|---:|");
+        foreach (var group in Kills.GroupBy(r => r.Variant).OrderBy(g => g.Key, StringComparer.Ordinal))
+        {
+            text.AppendLine($"| ({group.Key}) | {group.Count(r => r.KillToFirstWrite is not null)} of {group.Count()} | {Summary(group.Select(r => r.KillToFirstWrite))} | {Summary(group.Select(r => r.PromotionToFollow))} | {group.Max(r => r.MaxWritableAtOnce)} |");
+        }
+        text.AppendLine();
+        AppendTargets(text);
+        return text.ToString();
+    }
+
+    private void AppendTargets(StringBuilder text)
+    {
+        double? a = Median("a"), b = Median("b"), c = Median("c");
+        text.AppendLine("| Target | Measured | Met |");
+        text.AppendLine("|---|---|---|");
+        if (a is { } defaults)
+        {
+            double worst = Kills.Where(r => r.Variant == "a").Max(r => r.KillToFirstWrite ?? double.PositiveInfinity);
+            text.AppendLine($"| (a) PgHa defaults: kill -> first write <= {DefaultsTarget:0} s | median {defaults:0.00} s, worst {S(worst)} s | {Met(defaults <= DefaultsTarget && worst <= DefaultsTarget, defaults <= DefaultsTarget)} |");
+            foreach (var (tool, seconds) in OthersAtDefaults)
+            {
+                text.AppendLine($"| (context) {tool} at its defaults: {seconds:0} s | (a) / {tool} = {defaults / seconds:0.00} | |");
+            }
+        }
+        if (Blips.Count > 0)
+        {
+            int failovers = Blips.Count(x => x.FailedOver);
+            text.AppendLine($"| (d) a blip shorter than 2 s never fails over | {failovers} failovers in {Blips.Count} blips of {Blips.Min(x => x.CutSeconds):0.00}-{Blips.Max(x => x.CutSeconds):0.00} s | {Met(failovers == 0)} |");
+        }
+        if (b is { } tuned && c is { } repmgrd)
+        {
+            text.AppendLine($"| (b) faster than (c) at equal detection settings ({Equal.Detection}) | (b) {tuned:0.00} s / (c) {repmgrd:0.00} s = {tuned / repmgrd:0.00} (medians) | {Met(tuned < repmgrd)} |");
+        }
+        foreach (string pgha in new[] { "a", "b" })
+        {
+            var rounds = Kills.Where(r => r.Variant == pgha).ToList();
+            if (rounds.Count > 0)
+            {
+                double worst = rounds.Max(r => r.PromotionToFollow ?? double.PositiveInfinity);
+                text.AppendLine($"| ({pgha}) remaining standby streams from the new primary <= {FollowTarget:0} s after the promotion | worst {S(worst)} s | {Met(worst <= FollowTarget)} |");
+            }
+        }
+        int kills = Kills.Count, splitKills = Kills.Count(r => r.MaxWritableAtOnce > 1), splitBlips = Blips.Count(x => x.MaxWritableAtOnce > 1);
+        text.AppendLine($"| never two writable primaries (every variant) | {splitKills + splitBlips} of {kills + Blips.Count} rounds with two or more | {Met(splitKills + splitBlips == 0)} |");
+    }
+
+    private double? Median(string variant)
+    {
+        var samples = Kills.Where(r => r.Variant == variant && r.KillToFirstWrite is not null).Select(r => r.KillToFirstWrite!.Value * 1000).ToList();
+        return samples.Count == 0 ? null : TimingSummary.FromSamples(samples).MedianMs / 1000;
+    }
+
+    private static string Summary(IEnumerable<double?> values)
+    {
+        var samples = values.Where(v => v is not null).Select(v => v!.Value * 1000).ToList();
+        if (samples.Count == 0)
+        {
+            return "-";
+        }
+        var summary = TimingSummary.FromSamples(samples);
+        return string.Create(CultureInfo.InvariantCulture, $"{summary.MedianMs / 1000:0.00} ({summary.MinMs / 1000:0.00}-{summary.MaxMs / 1000:0.00})");
+    }
+
+    private static string S(double? seconds) =>
+        seconds is not { } s ? "-" : double.IsPositiveInfinity(s) ? "none" : s.ToString("0.00", CultureInfo.InvariantCulture);
+
+    private static string Met(bool met, bool medianOnly = false) => met ? "yes" : medianOnly ? "median yes, **a round no**" : "**no**";
+}
