@@ -48,10 +48,17 @@ internal sealed partial class NodeMonitor
             // The server came back before anyone replaced it: the signal placed while it was down must not make its next restart read-only.
             await RemoveSignalAsync().ConfigureAwait(false);
         }
+        long? announce;
         lock (_gate)
         {
             _fenced = false;
             _watch.Seen(NowMs);
+            announce = _announcePendingTerm;
+            _announcePendingTerm = null;
+        }
+        if (announce is { } term && term == _watch.Term)
+        {
+            await AnnounceAsync(term).ConfigureAwait(false);
         }
 
         Dictionary<int, PeerStatus?> statuses = await GatherStatusesAsync().ConfigureAwait(false);

@@ -60,6 +60,7 @@ internal sealed partial class NodeMonitor
     private NodeProbeResult? _local;
     private long? _localDownSinceMs;
     private long _lastSupportMs;
+    private long? _announcePendingTerm;
     private long _lastMetadataRefreshMs = long.MinValue / 2;
     private long _lastHistoryMs = long.MinValue / 2;
     private long _lastHistoryPurgeMs = long.MinValue / 2;
@@ -416,6 +417,15 @@ internal sealed partial class NodeMonitor
                 return;
             }
             _watch = new LeaderWatch(term, leaderId, NowMs);
+            if (leaderId == Self.Id)
+            {
+                // This node leads a term it did not win in an election here (a switchover or a manual promotion
+                // recorded it): its fence clock starts now, as every member's detection window for it starts when
+                // that member takes the term; a clock left from the previous term would fence it at once. It tells
+                // the members at its next check, so that they take the term (and vouch) without waiting for replication.
+                _lastSupportMs = Math.Max(_lastSupportMs, NowMs);
+                _announcePendingTerm = term;
+            }
         }
         _log.Info($"Term {term}: the primary is {NameOf(leaderId)} ({why}).");
         _lastMetadataRefreshMs = long.MinValue / 2;
