@@ -36,7 +36,7 @@ public sealed class FailoverBenchmark : IBenchmark
         }
         var labels = new Dictionary<string, string>
         {
-            ["a"] = "PgHa monitors at their defaults (Start-PgHaMonitor without timing parameters: monitor 1 s, 6 x 1 s, fence timeout 2.5 s)",
+            ["a"] = "PgHa monitors at their defaults (Start-PgHaMonitor without timing parameters: monitor 1 s, 7 x 1 s, fence timeout 3.5 s, as in MonitorSettings)",
             ["b"] = $"PgHa monitors at the detection settings given to repmgrd: -MonitorInterval {equal.MonitorIntervalSeconds} -ReconnectAttempts {equal.ReconnectAttempts} -ReconnectInterval {equal.ReconnectIntervalSeconds}, and -FenceTimeout {equal.FenceTimeout}",
             ["c"] = $"repmgrd 5.3.3: failover=automatic, monitor_interval_secs={equal.MonitorIntervalSeconds}, reconnect_attempts={equal.ReconnectAttempts}, reconnect_interval={equal.ReconnectIntervalSeconds}",
             ["d"] = $"PgHa monitors at their defaults; the primary's address cut off for {BlipLength.TotalSeconds:0.0} s (nftables), then watched for {BlipWatch.TotalSeconds:0} s",

@@ -471,12 +471,21 @@ internal sealed partial class NodeMonitor
             return;
         }
         var clock = Stopwatch.StartNew();
+        _log.Debug($"{Self.Name} does not stream from the primary {leader.Name} ({_local.ReceiverStatus ?? "no WAL receiver"}): following it.");
         try
         {
-            IReadOnlyList<NodeRecord> nodes = (await MetadataReader.ReadNodesAsync(_context, [leaderConninfo]).ConfigureAwait(false)).Nodes;
-            NodeRecord self = NodeRecordLookup.ByName(nodes, Self.Name);
-            NodeRecord leaderRecord = NodeRecordLookup.ByName(nodes, leader.Name);
-            FollowPlan plan = await NodeFollow.PlanAsync(_context, nodes, self, leaderRecord, leaderConninfo).ConfigureAwait(false);
+            // The plan is made from this node's copy of the records while the primary's are read: the copy cannot
+            // know the new term before this node streams from there, but it knows the members and their addresses,
+            // and the change is recorded from the primary's own record of this node.
+            Task<(IReadOnlyList<NodeRecord> Nodes, ConnectionInfo Source)> readingRecords = MetadataReader.ReadNodesAsync(_context, [leaderConninfo]);
+            FollowPlan plan = await NodeFollow.PlanAsync(_context, _members.Nodes, Self, leader, leaderConninfo).ConfigureAwait(false);
+            NodeRecord recorded = NodeRecordLookup.ByName((await readingRecords.ConfigureAwait(false)).Nodes, Self.Name);
+            if (recorded is not { Role: PgHaRole.Standby, Active: true })
+            {
+                throw new PgHaException("PgHaFollowNotStandby", System.Management.Automation.ErrorCategory.InvalidOperation, Self.Name,
+                    $"The metadata on {leader.Name} registers {Self.Name} as an {(recorded.Active ? "active" : "inactive")} {recorded.Role.ToString().ToLowerInvariant()}, not an active standby: it is not moved.");
+            }
+            plan = plan with { Node = recorded };
             PgHaRoleChange result = await NodeFollow.ApplyAsync(_context, plan, _settings.RoleChangeTimeout, "failover_follow").ConfigureAwait(false);
             _notStreamingSinceMs = null;
             _lastMetadataRefreshMs = long.MinValue / 2;
@@ -525,8 +534,13 @@ internal sealed partial class NodeMonitor
         {
             if (_members.ById(request.NodeId) is { } announced && await LeaderAnswersAsync(announced).ConfigureAwait(false))
             {
+                _log.Debug($"{announced.Name} announced itself as the primary of term {request.Term}, and answers as one.");
                 AdoptLeader(request.Term, request.NodeId, "it announced its promotion");
                 _leaderChangedAtMs = NowMs;
+                _leaderWritable = true; // just checked: the follow need not check it again
+                // This node's copy of the metadata cannot know the new term before it streams from the new primary,
+                // and the follow reads the records there: the next round goes straight to it.
+                _lastMetadataRefreshMs = NowMs;
                 _wake.Release();
                 return PeerJson.Serialize(new { ok = true });
             }

@@ -55,13 +55,18 @@ internal static class NodeFollow
         ConnectionInfo nodeConninfo = NodeRecordLookup.ConninfoOf(node);
         ConnectionInfo upstreamConninfo = NodeRecordLookup.ConninfoOf(upstream);
         context.Reporter.Verbose($"Probing {node.Name} and its new upstream {upstream.Name}.");
-        NodeProbeResult nodeProbe = await ProbeRunningAsync(context, node, nodeConninfo).ConfigureAwait(false);
+        // One session per node, both sides at once: after a failover this runs while the standby has no
+        // upstream, and every round trip counts.
+        Task<StandbySide> readingNode = ReadStandbySideAsync(context, node, nodeConninfo);
+        Task<UpstreamSide> readingUpstream = ReadUpstreamSideAsync(context, upstream, upstreamConninfo);
+        await Task.WhenAll(readingNode, readingUpstream).ConfigureAwait(false);
+        var (nodeProbe, nodeTimeline) = readingNode.Result;
+        var (upstreamProbe, history) = readingUpstream.Result;
         if (!nodeProbe.InRecovery)
         {
             throw new PgHaException("PgHaFollowNotStandby", ErrorCategory.InvalidOperation, node.Name,
                 $"{node.Name} is not in recovery: it runs as a primary and cannot follow. Bring it back as a standby with Invoke-PgHaRejoin.");
         }
-        NodeProbeResult upstreamProbe = await ProbeRunningAsync(context, upstream, upstreamConninfo).ConfigureAwait(false);
         if (upstreamProbe.SystemIdentifier != nodeProbe.SystemIdentifier)
         {
             throw new PgHaException("PgHaFollowSystemMismatch", ErrorCategory.InvalidData, node.Name,
@@ -69,15 +74,8 @@ internal static class NodeFollow
         }
 
         bool streaming = nodeProbe.ReceiverStatus == "streaming" && NodeEndpoint.Of(upstreamConninfo).Matches(nodeProbe.SenderHost, nodeProbe.SenderPort);
-        int nodeTimeline = nodeProbe.Timeline ?? 0;
-        PgHaLsn position = Max(nodeProbe.ReceiveLsn, nodeProbe.ReplayLsn);
+        PgHaLsn position = PositionOf(nodeProbe);
         int upstreamTimeline = upstreamProbe.Timeline ?? 0;
-        if (nodeProbe.ReceiverStatus is null)
-        {
-            // No WAL receiver: the reported timeline is pg_control's last restartpoint's, which may be older than the WAL.
-            await using var connection = await NodeConnector.OpenAsync(context, nodeConninfo, NodeConnector.MetadataDatabaseOf(nodeConninfo)).ConfigureAwait(false);
-            nodeTimeline = await StandbyTimeline.ReadAsync(context, node.Name, connection, position, nodeTimeline).ConfigureAwait(false);
-        }
         var plan = new FollowPlan(node, nodeConninfo, upstream, upstreamConninfo, metadataPrimary,
             NodeRecordLookup.NameOf(nodes, node.UpstreamId), nodeTimeline, position, upstreamTimeline, streaming);
         if (streaming)
@@ -86,7 +84,6 @@ internal static class NodeFollow
             return plan;
         }
 
-        TimelineHistory history = await ReadHistoryAsync(context, upstream, upstreamConninfo, upstreamTimeline).ConfigureAwait(false);
         FollowVerdict verdict = history.CanFollowFrom(nodeTimeline, position);
         context.Reporter.Verbose($"{node.Name} is at {position} on timeline {nodeTimeline}; {upstream.Name} is on timeline {upstreamTimeline}: {verdict}.");
         return verdict switch
@@ -180,11 +177,38 @@ internal static class NodeFollow
         Changed = changed,
     };
 
-    private static async Task<NodeProbeResult> ProbeRunningAsync(OperationContext context, NodeRecord node, ConnectionInfo conninfo)
+    private sealed record StandbySide(NodeProbeResult Probe, int Timeline);
+
+    private sealed record UpstreamSide(NodeProbeResult Probe, TimelineHistory History);
+
+    /// <summary>The standby's state and timeline, on one session.</summary>
+    private static async Task<StandbySide> ReadStandbySideAsync(OperationContext context, NodeRecord node, ConnectionInfo conninfo)
+    {
+        await using var connection = await OpenRunningAsync(context, node, conninfo).ConfigureAwait(false);
+        NodeProbeResult probe = await NodeProbe.ProbeAsync(connection, context.CancellationToken).ConfigureAwait(false);
+        int timeline = probe.Timeline ?? 0;
+        if (probe.InRecovery && probe.ReceiverStatus is null)
+        {
+            // No WAL receiver: the reported timeline is pg_control's last restartpoint's, which may be older than the WAL.
+            timeline = await StandbyTimeline.ReadAsync(context, node.Name, connection, PositionOf(probe), timeline).ConfigureAwait(false);
+        }
+        return new StandbySide(probe, timeline);
+    }
+
+    /// <summary>The new upstream's state and the history of its timeline, on one session.</summary>
+    private static async Task<UpstreamSide> ReadUpstreamSideAsync(OperationContext context, NodeRecord upstream, ConnectionInfo conninfo)
+    {
+        await using var connection = await OpenRunningAsync(context, upstream, conninfo).ConfigureAwait(false);
+        NodeProbeResult probe = await NodeProbe.ProbeAsync(connection, context.CancellationToken).ConfigureAwait(false);
+        TimelineHistory history = await TimelineHistoryReader.ReadAsync(context, upstream.Name, connection, probe.Timeline ?? 0).ConfigureAwait(false);
+        return new UpstreamSide(probe, history);
+    }
+
+    private static async Task<NpgsqlConnection> OpenRunningAsync(OperationContext context, NodeRecord node, ConnectionInfo conninfo)
     {
         try
         {
-            return await NodeProbe.ProbeAsync(context, conninfo).ConfigureAwait(false);
+            return await NodeConnector.OpenAsync(context, conninfo, NodeConnector.MetadataDatabaseOf(conninfo)).ConfigureAwait(false);
         }
         catch (PgHaException ex)
         {
@@ -193,40 +217,7 @@ internal static class NodeFollow
         }
     }
 
-    /// <summary>
-    /// The upstream's timeline history. Read from pg_wal because pg_control_checkpoint() still names the
-    /// old timeline until the first checkpoint after a promotion; timeline 1 has no history file.
-    /// </summary>
-    private static async Task<TimelineHistory> ReadHistoryAsync(OperationContext context, NodeRecord upstream, ConnectionInfo conninfo, int timeline)
-    {
-        if (timeline <= 1)
-        {
-            return TimelineHistory.First;
-        }
-        await using var connection = await NodeConnector.OpenAsync(context, conninfo, NodeConnector.MetadataDatabaseOf(conninfo)).ConfigureAwait(false);
-        // History files are named in upper-case hex (0000000A.history), to_hex writes lower case.
-        await using var cmd = new NpgsqlCommand("SELECT pg_read_file('pg_wal/' || lpad(upper(to_hex($1)), 8, '0') || '.history')", connection);
-        cmd.Parameters.Add(new() { Value = timeline });
-        string text;
-        try
-        {
-            text = (string)(await cmd.ExecuteScalarAsync(context.CancellationToken).ConfigureAwait(false))!;
-        }
-        catch (PostgresException ex)
-        {
-            throw new PgHaException("PgHaTimelineHistoryUnreadable", ErrorCategory.ReadError, upstream.Name,
-                $"Cannot read the history file of timeline {timeline} on {upstream.Name} ({ex.SqlState}: {ex.MessageText}). The user needs superuser or pg_read_server_files.", ex);
-        }
-        try
-        {
-            return TimelineHistory.Parse(timeline, text);
-        }
-        catch (FormatException ex)
-        {
-            throw new PgHaException("PgHaTimelineHistoryUnreadable", ErrorCategory.InvalidData, upstream.Name,
-                $"The history file of timeline {timeline} on {upstream.Name} is not understood: {ex.Message}", ex);
-        }
-    }
+    private static PgHaLsn PositionOf(NodeProbeResult probe) => Max(probe.ReceiveLsn, probe.ReplayLsn);
 
     private static PgHaLsn Max(PgHaLsn? a, PgHaLsn? b) =>
         a is null ? b ?? default : b is null ? a.Value : (a.Value >= b.Value ? a.Value : b.Value);

@@ -371,37 +371,14 @@ internal static class NodeRejoin
         return result.StandardOutput;
     }
 
-    /// <summary>The upstream's history file; timeline 1 has none.</summary>
     private static async Task<TimelineHistory> ReadHistoryAsync(OperationContext context, string upstreamName, ConnectionInfo upstream, int timeline)
     {
-        if (timeline == 1)
+        if (timeline <= 1)
         {
             return TimelineHistory.First;
         }
-        context.Reporter.Verbose($"Reading {upstreamName}'s history of timeline {timeline}.");
         await using var connection = await NodeConnector.OpenAsync(context, upstream, NodeConnector.MetadataDatabaseOf(upstream)).ConfigureAwait(false);
-        await using var cmd = new NpgsqlCommand("SELECT pg_read_file('pg_wal/' || lpad(upper(to_hex($1)), 8, '0') || '.history')", connection);
-        cmd.Parameters.Add(new() { Value = timeline });
-        string text;
-        try
-        {
-            text = (string)(await cmd.ExecuteScalarAsync(context.CancellationToken).ConfigureAwait(false))!;
-        }
-        catch (PostgresException ex)
-        {
-            throw new PgHaException("PgHaRejoinHistoryUnreadable", ErrorCategory.PermissionDenied, upstreamName,
-                $"{upstreamName}'s history file of timeline {timeline} cannot be read ({ex.MessageText}); without it the rejoin cannot be decided. " +
-                "The connecting user needs superuser or pg_read_server_files on the upstream.", ex);
-        }
-        try
-        {
-            return TimelineHistory.Parse(timeline, text);
-        }
-        catch (FormatException ex)
-        {
-            throw new PgHaException("PgHaRejoinHistoryUnreadable", ErrorCategory.InvalidData, upstreamName,
-                $"{upstreamName}'s history file of timeline {timeline} was not understood: {ex.Message}", ex);
-        }
+        return await TimelineHistoryReader.ReadAsync(context, upstreamName, connection, timeline).ConfigureAwait(false);
     }
 
     private static ConnectionInfo ParseRegistered(NodeRecord node)
