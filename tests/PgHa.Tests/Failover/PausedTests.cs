@@ -6,7 +6,8 @@ namespace PgHa.Tests.Failover;
 
 /// <summary>
 /// Suspend-PgHaMonitor: every monitor reports the pause, a killed primary is not replaced while it lasts,
-/// and the cluster view says so; Resume-PgHaMonitor lets the failover happen.
+/// and the cluster view says so; Resume-PgHaMonitor warns that the primary's monitor cannot hear it, and
+/// lets the failover happen.
 /// </summary>
 [Collection(FailoverCollection.Name)]
 public sealed class PausedTests(ITestOutputHelper output) : MonitoredClusterTest(output, "pause", new ClusterShape { Standbys = 2 })
@@ -25,7 +26,10 @@ public sealed class PausedTests(ITestOutputHelper output) : MonitoredClusterTest
         string? early = await Cluster.WaitForNewPrimaryAsync("node1", TimeSpan.FromSeconds(12));
         Assert.True(early is null, $"{early} was promoted while monitoring was paused.\n{Cluster.DescribeMonitors()}");
 
-        Cluster.Session.Run("Resume-PgHaMonitor -Conninfo $args -Confirm:$false", Cluster["node2"].Conninfo, Cluster["node3"].Conninfo);
+        // The primary's monitor gone too (a host lost whole): Resume cannot reach it, and says what that means.
+        await Cluster.MonitorOf("node1").KillAsync();
+        var resumed = Cluster.Session.Run("Resume-PgHaMonitor -Conninfo $args -Confirm:$false", Cluster["node2"].Conninfo, Cluster["node3"].Conninfo);
+        Assert.Contains(resumed.Warnings, w => w.StartsWith("The monitor of the primary node1 does not answer", StringComparison.Ordinal) && w.Contains("fence", StringComparison.Ordinal));
         string? promoted = await Cluster.WaitForNewPrimaryAsync("node1", TimeSpan.FromSeconds(30));
         Assert.True(promoted is not null, "No failover after Resume-PgHaMonitor.\n" + Cluster.DescribeMonitors());
     }

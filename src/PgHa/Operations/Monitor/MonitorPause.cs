@@ -62,7 +62,10 @@ internal static class MonitorPause
             {
                 foreach (PgHaMonitorStatus status in statuses.Where(s => !s.Running))
                 {
-                    context.Reporter.Warning($"The monitor of {status.Name} does not answer at {status.Endpoint}; it will read the new state when it starts.");
+                    context.Reporter.Warning(!paused && status.Name == primary.Name
+                        ? $"The monitor of the primary {primary.Name} does not answer at {status.Endpoint}, so it was not resumed. If {primary.Name}'s server still runs, " +
+                          "cut off from here, it does not fence itself while the other monitors may now elect a new primary: stop it, or pause again (Suspend-PgHaMonitor) until its monitor answers."
+                        : $"The monitor of {status.Name} does not answer at {status.Endpoint}; it will read the new state when it starts.");
                 }
                 foreach (PgHaMonitorStatus status in lagging)
                 {
