@@ -31,7 +31,7 @@ public sealed class FailoverBenchmark : IBenchmark
         if (!TryParse(arguments, out int rounds, out string variants, out DetectionSettings equal))
         {
             Console.Error.WriteLine("usage: PgHa.Bench failover [--rounds N] [--variants abcd] [--monitor-interval S] [--reconnect-attempts N] [--reconnect-interval S] [--fence-timeout S]");
-            Console.Error.WriteLine("  default: 3 rounds of every variant; (b) and (c) at monitor 1 s, 4 x 1 s; (b) with -FenceTimeout 1");
+            Console.Error.WriteLine("  default: 3 rounds of every variant; (b) and (c) at monitor 1 s, 4 x 1 s; (b) with -FenceTimeout 0.75");
             return 2;
         }
         var labels = new Dictionary<string, string>
@@ -133,7 +133,7 @@ public sealed class FailoverBenchmark : IBenchmark
         rounds = 3;
         variants = "abcd";
         int monitorInterval = 1, reconnectAttempts = 4, reconnectInterval = 1;
-        double fenceTimeout = 1;
+        double fenceTimeout = 0.75; // the largest fence timeout Start-PgHaMonitor accepts with a 4 x 1 s window at a 1 s interval
         equal = null!;
         for (int i = 0; i < arguments.Count; i += 2)
         {

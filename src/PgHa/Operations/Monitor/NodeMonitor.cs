@@ -56,6 +56,7 @@ internal sealed partial class NodeMonitor
     private bool _signalPlacedByMe;
     private volatile bool _leaderWritable;
     private Npgsql.NpgsqlConnection? _leaderConnection; // the watch loop's own; only it touches it
+    private Npgsql.NpgsqlConnection? _localConnection; // the main loop's own, for ProbeLocalAsync
     private int _leaderConnectionNodeId;
     private NodeProbeResult? _local;
     private long? _localDownSinceMs;
@@ -158,6 +159,7 @@ internal sealed partial class NodeMonitor
         }
         await watching.ConfigureAwait(false);
         await DropLeaderConnectionAsync().ConfigureAwait(false);
+        await DropLocalConnectionAsync().ConfigureAwait(false);
         _log.Info($"Monitor of {Self.Name} stopped.");
     }
 
@@ -261,7 +263,7 @@ internal sealed partial class NodeMonitor
     {
         try
         {
-            NodeProbeResult probe = await NodeProbe.ProbeAsync(_context, LocalConninfo).ConfigureAwait(false);
+            NodeProbeResult probe = await ProbeLocalServerAsync().ConfigureAwait(false);
             lock (_gate)
             {
                 _local = probe;
@@ -297,6 +299,44 @@ internal sealed partial class NodeMonitor
         if (wasRunning && !state.IsRunning)
         {
             _log.Info($"{Self.Name}'s server is not running.");
+        }
+    }
+
+    /// <summary>
+    /// Probes the local server over a session kept open between rounds (the primary's monitor checks every
+    /// 0.25 s: a new backend each time would be a steady load of its own, and slow on a busy host). A broken
+    /// session is opened once more at once, so that a restarted server is not taken for a silent one.
+    /// </summary>
+    private async Task<NodeProbeResult> ProbeLocalServerAsync()
+    {
+        while (true)
+        {
+            bool fresh = _localConnection is null;
+            try
+            {
+                _localConnection ??= await NodeConnector.OpenAsync(_context, LocalConninfo, NodeConnector.MetadataDatabaseOf(LocalConninfo)).ConfigureAwait(false);
+                using var deadline = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+                deadline.CancelAfter(TimeSpan.FromSeconds(_context.ConnectTimeoutSeconds));
+                return await NodeProbe.ProbeAsync(_localConnection, deadline.Token).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is Npgsql.NpgsqlException or IOException or TimeoutException or OperationCanceledException && !Ct.IsCancellationRequested)
+            {
+                await DropLocalConnectionAsync().ConfigureAwait(false);
+                if (fresh)
+                {
+                    throw new PgHaException("PgHaNodeUnreachable", System.Management.Automation.ErrorCategory.ConnectionError, Self.Name,
+                        $"{Self.Name}'s server did not answer the probe: {ex.Message}", ex);
+                }
+            }
+        }
+    }
+
+    private async Task DropLocalConnectionAsync()
+    {
+        if (_localConnection is not null)
+        {
+            await _localConnection.DisposeAsync().ConfigureAwait(false);
+            _localConnection = null;
         }
     }
 
