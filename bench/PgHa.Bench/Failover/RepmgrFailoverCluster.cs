@@ -114,10 +114,22 @@ public sealed class RepmgrFailoverCluster : IFailoverCluster
         await RepmgrAsync(Nodes[0], ["primary", "register"], cancellationToken);
         foreach (BenchNode standby in Nodes.Skip(1))
         {
-            // primary register created the extension; a standby is registered once it has replayed it.
-            await Polling.UntilAsync(async () => await standby.Server.QueryScalarAsync("SELECT count(*) FROM pg_extension WHERE extname = 'repmgr'", "repmgr", cancellationToken) == "1",
-                TimeSpan.FromSeconds(30), cancellationToken);
+            // primary register created the extension; a standby is registered once it has replayed it (and,
+            // before that, the repmgr database itself: until then the query fails).
+            await Polling.UntilAsync(async () => await HasRepmgrExtensionAsync(standby, cancellationToken), TimeSpan.FromSeconds(30), cancellationToken);
             await RepmgrAsync(standby, ["standby", "register"], cancellationToken);
+        }
+    }
+
+    private static async Task<bool> HasRepmgrExtensionAsync(BenchNode node, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await node.Server.QueryScalarAsync("SELECT count(*) FROM pg_extension WHERE extname = 'repmgr'", "repmgr", cancellationToken) == "1";
+        }
+        catch (InvalidOperationException)
+        {
+            return false;
         }
     }
 
