@@ -29,7 +29,8 @@ echo "== measuring from: $before"
 dotnet bench/PgHa.Bench/bin/Release/net10.0/PgHa.Bench.dll failover "$@" & bench=$!
 trap 'kill -TERM $bench 2>/dev/null' INT TERM
 wait $bench; rc=$?
-[ $rc -ge 128 ] && { wait $bench; rc=$?; }
+# A trapped signal ends the first wait early; wait on until the benchmark has cleaned up and exited.
+while kill -0 $bench 2>/dev/null; do wait $bench; rc=$?; done
 after=$(uptime)
 echo "== after: $after"
 printf '\nuptime before: %s\nuptime after: %s\n' "$before" "$after" >> bench/results/failover.md
