@@ -29,7 +29,7 @@ public sealed class PausedTests(ITestOutputHelper output) : MonitoredClusterTest
         // The primary's monitor gone too (a host lost whole): Resume cannot reach it, and says what that means.
         await Cluster.MonitorOf("node1").KillAsync();
         var resumed = Cluster.Session.Run("Resume-PgHaMonitor -Conninfo $args -Confirm:$false", Cluster["node2"].Conninfo, Cluster["node3"].Conninfo);
-        Assert.Contains(resumed.Warnings, w => w.StartsWith("The monitor of the primary node1 does not answer", StringComparison.Ordinal) && w.Contains("fence", StringComparison.Ordinal));
+        Assert.Contains(resumed.Warnings, w => w.StartsWith("Neither the monitor of the primary node1", StringComparison.Ordinal) && w.Contains("fence", StringComparison.Ordinal));
         string? promoted = await Cluster.WaitForNewPrimaryAsync("node1", TimeSpan.FromSeconds(30));
         Assert.True(promoted is not null, "No failover after Resume-PgHaMonitor.\n" + Cluster.DescribeMonitors());
     }

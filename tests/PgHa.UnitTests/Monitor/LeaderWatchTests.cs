@@ -6,7 +6,7 @@ namespace PgHa.UnitTests.Monitor;
 /// <summary>When a member vouches for the primary and when it may vote it out, with explicit monotonic times.</summary>
 public sealed class LeaderWatchTests
 {
-    // Defaults: a member vouches for 1.5 s after a successful check; the detection window is 6 s.
+    // Defaults: a member vouches for 1.5 s after a successful check; the detection window is 7 s.
     private static readonly MonitorSettings Defaults = new();
 
     [Fact]
@@ -110,5 +110,26 @@ public sealed class LeaderWatchTests
         var watch = new LeaderWatch(term: 7, leaderId: 3, nowMs: 0);
         Assert.Equal(7, watch.Term);
         Assert.Equal(3, watch.LeaderId);
+    }
+
+    [Fact]
+    public void AResumeStartsTheDetectionWindowAgain()
+    {
+        var watch = new LeaderWatch(1, 1, 10_000);
+        watch.Missed(confirmedDown: false);
+        Assert.True(watch.HasFailed(30_000, Defaults)); // unreachable all through a pause
+        watch.Restart(30_000);
+        Assert.False(watch.HasFailed(36_999, Defaults));
+        Assert.True(watch.HasFailed(37_000, Defaults));
+    }
+
+    [Fact]
+    public void AResumeKeepsALeaderThatWasConfirmedDown()
+    {
+        var watch = new LeaderWatch(1, 1, 10_000);
+        watch.Missed(confirmedDown: true);
+        watch.Restart(30_000);
+        Assert.True(watch.HasFailed(30_000, Defaults));
+        Assert.False(watch.Vouches(30_000, Defaults));
     }
 }

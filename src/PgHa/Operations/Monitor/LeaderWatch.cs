@@ -35,6 +35,13 @@ internal sealed class LeaderWatch
     }
 
     /// <summary>
+    /// Monitoring resumed: the detection window runs again from here. While paused the primary did not fence
+    /// itself, so a member must give it a whole window after the resume before voting it out, as after a
+    /// start. A leader that was confirmed down stays so: its own monitor said it is down and fenced.
+    /// </summary>
+    public void Restart(long nowMs) => _lastSeenMs = nowMs;
+
+    /// <summary>
     /// A check did not reach the leader. <paramref name="confirmedDown"/>: the leader's own monitor answered
     /// and said its server is down and fenced, or that it is not leading after all.
     /// </summary>

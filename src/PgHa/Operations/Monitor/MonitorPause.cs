@@ -31,9 +31,11 @@ internal static class MonitorPause
                 "No active primary is registered, so there is nowhere to record the pause. Promote a standby first (Invoke-PgHaPromote).");
         string by = $"{Environment.UserName}@{Environment.MachineName}";
         int told = await TellMonitorsAsync(context, nodes, paused).ConfigureAwait(false);
+        bool primaryWritten = false;
         try
         {
             await WriteAsync(context, NodeRecordLookup.ConninfoOf(primary), paused, by).ConfigureAwait(false);
+            primaryWritten = true;
         }
         catch (PgHaException ex) when (told > 0 && ex.ErrorId == "PgHaNodeUnreachable")
         {
@@ -62,8 +64,10 @@ internal static class MonitorPause
             {
                 foreach (PgHaMonitorStatus status in statuses.Where(s => !s.Running))
                 {
-                    context.Reporter.Warning(!paused && status.Name == primary.Name
-                        ? $"The monitor of the primary {primary.Name} does not answer at {status.Endpoint}, so it was not resumed. If {primary.Name}'s server still runs, " +
+                    // A primary's monitor that neither answers nor can read the flag from its own node stays paused
+                    // if it runs at all: it would not fence a primary cut off from the others, who may now elect.
+                    context.Reporter.Warning(!paused && status.Name == primary.Name && !primaryWritten
+                        ? $"Neither the monitor of the primary {primary.Name} (at {status.Endpoint}) nor its server answers, so a monitor running there was not resumed. If {primary.Name}'s server still runs, " +
                           "cut off from here, it does not fence itself while the other monitors may now elect a new primary: stop it, or pause again (Suspend-PgHaMonitor) until its monitor answers."
                         : $"The monitor of {status.Name} does not answer at {status.Endpoint}; it will read the new state when it starts.");
                 }

@@ -58,7 +58,7 @@ internal sealed partial class NodeMonitor
         }
         if (announce is { } term && term == _watch.Term)
         {
-            await AnnounceAsync(term).ConfigureAwait(false);
+            await AnnounceNewTermAsync(term).ConfigureAwait(false);
         }
 
         Dictionary<int, PeerStatus?> statuses = await GatherStatusesAsync().ConfigureAwait(false);
@@ -108,6 +108,30 @@ internal sealed partial class NodeMonitor
         {
             _log.Warning($"Checking synchronous replication failed: {ex.Message}");
         }
+    }
+
+    /// <summary>
+    /// Tells the members that this node leads <paramref name="term"/>. Once a majority (itself included) has
+    /// taken the term, each of them watches it afresh, so no majority can vote it out for a detection window:
+    /// its fence clock may start here. Until then the clock left from before stands (a primary nobody takes
+    /// for one must fence itself), and the announcement is made again next round.
+    /// </summary>
+    private async Task AnnounceNewTermAsync(long term)
+    {
+        int taken = await AnnounceAsync(term).ConfigureAwait(false);
+        bool majority = 1 + taken >= ElectionRules.Quorum(_members.Nodes.Count);
+        lock (_gate)
+        {
+            if (majority)
+            {
+                _lastSupportMs = Math.Max(_lastSupportMs, NowMs);
+            }
+            else if (_watch.Term == term && _watch.LeaderId == Self.Id)
+            {
+                _announcePendingTerm ??= term;
+            }
+        }
+        _log.Debug($"Announced term {term}: {taken} of {_members.Nodes.Count - 1} other members took it{(majority ? string.Empty : "; announcing again next round")}.");
     }
 
     private int Vouching(Dictionary<int, PeerStatus?> statuses) =>
@@ -405,16 +429,15 @@ internal sealed partial class NodeMonitor
     }
 
     /// <summary>Tells every member about the new primary at once, so that the standbys follow without waiting for their next check.</summary>
-    private async Task AnnounceAsync(long term)
+    /// <returns>How many members answered that they took the announcement.</returns>
+    private async Task<int> AnnounceAsync(long term)
     {
         var request = new PeerRequest { Op = PeerRequest.AnnounceOp, Term = term, NodeId = Self.Id };
-        await Task.WhenAll(_members.Others.Select(async n =>
-        {
-            if (_members.EndpointOf(n.Id) is { } endpoint)
-            {
-                await _peers.AskAsync(endpoint, request, Ct).ConfigureAwait(false);
-            }
-        })).ConfigureAwait(false);
+        bool[] taken = await Task.WhenAll(_members.Others.Select(async n =>
+            _members.EndpointOf(n.Id) is { } endpoint
+            && await _peers.AskAsync(endpoint, request, Ct).ConfigureAwait(false) is { } reply
+            && reply.Contains("\"ok\":true", StringComparison.Ordinal))).ConfigureAwait(false);
+        return taken.Count(t => t);
     }
 
     private async Task RecordPromotionAsync(long term, int? oldLeaderId, int timeline, string details)
@@ -475,17 +498,23 @@ internal sealed partial class NodeMonitor
         try
         {
             // The plan is made from this node's copy of the records while the primary's are read: the copy cannot
-            // know the new term before this node streams from there, but it knows the members and their addresses,
-            // and the change is recorded from the primary's own record of this node.
+            // know the new term before this node streams from there, but it knows the members and their addresses.
+            // The change is recorded from the primary's own record of this node, and when the copy does not even
+            // take this node for an active standby, the primary's records are waited for and planned from.
             Task<(IReadOnlyList<NodeRecord> Nodes, ConnectionInfo Source)> readingRecords = MetadataReader.ReadNodesAsync(_context, [leaderConninfo]);
-            FollowPlan plan = await NodeFollow.PlanAsync(_context, _members.Nodes, Self, leader, leaderConninfo).ConfigureAwait(false);
-            NodeRecord recorded = NodeRecordLookup.ByName((await readingRecords.ConfigureAwait(false)).Nodes, Self.Name);
+            IReadOnlyList<NodeRecord> planFrom = Self is { Role: PgHaRole.Standby, Active: true }
+                ? _members.Nodes
+                : (await readingRecords.ConfigureAwait(false)).Nodes;
+            Task<FollowPlan> planning = NodeFollow.PlanAsync(_context, planFrom,
+                NodeRecordLookup.ByName(planFrom, Self.Name), NodeRecordLookup.ByName(planFrom, leader.Name), leaderConninfo);
+            await Task.WhenAll(planning, readingRecords).ConfigureAwait(false);
+            NodeRecord recorded = NodeRecordLookup.ByName(readingRecords.Result.Nodes, Self.Name);
             if (recorded is not { Role: PgHaRole.Standby, Active: true })
             {
                 throw new PgHaException("PgHaFollowNotStandby", System.Management.Automation.ErrorCategory.InvalidOperation, Self.Name,
                     $"The metadata on {leader.Name} registers {Self.Name} as an {(recorded.Active ? "active" : "inactive")} {recorded.Role.ToString().ToLowerInvariant()}, not an active standby: it is not moved.");
             }
-            plan = plan with { Node = recorded };
+            FollowPlan plan = planning.Result with { Node = recorded };
             PgHaRoleChange result = await NodeFollow.ApplyAsync(_context, plan, _settings.RoleChangeTimeout, "failover_follow").ConfigureAwait(false);
             _notStreamingSinceMs = null;
             _lastMetadataRefreshMs = long.MinValue / 2;
@@ -536,17 +565,26 @@ internal sealed partial class NodeMonitor
             {
                 _log.Debug($"{announced.Name} announced itself as the primary of term {request.Term}, and answers as one.");
                 AdoptLeader(request.Term, request.NodeId, "it announced its promotion");
-                _leaderChangedAtMs = NowMs;
-                _leaderWritable = true; // just checked: the follow need not check it again
-                // This node's copy of the metadata cannot know the new term before it streams from the new primary,
-                // and the follow reads the records there: the next round goes straight to it.
-                _lastMetadataRefreshMs = NowMs;
+                lock (_gate)
+                {
+                    if (_watch.Term != request.Term || _watch.LeaderId != request.NodeId)
+                    {
+                        // A newer term came in meanwhile (this member voted in it): the announcement is out of date.
+                        return PeerJson.Serialize(new { error = $"this member is in term {_watch.Term} now" });
+                    }
+                    _leaderChangedAtMs = NowMs;
+                    _leaderWritable = true; // just checked: the follow need not check it again
+                    // This node's copy of the metadata cannot know the new term before it streams from the new
+                    // primary, and the follow reads the records there: the next round goes straight to it.
+                    _lastMetadataRefreshMs = NowMs;
+                }
                 _wake.Release();
                 return PeerJson.Serialize(new { ok = true });
             }
             return PeerJson.Serialize(new { error = $"node {request.NodeId} does not answer as a writable primary" });
         }
-        return PeerJson.Serialize(new { ok = true });
+        // An older term, or another leader of the same term: not taken (the announcer counts who took it).
+        return PeerJson.Serialize(new { error = $"this member is in term {_watch.Term}, led by {NameOf(_watch.LeaderId)}" });
     }
 
     /// <summary>

@@ -322,7 +322,8 @@ internal sealed partial class NodeMonitor
             catch (Exception ex) when (ex is Npgsql.NpgsqlException or IOException or TimeoutException or OperationCanceledException && !Ct.IsCancellationRequested)
             {
                 await DropLocalConnectionAsync().ConfigureAwait(false);
-                if (fresh)
+                // A slow answer is not tried again: the primary's round, which its fencing depends on, must stay short.
+                if (fresh || ex is TimeoutException or OperationCanceledException)
                 {
                     throw new PgHaException("PgHaNodeUnreachable", System.Management.Automation.ErrorCategory.ConnectionError, Self.Name,
                         $"{Self.Name}'s server did not answer the probe: {ex.Message}", ex);
@@ -345,7 +346,10 @@ internal sealed partial class NodeMonitor
     /// <summary>Checks the node taken for the primary, as a standby or the witness does.</summary>
     private async Task WatchLeaderAsync()
     {
-        NodeRecord? leader = _members.ById(_watch.LeaderId);
+        // The outcome is applied to the watch it was made for: a new leader taken meanwhile (an announcement,
+        // a vote) must not inherit a check of the old one.
+        LeaderWatch watch = _watch;
+        NodeRecord? leader = _members.ById(watch.LeaderId);
         if (leader is null || leader.Id == Self.Id)
         {
             return;
@@ -355,22 +359,29 @@ internal sealed partial class NodeMonitor
         {
             lock (_gate)
             {
-                _watch.Seen(now);
-                _leaderWritable = true;
+                if (ReferenceEquals(_watch, watch))
+                {
+                    _watch.Seen(now);
+                    _leaderWritable = true;
+                }
             }
             return;
         }
-        _leaderWritable = false;
         PeerStatus? status = await AskStatusAsync(leader.Id).ConfigureAwait(false);
         if (status is not null)
         {
             AdoptNewerTerm(status);
         }
-        bool confirmedDown = status is not null && status.Term <= _watch.Term
-            && ((!status.ServerRunning && status.Fenced) || (status.Role is "standby" && _watch.LeaderId == status.NodeId && status.Term == _watch.Term && status.LeaderId != status.NodeId));
-        bool promoting = status is not null && status.Role == "candidate" && status.Term == _watch.Term && status.LeaderId == status.NodeId;
+        bool confirmedDown = status is not null && status.Term <= watch.Term
+            && ((!status.ServerRunning && status.Fenced) || (status.Role is "standby" && watch.LeaderId == status.NodeId && status.Term == watch.Term && status.LeaderId != status.NodeId));
+        bool promoting = status is not null && status.Role == "candidate" && status.Term == watch.Term && status.LeaderId == status.NodeId;
         lock (_gate)
         {
+            if (!ReferenceEquals(_watch, watch))
+            {
+                return;
+            }
+            _leaderWritable = false;
             if (promoting)
             {
                 _watch.Seen(now);
@@ -460,10 +471,8 @@ internal sealed partial class NodeMonitor
             if (leaderId == Self.Id)
             {
                 // This node leads a term it did not win in an election here (a switchover or a manual promotion
-                // recorded it): its fence clock starts now, as every member's detection window for it starts when
-                // that member takes the term; a clock left from the previous term would fence it at once. It tells
-                // the members at its next check, so that they take the term (and vouch) without waiting for replication.
-                _lastSupportMs = Math.Max(_lastSupportMs, NowMs);
+                // recorded it). It tells the members at its next check, so that they take the term and vouch for it
+                // without waiting for replication; see ActAsPrimaryAsync.
                 _announcePendingTerm = term;
             }
         }
@@ -568,6 +577,10 @@ internal sealed partial class NodeMonitor
         bool paused = _directPause is { } direct && _directPauseAtMs >= _metadataPauseChangedMs ? direct : _metadataPaused;
         bool changed = paused != _paused;
         _paused = paused;
+        if (changed && !paused)
+        {
+            _watch?.Restart(NowMs);
+        }
         return changed;
     }
 

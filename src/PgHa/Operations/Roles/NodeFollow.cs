@@ -59,14 +59,13 @@ internal static class NodeFollow
         // upstream, and every round trip counts.
         Task<StandbySide> readingNode = ReadStandbySideAsync(context, node, nodeConninfo);
         Task<UpstreamSide> readingUpstream = ReadUpstreamSideAsync(context, upstream, upstreamConninfo);
-        await Task.WhenAll(readingNode, readingUpstream).ConfigureAwait(false);
-        var (nodeProbe, nodeTimeline) = readingNode.Result;
-        var (upstreamProbe, history) = readingUpstream.Result;
+        var (nodeProbe, nodeTimeline) = await readingNode.ConfigureAwait(false);
         if (!nodeProbe.InRecovery)
         {
             throw new PgHaException("PgHaFollowNotStandby", ErrorCategory.InvalidOperation, node.Name,
                 $"{node.Name} is not in recovery: it runs as a primary and cannot follow. Bring it back as a standby with Invoke-PgHaRejoin.");
         }
+        var (upstreamProbe, history, historyError) = await readingUpstream.ConfigureAwait(false);
         if (upstreamProbe.SystemIdentifier != nodeProbe.SystemIdentifier)
         {
             throw new PgHaException("PgHaFollowSystemMismatch", ErrorCategory.InvalidData, node.Name,
@@ -84,6 +83,10 @@ internal static class NodeFollow
             return plan;
         }
 
+        if (history is null)
+        {
+            throw historyError!;
+        }
         FollowVerdict verdict = history.CanFollowFrom(nodeTimeline, position);
         context.Reporter.Verbose($"{node.Name} is at {position} on timeline {nodeTimeline}; {upstream.Name} is on timeline {upstreamTimeline}: {verdict}.");
         return verdict switch
@@ -179,7 +182,8 @@ internal static class NodeFollow
 
     private sealed record StandbySide(NodeProbeResult Probe, int Timeline);
 
-    private sealed record UpstreamSide(NodeProbeResult Probe, TimelineHistory History);
+    /// <summary><see cref="History"/> is null when it could not be read (<see cref="HistoryError"/> says why): only needed when the node does not stream from there yet.</summary>
+    private sealed record UpstreamSide(NodeProbeResult Probe, TimelineHistory? History, PgHaException? HistoryError);
 
     /// <summary>The standby's state and timeline, on one session.</summary>
     private static async Task<StandbySide> ReadStandbySideAsync(OperationContext context, NodeRecord node, ConnectionInfo conninfo)
@@ -200,8 +204,14 @@ internal static class NodeFollow
     {
         await using var connection = await OpenRunningAsync(context, upstream, conninfo).ConfigureAwait(false);
         NodeProbeResult probe = await NodeProbe.ProbeAsync(connection, context.CancellationToken).ConfigureAwait(false);
-        TimelineHistory history = await TimelineHistoryReader.ReadAsync(context, upstream.Name, connection, probe.Timeline ?? 0).ConfigureAwait(false);
-        return new UpstreamSide(probe, history);
+        try
+        {
+            return new UpstreamSide(probe, await TimelineHistoryReader.ReadAsync(context, upstream.Name, connection, probe.Timeline ?? 0).ConfigureAwait(false), null);
+        }
+        catch (PgHaException ex) when (ex.ErrorId == "PgHaTimelineHistoryUnreadable")
+        {
+            return new UpstreamSide(probe, null, ex);
+        }
     }
 
     private static async Task<NpgsqlConnection> OpenRunningAsync(OperationContext context, NodeRecord node, ConnectionInfo conninfo)
