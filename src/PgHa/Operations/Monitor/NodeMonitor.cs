@@ -131,7 +131,26 @@ internal sealed partial class NodeMonitor
         _lastSupportMs = NowMs + (long)(_settings.DetectionWindow - _settings.FenceTimeout).TotalMilliseconds;
         // The primary is watched in a loop of its own: a long action of the main loop (a follow, a rejoin)
         // must never stop this member from vouching for the primary, or the primary would fence itself.
-        Task watching = WatchLoopAsync();
+        using var stopWatching = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        Task watching = WatchLoopAsync(stopWatching.Token);
+        try
+        {
+            await MainLoopAsync().ConfigureAwait(false);
+        }
+        finally
+        {
+            // Also when the main loop ends by an error: no watch loop or kept-open session may outlive the monitor
+            // (in an interactive session the process goes on).
+            await stopWatching.CancelAsync().ConfigureAwait(false);
+            await watching.ConfigureAwait(false);
+            await DropLeaderConnectionAsync().ConfigureAwait(false);
+            await DropLocalConnectionAsync().ConfigureAwait(false);
+        }
+        _log.Info($"Monitor of {Self.Name} stopped.");
+    }
+
+    private async Task MainLoopAsync()
+    {
         while (!Ct.IsCancellationRequested)
         {
             TimeSpan pause;
@@ -157,10 +176,6 @@ internal sealed partial class NodeMonitor
                 break;
             }
         }
-        await watching.ConfigureAwait(false);
-        await DropLeaderConnectionAsync().ConfigureAwait(false);
-        await DropLocalConnectionAsync().ConfigureAwait(false);
-        _log.Info($"Monitor of {Self.Name} stopped.");
     }
 
     /// <summary>
@@ -185,9 +200,9 @@ internal sealed partial class NodeMonitor
         }
     }
 
-    private async Task WatchLoopAsync()
+    private async Task WatchLoopAsync(CancellationToken stop)
     {
-        while (!Ct.IsCancellationRequested)
+        while (!stop.IsCancellationRequested)
         {
             try
             {
@@ -195,9 +210,9 @@ internal sealed partial class NodeMonitor
                 {
                     await WatchLeaderAsync().ConfigureAwait(false);
                 }
-                await Task.Delay(WatchInterval(), Ct).ConfigureAwait(false);
+                await Task.Delay(WatchInterval(), stop).ConfigureAwait(false);
             }
-            catch (OperationCanceledException) when (Ct.IsCancellationRequested)
+            catch (OperationCanceledException) when (stop.IsCancellationRequested)
             {
                 return;
             }
