@@ -1,5 +1,6 @@
 using PgHa.Conninfo;
 using PgHa.Metadata;
+using PgHa.Operations.Roles;
 using PgHa.Sql;
 
 namespace PgHa.Operations;
@@ -70,7 +71,9 @@ internal static class ClusterStatusReader
         try
         {
             var info = ConnectionInfo.Parse(node.Conninfo);
-            return new ProbeOutcome(await NodeProbe.ProbeAsync(context, info).ConfigureAwait(false), null);
+            await using var connection = await NodeConnector.OpenAsync(context, info, NodeConnector.MetadataDatabaseOf(info)).ConfigureAwait(false);
+            // A standby whose WAL receiver is down shows the timeline of its WAL, not pg_control's older one.
+            return new ProbeOutcome(await StandbyTimeline.ProbeAsync(context, node.Name, connection).ConfigureAwait(false), null);
         }
         catch (PgHaException ex)
         {

@@ -17,4 +17,8 @@ internal sealed record NodeProbeResult
     public string? ReceiverStatus { get; init; }
     public string? SenderHost { get; init; }
     public int? SenderPort { get; init; }
+
+    /// <summary>A standby's WAL position: the later of what it received and what it replayed (0/0 when neither is known).</summary>
+    public PgHaLsn StandbyPosition =>
+        ReceiveLsn is { } received && (ReplayLsn is not { } replayed || received >= replayed) ? received : ReplayLsn ?? default;
 }

@@ -90,5 +90,12 @@ public sealed class PromoteFollowPromoteTests : IClassFixture<PromoteFixture>
             .ThrowIfErrors().Single();
         Assert.False(Property<bool>(again, "Changed"));
         Assert.Equal("Primary", again.Properties["RoleBefore"].Value.ToString());
+
+        // Its upstream gone, node3 has no WAL receiver: the node view still shows the timeline of its WAL (2),
+        // not its pg_control's, which stays 1 until its next restartpoint.
+        await node2.StopAsync();
+        PSObject alone = Session.Run("Get-PgHaNode -Conninfo $args[0] -Name node3", ReplicatedServers.NodeConninfo(node3)).ThrowIfErrors().Single();
+        Assert.Null(Property<string?>(alone, "StreamingFrom"));
+        Assert.Equal(2, Property<int?>(alone, "Timeline"));
     }
 }

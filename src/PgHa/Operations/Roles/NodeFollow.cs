@@ -73,7 +73,7 @@ internal static class NodeFollow
         }
 
         bool streaming = nodeProbe.ReceiverStatus == "streaming" && NodeEndpoint.Of(upstreamConninfo).Matches(nodeProbe.SenderHost, nodeProbe.SenderPort);
-        PgHaLsn position = PositionOf(nodeProbe);
+        PgHaLsn position = nodeProbe.StandbyPosition;
         int upstreamTimeline = upstreamProbe.Timeline ?? 0;
         var plan = new FollowPlan(node, nodeConninfo, upstream, upstreamConninfo, metadataPrimary,
             NodeRecordLookup.NameOf(nodes, node.UpstreamId), nodeTimeline, position, upstreamTimeline, streaming);
@@ -189,14 +189,9 @@ internal static class NodeFollow
     private static async Task<StandbySide> ReadStandbySideAsync(OperationContext context, NodeRecord node, ConnectionInfo conninfo)
     {
         await using var connection = await OpenRunningAsync(context, node, conninfo).ConfigureAwait(false);
-        NodeProbeResult probe = await NodeProbe.ProbeAsync(connection, context.CancellationToken).ConfigureAwait(false);
-        int timeline = probe.Timeline ?? 0;
-        if (probe.InRecovery && probe.ReceiverStatus is null)
-        {
-            // No WAL receiver: the reported timeline is pg_control's last restartpoint's, which may be older than the WAL.
-            timeline = await StandbyTimeline.ReadAsync(context, node.Name, connection, PositionOf(probe), timeline).ConfigureAwait(false);
-        }
-        return new StandbySide(probe, timeline);
+        // Without a WAL receiver pg_control's timeline may be older than the WAL: StandbyTimeline reads the WAL files then.
+        NodeProbeResult probe = await StandbyTimeline.ProbeAsync(context, node.Name, connection).ConfigureAwait(false);
+        return new StandbySide(probe, probe.Timeline ?? 0);
     }
 
     /// <summary>The new upstream's state and the history of its timeline, on one session.</summary>
@@ -226,11 +221,6 @@ internal static class NodeFollow
                 $"{node.Name} does not answer ({ex.Message}). Both the standby and its new upstream must run; start them with Start-PgHaNode.", ex);
         }
     }
-
-    private static PgHaLsn PositionOf(NodeProbeResult probe) => Max(probe.ReceiveLsn, probe.ReplayLsn);
-
-    private static PgHaLsn Max(PgHaLsn? a, PgHaLsn? b) =>
-        a is null ? b ?? default : b is null ? a.Value : (a.Value >= b.Value ? a.Value : b.Value);
 
     private static TimeSpan Min(TimeSpan a, TimeSpan b) => a <= b ? a : b;
 }

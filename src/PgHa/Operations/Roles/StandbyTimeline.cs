@@ -1,5 +1,6 @@
 using System.Globalization;
 using Npgsql;
+using PgHa.Sql;
 
 namespace PgHa.Operations.Roles;
 
@@ -37,6 +38,21 @@ internal static class StandbyTimeline
             }
         }
         return newest;
+    }
+
+    /// <summary>
+    /// Probes the server on <paramref name="connection"/>; for a standby without a WAL receiver, the timeline
+    /// is then taken from its WAL files (see the class summary) rather than from pg_control.
+    /// </summary>
+    public static async Task<NodeProbeResult> ProbeAsync(OperationContext context, string nodeName, NpgsqlConnection connection)
+    {
+        NodeProbeResult probe = await NodeProbe.ProbeAsync(connection, context.CancellationToken).ConfigureAwait(false);
+        if (!probe.InRecovery || probe.ReceiverStatus is not null)
+        {
+            return probe;
+        }
+        int timeline = await ReadAsync(context, nodeName, connection, probe.StandbyPosition, probe.Timeline ?? 0).ConfigureAwait(false);
+        return probe with { Timeline = timeline };
     }
 
     /// <summary>
