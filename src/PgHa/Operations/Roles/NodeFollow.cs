@@ -57,9 +57,9 @@ internal static class NodeFollow
         context.Reporter.Verbose($"Probing {node.Name} and its new upstream {upstream.Name}.");
         // One session per node, both sides at once: after a failover this runs while the standby has no
         // upstream, and every round trip counts.
-        Task<StandbySide> readingNode = ReadStandbySideAsync(context, node, nodeConninfo);
+        Task<NodeProbeResult> readingNode = ReadStandbyAsync(context, node, nodeConninfo);
         Task<UpstreamSide> readingUpstream = ReadUpstreamSideAsync(context, upstream, upstreamConninfo);
-        var (nodeProbe, nodeTimeline) = await readingNode.ConfigureAwait(false);
+        NodeProbeResult nodeProbe = await readingNode.ConfigureAwait(false);
         if (!nodeProbe.InRecovery)
         {
             throw new PgHaException("PgHaFollowNotStandby", ErrorCategory.InvalidOperation, node.Name,
@@ -74,6 +74,7 @@ internal static class NodeFollow
 
         bool streaming = nodeProbe.ReceiverStatus == "streaming" && NodeEndpoint.Of(upstreamConninfo).Matches(nodeProbe.SenderHost, nodeProbe.SenderPort);
         PgHaLsn position = nodeProbe.StandbyPosition;
+        int nodeTimeline = nodeProbe.Timeline ?? 0;
         int upstreamTimeline = upstreamProbe.Timeline ?? 0;
         var plan = new FollowPlan(node, nodeConninfo, upstream, upstreamConninfo, metadataPrimary,
             NodeRecordLookup.NameOf(nodes, node.UpstreamId), nodeTimeline, position, upstreamTimeline, streaming);
@@ -180,18 +181,17 @@ internal static class NodeFollow
         Changed = changed,
     };
 
-    private sealed record StandbySide(NodeProbeResult Probe, int Timeline);
-
     /// <summary><see cref="History"/> is null when it could not be read (<see cref="HistoryError"/> says why): only needed when the node does not stream from there yet.</summary>
     private sealed record UpstreamSide(NodeProbeResult Probe, TimelineHistory? History, PgHaException? HistoryError);
 
-    /// <summary>The standby's state and timeline, on one session.</summary>
-    private static async Task<StandbySide> ReadStandbySideAsync(OperationContext context, NodeRecord node, ConnectionInfo conninfo)
+    /// <summary>
+    /// The standby's state on one session; without a WAL receiver pg_control's timeline may be older than the
+    /// WAL, so StandbyTimeline reads it from the WAL files then.
+    /// </summary>
+    private static async Task<NodeProbeResult> ReadStandbyAsync(OperationContext context, NodeRecord node, ConnectionInfo conninfo)
     {
         await using var connection = await OpenRunningAsync(context, node, conninfo).ConfigureAwait(false);
-        // Without a WAL receiver pg_control's timeline may be older than the WAL: StandbyTimeline reads the WAL files then.
-        NodeProbeResult probe = await StandbyTimeline.ProbeAsync(context, node.Name, connection).ConfigureAwait(false);
-        return new StandbySide(probe, probe.Timeline ?? 0);
+        return await StandbyTimeline.ProbeAsync(context, node.Name, connection).ConfigureAwait(false);
     }
 
     /// <summary>The new upstream's state and the history of its timeline, on one session.</summary>
