@@ -1,10 +1,40 @@
 #Requires -Version 7.4
 # PgHa in two minutes: a throwaway three-node cluster on loopback, shown, written to, read from, one node
-# rebuilt, and removed again. Runs unchanged in pwsh (after Import-Module PgHa) and in tools/PgHa.Run,
+# rebuilt, switched over, failed over automatically by its monitors after a kill -9, and removed again. Runs unchanged in pwsh (after Import-Module PgHa) and in tools/PgHa.Run,
 # which hosts only the engine's core cmdlets: hence plain strings and .NET calls instead of
 # Write-Host, Format-Table or Test-Path.
 $ErrorActionPreference = 'Stop'
 $psql = '/usr/lib/postgresql/15/bin/psql'
+$monitors = @()
+
+# A monitor in a process of its own, through the host this script runs in: pwsh, or tools/PgHa.Run (dotnet).
+function Start-DemoMonitor($Node, [string] $Conninfo, [string] $Log) {
+    $script = [System.IO.Path]::Combine($PSScriptRoot, 'demo-monitor.ps1')
+    $manifest = (Get-Module -Name PgHa).Path -replace '\.dll$', '.psd1'
+    $runner = [Environment]::GetCommandLineArgs()[0]
+    $start = [System.Diagnostics.ProcessStartInfo]::new('/bin/sh')
+    # Its console output is not wanted here (the monitor writes its log file): sh sends it to /dev/null and execs.
+    foreach ($argument in @('-c', 'exec "$@" >/dev/null 2>&1', 'sh', [Environment]::ProcessPath)) { $start.ArgumentList.Add($argument) }
+    if ($runner.EndsWith('.dll')) { $start.ArgumentList.Add($runner) } else { $start.ArgumentList.Add('-NoProfile'); $start.ArgumentList.Add('-File') }
+    foreach ($argument in @($script, $manifest, $Conninfo, $Node.Name, $Log)) { $start.ArgumentList.Add($argument) }
+    [System.Diagnostics.Process]::Start($start)
+}
+
+# SIGTERM, as systemctl stop sends: the monitor ends cleanly between two checks.
+function Stop-DemoMonitor([System.Diagnostics.Process] $Process) {
+    if (-not $Process.HasExited) {
+        & /bin/kill -TERM $Process.Id
+        if (-not $Process.WaitForExit(15000)) { $Process.Kill() }
+    }
+}
+
+function Wait-Until([int] $Seconds, [string] $What, [scriptblock] $Condition) {
+    $deadline = [DateTime]::UtcNow.AddSeconds($Seconds)
+    while (-not (& $Condition)) {
+        if ([DateTime]::UtcNow -gt $deadline) { throw "Gave up waiting for $What after $Seconds s." }
+        [System.Threading.Thread]::Sleep(200)
+    }
+}
 
 "`n== New-PgHaSandbox: a primary and two standbys, each on its own loopback address"
 $sandbox = New-PgHaSandbox
@@ -34,10 +64,44 @@ try {
         Out-Default
     $sandbox | Get-PgHaCluster | Out-Default
 
+    "`n== Invoke-PgHaSwitchover: node2 becomes the primary; node1 rejoins as its standby, node3 follows it"
+    Get-PgHaNode -Conninfo $sandbox.Conninfo -Name node2 | Invoke-PgHaSwitchover -Confirm:$false | Out-Default
+    $sandbox | Get-PgHaCluster | Out-Default
+
+    "`n== Automatic failover: one monitor per node, each its own process (as under systemd), then kill -9 of node2's postmaster"
+    $monitors = foreach ($node in $sandbox.Nodes) {
+        Start-DemoMonitor -Node $node -Conninfo $sandbox.Conninfo -Log "$($sandbox.Path)/monitor-$($node.Name).log"
+    }
+    Wait-Until -Seconds 60 -What 'every monitor to run' {
+        $status = @(Get-PgHaMonitor -Conninfo $sandbox.Conninfo)
+        $status.Count -eq 3 -and -not ($status | Where-Object { -not $_.Running })
+    }
+    Get-PgHaMonitor -Conninfo $sandbox.Conninfo | Out-Default
+
+    $node2 = $sandbox.Nodes | Where-Object Name -EQ node2
+    $postmaster = [System.IO.File]::ReadAllLines("$($node2.DataDirectory)/postmaster.pid")[0]
+    & /bin/kill -KILL $postmaster
+    $clock = [System.Diagnostics.Stopwatch]::StartNew()
+    $promoted = $null
+    Wait-Until -Seconds 60 -What 'a standby to be promoted' {
+        foreach ($node in $sandbox.Nodes | Where-Object Name -NE node2) {
+            if ((& $psql -X -A -t -d $node.Conninfo -c 'SELECT pg_is_in_recovery()' 2>$null) -eq 'f') { $script:promoted = $node }
+        }
+        $null -ne $script:promoted
+    }
+    '   {0} takes writes {1:0.0} s after the kill' -f $promoted.Name, $clock.Elapsed.TotalSeconds
+    Wait-Until -Seconds 90 -What 'the other nodes to stream from the new primary' {
+        $nodes = @(Get-PgHaCluster -Conninfo $promoted.Conninfo -WarningAction SilentlyContinue).Nodes
+        @($nodes | Where-Object { $_.Name -ne $promoted.Name -and $_.StreamingFrom -eq $promoted.Name }).Count -eq 2
+    }
+    '   node2 was fenced by its monitor and rejoined with pg_rewind; all streaming {0:0.0} s after the kill' -f $clock.Elapsed.TotalSeconds
+    Get-PgHaCluster -Conninfo $promoted.Conninfo | Out-Default
+
     "`n== Get-PgHaEvent (what repmgr cluster event prints)"
-    Get-PgHaEvent -Conninfo $sandbox.Conninfo | Out-Default
+    Get-PgHaEvent -Conninfo $promoted.Conninfo | Out-Default
 }
 finally {
+    foreach ($monitor in @($monitors)) { if ($monitor) { Stop-DemoMonitor $monitor } }
     "`n== Remove-PgHaSandbox: stop the servers, delete the folder"
     $sandbox | Remove-PgHaSandbox -Confirm:$false
     '   {0}: {1}' -f $sandbox.Path, $(if ([System.IO.Directory]::Exists($sandbox.Path)) { 'still there!' } else { 'gone' })
