@@ -10,12 +10,13 @@ $monitors = @()
 # A monitor in a process of its own, through the host this script runs in: pwsh, or tools/PgHa.Run (dotnet).
 function Start-DemoMonitor($Node, [string] $Conninfo, [string] $Log) {
     $script = [System.IO.Path]::Combine($PSScriptRoot, 'demo-monitor.ps1')
-    $manifest = (Get-Module -Name PgHa).Path -replace '\.dll$', '.psd1'
-    $runner = [Environment]::GetCommandLineArgs()[0]
+    $manifest = [System.IO.Path]::ChangeExtension((Get-Module -Name PgHa).Path, '.psd1')
+    # Under tools/PgHa.Run the process is dotnet and its first argument PgHa.Run.dll; under pwsh, pwsh itself.
+    $viaDotnet = [System.IO.Path]::GetFileNameWithoutExtension([Environment]::ProcessPath) -eq 'dotnet'
     $start = [System.Diagnostics.ProcessStartInfo]::new('/bin/sh')
     # Its console output is not wanted here (the monitor writes its log file): sh sends it to /dev/null and execs.
     foreach ($argument in @('-c', 'exec "$@" >/dev/null 2>&1', 'sh', [Environment]::ProcessPath)) { $start.ArgumentList.Add($argument) }
-    if ($runner.EndsWith('.dll')) { $start.ArgumentList.Add($runner) } else { $start.ArgumentList.Add('-NoProfile'); $start.ArgumentList.Add('-File') }
+    if ($viaDotnet) { $start.ArgumentList.Add([Environment]::GetCommandLineArgs()[0]) } else { $start.ArgumentList.Add('-NoProfile'); $start.ArgumentList.Add('-File') }
     foreach ($argument in @($script, $manifest, $Conninfo, $Node.Name, $Log)) { $start.ArgumentList.Add($argument) }
     [System.Diagnostics.Process]::Start($start)
 }
