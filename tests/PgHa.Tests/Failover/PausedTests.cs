@@ -7,7 +7,7 @@ namespace PgHa.Tests.Failover;
 /// <summary>
 /// Suspend-PgHaMonitor: every monitor reports the pause, a killed primary is not replaced while it lasts,
 /// and the cluster view says so; Resume-PgHaMonitor warns that the primary's monitor cannot hear it, and
-/// lets the failover happen.
+/// lets the failover happen once a detection window has passed from the resume.
 /// </summary>
 [Collection(FailoverCollection.Name)]
 public sealed class PausedTests(ITestOutputHelper output) : MonitoredClusterTest(output, "pause", new ClusterShape { Standbys = 2 })
@@ -30,6 +30,10 @@ public sealed class PausedTests(ITestOutputHelper output) : MonitoredClusterTest
         await Cluster.MonitorOf("node1").KillAsync();
         var resumed = Cluster.Session.Run("Resume-PgHaMonitor -Conninfo $args -Confirm:$false", Cluster["node2"].Conninfo, Cluster["node3"].Conninfo);
         Assert.Contains(resumed.Warnings, w => w.StartsWith("Neither the monitor of the primary node1", StringComparison.Ordinal) && w.Contains("fence", StringComparison.Ordinal));
+        // The standbys give the primary a whole detection window (7 s) from the resume: a primary cut off
+        // while paused needs it to fence itself once resumed. Nothing may be promoted in the first 4 s.
+        string? tooSoon = await Cluster.WaitForNewPrimaryAsync("node1", TimeSpan.FromSeconds(4));
+        Assert.True(tooSoon is null, $"{tooSoon} was promoted within 4 s of the resume, before a detection window had passed.\n{Cluster.DescribeMonitors()}");
         string? promoted = await Cluster.WaitForNewPrimaryAsync("node1", TimeSpan.FromSeconds(30));
         Assert.True(promoted is not null, "No failover after Resume-PgHaMonitor.\n" + Cluster.DescribeMonitors());
     }
