@@ -90,15 +90,7 @@ internal static class NodeService
                 context.Reporter.Verbose($"{node.Name}'s server is stopped, but pg_controldata could not read its pg_control: {result.StandardError.Trim()}");
                 return null;
         }
-        try
-        {
-            return PgControlData.Parse(result.StandardOutput);
-        }
-        catch (FormatException ex)
-        {
-            context.Reporter.Verbose($"pg_controldata's output for {node.Name} was not understood: {ex.Message}");
-            return null;
-        }
+        return ParseControlData(context, node, result.StandardOutput);
     }
 
     /// <summary>
@@ -288,15 +280,7 @@ internal static class NodeService
             context.Reporter.Verbose($"pg_controldata could not read {node.Name}'s pg_control: {result.StandardError.Trim()}");
             return null;
         }
-        try
-        {
-            return PgControlData.Parse(result.StandardOutput);
-        }
-        catch (FormatException ex)
-        {
-            context.Reporter.Verbose($"pg_controldata's output for {node.Name} was not understood: {ex.Message}");
-            return null;
-        }
+        return ParseControlData(context, node, result.StandardOutput);
     }
 
     /// <summary>Runs pg_ctl (which waits by itself, -w -t) and reports progress once a second until it returns.</summary>
@@ -365,4 +349,18 @@ internal static class NodeService
         Host = node.SshHost ?? "local",
         LogFile = logFile,
     };
+
+    /// <summary>pg_controldata's output parsed; null (and a verbose line) when it is not understood.</summary>
+    private static PgControlData? ParseControlData(OperationContext context, NodeHost node, string output)
+    {
+        try
+        {
+            return PgControlData.Parse(output);
+        }
+        catch (FormatException ex)
+        {
+            context.Reporter.Verbose($"pg_controldata's output for {node.Name} was not understood: {ex.Message}");
+            return null;
+        }
+    }
 }
