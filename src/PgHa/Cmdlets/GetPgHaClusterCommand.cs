@@ -1,5 +1,4 @@
 using System.Management.Automation;
-using PgHa.Operations;
 
 namespace PgHa.Cmdlets;
 

@@ -1,7 +1,7 @@
 using System.Management.Automation;
 using PgHa.Conninfo;
-using PgHa.Operations;
-using PgHa.Operations.Roles;
+using PgHa.Core;
+using PgHa.Operations.Switchovers;
 
 namespace PgHa.Cmdlets;
 

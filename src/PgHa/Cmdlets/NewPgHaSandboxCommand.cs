@@ -1,6 +1,6 @@
 using System.Management.Automation;
 using System.Net;
-using PgHa.Operations;
+using PgHa.Core;
 using PgHa.Operations.Host;
 using PgHa.Operations.Sandbox;
 

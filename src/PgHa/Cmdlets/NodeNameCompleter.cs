@@ -2,6 +2,7 @@ using System.Collections;
 using System.Management.Automation;
 using System.Management.Automation.Language;
 using PgHa.Conninfo;
+using PgHa.Core;
 using PgHa.Operations;
 
 namespace PgHa.Cmdlets;

@@ -1,8 +1,8 @@
 using System.Management.Automation;
 using System.Net;
 using PgHa.Conninfo;
+using PgHa.Core;
 using PgHa.Operations;
-using PgHa.Operations.Events;
 
 namespace PgHa.Cmdlets;
 

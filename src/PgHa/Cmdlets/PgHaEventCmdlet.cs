@@ -1,6 +1,5 @@
 using System.Management.Automation;
-using PgHa.Operations;
-using PgHa.Operations.Events;
+using PgHa.Core;
 
 namespace PgHa.Cmdlets;
 

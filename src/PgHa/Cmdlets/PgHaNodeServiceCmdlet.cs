@@ -1,7 +1,7 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Management.Automation;
 using System.Management.Automation.Host;
-using PgHa.Operations;
+using PgHa.Core;
 using PgHa.Operations.Host;
 using PgHa.Operations.Service;
 

@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
 using System.Management.Automation;
-using PgHa.Operations;
+using PgHa.Core;
 
 namespace PgHa.Cmdlets;
 

@@ -1,8 +1,7 @@
 using System.Management.Automation;
 using System.Runtime.InteropServices;
 using PgHa.Conninfo;
-using PgHa.Operations;
-using PgHa.Operations.Events;
+using PgHa.Core;
 using PgHa.Operations.Monitor;
 
 namespace PgHa.Cmdlets;

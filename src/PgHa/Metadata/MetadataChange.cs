@@ -1,6 +1,5 @@
 using Npgsql;
-using PgHa.Operations;
-using PgHa.Operations.Events;
+using PgHa.Core;
 
 namespace PgHa.Metadata;
 

@@ -1,6 +1,6 @@
 using System.Management.Automation;
 using Npgsql;
-using PgHa.Operations;
+using PgHa.Core;
 
 namespace PgHa.Metadata;
 

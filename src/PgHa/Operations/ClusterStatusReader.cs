@@ -1,6 +1,6 @@
 using PgHa.Conninfo;
+using PgHa.Core;
 using PgHa.Metadata;
-using PgHa.Operations.Roles;
 using PgHa.Sql;
 
 namespace PgHa.Operations;

@@ -1,4 +1,5 @@
 using PgHa.Conninfo;
+using PgHa.Core;
 using PgHa.Metadata;
 
 namespace PgHa.Operations;

@@ -1,5 +1,6 @@
 using System.Management.Automation;
 using System.Net.Sockets;
+using PgHa.Core;
 using PgHa.Transport;
 using Renci.SshNet.Common;
 

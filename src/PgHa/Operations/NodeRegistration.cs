@@ -1,6 +1,7 @@
 using System.Management.Automation;
 using Npgsql;
 using PgHa.Conninfo;
+using PgHa.Core;
 using PgHa.Metadata;
 using PgHa.Sql;
 

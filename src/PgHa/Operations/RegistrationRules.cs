@@ -1,4 +1,5 @@
 using System.Management.Automation;
+using PgHa.Core;
 using PgHa.Metadata;
 
 namespace PgHa.Operations;

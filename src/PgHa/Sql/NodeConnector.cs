@@ -2,7 +2,7 @@ using System.Management.Automation;
 using System.Net.Sockets;
 using Npgsql;
 using PgHa.Conninfo;
-using PgHa.Operations;
+using PgHa.Core;
 
 namespace PgHa.Sql;
 

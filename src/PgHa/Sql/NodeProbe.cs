@@ -1,6 +1,6 @@
 using Npgsql;
 using PgHa.Conninfo;
-using PgHa.Operations;
+using PgHa.Core;
 
 namespace PgHa.Sql;
 

@@ -1,4 +1,5 @@
 using PgHa;
+using PgHa.Core;
 using PgHa.Metadata;
 using PgHa.Operations;
 using Xunit;

@@ -1,5 +1,5 @@
 using PgHa;
-using PgHa.Operations;
+using PgHa.Core;
 using PgHa.Operations.Host;
 using PgHa.Operations.Roles;
 using Xunit;

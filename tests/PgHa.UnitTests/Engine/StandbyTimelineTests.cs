@@ -1,5 +1,5 @@
 using PgHa;
-using PgHa.Operations.Roles;
+using PgHa.Sql;
 using Xunit;
 
 namespace PgHa.UnitTests.Engine;

@@ -1,4 +1,4 @@
-using PgHa.Operations.Events;
+using PgHa.Core;
 using PgHa.Transport;
 using Xunit;
 

@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
+using PgHa.Core;
 using PgHa.Metadata;
-using PgHa.Operations;
-using PgHa.Operations.Events;
 using Xunit;
 
 namespace PgHa.UnitTests.Events;

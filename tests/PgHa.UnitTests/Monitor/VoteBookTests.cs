@@ -1,6 +1,6 @@
 using System.Management.Automation;
 using System.Text.Json;
-using PgHa.Operations;
+using PgHa.Core;
 using PgHa.Operations.Monitor;
 using Xunit;
 

@@ -150,11 +150,4 @@ internal sealed class CloneChecks
                 $"Only {availableKb / 1024} MB are free at '{survey.DiskPath}' on {targetDescription}, and the clone needs about {neededKb / 1024} MB (databases plus WAL). Free space or choose another -DataDirectory.");
         }
     }
-
-    public static string ParentOf(string path)
-    {
-        string trimmed = path.TrimEnd('/');
-        int slash = trimmed.LastIndexOf('/');
-        return slash <= 0 ? "/" : trimmed[..slash];
-    }
 }

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Management.Automation;
 using Npgsql;
 using PgHa.Conninfo;
+using PgHa.Core;
 using PgHa.Metadata;
 using PgHa.Operations.Host;
 using PgHa.Operations.Service;
@@ -23,7 +24,7 @@ internal static class StandbyClone
     /// Written into the target as soon as pg_basebackup runs, removed once the standby is configured: a
     /// directory that still holds it is a clone that did not finish, and Start-PgHaNode refuses it.
     /// </summary>
-    public const string IncompleteMarker = "pgha.clone-incomplete";
+    public const string IncompleteMarker = NodeService.CloneIncompleteMarker;
 
     private const string Activity = "New-PgHaStandby";
 

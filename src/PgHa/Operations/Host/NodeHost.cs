@@ -1,3 +1,5 @@
+using PgHa.Core;
+
 namespace PgHa.Operations.Host;
 
 /// <summary>

@@ -1,5 +1,4 @@
 using PgHa.Conninfo;
-using PgHa.Operations.Clone;
 using PgHa.Transport;
 
 namespace PgHa.Operations.Host;

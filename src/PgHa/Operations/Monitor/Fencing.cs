@@ -1,3 +1,4 @@
+using PgHa.Core;
 using PgHa.Operations.Host;
 using PgHa.Operations.Service;
 using PgHa.Transport;

@@ -1,4 +1,5 @@
 using System.Globalization;
+using PgHa.Core;
 
 namespace PgHa.Operations.Monitor;
 

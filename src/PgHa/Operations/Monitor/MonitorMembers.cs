@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using PgHa.Conninfo;
+using PgHa.Core;
 using PgHa.Metadata;
 
 namespace PgHa.Operations.Monitor;

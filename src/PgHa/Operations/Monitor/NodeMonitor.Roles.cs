@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using PgHa.Conninfo;
+using PgHa.Core;
 using PgHa.Metadata;
 using PgHa.Operations.Roles;
 using PgHa.Sql;

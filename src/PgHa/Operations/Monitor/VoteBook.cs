@@ -1,4 +1,5 @@
 using System.Text.Json;
+using PgHa.Core;
 
 namespace PgHa.Operations.Monitor;
 

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Management.Automation;
 using Npgsql;
 using PgHa.Conninfo;
+using PgHa.Core;
 using PgHa.Metadata;
 using PgHa.Operations.Host;
 using PgHa.Operations.Service;

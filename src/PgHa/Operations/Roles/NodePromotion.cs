@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Management.Automation;
 using PgHa.Conninfo;
+using PgHa.Core;
 using PgHa.Metadata;
 using PgHa.Sql;
 

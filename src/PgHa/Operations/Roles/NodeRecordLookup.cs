@@ -1,5 +1,6 @@
 using System.Management.Automation;
 using PgHa.Conninfo;
+using PgHa.Core;
 using PgHa.Metadata;
 using PgHa.Operations.Host;
 

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Management.Automation;
 using Npgsql;
 using PgHa.Conninfo;
+using PgHa.Core;
 using PgHa.Metadata;
 using PgHa.Operations.Host;
 using PgHa.Sql;

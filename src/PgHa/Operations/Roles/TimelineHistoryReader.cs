@@ -1,5 +1,6 @@
 using System.Management.Automation;
 using Npgsql;
+using PgHa.Core;
 
 namespace PgHa.Operations.Roles;
 

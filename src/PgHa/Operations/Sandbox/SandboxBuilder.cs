@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Management.Automation;
 using PgHa.Conninfo;
+using PgHa.Core;
 using PgHa.Operations.Clone;
 using PgHa.Operations.Host;
 using PgHa.Operations.Service;

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Management.Automation;
+using PgHa.Core;
 using PgHa.Operations.Host;
 using PgHa.Operations.Service;
 using PgHa.Transport;

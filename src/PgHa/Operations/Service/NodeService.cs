@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Management.Automation;
+using PgHa.Core;
 using PgHa.Operations.Host;
 using PgHa.Transport;
 
@@ -13,7 +14,7 @@ namespace PgHa.Operations.Service;
 internal static class NodeService
 {
     /// <summary>Written by New-PgHaStandby before copying and removed when the clone is complete.</summary>
-    public const string CloneIncompleteMarker = Clone.StandbyClone.IncompleteMarker;
+    public const string CloneIncompleteMarker = "pgha.clone-incomplete";
 
     private const int LogTailLines = 20;
     private static readonly TimeSpan ProgressInterval = TimeSpan.FromSeconds(1);

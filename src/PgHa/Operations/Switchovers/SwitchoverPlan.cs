@@ -2,7 +2,7 @@ using PgHa.Conninfo;
 using PgHa.Metadata;
 using PgHa.Operations.Host;
 
-namespace PgHa.Operations.Roles;
+namespace PgHa.Operations.Switchovers;
 
 /// <summary>A switchover that passed every check: who hands over to whom, and who follows.</summary>
 internal sealed record SwitchoverPlan(

@@ -1,8 +1,9 @@
 using System.Globalization;
+using PgHa.Core;
 using PgHa.Metadata;
 using PgHa.Transport;
 
-namespace PgHa.Operations.Events;
+namespace PgHa.Metadata;
 
 /// <summary>
 /// Runs the operation's event hook for events that are committed, one event after another, the command

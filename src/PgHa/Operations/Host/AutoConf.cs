@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace PgHa.Operations.Clone;
+namespace PgHa.Operations.Host;
 
 /// <summary>
 /// Sets parameters in postgresql.auto.conf text the way ALTER SYSTEM does: earlier lines for the same

@@ -1,6 +1,6 @@
 using System.Net;
 
-namespace PgHa.Operations;
+namespace PgHa.Core;
 
 /// <summary>
 /// This machine's side of SSH: which key or password to log in with and which known_hosts file vouches

@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.RegularExpressions;
 
-namespace PgHa.Operations.Events;
+namespace PgHa.Core;
 
 /// <summary>
 /// An event hook's command template (repmgr's event_notification_command) turned into a /bin/sh script

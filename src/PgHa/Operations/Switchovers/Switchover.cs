@@ -3,13 +3,15 @@ using System.Diagnostics;
 using System.Management.Automation;
 using Npgsql;
 using PgHa.Conninfo;
+using PgHa.Core;
 using PgHa.Metadata;
 using PgHa.Operations.Host;
+using PgHa.Operations.Roles;
 using PgHa.Operations.Service;
 using PgHa.Sql;
 using PgHa.Transport;
 
-namespace PgHa.Operations.Roles;
+namespace PgHa.Operations.Switchovers;
 
 /// <summary>
 /// Invoke-PgHaSwitchover's engine (repmgr standby switchover), with proof that nothing is lost: the old

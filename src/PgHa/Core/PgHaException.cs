@@ -1,6 +1,6 @@
 using System.Management.Automation;
 
-namespace PgHa.Operations;
+namespace PgHa.Core;
 
 /// <summary>
 /// A failure the engine can explain: a stable ErrorId (greppable, documented), the PowerShell error

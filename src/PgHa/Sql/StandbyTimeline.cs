@@ -1,8 +1,9 @@
 using System.Globalization;
 using Npgsql;
+using PgHa.Core;
 using PgHa.Sql;
 
-namespace PgHa.Operations.Roles;
+namespace PgHa.Sql;
 
 /// <summary>
 /// The timeline a standby's WAL is on at its position, when its WAL receiver does not say (it is not

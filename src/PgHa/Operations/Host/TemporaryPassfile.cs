@@ -1,7 +1,8 @@
 using PgHa.Conninfo;
+using PgHa.Core;
 using PgHa.Transport;
 
-namespace PgHa.Operations.Clone;
+namespace PgHa.Operations.Host;
 
 /// <summary>
 /// When -Credential is given, the programs PgHa runs on the target (psql, pg_basebackup) get the password
@@ -25,7 +26,7 @@ internal sealed class TemporaryPassfile : IAsyncDisposable
         {
             return new TemporaryPassfile(null, null);
         }
-        string path = $"{CloneChecks.ParentOf(dataDirectory)}/.pgha-pgpass-{Guid.NewGuid():N}";
+        string path = $"{ParentOf(dataDirectory)}/.pgha-pgpass-{Guid.NewGuid():N}";
         // Any host and user: the file is this clone's alone and lives only while its programs run.
         string line = $"*:*:*:*:{Escape(context.Credential.Password)}\n";
         await target.WriteFileAsync(path, line, context.CancellationToken).ConfigureAwait(false);
@@ -40,6 +41,13 @@ internal sealed class TemporaryPassfile : IAsyncDisposable
         {
             await _target.RunAsync("rm", ["-f", "--", _path], new CommandOptions { Timeout = TimeSpan.FromSeconds(30) }, CancellationToken.None).ConfigureAwait(false);
         }
+    }
+
+    private static string ParentOf(string path)
+    {
+        string trimmed = path.TrimEnd('/');
+        int slash = trimmed.LastIndexOf('/');
+        return slash <= 0 ? "/" : trimmed[..slash];
     }
 
     private static string Escape(string field) => field.Replace("\\", "\\\\", StringComparison.Ordinal).Replace(":", "\\:", StringComparison.Ordinal);

@@ -1,4 +1,4 @@
-namespace PgHa.Operations;
+namespace PgHa.Core;
 
 /// <summary>
 /// How engine operations tell the caller what they are doing. Calls can come from any thread; the

@@ -1,7 +1,6 @@
 using System.Net;
-using PgHa.Operations.Events;
 
-namespace PgHa.Operations;
+namespace PgHa.Core;
 
 /// <summary>What every engine operation needs from its caller: credentials, time limits, a reporter and cancellation.</summary>
 public sealed class OperationContext

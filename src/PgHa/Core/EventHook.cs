@@ -1,4 +1,4 @@
-namespace PgHa.Operations.Events;
+namespace PgHa.Core;
 
 /// <summary>
 /// What to run after each committed event (repmgr's event_notification_command): a command template

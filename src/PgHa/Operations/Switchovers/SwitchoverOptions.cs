@@ -1,4 +1,4 @@
-namespace PgHa.Operations.Roles;
+namespace PgHa.Operations.Switchovers;
 
 /// <summary>The limits a switchover runs within; ForceRewind lets the old primary be rewound should it not rejoin directly.</summary>
 internal sealed record SwitchoverOptions(
