@@ -135,12 +135,12 @@ public sealed class StartPgHaMonitorCommand : PgHaEventCmdlet
             MonitorInterval = TimeSpan.FromSeconds(Bound(nameof(MonitorInterval)) ? MonitorInterval : config?.MonitorInterval ?? MonitorInterval),
             ReconnectAttempts = Bound(nameof(ReconnectAttempts)) ? ReconnectAttempts : config?.ReconnectAttempts ?? ReconnectAttempts,
             ReconnectInterval = TimeSpan.FromSeconds(Bound(nameof(ReconnectInterval)) ? ReconnectInterval : config?.ReconnectInterval ?? ReconnectInterval),
-            FenceTimeout = TimeSpan.FromSeconds(FenceTimeout),
-            StalePrimary = StalePrimary,
+            FenceTimeout = TimeSpan.FromSeconds(Bound(nameof(FenceTimeout)) ? FenceTimeout : config?.FenceTimeout ?? FenceTimeout),
+            StalePrimary = Bound(nameof(StalePrimary)) ? StalePrimary : config?.StalePrimary ?? StalePrimary,
             MonitoringHistoryInterval = TimeSpan.FromSeconds(config?.MonitoringHistory == false && !Bound(nameof(MonitoringHistoryInterval)) ? 0 : MonitoringHistoryInterval),
             MonitoringHistoryRetention = TimeSpan.FromDays(MonitoringHistoryRetentionDays),
-            SynchronousPolicy = SynchronousPolicy,
-            SynchronousTimeout = TimeSpan.FromSeconds(SynchronousTimeout),
+            SynchronousPolicy = Bound(nameof(SynchronousPolicy)) ? SynchronousPolicy : config?.SynchronousPolicy ?? SynchronousPolicy,
+            SynchronousTimeout = TimeSpan.FromSeconds(Bound(nameof(SynchronousTimeout)) ? SynchronousTimeout : config?.SynchronousTimeout ?? SynchronousTimeout),
             WitnessSyncInterval = TimeSpan.FromSeconds(config?.WitnessSyncInterval ?? 15),
         };
     }

@@ -126,6 +126,13 @@ internal sealed class NodeConfigDraft
                 };
                 Error(line, $"'{key}' must be a whole number, {floor}; '{raw}' is not. Example: {Example(setting, key, Math.Max(setting.Minimum, 1).ToString(CultureInfo.InvariantCulture))}.");
                 return null;
+            case SettingKind.Seconds:
+                if (double.TryParse(raw.Trim(), NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out double seconds) && seconds > 0)
+                {
+                    return seconds;
+                }
+                Error(line, $"'{key}' must be a number of seconds greater than 0 (a decimal point is allowed); '{raw}' is not. Example: {Example(setting, key, "3.5")}.");
+                return null;
             case SettingKind.Boolean:
                 switch (raw.Trim().ToLowerInvariant())
                 {

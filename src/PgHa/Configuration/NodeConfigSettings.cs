@@ -39,6 +39,13 @@ internal static class NodeConfigSettings
         new("shutdown_check_timeout", "ShutdownCheckTimeout", SettingKind.Integer, (c, v) => c.ShutdownCheckTimeout = (int)v, minimum: 0),
         new("standby_reconnect_timeout", "StandbyReconnectTimeout", SettingKind.Integer,
             (c, v) => c.StandbyReconnectTimeout = (int)v, minimum: 0),
+        // PgHa's own monitor settings (no repmgr equivalent); Start-PgHaMonitor -Config takes them unless a parameter is given.
+        new(null, "FenceTimeout", SettingKind.Seconds, (c, v) => c.FenceTimeout = (double)v),
+        new(null, "StalePrimary", SettingKind.Choice, (c, v) => c.StalePrimary = Enum.Parse<PgHaStalePrimaryAction>((string)v, ignoreCase: true),
+            choices: ["Rejoin", "Fence"]),
+        new(null, "SynchronousPolicy", SettingKind.Choice, (c, v) => c.SynchronousPolicy = Enum.Parse<PgHaSynchronousPolicy>((string)v, ignoreCase: true),
+            choices: ["Wait", "Degrade"]),
+        new(null, "SynchronousTimeout", SettingKind.Seconds, (c, v) => c.SynchronousTimeout = (double)v),
         new("witness_sync_interval", "WitnessSyncInterval", SettingKind.Integer, (c, v) => c.WitnessSyncInterval = (int)v, minimum: 1),
         new("promote_check_timeout", "PromoteCheckTimeout", SettingKind.Integer, (c, v) => c.PromoteCheckTimeout = (int)v, minimum: 0),
         new("promote_check_interval", "PromoteCheckInterval", SettingKind.Integer, (c, v) => c.PromoteCheckInterval = (int)v, minimum: 1),

@@ -4,6 +4,7 @@ namespace PgHa.Configuration;
 internal enum SettingKind
 {
     Integer,
+    Seconds,
     Boolean,
     Text,
     TextList,

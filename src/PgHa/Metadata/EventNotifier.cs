@@ -33,14 +33,20 @@ internal static class EventNotifier
                 context.Reporter.Warning($"The event hook was not run for {Describe(e)}: the command was stopped.");
                 continue;
             }
-            if (hook.Command is not null)
-            {
-                await RunCommandAsync(context, hook, e).ConfigureAwait(false);
-            }
-            if (hook.Action is not null)
-            {
-                await RunActionAsync(context, hook.Action, e).ConfigureAwait(false);
-            }
+            await RunHookAsync(context, hook, e).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Runs one hook for one event: its command, then its action. Never throws.</summary>
+    public static async Task RunHookAsync(OperationContext context, EventHook hook, PgHaEvent e)
+    {
+        if (hook.Command is not null)
+        {
+            await RunCommandAsync(context, hook, e).ConfigureAwait(false);
+        }
+        if (hook.Action is not null)
+        {
+            await RunActionAsync(context, hook.Action, e).ConfigureAwait(false);
         }
     }
 

@@ -94,6 +94,18 @@ public sealed class PgHaNodeConfig
     /// <summary>Seconds to wait for a restarted standby to reconnect (repmgr default 60).</summary>
     public int? StandbyReconnectTimeout { get; internal set; }
 
+    /// <summary>Seconds a primary keeps taking writes without a majority vouching for it (PgHa only; null: the monitor's default, 3.5).</summary>
+    public double? FenceTimeout { get; internal set; }
+
+    /// <summary>What the monitor does with this node once another node replaced it as primary (PgHa only; null: Rejoin).</summary>
+    public PgHaStalePrimaryAction? StalePrimary { get; internal set; }
+
+    /// <summary>What the primary's monitor does without an attached synchronous standby (PgHa only; null: Wait).</summary>
+    public PgHaSynchronousPolicy? SynchronousPolicy { get; internal set; }
+
+    /// <summary>Seconds without a synchronous standby before SynchronousPolicy acts (PgHa only; null: 10).</summary>
+    public double? SynchronousTimeout { get; internal set; }
+
     /// <summary>Seconds between witness metadata refreshes (repmgr default 15).</summary>
     public int? WitnessSyncInterval { get; internal set; }
 

@@ -26,10 +26,13 @@ internal static class NodeFileCommands
 
     // The path arrives as $1, so it is never parsed by the shell. umask 077 gives
     // the temporary file mode 0600 from its creation; mv within one directory is a rename(2), so a
-    // reader sees the old file or the new one, never half of it.
+    // reader sees the old file or the new one, never half of it. The file is fsynced before the rename
+    // and the directory after it (coreutils sync with operands fsyncs each): standby.signal and
+    // postgresql.auto.conf must survive a power cut that follows their writing, or a fenced primary
+    // could boot writable.
     private const string WriteScript =
         "umask 077; tmp=\"$1.pgha-tmp.$$\"; " +
-        "if cat > \"$tmp\" && mv -f -- \"$tmp\" \"$1\"; then exit 0; fi; " +
+        "if cat > \"$tmp\" && sync -- \"$tmp\" && mv -f -- \"$tmp\" \"$1\" && sync -- \"$(dirname -- \"$1\")\"; then exit 0; fi; " +
         "rm -f -- \"$tmp\"; exit 1";
 
     public static async Task<string?> ReadAsync(INodeTransport transport, string path, CancellationToken cancellationToken)
@@ -47,7 +50,7 @@ internal static class NodeFileCommands
     // that was never written to, so `cat` would wait for one until the timeout.
     private const string WriteEmptyScript =
         "umask 077; tmp=\"$1.pgha-tmp.$$\"; " +
-        "if : > \"$tmp\" && mv -f -- \"$tmp\" \"$1\"; then exit 0; fi; " +
+        "if : > \"$tmp\" && sync -- \"$tmp\" && mv -f -- \"$tmp\" \"$1\" && sync -- \"$(dirname -- \"$1\")\"; then exit 0; fi; " +
         "rm -f -- \"$tmp\"; exit 1";
 
     public static async Task WriteAsync(INodeTransport transport, string path, string content, CancellationToken cancellationToken)

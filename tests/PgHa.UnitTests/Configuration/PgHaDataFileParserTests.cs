@@ -133,12 +133,29 @@ public sealed class PgHaDataFileParserTests
     [InlineData("Location = @('a', 'b')", "Location")]
     [InlineData("Ssh = 'pgsql1'", "Ssh")]
     [InlineData("Ssh = @{ Port = 0 }", "Ssh.Port")]
+    [InlineData("FenceTimeout = 0", "FenceTimeout")]
+    [InlineData("FenceTimeout = 'soon'", "FenceTimeout")]
+    [InlineData("StalePrimary = 'Delete'", "StalePrimary")]
+    [InlineData("SynchronousPolicy = 'Sometimes'", "SynchronousPolicy")]
     public void InvalidValuesAreErrorsWithTheLine(string line, string key)
     {
         var result = Parse("@{\n" + Required + "\n" + line + "\n}");
 
         Assert.Null(result.Config);
         Assert.Contains(result.Errors, e => e.StartsWith(Source + ":6:") && e.Contains($"'{key}'"));
+    }
+
+    [Fact]
+    public void ReadsTheMonitorsOwnSettings()
+    {
+        var result = Parse("@{\n" + Required + "\nFenceTimeout = 2.5\nStalePrimary = 'fence'\nSynchronousPolicy = 'Degrade'\nSynchronousTimeout = 20\n}");
+
+        Assert.Empty(result.Errors);
+        Assert.Empty(result.Config!.UnknownKeys);
+        Assert.Equal(2.5, result.Config.FenceTimeout);
+        Assert.Equal(PgHa.PgHaStalePrimaryAction.Fence, result.Config.StalePrimary);
+        Assert.Equal(PgHa.PgHaSynchronousPolicy.Degrade, result.Config.SynchronousPolicy);
+        Assert.Equal(20, result.Config.SynchronousTimeout);
     }
 
     [Fact]

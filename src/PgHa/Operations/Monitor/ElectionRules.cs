@@ -25,10 +25,10 @@ internal sealed record VoteDecision(bool Granted, string Reason);
 internal static class ElectionRules
 {
     /// <summary>
-    /// A majority of all active members: data nodes (the failed primary included) and the witness. The
-    /// failed primary's share never goes to a candidate unless its own monitor has fenced it, so counting
-    /// it makes the rule stricter, never looser; and any two majorities share a member, which is what keeps
-    /// a fenced-off primary and a promoted standby from both being backed.
+    /// A majority of all registered members: data nodes (a failed primary included, marked inactive or not)
+    /// and the witness. The failed primary's vote never goes to a candidate unless its own monitor has fenced
+    /// it, so counting it makes the rule stricter, never looser; and any two majorities share a member, which
+    /// is what keeps a fenced-off primary and a promoted standby from both being backed.
     /// </summary>
     public static int Quorum(int members) => members / 2 + 1;
 

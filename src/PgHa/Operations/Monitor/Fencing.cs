@@ -7,8 +7,9 @@ namespace PgHa.Operations.Monitor;
 
 /// <summary>
 /// Makes a primary stop taking writes and keeps it that way: standby.signal goes into its data directory
-/// FIRST, so whatever starts the server afterwards (systemd, an operator, a reboot) starts a read-only
-/// standby; then the server is stopped in immediate mode, which ends every session at once. Only Invoke-PgHaRejoin (or the monitor's own rejoin) makes it a standby of the
+/// FIRST, fsynced with its directory, so whatever starts the server afterwards (systemd, an operator, a
+/// reboot, even after a power cut) starts a read-only standby; then the server is stopped in immediate
+/// mode, which ends every session at once. Only Invoke-PgHaRejoin (or the monitor's own rejoin) makes it a standby of the
 /// new primary; nothing makes it a primary again but a promotion.
 /// </summary>
 internal static class Fencing
@@ -31,15 +32,22 @@ internal static class Fencing
     /// </summary>
     public static async Task<NodeRunState> FenceRunningAsync(OperationContext context, NodeHost node)
     {
-        // On this machine the postmaster gets SIGQUIT (what an immediate stop sends) straight away, before any
-        // program is started: on a busy host starting runuser or pg_ctl can take seconds, and the fencing
-        // margin is counted in fractions of one. standby.signal follows within moments; the stop below then
-        // only waits for the server to be gone.
-        if (node.SshHost is null && LocalPostmaster(node) is { } pid && SendSignal(pid, SigQuit) == 0)
+        // standby.signal first, durable (file and directory fsynced), and only then the stop: a power cut or a
+        // reboot between the two must find a server that can only start read-only. On this machine both are
+        // done from this process (a write, two fsyncs and kill(2): well under a millisecond), because on a busy
+        // host starting runuser or pg_ctl can take seconds and the fencing margin is counted in fractions of
+        // one. Elsewhere, or when this process may not write there, the node's transport writes it (also
+        // fsynced, see NodeFileCommands) before the stop.
+        int? pid = node.SshHost is null ? LocalPostmaster(node) : null;
+        bool placedHere = pid is { } p && DurableSignal.TryPlace(SignalPath(node), p);
+        if (!placedHere)
         {
-            context.Reporter.Verbose($"Sent SIGQUIT to {node.Name}'s postmaster {pid} (immediate shutdown).");
+            await PlaceSignalAsync(context, node).ConfigureAwait(false);
         }
-        await PlaceSignalAsync(context, node).ConfigureAwait(false);
+        if (pid is { } postmaster && SendSignal(postmaster, SigQuit) == 0)
+        {
+            context.Reporter.Verbose($"Placed standby.signal and sent SIGQUIT to {node.Name}'s postmaster {postmaster} (immediate shutdown).");
+        }
         await NodeService.StopAsync(context, node, PgHaStopMode.Immediate, StopWait).ConfigureAwait(false);
         return await NodeService.GetRunningAsync(context, node).ConfigureAwait(false);
     }

@@ -7,8 +7,16 @@ using PgHa.Metadata;
 namespace PgHa.Operations.Monitor;
 
 /// <summary>
-/// The active members of the cluster as one monitor knows them, with where each one's monitor listens
-/// (the host of its conninfo and its monitor port) and which addresses may vote or announce.
+/// The members of the cluster as one monitor knows them, with where each one's monitor listens (the host
+/// of its conninfo and its monitor port) and which addresses may vote or announce.
+/// <para>
+/// Every registered node is a member and votes, the witness included, active or not: a failover marks the
+/// failed primary inactive, but its monitor may well be alive (only its server died) and keeps its vote.
+/// Counting only the active nodes shrank the majority after each failover, so that one more lost monitor
+/// fenced the new primary although a majority of the running monitors still vouched for it (fault run: a
+/// cluster left with no primary). The set changes only by Register-PgHaNode and Unregister-PgHaNode; a node
+/// that is gone for good must be unregistered, or it keeps counting against the majority.
+/// </para>
 /// </summary>
 internal sealed class MonitorMembers
 {
@@ -23,7 +31,7 @@ internal sealed class MonitorMembers
         _addresses = endpoints.Values.Select(e => e.Address).ToHashSet();
     }
 
-    /// <summary>Active members: data nodes and the witness.</summary>
+    /// <summary>Every registered node: data nodes (active or not) and the witness. These are the voters.</summary>
     public IReadOnlyList<NodeRecord> Nodes { get; }
 
     public NodeRecord Self { get; }
@@ -42,19 +50,19 @@ internal sealed class MonitorMembers
     /// <summary>Resolves every member's monitor endpoint; a member whose host cannot be resolved has none (it counts, but cannot be asked).</summary>
     public static async Task<MonitorMembers> ResolveAsync(IReadOnlyList<NodeRecord> nodes, int selfId, CancellationToken ct)
     {
-        List<NodeRecord> active = nodes.Where(n => n.Active || n.Id == selfId).ToList();
-        NodeRecord self = active.FirstOrDefault(n => n.Id == selfId)
+        List<NodeRecord> members = nodes.ToList();
+        NodeRecord self = members.FirstOrDefault(n => n.Id == selfId)
             ?? throw new PgHaException("PgHaNodeNotFound", System.Management.Automation.ErrorCategory.ObjectNotFound, selfId,
                 $"Node id {selfId} is not registered. Register the node before starting its monitor.");
         var endpoints = new Dictionary<int, IPEndPoint>();
-        foreach (NodeRecord node in active)
+        foreach (NodeRecord node in members)
         {
             if (await AddressOfAsync(node, ct).ConfigureAwait(false) is { } address)
             {
                 endpoints[node.Id] = new IPEndPoint(address, node.EffectiveMonitorPort);
             }
         }
-        return new MonitorMembers(active, self, endpoints);
+        return new MonitorMembers(members, self, endpoints);
     }
 
     private static async Task<IPAddress?> AddressOfAsync(NodeRecord node, CancellationToken ct)

@@ -24,7 +24,10 @@ internal sealed partial class NodeMonitor
 
     // ---------------------------------------------------------------- primary
 
-    /// <summary>The node runs as a primary: stay writable only while a majority vouches for it, and only while nobody leads a newer term.</summary>
+    /// <summary>
+    /// The node runs as a primary: fenced at once when another node leads a newer term; otherwise it may take
+    /// writes for as long as its lease lasts (kept and checked apart from this loop, see NodeMonitor.Lease.cs).
+    /// </summary>
     private async Task<TimeSpan> ActAsPrimaryAsync()
     {
         if (!IsLeader && _watch.LeaderId is not null)
@@ -61,26 +64,16 @@ internal sealed partial class NodeMonitor
         {
             await AnnounceNewTermAsync(term).ConfigureAwait(false);
         }
-
-        Dictionary<int, PeerStatus?> statuses = await GatherStatusesAsync().ConfigureAwait(false);
+        lock (_gate)
+        {
+            // From here the lease timer watches it: its lease is what it was (an election won, a resume, a
+            // majority that took its announced term), and ends unless a majority keeps vouching.
+            _mayTakeWrites = IsLeader;
+        }
         if (!IsLeader && !_paused)
         {
+            // A status answer in the lease loop told of a newer term.
             await FenceStaleAsync($"{NameOf(_watch.LeaderId)} leads the newer term {_watch.Term}").ConfigureAwait(false);
-            return _settings.PrimaryCheckInterval;
-        }
-        int vouching = Vouching(statuses);
-        int quorum = ElectionRules.Quorum(_members.Nodes.Count);
-        long now = NowMs;
-
-        if (1 + vouching >= quorum)
-        {
-            _lastSupportMs = Math.Max(_lastSupportMs, now); // never shortens the grace given at start
-        }
-        else if (!_paused && now - _lastSupportMs >= _settings.FenceTimeout.TotalMilliseconds)
-        {
-            string why = $"only {1 + vouching} of {_members.Nodes.Count} members (itself included) have seen it for {Seconds(Since(_lastSupportMs))}; a majority is {quorum}";
-            _log.Warning($"Fencing {Self.Name}: {why}. The other side may elect a new primary.");
-            await FenceRunningAsync(why).ConfigureAwait(false);
             return _settings.PrimaryCheckInterval;
         }
         await WriteMonitoringHistoryAsync().ConfigureAwait(false);
@@ -119,13 +112,14 @@ internal sealed partial class NodeMonitor
     /// </summary>
     private async Task AnnounceNewTermAsync(long term)
     {
+        long announcedAt = NowMs;
         int taken = await AnnounceAsync(term).ConfigureAwait(false);
         bool majority = 1 + taken >= ElectionRules.Quorum(_members.Nodes.Count);
         lock (_gate)
         {
             if (majority)
             {
-                _lastSupportMs = Math.Max(_lastSupportMs, NowMs);
+                ExtendLease(announcedAt);
             }
             else if (_watch.Term == term && _watch.LeaderId == Self.Id)
             {
@@ -135,9 +129,6 @@ internal sealed partial class NodeMonitor
         _log.Debug($"Announced term {term}: {taken} of {_members.Nodes.Count - 1} other members took it{(majority ? string.Empty : "; announcing again next round")}.");
     }
 
-    private int Vouching(Dictionary<int, PeerStatus?> statuses) =>
-        statuses.Values.Count(s => s is { SeesLeader: true } && s.Term == _watch.Term && s.LeaderId == Self.Id);
-
     private async Task FenceRunningAsync(string why)
     {
         var clock = Stopwatch.StartNew();
@@ -145,6 +136,7 @@ internal sealed partial class NodeMonitor
         lock (_gate)
         {
             _fenced = true;
+            _mayTakeWrites = false;
             _signalPlacedByMe = false; // a fence is meant to last: only a rejoin or a promotion ends it
             _serverRunning = false;
             _local = null;
@@ -154,11 +146,14 @@ internal sealed partial class NodeMonitor
         QueueEvent(Self, "primary_fenced", true, $"{Self.Name} fenced itself in {Elapsed(clock)} (standby.signal, immediate stop): {why}");
     }
 
-    private async Task FenceStaleAsync(string why)
-    {
-        _log.Warning($"{Self.Name} is a former primary: {why}. Fencing it.");
-        await FenceRunningAsync(why).ConfigureAwait(false);
-    }
+    private Task FenceStaleAsync(string why) =>
+        FenceOnceAsync(() =>
+        {
+            lock (_gate)
+            {
+                return !_fenced && _serverRunning;
+            }
+        }, why, stale: true);
 
     private async Task RemoveSignalAsync()
     {
@@ -325,7 +320,7 @@ internal sealed partial class NodeMonitor
         {
             // A candidate is a standby too: leaving it out would let a lesser standby stand against it.
             if (status is { Role: "standby" or "candidate", ServerRunning: true, Paused: false, ReceivedLsn: { } lsn } && status.Priority > 0
-                && status.Failover == PgHaFailoverMode.Automatic && _members.ById(id) is { Role: PgHaRole.Standby or PgHaRole.Primary })
+                && status.Failover == PgHaFailoverMode.Automatic && _members.ById(id) is { Role: PgHaRole.Standby or PgHaRole.Primary, Active: true })
             {
                 entrants.Add(new ElectionEntrant(id, status.NodeName, PgHaLsn.Parse(lsn), status.Priority));
             }
@@ -349,6 +344,7 @@ internal sealed partial class NodeMonitor
         }
         _log.Info($"The primary {NameOf(oldLeader)} is gone: {Self.Name} stands in term {term} (received {myLsn}).");
         var clock = Stopwatch.StartNew();
+        long electionStart = NowMs; // a voter takes the candidate for its primary from its vote on, which is later
         var request = new PeerRequest { Op = PeerRequest.VoteOp, Term = term, NodeId = Self.Id, Lsn = myLsn.ToString() };
         NodeRecord[] voters = _members.Others.ToArray();
         int quorum = ElectionRules.Quorum(_members.Nodes.Count);
@@ -376,7 +372,8 @@ internal sealed partial class NodeMonitor
             lock (_gate)
             {
                 _role = "primary";
-                _lastSupportMs = NowMs;
+                ExtendLease(electionStart);
+                _mayTakeWrites = IsLeader;
                 _leaderChangedAtMs = NowMs;
             }
             _log.Info($"{Self.Name} is the primary of term {term} on timeline {timeline}, {Elapsed(clock)} after the election began.");

@@ -61,7 +61,12 @@ internal sealed partial class NodeMonitor
     private int _leaderConnectionNodeId;
     private NodeProbeResult? _local;
     private long? _localDownSinceMs;
-    private long _lastSupportMs;
+    private PrimaryLease _lease = new(0); // under the gate
+    private LeaseRecord? _leaseRecord;
+    private bool _mayTakeWrites; // under the gate: this node's server was last seen as a writable primary and has not been fenced since
+    private int _lastVouching;
+    private readonly SemaphoreSlim _fencing = new(1, 1);
+    private readonly HookQueue? _hooks;
     private long? _announcePendingTerm;
     private long _lastMetadataRefreshMs = long.MinValue / 2;
     private long _lastHistoryMs = long.MinValue / 2;
@@ -75,11 +80,16 @@ internal sealed partial class NodeMonitor
     public NodeMonitor(OperationContext context, MonitorSettings settings, MonitorTarget target, MonitorLog log)
     {
         settings.Validate();
+        // The event hook (failover_promote moves a VIP) runs off the loop, one event after another: see HookQueue.
+        if (context.EventHook is { IsEmpty: false } hook)
+        {
+            _hooks = new HookQueue(hook, new OperationContext(log.AsReporter(), context.Credential, context.ConnectTimeoutSeconds, context.CancellationToken) { Ssh = context.Ssh });
+        }
         // The engine's own steps (probes, pg_ctl, promote, follow, rejoin) go to the monitor's log as DEBUG lines.
         _context = new OperationContext(log.AsReporter(), context.Credential, context.ConnectTimeoutSeconds, context.CancellationToken)
         {
             Ssh = context.Ssh,
-            EventHook = context.EventHook, // fired after each event the monitor records (failover_promote moves a VIP)
+            EventHook = _hooks?.Enqueuing,
             LocalCommit = true,
         };
         _settings = settings;
@@ -109,8 +119,23 @@ internal sealed partial class NodeMonitor
             throw new PgHaException("PgHaDataDirectoryUnknown", System.Management.Automation.ErrorCategory.InvalidArgument, Self.Name,
                 $"The record of {Self.Name} has no data directory, so its monitor could never fence or rejoin it. Register it again with -DataDirectory (and -Force).");
         }
-        _votes = VoteBook.Open(_target.StateFile ?? DefaultStateFile(Self));
+        string stateFile = _target.StateFile ?? DefaultStateFile(Self);
+        _votes = VoteBook.Open(stateFile);
         _votes.EnsureWritable();
+        _leaseRecord = new LeaseRecord(stateFile + ".lease");
+        long? keptLease = _leaseRecord.Load();
+        lock (_gate)
+        {
+            // A monitor restarted in this boot keeps the lease it had (the standbys have been counting since it was
+            // last vouched for). A first start gives the other members' monitors one detection window to answer
+            // before it fences for want of a majority: no standby can vote it out sooner than that either.
+            _lease = new PrimaryLease(keptLease ?? NowMs + (long)_settings.DetectionWindow.TotalMilliseconds);
+            _mayTakeWrites = Self is { Role: PgHaRole.Primary, Active: true };
+        }
+        if (keptLease is { } kept && _mayTakeWrites)
+        {
+            _log.Info($"{Self.Name} keeps the lease its monitor had before the restart: it {(kept > NowMs ? $"ends in {(kept - NowMs) / 1000.0:0.0} s" : "has ended")} unless a majority vouches for it.");
+        }
         IPAddress listenAddress = _members.SelfAddress ?? IPAddress.Loopback;
         _peers = new PeerClient(_members.SelfAddress, _settings.PeerTimeout);
         await using var server = new PeerServer(new IPEndPoint(listenAddress, Self.EffectiveMonitorPort), Status, HandlePeerRequestAsync);
@@ -127,13 +152,14 @@ internal sealed partial class NodeMonitor
         _log.Info($"Monitor of {Self.Name} (node {Self.Id}) started: listening on {server.Endpoint}, failover {_settings.Failover}, " +
             $"detection {_settings.DetectionWindow.TotalSeconds:0.#} s, fence timeout {_settings.FenceTimeout.TotalSeconds:0.#} s, term {_watch.Term}, " +
             $"primary {NameOf(_watch.LeaderId)}.");
-        // A primary whose monitor just started gives the other members' monitors one detection window to answer
-        // before it fences itself for want of a majority: no standby can vote it out sooner than that either.
-        _lastSupportMs = NowMs + (long)(_settings.DetectionWindow - _settings.FenceTimeout).TotalMilliseconds;
         // The primary is watched in a loop of its own: a long action of the main loop (a follow, a rejoin)
-        // must never stop this member from vouching for the primary, or the primary would fence itself.
+        // must never stop this member from vouching for the primary, or the primary would fence itself. The
+        // lease is kept and checked by two more: neither a slow probe, a failed metadata read nor a hook may
+        // delay a fence.
         using var stopWatching = CancellationTokenSource.CreateLinkedTokenSource(Ct);
         Task watching = WatchLoopAsync(stopWatching.Token);
+        Task renewing = LeaseRenewalLoopAsync(stopWatching.Token);
+        Task timing = LeaseTimerAsync(stopWatching.Token);
         try
         {
             await MainLoopAsync().ConfigureAwait(false);
@@ -143,9 +169,20 @@ internal sealed partial class NodeMonitor
             // Also when the main loop ends by an error: no watch loop or kept-open session may outlive the monitor
             // (in an interactive session the process goes on).
             await stopWatching.CancelAsync().ConfigureAwait(false);
-            await watching.ConfigureAwait(false);
+            await Task.WhenAll(watching, renewing, timing).ConfigureAwait(false);
             await DropLeaderConnectionAsync().ConfigureAwait(false);
             await DropLocalConnectionAsync().ConfigureAwait(false);
+            lock (_gate)
+            {
+                if (!_lease.HasExpired(NowMs))
+                {
+                    _leaseRecord.Delete(); // a valid lease at a normal stop: the next start is a start like the first
+                }
+            }
+            if (_hooks is not null)
+            {
+                await _hooks.DisposeAsync().ConfigureAwait(false);
+            }
         }
         _log.Info($"Monitor of {Self.Name} stopped.");
     }
@@ -285,6 +322,10 @@ internal sealed partial class NodeMonitor
                 _local = probe;
                 _serverRunning = true;
                 _localDownSinceMs = null;
+                if (probe.InRecovery)
+                {
+                    _mayTakeWrites = false;
+                }
                 _role = Self.Role == PgHaRole.Witness ? "witness" : probe.InRecovery ? "standby" : "primary";
             }
             return;
@@ -310,7 +351,10 @@ internal sealed partial class NodeMonitor
             if (!state.IsRunning)
             {
                 _localDownSinceMs ??= NowMs;
+                _mayTakeWrites = false;
             }
+            // Running but not answering the probe (pg_hba refuses it, out of connections, slow): it may still take
+            // writes on its socket, so _mayTakeWrites stays as it was and the lease timer still fences it.
         }
         if (wasRunning && !state.IsRunning)
         {
@@ -596,6 +640,10 @@ internal sealed partial class NodeMonitor
         if (changed && !paused)
         {
             _watch?.Restart(NowMs);
+            // The members restart their detection windows now too, so none can vote before a window has passed:
+            // the primary gets one fence timeout from here to be vouched for (or, made primary by a switchover
+            // while paused, to announce its term) before its lease timer fences it.
+            _lease.ExtendTo(NowMs + (long)_settings.FenceTimeout.TotalMilliseconds);
         }
         return changed;
     }

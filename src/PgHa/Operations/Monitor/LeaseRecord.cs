@@ -1,0 +1,89 @@
+using System.Text.Json;
+
+namespace PgHa.Operations.Monitor;
+
+/// <summary>
+/// Where a primary's monitor keeps its lease across a restart of the monitor process: the boot it was
+/// granted in and its monotonic expiry. A monitor that crashed and was restarted during a partition takes
+/// the lease it had, not a fresh detection window: the standbys have been counting since the partition began.
+/// <para>
+/// The file is written without fsync, and only when the expiry moved on by half a second or more: what it
+/// holds is never later than the lease in memory, so a restarted monitor fences no later than the old one
+/// would have. A reboot ends it (another boot id: the server restarted too). A monitor that stops normally
+/// while its lease is valid deletes it: its next start is a start like the first one.
+/// </para>
+/// </summary>
+internal sealed class LeaseRecord
+{
+    private const long WriteStepMs = 500;
+    private readonly string _path;
+    private long _writtenExpiryMs = long.MinValue / 2;
+
+    public LeaseRecord(string path) => _path = path;
+
+    public string Path => _path;
+
+    /// <summary>The expiry saved in this boot, or null when there is none (first start, another boot, unreadable).</summary>
+    public long? Load()
+    {
+        try
+        {
+            if (!File.Exists(_path))
+            {
+                return null;
+            }
+            Saved? saved = JsonSerializer.Deserialize<Saved>(File.ReadAllText(_path), PeerJson.Options);
+            return saved is not null && saved.BootId == BootId() ? saved.ExpiresAtMs : null;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or JsonException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>Saves the expiry when it moved on enough since the last save; never throws (a lost save only makes a restart fence sooner).</summary>
+    public void Save(long expiresAtMs)
+    {
+        if (expiresAtMs - _writtenExpiryMs < WriteStepMs)
+        {
+            return;
+        }
+        try
+        {
+            string temporary = _path + ".tmp";
+            File.WriteAllText(temporary, JsonSerializer.Serialize(new Saved(BootId(), expiresAtMs), PeerJson.Options));
+            File.Move(temporary, _path, overwrite: true);
+            _writtenExpiryMs = expiresAtMs;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // The next extension tries again.
+        }
+    }
+
+    public void Delete()
+    {
+        try
+        {
+            File.Delete(_path);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // A left-over record only makes the next start fence sooner.
+        }
+    }
+
+    private static string BootId()
+    {
+        try
+        {
+            return File.ReadAllText("/proc/sys/kernel/random/boot_id").Trim();
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return "unknown";
+        }
+    }
+
+    private sealed record Saved(string BootId, long ExpiresAtMs);
+}

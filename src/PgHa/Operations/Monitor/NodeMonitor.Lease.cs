@@ -1,0 +1,142 @@
+namespace PgHa.Operations.Monitor;
+
+/// <summary>
+/// The primary's lease (<see cref="PrimaryLease"/>): renewed by one loop, checked by another, both apart from
+/// the main loop. The main loop probes, reads metadata, records events, follows and rejoins; any of that may
+/// take seconds (a probe refused by pg_hba, a metadata read that times out, a follow). The fence must not wait
+/// for it: fault runs showed a primary that kept taking writes on its Unix socket for 22 s while its round
+/// was stuck before the old fence check.
+/// </summary>
+internal sealed partial class NodeMonitor
+{
+    /// <summary>How often the lease timer looks at the clock: the fence starts at most this late.</summary>
+    private static readonly TimeSpan LeaseTimerTick = TimeSpan.FromMilliseconds(20);
+
+    /// <summary>
+    /// While this node leads its term, asks the members every primary check interval whether they see it, and
+    /// extends the lease to the round's START plus the fence timeout when a majority (itself included) does.
+    /// Counting from the start keeps a round that took long (or a process frozen in the middle of one) from
+    /// granting more than the members' answers are worth.
+    /// </summary>
+    private async Task LeaseRenewalLoopAsync(CancellationToken stop)
+    {
+        while (!stop.IsCancellationRequested)
+        {
+            try
+            {
+                if (IsLeader && Self.Role != PgHaRole.Witness)
+                {
+                    await RenewLeaseAsync().ConfigureAwait(false);
+                }
+                await Task.Delay(_settings.PrimaryCheckInterval, stop).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (stop.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex) when (ex is PgHaException or IOException or TimeoutException)
+            {
+                _log.Warning($"Asking the members for the lease failed: {ex.Message}");
+            }
+        }
+    }
+
+    private async Task RenewLeaseAsync()
+    {
+        long roundStart = NowMs;
+        LeaderWatch watch = _watch;
+        Dictionary<int, PeerStatus?> statuses = await GatherStatusesAsync().ConfigureAwait(false);
+        int vouching = statuses.Values.Count(s => s is { SeesLeader: true } && s.Term == watch.Term && s.LeaderId == Self.Id);
+        int quorum = ElectionRules.Quorum(_members.Nodes.Count);
+        lock (_gate)
+        {
+            _lastVouching = vouching;
+            if (ReferenceEquals(_watch, watch) && 1 + vouching >= quorum)
+            {
+                ExtendLease(roundStart);
+            }
+        }
+    }
+
+    /// <summary>A majority took this node for the primary at <paramref name="sinceMs"/> or later: the lease runs a fence timeout from there. Call under the gate.</summary>
+    private void ExtendLease(long sinceMs)
+    {
+        if (_lease.ExtendTo(sinceMs + (long)_settings.FenceTimeout.TotalMilliseconds))
+        {
+            _leaseRecord?.Save(_lease.ExpiresAtMs);
+        }
+    }
+
+    /// <summary>
+    /// Fences this node when its lease has ended while it may take writes, whatever else the monitor is doing.
+    /// It only looks at memory every <see cref="LeaseTimerTick"/>: after the process was frozen and thawed this
+    /// is the first thing due, and the fence (standby.signal, fsync, SIGQUIT) takes well under a millisecond
+    /// to start on a local node.
+    /// </summary>
+    private async Task LeaseTimerAsync(CancellationToken stop)
+    {
+        while (!stop.IsCancellationRequested)
+        {
+            try
+            {
+                if (LeaseEnded())
+                {
+                    await FenceForLeaseAsync().ConfigureAwait(false);
+                }
+                await Task.Delay(LeaseTimerTick, stop).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (stop.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex) when (ex is PgHaException or IOException or TimeoutException or InvalidOperationException)
+            {
+                _log.Warning($"Fencing {Self.Name} at the end of its lease failed: {ex.Message} Trying again.");
+                await Task.Delay(_settings.PrimaryCheckInterval, stop).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private bool LeaseEnded()
+    {
+        lock (_gate)
+        {
+            return _mayTakeWrites && !_paused && _lease.HasExpired(NowMs);
+        }
+    }
+
+    private async Task FenceForLeaseAsync()
+    {
+        string why;
+        lock (_gate)
+        {
+            why = $"its lease ended {-_lease.SecondsLeft(NowMs):0.00} s ago: only {1 + _lastVouching} of {_members.Nodes.Count} members (itself included) " +
+                $"vouched for it in its last round, a majority is {ElectionRules.Quorum(_members.Nodes.Count)}";
+        }
+        await FenceOnceAsync(LeaseEnded, why, stale: false).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Fences this node once: the lease timer and the main loop (a newer term's primary) may both decide to,
+    /// and the second finds the first's work done. <paramref name="stillNeeded"/> is checked again inside.
+    /// </summary>
+    private async Task FenceOnceAsync(Func<bool> stillNeeded, string why, bool stale)
+    {
+        await _fencing.WaitAsync(Ct).ConfigureAwait(false);
+        try
+        {
+            if (!stillNeeded())
+            {
+                return;
+            }
+            _log.Warning(stale
+                ? $"{Self.Name} is a former primary: {why}. Fencing it."
+                : $"Fencing {Self.Name}: {why}. The other side may elect a new primary.");
+            await FenceRunningAsync(why).ConfigureAwait(false);
+        }
+        finally
+        {
+            _fencing.Release();
+        }
+    }
+}
