@@ -15,6 +15,8 @@ internal sealed partial class NodeMonitor
 {
     private static readonly TimeSpan FollowAfterLeaderChange = TimeSpan.FromSeconds(30);
     private static readonly TimeSpan NotStreamingBeforeFollow = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan DivergedRetryDelay = TimeSpan.FromSeconds(30);
+    private long _divergedReportedTerm = -1;
 
     private long _leaderChangedAtMs;
     private long _lastSynchronousCheckMs;
@@ -444,6 +446,12 @@ internal sealed partial class NodeMonitor
         if (_members.ById(oldLeaderId) is { } old && old.Id != Self.Id)
         {
             changed.Add(old with { Active = false });
+            // The old primary's other standbys are meant to stream from the new one now. Recording it is what lets
+            // a standby whose monitor was down during the failover be re-pointed later: it would otherwise keep
+            // streaming from the old primary once that rejoins (cascading through it), which its record still named.
+            changed.AddRange(_members.Nodes
+                .Where(n => n.Id != Self.Id && n.Id != old.Id && n.Role == PgHaRole.Standby && n.UpstreamId == old.Id)
+                .Select(n => n with { UpstreamId = Self.Id }));
         }
         changed.Add(Self with { Role = PgHaRole.Primary, UpstreamId = null, Active = true });
         try
@@ -519,6 +527,25 @@ internal sealed partial class NodeMonitor
             if (result.Changed)
             {
                 _log.Info($"{Self.Name} follows the primary {leader.Name} (term {_watch.Term}) after {Elapsed(clock)}.");
+            }
+        }
+        catch (PgHaException ex) when (ex.ErrorId is "PgHaFollowDiverged" or "PgHaFollowTimelineMismatch")
+        {
+            // Trying again every 2 s changes nothing: its WAL went past the new primary's fork point (a priority-0
+            // standby with more WAL than the winner, or one whose monitor was down during the failover). Said once
+            // per term, as an event an operator's hook and Get-PgHaEvent see, with the way back; tried again slowly
+            // in case an operator rejoined it meanwhile.
+            _nextRoleChangeMs = NowMs + (long)DivergedRetryDelay.TotalMilliseconds;
+            if (_divergedReportedTerm != _watch.Term)
+            {
+                _divergedReportedTerm = _watch.Term;
+                QueueEvent(Self, "failover_follow", false,
+                    $"{Self.Name} cannot follow the new primary {leader.Name} (term {_watch.Term}): {ex.Message} " +
+                    $"It keeps running as a standby of its old timeline, read-only. To bring it back: Stop-PgHaNode -Name {Self.Name}, then Invoke-PgHaRejoin -Name {Self.Name} -ForceRewind.");
+            }
+            else
+            {
+                _log.Debug($"{Self.Name} still cannot follow {leader.Name} ({ex.ErrorId}).");
             }
         }
         catch (PgHaException ex)

@@ -67,6 +67,7 @@ internal sealed partial class NodeMonitor
     private int _lastVouching;
     private readonly SemaphoreSlim _fencing = new(1, 1);
     private readonly HookQueue? _hooks;
+    private readonly KnownMembersFile _knownMembers;
     private long? _announcePendingTerm;
     private long _lastMetadataRefreshMs = long.MinValue / 2;
     private long _lastHistoryMs = long.MinValue / 2;
@@ -95,6 +96,7 @@ internal sealed partial class NodeMonitor
         _settings = settings;
         _target = target;
         _log = log;
+        _knownMembers = KnownMembersFile.For(target);
     }
 
     private CancellationToken Ct => _context.CancellationToken;
@@ -549,14 +551,20 @@ internal sealed partial class NodeMonitor
         {
             return;
         }
+        // Its own node first, then where it was told to look, then every member: the ones it knows now, or
+        // (before its first read) the ones it knew before a restart.
         IEnumerable<ConnectionInfo> sources = _members is null ? _target.EntryPoints : [LocalConninfo, .. _target.EntryPoints];
         if (_members is not null)
         {
             sources = sources.Concat(_members.Others.Select(NodeRecordLookup.ConninfoOf));
         }
-        else if (_target.LocalConninfo is not null)
+        else
         {
-            sources = sources.Prepend(_target.LocalConninfo);
+            sources = sources.Concat(_knownMembers.Load());
+            if (_target.LocalConninfo is not null)
+            {
+                sources = sources.Prepend(_target.LocalConninfo);
+            }
         }
         PgHaException? last = null;
         foreach (ConnectionInfo source in sources)
@@ -596,6 +604,7 @@ internal sealed partial class NodeMonitor
             ?? throw new PgHaException("PgHaNodeNotFound", System.Management.Automation.ErrorCategory.ObjectNotFound, _target.NodeName,
                 $"No node named '{_target.NodeName}' is registered. Register it (Register-PgHaNode) before starting its monitor.");
         MonitorMembers members = await MonitorMembers.ResolveAsync(nodes, selfId, Ct).ConfigureAwait(false);
+        _knownMembers.Save(nodes, _log);
         bool pausedChanged;
         lock (_gate)
         {
