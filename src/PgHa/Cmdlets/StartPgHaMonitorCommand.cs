@@ -89,6 +89,10 @@ public sealed class StartPgHaMonitorCommand : PgHaEventCmdlet
     [ValidateNotNullOrEmpty]
     public string? LogFile { get; set; }
 
+    /// <summary>The monitor starts the node's server when it finds it stopped, never writable: a replaced primary stays stopped until it is rejoined, the primary of the newest term starts read-only until an election. Disable PostgreSQL's own service then.</summary>
+    [Parameter]
+    public SwitchParameter ManageServer { get; set; }
+
     /// <summary>Where the monitor keeps its last vote; by default beside the data directory (&lt;data directory&gt;.pgha-monitor.json).</summary>
     [Parameter]
     [ValidateNotNullOrEmpty]
@@ -142,6 +146,7 @@ public sealed class StartPgHaMonitorCommand : PgHaEventCmdlet
             SynchronousPolicy = Bound(nameof(SynchronousPolicy)) ? SynchronousPolicy : config?.SynchronousPolicy ?? SynchronousPolicy,
             SynchronousTimeout = TimeSpan.FromSeconds(Bound(nameof(SynchronousTimeout)) ? SynchronousTimeout : config?.SynchronousTimeout ?? SynchronousTimeout),
             WitnessSyncInterval = TimeSpan.FromSeconds(config?.WitnessSyncInterval ?? 15),
+            ManageServer = Bound(nameof(ManageServer)) ? ManageServer.IsPresent : config?.ManageServer ?? false,
         };
     }
 

@@ -46,6 +46,7 @@ internal static class NodeConfigSettings
         new(null, "SynchronousPolicy", SettingKind.Choice, (c, v) => c.SynchronousPolicy = Enum.Parse<PgHaSynchronousPolicy>((string)v, ignoreCase: true),
             choices: ["Wait", "Degrade"]),
         new(null, "SynchronousTimeout", SettingKind.Seconds, (c, v) => c.SynchronousTimeout = (double)v),
+        new(null, "ManageServer", SettingKind.Boolean, (c, v) => c.ManageServer = (bool)v),
         new("witness_sync_interval", "WitnessSyncInterval", SettingKind.Integer, (c, v) => c.WitnessSyncInterval = (int)v, minimum: 1),
         new("promote_check_timeout", "PromoteCheckTimeout", SettingKind.Integer, (c, v) => c.PromoteCheckTimeout = (int)v, minimum: 0),
         new("promote_check_interval", "PromoteCheckInterval", SettingKind.Integer, (c, v) => c.PromoteCheckInterval = (int)v, minimum: 1),

@@ -106,6 +106,9 @@ public sealed class PgHaNodeConfig
     /// <summary>Seconds without a synchronous standby before SynchronousPolicy acts (PgHa only; null: 10).</summary>
     public double? SynchronousTimeout { get; internal set; }
 
+    /// <summary>Whether the monitor starts this node's server (PgHa only; null: no, PostgreSQL's own service does).</summary>
+    public bool? ManageServer { get; internal set; }
+
     /// <summary>Seconds between witness metadata refreshes (repmgr default 15).</summary>
     public int? WitnessSyncInterval { get; internal set; }
 

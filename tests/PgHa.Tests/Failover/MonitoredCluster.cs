@@ -42,6 +42,7 @@ public sealed class FailoverCollection
 public sealed class MonitoredCluster : IAsyncDisposable
 {
     private readonly List<MonitorProcess> _monitors = [];
+    private readonly List<MonitorProcess> _retired = [];
     private PostgresServer? _witnessServer;
 
     private MonitoredCluster(string directory) => Directory = directory;
@@ -133,6 +134,24 @@ public sealed class MonitoredCluster : IAsyncDisposable
 
     public MonitorProcess MonitorOf(string name) => _monitors.Single(m => m.NodeName == name);
 
+    /// <summary>
+    /// Starts <paramref name="name"/>'s monitor again (after it was killed or stopped), as a supervisor would,
+    /// with the same arguments plus <paramref name="settings"/>; its log goes on in the same file.
+    /// </summary>
+    public MonitorProcess RestartMonitor(string name, IReadOnlyDictionary<string, string>? settings = null)
+    {
+        MonitorProcess old = MonitorOf(name);
+        if (!old.HasExited)
+        {
+            throw new InvalidOperationException($"{name}'s monitor (pid {old.Pid}) still runs; stop or kill it first.");
+        }
+        ClusterMember member = this[name];
+        MonitorProcess started = MonitorProcess.Start(member.Name, member.Conninfo, member.SocketConninfo, Path.Combine(Directory, member.Name), settings);
+        _monitors[_monitors.IndexOf(old)] = started;
+        _retired.Add(old);
+        return started;
+    }
+
     /// <summary>Every monitor's log, for assertion messages.</summary>
     public string DescribeMonitors()
     {
@@ -190,7 +209,7 @@ public sealed class MonitoredCluster : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        foreach (MonitorProcess monitor in _monitors)
+        foreach (MonitorProcess monitor in _monitors.Concat(_retired))
         {
             await monitor.DisposeAsync();
         }

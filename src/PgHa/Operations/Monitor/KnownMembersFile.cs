@@ -19,7 +19,11 @@ internal sealed class KnownMembersFile
 
     private string? _written;
 
-    /// <summary>Where a monitor keeps it: beside its vote record when one was named, else in the user's ~/.pgha.</summary>
+    /// <summary>
+    /// Where a monitor keeps it: beside its vote record when one was named, else in the user's ~/.pgha under a
+    /// name made from the node's name and the conninfos it was started with, so that monitors of two clusters
+    /// on one host (sandboxes, or two clusters with a node1 each) never read each other's members.
+    /// </summary>
     public static KnownMembersFile For(MonitorTarget target)
     {
         if (target.StateFile is { } stateFile)
@@ -28,7 +32,9 @@ internal sealed class KnownMembersFile
         }
         string name = target.NodeName ?? $"node-{target.NodeId}";
         string safe = string.Concat(name.Select(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.' ? c : '_'));
-        return new KnownMembersFile(System.IO.Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".pgha", $"monitor-{safe}.members.json"));
+        string started = string.Join("\n", target.EntryPoints.Select(e => e.ToDisplayString()));
+        string key = Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(started)))[..12].ToLowerInvariant();
+        return new KnownMembersFile(System.IO.Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".pgha", $"monitor-{safe}-{key}.members.json"));
     }
 
     /// <summary>The conninfos saved last time; empty when there is no readable file.</summary>

@@ -72,6 +72,9 @@ internal sealed record MonitorSettings
     /// <summary>Time between refreshes of the witness's copy of the metadata (repmgr witness_sync_interval, default 15 s).</summary>
     public TimeSpan WitnessSyncInterval { get; init; } = TimeSpan.FromSeconds(15);
 
+    /// <summary>The monitor starts its node's server when it finds it stopped, never writable (see BootRules); PostgreSQL's own unit is then disabled.</summary>
+    public bool ManageServer { get; init; }
+
     /// <summary>Deadline for promoting, following and rejoining.</summary>
     public TimeSpan RoleChangeTimeout { get; init; } = TimeSpan.FromSeconds(60);
 

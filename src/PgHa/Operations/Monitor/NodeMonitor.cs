@@ -151,6 +151,10 @@ internal sealed partial class NodeMonitor
                 $"The monitor of {Self.Name} cannot listen on {listenAddress}:{Self.EffectiveMonitorPort} ({ex.Message}). Is another monitor for this node running? " +
                 "Otherwise register the node with another -MonitorPort.", ex);
         }
+        if (_settings.ManageServer && Self.Role != PgHaRole.Witness)
+        {
+            await StartStoppedServerAsync().ConfigureAwait(false);
+        }
         _log.Info($"Monitor of {Self.Name} (node {Self.Id}) started: listening on {server.Endpoint}, failover {_settings.Failover}, " +
             $"detection {_settings.DetectionWindow.TotalSeconds:0.#} s, fence timeout {_settings.FenceTimeout.TotalSeconds:0.#} s, term {_watch.Term}, " +
             $"primary {NameOf(_watch.LeaderId)}.");
