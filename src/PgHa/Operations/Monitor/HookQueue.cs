@@ -1,5 +1,6 @@
 using System.Threading.Channels;
-using PgHa.Operations.Events;
+using PgHa.Core;
+using PgHa.Metadata;
 
 namespace PgHa.Operations.Monitor;
 

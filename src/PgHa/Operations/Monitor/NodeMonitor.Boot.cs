@@ -1,3 +1,4 @@
+using PgHa.Core;
 using PgHa.Operations.Service;
 
 namespace PgHa.Operations.Monitor;

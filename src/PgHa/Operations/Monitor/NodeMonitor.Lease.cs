@@ -1,3 +1,4 @@
+using PgHa.Core;
 namespace PgHa.Operations.Monitor;
 
 /// <summary>
