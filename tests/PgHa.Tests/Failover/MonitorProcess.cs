@@ -17,7 +17,12 @@ public sealed class MonitorProcess : IAsyncDisposable
         # Start-PgHaMonitor for the failover tests: conninfo, node name, local conninfo, log file, then name/value pairs.
         $settings = @{ Conninfo = $args[0]; Name = $args[1]; LogFile = $args[3] }
         if ($args[2]) { $settings.LocalConninfo = $args[2] }
-        for ($i = 4; $i -lt $args.Count; $i += 2) { $settings[$args[$i]] = $args[$i + 1] }
+        # 'true' and 'false' become booleans, so that a switch (-ManageServer) can be given as a pair too.
+        for ($i = 4; $i -lt $args.Count; $i += 2) {
+            $value = $args[$i + 1]
+            if ($value -eq 'true') { $value = $true } elseif ($value -eq 'false') { $value = $false }
+            $settings[$args[$i]] = $value
+        }
         Start-PgHaMonitor @settings
         """;
 
