@@ -26,7 +26,11 @@ public sealed class PgHaFailoverCluster : IFailoverCluster
         _directory = directory;
         // The monitors sign what they say to each other with a cluster secret: one for this cluster, in its folder.
         string secretFile = Path.Combine(directory, "cluster-secret");
-        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite };
+        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
+        if (!OperatingSystem.IsWindows())
+        {
+            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        }
         using (var writer = new StreamWriter(new FileStream(secretFile, options)))
         {
             writer.WriteLine(Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(48)));

@@ -167,7 +167,11 @@ public sealed class MonitoredCluster : IAsyncDisposable
     /// <summary>A new cluster secret, as an operator makes one (48 random bytes, base64, mode 0600), and this session set to use it.</summary>
     private void CreateSecret()
     {
-        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite };
+        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
+        if (!OperatingSystem.IsWindows())
+        {
+            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        }
         using (var stream = new FileStream(SecretFile, options))
         using (var writer = new StreamWriter(stream))
         {
