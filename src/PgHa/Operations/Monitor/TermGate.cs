@@ -5,7 +5,8 @@ namespace PgHa.Operations.Monitor;
 /// <see cref="TermRules"/>. Its reference is the highest term the member knows (its leader's, its last vote's)
 /// or has taken from another member. A term refused for being too far ahead still moves the reference up by
 /// <see cref="TermRules.MaxStep"/>: a member that missed more elections than that catches up with the others in
-/// a few rounds, while one message can never move it far (nor near an overflow).
+/// a few rounds, while one message can never move it far (nor near an overflow). A term out of range
+/// (negative, beyond <see cref="TermRules.Ceiling"/>) is no election anybody ran: it moves nothing.
 /// </summary>
 internal sealed class TermGate
 {
@@ -35,7 +36,7 @@ internal sealed class TermGate
             {
                 _mark = Math.Max(_mark, offered);
             }
-            else if (offered > reference && offered >= 0)
+            else if (offered > reference && offered <= TermRules.Ceiling)
             {
                 _mark = Math.Min(reference + TermRules.MaxStep, TermRules.Ceiling);
             }
