@@ -19,7 +19,7 @@ Describe 'Get-PgHaMonitor parameter contract' -Tag UnitTests {
 
     It 'has exactly the parameters it documents' {
         $own = @($command.Parameters.Keys | Where-Object { $_ -notin $common } | Sort-Object)
-        $own | Should -Be (@('ConnectTimeout', 'Conninfo', 'Credential', 'Name', 'Timeout') | Sort-Object)
+        $own | Should -Be (@('ConnectTimeout', 'Conninfo', 'Credential', 'Name', 'SecretFile', 'Timeout') | Sort-Object)
     }
 
     It 'has one parameter set with a mandatory -Conninfo at position 0' {
