@@ -57,6 +57,11 @@ Describe 'Get-PgHaMonitor parameter contract' -Tag UnitTests {
             Should -Throw -ErrorId 'ParameterArgumentValidationError,PgHa.Cmdlets.GetPgHaMonitorCommand'
     }
 
+    It 'refuses a -SecretFile that is missing, before connecting' {
+        Get-PgHaMonitor -Conninfo 'host=127.0.0.1 port=1 dbname=pgha' -SecretFile (Join-Path $TestDrive 'none') -ErrorAction SilentlyContinue -ErrorVariable missing | Should -BeNullOrEmpty
+        $missing[0].FullyQualifiedErrorId | Should -BeLike 'PgHaClusterSecretMissing,*'
+    }
+
     It 'rejects a malformed conninfo with PgHaConninfoInvalid before connecting' {
         { Get-PgHaMonitor -Conninfo "host='unterminated" } | Should -Throw -ErrorId 'PgHaConninfoInvalid'
     }
