@@ -26,7 +26,7 @@ Describe 'Start-PgHaMonitor parameter contract' -Tag UnitTests {
         $own = @($command.Parameters.Keys | Where-Object { $_ -notin $common } | Sort-Object)
         $own | Should -Be (@('AcceptNewHostKey', 'Config', 'ConnectTimeout', 'Conninfo', 'Credential', 'EventAction', 'EventCommand',
                 'Failover', 'FenceTimeout', 'KnownHostsFile', 'LocalConninfo', 'LogFile', 'MonitorInterval', 'MonitoringHistoryInterval',
-                'MonitoringHistoryRetentionDays', 'Name', 'ReconnectAttempts', 'ReconnectInterval', 'SecretFile', 'SshCredential', 'SshKeyFile',
+                'ManageServer', 'MonitoringHistoryRetentionDays', 'Name', 'ReconnectAttempts', 'ReconnectInterval', 'SecretFile', 'SshCredential', 'SshKeyFile',
                 'StalePrimary', 'StateFile', 'SynchronousPolicy', 'SynchronousTimeout') | Sort-Object)
     }
 

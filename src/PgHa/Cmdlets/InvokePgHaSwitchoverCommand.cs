@@ -38,7 +38,7 @@ public sealed class InvokePgHaSwitchoverCommand : PgHaRoleChangeCmdlet
     public int Wait { get; set; } = 60;
 
     /// <summary>The monitors are paused for the handover directly, signed with the cluster secret, when one is found ($PgHaClusterSecretFile, $env:PGHA_CLUSTER_SECRET_FILE, ~/.pgha/cluster-secret).</summary>
-    private protected override Operations.Monitor.ClusterSecret? ClusterSecretFor() => FindClusterSecret(null);
+    private protected override ClusterSecret? ClusterSecretFor() => FindClusterSecret(null);
 
     protected override void ProcessRecord()
     {

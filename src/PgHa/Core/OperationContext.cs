@@ -38,5 +38,5 @@ public sealed class OperationContext
     /// The cluster secret, for commands that talk to the monitors (Get-, Suspend-, Resume-PgHaMonitor, a
     /// switchover pausing them); null when none was found: such a command can then only ask for statuses.
     /// </summary>
-    internal Monitor.ClusterSecret? ClusterSecret { get; init; }
+    internal ClusterSecret? ClusterSecret { get; init; }
 }

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
+using PgHa.Core;
 using PgHa.Operations.Monitor;
 using Xunit;
 

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using PgHa.Core;
 using PgHa.Operations.Monitor;
 using Xunit;
 

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text.Json;
+using PgHa.Core;
 
 namespace PgHa.Operations.Monitor;
 

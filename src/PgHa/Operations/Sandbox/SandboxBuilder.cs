@@ -57,7 +57,7 @@ internal static class SandboxBuilder
         // The monitors of the sandbox's nodes sign what they say to each other with it (Start-PgHaMonitor -SecretFile).
         // Made by this process, so it belongs to the user who runs the sandbox's monitors (they all run as one user).
         string secretFile = $"{root}/{SecretFileName}";
-        Monitor.ClusterSecret.Create(secretFile);
+        ClusterSecret.Create(secretFile);
 
         try
         {

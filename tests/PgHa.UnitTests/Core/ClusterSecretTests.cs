@@ -1,8 +1,7 @@
-using PgHa.Operations;
-using PgHa.Operations.Monitor;
+using PgHa.Core;
 using Xunit;
 
-namespace PgHa.UnitTests.Monitor;
+namespace PgHa.UnitTests.Core;
 
 /// <summary>The cluster secret's file: made 0600 and never overwritten; refused when missing, exposed or too short, and never quoted.</summary>
 [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]

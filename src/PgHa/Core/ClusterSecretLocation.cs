@@ -1,4 +1,4 @@
-namespace PgHa.Operations.Monitor;
+namespace PgHa.Core;
 
 /// <summary>
 /// Where the cluster secret is looked for, first match wins: -SecretFile; the session variable

@@ -2,7 +2,7 @@ using System.Management.Automation;
 using System.Security.Cryptography;
 using System.Text;
 
-namespace PgHa.Operations.Monitor;
+namespace PgHa.Core;
 
 /// <summary>
 /// The key every monitor signs its requests and replies with (HMAC-SHA256), read from a file of its own that
