@@ -8,7 +8,7 @@ $psql = '/usr/lib/postgresql/15/bin/psql'
 $monitors = @()
 
 # A monitor in a process of its own, through the host this script runs in: pwsh, or tools/PgHa.Run (dotnet).
-function Start-DemoMonitor($Node, [string] $Conninfo, [string] $Log) {
+function Start-DemoMonitor($Node, [string] $Conninfo, [string] $Log, [string] $SecretFile) {
     $script = [System.IO.Path]::Combine($PSScriptRoot, 'demo-monitor.ps1')
     $manifest = [System.IO.Path]::ChangeExtension((Get-Module -Name PgHa).Path, '.psd1')
     # Under tools/PgHa.Run the process is dotnet and its first argument PgHa.Run.dll; under pwsh, pwsh itself.
@@ -17,7 +17,7 @@ function Start-DemoMonitor($Node, [string] $Conninfo, [string] $Log) {
     # Its console output is not wanted here (the monitor writes its log file): sh sends it to /dev/null and execs.
     foreach ($argument in @('-c', 'exec "$@" >/dev/null 2>&1', 'sh', [Environment]::ProcessPath)) { $start.ArgumentList.Add($argument) }
     if ($viaDotnet) { $start.ArgumentList.Add([Environment]::GetCommandLineArgs()[0]) } else { $start.ArgumentList.Add('-NoProfile'); $start.ArgumentList.Add('-File') }
-    foreach ($argument in @($script, $manifest, $Conninfo, $Node.Name, $Log)) { $start.ArgumentList.Add($argument) }
+    foreach ($argument in @($script, $manifest, $Conninfo, $Node.Name, $Log, $SecretFile)) { $start.ArgumentList.Add($argument) }
     [System.Diagnostics.Process]::Start($start)
 }
 
@@ -71,7 +71,8 @@ try {
 
     "`n== Automatic failover: one monitor per node, each its own process (as under systemd), then kill -9 of node2's postmaster"
     $monitors = foreach ($node in $sandbox.Nodes) {
-        Start-DemoMonitor -Node $node -Conninfo $sandbox.Conninfo -Log "$($sandbox.Path)/monitor-$($node.Name).log"
+        # The sandbox made a cluster secret for them: the monitors sign what they say to each other with it.
+        Start-DemoMonitor -Node $node -Conninfo $sandbox.Conninfo -Log "$($sandbox.Path)/monitor-$($node.Name).log" -SecretFile $sandbox.SecretFile
     }
     Wait-Until -Seconds 60 -What 'every monitor to run' {
         $status = @(Get-PgHaMonitor -Conninfo $sandbox.Conninfo)

@@ -19,7 +19,7 @@ Describe 'Get-PgHaMonitor parameter contract' -Tag UnitTests {
 
     It 'has exactly the parameters it documents' {
         $own = @($command.Parameters.Keys | Where-Object { $_ -notin $common } | Sort-Object)
-        $own | Should -Be (@('ConnectTimeout', 'Conninfo', 'Credential', 'Name', 'Timeout') | Sort-Object)
+        $own | Should -Be (@('ConnectTimeout', 'Conninfo', 'Credential', 'Name', 'SecretFile', 'Timeout') | Sort-Object)
     }
 
     It 'has one parameter set with a mandatory -Conninfo at position 0' {
@@ -55,6 +55,11 @@ Describe 'Get-PgHaMonitor parameter contract' -Tag UnitTests {
     It 'refuses -Timeout <Timeout> (0.1 to 60 seconds)' -ForEach @(@{ Timeout = 0 }, @{ Timeout = 61 }) {
         { Get-PgHaMonitor -Conninfo 'host=127.0.0.1 port=1' -Timeout $Timeout } |
             Should -Throw -ErrorId 'ParameterArgumentValidationError,PgHa.Cmdlets.GetPgHaMonitorCommand'
+    }
+
+    It 'refuses a -SecretFile that is missing, before connecting' {
+        Get-PgHaMonitor -Conninfo 'host=127.0.0.1 port=1 dbname=pgha' -SecretFile (Join-Path $TestDrive 'none') -ErrorAction SilentlyContinue -ErrorVariable missing | Should -BeNullOrEmpty
+        $missing[0].FullyQualifiedErrorId | Should -BeLike 'PgHaClusterSecretMissing,*'
     }
 
     It 'rejects a malformed conninfo with PgHaConninfoInvalid before connecting' {

@@ -26,7 +26,7 @@ Describe 'Start-PgHaMonitor parameter contract' -Tag UnitTests {
         $own = @($command.Parameters.Keys | Where-Object { $_ -notin $common } | Sort-Object)
         $own | Should -Be (@('AcceptNewHostKey', 'Config', 'ConnectTimeout', 'Conninfo', 'Credential', 'EventAction', 'EventCommand',
                 'Failover', 'FenceTimeout', 'KnownHostsFile', 'LocalConninfo', 'LogFile', 'MonitorInterval', 'MonitoringHistoryInterval',
-                'MonitoringHistoryRetentionDays', 'Name', 'ReconnectAttempts', 'ReconnectInterval', 'SshCredential', 'SshKeyFile',
+                'ManageServer', 'MonitoringHistoryRetentionDays', 'Name', 'ReconnectAttempts', 'ReconnectInterval', 'SecretFile', 'SshCredential', 'SshKeyFile',
                 'StalePrimary', 'StateFile', 'SynchronousPolicy', 'SynchronousTimeout') | Sort-Object)
     }
 
@@ -162,12 +162,14 @@ Describe 'Start-PgHaMonitor running a real failover' -Tag Integration -Skip:($en
         }
 
         # Started paused: a primary whose monitor sees no majority of monitors would fence itself.
+        # The sandbox's cluster secret, for this session's commands and (by -SecretFile) for the monitors.
+        $global:PgHaClusterSecretFile = $sandbox.SecretFile
         Suspend-PgHaMonitor -Conninfo $ci -Wait 0 -Confirm:$false -WarningAction SilentlyContinue | Out-Null
         $jobs = foreach ($node in $sandbox.Nodes) {
-            Start-Job -Name "pgha-monitor-$($node.Name)" -ArgumentList $manifest.FullName, $node.Conninfo, $node.Name, (Join-Path $path "monitor-$($node.Name).log") -ScriptBlock {
-                param($module, $conninfo, $name, $log)
+            Start-Job -Name "pgha-monitor-$($node.Name)" -ArgumentList $manifest.FullName, $node.Conninfo, $node.Name, (Join-Path $path "monitor-$($node.Name).log"), $sandbox.SecretFile -ScriptBlock {
+                param($module, $conninfo, $name, $log, $secret)
                 Import-Module $module
-                Start-PgHaMonitor -Conninfo $conninfo -Name $name -LogFile $log -ConnectTimeout 2
+                Start-PgHaMonitor -Conninfo $conninfo -Name $name -LogFile $log -ConnectTimeout 2 -SecretFile $secret
             }
         }
         $allRunning = Wait-Until { @(Get-PgHaMonitor -Conninfo $ci | Where-Object { $_.Running -and $_.LastCheck }).Count -eq 4 } 90
@@ -178,6 +180,7 @@ Describe 'Start-PgHaMonitor running a real failover' -Tag Integration -Skip:($en
         if ($ci) { Suspend-PgHaMonitor -Conninfo $ci -Wait 0 -Confirm:$false -ErrorAction SilentlyContinue -WarningAction SilentlyContinue | Out-Null }
         if ($jobs) { $jobs | Stop-Job; $jobs | Remove-Job -Force }
         if ($path -and (Test-Path -LiteralPath $path)) { Remove-PgHaSandbox -Path $path -Confirm:$false }
+        Remove-Variable -Name PgHaClusterSecretFile -Scope Global -ErrorAction SilentlyContinue
     }
 
     It 'starts one monitor per node, all agreeing on term and primary' {

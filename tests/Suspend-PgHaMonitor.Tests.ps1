@@ -20,7 +20,7 @@ Describe 'Suspend-PgHaMonitor parameter contract' -Tag UnitTests {
 
     It 'has exactly the parameters it documents' {
         $own = @($command.Parameters.Keys | Where-Object { $_ -notin $common } | Sort-Object)
-        $own | Should -Be (@('ConnectTimeout', 'Conninfo', 'Credential', 'Wait') | Sort-Object)
+        $own | Should -Be (@('ConnectTimeout', 'Conninfo', 'Credential', 'SecretFile', 'Wait') | Sort-Object)
     }
 
     It 'has one parameter set with a mandatory -Conninfo at position 0, and nothing from the pipeline' {
@@ -58,6 +58,17 @@ Describe 'Suspend-PgHaMonitor parameter contract' -Tag UnitTests {
 
     It 'rejects a malformed conninfo with PgHaConninfoInvalid before connecting' {
         { Suspend-PgHaMonitor -Conninfo "host='unterminated" -Confirm:$false } | Should -Throw -ErrorId 'PgHaConninfoInvalid'
+    }
+
+    It 'refuses a -SecretFile that is missing or that others may read, before connecting' {
+        Suspend-PgHaMonitor -Conninfo 'host=127.0.0.1 port=1 dbname=pgha' -SecretFile (Join-Path $TestDrive 'none') -Confirm:$false -ErrorAction SilentlyContinue -ErrorVariable missing | Should -BeNullOrEmpty
+        $missing[0].FullyQualifiedErrorId | Should -BeLike 'PgHaClusterSecretMissing,*'
+        $exposed = Join-Path $TestDrive 'exposed-secret'
+        [Convert]::ToBase64String([byte[]](1..48)) | Set-Content -LiteralPath $exposed
+        & chmod 644 $exposed
+        Suspend-PgHaMonitor -Conninfo 'host=127.0.0.1 port=1 dbname=pgha' -SecretFile $exposed -Confirm:$false -ErrorAction SilentlyContinue -ErrorVariable shown | Should -BeNullOrEmpty
+        $shown[0].FullyQualifiedErrorId | Should -BeLike 'PgHaClusterSecretExposed,*'
+        $shown[0].Exception.Message | Should -Not -Match ([regex]::Escape([Convert]::ToBase64String([byte[]](1..48))))
     }
 
     It 'reports an unreachable cluster as a non-terminating PgHaNodeUnreachable' {

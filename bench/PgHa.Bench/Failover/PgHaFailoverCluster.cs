@@ -24,7 +24,18 @@ public sealed class PgHaFailoverCluster : IFailoverCluster
         _servers = servers;
         _session = session;
         _directory = directory;
-        _monitorSettings = monitorSettings;
+        // The monitors sign what they say to each other with a cluster secret: one for this cluster, in its folder.
+        string secretFile = Path.Combine(directory, "cluster-secret");
+        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
+        if (!OperatingSystem.IsWindows())
+        {
+            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        }
+        using (var writer = new StreamWriter(new FileStream(secretFile, options)))
+        {
+            writer.WriteLine(Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(48)));
+        }
+        _monitorSettings = new Dictionary<string, string>(monitorSettings) { ["SecretFile"] = secretFile };
         Nodes = servers.All.Select((s, i) => new BenchNode($"node{i + 1}", s)).ToList();
     }
 

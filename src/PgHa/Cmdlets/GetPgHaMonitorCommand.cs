@@ -25,6 +25,14 @@ public sealed class GetPgHaMonitorCommand : PgHaCmdlet
     [ValidateRange(0.1, 60)]
     public double Timeout { get; set; } = 1;
 
+    /// <summary>The cluster secret's file (mode 0600); by default $PgHaClusterSecretFile, $env:PGHA_CLUSTER_SECRET_FILE, or ~/.pgha/cluster-secret.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? SecretFile { get; set; }
+
+    /// <summary>With the secret, each reply's signature is checked; without it the statuses are shown unchecked (a status request needs no secret).</summary>
+    private protected override ClusterSecret? ClusterSecretFor() => FindClusterSecret(SecretFile);
+
     protected override void ProcessRecord()
     {
         var entryPoints = EntryPoints(Conninfo);

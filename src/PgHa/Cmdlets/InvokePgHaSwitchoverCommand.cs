@@ -37,6 +37,9 @@ public sealed class InvokePgHaSwitchoverCommand : PgHaRoleChangeCmdlet
     [ValidateRange(1, 3600)]
     public int Wait { get; set; } = 60;
 
+    /// <summary>The monitors are paused for the handover directly, signed with the cluster secret, when one is found ($PgHaClusterSecretFile, $env:PGHA_CLUSTER_SECRET_FILE, ~/.pgha/cluster-secret).</summary>
+    private protected override ClusterSecret? ClusterSecretFor() => FindClusterSecret(null);
+
     protected override void ProcessRecord()
     {
         var (entryPoints, candidate) = TargetNode();

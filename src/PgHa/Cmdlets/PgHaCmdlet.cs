@@ -3,6 +3,7 @@ using System.Net;
 using PgHa.Conninfo;
 using PgHa.Core;
 using PgHa.Operations;
+using PgHa.Operations.Monitor;
 
 namespace PgHa.Cmdlets;
 
@@ -39,7 +40,12 @@ public abstract class PgHaCmdlet : PSCmdlet, IDisposable
         NetworkCredential? credential = Credential is null || ReferenceEquals(Credential, PSCredential.Empty)
             ? null
             : Credential.GetNetworkCredential();
-        var context = new OperationContext(reporter, credential, ConnectTimeout, StopToken) { Ssh = SshSettings(), EventHook = EventHookFor(reporter) };
+        var context = new OperationContext(reporter, credential, ConnectTimeout, StopToken)
+        {
+            Ssh = SshSettings(),
+            EventHook = EventHookFor(reporter),
+            ClusterSecret = ClusterSecretFor(),
+        };
         try
         {
             return reporter.Pump(this, Task.Run(() => operation(context, reporter)));
@@ -60,6 +66,28 @@ public abstract class PgHaCmdlet : PSCmdlet, IDisposable
 
     /// <summary>What to run after each event the operation commits; commands that write events override it.</summary>
     private protected virtual EventHook? EventHookFor(PipelineReporter reporter) => null;
+
+    /// <summary>The cluster secret, for commands that talk to the monitors (they override it); null: none.</summary>
+    private protected virtual ClusterSecret? ClusterSecretFor() => null;
+
+    /// <summary>
+    /// The cluster secret's file: <paramref name="parameter"/> (-SecretFile), else $PgHaClusterSecretFile, else
+    /// $env:PGHA_CLUSTER_SECRET_FILE, else ~/.pgha/cluster-secret; and whether it was asked for rather than the default.
+    /// </summary>
+    private protected (string Path, bool Explicit) ClusterSecretPath(string? parameter)
+    {
+        object? variable = SessionState.PSVariable.GetValue(ClusterSecretLocation.SessionVariable);
+        string? fromSession = (variable is PSObject wrapped ? wrapped.BaseObject : variable)?.ToString();
+        var (path, isExplicit) = ClusterSecretLocation.Resolve(parameter, fromSession);
+        return (SessionState.Path.GetUnresolvedProviderPathFromPSPath(path), isExplicit);
+    }
+
+    /// <summary>The cluster secret when there is one: a file that was asked for must be there; the default file may be missing (null), but never exposed or malformed.</summary>
+    private protected ClusterSecret? FindClusterSecret(string? parameter)
+    {
+        var (path, isExplicit) = ClusterSecretPath(parameter);
+        return isExplicit || File.Exists(path) ? ClusterSecret.Load(path) : null;
+    }
 
     /// <summary>How this command logs in to nodes' hosts over SSH; commands with SSH parameters override it.</summary>
     protected virtual SshClientSettings SshSettings() => SshClientSettings.Default;

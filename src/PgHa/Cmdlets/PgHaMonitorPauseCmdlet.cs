@@ -17,6 +17,14 @@ public abstract class PgHaMonitorPauseCmdlet : PgHaCmdlet
     [ValidateRange(0, 600)]
     public int Wait { get; set; } = 15;
 
+    /// <summary>The cluster secret's file (mode 0600); by default $PgHaClusterSecretFile, $env:PGHA_CLUSTER_SECRET_FILE, or ~/.pgha/cluster-secret.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? SecretFile { get; set; }
+
+    /// <summary>The monitors take a direct pause or resume only signed with it; without one the metadata alone carries the new state.</summary>
+    private protected override ClusterSecret? ClusterSecretFor() => FindClusterSecret(SecretFile);
+
     private protected abstract bool Paused { get; }
 
     protected override void ProcessRecord()

@@ -98,6 +98,11 @@ public sealed class StartPgHaMonitorCommand : PgHaEventCmdlet
     [ValidateNotNullOrEmpty]
     public string? StateFile { get; set; }
 
+    /// <summary>The cluster secret's file (mode 0600), the same on every node; by default $PgHaClusterSecretFile, $env:PGHA_CLUSTER_SECRET_FILE, or ~/.pgha/cluster-secret. The monitor does not start without it.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? SecretFile { get; set; }
+
     protected override void ProcessRecord()
     {
         MonitorSettings settings = BuildSettings();
@@ -153,12 +158,14 @@ public sealed class StartPgHaMonitorCommand : PgHaEventCmdlet
     private MonitorTarget BuildTarget()
     {
         string? stateFile = StateFile is null ? null : SessionState.Path.GetUnresolvedProviderPathFromPSPath(StateFile);
+        // Read by the monitor once it has found its node, so a missing file is reported with what the monitor knows.
+        string secretFile = ClusterSecretPath(SecretFile).Path;
         if (ParameterSetName == "Config")
         {
             ConnectionInfo own = ParseConninfoParameter(Config!.Conninfo, "Config.Conninfo");
-            return new MonitorTarget(Config.NodeName, Config.NodeId, Local() ?? own, [own], stateFile);
+            return new MonitorTarget(Config.NodeName, Config.NodeId, Local() ?? own, [own], stateFile, secretFile);
         }
-        return new MonitorTarget(Name, null, Local(), EntryPoints(Conninfo), stateFile);
+        return new MonitorTarget(Name, null, Local(), EntryPoints(Conninfo), stateFile, secretFile);
     }
 
     /// <summary>-EventCommand / -EventAction / the session variables first; otherwise the config's event_notification_command, for the events it lists.</summary>

@@ -33,4 +33,10 @@ public sealed class OperationContext
     /// record of a failover) must never wait for the synchronous standby whose absence it is there to handle.
     /// </summary>
     internal bool LocalCommit { get; init; }
+
+    /// <summary>
+    /// The cluster secret, for commands that talk to the monitors (Get-, Suspend-, Resume-PgHaMonitor, a
+    /// switchover pausing them); null when none was found: such a command can then only ask for statuses.
+    /// </summary>
+    internal ClusterSecret? ClusterSecret { get; init; }
 }

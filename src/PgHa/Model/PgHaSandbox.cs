@@ -14,6 +14,9 @@ public sealed class PgHaSandbox
 
     public string Primary { get; init; } = string.Empty;
 
+    /// <summary>The cluster secret made for the sandbox's monitors (mode 0600): give it to Start-PgHaMonitor, Suspend- and Resume-PgHaMonitor as -SecretFile.</summary>
+    public string SecretFile { get; init; } = string.Empty;
+
     public PgHaSandboxNode[] Nodes { get; init; } = [];
 
     /// <summary>How long creating the sandbox took.</summary>

@@ -82,6 +82,7 @@ public sealed class MonitoredCluster : IAsyncDisposable
     {
         // The servers are named like their nodes, so each standby's application_name (its fixture name) is its
         // node name, as it is in a cluster PgHa cloned: pg_stat_replication and monitoring history match them up.
+        CreateSecret();
         Servers = await StartServersAsync("node", shape);
         Register("Primary", "node1", Servers.Primary, shape);
         for (int i = 0; i < Servers.Standbys.Count; i++)
@@ -114,12 +115,16 @@ public sealed class MonitoredCluster : IAsyncDisposable
         Members.Add(member);
     }
 
+    /// <summary>The cluster's secret (made by <see cref="StartAsync"/>): given to every monitor and to this session's commands ($PgHaClusterSecretFile).</summary>
+    public string SecretFile => Path.Combine(Directory, "cluster-secret");
+
     /// <summary>Starts one monitor process per member and waits until every one answers at its endpoint.</summary>
     public async Task StartMonitorsAsync(IReadOnlyDictionary<string, string>? settings = null)
     {
+        Dictionary<string, string> withSecret = WithSecret(settings);
         foreach (ClusterMember member in Members)
         {
-            _monitors.Add(MonitorProcess.Start(member.Name, member.Conninfo, member.SocketConninfo, Path.Combine(Directory, member.Name), settings));
+            _monitors.Add(StartMonitor(member, withSecret));
         }
         bool running = await Polling.UntilAsync(() =>
         {
@@ -146,10 +151,33 @@ public sealed class MonitoredCluster : IAsyncDisposable
             throw new InvalidOperationException($"{name}'s monitor (pid {old.Pid}) still runs; stop or kill it first.");
         }
         ClusterMember member = this[name];
-        MonitorProcess started = MonitorProcess.Start(member.Name, member.Conninfo, member.SocketConninfo, Path.Combine(Directory, member.Name), settings);
+        MonitorProcess started = StartMonitor(member, WithSecret(settings));
         _monitors[_monitors.IndexOf(old)] = started;
         _retired.Add(old);
         return started;
+    }
+
+    /// <summary>The settings plus the cluster's secret file, which every monitor of the cluster is given.</summary>
+    private Dictionary<string, string> WithSecret(IReadOnlyDictionary<string, string>? settings) =>
+        new(settings ?? new Dictionary<string, string>()) { ["SecretFile"] = SecretFile };
+
+    private MonitorProcess StartMonitor(ClusterMember member, IReadOnlyDictionary<string, string> settings) =>
+        MonitorProcess.Start(member.Name, member.Conninfo, member.SocketConninfo, Path.Combine(Directory, member.Name), settings);
+
+    /// <summary>A new cluster secret, as an operator makes one (48 random bytes, base64, mode 0600), and this session set to use it.</summary>
+    private void CreateSecret()
+    {
+        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
+        if (!OperatingSystem.IsWindows())
+        {
+            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        }
+        using (var stream = new FileStream(SecretFile, options))
+        using (var writer = new StreamWriter(stream))
+        {
+            writer.WriteLine(Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(48)));
+        }
+        Session.Runspace.SessionStateProxy.SetVariable("PgHaClusterSecretFile", SecretFile);
     }
 
     /// <summary>Every monitor's log, for assertion messages.</summary>

@@ -6,6 +6,7 @@ using Xunit;
 namespace PgHa.Tests.Sandbox;
 
 /// <summary>New-PgHaSandbox and Remove-PgHaSandbox: a real cluster up and down, twice, leaving nothing behind.</summary>
+[System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
 public sealed class SandboxTests : IClassFixture<PgHaSession>
 {
     private readonly PgHaSession _session;
@@ -25,6 +26,10 @@ public sealed class SandboxTests : IClassFixture<PgHaSession>
                 Assert.Equal(path, (string)sandbox.Path);
                 Assert.Equal("node1", (string)sandbox.Primary);
                 Assert.Equal(["node1", "node2", "node3", "witness"], ((IEnumerable<object>)sandbox.Nodes).Select(n => (string)((dynamic)n).Name));
+                // A cluster secret for the sandbox's monitors: in its folder, readable by its owner only.
+                Assert.Equal(Path.Combine(path, "cluster-secret"), (string)sandbox.SecretFile);
+                Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode((string)sandbox.SecretFile));
+                Assert.True(Convert.FromBase64String(File.ReadAllText((string)sandbox.SecretFile).Trim()).Length >= 32);
 
                 if (round == 1)
                 {
@@ -37,6 +42,7 @@ public sealed class SandboxTests : IClassFixture<PgHaSession>
                     Assert.Matches(@"(?m)^Path\s+: " + Regex.Escape(path) + @"\s*$", view);
                     Assert.Matches(@"(?m)^Primary\s+: node1\s*$", view);
                     Assert.Matches(@"(?m)^Conninfo\s+: host=" + firstAddress + " port=5432 ", view);
+                    Assert.Matches(@"(?m)^SecretFile\s+: " + Regex.Escape(path) + @"/cluster-secret\s*$", view);
                     Assert.Matches(@"(?m)^Nodes\s+: 4 \(node1, node2, node3, witness\)\s*$", view);
                     Assert.Matches(@"(?m)^Duration\s+: \d+\.\d s\s*$", view);
                     Assert.Matches(@"(?m)^Name\s+Role\s+Address\s+Port\s+DataDirectory\s*$", view);

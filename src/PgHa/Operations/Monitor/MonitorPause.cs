@@ -10,7 +10,7 @@ namespace PgHa.Operations.Monitor;
 /// <summary>
 /// Suspend-PgHaMonitor / Resume-PgHaMonitor: the pause flag lives in pgha.cluster_state, written on the
 /// primary (standbys get it by replication) and on the witness's copy, and every monitor reads it from its
-/// own node each round; every monitor is also told directly, which is how a Resume still works while the
+/// own node each round; every monitor is also told directly, signed with the cluster secret, which is how a Resume still works while the
 /// primary is down (the newest instruction wins). The call then waits until every monitor that answers reports the new state, so
 /// that "paused" means paused everywhere when it returns.
 /// </summary>
@@ -82,7 +82,7 @@ internal static class MonitorPause
         }
     }
 
-    /// <summary>Tells every monitor directly (they accept it from members' addresses and their own loopback); returns how many took it.</summary>
+    /// <summary>Tells every monitor directly, signed with the cluster secret (they take it from nobody else); returns how many took it.</summary>
     private static async Task<int> TellMonitorsAsync(OperationContext context, IReadOnlyList<NodeRecord> nodes, bool paused)
     {
         NodeRecord[] active = nodes.Where(n => n.Active).ToArray();
@@ -90,11 +90,17 @@ internal static class MonitorPause
         {
             return 0;
         }
+        if (context.ClusterSecret is null)
+        {
+            context.Reporter.Warning($"No cluster secret was found (looked at {ClusterSecretLocation.DefaultPath}; give -SecretFile), so the monitors are not told directly: " +
+                "each reads the new state from its own node's metadata within a few seconds, and a monitor whose node is down does not learn it.");
+            return 0;
+        }
         MonitorMembers members = await MonitorMembers.ResolveAsync(active, active[0].Id, context.CancellationToken).ConfigureAwait(false);
-        var client = new PeerClient(localAddress: null, StatusTimeout);
+        var client = new PeerClient(localAddress: null, StatusTimeout, new PeerSigner(context.ClusterSecret, selfId: 0), context.Reporter.Warning);
         var request = new PeerRequest { Op = paused ? PeerRequest.PauseOp : PeerRequest.ResumeOp };
         string?[] replies = await Task.WhenAll(active.Select(async n =>
-            members.EndpointOf(n.Id) is { } endpoint ? await client.AskAsync(endpoint, request, context.CancellationToken).ConfigureAwait(false) : null)).ConfigureAwait(false);
+            members.EndpointOf(n.Id) is { } endpoint ? await client.AskAsync(n.Id, endpoint, request, context.CancellationToken).ConfigureAwait(false) : null)).ConfigureAwait(false);
         return replies.Count(r => r is not null && r.Contains("\"ok\":true", StringComparison.Ordinal));
     }
 

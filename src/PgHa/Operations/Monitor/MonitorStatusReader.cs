@@ -22,11 +22,12 @@ internal static class MonitorStatusReader
             return [];
         }
         MonitorMembers members = await MonitorMembers.ResolveAsync(active, active[0].Id, context.CancellationToken).ConfigureAwait(false);
-        var client = new PeerClient(localAddress: null, timeout);
+        // Without the secret the replies cannot be checked: the statuses are shown as they come (they only inform).
+        var client = new PeerClient(localAddress: null, timeout, new PeerSigner(context.ClusterSecret, selfId: 0), context.Reporter.Warning);
         PgHaMonitorStatus[] statuses = await Task.WhenAll(active.Select(async node =>
         {
             var endpoint = members.EndpointOf(node.Id);
-            PeerStatus? status = endpoint is null ? null : await client.StatusAsync(endpoint, context.CancellationToken).ConfigureAwait(false);
+            PeerStatus? status = endpoint is null ? null : await client.StatusAsync(node.Id, endpoint, context.CancellationToken).ConfigureAwait(false);
             return ToStatus(node, endpoint?.ToString() ?? $"(no address):{node.EffectiveMonitorPort}", status, nodes);
         })).ConfigureAwait(false);
         return statuses;

@@ -5,11 +5,13 @@ namespace PgHa.Operations.Monitor;
 /// <summary>
 /// Which node a monitor looks after and where it finds things: the node (by id or name), how to reach its
 /// own server (null: its registered conninfo; a Unix socket keeps it reachable when the network is cut), where else the metadata
-/// can be read, and the file that keeps its vote (null: beside the data directory).
+/// can be read, the file that keeps its vote (null: beside the data directory), and the cluster secret's file
+/// (null: the default, <see cref="ClusterSecretLocation.DefaultPath"/>).
 /// </summary>
 internal sealed record MonitorTarget(
     string? NodeName,
     int? NodeId,
     ConnectionInfo? LocalConninfo,
     IReadOnlyList<ConnectionInfo> EntryPoints,
-    string? StateFile);
+    string? StateFile,
+    string? SecretFile = null);

@@ -334,7 +334,11 @@ internal sealed partial class NodeMonitor
             return;
         }
 
-        long term = Math.Max(Math.Max(_watch.Term, _votes.Term), statuses.Values.Max(s => s?.Term ?? 0)) + 1;
+        if (TermRules.Next(Math.Max(Math.Max(_watch.Term, _votes.Term), statuses.Values.Max(s => s?.Term ?? 0))) is not { } term)
+        {
+            NoteOnce($"No election is possible: the terms known are at PgHa's ceiling ({TermRules.Ceiling}), which no election ever reaches. Stop every monitor and reset the term (pgha.cluster_state) and the vote files.");
+            return;
+        }
         PgHaLsn myLsn = winner.ReceivedLsn;
         long oldTerm = _watch.Term;
         int? oldLeader = _watch.LeaderId;
@@ -402,7 +406,7 @@ internal sealed partial class NodeMonitor
     /// </summary>
     private async Task<PeerVoteReply?[]> CollectVotesAsync(NodeRecord[] voters, PeerRequest request, int needed)
     {
-        var ballots = new PeerClient(_members.SelfAddress, _settings.VoteTimeout);
+        PeerClient ballots = _peers.WithTimeout(_settings.VoteTimeout);
         var replies = new PeerVoteReply?[voters.Length];
         using var enough = CancellationTokenSource.CreateLinkedTokenSource(Ct);
         int yes = 0;
@@ -414,7 +418,7 @@ internal sealed partial class NodeMonitor
             }
             try
             {
-                replies[i] = PeerClient.TryParse<PeerVoteReply>(await ballots.AskAsync(endpoint, request, enough.Token).ConfigureAwait(false));
+                replies[i] = PeerClient.TryParse<PeerVoteReply>(await ballots.AskAsync(voter.Id, endpoint, request, enough.Token).ConfigureAwait(false));
             }
             catch (OperationCanceledException) when (!Ct.IsCancellationRequested)
             {
@@ -435,7 +439,7 @@ internal sealed partial class NodeMonitor
         var request = new PeerRequest { Op = PeerRequest.AnnounceOp, Term = term, NodeId = Self.Id };
         bool[] taken = await Task.WhenAll(_members.Others.Select(async n =>
             _members.EndpointOf(n.Id) is { } endpoint
-            && await _peers.AskAsync(endpoint, request, Ct).ConfigureAwait(false) is { } reply
+            && await _peers.AskAsync(n.Id, endpoint, request, Ct).ConfigureAwait(false) is { } reply
             && reply.Contains("\"ok\":true", StringComparison.Ordinal))).ConfigureAwait(false);
         return taken.Count(t => t);
     }
@@ -557,15 +561,24 @@ internal sealed partial class NodeMonitor
 
     // ---------------------------------------------------------------- requests from other monitors
 
-    private Task<string> HandlePeerRequestAsync(PeerRequest request, IPAddress from)
+    /// <summary>A signed request other than a status (<see cref="PeerServer"/> answers those and refuses unsigned ones).</summary>
+    private Task<string> HandlePeerRequestAsync(PeerRequest request, PeerCaller caller)
     {
+        string? refusal = PeerRequestRules.Refusal(request, caller, _members);
+        if (refusal is null && request.Op is PeerRequest.VoteOp or PeerRequest.AnnounceOp)
+        {
+            refusal = _terms.Offer(request.Term, KnownTerm);
+        }
+        if (refusal is not null)
+        {
+            _refusals.Note($"Refused '{request.Op}' (term {request.Term}, node {request.NodeId}) from {caller.Address} as node {caller.NodeId}: {refusal}.");
+            return Task.FromResult(request.Op == PeerRequest.VoteOp
+                ? PeerJson.Serialize(new PeerVoteReply(false, refusal, KnownTerm))
+                : PeerJson.Serialize(new { error = refusal }));
+        }
         if (request.Op is PeerRequest.PauseOp or PeerRequest.ResumeOp)
         {
-            return Task.FromResult(PeerJson.Serialize(PauseDirectly(request.Op == PeerRequest.PauseOp, from)));
-        }
-        if (!_members.IsMemberAddress(from))
-        {
-            return Task.FromResult(PeerJson.Serialize(new { error = $"{from} is not the address of a registered member: only members vote and announce." }));
+            return Task.FromResult(PeerJson.Serialize(PauseDirectly(request.Op == PeerRequest.PauseOp, caller.Address)));
         }
         switch (request.Op)
         {
@@ -613,16 +626,12 @@ internal sealed partial class NodeMonitor
     }
 
     /// <summary>
-    /// Suspend/Resume-PgHaMonitor telling this monitor directly: taken from the members' addresses and from
-    /// this machine's own loopback (a DBA on one of the nodes), the places an operator runs PgHa from.
+    /// Suspend/Resume-PgHaMonitor telling this monitor directly: taken only signed with the cluster secret
+    /// (<see cref="PeerRequestRules"/>), from wherever the DBA runs it.
     /// </summary>
     private object PauseDirectly(bool paused, IPAddress from)
     {
         IPAddress address = from.IsIPv4MappedToIPv6 ? from.MapToIPv4() : from;
-        if (!_members.IsMemberAddress(address) && !address.Equals(IPAddress.Loopback) && !address.Equals(IPAddress.IPv6Loopback))
-        {
-            return new { error = $"{from} is neither a member's address nor this machine's loopback: pause and resume through the metadata (Suspend-PgHaMonitor writes it on the primary)." };
-        }
         bool changed;
         lock (_gate)
         {

@@ -44,6 +44,9 @@ internal sealed partial class NodeMonitor
 
     private MonitorMembers _members = null!;
     private PeerClient _peers = null!;
+    private PeerSigner _signer = null!;
+    private readonly TermGate _terms = new();
+    private PeerRefusalLog _refusals = null!;
     private LeaderWatch _watch = null!;
     private ClusterStateRecord? _clusterState;
     private bool _paused;
@@ -139,8 +142,10 @@ internal sealed partial class NodeMonitor
             _log.Info($"{Self.Name} keeps the lease its monitor had before the restart: it {(kept > NowMs ? $"ends in {(kept - NowMs) / 1000.0:0.0} s" : "has ended")} unless a majority vouches for it.");
         }
         IPAddress listenAddress = _members.SelfAddress ?? IPAddress.Loopback;
-        _peers = new PeerClient(_members.SelfAddress, _settings.PeerTimeout);
-        await using var server = new PeerServer(new IPEndPoint(listenAddress, Self.EffectiveMonitorPort), Status, HandlePeerRequestAsync);
+        _signer = new PeerSigner(ClusterSecret.Load(_target.SecretFile ?? ClusterSecretLocation.DefaultPath), Self.Id);
+        _refusals = new PeerRefusalLog(_log.Warning, TimeSpan.FromSeconds(10));
+        _peers = new PeerClient(_members.SelfAddress, _settings.PeerTimeout, _signer, _refusals.Note);
+        await using var server = new PeerServer(new IPEndPoint(listenAddress, Self.EffectiveMonitorPort), _signer, Status, HandlePeerRequestAsync, _refusals.Note);
         try
         {
             server.Start();
@@ -157,7 +162,7 @@ internal sealed partial class NodeMonitor
         }
         _log.Info($"Monitor of {Self.Name} (node {Self.Id}) started: listening on {server.Endpoint}, failover {_settings.Failover}, " +
             $"detection {_settings.DetectionWindow.TotalSeconds:0.#} s, fence timeout {_settings.FenceTimeout.TotalSeconds:0.#} s, term {_watch.Term}, " +
-            $"primary {NameOf(_watch.LeaderId)}.");
+            $"primary {NameOf(_watch.LeaderId)}; peer messages signed with the cluster secret from {_signer.SecretPath}.");
         // The primary is watched in a loop of its own: a long action of the main loop (a follow, a rejoin)
         // must never stop this member from vouching for the primary, or the primary would fence itself. The
         // lease is kept and checked by two more: neither a slow probe, a failed metadata read nor a hook may
@@ -667,14 +672,23 @@ internal sealed partial class NodeMonitor
     private async Task<PeerStatus?> AskStatusAsync(int nodeId, PeerClient? client = null)
     {
         IPEndPoint? endpoint = _members.EndpointOf(nodeId);
-        return endpoint is null ? null : await (client ?? _peers).StatusAsync(endpoint, Ct).ConfigureAwait(false);
+        PeerStatus? status = endpoint is null ? null : await (client ?? _peers).StatusAsync(nodeId, endpoint, Ct).ConfigureAwait(false);
+        if (status is not null && _terms.Offer(status.Term, KnownTerm) is { } refusal)
+        {
+            _refusals.Note($"The status of {NameOf(nodeId)} is not taken: {refusal}.");
+            return null;
+        }
+        return status;
     }
+
+    /// <summary>The newest term this member knows: its leader's or its last vote's (the base of <see cref="TermGate"/>).</summary>
+    private long KnownTerm => Math.Max(_watch?.Term ?? 0, _votes?.Term ?? 0);
 
     /// <summary>Every other member's status, asked in parallel; null for those that did not answer (in the peer timeout, or <paramref name="timeout"/>).</summary>
     private async Task<Dictionary<int, PeerStatus?>> GatherStatusesAsync(TimeSpan? timeout = null)
     {
         NodeRecord[] others = _members.Others.ToArray();
-        PeerClient client = timeout is { } t ? new PeerClient(_members.SelfAddress, t) : _peers;
+        PeerClient client = timeout is { } t ? _peers.WithTimeout(t) : _peers;
         PeerStatus?[] answers = await Task.WhenAll(others.Select(n => AskStatusAsync(n.Id, client))).ConfigureAwait(false);
         var statuses = new Dictionary<int, PeerStatus?>();
         for (int i = 0; i < others.Length; i++)

@@ -54,6 +54,10 @@ internal static class SandboxBuilder
         await CreateRootAsync(host, root, ct).ConfigureAwait(false);
         var manifest = new SandboxManifest { PgBinDir = request.PgBinDir, Nodes = nodes };
         await host.WriteFileAsync($"{root}/{SandboxManifest.FileName}", manifest.ToJson(), ct).ConfigureAwait(false);
+        // The monitors of the sandbox's nodes sign what they say to each other with it (Start-PgHaMonitor -SecretFile).
+        // Made by this process, so it belongs to the user who runs the sandbox's monitors (they all run as one user).
+        string secretFile = $"{root}/{SecretFileName}";
+        ClusterSecret.Create(secretFile);
 
         try
         {
@@ -92,6 +96,7 @@ internal static class SandboxBuilder
             Path = root,
             Conninfo = ConninfoOf(nodes[0]),
             Primary = nodes[0].Name,
+            SecretFile = secretFile,
             Nodes = nodes.Select(n => new PgHaSandboxNode
             {
                 Name = n.Name,
@@ -105,6 +110,9 @@ internal static class SandboxBuilder
             Duration = watch.Elapsed,
         };
     }
+
+    /// <summary>The sandbox's cluster secret, in its folder (removed with it).</summary>
+    public const string SecretFileName = "cluster-secret";
 
     public static string ConninfoOf(SandboxManifestNode node) =>
         $"host={node.Address} port={node.Port.ToString(CultureInfo.InvariantCulture)} user=postgres dbname=pgha";
