@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Prepares a Debian 12 machine for PgHa's test suite. Run as root; safe to run again.
 #
-# - installs only what is missing of postgresql-15, openssh-server and nftables;
+# - installs only what is missing of postgresql-15, openssh-server, nftables and etcd (server and
+#   etcdctl: the etcd consensus tests start their own 3-member cluster on loopback);
 # - leaves no distro PostgreSQL cluster running (the tests start their own servers on loopback
 #   addresses and free ports; a stray cluster on 5432 would only confuse a DBA reading the logs);
 # - creates /run/sshd, which sshd insists on as its privilege-separation directory.
@@ -14,7 +15,7 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 
 export DEBIAN_FRONTEND=noninteractive
-required_packages="postgresql-15 openssh-server nftables"
+required_packages="postgresql-15 openssh-server nftables etcd-server etcd-client"
 
 missing_packages=""
 for package in $required_packages; do
@@ -26,7 +27,7 @@ done
 if [ -n "$missing_packages" ]; then
     echo "setup.sh: installing$missing_packages"
     # Stops the packages' maintainer scripts from starting services (sshd on 0.0.0.0:22, a
-    # PostgreSQL cluster on 5432): the tests run their own servers on loopback only. Only when no
+    # PostgreSQL cluster on 5432, etcd on 2379): the tests run their own servers on loopback only. Only when no
     # policy is in place already, and removed again afterwards.
     policy_file=/usr/sbin/policy-rc.d
     created_policy=no
@@ -43,7 +44,7 @@ if [ -n "$missing_packages" ]; then
     remove_policy
     trap - EXIT
 else
-    echo "setup.sh: postgresql-15, openssh-server and nftables already installed"
+    echo "setup.sh: $required_packages already installed"
 fi
 
 # A cluster that a package install started anyway (or that an earlier install left running) is
@@ -61,11 +62,15 @@ fi
 if command -v service >/dev/null 2>&1 && [ -x /etc/init.d/postgresql ]; then
     service postgresql stop >/dev/null 2>&1 || true
 fi
+# The same for the distro's etcd service (the tests' members run on their own loopback addresses).
+if command -v service >/dev/null 2>&1 && [ -x /etc/init.d/etcd ]; then
+    service etcd stop >/dev/null 2>&1 || true
+fi
 
 mkdir -p /run/sshd
 chmod 755 /run/sshd
 
-for tool in /usr/lib/postgresql/15/bin/initdb /usr/sbin/sshd /usr/sbin/nft /usr/bin/ssh-keygen; do
+for tool in /usr/lib/postgresql/15/bin/initdb /usr/sbin/sshd /usr/sbin/nft /usr/bin/ssh-keygen /usr/bin/etcd /usr/bin/etcdctl; do
     if [ ! -x "$tool" ]; then
         echo "setup.sh: $tool is missing after installation" >&2
         exit 1

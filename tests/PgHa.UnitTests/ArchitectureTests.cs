@@ -20,6 +20,7 @@ public sealed class ArchitectureTests
     private const string Configuration = "PgHa.Configuration";
     private const string Sql = "PgHa.Sql";
     private const string Metadata = "PgHa.Metadata";
+    private const string Etcd = "PgHa.Etcd";
     private const string Operations = "PgHa.Operations";
     private const string Host = "PgHa.Operations.Host";
     private const string Service = "PgHa.Operations.Service";
@@ -30,7 +31,7 @@ public sealed class ArchitectureTests
     private const string Sandbox = "PgHa.Operations.Sandbox";
     private const string Cmdlets = "PgHa.Cmdlets";
 
-    private static readonly string[] Bottom = [Model, Conninfo, Core, Transport, Configuration, Sql, Metadata];
+    private static readonly string[] Bottom = [Model, Conninfo, Core, Transport, Configuration, Sql, Metadata, Etcd];
 
     private static readonly string[] OperationsAndBelow = [.. Bottom, Operations];
 
@@ -44,6 +45,7 @@ public sealed class ArchitectureTests
         [Configuration] = [Model, Conninfo],
         [Sql] = [Model, Conninfo, Core],
         [Metadata] = [Model, Conninfo, Core, Transport, Sql],
+        [Etcd] = [Core],
         [Operations] = Bottom,
         [Host] = OperationsAndBelow,
         [Service] = [.. OperationsAndBelow, Host],
