@@ -159,6 +159,14 @@ internal sealed class EtcdClient : IDisposable
             // Streamed answers (keepalive) are one JSON object per message; a single request gets one message.
             return document.RootElement.Clone();
         }
+        catch (JsonException) when (text.Contains("CommonName of client", StringComparison.Ordinal))
+        {
+            // etcd (since the fix of CVE-2018-16886) refuses gateway requests whose client certificate has a
+            // CommonName while --client-cert-auth is on, because the gateway cannot use it as the user name.
+            throw EtcdClientSettings.Invalid($"etcd refused the client certificate {_settings.CertFile}: its JSON gateway, which PgHa uses, "
+                + "accepts no certificate with a CommonName (CN) when the members run with --client-cert-auth. Issue PgHa a client "
+                + "certificate without CN (e.g. openssl req -subj \"/O=pgha\") and give an etcd user and password for etcd's access control.");
+        }
         catch (JsonException)
         {
             // Not etcd's gateway (a proxy's error page, another service on the port): this endpoint cannot answer.

@@ -231,17 +231,18 @@ internal sealed class EtcdCluster : IAsyncDisposable
         {
             await IssueAsync(member.Name, $"subjectAltName=IP:{member.Address}\nextendedKeyUsage=serverAuth,clientAuth\n", cancellationToken);
         }
-        await IssueAsync("client", "extendedKeyUsage=clientAuth\n", cancellationToken);
+        // No CommonName: etcd's JSON gateway refuses client certificates that have one under --client-cert-auth.
+        await IssueAsync("client", "extendedKeyUsage=clientAuth\n", cancellationToken, subject: "/O=PgHa test client");
     }
 
-    private async Task IssueAsync(string name, string extensions, CancellationToken cancellationToken)
+    private async Task IssueAsync(string name, string extensions, CancellationToken cancellationToken, string? subject = null)
     {
         var key = Path.Combine(Directory, name + ".key");
         var request = Path.Combine(Directory, name + ".csr");
         var extensionFile = Path.Combine(Directory, name + ".ext");
         await File.WriteAllTextAsync(extensionFile, extensions, cancellationToken);
         await OpensslAsync(cancellationToken, "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-            "-keyout", key, "-out", request, "-subj", "/CN=" + name);
+            "-keyout", key, "-out", request, "-subj", subject ?? "/CN=" + name);
         await OpensslAsync(cancellationToken, "x509", "-req", "-in", request, "-CA", CaCertificate, "-CAkey", Path.Combine(Directory, "ca.key"),
             "-CAcreateserial", "-days", "2", "-extfile", extensionFile, "-out", Path.Combine(Directory, name + ".crt"));
     }

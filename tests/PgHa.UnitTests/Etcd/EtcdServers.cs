@@ -5,13 +5,21 @@ using Xunit;
 namespace PgHa.UnitTests.Etcd;
 
 /// <summary>A 3-member etcd cluster for one test class; tests that stop members start them again before they end.</summary>
-public sealed class EtcdServers : IAsyncLifetime
+public class EtcdServers : IAsyncLifetime
 {
+    private readonly bool _tls;
     private EtcdCluster? _cluster;
+
+    public EtcdServers()
+        : this(tls: false)
+    {
+    }
+
+    protected EtcdServers(bool tls) => _tls = tls;
 
     internal EtcdCluster Cluster => _cluster ?? throw new InvalidOperationException("The etcd cluster did not start.");
 
-    public async Task InitializeAsync() => _cluster = await EtcdCluster.StartAsync();
+    public virtual async Task InitializeAsync() => _cluster = await EtcdCluster.StartAsync(tls: _tls);
 
     public async Task DisposeAsync()
     {

@@ -5,43 +5,15 @@ using Xunit;
 
 namespace PgHa.UnitTests.Etcd;
 
-/// <summary>
-/// etcd as production runs it: https on the client port with client certificates required (a CA made by
-/// openssl for this test), and etcd users with auth enabled. The user "pgha" may read and write only under
-/// /pgha-tls/; its password never shows in what the client says.
-/// </summary>
-public sealed class EtcdTlsTests : IAsyncLifetime
+/// <summary>The client over TLS with a client certificate and an etcd user; the password never shows in what it says.</summary>
+public sealed class EtcdTlsTests : IClassFixture<EtcdTlsServers>
 {
-    private const string Password = "s3cret pass'word";
-    private EtcdCluster? _cluster;
+    private const string Password = EtcdTlsServers.Password;
+    private readonly EtcdTlsServers _servers;
 
-    private EtcdCluster Cluster => _cluster ?? throw new InvalidOperationException("The etcd cluster did not start.");
+    public EtcdTlsTests(EtcdTlsServers servers) => _servers = servers;
 
-    public async Task InitializeAsync()
-    {
-        _cluster = await EtcdCluster.StartAsync(tls: true);
-        foreach (string[] command in new[]
-        {
-            new[] { "user", "add", "root", "--new-user-password=rootpw" },
-            ["user", "add", "pgha", "--new-user-password=" + Password],
-            ["role", "add", "pgha"],
-            ["role", "grant-permission", "pgha", "--prefix=true", "readwrite", "/pgha-tls/"],
-            ["user", "grant-role", "pgha", "pgha"],
-            ["auth", "enable"],
-        })
-        {
-            FixtureCommandResult result = await _cluster.EtcdctlAsync(command);
-            Assert.True(result.Succeeded, result.Describe());
-        }
-    }
-
-    public async Task DisposeAsync()
-    {
-        if (_cluster is not null)
-        {
-            await _cluster.DisposeAsync();
-        }
-    }
+    private EtcdCluster Cluster => _servers.Cluster;
 
     [Fact]
     public async Task ACertificateAndAUserTakeTheLeaderKeyOverTls()
@@ -67,8 +39,7 @@ public sealed class EtcdTlsTests : IAsyncLifetime
         }
         finally
         {
-            Cluster.Start(Cluster.Members[0]);
-            await Cluster.WaitHealthyAsync();
+            await _servers.RestoreAsync();
         }
     }
 
@@ -109,6 +80,26 @@ public sealed class EtcdTlsTests : IAsyncLifetime
         PgHaException error = await Assert.ThrowsAsync<PgHaException>(() => store.ReadClusterAsync(default));
         Assert.Equal(EtcdErrorIds.Unreachable, error.ErrorId);
         Assert.DoesNotContain(Password, error.Message);
+    }
+
+    [Fact]
+    public async Task AClientCertificateWithACommonNameIsRefusedWithWhatToIssueInstead()
+    {
+        // A member's certificate (CN etcd1, usable for client auth) stands in for a client certificate with a CN.
+        var settings = new EtcdClientSettings(EtcdClientSettings.ParseEndpoints(Cluster.Endpoints))
+        {
+            RequestTimeout = TimeSpan.FromSeconds(2),
+            CaFile = Cluster.CaCertificate,
+            CertFile = Path.Combine(Cluster.Directory, "etcd1.crt"),
+            KeyFile = Path.Combine(Cluster.Directory, "etcd1.key"),
+            UserName = "pgha",
+            Password = Password,
+        };
+        using var client = new EtcdClient(settings);
+        var store = new EtcdClusterStore(client, "/pgha-tls/c4", "cluster-tls");
+        PgHaException error = await Assert.ThrowsAsync<PgHaException>(() => store.ReadClusterAsync(default));
+        Assert.Equal(EtcdErrorIds.InvalidSettings, error.ErrorId);
+        Assert.Contains("without CN", error.Message);
     }
 
     private EtcdClientSettings Settings(string user, string password) =>
