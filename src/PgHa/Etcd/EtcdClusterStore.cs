@@ -145,7 +145,10 @@ internal sealed class EtcdClusterStore
         return new EtcdLeaderClaim(held, holder is null ? null : holder with { TtlLeft = held ? renewed!.Ttl : null }, held ? renewed : null);
     }
 
-    /// <summary>Deletes the leader key only if it is still this node's on this lease. False when it was not ours (or gone).</summary>
+    /// <summary>
+    /// Deletes the leader key only if it is still this node's on this lease. False when it was not ours (or gone),
+    /// which includes a first try whose answer was lost after it deleted the key: either way the key is not ours now.
+    /// </summary>
     public async Task<bool> ResignLeaderAsync(string nodeName, EtcdLease lease, CancellationToken cancellationToken)
     {
         JsonObject txn = EtcdJson.Txn(
