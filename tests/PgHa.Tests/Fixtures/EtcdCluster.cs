@@ -185,7 +185,14 @@ internal sealed class EtcdCluster : IAsyncDisposable
     private void Launch(EtcdClusterMember member)
     {
         System.IO.Directory.CreateDirectory(Path.GetDirectoryName(member.LogFile)!);
-        var startInfo = new ProcessStartInfo(EtcdBinary) { UseShellExecute = false, WorkingDirectory = Directory };
+        // The gateway's gRPC client writes its warnings to stderr, not to the zap log: kept beside the log, out of the test output.
+        var startInfo = new ProcessStartInfo(EtcdBinary)
+        {
+            UseShellExecute = false,
+            WorkingDirectory = Directory,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
         var arguments = new List<string>
         {
             "--name", member.Name,
@@ -219,7 +226,34 @@ internal sealed class EtcdCluster : IAsyncDisposable
         }
         // A restart passes the same flags: etcd ignores the initial-cluster ones once its data directory exists.
         member.Process?.Dispose();
-        member.Process = Process.Start(startInfo) ?? throw new InvalidOperationException($"Could not start {EtcdBinary} for {member.Name}.");
+        var process = Process.Start(startInfo) ?? throw new InvalidOperationException($"Could not start {EtcdBinary} for {member.Name}.");
+        var outputFile = member.LogFile + ".out";
+        DataReceivedEventHandler append = (_, line) =>
+        {
+            if (line.Data is null)
+            {
+                return;
+            }
+            lock (member)
+            {
+                try
+                {
+                    File.AppendAllText(outputFile, line.Data + "\n");
+                }
+                catch (IOException)
+                {
+                    // The directory is being removed after the test: the line is not needed any more.
+                }
+                catch (UnauthorizedAccessException)
+                {
+                }
+            }
+        };
+        process.OutputDataReceived += append;
+        process.ErrorDataReceived += append;
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        member.Process = process;
     }
 
     /// <summary>A CA, a server certificate per member (its loopback address as subjectAltName) and a client certificate.</summary>

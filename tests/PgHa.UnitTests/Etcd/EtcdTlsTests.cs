@@ -46,9 +46,7 @@ public sealed class EtcdTlsTests : IClassFixture<EtcdTlsServers>
     [Fact]
     public async Task AWrongPasswordIsRefusedAsSuchAndNotRepeated()
     {
-        using var client = new EtcdClient(Settings("pgha", "wrong"));
-        var store = new EtcdClusterStore(client, "/pgha-tls/c2", "cluster-tls");
-        PgHaException error = await Assert.ThrowsAsync<PgHaException>(() => store.ReadClusterAsync(default));
+        PgHaException error = await ReadingFailsAsync(Settings("pgha", "wrong"), "/pgha-tls/c2");
         Assert.Equal(EtcdErrorIds.AuthenticationFailed, error.ErrorId);
         Assert.DoesNotContain("wrong", error.Message);
     }
@@ -56,9 +54,7 @@ public sealed class EtcdTlsTests : IClassFixture<EtcdTlsServers>
     [Fact]
     public async Task AUserWithoutARoleOnThePrefixIsDenied()
     {
-        using var client = new EtcdClient(Settings("pgha", Password));
-        var store = new EtcdClusterStore(client, "/elsewhere", "cluster-tls");
-        PgHaException error = await Assert.ThrowsAsync<PgHaException>(() => store.ReadClusterAsync(default));
+        PgHaException error = await ReadingFailsAsync(Settings("pgha", Password), "/elsewhere");
         Assert.Equal(EtcdErrorIds.PermissionDenied, error.ErrorId);
         Assert.Contains("grant-permission", error.Message);
     }
@@ -67,17 +63,7 @@ public sealed class EtcdTlsTests : IClassFixture<EtcdTlsServers>
     public async Task ServersSignedByAnotherCaAreNotTrusted()
     {
         // Without the cluster's CA the members' certificates chain to nothing the client trusts.
-        var settings = new EtcdClientSettings(EtcdClientSettings.ParseEndpoints(Cluster.Endpoints))
-        {
-            RequestTimeout = TimeSpan.FromSeconds(2),
-            CertFile = Cluster.ClientCertificate,
-            KeyFile = Cluster.ClientKey,
-            UserName = "pgha",
-            Password = Password,
-        };
-        using var client = new EtcdClient(settings);
-        var store = new EtcdClusterStore(client, "/pgha-tls/c3", "cluster-tls");
-        PgHaException error = await Assert.ThrowsAsync<PgHaException>(() => store.ReadClusterAsync(default));
+        PgHaException error = await ReadingFailsAsync(Settings("pgha", Password, trustClusterCa: false), "/pgha-tls/c3");
         Assert.Equal(EtcdErrorIds.Unreachable, error.ErrorId);
         Assert.DoesNotContain(Password, error.Message);
     }
@@ -86,29 +72,25 @@ public sealed class EtcdTlsTests : IClassFixture<EtcdTlsServers>
     public async Task AClientCertificateWithACommonNameIsRefusedWithWhatToIssueInstead()
     {
         // A member's certificate (CN etcd1, usable for client auth) stands in for a client certificate with a CN.
-        var settings = new EtcdClientSettings(EtcdClientSettings.ParseEndpoints(Cluster.Endpoints))
-        {
-            RequestTimeout = TimeSpan.FromSeconds(2),
-            CaFile = Cluster.CaCertificate,
-            CertFile = Path.Combine(Cluster.Directory, "etcd1.crt"),
-            KeyFile = Path.Combine(Cluster.Directory, "etcd1.key"),
-            UserName = "pgha",
-            Password = Password,
-        };
-        using var client = new EtcdClient(settings);
-        var store = new EtcdClusterStore(client, "/pgha-tls/c4", "cluster-tls");
-        PgHaException error = await Assert.ThrowsAsync<PgHaException>(() => store.ReadClusterAsync(default));
+        PgHaException error = await ReadingFailsAsync(Settings("pgha", Password, certificate: "etcd1"), "/pgha-tls/c4");
         Assert.Equal(EtcdErrorIds.InvalidSettings, error.ErrorId);
         Assert.Contains("without CN", error.Message);
     }
 
-    private EtcdClientSettings Settings(string user, string password) =>
+    private static async Task<PgHaException> ReadingFailsAsync(EtcdClientSettings settings, string prefix)
+    {
+        using var client = new EtcdClient(settings);
+        var store = new EtcdClusterStore(client, prefix, "cluster-tls");
+        return await Assert.ThrowsAsync<PgHaException>(() => store.ReadClusterAsync(default));
+    }
+
+    private EtcdClientSettings Settings(string user, string password, bool trustClusterCa = true, string certificate = "client") =>
         new(EtcdClientSettings.ParseEndpoints(Cluster.Endpoints))
         {
-            RequestTimeout = TimeSpan.FromSeconds(3),
-            CaFile = Cluster.CaCertificate,
-            CertFile = Cluster.ClientCertificate,
-            KeyFile = Cluster.ClientKey,
+            RequestTimeout = TimeSpan.FromSeconds(trustClusterCa ? 3 : 2),
+            CaFile = trustClusterCa ? Cluster.CaCertificate : null,
+            CertFile = Path.Combine(Cluster.Directory, certificate + ".crt"),
+            KeyFile = Path.Combine(Cluster.Directory, certificate + ".key"),
             UserName = user,
             Password = password,
         };
