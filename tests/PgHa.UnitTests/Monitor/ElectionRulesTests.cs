@@ -160,4 +160,21 @@ public sealed class ElectionRulesTests
         var facts = new VoterFacts(4, false, 3, 2, 2, true, "node1", CanBePromoted: true, OwnLsn: null);
         Assert.True(ElectionRules.DecideVote(facts, term: 4, candidateId: 2, Behind).Granted);
     }
+
+    // members, then each other member's status as paused/takes-primary-for-gone/failed-primary-fenced-down ("-" for no answer).
+    [Theory]
+    [InlineData(3, "", false)]                   // alone: never stands
+    [InlineData(3, "-,-", false)]                // cut off from both: never stands (no term opened)
+    [InlineData(3, "ngn,-", true)]               // one standby takes the primary for gone: 2 of 3
+    [InlineData(3, "nnn,nnn", false)]            // both still see the primary
+    [InlineData(3, "nnf,-", true)]               // the failed primary's monitor reports its server down and fenced
+    [InlineData(3, "pgn,-", false)]              // the one that would vote is paused
+    [InlineData(5, "ngn,ngn,-,-", true)]         // 3 of 5
+    [InlineData(5, "ngn,-,-,-", false)]          // 2 of 5
+    public void PreVote_StandsOnlyWhenAMajorityWouldGrant(int members, string others, bool expected)
+    {
+        var views = others.Split(',', StringSplitOptions.RemoveEmptyEntries).Where(o => o != "-")
+            .Select(o => new PreVoteView(o[0] == 'p', o[1] == 'g', o[2] == 'f'));
+        Assert.Equal(expected, ElectionRules.MayStand(members, views));
+    }
 }

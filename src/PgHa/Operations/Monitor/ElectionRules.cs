@@ -15,6 +15,9 @@ internal sealed record VoterFacts(
 /// <summary>A standby that could be promoted, as the candidate sees it from the members' answers.</summary>
 internal sealed record ElectionEntrant(int NodeId, string Name, PgHaLsn ReceivedLsn, int Priority);
 
+/// <summary>What a member's status says about how it would vote, for <see cref="ElectionRules.MayStand"/>.</summary>
+internal sealed record PreVoteView(bool Paused, bool TakesPrimaryForGone, bool IsFailedPrimaryFencedDown);
+
 /// <summary>A vote and why.</summary>
 internal sealed record VoteDecision(bool Granted, string Reason);
 
@@ -42,6 +45,16 @@ internal static class ElectionRules
             .ThenByDescending(e => e.Priority)
             .ThenBy(e => e.NodeId)
             .FirstOrDefault();
+
+    /// <summary>
+    /// The pre-vote: a standby stands (and opens a new term) only when enough members would grant the vote for
+    /// it to win, judged from the statuses it just gathered: itself, plus every member that answered, is not
+    /// paused, and takes the primary for gone (or is the failed primary's own monitor, reporting its server down
+    /// and fenced). Without it a standby cut off from the majority opened a new term every round it could not
+    /// win, and after the heal its term ran so far ahead that the members refused it as out of range.
+    /// </summary>
+    public static bool MayStand(int members, IEnumerable<PreVoteView> others) =>
+        1 + others.Count(o => !o.Paused && (o.TakesPrimaryForGone || o.IsFailedPrimaryFencedDown)) >= Quorum(members);
 
     /// <summary>Whether a member grants its vote to a candidate in a term: at most one candidate per term, and only once the primary is gone for this member too.</summary>
     public static VoteDecision DecideVote(VoterFacts voter, long term, int candidateId, PgHaLsn candidateLsn)

@@ -334,6 +334,13 @@ internal sealed partial class NodeMonitor
             return;
         }
 
+        IEnumerable<PreVoteView> views = statuses.Where(kv => kv.Value is not null).Select(kv => new PreVoteView(kv.Value!.Paused, kv.Value.LeaderFailed,
+            kv.Key == failed?.Id && kv.Value.Fenced && !kv.Value.ServerRunning));
+        if (!ElectionRules.MayStand(_members.Nodes.Count, views))
+        {
+            NoteOnce($"The primary {NameOf(_watch.LeaderId)} is gone for {Self.Name}, but not yet for a majority of the members that answer: not standing yet.");
+            return;
+        }
         if (TermRules.Next(Math.Max(Math.Max(_watch.Term, _votes.Term), statuses.Values.Max(s => s?.Term ?? 0))) is not { } term)
         {
             NoteOnce($"No election is possible: the terms known are at PgHa's ceiling ({TermRules.Ceiling}), which no election ever reaches. Stop every monitor and reset the term (pgha.cluster_state) and the vote files.");
