@@ -10,7 +10,8 @@ namespace PgHa.Operations.Host;
 /// /proc: its working directory, which PostgreSQL sets to the data directory, or else -D on its command
 /// line; and any postmaster.pid on the path's ancestors naming a live postgres process) with the
 /// tablespaces its pg_tblspc links point to and its pg_wal when that is a link, and does the same for the
-/// current primary's registered data directory when the primary lives on that host.
+/// current primary's registered data directory when the primary lives on that host. A working directory
+/// counts only when it holds PG_VERSION: a postmaster that has just been started has not moved there yet.
 /// <see cref="DirectoryGuardRules"/> then decides. The script runs as the PostgreSQL OS user, so a server
 /// of another OS user is found by its command line, and its tablespaces only when that user lets it read them.
 /// </summary>
@@ -51,13 +52,17 @@ internal static class DirectoryGuard
             { read -r pc < "/proc/$4/comm"; } 2>/dev/null
             case "$pc" in postgres|postmaster) continue ;; esac
             pid=${p#/proc/}
-            d=$(readlink -- "$p/cwd" 2>/dev/null)
-            if [ -z "$d" ]; then
-              d=$(tr '\0' '\n' < "$p/cmdline" 2>/dev/null | sed -n -e '/^-D$/{n;p;q;}' -e 's/^-D\(..*\)$/\1/p' -e 's/^--data-directory=\(..*\)$/\1/p' | head -n 1)
-              case "$d" in /*) ;; *) echo "hidden $pid -"; continue ;; esac
-            fi
-            case "$d" in *" (deleted)") echo "deleted $pid ${d% (deleted)}"; continue ;; esac
-            describe "$d" "$pid" server
+            w=$(readlink -- "$p/cwd" 2>/dev/null)
+            case "$w" in *" (deleted)") echo "deleted $pid ${w% (deleted)}"; continue ;; esac
+            if [ -n "$w" ] && [ -e "$w/PG_VERSION" ]; then describe "$w" "$pid" server; continue; fi
+            # Not (yet) in its data directory: a postmaster that has just started, or one whose working
+            # directory this user cannot see. Its -D, relative to where it was started, says where it goes.
+            d=$(tr '\0' '\n' < "$p/cmdline" 2>/dev/null | sed -n -e '/^-D$/{n;p;q;}' -e 's/^-D\(..*\)$/\1/p' -e 's/^--data-directory=\(..*\)$/\1/p' | head -n 1)
+            case "$d" in
+              /*) describe "$d" "$pid" server ;;
+              ?*) if [ -n "$w" ]; then describe "$w/$d" "$pid" server; else echo "hidden $pid -"; fi ;;
+              *) echo "hidden $pid -" ;;
+            esac
           done
         }
         echo "target 0 $t"
