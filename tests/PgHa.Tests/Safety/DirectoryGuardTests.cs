@@ -166,12 +166,7 @@ public sealed class DirectoryGuardTests : IClassFixture<GuardedHostFixture>
         {
             string data = Path.Combine(sandbox, "node1", "data");
             await GuardedHostFixture.AsPostgresAsync("mkdir", "-p", Path.Combine(sandbox, "node1"));
-            await GuardedHostFixture.AsPostgresAsync(Path.Combine(PostgresServer.BinDirectory, "initdb"), "-D", data, "-A", "trust", "-U", "postgres", "--no-sync", "--locale=C.UTF-8");
-            int port = LoopbackAddresses.FreePort(address);
-            await File.AppendAllTextAsync(Path.Combine(data, "postgresql.conf"),
-                $"\nlisten_addresses = '{address}'\nport = {port}\nunix_socket_directories = '{sandbox}'\nfsync = off\nshared_buffers = '16MB'\n");
-            await GuardedHostFixture.AsPostgresAsync(Path.Combine(PostgresServer.BinDirectory, "pg_ctl"), "-D", data, "-l", Path.Combine(sandbox, "node1.log"), "-w", "start");
-            int pid = int.Parse(File.ReadLines(Path.Combine(data, "postmaster.pid")).First(), System.Globalization.CultureInfo.InvariantCulture);
+            int pid = await GuardedHostFixture.StartUnregisteredAsync(data, address, LoopbackAddresses.FreePort(address), sandbox, Path.Combine(sandbox, "node1.log"));
             await WriteManifestAsync(Path.Combine(sandbox, "pgha-sandbox.json"), data);
 
             // What the issue saw: the folder deleted under a running server. pg_ctl cannot stop it any more.

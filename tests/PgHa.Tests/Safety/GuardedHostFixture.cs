@@ -62,14 +62,9 @@ public sealed class GuardedHostFixture : IAsyncLifetime
         {
             await AsPostgresAsync("mkdir", "-m", "0700", dir);
         }
-        await AsPostgresAsync(Path.Combine(Bin, "initdb"), "-D", OtherData, "--waldir", Wal, "-A", "trust", "-U", "postgres", "--no-sync", "-E", "UTF8", "--locale=C.UTF-8");
         OtherAddress = LoopbackAddresses.Reserve();
         OtherPort = LoopbackAddresses.FreePort(OtherAddress);
-        await File.AppendAllTextAsync(Path.Combine(OtherData, "postgresql.conf"),
-            $"\nlisten_addresses = '{OtherAddress}'\nport = {OtherPort}\nunix_socket_directories = '{Path.Combine(Nest, "sock")}'\n" +
-            "fsync = off\nshared_buffers = '16MB'\nmax_wal_senders = 0\nwal_level = minimal\n");
-        await AsPostgresAsync(Path.Combine(Bin, "pg_ctl"), "-D", OtherData, "-l", Path.Combine(Nest, "other.log"), "-w", "-t", "60", "start");
-        OtherPid = int.Parse(File.ReadLines(Path.Combine(OtherData, "postmaster.pid")).First(), CultureInfo.InvariantCulture);
+        OtherPid = await StartUnregisteredAsync(OtherData, OtherAddress, OtherPort, Path.Combine(Nest, "sock"), Path.Combine(Nest, "other.log"), "--waldir", Wal);
         await OtherSqlAsync($"CREATE TABLESPACE ts LOCATION '{Tablespace}'");
         await OtherSqlAsync("CREATE TABLE in_tablespace (id int) TABLESPACE ts; INSERT INTO in_tablespace VALUES (42); CREATE TABLE kept (id int); INSERT INTO kept VALUES (7); CHECKPOINT");
 
@@ -106,6 +101,17 @@ public sealed class GuardedHostFixture : IAsyncLifetime
         var result = await FixtureCommand.RunAsync(Path.Combine(Bin, "psql"), ["-X", "-A", "-t", "-q", "-v", "ON_ERROR_STOP=1", "-d", OtherConninfo, "-c", sql], default, TimeSpan.FromSeconds(60));
         Assert.True(result.Succeeded, $"psql on the unregistered server failed: {result.StandardError}");
         return result.StandardOutput.Trim();
+    }
+
+    /// <summary>initdb and pg_ctl start as postgres, as any DBA would, with nothing of PgHa; returns the postmaster's pid.</summary>
+    public static async Task<int> StartUnregisteredAsync(string dataDirectory, string address, int port, string socketDirectory, string logFile, params string[] initdbOptions)
+    {
+        await AsPostgresAsync(Path.Combine(Bin, "initdb"), ["-D", dataDirectory, "-A", "trust", "-U", "postgres", "--no-sync", "-E", "UTF8", "--locale=C.UTF-8", .. initdbOptions]);
+        await File.AppendAllTextAsync(Path.Combine(dataDirectory, "postgresql.conf"),
+            $"\nlisten_addresses = '{address}'\nport = {port.ToString(CultureInfo.InvariantCulture)}\nunix_socket_directories = '{socketDirectory}'\n" +
+            "fsync = off\nshared_buffers = '16MB'\nmax_wal_senders = 0\nwal_level = minimal\n");
+        await AsPostgresAsync(Path.Combine(Bin, "pg_ctl"), "-D", dataDirectory, "-l", logFile, "-w", "-t", "60", "start");
+        return int.Parse(File.ReadLines(Path.Combine(dataDirectory, "postmaster.pid")).First(), CultureInfo.InvariantCulture);
     }
 
     public static async Task AsPostgresAsync(string program, params string[] arguments)
