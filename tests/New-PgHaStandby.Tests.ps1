@@ -25,7 +25,7 @@ Describe 'New-PgHaStandby parameter contract' -Tag UnitTests {
 
     It 'has exactly the documented parameters' {
         $own = @($command.Parameters.Keys | Where-Object { $_ -notin $common } | Sort-Object)
-        $own | Should -Be @('AcceptNewHostKey', 'Checkpoint', 'ConnectTimeout', 'Conninfo', 'Credential', 'DataDirectory', 'EventAction',
+        $own | Should -Be @('AcceptNewHostKey', 'AllowNonEmpty', 'Checkpoint', 'ConnectTimeout', 'Conninfo', 'Credential', 'DataDirectory', 'EventAction',
             'EventCommand', 'Force', 'Id', 'KnownHostsFile', 'Location', 'MaxRate', 'Name', 'PgBinDir', 'Priority', 'Register',
             'ReplicationUser', 'ServerSettings', 'SlotName', 'Source', 'SourceConninfo', 'SshCredential', 'SshHost', 'SshKeyFile',
             'SshPort', 'SshUser', 'Start', 'UseReplicationSlot', 'Wait')
@@ -45,6 +45,8 @@ Describe 'New-PgHaStandby parameter contract' -Tag UnitTests {
         @{ Parameter = 'DataDirectory'; Set = 'SourceConninfo'; Mandatory = $true; Position = [int]::MinValue }
         @{ Parameter = 'Conninfo'; Set = 'Source'; Mandatory = $false; Position = [int]::MinValue }
         @{ Parameter = 'Force'; Set = 'SourceConninfo'; Mandatory = $false; Position = [int]::MinValue }
+        @{ Parameter = 'AllowNonEmpty'; Set = 'Source'; Mandatory = $false; Position = [int]::MinValue }
+        @{ Parameter = 'AllowNonEmpty'; Set = 'SourceConninfo'; Mandatory = $false; Position = [int]::MinValue }
         @{ Parameter = 'Register'; Set = 'Source'; Mandatory = $false; Position = [int]::MinValue }
     ) {
         # PowerShell variables ignore case: new names keep $Set and $Parameter intact.
@@ -71,6 +73,7 @@ Describe 'New-PgHaStandby parameter contract' -Tag UnitTests {
     }
 
     It 'supports -WhatIf and -Confirm with medium impact' {
+        $command.Parameters['AllowNonEmpty'].ParameterType | Should -Be ([switch])
         $command.Parameters.ContainsKey('WhatIf') | Should -BeTrue
         $command.Parameters.ContainsKey('Confirm') | Should -BeTrue
         $cmdletAttribute = $command.ImplementingType.GetCustomAttributes([System.Management.Automation.CmdletAttribute], $false)[0]

@@ -76,9 +76,16 @@ public sealed class NewPgHaStandbyCommand : PgHaEventCmdlet
     [ValidatePattern("^[a-z0-9_]{1,63}$")]
     public string? SlotName { get; set; }
 
-    /// <summary>Replace a non-empty data directory (never a running server's, never the current primary's).</summary>
+    /// <summary>Replace a stopped PostgreSQL data directory, or a clone that did not finish (never a running server's, never the current primary's).</summary>
     [Parameter]
     public SwitchParameter Force { get; set; }
+
+    /// <summary>
+    /// Delete the contents of a non-empty directory that is not a PostgreSQL data directory and clone into it.
+    /// Its own switch, not -Force: those files may be anyone's. A running server's or the primary's files are never deleted.
+    /// </summary>
+    [Parameter]
+    public SwitchParameter AllowNonEmpty { get; set; }
 
     /// <summary>Start the standby and wait until it streams.</summary>
     [Parameter]
@@ -189,7 +196,7 @@ public sealed class NewPgHaStandbyCommand : PgHaEventCmdlet
         }
         var target = new NodeHost(Name, GetUnresolvedDataDirectory(), PgBinDir, SshHost, SshPort, SshUser);
         return new CloneRequest(target, source, Source?.Name, own, ReplicationUser, Checkpoint == "Fast", slot, Force, start, Register,
-            Location, Priority, Id, TimeSpan.FromSeconds(Wait), ServerSettingsText(), MaxRate);
+            Location, Priority, Id, TimeSpan.FromSeconds(Wait), ServerSettingsText(), MaxRate, AllowNonEmpty);
     }
 
     private static bool MaxRateIsValid(string rate)
@@ -224,7 +231,7 @@ public sealed class NewPgHaStandbyCommand : PgHaEventCmdlet
     private string GetUnresolvedDataDirectory() =>
         SshHost is null ? GetUnresolvedProviderPathFromPSPath(DataDirectory) : DataDirectory;
 
-    private static ErrorCategory CategoryOf(string errorId) => errorId switch
+    private static ErrorCategory CategoryOf(string errorId) => DirectoryGuardRules.Categories.TryGetValue(errorId, out ErrorCategory guard) ? guard : errorId switch
     {
         "PgHaCloneSourceUnreachable" => ErrorCategory.ConnectionError,
         "PgHaCloneReplicationRefused" => ErrorCategory.PermissionDenied,

@@ -182,7 +182,7 @@ public sealed class CloneTests : IClassFixture<PgHaSession>, IAsyncLifetime
 
         // Running: refused even with -Force, nothing deleted.
         await node.StartAsync();
-        AssertCloneError(Clone("node1", node, "-Force"), "PgHaCloneTargetRunning");
+        AssertCloneError(Clone("node1", node, "-Force"), "PgHaDirectoryIsRunningServer");
         Assert.True(File.Exists(Path.Combine(node.DataDirectory, "PG_VERSION")));
 
         // The primary's own data directory (stopped for the test, cloning from the standby): refused.
@@ -191,7 +191,7 @@ public sealed class CloneTests : IClassFixture<PgHaSession>, IAsyncLifetime
         {
             var onPrimary = _session.RunWith("New-PgHaStandby -SourceConninfo $source -Name node1 -DataDirectory $dir -Force -ConnectTimeout 2 -Confirm:$false",
                 new Hashtable { ["source"] = ReplicatedServers.NodeConninfo(node), ["dir"] = Primary.DataDirectory });
-            AssertCloneError(onPrimary, "PgHaCloneTargetIsPrimary");
+            AssertCloneError(onPrimary, "PgHaDirectoryOfPrimary");
             Assert.True(File.Exists(Path.Combine(Primary.DataDirectory, "global", "pg_control")));
         }
         finally

@@ -4,7 +4,8 @@ namespace PgHa.Operations.Clone;
 
 /// <summary>
 /// Everything New-PgHaStandby established before writing anything: the checks (all passed or warned
-/// when the plan is returned), the replication conninfo, the programs to use, and what exists at the target.
+/// when the plan is returned), the replication conninfo, the programs to use, what exists at the target, and
+/// the primary's data directory when it lives on the target's host (the guard keeps it).
 /// </summary>
 internal sealed record ClonePlan(
     CloneRequest Request,
@@ -16,7 +17,8 @@ internal sealed record ClonePlan(
     bool TargetExists,
     bool TargetNotEmpty,
     ConnectionInfo? EventsTo,
-    int EventNodeId)
+    int EventNodeId,
+    IReadOnlyList<string> PrimaryDirectories)
 {
     public string? SlotName => Request.SlotName;
 }

@@ -20,4 +20,5 @@ internal sealed record CloneRequest(
     int? Id,
     TimeSpan Wait,
     IReadOnlyDictionary<string, string> ServerSettings,
-    string? MaxRate);
+    string? MaxRate,
+    bool AllowNonEmpty = false);

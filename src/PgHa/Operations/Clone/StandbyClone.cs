@@ -52,14 +52,14 @@ internal static class StandbyClone
         checks.CheckSourceSettings(facts, request.SlotName);
         checks.CheckCheckpoint(request.FastCheckpoint);
 
-        var (sourceName, eventsTo, eventNodeId) = await FindClusterAsync(context, request).ConfigureAwait(false);
+        var (sourceName, eventsTo, eventNodeId, primaryDirectories) = await FindClusterAsync(context, request).ConfigureAwait(false);
         ConnectionInfo replication = StandbyConfiguration.ReplicationConninfo(request.Source, request.Target.Name, request.ReplicationUser);
 
         context.Reporter.Progress(Activity, $"Checking the target host of {request.Target.Name}", 30);
         await using INodeTransport target = await request.Target.OpenAsync(context).ConfigureAwait(false);
         try
         {
-            return await CheckTargetAsync(context, request, checks, target, facts, probe, sourceName, eventsTo, eventNodeId, replication).ConfigureAwait(false);
+            return await CheckTargetAsync(context, request, checks, target, facts, probe, sourceName, eventsTo, eventNodeId, replication, primaryDirectories).ConfigureAwait(false);
         }
         catch (IOException ex)
         {
@@ -69,12 +69,14 @@ internal static class StandbyClone
     }
 
     private static async Task<ClonePlan> CheckTargetAsync(OperationContext context, CloneRequest request, CloneChecks checks, INodeTransport target,
-        SourceFacts facts, NodeProbeResult probe, string? sourceName, ConnectionInfo? eventsTo, int eventNodeId, ConnectionInfo replication)
+        SourceFacts facts, NodeProbeResult probe, string? sourceName, ConnectionInfo? eventsTo, int eventNodeId, ConnectionInfo replication,
+        IReadOnlyList<string> primaryDirectories)
     {
         CancellationToken ct = context.CancellationToken;
         string binDir = (request.Target.PgBinDir ?? PgBinDirectory.ForMajorVersion(facts.MajorVersion)).TrimEnd('/');
         string dir = request.Target.DataDirectory.TrimEnd('/');
-        TargetSurvey survey = await TargetSurvey.ReadAsync(target, binDir, dir, measureUsedSpace: request.Force, ct).ConfigureAwait(false);
+        bool replacing = request.Force || request.AllowNonEmpty;
+        TargetSurvey survey = await TargetSurvey.ReadAsync(target, binDir, dir, measureUsedSpace: replacing, ct).ConfigureAwait(false);
         if (checks.CheckPrograms(survey, target.Description, binDir, facts.MajorVersion))
         {
             await using (var pass = await TemporaryPassfile.CreateAsync(context, target, dir).ConfigureAwait(false))
@@ -82,11 +84,22 @@ internal static class StandbyClone
                 await checks.CheckReplicationAccessAsync(target, binDir, pass.AddTo(replication).With("replication", "true").ToKeywordValueString(), ct).ConfigureAwait(false);
             }
         }
-        CheckTargetDirectory(checks, target.Description, dir, survey, facts, probe, request.Force);
-        checks.CheckDiskSpace(survey, target.Description, facts.DatabaseBytes, survey.NotEmpty && request.Force);
+        // The guard first: a directory that belongs to a running server or to the primary is refused
+        // whatever the switches, before anything else is said about it.
+        var (_, refusal) = await DirectoryGuard.CheckAsync(context, target, dir, primaryDirectories, request.AllowNonEmpty ? null : "-AllowNonEmpty").ConfigureAwait(false);
+        if (refusal is not null)
+        {
+            checks.Fail("TargetDirectory", refusal.ErrorId, refusal.Message);
+        }
+        else
+        {
+            CheckTargetDirectory(checks, target.Description, dir, survey, facts, probe, replacing);
+        }
+        checks.CheckDiskSpace(survey, target.Description, facts.DatabaseBytes, survey.NotEmpty && replacing);
 
         context.Reporter.Progress(Activity, "Checks done", 100);
-        return new ClonePlan(request, checks.All, facts, sourceName ?? request.Source.ToDisplayString(), replication, binDir, survey.Exists, survey.NotEmpty, eventsTo, eventNodeId);
+        return new ClonePlan(request, checks.All, facts, sourceName ?? request.Source.ToDisplayString(), replication, binDir, survey.Exists, survey.NotEmpty, eventsTo, eventNodeId,
+            primaryDirectories);
     }
 
     public static async Task<PgHaStandbyClone> ApplyAsync(OperationContext context, ClonePlan plan)
@@ -177,7 +190,7 @@ internal static class StandbyClone
 
     private static ClonePlan FailedPlan(CloneRequest request, CloneChecks checks) =>
         new(request, checks.All, new SourceFacts(0, false, string.Empty, 0, 0, string.Empty, 0, 0, false, false, 0, false),
-            request.Source.ToDisplayString(), request.Source, request.Target.PgBinDir ?? string.Empty, false, false, null, 0);
+            request.Source.ToDisplayString(), request.Source, request.Target.PgBinDir ?? string.Empty, false, false, null, 0, []);
 
     private static async Task<NpgsqlConnection> OpenSourceAsync(OperationContext context, ConnectionInfo source)
     {
@@ -192,10 +205,13 @@ internal static class StandbyClone
     }
 
     /// <summary>
-    /// Whether the source belongs to a PgHa cluster: then its registered name is used, and events go to
-    /// the registered primary. A source without PgHa metadata is fine (a first standby before registration).
+    /// Whether the source belongs to a PgHa cluster: then its registered name is used, events go to the
+    /// registered primary, and the primary's data directory is kept by the guard when the primary lives on
+    /// the target's host (the same SSH host, or both on this machine). A source without PgHa metadata is
+    /// fine (a first standby before registration).
     /// </summary>
-    private static async Task<(string? SourceName, ConnectionInfo? EventsTo, int EventNodeId)> FindClusterAsync(OperationContext context, CloneRequest request)
+    private static async Task<(string? SourceName, ConnectionInfo? EventsTo, int EventNodeId, IReadOnlyList<string> PrimaryDirectories)> FindClusterAsync(
+        OperationContext context, CloneRequest request)
     {
         IReadOnlyList<NodeRecord> nodes;
         try
@@ -204,7 +220,7 @@ internal static class StandbyClone
         }
         catch (PgHaException)
         {
-            return (request.SourceName, null, 0);
+            return (request.SourceName, null, 0, []);
         }
         NodeEndpoint sourceEndpoint = NodeEndpoint.Of(request.Source);
         string? sourceName = request.SourceName ?? nodes.FirstOrDefault(n =>
@@ -212,8 +228,12 @@ internal static class StandbyClone
         NodeRecord? primary = nodes.FirstOrDefault(n => n.Role == PgHaRole.Primary && n.Active);
         // The id the node has, or the one registration will give it next (events need a node id).
         int nodeId = request.Id ?? nodes.FirstOrDefault(n => n.Name == request.Target.Name)?.Id ?? (nodes.Count == 0 ? 1 : nodes.Max(n => n.Id) + 1);
-        return (sourceName, primary is null ? null : ConnectionInfo.Parse(primary.Conninfo), nodeId);
+        string[] primaryDirectories = primary?.DataDirectory is { } primaryDir && SameHost(primary.SshHost, request.Target.SshHost) ? [primaryDir] : [];
+        return (sourceName, primary is null ? null : ConnectionInfo.Parse(primary.Conninfo), nodeId, primaryDirectories);
     }
+
+    private static bool SameHost(string? a, string? b) =>
+        string.IsNullOrEmpty(a) ? string.IsNullOrEmpty(b) : string.Equals(a, b, StringComparison.OrdinalIgnoreCase);
 
     /// <summary>
     /// A non-empty target is replaced only with -Force, and never when a server runs in it or when it is
@@ -255,27 +275,18 @@ internal static class StandbyClone
         checks.Warn("TargetDirectory", $"'{dir}' is not empty and no server runs in it: its contents will be replaced (-Force){(control is null ? string.Empty : $"; it held system identifier {control.SystemIdentifier}, timeline {control.TimelineId}, state: {control.ClusterState}")}.");
     }
 
-    private static async Task<bool> IsServerRunningAsync(INodeTransport target, string binDir, string dir, CancellationToken ct)
-    {
-        // pg_ctl status: 0 running, 3 not running, 4 no data directory.
-        CommandResult status = await target.RunAsync(binDir + "/pg_ctl", ["status", "-D", dir], new CommandOptions { Timeout = TimeSpan.FromSeconds(30) }, ct).ConfigureAwait(false);
-        return status.ExitCode == 0;
-    }
-
     private static async Task PrepareDirectoryAsync(OperationContext context, ClonePlan plan, INodeTransport target, string dir)
     {
         CancellationToken ct = context.CancellationToken;
+        // Checked again right before anything is deleted or made: a server may have been started since the plan.
+        DirectoryScan scan = await DirectoryGuard.EnsureSafeAsync(context, target, dir, plan.PrimaryDirectories,
+            plan.Request.AllowNonEmpty ? null : "-AllowNonEmpty").ConfigureAwait(false);
         if (plan.TargetNotEmpty)
         {
-            // Checked again right before deleting: a server may have been started since the plan was made.
-            if (await IsServerRunningAsync(target, plan.PgBinDir, dir, ct).ConfigureAwait(false))
-            {
-                throw new PgHaException("PgHaCloneTargetRunning", ErrorCategory.ResourceUnavailable, dir,
-                    $"A PostgreSQL server started in '{dir}' after the checks; nothing was deleted. Stop it first, or choose another -DataDirectory.");
-            }
-            context.Reporter.Verbose($"Removing the contents of '{dir}' on {target.Description} (-Force).");
-            // The contents, not the directory: it may be a mount point.
-            await RunCheckedAsync(target, "find", [dir, "-mindepth", "1", "-delete"], "remove the old contents of " + dir, ct).ConfigureAwait(false);
+            context.Reporter.Verbose($"Removing the contents of '{scan.ResolvedPath}' on {target.Description} ({(plan.Request.AllowNonEmpty ? "-AllowNonEmpty" : "-Force")}).");
+            // The contents, not the directory: it may be a mount point. The resolved path, as checked: find
+            // does not follow a symlink given as its starting point.
+            await RunCheckedAsync(target, "find", [scan.ResolvedPath, "-mindepth", "1", "-delete"], "remove the old contents of " + dir, ct).ConfigureAwait(false);
         }
         else if (!plan.TargetExists)
         {

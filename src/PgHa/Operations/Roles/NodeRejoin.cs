@@ -89,6 +89,12 @@ internal static class NodeRejoin
         {
             binDir = await PgBinDirectory.ResolveAsync(transport, host.PgBinDir, host.DataDirectory, ct).ConfigureAwait(false);
             state = await NodeService.GetStateAsync(context, transport, host, binDir, withControlData: false).ConfigureAwait(false);
+            if (!state.IsRunning)
+            {
+                // A stopped node's directory is rewound and rewritten: it must belong to no running server
+                // (a registered path may be wrong, or a link into another server's files) and not to the upstream.
+                await DirectoryGuard.EnsureSafeAsync(context, transport, host.DataDirectory, UpstreamDirectoriesOnHost(node, upstream), null).ConfigureAwait(false);
+            }
             // A running node is decided by what it streams (below), not by its pg_control.
             controlText = state.IsRunning ? string.Empty : await ReadControlDataAsync(context, transport, binDir, host).ConfigureAwait(false);
         }
@@ -213,6 +219,11 @@ internal static class NodeRejoin
     /// </summary>
     public static async Task PerformAsync(OperationContext context, RejoinPlan plan)
     {
+        await using (INodeTransport transport = await plan.NodeHost.OpenAsync(context).ConfigureAwait(false))
+        {
+            // Again right before pg_rewind and the configuration writes: a server may have started since the plan.
+            await DirectoryGuard.EnsureSafeAsync(context, transport, plan.NodeHost.DataDirectory, UpstreamDirectoriesOnHost(plan.Node, plan.Upstream), null).ConfigureAwait(false);
+        }
         if (plan.Verdict.Method == RejoinMethod.Rewind)
         {
             await RewindAsync(context, plan).ConfigureAwait(false);
@@ -380,6 +391,12 @@ internal static class NodeRejoin
         await using var connection = await NodeConnector.OpenAsync(context, upstream, NodeConnector.MetadataDatabaseOf(upstream)).ConfigureAwait(false);
         return await TimelineHistoryReader.ReadAsync(context, upstreamName, connection, timeline).ConfigureAwait(false);
     }
+
+    /// <summary>The upstream's data directory when it lives on the node's host (the same SSH host, or both on this machine): the guard keeps it even when it is stopped.</summary>
+    private static string[] UpstreamDirectoriesOnHost(NodeRecord node, NodeRecord upstream) =>
+        upstream.DataDirectory is { } dir && (string.IsNullOrEmpty(node.SshHost)
+            ? string.IsNullOrEmpty(upstream.SshHost)
+            : string.Equals(node.SshHost, upstream.SshHost, StringComparison.OrdinalIgnoreCase)) ? [dir] : [];
 
     private static ConnectionInfo ParseRegistered(NodeRecord node)
     {

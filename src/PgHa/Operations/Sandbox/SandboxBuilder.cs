@@ -51,6 +51,8 @@ internal static class SandboxBuilder
             });
         }
 
+        // The folder is written into: it must not be, hold, or lie in any running server's files.
+        await DirectoryGuard.EnsureSafeAsync(context, host, root, [], null).ConfigureAwait(false);
         await CreateRootAsync(host, root, ct).ConfigureAwait(false);
         var manifest = new SandboxManifest { PgBinDir = request.PgBinDir, Nodes = nodes };
         await host.WriteFileAsync($"{root}/{SandboxManifest.FileName}", manifest.ToJson(), ct).ConfigureAwait(false);

@@ -14,7 +14,7 @@ namespace PgHa.Operations.Service;
 internal static class NodeService
 {
     /// <summary>Written by New-PgHaStandby before copying and removed when the clone is complete.</summary>
-    public const string CloneIncompleteMarker = "pgha.clone-incomplete";
+    public const string CloneIncompleteMarker = DirectoryGuard.CloneIncompleteMarker;
 
     private const int LogTailLines = 20;
     private static readonly TimeSpan ProgressInterval = TimeSpan.FromSeconds(1);
