@@ -15,7 +15,9 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 
 export DEBIAN_FRONTEND=noninteractive
-required_packages="postgresql-15 openssh-server nftables etcd-server etcd-client"
+# haproxy and prometheus (for promtool): the health endpoint tests route through a real HAProxy and
+# check /metrics with promtool. Neither service is started (policy-rc.d below; the tests run their own).
+required_packages="postgresql-15 openssh-server nftables etcd-server etcd-client haproxy prometheus"
 
 missing_packages=""
 for package in $required_packages; do
@@ -70,7 +72,7 @@ fi
 mkdir -p /run/sshd
 chmod 755 /run/sshd
 
-for tool in /usr/lib/postgresql/15/bin/initdb /usr/sbin/sshd /usr/sbin/nft /usr/bin/ssh-keygen /usr/bin/etcd /usr/bin/etcdctl; do
+for tool in /usr/lib/postgresql/15/bin/initdb /usr/sbin/sshd /usr/sbin/nft /usr/bin/ssh-keygen /usr/bin/etcd /usr/bin/etcdctl /usr/sbin/haproxy /usr/bin/promtool; do
     if [ ! -x "$tool" ]; then
         echo "setup.sh: $tool is missing after installation" >&2
         exit 1

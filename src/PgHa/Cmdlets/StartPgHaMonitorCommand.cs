@@ -3,6 +3,7 @@ using System.Runtime.InteropServices;
 using PgHa.Conninfo;
 using PgHa.Core;
 using PgHa.Operations.Monitor;
+using PgHa.Operations.Monitor.Health;
 
 namespace PgHa.Cmdlets;
 
@@ -103,6 +104,26 @@ public sealed class StartPgHaMonitorCommand : PgHaEventCmdlet
     [ValidateNotNullOrEmpty]
     public string? SecretFile { get; set; }
 
+    /// <summary>Port of the HTTP health endpoint (/primary, /replica, /read-only, /health, /cluster, /metrics); 0 switches it off.</summary>
+    [Parameter]
+    [ValidateRange(0, 65535)]
+    public int HttpPort { get; set; } = HealthEndpointSettings.DefaultPort;
+
+    /// <summary>Address the HTTP endpoint listens on (0.0.0.0 for every address); by default the node's own address.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? HttpAddress { get; set; }
+
+    /// <summary>PEM certificate (chain) for HTTPS; needs -HttpKeyFile.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? HttpCertificateFile { get; set; }
+
+    /// <summary>PEM private key of -HttpCertificateFile.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? HttpKeyFile { get; set; }
+
     protected override void ProcessRecord()
     {
         MonitorSettings settings = BuildSettings();
@@ -152,6 +173,37 @@ public sealed class StartPgHaMonitorCommand : PgHaEventCmdlet
             SynchronousTimeout = TimeSpan.FromSeconds(Bound(nameof(SynchronousTimeout)) ? SynchronousTimeout : config?.SynchronousTimeout ?? SynchronousTimeout),
             WitnessSyncInterval = TimeSpan.FromSeconds(config?.WitnessSyncInterval ?? 15),
             ManageServer = Bound(nameof(ManageServer)) ? ManageServer.IsPresent : config?.ManageServer ?? false,
+            Http = BuildHttp(config),
+        };
+    }
+
+    private HealthEndpointSettings BuildHttp(PgHaNodeConfig? config)
+    {
+        string? address = HttpAddress ?? config?.HttpAddress;
+        System.Net.IPAddress? ip = null;
+        if (address is not null && !System.Net.IPAddress.TryParse(address, out ip))
+        {
+            ThrowTerminatingError(new ErrorRecord(new ArgumentException($"-HttpAddress '{address}' is not an IP address. Give the address to listen on (0.0.0.0 for all), or leave it out for the node's own address."),
+                "PgHaMonitorHttpAddressInvalid", ErrorCategory.InvalidArgument, address));
+        }
+        string? certificate = HttpCertificateFile ?? config?.HttpCertificateFile;
+        string? key = HttpKeyFile ?? config?.HttpKeyFile;
+        if ((certificate is null) != (key is null))
+        {
+            ThrowTerminatingError(new ErrorRecord(new ArgumentException("HTTPS needs both -HttpCertificateFile and -HttpKeyFile (PEM files); give both, or neither for plain HTTP."),
+                "PgHaMonitorHttpCertificateIncomplete", ErrorCategory.InvalidArgument, certificate ?? key));
+        }
+        int port = Bound(nameof(HttpPort)) ? HttpPort : config?.HttpPort ?? HttpPort;
+        if (port > 65535)
+        {
+            ThrowTerminatingError(new ErrorRecord(new ArgumentException($"HttpPort {port} is not a TCP port (0-65535)."), "PgHaMonitorHttpPortInvalid", ErrorCategory.InvalidArgument, port));
+        }
+        return new HealthEndpointSettings
+        {
+            Port = port,
+            Address = ip,
+            CertificateFile = certificate is null ? null : SessionState.Path.GetUnresolvedProviderPathFromPSPath(certificate),
+            KeyFile = key is null ? null : SessionState.Path.GetUnresolvedProviderPathFromPSPath(key),
         };
     }
 

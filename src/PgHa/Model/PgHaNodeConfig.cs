@@ -112,6 +112,18 @@ public sealed class PgHaNodeConfig
     /// <summary>Seconds between witness metadata refreshes (repmgr default 15).</summary>
     public int? WitnessSyncInterval { get; internal set; }
 
+    /// <summary>Port of the monitor's HTTP health endpoint (PgHa's own setting; default 8008, 0: none).</summary>
+    public int? HttpPort { get; internal set; }
+
+    /// <summary>Address the HTTP health endpoint listens on; default the node's own address.</summary>
+    public string? HttpAddress { get; internal set; }
+
+    /// <summary>PEM certificate of the HTTP health endpoint; with HttpKeyFile it serves HTTPS only.</summary>
+    public string? HttpCertificateFile { get; internal set; }
+
+    /// <summary>PEM private key of HttpCertificateFile.</summary>
+    public string? HttpKeyFile { get; internal set; }
+
     /// <summary>Seconds to wait for a promotion to finish (repmgr default 60).</summary>
     public int? PromoteCheckTimeout { get; internal set; }
 

@@ -24,7 +24,7 @@ internal static class NodeProbe
                CASE WHEN NOT pg_is_in_recovery() THEN NULL
                     WHEN pg_last_wal_receive_lsn() IS NOT DISTINCT FROM pg_last_wal_replay_lsn() THEN 0
                     ELSE extract(epoch FROM clock_timestamp() - pg_last_xact_replay_timestamp())::double precision END,
-               r.status, r.sender_host, r.sender_port
+               r.status, r.sender_host, r.sender_port, r.latest_end_lsn::text
           FROM (SELECT 1) AS one
           LEFT JOIN pg_stat_wal_receiver r ON true
         """;
@@ -48,6 +48,7 @@ internal static class NodeProbe
             ReceiverStatus = reader.IsDBNull(9) ? null : reader.GetString(9),
             SenderHost = reader.IsDBNull(10) ? null : reader.GetString(10),
             SenderPort = reader.IsDBNull(11) ? null : reader.GetInt32(11),
+            SenderEndLsn = Lsn(reader, 12),
         };
     }
 

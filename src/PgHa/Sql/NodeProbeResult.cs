@@ -18,6 +18,9 @@ internal sealed record NodeProbeResult
     public string? SenderHost { get; init; }
     public int? SenderPort { get; init; }
 
+    /// <summary>pg_stat_wal_receiver.latest_end_lsn: the end of WAL its sender last reported, so a standby knows its lag without asking the primary.</summary>
+    public PgHaLsn? SenderEndLsn { get; init; }
+
     /// <summary>A standby's WAL position: the later of what it received and what it replayed (0/0 when neither is known).</summary>
     public PgHaLsn StandbyPosition =>
         ReceiveLsn is { } received && (ReplayLsn is not { } replayed || received >= replayed) ? received : ReplayLsn ?? default;

@@ -78,6 +78,9 @@ internal sealed record MonitorSettings
     /// <summary>Deadline for promoting, following and rejoining.</summary>
     public TimeSpan RoleChangeTimeout { get; init; } = TimeSpan.FromSeconds(60);
 
+    /// <summary>The HTTP health endpoint (HAProxy, keepalived, Prometheus); null or port 0: none.</summary>
+    public Health.HealthEndpointSettings? Http { get; init; }
+
     /// <summary>How long before the earliest possible vote the old primary has certainly begun to fence itself.</summary>
     public TimeSpan FencingMargin => DetectionWindow - SupportFreshness - PeerTimeout - FenceTimeout - (PrimaryCheckInterval + PeerTimeout);
 

@@ -163,6 +163,7 @@ internal sealed partial class NodeMonitor
         _log.Info($"Monitor of {Self.Name} (node {Self.Id}) started: listening on {server.Endpoint}, failover {_settings.Failover}, " +
             $"detection {_settings.DetectionWindow.TotalSeconds:0.#} s, fence timeout {_settings.FenceTimeout.TotalSeconds:0.#} s, term {_watch.Term}, " +
             $"primary {NameOf(_watch.LeaderId)}; peer messages signed with the cluster secret from {_signer.SecretPath}.");
+        await using Health.HealthServer? health = StartHealthServer(listenAddress);
         // The primary is watched in a loop of its own: a long action of the main loop (a follow, a rejoin)
         // must never stop this member from vouching for the primary, or the primary would fence itself. The
         // lease is kept and checked by two more: neither a slow probe, a failed metadata read nor a hook may
@@ -203,9 +204,11 @@ internal sealed partial class NodeMonitor
         while (!Ct.IsCancellationRequested)
         {
             TimeSpan pause;
+            var round = Stopwatch.StartNew();
             try
             {
                 pause = await TickAsync().ConfigureAwait(false);
+                PublishSnapshot(round.Elapsed);
             }
             catch (OperationCanceledException) when (Ct.IsCancellationRequested)
             {
@@ -215,6 +218,7 @@ internal sealed partial class NodeMonitor
             {
                 _log.Warning($"Check failed: {ex.Message}");
                 pause = _settings.ReconnectInterval;
+                PublishSnapshot(round.Elapsed);
             }
             try
             {
@@ -587,6 +591,7 @@ internal sealed partial class NodeMonitor
                 ClusterStateRecord state = await store.GetClusterStateAsync(Ct).ConfigureAwait(false)
                     ?? throw new PgHaException("PgHaMetadataTooOld", System.Management.Automation.ErrorCategory.InvalidOperation, source.ToDisplayString(),
                         "The PgHa metadata has no cluster state (schema older than version 3). Upgrade it: run Register-PgHaNode -Force for the primary with this PgHa version.");
+                await ReadEventCountsAsync(connection).ConfigureAwait(false);
                 await ApplyMetadataAsync(nodes, state).ConfigureAwait(false);
                 _lastMetadataRefreshMs = NowMs;
                 return;

@@ -1,0 +1,22 @@
+namespace PgHa.Operations.Monitor.Health;
+
+/// <summary>
+/// Where the monitor's HTTP health endpoint listens (Start-PgHaMonitor -HttpPort, -HttpAddress,
+/// -HttpCertificateFile, -HttpKeyFile). Port 8008 by default: the port Patroni's REST API uses, so
+/// HAProxy and keepalived checks written for Patroni keep their port.
+/// </summary>
+internal sealed record HealthEndpointSettings
+{
+    public const int DefaultPort = 8008;
+
+    public int Port { get; init; } = DefaultPort;
+
+    /// <summary>null: the node's own address (where the monitor's peer port listens too).</summary>
+    public System.Net.IPAddress? Address { get; init; }
+
+    /// <summary>PEM certificate (chain) file; with <see cref="KeyFile"/> the endpoint speaks HTTPS only.</summary>
+    public string? CertificateFile { get; init; }
+
+    /// <summary>PEM private key file of <see cref="CertificateFile"/>.</summary>
+    public string? KeyFile { get; init; }
+}
