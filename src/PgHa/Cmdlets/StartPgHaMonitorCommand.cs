@@ -201,6 +201,7 @@ public sealed class StartPgHaMonitorCommand : PgHaEventCmdlet
         return new HealthEndpointSettings
         {
             Port = port,
+            Required = Bound(nameof(HttpPort)) || config?.HttpPort is not null,
             Address = ip,
             CertificateFile = certificate is null ? null : SessionState.Path.GetUnresolvedProviderPathFromPSPath(certificate),
             KeyFile = key is null ? null : SessionState.Path.GetUnresolvedProviderPathFromPSPath(key),

@@ -45,6 +45,13 @@ internal sealed partial class NodeMonitor
         {
             server.Start();
         }
+        catch (System.Net.Sockets.SocketException ex) when (!http.Required)
+        {
+            _log.Warning($"No health endpoint: {endpoint} is taken ({ex.Message}). HAProxy and keepalived checks of {Self.Name} will fail; " +
+                "give Start-PgHaMonitor another -HttpPort (0 switches the endpoint off).");
+            server.DisposeAsync().AsTask().GetAwaiter().GetResult();
+            return null;
+        }
         catch (System.Net.Sockets.SocketException ex)
         {
             throw new PgHaException("PgHaMonitorHttpPortInUse", System.Management.Automation.ErrorCategory.ResourceUnavailable, Self.Name,

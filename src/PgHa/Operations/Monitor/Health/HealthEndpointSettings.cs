@@ -14,6 +14,12 @@ internal sealed record HealthEndpointSettings
     /// <summary>null: the node's own address (where the monitor's peer port listens too).</summary>
     public System.Net.IPAddress? Address { get; init; }
 
+    /// <summary>
+    /// The port was asked for (a parameter or the config file): the monitor does not start without it. The
+    /// default port, when taken, only costs a warning: a monitor that ran before there was an endpoint keeps running.
+    /// </summary>
+    public bool Required { get; init; }
+
     /// <summary>PEM certificate (chain) file; with <see cref="KeyFile"/> the endpoint speaks HTTPS only.</summary>
     public string? CertificateFile { get; init; }
 
