@@ -1,0 +1,133 @@
+using System.Globalization;
+using PgHa.Tests.Failover;
+using PgHa.Tests.Fixtures;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace PgHa.Tests.Health;
+
+/// <summary>
+/// Clients find the primary through a real HAProxy running examples/haproxy/haproxy.cfg, whose checks ask the
+/// monitors' health endpoints. A client writes through the read-write port, a new connection per write, while
+/// a switchover (Invoke-PgHaSwitchover) and then a kill -9 failover happen: the acknowledged writes land on
+/// node1, then the new primary, then the next one, never back; never two writable at once; every write
+/// acknowledged before the switchover is on its new primary; and in the steady states between, the read-only
+/// port lands on standbys only.
+/// </summary>
+[Collection(FailoverCollection.Name)]
+public sealed class HaproxyRoutingTests(ITestOutputHelper output) : MonitoredClusterTest(output, "haproxy", new ClusterShape { Standbys = 2 })
+{
+    private readonly ITestOutputHelper _output = output;
+    private int? _httpPort;
+
+    private int HttpPort => _httpPort ??= HealthPorts.FreeOnAll(Cluster.Members.Select(m => m.Server.Address));
+
+    protected override IReadOnlyDictionary<string, string>? MonitorSettings => new Dictionary<string, string> { ["HttpPort"] = HttpPort.ToString(CultureInfo.InvariantCulture) };
+
+    protected override async Task PrepareAsync() =>
+        await Cluster["node1"].Server.ExecuteAsync("CREATE TABLE proxy_writes (n integer PRIMARY KEY, at timestamptz NOT NULL DEFAULT clock_timestamp())");
+
+    [Fact]
+    public async Task WritesFollowTheSwitchoverAndTheFailover_ReadsStayOnStandbys()
+    {
+        await using HaproxyProcess proxy = await HaproxyProcess.StartAsync(Path.Combine(Cluster.Directory, "haproxy"),
+            Cluster.DataNodes.Select(m => new HaproxyBackend(m.Name, m.Server.Address, m.Server.Port, HttpPort)).ToList());
+        Dictionary<int, string> byPort = Cluster.DataNodes.ToDictionary(m => m.Server.Port, m => m.Name);
+        await using var probe = SplitBrainProbe.Start(Cluster);
+        var writes = ProxyWrites.Start(proxy);
+        string context() => $"{Describe(writes.Writes, byPort)}\n--- haproxy ---\n{proxy.Output}\n{Cluster.DescribeMonitors()}";
+
+        Assert.True(await WritesLandOnAsync(writes, byPort, "node1", since: TimeSpan.Zero), "No write through HAProxy landed on node1.\n" + context());
+        await AssertReadsOnStandbysAsync(proxy, "before the switchover", context);
+
+        TimeSpan switchoverAt = writes.Now;
+        Cluster.Session.Run("Invoke-PgHaSwitchover -Conninfo $args[0] -Name node2 -Confirm:$false", Cluster["node1"].Conninfo).ThrowIfErrors();
+        Assert.True(await WritesLandOnAsync(writes, byPort, "node2", switchoverAt), "After the switchover no write through HAProxy landed on node2.\n" + context());
+        _output.WriteLine($"Switchover: {Outage(writes.Writes, switchoverAt)}");
+        await AssertReadsOnStandbysAsync(proxy, "after the switchover", context);
+
+        // Every write acknowledged so far is on the new primary: a switchover loses nothing, and nothing was acknowledged elsewhere.
+        int[] acknowledged = writes.Writes.Where(w => w.ServerPort is not null).Select(w => w.N).ToArray();
+        string? present = await Cluster["node2"].Server.QueryScalarAsync($"SELECT count(*) FROM proxy_writes WHERE n IN ({string.Join(",", acknowledged)})");
+        Assert.True(present == acknowledged.Length.ToString(CultureInfo.InvariantCulture), $"{present} of {acknowledged.Length} acknowledged writes are on node2.\n" + context());
+
+        TimeSpan killedAt = writes.Now;
+        await Cluster["node2"].Server.KillAsync();
+        string? promoted = await Cluster.WaitForNewPrimaryAsync("node2", TimeSpan.FromSeconds(30));
+        Assert.True(promoted is not null, "No standby was promoted within 30 s of the kill.\n" + context());
+        Assert.True(await WritesLandOnAsync(writes, byPort, promoted!, killedAt), $"After the failover no write through HAProxy landed on {promoted}.\n" + context());
+        _output.WriteLine($"Failover to {promoted}: {Outage(writes.Writes, killedAt)}");
+        await AssertReadsOnStandbysAsync(proxy, "after the failover", context);
+
+        await writes.DisposeAsync();
+        SplitBrainReport report = await probe.StopAsync();
+        Assert.True(report.MaxWritableAtOnce <= 1, $"Two writable primaries at once: {report}\n" + context());
+
+        // The nodes that acknowledged writes, in order: each primary in turn, never back to a former one.
+        List<string> order = [];
+        foreach (ProxyWrite write in writes.Writes.Where(w => w.ServerPort is not null))
+        {
+            string node = byPort[write.ServerPort!.Value];
+            if (order.Count == 0 || order[^1] != node)
+            {
+                order.Add(node);
+            }
+        }
+        Assert.True(order.SequenceEqual(["node1", "node2", promoted!]), $"Writes landed on {string.Join(" → ", order)}.\n" + context());
+        // Nothing acknowledged by the new primary is missing from it.
+        int[] afterFailover = writes.Writes.Where(w => w.ServerPort == Cluster[promoted!].Server.Port).Select(w => w.N).ToArray();
+        string? kept = await Cluster[promoted!].Server.QueryScalarAsync($"SELECT count(*) FROM proxy_writes WHERE n IN ({string.Join(",", afterFailover)})");
+        Assert.Equal(afterFailover.Length.ToString(CultureInfo.InvariantCulture), kept);
+    }
+
+    /// <summary>Waits (with a deadline) for three writes in a row sent after <paramref name="since"/> that <paramref name="node"/> acknowledged.</summary>
+    private static async Task<bool> WritesLandOnAsync(ProxyWrites writes, Dictionary<int, string> byPort, string node, TimeSpan since) =>
+        await Polling.UntilAsync(() =>
+        {
+            var recent = writes.Writes.Where(w => w.SentAt >= since).TakeLast(3).ToList();
+            return recent.Count == 3 && recent.All(w => w.ServerPort is { } port && byPort[port] == node);
+        }, TimeSpan.FromSeconds(45));
+
+    /// <summary>Six connections in a row through the read-only port all land on a standby (in recovery); waited for, since HAProxy needs a check to see a rejoined standby.</summary>
+    private async Task AssertReadsOnStandbysAsync(HaproxyProcess proxy, string when, Func<string> context)
+    {
+        List<string?> answers = [];
+        bool standbysOnly = await Polling.UntilAsync(async () =>
+        {
+            answers = [];
+            for (int i = 0; i < 6; i++)
+            {
+                try
+                {
+                    answers.Add(await WireClient.QueryScalarAsync(proxy.Address, proxy.ReadOnlyPort, "postgres",
+                        "SELECT pg_is_in_recovery()::text || ' ' || inet_server_port()", TimeSpan.FromSeconds(2)));
+                }
+                catch (WireException ex)
+                {
+                    answers.Add(ex.Message);
+                }
+            }
+            return answers.All(a => a is not null && a.StartsWith("true ", StringComparison.Ordinal));
+        }, TimeSpan.FromSeconds(45));
+        Assert.True(standbysOnly, $"The read-only port did not land on standbys only {when}: {string.Join("; ", answers)}\n" + context());
+        _output.WriteLine($"Read-only port {when}: {string.Join("; ", answers)}");
+    }
+
+    /// <summary>First failed write to first acknowledged one by the next primary, after <paramref name="since"/>.</summary>
+    private static string Outage(IReadOnlyList<ProxyWrite> writes, TimeSpan since)
+    {
+        var after = writes.Where(w => w.SentAt >= since).ToList();
+        ProxyWrite? firstFailed = after.FirstOrDefault(w => w.ServerPort is null);
+        if (firstFailed is null)
+        {
+            return "no write failed";
+        }
+        ProxyWrite? recovered = after.FirstOrDefault(w => w.SentAt > firstFailed.SentAt && w.ServerPort is not null);
+        return recovered is null ? "writes did not recover"
+            : $"{after.Count(w => w.ServerPort is null)} writes failed; client-visible outage {(recovered.AnsweredAt - firstFailed.SentAt).TotalSeconds:0.00} s";
+    }
+
+    private static string Describe(IReadOnlyList<ProxyWrite> writes, Dictionary<int, string> byPort) =>
+        "--- writes ---\n" + string.Join("\n", writes.Select(w =>
+            $"{w.N} {w.SentAt.TotalSeconds:0.00}-{w.AnsweredAt.TotalSeconds:0.00} {(w.ServerPort is { } p ? byPort.GetValueOrDefault(p, p.ToString(CultureInfo.InvariantCulture)) : "failed: " + w.Error)}"));
+}
