@@ -7,15 +7,21 @@ using Xunit.Abstractions;
 namespace PgHa.Tests.Health;
 
 /// <summary>
-/// Clients find the primary through a real HAProxy running examples/haproxy/haproxy.cfg, whose checks ask the
-/// monitors' health endpoints. A client writes through the read-write port, a new connection per write, while
-/// a switchover (Invoke-PgHaSwitchover) and then a kill -9 failover happen: the acknowledged writes land on
-/// node1, then the new primary, then the next one, never back; never two writable at once; every write
-/// acknowledged before the switchover is on its new primary; and in the steady states between, the read-only
-/// port lands on standbys only.
+/// Clients find the primary, on one cluster whose monitors serve their health endpoints (one cluster, because
+/// building it is most of the time):
+/// <list type="number">
+/// <item>each endpoint on a healthy cluster; /metrics passes promtool and agrees with Get-PgHaNode and Get-PgHaMonitor; /cluster;</item>
+/// <item>a lagging standby (replay paused), then monitoring paused (ClientsFindThePrimaryTests.Endpoints.cs);</item>
+/// <item>a real HAProxy running examples/haproxy/haproxy.cfg: a client writes through the read-write port, a
+/// new connection per write, while a switchover (Invoke-PgHaSwitchover) and then a kill -9 failover happen. The
+/// acknowledged writes land on node1, then node2, then the promoted node, never back; never two writable at
+/// once; every write acknowledged before the kill is on node2; in the steady states between, the read-only
+/// port lands on standbys only;</item>
+/// <item>a stopped standby, and a primary that fenced itself when the other monitors died.</item>
+/// </list>
 /// </summary>
 [Collection(FailoverCollection.Name)]
-public sealed class HaproxyRoutingTests(ITestOutputHelper output) : MonitoredClusterTest(output, "haproxy", new ClusterShape { Standbys = 2 })
+public sealed partial class ClientsFindThePrimaryTests(ITestOutputHelper output) : MonitoredClusterTest(output, "clients", new ClusterShape { Standbys = 2 })
 {
     private readonly ITestOutputHelper _output = output;
     private int? _httpPort;
@@ -28,7 +34,18 @@ public sealed class HaproxyRoutingTests(ITestOutputHelper output) : MonitoredClu
         await Cluster["node1"].Server.ExecuteAsync("CREATE TABLE proxy_writes (n integer PRIMARY KEY, at timestamptz NOT NULL DEFAULT clock_timestamp())");
 
     [Fact]
-    public async Task WritesFollowTheSwitchoverAndTheFailover_ReadsStayOnStandbys()
+    public async Task Endpoints_ThenHaproxyThroughSwitchoverAndFailover_ThenStoppedAndFenced()
+    {
+        await HealthyClusterAsync();
+        await LaggingStandbyAsync("node3");
+        await PausedAsync();
+        string promoted = await RouteThroughSwitchoverAndFailoverAsync();
+        string standby = new[] { "node1", "node3" }.First(n => n != promoted);
+        await StoppedStandbyAsync(standby, promoted);
+        await FencedPrimaryAsync(promoted);
+    }
+
+    private async Task<string> RouteThroughSwitchoverAndFailoverAsync()
     {
         await using HaproxyProcess proxy = await HaproxyProcess.StartAsync(Path.Combine(Cluster.Directory, "haproxy"),
             Cluster.DataNodes.Select(m => new HaproxyBackend(m.Name, m.Server.Address, m.Server.Port, HttpPort)).ToList());
@@ -78,6 +95,7 @@ public sealed class HaproxyRoutingTests(ITestOutputHelper output) : MonitoredClu
         int[] afterFailover = writes.Writes.Where(w => w.ServerPort == Cluster[promoted!].Server.Port).Select(w => w.N).ToArray();
         string? kept = await Cluster[promoted!].Server.QueryScalarAsync($"SELECT count(*) FROM proxy_writes WHERE n IN ({string.Join(",", afterFailover)})");
         Assert.Equal(afterFailover.Length.ToString(CultureInfo.InvariantCulture), kept);
+        return promoted!;
     }
 
     /// <summary>Waits (with a deadline) for three writes in a row sent after <paramref name="since"/> that <paramref name="node"/> acknowledged.</summary>
