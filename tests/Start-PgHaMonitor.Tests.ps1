@@ -25,7 +25,7 @@ Describe 'Start-PgHaMonitor parameter contract' -Tag UnitTests {
     It 'has exactly the parameters it documents' {
         $own = @($command.Parameters.Keys | Where-Object { $_ -notin $common } | Sort-Object)
         $own | Should -Be (@('AcceptNewHostKey', 'Config', 'ConnectTimeout', 'Conninfo', 'Credential', 'EventAction', 'EventCommand',
-                'Failover', 'FenceTimeout', 'KnownHostsFile', 'LocalConninfo', 'LogFile', 'MonitorInterval', 'MonitoringHistoryInterval',
+                'Failover', 'FenceTimeout', 'HttpAddress', 'HttpCertificateFile', 'HttpKeyFile', 'HttpPort', 'KnownHostsFile', 'LocalConninfo', 'LogFile', 'MonitorInterval', 'MonitoringHistoryInterval',
                 'ManageServer', 'MonitoringHistoryRetentionDays', 'Name', 'ReconnectAttempts', 'ReconnectInterval', 'SecretFile', 'SshCredential', 'SshKeyFile',
                 'StalePrimary', 'StateFile', 'SynchronousPolicy', 'SynchronousTimeout') | Sort-Object)
     }
@@ -64,6 +64,8 @@ Describe 'Start-PgHaMonitor parameter contract' -Tag UnitTests {
         @{ Parameter = 'ReconnectInterval'; Type = 'System.Double' }
         @{ Parameter = 'FenceTimeout'; Type = 'System.Double' }
         @{ Parameter = 'ConnectTimeout'; Type = 'System.Int32' }
+        @{ Parameter = 'HttpPort'; Type = 'System.Int32' }
+        @{ Parameter = 'HttpAddress'; Type = 'System.String' }
         @{ Parameter = 'EventAction'; Type = 'System.Management.Automation.ScriptBlock' }
         @{ Parameter = 'Credential'; Type = 'System.Management.Automation.PSCredential' }
     ) {
@@ -80,6 +82,7 @@ Describe 'Start-PgHaMonitor parameter contract' -Tag UnitTests {
         @{ Parameter = 'MonitoringHistoryInterval'; Value = 10 }
         @{ Parameter = 'MonitoringHistoryRetentionDays'; Value = 7 }
         @{ Parameter = 'ConnectTimeout'; Value = 1 }
+        @{ Parameter = 'HttpPort'; Value = 8008 }
     ) {
         # A fresh cmdlet object holds the defaults; the monitor's ConnectTimeout is 1 s, not the usual 3 s.
         $instance = $command.ImplementingType::new()
@@ -94,6 +97,11 @@ Describe 'Start-PgHaMonitor parameter contract' -Tag UnitTests {
     It 'rejects a malformed conninfo with PgHaConninfoInvalid before connecting' {
         { Start-PgHaMonitor -Conninfo "host='unterminated" -Name node1 } | Should -Throw -ErrorId 'PgHaConninfoInvalid'
         { Start-PgHaMonitor -Conninfo $nowhere -Name node1 -LocalConninfo "host='unterminated" } | Should -Throw -ErrorId 'PgHaConninfoInvalid'
+    }
+
+    It 'refuses a health endpoint address that is not an IP address, and half a certificate, before connecting' {
+        { Start-PgHaMonitor -Conninfo $nowhere -Name node1 -HttpAddress 'not-an-address' } | Should -Throw -ErrorId 'PgHaMonitorHttpAddressInvalid'
+        { Start-PgHaMonitor -Conninfo $nowhere -Name node1 -HttpCertificateFile /tmp/x.crt } | Should -Throw -ErrorId 'PgHaMonitorHttpCertificateIncomplete'
     }
 
     It 'refuses a fence timeout that does not end before the detection window (PgHaMonitorUnsafeTimeouts)' {
