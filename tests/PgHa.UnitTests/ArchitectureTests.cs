@@ -27,6 +27,7 @@ public sealed class ArchitectureTests
     private const string Clone = "PgHa.Operations.Clone";
     private const string Roles = "PgHa.Operations.Roles";
     private const string Monitor = "PgHa.Operations.Monitor";
+    private const string Health = "PgHa.Operations.Monitor.Health";
     private const string Switchovers = "PgHa.Operations.Switchovers";
     private const string Sandbox = "PgHa.Operations.Sandbox";
     private const string Cmdlets = "PgHa.Cmdlets";
@@ -51,10 +52,11 @@ public sealed class ArchitectureTests
         [Service] = [.. OperationsAndBelow, Host],
         [Clone] = [.. OperationsAndBelow, Host, Service],
         [Roles] = [.. OperationsAndBelow, Host, Service],
-        [Monitor] = [.. OperationsAndBelow, Host, Service, Roles],
+        [Health] = OperationsAndBelow,
+        [Monitor] = [.. OperationsAndBelow, Host, Service, Roles, Health],
         [Switchovers] = [.. OperationsAndBelow, Host, Service, Roles, Monitor],
         [Sandbox] = [.. OperationsAndBelow, Host, Service, Clone],
-        [Cmdlets] = [.. OperationsAndBelow, Host, Service, Clone, Roles, Monitor, Switchovers, Sandbox],
+        [Cmdlets] = [.. OperationsAndBelow, Host, Service, Clone, Roles, Monitor, Health, Switchovers, Sandbox],
     };
 
     private static readonly Assembly Engine = typeof(OperationContext).Assembly;

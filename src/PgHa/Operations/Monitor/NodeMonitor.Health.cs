@@ -1,6 +1,7 @@
 using System.Net;
 using System.Security.Cryptography;
 using PgHa.Conninfo;
+using PgHa.Core;
 using PgHa.Metadata;
 using PgHa.Operations.Monitor.Health;
 

@@ -112,7 +112,7 @@ public sealed class HealthServerTests
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);
             // Plain HTTP to a TLS endpoint gets no answer (the handshake fails), never a 200.
             using var plain = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
-            await Assert.ThrowsAnyAsync<HttpRequestException>(() => plain.GetAsync($"http://{server.Endpoint}/primary"));
+            await Assert.ThrowsAnyAsync<Exception>(() => plain.GetAsync($"http://{server.Endpoint}/primary"));
         }
         finally
         {
