@@ -85,6 +85,63 @@ public sealed class HealthServerTests
     }
 
     [Fact]
+    public async Task IdleConnections_AreBoundedAndTimedOut()
+    {
+        await using HealthServer server = Start();
+        var idle = new List<TcpClient>();
+        try
+        {
+            for (int i = 0; i < HealthServer.MaxConnections; i++)
+            {
+                var client = new TcpClient();
+                await client.ConnectAsync(server.Endpoint);
+                idle.Add(client);
+            }
+            // Every slot is held by a client that sends nothing: one more is closed without an answer.
+            string refused = "";
+            bool closedAtOnce = await WaitAsync(async () =>
+            {
+                try
+                {
+                    refused = await RawAsync(server.Endpoint, Encoding.ASCII.GetBytes("GET /health HTTP/1.1\r\n\r\n"));
+                }
+                catch (Exception ex) when (ex is IOException or SocketException)
+                {
+                    return true; // closed before the request was even sent
+                }
+                return refused.Length == 0;
+            });
+            Assert.True(closedAtOnce, $"A connection over the limit was answered: {refused}");
+            // The idle ones are closed after the read timeout, which frees their slots.
+            foreach (TcpClient client in idle)
+            {
+                int read = await client.GetStream().ReadAsync(new byte[1]).AsTask().WaitAsync(HealthServer.ReadTimeout * 5);
+                Assert.Equal(0, read);
+            }
+            bool answered = await WaitAsync(async () => (await RawAsync(server.Endpoint, Encoding.ASCII.GetBytes("GET /health HTTP/1.1\r\n\r\n"))).StartsWith("HTTP/1.1 200", StringComparison.Ordinal));
+            Assert.True(answered, "No answer once the idle connections were closed.");
+        }
+        finally
+        {
+            idle.ForEach(c => c.Dispose());
+        }
+    }
+
+    private static async Task<bool> WaitAsync(Func<Task<bool>> condition)
+    {
+        DateTime deadline = DateTime.UtcNow.AddSeconds(15);
+        while (!await condition())
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                return false;
+            }
+            await Task.Delay(50);
+        }
+        return true;
+    }
+
+    [Fact]
     public async Task Tls_FromPemFiles()
     {
         string directory = Directory.CreateTempSubdirectory("pgha-tls-").FullName;
