@@ -99,8 +99,9 @@ internal sealed partial class NodeMonitor
                 Term = _watch.Term,
                 Leader = leader?.Name,
                 IsLeader = leads,
-                LeaseExpiresMs = leads && writable && !_fenced
-                    ? (_paused ? long.MaxValue : _lastSupportMs + (long)_settings.FenceTimeout.TotalMilliseconds)
+                // The lease the monitor's own timer fences by (PrimaryLease): /primary ends with it, never later.
+                LeaseExpiresMs = leads && writable && !_fenced && _mayTakeWrites
+                    ? (_paused ? long.MaxValue : _lease.ExpiresAtMs)
                     : null,
                 Timeline = _local?.Timeline,
                 StreamingFromUpstream = sender is not null,
