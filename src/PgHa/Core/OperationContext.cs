@@ -39,4 +39,18 @@ public sealed class OperationContext
     /// switchover pausing them); null when none was found: such a command can then only ask for statuses.
     /// </summary>
     internal ClusterSecret? ClusterSecret { get; init; }
+
+    /// <summary>
+    /// The same context with another cancellation (a clean-up that must run after a Ctrl+C): every setting is
+    /// carried over, so that a step done on the side still has the SSH settings, the hook and the cluster
+    /// secret (a switchover's resume once lost the secret this way and could not tell the monitors directly).
+    /// </summary>
+    internal OperationContext WithCancellation(CancellationToken cancellationToken) =>
+        new(Reporter, Credential, ConnectTimeoutSeconds, cancellationToken)
+        {
+            Ssh = Ssh,
+            EventHook = EventHook,
+            LocalCommit = LocalCommit,
+            ClusterSecret = ClusterSecret,
+        };
 }

@@ -315,7 +315,7 @@ internal static class StandbyClone
 
     private static async Task DropSlotAsync(OperationContext context, ConnectionInfo source, string slotName)
     {
-        var cleanup = new OperationContext(context.Reporter, context.Credential, context.ConnectTimeoutSeconds, CancellationToken.None);
+        OperationContext cleanup = context.WithCancellation(CancellationToken.None);
         try
         {
             await using var connection = await OpenSourceAsync(cleanup, source).ConfigureAwait(false);

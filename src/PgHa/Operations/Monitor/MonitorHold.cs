@@ -69,7 +69,7 @@ internal sealed class MonitorHold : IAsyncDisposable
             return;
         }
         IReadOnlyList<ConnectionInfo> entryPoints = PrimaryAfter is null ? _entryPoints : [PrimaryAfter, .. _entryPoints];
-        var resume = new OperationContext(_context.Reporter, _context.Credential, _context.ConnectTimeoutSeconds, CancellationToken.None) { Ssh = _context.Ssh };
+        OperationContext resume = _context.WithCancellation(CancellationToken.None);
         try
         {
             await MonitorPause.SetAsync(resume, entryPoints, paused: false, Wait).ConfigureAwait(false);

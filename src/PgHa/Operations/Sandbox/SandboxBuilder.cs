@@ -87,7 +87,7 @@ internal static class SandboxBuilder
             // Whatever went wrong (Ctrl+C included), a half-made sandbox must not leave servers running;
             // the exception goes on unchanged.
             context.Reporter.Verbose($"Creating the sandbox failed ({ex.Message}); removing what was made.");
-            var cleanup = new OperationContext(context.Reporter, context.Credential, context.ConnectTimeoutSeconds, CancellationToken.None);
+            OperationContext cleanup = context.WithCancellation(CancellationToken.None);
             await SandboxRemover.RemoveAsync(cleanup, root, CancellationToken.None).ConfigureAwait(false);
             throw;
         }
