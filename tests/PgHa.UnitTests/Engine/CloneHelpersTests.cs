@@ -113,11 +113,24 @@ public sealed class TargetSurveyTests
         Assert.True(survey.Exists);
         Assert.True(survey.NotEmpty);
         Assert.False(survey.ServerRunning);
+        Assert.False(survey.NeverStartedBaseBackup);
         Assert.Equal("shut down in recovery", survey.ControlData!.ClusterState);
         Assert.False(survey.ControlData.WasPrimary);
         Assert.Equal(30702, survey.UsedKilobytes);
         Assert.Equal(84000000, survey.AvailableKilobytes);
         Assert.Equal("/tmp/x/data", survey.DiskPath);
+    }
+
+    [Fact]
+    public void ABaseBackupNeverStartedIsToldApartFromThePrimarysData()
+    {
+        // pg_basebackup copies the running primary's pg_control ("in production") and writes backup_label.
+        var survey = PgHa.Operations.Clone.TargetSurvey.Parse(
+            "exists\nnotempty\nstatus 3\nbackuplabel\ncontrol Database system identifier:           7312345678901234567\n" +
+            "control Database cluster state:               in production\ncontrol Latest checkpoint location:           0/3000028\n" +
+            "control Latest checkpoint's TimeLineID:       5\n");
+        Assert.True(survey.NeverStartedBaseBackup);
+        Assert.True(survey.ControlData!.WasPrimary);
     }
 
     [Fact]

@@ -238,6 +238,9 @@ internal static class StandbyClone
     /// <summary>
     /// A non-empty target is replaced only with -Force, and never when a server runs in it or when it is
     /// the current primary's data (same system identifier, left as a primary, on the current timeline).
+    /// A base backup that was never started (it still has its backup_label) is no primary's data, although
+    /// its pg_control, copied from the running primary, says "in production": since PostgreSQL 15 removed
+    /// exclusive backups, no primary's own data directory holds a backup_label.
     /// </summary>
     private static void CheckTargetDirectory(CloneChecks checks, string targetDescription, string dir, TargetSurvey survey,
         SourceFacts source, NodeProbeResult sourceProbe, bool force)
@@ -260,7 +263,7 @@ internal static class StandbyClone
         }
         PgControlData? control = survey.ControlData;
         if (control is not null && control.SystemIdentifier == source.SystemIdentifier && control.WasPrimary
-            && control.TimelineId >= (sourceProbe.Timeline ?? int.MaxValue))
+            && !survey.NeverStartedBaseBackup && control.TimelineId >= (sourceProbe.Timeline ?? int.MaxValue))
         {
             checks.Fail("TargetDirectory", "PgHaCloneTargetIsPrimary",
                 $"'{dir}' on {targetDescription} holds this cluster's primary data on the current timeline {control.TimelineId} (state: {control.ClusterState}). PgHa never overwrites the current primary's data directory, even with -Force.");

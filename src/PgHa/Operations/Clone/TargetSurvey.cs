@@ -8,8 +8,8 @@ namespace PgHa.Operations.Clone;
 /// <summary>
 /// Everything New-PgHaStandby needs to know about the target host, from one fixed shell script (the
 /// paths arrive as $1 and $2, never parsed by the shell): which programs are there and their version,
-/// whether the data directory exists, holds anything, runs a server, and what pg_controldata says of
-/// it, and the free space. One process instead of a dozen: each costs tens of milliseconds (more over SSH).
+/// whether the data directory exists, holds anything, runs a server, is a base backup never started
+/// (backup_label), and what pg_controldata says of it, and the free space. One process instead of a dozen: each costs tens of milliseconds (more over SSH).
 /// </summary>
 internal sealed record TargetSurvey(
     IReadOnlySet<string> Programs,
@@ -17,6 +17,7 @@ internal sealed record TargetSurvey(
     bool Exists,
     bool NotEmpty,
     bool ServerRunning,
+    bool NeverStartedBaseBackup,
     PgControlData? ControlData,
     long? AvailableKilobytes,
     long? UsedKilobytes,
@@ -35,6 +36,7 @@ internal sealed record TargetSurvey(
           echo "exists"
           [ -n "$(find "$dir" -mindepth 1 -maxdepth 1 -print -quit 2>&1)" ] && echo "notempty"
           if [ -e "$dir/PG_VERSION" ] && [ -x "$bin/pg_ctl" ]; then "$bin/pg_ctl" status -D "$dir" >/dev/null 2>&1; echo "status $?"; fi
+          [ -e "$dir/backup_label" ] && echo "backuplabel"
           if [ -e "$dir/global/pg_control" ] && [ -x "$bin/pg_controldata" ]; then LC_ALL=C "$bin/pg_controldata" -D "$dir" 2>/dev/null | sed 's/^/control /'; fi
           [ "$sizes" = du ] && echo "used $(du -s -k -x -- "$dir" 2>/dev/null | cut -f1)"
         else
@@ -55,7 +57,7 @@ internal sealed record TargetSurvey(
     {
         var programs = new HashSet<string>(StringComparer.Ordinal);
         int? major = null;
-        bool exists = false, notEmpty = false, running = false;
+        bool exists = false, notEmpty = false, running = false, backupLabel = false;
         var control = new List<string>();
         long? available = null, used = null;
         string diskPath = string.Empty, diskError = string.Empty;
@@ -74,6 +76,7 @@ internal sealed record TargetSurvey(
                 case "exists": exists = true; break;
                 case "notempty": notEmpty = true; break;
                 case "status": running = value.Trim() == "0"; break;
+                case "backuplabel": backupLabel = true; break;
                 case "control": control.Add(value); break;
                 case "used": used = long.TryParse(value.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out long u) ? u : null; break;
                 case "diskpath": diskPath = value.Trim(); break;
@@ -102,6 +105,6 @@ internal sealed record TargetSurvey(
                 // Unreadable control data: treated as no cluster there, the other checks still apply.
             }
         }
-        return new TargetSurvey(programs, major, exists, notEmpty, running, controlData, available, used, diskPath, diskError);
+        return new TargetSurvey(programs, major, exists, notEmpty, running, backupLabel, controlData, available, used, diskPath, diskError);
     }
 }
