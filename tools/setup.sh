@@ -5,7 +5,8 @@
 #   etcdctl: the etcd consensus tests start their own 3-member cluster on loopback);
 # - leaves no distro PostgreSQL cluster running (the tests start their own servers on loopback
 #   addresses and free ports; a stray cluster on 5432 would only confuse a DBA reading the logs);
-# - creates /run/sshd, which sshd insists on as its privilege-separation directory.
+# - creates /run/sshd, which sshd insists on as its privilege-separation directory;
+# - restores the .NET local tools (pwsh 7.6.10, .config/dotnet-tools.json).
 # Nothing is deleted: a stopped distro cluster keeps its data directory.
 set -euo pipefail
 
@@ -78,4 +79,10 @@ for tool in /usr/lib/postgresql/15/bin/initdb /usr/sbin/sshd /usr/sbin/nft /usr/
         exit 1
     fi
 done
+# pwsh, pinned in .config/dotnet-tools.json (NuGet package PowerShell; name the version: the newest, 7.7.0,
+# fails here). `dotnet pwsh` then runs it from the repository's folder.
+repo_root=$(cd "$(dirname "$0")/.." && pwd)
+(cd "$repo_root" && dotnet tool restore >/dev/null) || { echo "setup.sh: dotnet tool restore (pwsh) failed" >&2; exit 1; }
+(cd "$repo_root" && dotnet pwsh -NoProfile -NonInteractive -Command '$PSVersionTable.PSVersion.ToString()' >/dev/null) ||
+    { echo "setup.sh: the pinned pwsh does not start" >&2; exit 1; }
 echo "setup.sh: ready"
