@@ -1,15 +1,13 @@
 #Requires -Version 7.4
 # Pester 5 tests of Get-PgHaCluster against the built module (output/PgHa/<version>).
 #   UnitTests:   the parameter contract; no server needed.
-#   Integration: a real PgHa cluster, read only. Set PGHA_TEST_CONNINFO to the libpq conninfo of any
-#                node of a registered cluster (a primary and at least one streaming standby), e.g.
-#                'host=pg1 port=5432 user=pgha dbname=pgha'; the password comes from PGPASSWORD or
-#                ~/.pgpass. Without it the integration tests are skipped.
+#   Integration: read only, on the run's shared sandbox (tests/PgHaTestSupport.psm1: node1 primary, node2
+#                and node3 standbys, a witness). Needs root (the servers run as postgres) and PostgreSQL
+#                15.
 
 BeforeAll {
-    $manifest = Get-ChildItem "$PSScriptRoot/../output/PgHa/*/PgHa.psd1" | Select-Object -First 1
-    if (-not $manifest) { throw 'No output/PgHa/<version>/PgHa.psd1: build the module first (./build.ps1 -Task Build).' }
-    Import-Module $manifest.FullName -Force
+    Import-Module "$PSScriptRoot/PgHaTestSupport.psm1"
+    $manifest = Import-PgHaBuiltModule
 }
 
 Describe 'Get-PgHaCluster parameter contract' -Tag UnitTests {
@@ -48,17 +46,18 @@ Describe 'Get-PgHaCluster parameter contract' -Tag UnitTests {
     }
 
     It 'refuses a connect timeout outside 1..300' {
-        { Get-PgHaCluster -Conninfo 'host=pg1 dbname=pgha' -ConnectTimeout 0 } | Should -Throw -ErrorId 'ParameterArgumentValidationError'
+        { Get-PgHaCluster -Conninfo 'host=pg1 dbname=pgha' -ConnectTimeout 0 } | Should -Throw -ErrorId 'ParameterArgumentValidationError,PgHa.Cmdlets.GetPgHaClusterCommand'
     }
 
     It 'rejects a malformed conninfo with PgHaConninfoInvalid before connecting' {
-        { Get-PgHaCluster -Conninfo 'host=127.0.0.1 nosuchkeyword=1' } | Should -Throw -ErrorId 'PgHaConninfoInvalid'
+        { Get-PgHaCluster -Conninfo 'host=127.0.0.1 nosuchkeyword=1' } | Should -Throw -ErrorId 'PgHaConninfoInvalid,PgHa.Cmdlets.GetPgHaClusterCommand'
     }
 }
 
-Describe 'Get-PgHaCluster against a real cluster' -Tag Integration -Skip:(-not $env:PGHA_TEST_CONNINFO) {
+Describe 'Get-PgHaCluster against a real cluster' -Tag Integration {
     BeforeAll {
-        $ci = $env:PGHA_TEST_CONNINFO
+        $sandbox = Get-PgHaTestSandbox
+        $ci = $sandbox.Conninfo
         $cluster = Get-PgHaCluster -Conninfo $ci -WarningVariable clusterWarnings -WarningAction SilentlyContinue
     }
 
@@ -106,7 +105,7 @@ Describe 'Get-PgHaCluster against a real cluster' -Tag Integration -Skip:(-not $
 
     It 'fails with PgHaNodeUnreachable when no entry point answers, within the timeout' {
         $elapsed = Measure-Command {
-            { Get-PgHaCluster -Conninfo 'host=127.0.0.1 port=1 dbname=pgha' -ConnectTimeout 2 } | Should -Throw -ErrorId 'PgHaNodeUnreachable'
+            { Get-PgHaCluster -Conninfo 'host=127.0.0.1 port=1 dbname=pgha' -ConnectTimeout 2 } | Should -Throw -ErrorId 'PgHaNodeUnreachable,PgHa.Cmdlets.GetPgHaClusterCommand'
         }
         $elapsed.TotalSeconds | Should -BeLessThan 10
     }

@@ -1,14 +1,13 @@
 #Requires -Version 7.4
 # Pester 5 tests of Get-PgHaEvent against the built module (output/PgHa/<version>).
 #   UnitTests:   the parameter contract; no server needed.
-#   Integration: a real PgHa cluster, read only. Set PGHA_TEST_CONNINFO to the libpq conninfo of any
-#                node of a registered cluster; the password comes from PGPASSWORD or ~/.pgpass.
-#                Without it the integration tests are skipped.
+#   Integration: read only, on the run's shared sandbox (tests/PgHaTestSupport.psm1: node1 primary, node2
+#                and node3 standbys, a witness). Needs root (the servers run as postgres) and PostgreSQL
+#                15.
 
 BeforeAll {
-    $manifest = Get-ChildItem "$PSScriptRoot/../output/PgHa/*/PgHa.psd1" | Select-Object -First 1
-    if (-not $manifest) { throw 'No output/PgHa/<version>/PgHa.psd1: build the module first (./build.ps1 -Task Build).' }
-    Import-Module $manifest.FullName -Force
+    Import-Module "$PSScriptRoot/PgHaTestSupport.psm1"
+    $manifest = Import-PgHaBuiltModule
 }
 
 Describe 'Get-PgHaEvent parameter contract' -Tag UnitTests {
@@ -70,17 +69,18 @@ Describe 'Get-PgHaEvent parameter contract' -Tag UnitTests {
     }
 
     It 'refuses a negative -Limit' {
-        { Get-PgHaEvent -Conninfo 'host=pg1 dbname=pgha' -Limit -1 } | Should -Throw -ErrorId 'ParameterArgumentValidationError'
+        { Get-PgHaEvent -Conninfo 'host=pg1 dbname=pgha' -Limit -1 } | Should -Throw -ErrorId 'ParameterArgumentValidationError,PgHa.Cmdlets.GetPgHaEventCommand'
     }
 
     It 'rejects a malformed conninfo with PgHaConninfoInvalid before connecting' {
-        { Get-PgHaEvent -Conninfo 'host=127.0.0.1 nosuchkeyword=1' } | Should -Throw -ErrorId 'PgHaConninfoInvalid'
+        { Get-PgHaEvent -Conninfo 'host=127.0.0.1 nosuchkeyword=1' } | Should -Throw -ErrorId 'PgHaConninfoInvalid,PgHa.Cmdlets.GetPgHaEventCommand'
     }
 }
 
-Describe 'Get-PgHaEvent against a real cluster' -Tag Integration -Skip:(-not $env:PGHA_TEST_CONNINFO) {
+Describe 'Get-PgHaEvent against a real cluster' -Tag Integration {
     BeforeAll {
-        $ci = $env:PGHA_TEST_CONNINFO
+        $sandbox = Get-PgHaTestSandbox
+        $ci = $sandbox.Conninfo
         $primary = Get-PgHaNode -Conninfo $ci | Where-Object { $_.Role -eq 'Primary' -and $_.Active }
         $all = @(Get-PgHaEvent -Conninfo $ci -Limit 0)
     }

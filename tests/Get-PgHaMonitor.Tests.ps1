@@ -1,14 +1,13 @@
 #Requires -Version 7.4
 # Pester 5 tests of Get-PgHaMonitor against the built module (output/PgHa/<version>).
 #   UnitTests:   the parameter contract, the table view, and the errors met before any monitor is asked.
-#   Integration: asks the monitors of a real cluster: set PGHA_TEST_CONNINFO to the libpq conninfo of a
-#                registered cluster. Reads only; its monitors need not run (those that do not are reported
-#                as not running).
+#   Integration: asks the monitors of the run's shared sandbox (tests/PgHaTestSupport.psm1: node1
+#                primary, node2 and node3 standbys, a witness), started for this file in thread jobs and
+#                stopped after it. Needs root (the servers run as postgres) and PostgreSQL 15.
 
 BeforeAll {
-    $manifest = Get-ChildItem "$PSScriptRoot/../output/PgHa/*/PgHa.psd1" | Select-Object -First 1
-    if (-not $manifest) { throw 'No output/PgHa/<version>/PgHa.psd1: build the module first (./build.ps1 -Task Build).' }
-    Import-Module $manifest.FullName -Force
+    Import-Module "$PSScriptRoot/PgHaTestSupport.psm1"
+    $manifest = Import-PgHaBuiltModule
 }
 
 Describe 'Get-PgHaMonitor parameter contract' -Tag UnitTests {
@@ -63,7 +62,7 @@ Describe 'Get-PgHaMonitor parameter contract' -Tag UnitTests {
     }
 
     It 'rejects a malformed conninfo with PgHaConninfoInvalid before connecting' {
-        { Get-PgHaMonitor -Conninfo "host='unterminated" } | Should -Throw -ErrorId 'PgHaConninfoInvalid'
+        { Get-PgHaMonitor -Conninfo "host='unterminated" } | Should -Throw -ErrorId 'PgHaConninfoInvalid,PgHa.Cmdlets.GetPgHaMonitorCommand'
     }
 
     It 'reports an unreachable cluster as a non-terminating PgHaNodeUnreachable' {
@@ -72,11 +71,17 @@ Describe 'Get-PgHaMonitor parameter contract' -Tag UnitTests {
     }
 }
 
-Describe 'Get-PgHaMonitor against a real cluster' -Tag Integration -Skip:(-not $env:PGHA_TEST_CONNINFO) {
+Describe 'Get-PgHaMonitor against a real cluster' -Tag Integration {
     BeforeAll {
-        $ci = $env:PGHA_TEST_CONNINFO
+        $sandbox = Get-PgHaTestSandbox
+        $ci = $sandbox.Conninfo
+        $monitorJobs = Start-PgHaTestMonitor -Sandbox $sandbox
         $nodes = @(Get-PgHaNode -Conninfo $ci | Where-Object Active)
         $monitors = @(Get-PgHaMonitor -Conninfo $ci)
+    }
+
+    AfterAll {
+        Stop-PgHaTestMonitor -Sandbox $sandbox -Job $monitorJobs
     }
 
     It 'returns one status per active node, with its endpoint' {

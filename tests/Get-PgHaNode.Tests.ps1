@@ -1,14 +1,13 @@
 #Requires -Version 7.4
 # Pester 5 tests of Get-PgHaNode against the built module (output/PgHa/<version>).
 #   UnitTests:   the parameter contract; no server needed.
-#   Integration: a real PgHa cluster, read only. Set PGHA_TEST_CONNINFO to the libpq conninfo of any
-#                node of a registered cluster (a primary and at least one streaming standby); the
-#                password comes from PGPASSWORD or ~/.pgpass. Without it the integration tests are skipped.
+#   Integration: read only, on the run's shared sandbox (tests/PgHaTestSupport.psm1: node1 primary, node2
+#                and node3 standbys, a witness). Needs root (the servers run as postgres) and PostgreSQL
+#                15.
 
 BeforeAll {
-    $manifest = Get-ChildItem "$PSScriptRoot/../output/PgHa/*/PgHa.psd1" | Select-Object -First 1
-    if (-not $manifest) { throw 'No output/PgHa/<version>/PgHa.psd1: build the module first (./build.ps1 -Task Build).' }
-    Import-Module $manifest.FullName -Force
+    Import-Module "$PSScriptRoot/PgHaTestSupport.psm1"
+    $manifest = Import-PgHaBuiltModule
 }
 
 Describe 'Get-PgHaNode parameter contract' -Tag UnitTests {
@@ -61,17 +60,18 @@ Describe 'Get-PgHaNode parameter contract' -Tag UnitTests {
     }
 
     It 'cannot take -Name and -Id together' {
-        { Get-PgHaNode -Conninfo 'host=pg1 dbname=pgha' -Name pg1 -Id 1 } | Should -Throw -ErrorId 'AmbiguousParameterSet'
+        { Get-PgHaNode -Conninfo 'host=pg1 dbname=pgha' -Name pg1 -Id 1 } | Should -Throw -ErrorId 'AmbiguousParameterSet,PgHa.Cmdlets.GetPgHaNodeCommand'
     }
 
     It 'rejects a malformed conninfo with PgHaConninfoInvalid before connecting' {
-        { Get-PgHaNode -Conninfo "host='unterminated" } | Should -Throw -ErrorId 'PgHaConninfoInvalid'
+        { Get-PgHaNode -Conninfo "host='unterminated" } | Should -Throw -ErrorId 'PgHaConninfoInvalid,PgHa.Cmdlets.GetPgHaNodeCommand'
     }
 }
 
-Describe 'Get-PgHaNode against a real cluster' -Tag Integration -Skip:(-not $env:PGHA_TEST_CONNINFO) {
+Describe 'Get-PgHaNode against a real cluster' -Tag Integration {
     BeforeAll {
-        $ci = $env:PGHA_TEST_CONNINFO
+        $sandbox = Get-PgHaTestSandbox
+        $ci = $sandbox.Conninfo
         $nodes = @(Get-PgHaNode -Conninfo $ci)
         $primary = $nodes | Where-Object { $_.Role -eq 'Primary' -and $_.Active }
         $standby = $nodes | Where-Object { $_.Role -eq 'Standby' -and $_.Status -eq 'Running' } | Select-Object -First 1

@@ -2,8 +2,8 @@
 # Mirrors tests/PgHa.Tests/ImportPgHaConfigTests.cs for pwsh users; imports the built module from output/.
 
 BeforeAll {
-    $manifest = Get-ChildItem $PSScriptRoot/../output/PgHa/*/PgHa.psd1 | Select-Object -First 1
-    Import-Module $manifest.FullName -Force
+    Import-Module "$PSScriptRoot/PgHaTestSupport.psm1"
+    $manifest = Import-PgHaBuiltModule
 
     $repmgrConf = @'
 node_id=1

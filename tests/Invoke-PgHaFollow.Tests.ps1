@@ -1,14 +1,13 @@
 #Requires -Version 7.4
 # Pester 5 tests of Invoke-PgHaFollow against the built module (output/PgHa/<version>).
 #   UnitTests:   the parameter contract; no server needed.
-#   Integration: moves a standby to cascade from another standby and back: set PGHA_TEST_CONNINFO to the
-#                libpq conninfo of a registered cluster, PGHA_TEST_STANDBY and PGHA_TEST_STANDBY2 to the
-#                names of two standbys registered with -DataDirectory. Skipped otherwise.
+#   Integration: moves node3 to cascade from node2 and back, on the run's shared sandbox
+#                (tests/PgHaTestSupport.psm1: node1 primary, node2 and node3 standbys, a witness). Needs
+#                root (the servers run as postgres) and PostgreSQL 15.
 
 BeforeAll {
-    $manifest = Get-ChildItem "$PSScriptRoot/../output/PgHa/*/PgHa.psd1" | Select-Object -First 1
-    if (-not $manifest) { throw 'No output/PgHa/<version>/PgHa.psd1: build the module first (./build.ps1 -Task Build).' }
-    Import-Module $manifest.FullName -Force
+    Import-Module "$PSScriptRoot/PgHaTestSupport.psm1"
+    $manifest = Import-PgHaBuiltModule
 }
 
 Describe 'Invoke-PgHaFollow parameter contract' -Tag UnitTests {
@@ -45,15 +44,16 @@ Describe 'Invoke-PgHaFollow parameter contract' -Tag UnitTests {
     }
 
     It 'rejects a malformed conninfo with PgHaConninfoInvalid before connecting' {
-        { Invoke-PgHaFollow -Conninfo "host='unterminated" -Name node3 -WhatIf } | Should -Throw -ErrorId 'PgHaConninfoInvalid'
+        { Invoke-PgHaFollow -Conninfo "host='unterminated" -Name node3 -WhatIf } | Should -Throw -ErrorId 'PgHaConninfoInvalid,PgHa.Cmdlets.InvokePgHaFollowCommand'
     }
 }
 
-Describe 'Invoke-PgHaFollow against a real cluster' -Tag Integration -Skip:(-not ($env:PGHA_TEST_CONNINFO -and $env:PGHA_TEST_STANDBY -and $env:PGHA_TEST_STANDBY2)) {
+Describe 'Invoke-PgHaFollow against a real cluster' -Tag Integration {
     BeforeAll {
-        $ci = $env:PGHA_TEST_CONNINFO
-        $standby = $env:PGHA_TEST_STANDBY
-        $other = $env:PGHA_TEST_STANDBY2
+        $sandbox = Get-PgHaTestSandbox
+        $ci = $sandbox.Conninfo
+        $standby = 'node3'
+        $other = 'node2'
     }
 
     AfterAll {

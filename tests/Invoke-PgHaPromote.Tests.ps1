@@ -1,15 +1,14 @@
 #Requires -Version 7.4
 # Pester 5 tests of Invoke-PgHaPromote against the built module (output/PgHa/<version>).
 #   UnitTests:   the parameter contract; no server needed.
-#   Integration: checks a real cluster without promoting anything (-WhatIf and the refusal while the
-#                primary runs): set PGHA_TEST_CONNINFO to the libpq conninfo of a registered cluster whose
-#                primary runs and PGHA_TEST_STANDBY to the name of a standby. Skipped otherwise. The
-#                promotion itself is one-way and is tested on throwaway servers by the xunit suite.
+#   Integration: checks the run's shared sandbox (tests/PgHaTestSupport.psm1: node1 primary, node2 and
+#                node3 standbys, a witness) without promoting anything (-WhatIf and the refusal while the
+#                primary runs). The promotion itself is one-way and is tested on throwaway servers by the
+#                xunit suite. Needs root (the servers run as postgres) and PostgreSQL 15.
 
 BeforeAll {
-    $manifest = Get-ChildItem "$PSScriptRoot/../output/PgHa/*/PgHa.psd1" | Select-Object -First 1
-    if (-not $manifest) { throw 'No output/PgHa/<version>/PgHa.psd1: build the module first (./build.ps1 -Task Build).' }
-    Import-Module $manifest.FullName -Force
+    Import-Module "$PSScriptRoot/PgHaTestSupport.psm1"
+    $manifest = Import-PgHaBuiltModule
 }
 
 Describe 'Invoke-PgHaPromote parameter contract' -Tag UnitTests {
@@ -58,14 +57,15 @@ Describe 'Invoke-PgHaPromote parameter contract' -Tag UnitTests {
     }
 
     It 'rejects a malformed conninfo with PgHaConninfoInvalid before connecting' {
-        { Invoke-PgHaPromote -Conninfo "host='unterminated" -Name node2 -WhatIf } | Should -Throw -ErrorId 'PgHaConninfoInvalid'
+        { Invoke-PgHaPromote -Conninfo "host='unterminated" -Name node2 -WhatIf } | Should -Throw -ErrorId 'PgHaConninfoInvalid,PgHa.Cmdlets.InvokePgHaPromoteCommand'
     }
 }
 
-Describe 'Invoke-PgHaPromote against a real cluster' -Tag Integration -Skip:(-not ($env:PGHA_TEST_CONNINFO -and $env:PGHA_TEST_STANDBY)) {
+Describe 'Invoke-PgHaPromote against a real cluster' -Tag Integration {
     BeforeAll {
-        $ci = $env:PGHA_TEST_CONNINFO
-        $standby = $env:PGHA_TEST_STANDBY
+        $sandbox = Get-PgHaTestSandbox
+        $ci = $sandbox.Conninfo
+        $standby = 'node2'
     }
 
     It 'refuses while the primary runs, and changes nothing' {

@@ -1,15 +1,13 @@
 #Requires -Version 7.4
 # Pester 5 tests of Invoke-PgHaRejoin against the built module (output/PgHa/<version>).
 #   UnitTests:   the parameter contract; no server needed.
-#   Integration: set PGHA_TEST_CONNINFO to the libpq conninfo of a running node of a registered cluster
-#                and PGHA_TEST_STOPPED_NODE to the name of a registered node whose server is stopped and
-#                which was the primary before (registered with -DataDirectory on this machine or with its
-#                SSH host). The tests decide under -WhatIf first, then rejoin it. Skipped otherwise.
+#   Integration: stops node3 of the run's shared sandbox (tests/PgHaTestSupport.psm1: node1 primary,
+#                node2 and node3 standbys, a witness), decides under -WhatIf first, then rejoins it.
+#                Needs root (the servers run as postgres) and PostgreSQL 15.
 
 BeforeAll {
-    $manifest = Get-ChildItem "$PSScriptRoot/../output/PgHa/*/PgHa.psd1" | Select-Object -First 1
-    if (-not $manifest) { throw 'No output/PgHa/<version>/PgHa.psd1: build the module first (./build.ps1 -Task Build).' }
-    Import-Module $manifest.FullName -Force
+    Import-Module "$PSScriptRoot/PgHaTestSupport.psm1"
+    $manifest = Import-PgHaBuiltModule
 }
 
 Describe 'Invoke-PgHaRejoin parameter contract' -Tag UnitTests {
@@ -60,14 +58,21 @@ Describe 'Invoke-PgHaRejoin parameter contract' -Tag UnitTests {
     }
 
     It 'rejects a malformed conninfo with PgHaConninfoInvalid before connecting' {
-        { Invoke-PgHaRejoin -Conninfo "host='unterminated" -Name node1 -WhatIf } | Should -Throw -ErrorId 'PgHaConninfoInvalid'
+        { Invoke-PgHaRejoin -Conninfo "host='unterminated" -Name node1 -WhatIf } | Should -Throw -ErrorId 'PgHaConninfoInvalid,PgHa.Cmdlets.InvokePgHaRejoinCommand'
     }
 }
 
-Describe 'Invoke-PgHaRejoin against a real cluster' -Tag Integration -Skip:(-not ($env:PGHA_TEST_CONNINFO -and $env:PGHA_TEST_STOPPED_NODE)) {
+Describe 'Invoke-PgHaRejoin against a real cluster' -Tag Integration {
     BeforeAll {
-        $ci = $env:PGHA_TEST_CONNINFO
-        $node = $env:PGHA_TEST_STOPPED_NODE
+        $sandbox = Get-PgHaTestSandbox
+        $ci = $sandbox.Conninfo
+        # A standby stopped cleanly: its rejoin needs no rewind.
+        $node = 'node3'
+        Stop-PgHaNode -Conninfo $ci -Name $node -Mode Fast | Out-Null
+    }
+
+    AfterAll {
+        Start-PgHaNode -Conninfo $ci -Name $node | Out-Null
     }
 
     It 'names the decision under -WhatIf and changes nothing' {

@@ -1,17 +1,14 @@
 #Requires -Version 7.4
 # Pester 5 tests of Invoke-PgHaSwitchover against the built module (output/PgHa/<version>).
 #   UnitTests:   the parameter contract and the argument checks made before any server is contacted.
-#   Integration: a real registered cluster. Set PGHA_TEST_CONNINFO to the libpq conninfo of any of its
-#                nodes (password from PGPASSWORD or ~/.pgpass) and PGHA_TEST_SWITCHOVER_CANDIDATE to the
-#                name of a standby that streams from the primary. Run as the PostgreSQL OS user (or
-#                with the nodes' SSH hosts registered and reachable). The tests make dry runs, refusals,
-#                a no-op, and one switchover to the candidate and one back, so the cluster ends with the
-#                primary it started with. Skipped without the variables.
+#   Integration: on the run's shared sandbox (tests/PgHaTestSupport.psm1: node1 primary, node2 and node3
+#                standbys, a witness): dry runs, refusals, a no-op, one switchover to node2 and one back,
+#                so the sandbox ends with the primary it started with. Needs root (the servers run as
+#                postgres) and PostgreSQL 15.
 
 BeforeAll {
-    $manifest = Get-ChildItem "$PSScriptRoot/../output/PgHa/*/PgHa.psd1" | Select-Object -First 1
-    if (-not $manifest) { throw 'No output/PgHa/<version>/PgHa.psd1: build the module first (./build.ps1 -Task Build).' }
-    Import-Module $manifest.FullName -Force
+    Import-Module "$PSScriptRoot/PgHaTestSupport.psm1"
+    $manifest = Import-PgHaBuiltModule
 }
 
 Describe 'Invoke-PgHaSwitchover parameter contract' -Tag UnitTests {
@@ -108,10 +105,11 @@ Describe 'Invoke-PgHaSwitchover parameter contract' -Tag UnitTests {
     }
 }
 
-Describe 'Invoke-PgHaSwitchover against a real cluster' -Tag Integration -Skip:(-not ($env:PGHA_TEST_CONNINFO -and $env:PGHA_TEST_SWITCHOVER_CANDIDATE)) {
+Describe 'Invoke-PgHaSwitchover against a real cluster' -Tag Integration {
     BeforeAll {
-        $ci = $env:PGHA_TEST_CONNINFO
-        $candidateName = $env:PGHA_TEST_SWITCHOVER_CANDIDATE
+        $sandbox = Get-PgHaTestSandbox
+        $ci = $sandbox.Conninfo
+        $candidateName = 'node2'
         $primary = Get-PgHaNode -Conninfo $ci | Where-Object { $_.Role -eq 'Primary' -and $_.Active } | Select-Object -First 1
         $candidate = Get-PgHaNode -Conninfo $ci -Name $candidateName
         $switchoverEvents = { @(Get-PgHaEvent -Conninfo $ci -Event standby_switchover -Limit 0).Count }

@@ -1,15 +1,13 @@
 #Requires -Version 7.4
 # Pester 5 tests of New-PgHaSandbox against the built module (output/PgHa/<version>).
 #   UnitTests:   the parameter contract and the argument checks made before anything is created.
-#   Integration: makes a real sandbox (a primary, two standbys and a witness), uses it and removes it.
-#                Needs root (the servers then run as postgres) or the PostgreSQL OS user, and
-#                PostgreSQL 15 in /usr/lib/postgresql/15/bin. Set PGHA_TEST_SANDBOX=1 to run it;
-#                PGHA_TEST_SANDBOX_ADDRESS gives the first loopback address (127.0.14.1 by default).
+#   Integration: the run's shared sandbox (a primary, two standbys and a witness, made by New-PgHaSandbox
+#                in tests/PgHaTestSupport.psm1): what it returned, what it made, and a second call refused.
+#                Needs root (the servers then run as postgres) and PostgreSQL 15 in /usr/lib/postgresql/15/bin.
 
 BeforeAll {
-    $manifest = Get-ChildItem "$PSScriptRoot/../output/PgHa/*/PgHa.psd1" | Select-Object -First 1
-    if (-not $manifest) { throw 'No output/PgHa/<version>/PgHa.psd1: build the module first (./build.ps1 -Task Build).' }
-    Import-Module $manifest.FullName -Force
+    Import-Module "$PSScriptRoot/PgHaTestSupport.psm1"
+    $manifest = Import-PgHaBuiltModule
 }
 
 Describe 'New-PgHaSandbox parameter contract' -Tag UnitTests {
@@ -20,7 +18,7 @@ Describe 'New-PgHaSandbox parameter contract' -Tag UnitTests {
 
     It 'has exactly the documented parameters' {
         $own = @($command.Parameters.Keys | Where-Object { $_ -notin $common } | Sort-Object)
-        $own | Should -Be @('ConnectTimeout', 'Credential', 'FirstAddress', 'Nodes', 'PgBinDir', 'Path', 'Port', 'Witness')
+        $own | Should -Be @('ConnectTimeout', 'Credential', 'FirstAddress', 'Nodes', 'Path', 'PgBinDir', 'Port', 'Witness')
     }
 
     It 'has one parameter set, with -Path at position 0 and nothing mandatory' {
@@ -79,17 +77,14 @@ Describe 'New-PgHaSandbox parameter contract' -Tag UnitTests {
     }
 }
 
-Describe 'New-PgHaSandbox making a real sandbox' -Tag Integration -Skip:($env:PGHA_TEST_SANDBOX -ne '1') {
+Describe 'New-PgHaSandbox making a real sandbox' -Tag Integration {
     BeforeAll {
-        $first = if ($env:PGHA_TEST_SANDBOX_ADDRESS) { $env:PGHA_TEST_SANDBOX_ADDRESS } else { '127.0.14.1' }
         $psql = '/usr/lib/postgresql/15/bin/psql'
-        # Under /tmp: the postgres OS user must be able to reach it when the tests run as root.
-        $path = Join-Path ([IO.Path]::GetTempPath()) ('pgha-sandbox-test-' + [guid]::NewGuid().ToString('N').Substring(0, 8))
-        $sandbox = New-PgHaSandbox -Path $path -Witness -FirstAddress $first -Confirm:$false
-    }
-
-    AfterAll {
-        if ($path -and (Test-Path -LiteralPath $path)) { Remove-PgHaSandbox -Path $path -Confirm:$false }
+        # The run's shared sandbox, as New-PgHaSandbox -Witness returned it (tests/PgHaTestSupport.psm1):
+        # one sandbox less to build. Remove-PgHaSandbox.Tests.ps1 removes sandboxes of its own.
+        $sandbox = Get-PgHaTestSandbox
+        $path = $sandbox.Path
+        $first = $sandbox.Nodes[0].Address
     }
 
     It 'returns a PgHaSandbox of a primary, two standbys and a witness' {
@@ -103,8 +98,10 @@ Describe 'New-PgHaSandbox making a real sandbox' -Tag Integration -Skip:($env:PG
     }
 
     It 'puts every node on its own loopback address with the same port' {
-        @($sandbox.Nodes.Address | Sort-Object -Unique).Count | Should -Be 4
-        $sandbox.Nodes.Address | ForEach-Object { $_ | Should -Match '^127\.' }
+        # Not $sandbox.Nodes.Address: an array's own Address() method hides member enumeration.
+        $addresses = @($sandbox.Nodes | ForEach-Object Address)
+        @($addresses | Sort-Object -Unique).Count | Should -Be 4
+        $addresses | ForEach-Object { $_ | Should -Match '^127\.' }
         @($sandbox.Nodes.Port | Sort-Object -Unique) | Should -Be @(5432)
     }
 
@@ -139,11 +136,5 @@ Describe 'New-PgHaSandbox making a real sandbox' -Tag Integration -Skip:($env:PG
         { New-PgHaSandbox -Path $path -FirstAddress $first -Confirm:$false } | Should -Throw -ErrorId 'PgHaSandboxPathInUse,PgHa.Cmdlets.NewPgHaSandboxCommand'
         Test-Path -LiteralPath (Join-Path $path 'pgha-sandbox.json') | Should -BeTrue
         ($sandbox | Get-PgHaCluster).Healthy | Should -BeTrue
-    }
-
-    It 'is removed by Remove-PgHaSandbox, leaving no folder and no server' {
-        $sandbox | Remove-PgHaSandbox -Confirm:$false
-        Test-Path -LiteralPath $path | Should -BeFalse
-        @(Get-Process -Name postgres -ErrorAction SilentlyContinue | Where-Object { $_.CommandLine -like "*$path*" }) | Should -BeNullOrEmpty
     }
 }

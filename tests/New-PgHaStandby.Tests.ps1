@@ -1,18 +1,14 @@
 #Requires -Version 7.4
 # Pester 5 tests of New-PgHaStandby against the built module (output/PgHa/<version>).
 #   UnitTests:   the parameter contract and the argument checks made before any server is contacted.
-#   Integration: a real running primary. Set PGHA_TEST_CONNINFO to the libpq conninfo of a registered
-#                primary (replication allowed from this host, password from PGPASSWORD or ~/.pgpass), and
-#                PGHA_TEST_CLONE_DIR to a directory that does not exist yet, whose parent exists and is
-#                writable by the PostgreSQL OS user. Run as that user (or as root). The tests make dry runs,
-#                refused clones, and one clone into PGHA_TEST_CLONE_DIR that is not started and is
-#                deleted afterwards (set PGHA_TEST_CLONE_PORT to give it its own port). Skipped without
-#                the variables.
+#   Integration: clones from the primary of the run's shared sandbox (tests/PgHaTestSupport.psm1: node1
+#                primary, node2 and node3 standbys, a witness): dry runs, refused clones, and one clone
+#                into a new folder under /tmp that is not started and is deleted afterwards. Needs root
+#                (the servers run as postgres) and PostgreSQL 15.
 
 BeforeAll {
-    $manifest = Get-ChildItem "$PSScriptRoot/../output/PgHa/*/PgHa.psd1" | Select-Object -First 1
-    if (-not $manifest) { throw 'No output/PgHa/<version>/PgHa.psd1: build the module first (./build.ps1 -Task Build).' }
-    Import-Module $manifest.FullName -Force
+    Import-Module "$PSScriptRoot/PgHaTestSupport.psm1"
+    $manifest = Import-PgHaBuiltModule
 }
 
 Describe 'New-PgHaStandby parameter contract' -Tag UnitTests {
@@ -72,12 +68,12 @@ Describe 'New-PgHaStandby parameter contract' -Tag UnitTests {
         $command.Parameters['Credential'].ParameterType | Should -Be ([pscredential])
     }
 
-    It 'supports -WhatIf and -Confirm with medium impact' {
+    It 'supports -WhatIf and -Confirm with high impact (with -Force it replaces a data directory)' {
         $command.Parameters['AllowNonEmpty'].ParameterType | Should -Be ([switch])
         $command.Parameters.ContainsKey('WhatIf') | Should -BeTrue
         $command.Parameters.ContainsKey('Confirm') | Should -BeTrue
         $cmdletAttribute = $command.ImplementingType.GetCustomAttributes([System.Management.Automation.CmdletAttribute], $false)[0]
-        $cmdletAttribute.ConfirmImpact | Should -Be 'Medium'
+        $cmdletAttribute.ConfirmImpact | Should -Be 'High'
     }
 
     It 'declares PgHa.PgHaStandbyClone and PgHa.PgHaCloneCheck as its output types' {
@@ -123,20 +119,21 @@ Describe 'New-PgHaStandby parameter contract' -Tag UnitTests {
     }
 }
 
-Describe 'New-PgHaStandby against a real primary' -Tag Integration -Skip:(-not ($env:PGHA_TEST_CONNINFO -and $env:PGHA_TEST_CLONE_DIR)) {
+Describe 'New-PgHaStandby against a real primary' -Tag Integration {
     BeforeAll {
-        $ci = $env:PGHA_TEST_CONNINFO
-        $dir = $env:PGHA_TEST_CLONE_DIR
-        if (Test-Path -LiteralPath $dir) { throw "PGHA_TEST_CLONE_DIR '$dir' exists; these tests only clone into a new directory." }
+        $sandbox = Get-PgHaTestSandbox
+        $ci = $sandbox.Conninfo
+        $dir = New-PgHaTestPath -Prefix 'pgha-pester-clone'
         $primary = Get-PgHaNode -Conninfo $ci | Where-Object { $_.Role -eq 'Primary' -and $_.Active } | Select-Object -First 1
         $settings = @{}
-        if ($env:PGHA_TEST_CLONE_PORT) { $settings.port = [int]$env:PGHA_TEST_CLONE_PORT }
         $name = 'pgha-test-clone'
         $cloneEvents = { @(Get-PgHaEvent -Conninfo $ci -Event standby_clone -Limit 0).Count }
     }
 
     AfterAll {
         if ($dir -and (Test-Path -LiteralPath $dir)) { Remove-Item -LiteralPath $dir -Recurse -Force }
+        # A slot made for the clone would hold WAL on the shared sandbox's primary for the rest of the run.
+        & /usr/lib/postgresql/15/bin/psql -X -q -d $ci -c "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name LIKE '%test%clone%' AND NOT active" | Out-Null
     }
 
     It '-WhatIf returns the checks, all passed or warned, and writes nothing' {

@@ -1,16 +1,14 @@
 #Requires -Version 7.4
 # Pester 5 tests of Register-PgHaNode against the built module (output/PgHa/<version>).
 #   UnitTests:   the parameter contract and argument checks; no server needed.
-#   Integration: a real, already registered PgHa cluster. Set PGHA_TEST_CONNINFO to the libpq conninfo
-#                of any node (a primary and at least one streaming standby, registered without
-#                -PgBinDir); the password comes from PGPASSWORD or ~/.pgpass. The tests register the
-#                nodes again with their recorded settings and try refused or -WhatIf registrations:
-#                they must leave the metadata exactly as they found it. Skipped without the variable.
+#   Integration: registers the nodes of the run's shared sandbox (tests/PgHaTestSupport.psm1: node1
+#                primary, node2 and node3 standbys, a witness) again with their recorded settings and
+#                tries refused or -WhatIf registrations: they must leave the metadata exactly as they
+#                found it. Needs root (the servers run as postgres) and PostgreSQL 15.
 
 BeforeAll {
-    $manifest = Get-ChildItem "$PSScriptRoot/../output/PgHa/*/PgHa.psd1" | Select-Object -First 1
-    if (-not $manifest) { throw 'No output/PgHa/<version>/PgHa.psd1: build the module first (./build.ps1 -Task Build).' }
-    Import-Module $manifest.FullName -Force
+    Import-Module "$PSScriptRoot/PgHaTestSupport.psm1"
+    $manifest = Import-PgHaBuiltModule
 }
 
 Describe 'Register-PgHaNode parameter contract' -Tag UnitTests {
@@ -78,7 +76,7 @@ Describe 'Register-PgHaNode parameter contract' -Tag UnitTests {
     }
 
     It 'refuses a node name that is not 1 to 63 letters, digits, dots, dashes or underscores' {
-        { Register-PgHaNode -Role Standby -Name 'bad name!' -Conninfo 'host=pg2 dbname=pgha' -WhatIf } | Should -Throw -ErrorId 'ParameterArgumentValidationError'
+        { Register-PgHaNode -Role Standby -Name 'bad name!' -Conninfo 'host=pg2 dbname=pgha' -WhatIf } | Should -Throw -ErrorId 'ParameterArgumentValidationError,PgHa.Cmdlets.RegisterPgHaNodeCommand'
     }
 
     It 'refuses a role that does not exist' {
@@ -86,18 +84,19 @@ Describe 'Register-PgHaNode parameter contract' -Tag UnitTests {
     }
 
     It 'rejects a malformed conninfo with PgHaConninfoInvalid before connecting' {
-        { Register-PgHaNode -Role Standby -Name nodex -Conninfo "host='unterminated" -WhatIf } | Should -Throw -ErrorId 'PgHaConninfoInvalid'
+        { Register-PgHaNode -Role Standby -Name nodex -Conninfo "host='unterminated" -WhatIf } | Should -Throw -ErrorId 'PgHaConninfoInvalid,PgHa.Cmdlets.RegisterPgHaNodeCommand'
     }
 
     It 'rejects a malformed -PrimaryConninfo with PgHaConninfoInvalid before connecting' {
         { Register-PgHaNode -Role Witness -Name witness1 -Conninfo 'host=pgw dbname=pgha' -PrimaryConninfo 'host=127.0.0.1 nosuchkeyword=1' -WhatIf } |
-            Should -Throw -ErrorId 'PgHaConninfoInvalid'
+            Should -Throw -ErrorId 'PgHaConninfoInvalid,PgHa.Cmdlets.RegisterPgHaNodeCommand'
     }
 }
 
-Describe 'Register-PgHaNode against a real cluster' -Tag Integration -Skip:(-not $env:PGHA_TEST_CONNINFO) {
+Describe 'Register-PgHaNode against a real cluster' -Tag Integration {
     BeforeAll {
-        $ci = $env:PGHA_TEST_CONNINFO
+        $sandbox = Get-PgHaTestSandbox
+        $ci = $sandbox.Conninfo
         $nodes = @(Get-PgHaNode -Conninfo $ci)
         $primary = $nodes | Where-Object { $_.Role -eq 'Primary' -and $_.Active -and $_.Status -eq 'Running' }
         $standby = $nodes | Where-Object { $_.Role -eq 'Standby' -and $_.Active -and $_.AttachedToUpstream } | Select-Object -First 1
@@ -114,7 +113,7 @@ Describe 'Register-PgHaNode against a real cluster' -Tag Integration -Skip:(-not
         # The settings a node was registered with, as Register-PgHaNode parameters.
         function Get-TestRecordedSettings {
             param($Node)
-            @{
+            $settings = @{
                 Name          = $Node.Name
                 Conninfo      = $Node.Conninfo
                 Id            = $Node.Id
@@ -123,6 +122,9 @@ Describe 'Register-PgHaNode against a real cluster' -Tag Integration -Skip:(-not
                 DataDirectory = $Node.DataDirectory
                 SlotName      = $Node.SlotName
             }
+            # Recorded only for some nodes (New-PgHaSandbox records the standbys' bindir).
+            if ($Node.PgBinDir) { $settings.PgBinDir = $Node.PgBinDir }
+            $settings
         }
     }
 

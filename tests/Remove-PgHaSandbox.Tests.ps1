@@ -2,15 +2,12 @@
 # Pester 5 tests of Remove-PgHaSandbox against the built module (output/PgHa/<version>).
 #   UnitTests:   the parameter contract, and the refusal of folders New-PgHaSandbox did not make; no
 #                server needed.
-#   Integration: makes real sandboxes with New-PgHaSandbox and removes them. Needs root (the servers
-#                then run as postgres) or the PostgreSQL OS user, and PostgreSQL 15 in
-#                /usr/lib/postgresql/15/bin. Set PGHA_TEST_SANDBOX=1 to run it;
-#                PGHA_TEST_SANDBOX_ADDRESS gives the first loopback address (127.0.14.1 by default).
+#   Integration: makes real sandboxes of its own with New-PgHaSandbox and removes them. Needs root (the
+#                servers run as postgres) and PostgreSQL 15.
 
 BeforeAll {
-    $manifest = Get-ChildItem "$PSScriptRoot/../output/PgHa/*/PgHa.psd1" | Select-Object -First 1
-    if (-not $manifest) { throw 'No output/PgHa/<version>/PgHa.psd1: build the module first (./build.ps1 -Task Build).' }
-    Import-Module $manifest.FullName -Force
+    Import-Module "$PSScriptRoot/PgHaTestSupport.psm1"
+    $manifest = Import-PgHaBuiltModule
 }
 
 Describe 'Remove-PgHaSandbox parameter contract' -Tag UnitTests {
@@ -80,17 +77,18 @@ Describe 'Remove-PgHaSandbox parameter contract' -Tag UnitTests {
     }
 }
 
-Describe 'Remove-PgHaSandbox removing real sandboxes' -Tag Integration -Skip:($env:PGHA_TEST_SANDBOX -ne '1') {
+Describe 'Remove-PgHaSandbox removing real sandboxes' -Tag Integration {
     BeforeAll {
-        $first = if ($env:PGHA_TEST_SANDBOX_ADDRESS) { $env:PGHA_TEST_SANDBOX_ADDRESS } else { '127.0.14.1' }
-        $newPath = { Join-Path ([IO.Path]::GetTempPath()) ('pgha-sandbox-test-' + [guid]::NewGuid().ToString('N').Substring(0, 8)) }
+        $first = Get-PgHaTestAddressBlock
+        $newPath = { New-PgHaTestPath -Prefix 'pgha-pester-remove' }
         $serversIn = { param($folder) @(Get-Process -Name postgres -ErrorAction SilentlyContinue | Where-Object { $_.CommandLine -like "*$folder*" }) }
     }
 
     It 'removes a sandbox piped from New-PgHaSandbox, twice in a row, leaving no server and no folder' {
         foreach ($round in 1, 2) {
             $path = & $newPath
-            New-PgHaSandbox -Path $path -Nodes 2 -FirstAddress $first -Confirm:$false | Remove-PgHaSandbox -Confirm:$false
+            # One node: the second round reuses the first's address and port at once.
+            New-PgHaSandbox -Path $path -Nodes 1 -FirstAddress $first -Confirm:$false | Remove-PgHaSandbox -Confirm:$false
             Test-Path -LiteralPath $path | Should -BeFalse -Because "round $round"
             & $serversIn $path | Should -BeNullOrEmpty -Because "round $round"
         }

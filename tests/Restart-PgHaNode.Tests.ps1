@@ -1,14 +1,13 @@
 #Requires -Version 7.4
 # Pester 5 tests of Restart-PgHaNode against the built module (output/PgHa/<version>).
 #   UnitTests:   the parameter contract; no server needed.
-#   Integration: restarts a standby of a real cluster: set PGHA_TEST_CONNINFO to the libpq conninfo of a
-#                registered cluster and PGHA_TEST_STANDBY to the name of a standby registered with
-#                -DataDirectory on this machine or with its SSH host. Skipped otherwise.
+#   Integration: restarts node2 of the run's shared sandbox (tests/PgHaTestSupport.psm1: node1 primary,
+#                node2 and node3 standbys, a witness). Needs root (the servers run as postgres) and
+#                PostgreSQL 15.
 
 BeforeAll {
-    $manifest = Get-ChildItem "$PSScriptRoot/../output/PgHa/*/PgHa.psd1" | Select-Object -First 1
-    if (-not $manifest) { throw 'No output/PgHa/<version>/PgHa.psd1: build the module first (./build.ps1 -Task Build).' }
-    Import-Module $manifest.FullName -Force
+    Import-Module "$PSScriptRoot/PgHaTestSupport.psm1"
+    $manifest = Import-PgHaBuiltModule
 }
 
 Describe 'Restart-PgHaNode parameter contract' -Tag UnitTests {
@@ -22,60 +21,19 @@ Describe 'Restart-PgHaNode parameter contract' -Tag UnitTests {
         $own | Should -Be @('AcceptNewHostKey', 'ConnectTimeout', 'Conninfo', 'Credential', 'DataDirectory', 'Force', 'InputObject', 'KnownHostsFile', 'LogFile', 'Mode', 'Name', 'PgBinDir', 'SshCredential', 'SshHost', 'SshKeyFile', 'SshPort', 'SshUser', 'Wait')
     }
 
-    It 'has the parameter sets Path (default), InputObject and Name' {
-        @($command.ParameterSets.Name | Sort-Object) | Should -Be @('InputObject', 'Name', 'Path')
-        $command.DefaultParameterSet | Should -Be 'Path'
-    }
-
-    It 'binds -<Parameter> in set <Set>: mandatory <Mandatory>' -ForEach @(
-        @{ Parameter = 'DataDirectory'; Set = 'Path'; Mandatory = $true }
-        @{ Parameter = 'DataDirectory'; Set = 'Name'; Mandatory = $false }
-        @{ Parameter = 'InputObject'; Set = 'InputObject'; Mandatory = $true }
-        @{ Parameter = 'Name'; Set = 'Name'; Mandatory = $true }
-        @{ Parameter = 'Conninfo'; Set = 'Name'; Mandatory = $true }
-        @{ Parameter = 'SshHost'; Set = 'Path'; Mandatory = $false }
-    ) {
-        $setInfo = $command.ParameterSets | Where-Object Name -eq $Set
-        $bound = $setInfo.Parameters | Where-Object Name -eq $Parameter
-        $bound | Should -Not -BeNullOrEmpty
-        $bound.IsMandatory | Should -Be $Mandatory
-    }
-
-    It 'takes PgHa.PgHaNode objects from the pipeline' {
-        $command.Parameters['InputObject'].ParameterType.FullName | Should -Be 'PgHa.PgHaNode'
-        $command.Parameters['InputObject'].ParameterSets['InputObject'].ValueFromPipeline | Should -BeTrue
-    }
-
-    It 'supports -WhatIf and -Confirm at ConfirmImpact Medium, waits 60 s by default' {
-        $command.Parameters.Keys | Should -Contain 'WhatIf'
-        $command.Parameters.Keys | Should -Contain 'Confirm'
-        $command.ImplementingType.GetCustomAttributes([System.Management.Automation.CmdletAttribute], $false)[0].ConfirmImpact | Should -Be 'Medium'
-        $command.Parameters['Wait'].ParameterType | Should -Be ([int])
-    }
-
-    It 'declares PgHa.PgHaNodeServiceResult as its output type' {
-        $command.OutputType.Name | Should -Contain 'PgHa.PgHaNodeServiceResult'
-    }
-
     It 'takes -Mode as PgHaStopMode for the stop half' {
         $command.Parameters['Mode'].ParameterType.FullName | Should -Be 'PgHa.PgHaStopMode'
     }
 
-    It 'rejects a malformed conninfo with PgHaConninfoInvalid before connecting' {
-        { Restart-PgHaNode -Conninfo "host='unterminated" -Name node2 -WhatIf } | Should -Throw -ErrorId 'PgHaConninfoInvalid'
-    }
-
-    It 'refuses a directory that is not a data directory with PgHaDataDirectoryNotFound' {
-        $empty = New-Item -ItemType Directory -Path (Join-Path $TestDrive 'not-a-datadir')
-        Restart-PgHaNode -DataDirectory $empty.FullName -ErrorVariable failed -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
-        $failed[0].FullyQualifiedErrorId | Should -BeLike 'PgHaDataDirectoryNotFound,*'
-    }
+    # The contract shared with the other node service cmdlets.
+    . $PSScriptRoot/PgHaNodeService.Contract.ps1
 }
 
-Describe 'Restart-PgHaNode against a real cluster' -Tag Integration -Skip:(-not ($env:PGHA_TEST_CONNINFO -and $env:PGHA_TEST_STANDBY)) {
+Describe 'Restart-PgHaNode against a real cluster' -Tag Integration {
     BeforeAll {
-        $ci = $env:PGHA_TEST_CONNINFO
-        $standby = $env:PGHA_TEST_STANDBY
+        $sandbox = Get-PgHaTestSandbox
+        $ci = $sandbox.Conninfo
+        $standby = 'node2'
     }
 
     It 'restarts a standby with a new postmaster' {

@@ -2,16 +2,14 @@
 # Pester 5 tests of Start-PgHaMonitor against the built module (output/PgHa/<version>).
 #   UnitTests:   the parameter contract, the defaults, and the checks made before anything is connected
 #                (conninfo, configuration file, the timing rule PgHaMonitorUnsafeTimeouts).
-#   Integration: a real failover. Makes a sandbox (a primary, two standbys and a witness), runs one monitor
-#                per node in background jobs, kills the primary's postmaster and checks that a standby is
-#                promoted, the other follows and the old primary rejoins. Needs root (the servers then run
-#                as postgres) and PostgreSQL 15 in /usr/lib/postgresql/15/bin. Set PGHA_TEST_SANDBOX=1 to
-#                run it; PGHA_TEST_MONITOR_ADDRESS gives the first loopback address (127.0.15.1 by default).
+#   Integration: a real failover. Makes a sandbox of its own (a primary, two standbys and a witness), runs
+#                one monitor per node in background jobs, kills the primary's postmaster and checks that a
+#                standby is promoted, the other follows and the old primary rejoins. Needs root (the servers
+#                then run as postgres) and PostgreSQL 15 in /usr/lib/postgresql/15/bin.
 
 BeforeAll {
-    $manifest = Get-ChildItem "$PSScriptRoot/../output/PgHa/*/PgHa.psd1" | Select-Object -First 1
-    if (-not $manifest) { throw 'No output/PgHa/<version>/PgHa.psd1: build the module first (./build.ps1 -Task Build).' }
-    Import-Module $manifest.FullName -Force
+    Import-Module "$PSScriptRoot/PgHaTestSupport.psm1"
+    $manifest = Import-PgHaBuiltModule
 }
 
 Describe 'Start-PgHaMonitor parameter contract' -Tag UnitTests {
@@ -20,6 +18,30 @@ Describe 'Start-PgHaMonitor parameter contract' -Tag UnitTests {
         $common = [System.Management.Automation.PSCmdlet]::CommonParameters + [System.Management.Automation.PSCmdlet]::OptionalCommonParameters
         # Nothing listens on port 1: a call that gets past every check fails to connect, fast.
         $nowhere = 'host=127.0.0.1 port=1 user=pgha dbname=pgha'
+
+        # A cluster secret as a monitor needs one (mode 0600), for the calls that get past the checks.
+        $secretFile = Join-Path $TestDrive 'cluster-secret'
+        [Convert]::ToBase64String([byte[]](1..48)) | Set-Content -LiteralPath $secretFile
+        & chmod 600 $secretFile
+
+        # A monitor that passes every check keeps trying to read the metadata for 30 s (a node booting with its
+        # monitor may not answer yet), then fails with PgHaNodeUnreachable. Rather than wait that out, run it in
+        # a thread job, return its first warning (or error) and stop it.
+        function Test-StartPgHaMonitorGetsPastChecks([hashtable] $ArgumentList) {
+            $job = Start-ThreadJob -ArgumentList $manifest.FullName, $ArgumentList -ScriptBlock {
+                param($module, $arguments)
+                Import-Module $module
+                Start-PgHaMonitor @arguments
+            }
+            try {
+                $null = Wait-PgHaTestCondition -Seconds 20 -Condition { $job.Warning.Count -gt 0 -or $job.Error.Count -gt 0 -or $job.State -notin 'NotStarted', 'Running' }
+                @($job.Warning) + @($job.Error | ForEach-Object FullyQualifiedErrorId) | Select-Object -First 1 | ForEach-Object { "$_" }
+            }
+            finally {
+                $job | Stop-Job
+                $job | Remove-Job -Force
+            }
+        }
     }
 
     It 'has exactly the parameters it documents' {
@@ -95,8 +117,8 @@ Describe 'Start-PgHaMonitor parameter contract' -Tag UnitTests {
     }
 
     It 'rejects a malformed conninfo with PgHaConninfoInvalid before connecting' {
-        { Start-PgHaMonitor -Conninfo "host='unterminated" -Name node1 } | Should -Throw -ErrorId 'PgHaConninfoInvalid'
-        { Start-PgHaMonitor -Conninfo $nowhere -Name node1 -LocalConninfo "host='unterminated" } | Should -Throw -ErrorId 'PgHaConninfoInvalid'
+        { Start-PgHaMonitor -Conninfo "host='unterminated" -Name node1 } | Should -Throw -ErrorId 'PgHaConninfoInvalid,PgHa.Cmdlets.StartPgHaMonitorCommand'
+        { Start-PgHaMonitor -Conninfo $nowhere -Name node1 -LocalConninfo "host='unterminated" } | Should -Throw -ErrorId 'PgHaConninfoInvalid,PgHa.Cmdlets.StartPgHaMonitorCommand'
     }
 
     It 'refuses a health endpoint address that is not an IP address, and half a certificate, before connecting' {
@@ -105,13 +127,15 @@ Describe 'Start-PgHaMonitor parameter contract' -Tag UnitTests {
     }
 
     It 'refuses a fence timeout that does not end before the detection window (PgHaMonitorUnsafeTimeouts)' {
-        { Start-PgHaMonitor -Conninfo $nowhere -Name node1 -FenceTimeout 4 } | Should -Throw -ErrorId 'PgHaMonitorUnsafeTimeouts'
+        { Start-PgHaMonitor -Conninfo $nowhere -Name node1 -FenceTimeout 4 } | Should -Throw -ErrorId 'PgHaMonitorUnsafeTimeouts,PgHa.Cmdlets.StartPgHaMonitorCommand'
     }
 
     It 'refuses repmgr''s 2 s monitor interval with the other defaults, and accepts it with a longer window' {
-        { Start-PgHaMonitor -Conninfo $nowhere -Name node1 -MonitorInterval 2 } | Should -Throw -ErrorId 'PgHaMonitorUnsafeTimeouts'
-        # Past the timing rule, the call fails only because nothing listens on port 1.
-        { Start-PgHaMonitor -Conninfo $nowhere -Name node1 -MonitorInterval 2 -ReconnectAttempts 7 } | Should -Throw -ErrorId 'PgHaNodeUnreachable'
+        { Start-PgHaMonitor -Conninfo $nowhere -Name node1 -MonitorInterval 2 } | Should -Throw -ErrorId 'PgHaMonitorUnsafeTimeouts,PgHa.Cmdlets.StartPgHaMonitorCommand'
+        # Past the timing rule the monitor starts and tries to read the metadata (nothing listens on port 1).
+        # 10 x 1 s: the default 7 attempts (since the defaults of fence timeout 3.5 s) leave too small a margin.
+        Test-StartPgHaMonitorGetsPastChecks -ArgumentList @{ Conninfo = $nowhere; Name = 'node1'; MonitorInterval = 2; ReconnectAttempts = 10; SecretFile = $secretFile } |
+            Should -Match 'The metadata cannot be read yet'
     }
 
     It 'refuses out-of-range values for -<Parameter>' -ForEach @(
@@ -142,57 +166,37 @@ Describe 'Start-PgHaMonitor parameter contract' -Tag UnitTests {
         }
 
         It 'takes monitor_interval_secs from repmgr.conf (2 s with the default window is refused)' {
-            { Start-PgHaMonitor -Config $conf } | Should -Throw -ErrorId 'PgHaMonitorUnsafeTimeouts'
-            { Start-PgHaMonitor -Config (Import-PgHaConfig -Path $conf) } | Should -Throw -ErrorId 'PgHaMonitorUnsafeTimeouts'
+            { Start-PgHaMonitor -Config $conf } | Should -Throw -ErrorId 'PgHaMonitorUnsafeTimeouts,PgHa.Cmdlets.StartPgHaMonitorCommand'
+            { Start-PgHaMonitor -Config (Import-PgHaConfig -Path $conf) } | Should -Throw -ErrorId 'PgHaMonitorUnsafeTimeouts,PgHa.Cmdlets.StartPgHaMonitorCommand'
         }
 
         It 'lets a parameter win over the file' {
-            { Start-PgHaMonitor -Config $conf -MonitorInterval 1 } | Should -Throw -ErrorId 'PgHaNodeUnreachable'
+            Test-StartPgHaMonitorGetsPastChecks -ArgumentList @{ Config = $conf; MonitorInterval = 1; SecretFile = $secretFile } |
+                Should -Match 'The metadata cannot be read yet'
         }
     }
 }
 
-Describe 'Start-PgHaMonitor running a real failover' -Tag Integration -Skip:($env:PGHA_TEST_SANDBOX -ne '1') {
+Describe 'Start-PgHaMonitor running a real failover' -Tag Integration {
     BeforeAll {
-        $first = if ($env:PGHA_TEST_MONITOR_ADDRESS) { $env:PGHA_TEST_MONITOR_ADDRESS } else { '127.0.15.1' }
-        # Under /tmp: the postgres OS user must be able to reach it when the tests run as root.
-        $path = Join-Path ([IO.Path]::GetTempPath()) ('pgha-monitor-test-' + [guid]::NewGuid().ToString('N').Substring(0, 8))
-        $sandbox = New-PgHaSandbox -Path $path -Witness -FirstAddress $first -Confirm:$false
+        # A sandbox of its own: this file kills its primary.
+        $path = New-PgHaTestPath -Prefix 'pgha-pester-monitor'
+        $sandbox = New-PgHaSandbox -Path $path -Witness -FirstAddress (Get-PgHaTestAddressBlock) -Confirm:$false
         $ci = @($sandbox.Nodes | Where-Object Role -ne 'Witness' | ForEach-Object Conninfo)
-
-        function Wait-Until([scriptblock] $Condition, [int] $Seconds) {
-            $deadline = [datetime]::UtcNow.AddSeconds($Seconds)
-            while (-not (& $Condition)) {
-                if ([datetime]::UtcNow -gt $deadline) { return $false }
-                Start-Sleep -Milliseconds 250
-            }
-            return $true
-        }
-
-        # Started paused: a primary whose monitor sees no majority of monitors would fence itself.
-        # The sandbox's cluster secret, for this session's commands and (by -SecretFile) for the monitors.
-        $global:PgHaClusterSecretFile = $sandbox.SecretFile
-        Suspend-PgHaMonitor -Conninfo $ci -Wait 0 -Confirm:$false -WarningAction SilentlyContinue | Out-Null
-        $jobs = foreach ($node in $sandbox.Nodes) {
-            Start-Job -Name "pgha-monitor-$($node.Name)" -ArgumentList $manifest.FullName, $node.Conninfo, $node.Name, (Join-Path $path "monitor-$($node.Name).log"), $sandbox.SecretFile -ScriptBlock {
-                param($module, $conninfo, $name, $log, $secret)
-                Import-Module $module
-                Start-PgHaMonitor -Conninfo $conninfo -Name $name -LogFile $log -ConnectTimeout 2 -SecretFile $secret
-            }
-        }
-        $allRunning = Wait-Until { @(Get-PgHaMonitor -Conninfo $ci | Where-Object { $_.Running -and $_.LastCheck }).Count -eq 4 } 90
-        Resume-PgHaMonitor -Conninfo $ci -Confirm:$false | Out-Null
+        # One thread job per monitor in this process (a pwsh process each would take tens of seconds to start on
+        # a busy machine; examples/demo.ps1 and the xunit fault suite run them as processes): the kill -9
+        # below is of the primary's postmaster, not of a monitor.
+        $jobs = Start-PgHaTestMonitor -Sandbox $sandbox -Seconds 90
     }
 
     AfterAll {
-        if ($ci) { Suspend-PgHaMonitor -Conninfo $ci -Wait 0 -Confirm:$false -ErrorAction SilentlyContinue -WarningAction SilentlyContinue | Out-Null }
-        if ($jobs) { $jobs | Stop-Job; $jobs | Remove-Job -Force }
+        if ($sandbox) { Stop-PgHaTestMonitor -Sandbox $sandbox -Job $jobs }
         if ($path -and (Test-Path -LiteralPath $path)) { Remove-PgHaSandbox -Path $path -Confirm:$false }
-        Remove-Variable -Name PgHaClusterSecretFile -Scope Global -ErrorAction SilentlyContinue
     }
 
     It 'starts one monitor per node, all agreeing on term and primary' {
-        $allRunning | Should -BeTrue -Because (($jobs | Receive-Job -Keep) -join "`n")
+        $running = @($jobs | Where-Object State -eq 'Running').Count
+        if ($running -ne 4) { $running | Should -Be 4 -Because (($jobs | Receive-Job -Keep 2>&1) -join "`n") }
         $monitors = Get-PgHaMonitor -Conninfo $ci
         @($monitors | ForEach-Object { "$($_.Term) $($_.Primary)" } | Sort-Object -Unique) | Should -Be @('1 node1')
         ($monitors | Where-Object Name -eq node1).Role | Should -Be 'primary'
@@ -204,17 +208,19 @@ Describe 'Start-PgHaMonitor running a real failover' -Tag Integration -Skip:($en
         $primary = $sandbox.Nodes | Where-Object Name -eq node1
         $pid1 = [int](Get-Content -LiteralPath (Join-Path $primary.DataDirectory 'postmaster.pid') -TotalCount 1)
         Stop-Process -Id $pid1 -Force
-        $promoted = Wait-Until { (Get-PgHaMonitor -Conninfo $ci[1], $ci[2] | Where-Object { $_.Term -ge 2 -and $_.Role -eq 'primary' }) } 30
+        $promoted = Wait-PgHaTestCondition -Seconds 30 -Condition { (Get-PgHaMonitor -Conninfo $ci[1], $ci[2] | Where-Object { $_.Term -ge 2 -and $_.Role -eq 'primary' }) }
         $promoted | Should -BeTrue -Because ((Get-ChildItem "$path/monitor-*.log" | Get-Content -Tail 20) -join "`n")
-        @(Get-PgHaEvent -Conninfo $ci[1], $ci[2] -Event failover_promote -Successful $true) | Should -Not -BeNullOrEmpty
+        # The new primary's monitor reports its role before it has written the event.
+        Wait-PgHaTestCondition -Seconds 15 -Condition { @(Get-PgHaEvent -Conninfo $ci[1], $ci[2] -Event failover_promote -Successful $true).Count -gt 0 } |
+            Should -BeTrue
     }
 
     It 'lets the old primary rejoin as a standby of the new one' {
-        $rejoined = Wait-Until {
+        $rejoined = Wait-PgHaTestCondition -Seconds 90 -Condition {
             $cluster = Get-PgHaCluster -Conninfo $ci -WarningAction SilentlyContinue
             $old = $cluster.Nodes | Where-Object Name -eq node1
             $old.Role -eq 'Standby' -and $old.InRecovery -eq $true
-        } 90
+        }
         $rejoined | Should -BeTrue -Because ((Get-Content -LiteralPath "$path/monitor-node1.log" -Tail 30) -join "`n")
         @(Get-PgHaEvent -Conninfo $ci -Event node_rejoin -NodeName node1 -Successful $true) | Should -Not -BeNullOrEmpty
     }

@@ -1,16 +1,14 @@
 #Requires -Version 7.4
 # Pester 5 tests of Unregister-PgHaNode against the built module (output/PgHa/<version>).
 #   UnitTests:   the parameter contract; no server needed.
-#   Integration: a real, registered PgHa cluster. Set PGHA_TEST_CONNINFO to the libpq conninfo of any
-#                node (a primary and at least one streaming standby); the password comes from
-#                PGPASSWORD or ~/.pgpass. These tests only try refused and -WhatIf removals.
-#                Set PGHA_TEST_STOPPED_NODE as well to the name of a STOPPED standby that may really be
-#                unregistered (register it again afterwards); without it that test is skipped.
+#   Integration: refused and -WhatIf removals on the run's shared sandbox (tests/PgHaTestSupport.psm1:
+#                node1 primary, node2 and node3 standbys, a witness), then node3 stopped and really
+#                unregistered; it is started and registered again afterwards. Needs root (the servers run
+#                as postgres) and PostgreSQL 15.
 
 BeforeAll {
-    $manifest = Get-ChildItem "$PSScriptRoot/../output/PgHa/*/PgHa.psd1" | Select-Object -First 1
-    if (-not $manifest) { throw 'No output/PgHa/<version>/PgHa.psd1: build the module first (./build.ps1 -Task Build).' }
-    Import-Module $manifest.FullName -Force
+    Import-Module "$PSScriptRoot/PgHaTestSupport.psm1"
+    $manifest = Import-PgHaBuiltModule
 }
 
 Describe 'Unregister-PgHaNode parameter contract' -Tag UnitTests {
@@ -77,13 +75,14 @@ Describe 'Unregister-PgHaNode parameter contract' -Tag UnitTests {
     }
 
     It 'rejects a malformed conninfo with PgHaConninfoInvalid before connecting' {
-        { Unregister-PgHaNode -Conninfo 'host=127.0.0.1 nosuchkeyword=1' -Name pg3 -Confirm:$false } | Should -Throw -ErrorId 'PgHaConninfoInvalid'
+        { Unregister-PgHaNode -Conninfo 'host=127.0.0.1 nosuchkeyword=1' -Name pg3 -Confirm:$false } | Should -Throw -ErrorId 'PgHaConninfoInvalid,PgHa.Cmdlets.UnregisterPgHaNodeCommand'
     }
 }
 
-Describe 'Unregister-PgHaNode against a real cluster' -Tag Integration -Skip:(-not $env:PGHA_TEST_CONNINFO) {
+Describe 'Unregister-PgHaNode against a real cluster' -Tag Integration {
     BeforeAll {
-        $ci = $env:PGHA_TEST_CONNINFO
+        $sandbox = Get-PgHaTestSandbox
+        $ci = $sandbox.Conninfo
         $nodes = @(Get-PgHaNode -Conninfo $ci)
         $primary = $nodes | Where-Object { $_.Role -eq 'Primary' -and $_.Active -and $_.Status -eq 'Running' }
         $standby = $nodes | Where-Object { $_.Role -eq 'Standby' -and $_.Active -and $_.AttachedToUpstream } | Select-Object -First 1
@@ -95,6 +94,19 @@ Describe 'Unregister-PgHaNode against a real cluster' -Tag Integration -Skip:(-n
             }
             $eventCount = @(Get-PgHaEvent -Conninfo $ci -Limit 0).Count
             ($records -join "`n") + "`nevents: $eventCount"
+        }
+    }
+
+    AfterAll {
+        # Puts the shared sandbox back: the standby removed above runs and is registered again as it was.
+        if ($script:unregistered) {
+            $node = $script:unregistered
+            Start-PgHaNode -DataDirectory $node.DataDirectory | Out-Null
+            $null = Wait-PgHaTestCondition -Seconds 30 -Condition {
+                (Get-PgHaCluster -Conninfo $ci -WarningAction SilentlyContinue).Primary -and
+                @(& /usr/lib/postgresql/15/bin/psql -X -A -t -d $primary.Conninfo -c "SELECT 1 FROM pg_stat_replication WHERE application_name = '$($node.Name)' AND state = 'streaming'") -contains '1'
+            }
+            Register-PgHaNode -Role Standby -Name $node.Name -Id $node.Id -Conninfo $node.Conninfo -Location $node.Location -Priority $node.Priority -DataDirectory $node.DataDirectory -Confirm:$false | Out-Null
         }
     }
 
@@ -129,8 +141,10 @@ Describe 'Unregister-PgHaNode against a real cluster' -Tag Integration -Skip:(-n
         Get-TestRegistrationState | Should -Be $before
     }
 
-    It 'removes a stopped standby, writes a standby_unregister event, and a second call finds nothing' -Skip:(-not $env:PGHA_TEST_STOPPED_NODE) {
-        $name = $env:PGHA_TEST_STOPPED_NODE
+    It 'removes a stopped standby, writes a standby_unregister event, and a second call finds nothing' {
+        $name = 'node3'
+        $script:unregistered = $nodes | Where-Object Name -eq $name
+        Stop-PgHaNode -Conninfo $ci -Name $name -Mode Fast | Out-Null
         $removed = Get-PgHaNode -Conninfo $ci -Name $name | Unregister-PgHaNode -Confirm:$false -PassThru
         $removed.Name | Should -Be $name
         $removed.Action | Should -Be 'Unregistered'

@@ -5,8 +5,9 @@ using Xunit;
 namespace PgHa.Tests;
 
 /// <summary>
-/// build.ps1 cannot run on machines without pwsh (the xunit host only embeds the engine), so at least
-/// its syntax and that of the pinned tool list are checked with PowerShell's own parser.
+/// build.ps1 and the pinned tool list parse, and the tasks the README names are offered: a fast check in
+/// the xunit run. The tasks themselves run in the pinned pwsh (dotnet pwsh ./build.ps1 -Task ...); test.sh
+/// runs what -Task Test runs, and tests/PgHa.Module.Tests.ps1 packs and installs what -Task Package makes.
 /// </summary>
 public sealed class BuildScriptTests
 {
