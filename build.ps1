@@ -4,13 +4,21 @@
 Builds, tests, documents and packages PgHa.
 
 .DESCRIPTION
-Build   dotnet build of the test project, which builds the module into output/PgHa/<version>/.
-Test    Build, then the xunit tests (dotnet test), then the Pester files tests/*.Tests.ps1 against the built module.
-Docs    Refreshes docs/en-US from the built module with platyPS (new pages for undocumented cmdlets).
-Package Build, then zips output/PgHa/<version> into output/PgHa.<version>.zip.
+Build   dotnet build PgHa.sln: the module into output/PgHa/<version>/ (with its MAML help, made from
+        docs/en-US by tools/PgHa.HelpBuilder), the tests and tools; then tools/PowerShellModules, which
+        restores the Pester pinned in tools/requirements.psd1 from NuGet into output/modules/.
+Test    Build, then the xunit tests (dotnet test), then the Pester files tests/*.Tests.ps1 against the
+        built module (tests/Invoke-PgHaPester.ps1: integration blocks included, on a sandbox cluster it
+        makes; needs root).
+Docs    Build, then refreshes docs/en-US with platyPS (new pages for undocumented cmdlets) where platyPS
+        can be installed from the PowerShell Gallery. Where it cannot, checks that every cmdlet has its
+        page and that Get-Help shows it from the MAML the build made of the same markdown.
+Package Build, then output/PgHa.<version>.nupkg (tools/New-PgHaPackage.ps1): the package
+        Install-PSResource installs from a folder, a NuGet feed or the Gallery.
 
-The module and the pinned tools are loaded in a child pwsh: a binary module cannot be unloaded, so
-importing a freshly built PgHa.dll into this session would test (or document) a stale one next time.
+Run with the pinned pwsh from the repository's folder: dotnet tool restore; dotnet pwsh ./build.ps1 -Task Test
+(or any pwsh 7.4+). The module and the pinned tools are loaded in a child pwsh: a binary module cannot be
+unloaded, so importing a freshly built PgHa.dll into this session would test (or document) a stale one next time.
 #>
 [CmdletBinding()]
 param(
@@ -27,8 +35,9 @@ $requirements = Import-PowerShellDataFile -Path ([IO.Path]::Combine($PSScriptRoo
 $version = (Import-PowerShellDataFile -Path ([IO.Path]::Combine($PSScriptRoot, 'PgHa.psd1'))).ModuleVersion
 $moduleDirectory = [IO.Path]::Combine($PSScriptRoot, 'output', 'PgHa', $version)
 $moduleManifest = [IO.Path]::Combine($moduleDirectory, 'PgHa.psd1')
+$toolModules = [IO.Path]::Combine($PSScriptRoot, 'output', 'modules')
 $docsDirectory = [IO.Path]::Combine($PSScriptRoot, 'docs', 'en-US')
-$testProject = [IO.Path]::Combine($PSScriptRoot, 'tests', 'PgHa.Tests')
+$solution = [IO.Path]::Combine($PSScriptRoot, 'PgHa.sln')
 
 function Invoke-DotNet {
     param([Parameter(Mandatory)] [string[]]$ArgumentList)
@@ -39,31 +48,57 @@ function Invoke-DotNet {
     }
 }
 
-function Install-PinnedModule {
+# This pwsh again, for the child: an installed pwsh, or the pinned .NET tool (dotnet + pwsh.dll). A script
+# block goes as a temporary script file (-File): dotnet is not recognised as pwsh, so -Command {...} -args
+# would not be passed on as a script block.
+function Invoke-ChildPwsh {
+    param([string]$File, [scriptblock]$ScriptBlock, [string[]]$ArgumentList = @())
+
+    $exe = [Environment]::ProcessPath
+    $leading = @()
+    if ([IO.Path]::GetFileNameWithoutExtension($exe) -eq 'dotnet') { $leading = @([Environment]::GetCommandLineArgs()[0]) }
+    $temporary = $null
+    if ($ScriptBlock) {
+        $temporary = [IO.Path]::Combine([IO.Path]::GetTempPath(), 'pgha-build-' + [guid]::NewGuid().ToString('N') + '.ps1')
+        Set-Content -LiteralPath $temporary -Value $ScriptBlock.ToString()
+        $File = $temporary
+    }
+    try {
+        & $exe @leading -NoProfile -NonInteractive -File $File @ArgumentList
+        if ($LASTEXITCODE -ne 0) {
+            throw "The child pwsh for task '$Task' failed with exit code $LASTEXITCODE."
+        }
+    }
+    finally {
+        if ($temporary) { Remove-Item -LiteralPath $temporary -Force }
+    }
+}
+
+# platyPS is not on NuGet: the PowerShell Gallery only. $null where the Gallery is out of reach.
+function Install-GalleryModule {
     param([Parameter(Mandatory)] [string]$Name)
 
     $requiredVersion = $requirements[$Name]
-    if (-not (Get-Module -ListAvailable -Name $Name | Where-Object { $_.Version -eq [version]$requiredVersion })) {
-        # -SkipPublisherCheck: Windows ships an old Pester signed by another publisher.
-        Install-Module -Name $Name -RequiredVersion $requiredVersion -Scope CurrentUser -Force -SkipPublisherCheck
+    if (Get-Module -ListAvailable -Name $Name | Where-Object { $_.Version -eq [version]$requiredVersion }) {
+        return $requiredVersion
     }
-    $requiredVersion
-}
-
-function Invoke-ChildPwsh {
-    param([Parameter(Mandatory)] [scriptblock]$ScriptBlock, [object[]]$ArgumentList = @())
-
-    & ([Environment]::ProcessPath) -NoProfile -NonInteractive -Command $ScriptBlock -args $ArgumentList
-    if ($LASTEXITCODE -ne 0) {
-        throw "The child pwsh for task '$Task' failed with exit code $LASTEXITCODE."
+    try {
+        Install-PSResource -Name $Name -Version $requiredVersion -Repository PSGallery -Scope CurrentUser -TrustRepository -ErrorAction Stop
+        return $requiredVersion
+    }
+    catch {
+        Write-Warning "$Name $requiredVersion cannot be installed from the PowerShell Gallery: $($_.Exception.Message)"
+        return $null
     }
 }
 
 function Invoke-Build {
-    Invoke-DotNet -ArgumentList 'build', $testProject, '-c', $Configuration
+    Invoke-DotNet -ArgumentList 'build', $solution, '-c', $Configuration
     if (-not (Test-Path -LiteralPath $moduleManifest)) {
         throw "The build did not produce $moduleManifest."
     }
+    # Pester from NuGet (tools/requirements.psd1), where the Gallery is out of reach as well as where it is not.
+    Invoke-DotNet -ArgumentList 'build', ([IO.Path]::Combine($PSScriptRoot, 'tools', 'PowerShellModules')), '-c', $Configuration
 }
 
 switch ($Task) {
@@ -72,51 +107,50 @@ switch ($Task) {
     }
     'Test' {
         Invoke-Build
-        Invoke-DotNet -ArgumentList 'test', $testProject, '-c', $Configuration, '--no-build'
-
-        $pesterFiles = @(Get-ChildItem -Path ([IO.Path]::Combine($PSScriptRoot, 'tests')) -Filter '*.Tests.ps1' -File)
-        if ($pesterFiles.Count -eq 0) {
-            Write-Host 'No Pester files in tests/.'
-            return
-        }
-        $pesterVersion = Install-PinnedModule -Name Pester
-        Invoke-ChildPwsh -ArgumentList $pesterVersion, $moduleManifest, $pesterFiles.FullName -ScriptBlock {
-            param($PesterVersion, $ModuleManifest, [string[]]$Paths)
-            $ErrorActionPreference = 'Stop'
-            Import-Module -Name Pester -RequiredVersion $PesterVersion
-            Import-Module -Name $ModuleManifest
-            $configuration = New-PesterConfiguration
-            $configuration.Run.Path = $Paths
-            $configuration.Run.Exit = $true   # the exit code is the number of failed tests
-            $configuration.Output.Verbosity = 'Detailed'
-            Invoke-Pester -Configuration $configuration
-        }
+        Invoke-DotNet -ArgumentList 'test', $solution, '-c', $Configuration, '--no-build'
+        $results = [IO.Path]::Combine($PSScriptRoot, 'TestResults', 'pester.xml')
+        Invoke-ChildPwsh -File ([IO.Path]::Combine($PSScriptRoot, 'tests', 'Invoke-PgHaPester.ps1')) -ArgumentList '-OutputFile', $results
     }
     'Docs' {
         Invoke-Build
-        $platyPSVersion = Install-PinnedModule -Name platyPS
-        Invoke-ChildPwsh -ArgumentList $platyPSVersion, $moduleManifest, $docsDirectory -ScriptBlock {
-            param($PlatyPSVersion, $ModuleManifest, $DocsDirectory)
-            $ErrorActionPreference = 'Stop'
-            Import-Module -Name platyPS -RequiredVersion $PlatyPSVersion
-            Import-Module -Name $ModuleManifest
-            foreach ($command in Get-Command -Module PgHa -CommandType Cmdlet) {
-                if (-not (Test-Path -LiteralPath ([IO.Path]::Combine($DocsDirectory, "$($command.Name).md")))) {
-                    $null = New-MarkdownHelp -Command $command.Name -OutputFolder $DocsDirectory
+        $platyPSVersion = Install-GalleryModule -Name platyPS
+        if ($platyPSVersion) {
+            $script = {
+                param($PlatyPSVersion, $ModuleManifest, $DocsDirectory)
+                $ErrorActionPreference = 'Stop'
+                Import-Module -Name platyPS -RequiredVersion $PlatyPSVersion
+                Import-Module -Name $ModuleManifest
+                foreach ($command in Get-Command -Module PgHa -CommandType Cmdlet) {
+                    if (-not (Test-Path -LiteralPath ([IO.Path]::Combine($DocsDirectory, "$($command.Name).md")))) {
+                        $null = New-MarkdownHelp -Command $command.Name -OutputFolder $DocsDirectory
+                    }
                 }
+                # about_* pages are written by hand; platyPS only refreshes cmdlet pages.
+                $cmdletPages = Get-ChildItem -Path $DocsDirectory -Filter '*.md' -File | Where-Object Name -NotLike 'about_*'
+                $null = Update-MarkdownHelp -Path $cmdletPages.FullName -AlphabeticParamsOrder:$false
             }
-            # about_* pages are written by hand; platyPS only refreshes cmdlet pages.
-            $cmdletPages = Get-ChildItem -Path $DocsDirectory -Filter '*.md' -File | Where-Object Name -NotLike 'about_*'
-            $null = Update-MarkdownHelp -Path $cmdletPages.FullName -AlphabeticParamsOrder:$false
+            Invoke-ChildPwsh -ScriptBlock $script -ArgumentList $platyPSVersion, $moduleManifest, $docsDirectory
+            Write-Host "Updated $docsDirectory; fill in every '{{ ... }}' placeholder (the help tests reject them)."
         }
-        Write-Host "Updated $docsDirectory; fill in every '{{ ... }}' placeholder (the help tests reject them)."
+        else {
+            # Without platyPS no page is generated; the MAML of the existing pages is (the build made it).
+            $script = {
+                param($ModuleManifest, $DocsDirectory)
+                $ErrorActionPreference = 'Stop'
+                Import-Module -Name $ModuleManifest
+                $missing = @(Get-Command -Module PgHa -CommandType Cmdlet | Where-Object {
+                        -not (Test-Path -LiteralPath ([IO.Path]::Combine($DocsDirectory, "$($_.Name).md"))) -or
+                        -not (Get-Help -Name $_.Name -Full).Description })
+                if ($missing) { throw "No help page in $DocsDirectory (or no description in Get-Help) for: $($missing.Name -join ', ')." }
+                Write-Host "Every PgHa cmdlet has its page in $DocsDirectory and its help in the built module."
+            }
+            Invoke-ChildPwsh -ScriptBlock $script -ArgumentList $moduleManifest, $docsDirectory
+            Write-Host 'platyPS was not installed, so no page was refreshed or added: write a new cmdlet''s page by hand in platyPS''s schema (see docs/en-US).'
+        }
     }
     'Package' {
         Invoke-Build
-        # The zip holds the version folder's contents: unzip into <PSModulePath>/PgHa/<version>/.
-        # output/PgHa/<version> itself is ready for Publish-Module -Path.
-        $archive = [IO.Path]::Combine($PSScriptRoot, 'output', "PgHa.$version.zip")
-        Compress-Archive -Path ([IO.Path]::Combine($moduleDirectory, '*')) -DestinationPath $archive -Force
-        Write-Host "Packaged $archive"
+        $package = & ([IO.Path]::Combine($PSScriptRoot, 'tools', 'New-PgHaPackage.ps1')) -ModuleDirectory $moduleDirectory -OutputDirectory ([IO.Path]::Combine($PSScriptRoot, 'output'))
+        Write-Host "Packaged $($package.FullName): Install-PSResource PgHa from a repository holding it (see README)."
     }
 }
