@@ -1,6 +1,6 @@
 #Requires -Version 7.4
 # PgHa in two minutes: a throwaway three-node cluster on loopback, shown, written to, read from, one node
-# rebuilt, switched over, failed over automatically by its monitors after a kill -9, and removed again. Runs unchanged in pwsh (after Import-Module PgHa) and in tools/PgHa.Run,
+# rebuilt, switched over, failed over automatically by its monitors after a kill -9, and removed again. Runs unchanged in pwsh (after Import-Module PgHa; ./demo.sh runs it in the pinned pwsh) and in tools/PgHa.Run,
 # which hosts only the engine's core cmdlets: hence plain strings and .NET calls instead of
 # Write-Host, Format-Table or Test-Path.
 $ErrorActionPreference = 'Stop'
@@ -11,12 +11,15 @@ $monitors = @()
 function Start-DemoMonitor($Node, [string] $Conninfo, [string] $Log, [string] $SecretFile) {
     $script = [System.IO.Path]::Combine($PSScriptRoot, 'demo-monitor.ps1')
     $manifest = [System.IO.Path]::ChangeExtension((Get-Module -Name PgHa).Path, '.psd1')
-    # Under tools/PgHa.Run the process is dotnet and its first argument PgHa.Run.dll; under pwsh, pwsh itself.
+    # Under tools/PgHa.Run the process is dotnet and its first argument PgHa.Run.dll; under the pinned pwsh
+    # (dotnet pwsh, a .NET tool) dotnet and pwsh.dll; under an installed pwsh, pwsh itself.
     $viaDotnet = [System.IO.Path]::GetFileNameWithoutExtension([Environment]::ProcessPath) -eq 'dotnet'
+    $pwshDll = $viaDotnet -and [System.IO.Path]::GetFileName([Environment]::GetCommandLineArgs()[0]) -eq 'pwsh.dll'
     $start = [System.Diagnostics.ProcessStartInfo]::new('/bin/sh')
     # Its console output is not wanted here (the monitor writes its log file): sh sends it to /dev/null and execs.
     foreach ($argument in @('-c', 'exec "$@" >/dev/null 2>&1', 'sh', [Environment]::ProcessPath)) { $start.ArgumentList.Add($argument) }
-    if ($viaDotnet) { $start.ArgumentList.Add([Environment]::GetCommandLineArgs()[0]) } else { $start.ArgumentList.Add('-NoProfile'); $start.ArgumentList.Add('-File') }
+    if ($viaDotnet) { $start.ArgumentList.Add([Environment]::GetCommandLineArgs()[0]) }
+    if (-not $viaDotnet -or $pwshDll) { $start.ArgumentList.Add('-NoProfile'); $start.ArgumentList.Add('-File') }
     foreach ($argument in @($script, $manifest, $Conninfo, $Node.Name, $Log, $SecretFile)) { $start.ArgumentList.Add($argument) }
     [System.Diagnostics.Process]::Start($start)
 }
