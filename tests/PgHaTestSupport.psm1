@@ -52,6 +52,9 @@ function Invoke-PgHaTestPwsh {
     $start.RedirectStandardOutput = $true
     $start.RedirectStandardError = $true
     $start.UseShellExecute = $false
+    # In the script's folder (a test's TestDrive): PSResourceGet's NuGet client may leave a NuGet/NuGet.Config
+    # in the working directory, which must not be the repository.
+    $start.WorkingDirectory = [IO.Path]::GetDirectoryName([IO.Path]::GetFullPath($File))
     foreach ($name in $Environment.Keys) {
         if ($null -eq $Environment[$name]) { $null = $start.Environment.Remove($name) } else { $start.Environment[$name] = [string]$Environment[$name] }
     }

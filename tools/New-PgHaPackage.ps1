@@ -33,21 +33,28 @@ $work = [IO.Path]::Combine([IO.Path]::GetTempPath(), 'pgha-package-' + [guid]::N
 $repository = [IO.Path]::Combine($work, 'repository')
 $null = New-Item -ItemType Directory -Path $repository, ([IO.Path]::Combine($work, 'home')) -Force
 $savedHome = $env:HOME
+# From the temporary folder: PSResourceGet's NuGet client may leave a NuGet/NuGet.Config in the working
+# directory.
+Push-Location -LiteralPath $work
 try {
     $env:HOME = [IO.Path]::Combine($work, 'home')
-    $publish = {
-        param($ModuleDirectory, $Repository)
-        $ErrorActionPreference = 'Stop'
-        Register-PSResourceRepository -Name PgHaPack -Uri $Repository -Trusted
-        # The module has no module dependencies; its .NET dependencies are in bin/.
-        Publish-PSResource -Path $ModuleDirectory -Repository PgHaPack -SkipDependenciesCheck
-    }
+    # A script file, not -Command {...} -args: when this pwsh is the .NET tool the child is started as
+    # dotnet, which PowerShell does not recognise as pwsh, so a script block would not be passed as one.
+    $publish = [IO.Path]::Combine($work, 'publish.ps1')
+    Set-Content -LiteralPath $publish -Value @'
+param([string] $ModuleDirectory, [string] $Repository)
+$ErrorActionPreference = 'Stop'
+Register-PSResourceRepository -Name PgHaPack -Uri $Repository -Trusted
+# The module has no module dependencies; its .NET dependencies are in bin/.
+Publish-PSResource -Path $ModuleDirectory -Repository PgHaPack -SkipDependenciesCheck
+'@
     $exe = $pwsh[0]
     $leading = @($pwsh | Select-Object -Skip 1)
-    & $exe @leading -NoProfile -NonInteractive -Command $publish -args $ModuleDirectory, $repository
+    & $exe @leading -NoProfile -NonInteractive -File $publish $ModuleDirectory $repository
     if ($LASTEXITCODE -ne 0) { throw "Publish-PSResource of $ModuleDirectory failed (exit code $LASTEXITCODE)." }
 }
 finally {
+    Pop-Location
     $env:HOME = $savedHome
 }
 $package = [IO.Path]::Combine($repository, "PgHa.$version.nupkg")
