@@ -132,9 +132,22 @@ Describe 'New-PgHaSandbox making a real sandbox' -Tag Integration {
         $count | Should -Be '1'
     }
 
-    It 'refuses a folder that is not empty (PgHaSandboxPathInUse) and leaves it alone' {
-        { New-PgHaSandbox -Path $path -FirstAddress $first -Confirm:$false } | Should -Throw -ErrorId 'PgHaSandboxPathInUse,PgHa.Cmdlets.NewPgHaSandboxCommand'
+    It 'refuses the folder of a running sandbox (PgHaDirectoryContainsRunningServer) and leaves it alone' {
+        { New-PgHaSandbox -Path $path -FirstAddress $first -Confirm:$false } | Should -Throw -ErrorId 'PgHaDirectoryContainsRunningServer,PgHa.Cmdlets.NewPgHaSandboxCommand'
         Test-Path -LiteralPath (Join-Path $path 'pgha-sandbox.json') | Should -BeTrue
         ($sandbox | Get-PgHaCluster).Healthy | Should -BeTrue
+    }
+
+    It 'refuses a folder that is not empty (PgHaSandboxPathInUse) and leaves it alone' {
+        $full = Join-Path ([IO.Path]::GetTempPath()) ('pgha-pester-full-' + [guid]::NewGuid().ToString('N').Substring(0, 8))
+        $null = New-Item -ItemType Directory -Path $full
+        try {
+            Set-Content -LiteralPath (Join-Path $full 'keep.txt') -Value 'mine'
+            { New-PgHaSandbox -Path $full -FirstAddress $first -Confirm:$false } | Should -Throw -ErrorId 'PgHaSandboxPathInUse,PgHa.Cmdlets.NewPgHaSandboxCommand'
+            @(Get-ChildItem -LiteralPath $full).Name | Should -Be @('keep.txt')
+        }
+        finally {
+            Remove-Item -LiteralPath $full -Recurse -Force
+        }
     }
 }
