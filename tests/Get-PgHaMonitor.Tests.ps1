@@ -66,7 +66,11 @@ Describe 'Get-PgHaMonitor parameter contract' -Tag UnitTests {
     }
 
     It 'reports an unreachable cluster as a non-terminating PgHaNodeUnreachable' {
-        Get-PgHaMonitor -Conninfo 'host=127.0.0.1 port=1 dbname=pgha' -ErrorAction SilentlyContinue -ErrorVariable failed | Should -BeNullOrEmpty
+        # A valid cluster secret (mode 0600), so that the call gets as far as connecting whatever the environment holds.
+        $secret = Join-Path $TestDrive "secret-$([guid]::NewGuid().ToString('N'))"
+        [Convert]::ToBase64String([byte[]](1..48)) | Set-Content -LiteralPath $secret
+        & chmod 600 $secret
+        Get-PgHaMonitor -Conninfo 'host=127.0.0.1 port=1 dbname=pgha' -SecretFile $secret -ErrorAction SilentlyContinue -ErrorVariable failed | Should -BeNullOrEmpty
         $failed[0].FullyQualifiedErrorId | Should -BeLike 'PgHaNodeUnreachable,*'
     }
 }

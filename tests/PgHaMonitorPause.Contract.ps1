@@ -58,6 +58,10 @@ It 'refuses a -SecretFile that is missing or that others may read, before connec
 }
 
 It 'reports an unreachable cluster as a non-terminating PgHaNodeUnreachable' {
-    & $command -Conninfo 'host=127.0.0.1 port=1 dbname=pgha' -Confirm:$false -ErrorAction SilentlyContinue -ErrorVariable failed | Should -BeNullOrEmpty
+    # A valid cluster secret (mode 0600), so that the call gets as far as connecting whatever the environment holds.
+    $secret = Join-Path $TestDrive "secret-$([guid]::NewGuid().ToString('N'))"
+    [Convert]::ToBase64String([byte[]](1..48)) | Set-Content -LiteralPath $secret
+    & chmod 600 $secret
+    & $command -Conninfo 'host=127.0.0.1 port=1 dbname=pgha' -SecretFile $secret -Confirm:$false -ErrorAction SilentlyContinue -ErrorVariable failed | Should -BeNullOrEmpty
     $failed[0].FullyQualifiedErrorId | Should -BeLike 'PgHaNodeUnreachable,*'
 }

@@ -122,8 +122,8 @@ Describe 'Start-PgHaMonitor parameter contract' -Tag UnitTests {
     }
 
     It 'refuses a health endpoint address that is not an IP address, and half a certificate, before connecting' {
-        { Start-PgHaMonitor -Conninfo $nowhere -Name node1 -HttpAddress 'not-an-address' } | Should -Throw -ErrorId 'PgHaMonitorHttpAddressInvalid'
-        { Start-PgHaMonitor -Conninfo $nowhere -Name node1 -HttpCertificateFile /tmp/x.crt } | Should -Throw -ErrorId 'PgHaMonitorHttpCertificateIncomplete'
+        { Start-PgHaMonitor -Conninfo $nowhere -Name node1 -HttpAddress 'not-an-address' } | Should -Throw -ErrorId 'PgHaMonitorHttpAddressInvalid,PgHa.Cmdlets.StartPgHaMonitorCommand'
+        { Start-PgHaMonitor -Conninfo $nowhere -Name node1 -HttpCertificateFile /tmp/x.crt } | Should -Throw -ErrorId 'PgHaMonitorHttpCertificateIncomplete,PgHa.Cmdlets.StartPgHaMonitorCommand'
     }
 
     It 'refuses a fence timeout that does not end before the detection window (PgHaMonitorUnsafeTimeouts)' {
