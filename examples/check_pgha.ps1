@@ -30,6 +30,8 @@ param(
     [string] $Module = 'PgHa'
 )
 
+# Only cmdlets of the PowerShell engine itself (no Sort-Object, Write-Output): the plugin also runs in
+# hosts that load nothing but System.Management.Automation and PgHa.
 $ErrorActionPreference = 'Stop'
 $labels = @{ 0 = 'OK'; 1 = 'WARNING'; 2 = 'CRITICAL'; 3 = 'UNKNOWN' }
 try {
@@ -43,16 +45,16 @@ try {
     if ($Check) { $arguments.Check = $Check }
     $results = if ($Node) { @(Test-PgHaNode -Name $Node @arguments) } else { @(Test-PgHaCluster @arguments) }
     if ($failures.Count -gt 0 -and $results.Count -eq 0) {
-        Write-Output "PGHA UNKNOWN - $($failures[0].Exception.Message)"
+        "PGHA UNKNOWN - $($failures[0].Exception.Message)"
         exit 3
     }
     if ($results.Count -eq 0) {
-        Write-Output 'PGHA UNKNOWN - no check was made (no such node or check)'
+        'PGHA UNKNOWN - no check was made (no such node or check)'
         exit 3
     }
 }
 catch {
-    Write-Output "PGHA UNKNOWN - $($_.Exception.Message)"
+    "PGHA UNKNOWN - $($_.Exception.Message)"
     exit 3
 }
 
@@ -60,9 +62,11 @@ $count = @{}
 foreach ($status in 'Critical', 'Warning', 'Unknown') { $count[$status] = @($results | Where-Object { "$($_.Status)" -eq $status }).Count }
 $code = if ($count.Critical) { 2 } elseif ($count.Warning) { 1 } elseif ($count.Unknown) { 3 } else { 0 }
 
-$problems = @($results | Where-Object { "$($_.Status)" -ne 'Ok' } |
-        Sort-Object { @{ Critical = 0; Warning = 1; Unknown = 2 }["$($_.Status)"] } |
-        ForEach-Object { "$($_.Node) $($_.Check)$(if ($_.Peer) { "->$($_.Peer)" }) $($_.Value)".Trim() })
+# The worst first: Critical, then Warning, then Unknown.
+$problems = foreach ($status in 'Critical', 'Warning', 'Unknown') {
+    $results | Where-Object { "$($_.Status)" -eq $status } |
+        ForEach-Object { "$($_.Node) $($_.Check)$(if ($_.Peer) { "->$($_.Peer)" }) $($_.Value)".Trim() }
+}
 $summary = if ($code -eq 0) {
     "$($results.Count) checks ok"
 } else {
@@ -80,5 +84,5 @@ $perfdata = foreach ($result in $results | Where-Object { $null -ne $_.Measure }
     "'$label'=$value$unit;$warn;$crit"
 }
 
-Write-Output ("PGHA $($labels[$code]) - $summary" + $(if ($perfdata) { ' | ' + ($perfdata -join ' ') }))
+"PGHA $($labels[$code]) - $summary" + $(if ($perfdata) { ' | ' + ($perfdata -join ' ') })
 exit $code

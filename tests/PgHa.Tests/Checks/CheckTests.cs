@@ -3,6 +3,7 @@ using System.Management.Automation;
 using System.Text.RegularExpressions;
 using PgHa.Tests.Failover;
 using PgHa.Tests.Fixtures;
+using PgHa.Tests.Hosting;
 using Xunit;
 
 namespace PgHa.Tests.Checks;
@@ -18,6 +19,13 @@ public sealed class CheckTests : IClassFixture<CheckedClusterFixture>
     public CheckTests(CheckedClusterFixture fixture) => _cluster = fixture.Cluster;
 
     private string Conninfo => _cluster["node1"].Conninfo;
+
+    private static string Plugin => Path.Combine(RepositoryPaths.Root, "examples", "check_pgha.ps1");
+
+    /// <summary>examples/check_pgha.ps1 as a scheduler runs it: "exit code|the one line".</summary>
+    private string RunPlugin(System.Collections.Hashtable parameters) =>
+        (string)Assert.Single(_cluster.Session.Run("$parameters = $args[2]; $line = & $args[0] -Module $args[1] @parameters; \"$LASTEXITCODE|$line\"",
+            Plugin, RepositoryPaths.ModuleManifest, parameters).ThrowIfErrors().Output).BaseObject;
 
     /// <summary>One PgHaCheckResult as the test reads it.</summary>
     private sealed record Row(string Node, string Check, string Status, string? Value, string Message, string? Peer)
@@ -79,6 +87,9 @@ public sealed class CheckTests : IClassFixture<CheckedClusterFixture>
         Assert.Equal(["node2", "node3"], piped.Select(r => r.Node).Distinct().Order());
         Assert.DoesNotContain(piped, r => r.Check is "Timeline" or "Reachability" or "StandbySettings");
         Assert.Equal("node1", Single(piped, "node2", "Upstream").Value);
+
+        // The Nagios/Icinga plugin: OK, exit 0, with performance data.
+        Assert.Matches(@"^0\|PGHA OK - \d+ checks ok \| .*'node2 ReplicationLag'=[0-9.]+s;300;600 ", RunPlugin(new() { ["Conninfo"] = Conninfo }));
 
         var quiet = _cluster.Session.Run("Test-PgHaNode -Conninfo $args[0] -Quiet", Conninfo).ThrowIfErrors().Output;
         Assert.True((bool)Assert.Single(quiet).BaseObject);
@@ -299,6 +310,9 @@ public sealed class CheckTests : IClassFixture<CheckedClusterFixture>
         {
             rows = Run("Test-PgHaCluster -Conninfo $args[0] -ConnectTimeout 2", Conninfo);
             clock.Stop();
+            string plugin = RunPlugin(new() { ["Conninfo"] = Conninfo, ["Node"] = "node3", ["ConnectTimeout"] = 2 });
+            Assert.StartsWith("2|PGHA CRITICAL - 1 critical, ", plugin);
+            Assert.Contains(": node3 Connection unreachable; ", plugin);
         }
         finally
         {
