@@ -1,6 +1,6 @@
 using System.Management.Automation;
 using PgHa.Conninfo;
-using PgHa.Operations;
+using PgHa.Core;
 using PgHa.Operations.Checks;
 
 namespace PgHa.Cmdlets;

@@ -1,5 +1,5 @@
 using System.Management.Automation;
-using PgHa.Operations;
+using PgHa.Core;
 using PgHa.Operations.Checks;
 
 namespace PgHa.Cmdlets;

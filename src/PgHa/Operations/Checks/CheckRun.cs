@@ -1,3 +1,4 @@
+using PgHa.Core;
 using System.Net;
 using PgHa.Conninfo;
 using PgHa.Metadata;

@@ -1,8 +1,8 @@
+using PgHa.Core;
 using System.Diagnostics;
 using Npgsql;
 using PgHa.Conninfo;
 using PgHa.Metadata;
-using PgHa.Operations.Roles;
 using PgHa.Sql;
 
 namespace PgHa.Operations.Checks;

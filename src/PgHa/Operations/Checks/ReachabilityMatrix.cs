@@ -1,3 +1,4 @@
+using PgHa.Core;
 using System.Globalization;
 using PgHa.Metadata;
 using PgHa.Transport;
