@@ -12,6 +12,8 @@ namespace PgHa.Tests.Checks;
 /// Test-PgHaNode and Test-PgHaCluster on a real cluster with its monitors: every check Ok on a healthy
 /// cluster, then each fault provoked for real, seen as Warning or Critical, undone, and seen Ok again.
 /// </summary>
+/// <remarks>In the failover collection: a monitored cluster on a loaded machine can fail over by itself, and the hung-node test times a call.</remarks>
+[Collection(FailoverCollection.Name)]
 public sealed class CheckTests : IClassFixture<CheckedClusterFixture>
 {
     private readonly MonitoredCluster _cluster;
@@ -66,7 +68,7 @@ public sealed class CheckTests : IClassFixture<CheckedClusterFixture>
     public void HealthyCluster_EveryCheckIsOk_AsAPesterAssertionAndFromThePipeline()
     {
         var rows = Run("Test-PgHaCluster -Conninfo $args[0]", Conninfo);
-        Assert.True(rows.All(r => r.Status == "Ok"), "Not Ok on a healthy cluster:\n" + string.Join("\n", rows.Where(r => r.Status != "Ok")));
+        Assert.True(rows.All(r => r.Status == "Ok"), "Not Ok on a healthy cluster:\n" + string.Join("\n", rows.Where(r => r.Status != "Ok")) + "\n" + _cluster.DescribeMonitors());
         Assert.Equal("SinglePrimary", rows[0].Check);
         Assert.Equal("(cluster)", rows[0].Node);
         foreach (string check in new[] { "Connection", "Role", "Upstream", "ReplicationLag", "ReplicationLagBytes", "ArchiveBacklog", "DownstreamStandbys",

@@ -97,15 +97,10 @@ internal static class NodeFactsReader
         {
             facts = await ReadPartAsync(facts, unreadable, "standbysettings", async () =>
             {
-                await using var cmd = new NpgsqlCommand(StandbySettingsSql, connection);
-                cmd.Parameters.AddWithValue("names", StandbyMinimumSettings.ToArray());
-                var values = new Dictionary<string, NodeFacts.SettingValue>();
-                await using var reader = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false);
-                while (await reader.ReadAsync(ct).ConfigureAwait(false))
-                {
-                    values[reader.GetString(0)] = new NodeFacts.SettingValue(reader.GetInt64(1), reader.GetInt64(2));
-                }
-                return facts with { StandbySettings = values };
+                var values = await ReadRowsAsync(connection, StandbySettingsSql, ct,
+                    reader => (Name: reader.GetString(0), Value: new NodeFacts.SettingValue(reader.GetInt64(1), reader.GetInt64(2))),
+                    cmd => cmd.Parameters.AddWithValue("names", StandbyMinimumSettings.ToArray())).ConfigureAwait(false);
+                return facts with { StandbySettings = values.ToDictionary(v => v.Name, v => v.Value) };
             }).ConfigureAwait(false);
         }
         if (parts.Archive)
@@ -120,14 +115,8 @@ internal static class NodeFactsReader
         {
             facts = await ReadPartAsync(facts, unreadable, "slots", async () =>
             {
-                var slots = new List<NodeFacts.SlotFacts>();
-                await using var cmd = new NpgsqlCommand(SlotsSql, connection);
-                await using var reader = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false);
-                while (await reader.ReadAsync(ct).ConfigureAwait(false))
-                {
-                    slots.Add(new NodeFacts.SlotFacts(reader.GetString(0), reader.GetString(1), reader.GetBoolean(2),
-                        reader.IsDBNull(3) ? null : reader.GetString(3), reader.IsDBNull(4) ? null : Math.Max(0, reader.GetInt64(4))));
-                }
+                var slots = await ReadRowsAsync(connection, SlotsSql, ct, reader => new NodeFacts.SlotFacts(reader.GetString(0), reader.GetString(1), reader.GetBoolean(2),
+                    reader.IsDBNull(3) ? null : reader.GetString(3), reader.IsDBNull(4) ? null : Math.Max(0, reader.GetInt64(4)))).ConfigureAwait(false);
                 return facts with { Slots = slots };
             }).ConfigureAwait(false);
         }
@@ -135,13 +124,7 @@ internal static class NodeFactsReader
         {
             facts = await ReadPartAsync(facts, unreadable, "senders", async () =>
             {
-                var senders = new List<(string, string?)>();
-                await using var cmd = new NpgsqlCommand(SendersSql, connection);
-                await using var reader = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false);
-                while (await reader.ReadAsync(ct).ConfigureAwait(false))
-                {
-                    senders.Add((reader.GetString(0), reader.IsDBNull(1) ? null : reader.GetString(1)));
-                }
+                var senders = await ReadRowsAsync(connection, SendersSql, ct, reader => (reader.GetString(0), reader.IsDBNull(1) ? null : reader.GetString(1))).ConfigureAwait(false);
                 return facts with { Senders = senders };
             }).ConfigureAwait(false);
         }
@@ -149,14 +132,9 @@ internal static class NodeFactsReader
         {
             facts = await ReadPartAsync(facts, unreadable, "hba", async () =>
             {
-                var rules = new List<NodeFacts.HbaRule>();
-                await using var cmd = new NpgsqlCommand(HbaSql, connection);
-                await using var reader = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false);
-                while (await reader.ReadAsync(ct).ConfigureAwait(false))
-                {
-                    rules.Add(new NodeFacts.HbaRule(reader.GetInt32(0), reader.GetString(1), reader.GetFieldValue<string[]>(2), reader.GetFieldValue<string[]>(3),
-                        reader.IsDBNull(4) ? null : reader.GetString(4), reader.IsDBNull(5) ? null : reader.GetString(5), reader.IsDBNull(6) ? null : reader.GetString(6)));
-                }
+                var rules = await ReadRowsAsync(connection, HbaSql, ct, reader => new NodeFacts.HbaRule(reader.GetInt32(0), reader.GetString(1),
+                    reader.GetFieldValue<string[]>(2), reader.GetFieldValue<string[]>(3), reader.IsDBNull(4) ? null : reader.GetString(4),
+                    reader.IsDBNull(5) ? null : reader.GetString(5), reader.IsDBNull(6) ? null : reader.GetString(6))).ConfigureAwait(false);
                 return facts with { HbaRules = rules };
             }).ConfigureAwait(false);
         }
@@ -164,14 +142,8 @@ internal static class NodeFactsReader
         {
             facts = await ReadPartAsync(facts, unreadable, "extensions", async () =>
             {
-                var available = new HashSet<string>(StringComparer.Ordinal);
-                await using var cmd = new NpgsqlCommand(AvailableExtensionsSql, connection);
-                await using var reader = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false);
-                while (await reader.ReadAsync(ct).ConfigureAwait(false))
-                {
-                    available.Add(reader.GetString(0));
-                }
-                return facts with { AvailableExtensions = available };
+                var available = await ReadRowsAsync(connection, AvailableExtensionsSql, ct, reader => reader.GetString(0)).ConfigureAwait(false);
+                return facts with { AvailableExtensions = available.ToHashSet(StringComparer.Ordinal) };
             }).ConfigureAwait(false);
         }
         if (parts.InstalledExtensions)
@@ -191,35 +163,30 @@ internal static class NodeFactsReader
     private static async Task<IReadOnlyList<NodeFacts.InstalledExtension>> ReadInstalledExtensionsAsync(OperationContext context, ConnectionInfo info, NpgsqlConnection connection)
     {
         CancellationToken ct = context.CancellationToken;
-        var installed = new List<NodeFacts.InstalledExtension>(await ReadExtensionsAsync(connection, ct).ConfigureAwait(false));
-        var databases = new List<string>();
-        await using (var cmd = new NpgsqlCommand(DatabasesSql, connection))
-        await using (var reader = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false))
-        {
-            while (await reader.ReadAsync(ct).ConfigureAwait(false))
-            {
-                databases.Add(reader.GetString(0));
-            }
-        }
+        var installed = await ReadExtensionsAsync(connection, ct).ConfigureAwait(false);
+        var databases = await ReadRowsAsync(connection, DatabasesSql, ct, reader => reader.GetString(0)).ConfigureAwait(false);
         var others = await Task.WhenAll(databases.Select(async database =>
         {
             await using var other = await NodeConnector.OpenAsync(context, info, database).ConfigureAwait(false);
             return await ReadExtensionsAsync(other, ct).ConfigureAwait(false);
         })).ConfigureAwait(false);
-        installed.AddRange(others.SelectMany(list => list));
-        return installed;
+        return [.. installed, .. others.SelectMany(list => list)];
     }
 
-    private static async Task<IReadOnlyList<NodeFacts.InstalledExtension>> ReadExtensionsAsync(NpgsqlConnection connection, CancellationToken ct)
+    private static Task<List<NodeFacts.InstalledExtension>> ReadExtensionsAsync(NpgsqlConnection connection, CancellationToken ct) =>
+        ReadRowsAsync(connection, InstalledExtensionsSql, ct, reader => new NodeFacts.InstalledExtension(reader.GetString(0), reader.GetString(1), reader.GetString(2)));
+
+    private static async Task<List<T>> ReadRowsAsync<T>(NpgsqlConnection connection, string sql, CancellationToken ct, Func<NpgsqlDataReader, T> map, Action<NpgsqlCommand>? parameters = null)
     {
-        var list = new List<NodeFacts.InstalledExtension>();
-        await using var cmd = new NpgsqlCommand(InstalledExtensionsSql, connection);
+        var rows = new List<T>();
+        await using var cmd = new NpgsqlCommand(sql, connection);
+        parameters?.Invoke(cmd);
         await using var reader = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false);
         while (await reader.ReadAsync(ct).ConfigureAwait(false))
         {
-            list.Add(new NodeFacts.InstalledExtension(reader.GetString(0), reader.GetString(1), reader.GetString(2)));
+            rows.Add(map(reader));
         }
-        return list;
+        return rows;
     }
 
     private static async Task<NodeFacts> ReadPartAsync(NodeFacts facts, Dictionary<string, string> unreadable, string part, Func<Task<NodeFacts>> read)
