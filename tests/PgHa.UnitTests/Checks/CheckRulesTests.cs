@@ -175,6 +175,25 @@ public sealed class CheckRulesTests
     }
 
     [Fact]
+    public void AWitnessGetsOnlyTheChecksThatApplyToIt()
+    {
+        var witness = new NodeRecord(4, "witness", PgHaRole.Witness, null, true, "dc2", 0, "host=10.0.0.14 port=5432 user=pgha dbname=pgha", null, null, null);
+        var snapshot = Snapshot(Primary(), Standby("10.0.0.11"), Standby("10.0.0.11")) with
+        {
+            Nodes = [Node1, Node2, Node3, witness],
+            Facts = new Dictionary<int, NodeFacts>
+            {
+                [1] = Primary(f => f with { Metadata = [Node1, Node2, Node3, witness] }), [2] = Standby("10.0.0.11"), [3] = Standby("10.0.0.11"),
+                [4] = Primary(f => f with { Probe = f.Probe with { SystemIdentifier = "99", Timeline = 1 }, Senders = [], Slots = [], DataDirectory = "/w", Metadata = [Node1, Node2, Node3, witness] }),
+            },
+        };
+        var results = NodeCheckRules.Evaluate(snapshot, witness, CheckRun.AllChecks, new Dictionary<int, IReadOnlyList<System.Net.IPAddress>>()).ToList();
+        Assert.All(results, r => Assert.True(r.Status == PgHaHealthStatus.Ok, r + ": " + r.Message));
+        Assert.Equal("witness", results.Single(r => r.Check == PgHaCheckName.Role).Value);
+        Assert.DoesNotContain(results, r => r.Check is PgHaCheckName.Timeline or PgHaCheckName.ArchiveBacklog or PgHaCheckName.RewindReady or PgHaCheckName.StandbySettings or PgHaCheckName.ReplicationHba);
+    }
+
+    [Fact]
     public void InvertedThresholdsAreNamed()
     {
         Assert.Null(new CheckThresholds().FirstInverted());
