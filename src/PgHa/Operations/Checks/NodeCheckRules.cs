@@ -361,7 +361,7 @@ internal static class NodeCheckRules
         if (!monitor.Running)
         {
             return c.Result(PgHaCheckName.Monitor, PgHaHealthStatus.Warning,
-                $"No monitor answers for {c.Node.Name} at {monitor.Endpoint}: nothing fails over for it or fences it. Start one on the node (Start-PgHaMonitor, or its systemd unit).", "not running", $"primary {expectedPrimary}");
+                $"No monitor answered for {c.Node.Name} at {monitor.Endpoint} within {CheckResultText.Seconds(c.Limits.MonitorTimeout.TotalSeconds)}: if it is stopped, nothing fails over for this node or fences it. Start one on the node (Start-PgHaMonitor, or its systemd unit); if it runs, check that this computer reaches that port, or raise -MonitorTimeout.", "not running", $"primary {expectedPrimary}");
         }
         var running = c.Snapshot.Monitors.Values.Where(m => m.Running && m.Term is not null).ToList();
         long highest = running.Count == 0 ? 0 : running.Max(m => m.Term!.Value);
