@@ -31,6 +31,8 @@
         'Start-PgHaNode'
         'Stop-PgHaNode'
         'Suspend-PgHaMonitor'
+        'Test-PgHaCluster'
+        'Test-PgHaNode'
         'Unregister-PgHaNode'
     )
     VariablesToExport      = @()

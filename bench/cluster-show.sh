@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Times Get-PgHaCluster on a 3-node and a 9-node cluster (all up, one standby stopped, one black-holed)
+# Times Get-PgHaCluster and Test-PgHaCluster on a 3-node and a 9-node cluster (all up, one standby stopped, one black-holed)
 # and a psql baseline; prints a markdown table and writes it to bench/results/cluster-show.md.
 # Run as root on a Debian 12 machine: servers run as the postgres OS user, the black hole is an
 # nftables table (inet pgha_bench) that the benchmark deletes again, also on Ctrl+C.

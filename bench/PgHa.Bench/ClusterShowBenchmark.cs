@@ -10,9 +10,10 @@ using PgHa.Tests.Fixtures;
 namespace PgHa.Bench;
 
 /// <summary>
-/// Time of Get-PgHaCluster (repmgr's `cluster show`) through the hosted pipeline, on a 3-node and a
-/// 9-node cluster: all up, one standby stopped (connection refused) and one standby black-holed
-/// (connect timeout). A psql `select 1` to each node in turn gives the cost of plain connections.
+/// Time of Get-PgHaCluster (repmgr's `cluster show`) and Test-PgHaCluster (every check, the matrix
+/// included) through the hosted pipeline, on a 3-node and a 9-node cluster: all up, one standby stopped
+/// (connection refused) and one standby black-holed (connect timeout). A psql `select 1` to each node in
+/// turn gives the cost of plain connections.
 /// </summary>
 public sealed class ClusterShowBenchmark : IBenchmark
 {
@@ -22,7 +23,7 @@ public sealed class ClusterShowBenchmark : IBenchmark
 
     public string Name => "cluster-show";
 
-    public string Description => "Get-PgHaCluster on 3 and 9 nodes: all up, one stopped, one black-holed";
+    public string Description => "Get-PgHaCluster and Test-PgHaCluster on 3 and 9 nodes: all up, one stopped, one black-holed";
 
     public async Task<int> RunAsync(IReadOnlyList<string> arguments, CancellationToken cancellationToken)
     {
@@ -65,12 +66,16 @@ public sealed class ClusterShowBenchmark : IBenchmark
 
         table.Add(new ResultRow("Get-PgHaCluster, all up", size, 0,
             await MeasureClusterShowAsync(session, cluster, expectedUnreachable: 0, cancellationToken)));
+        table.Add(new ResultRow("Test-PgHaCluster, all up", size, 0,
+            await MeasureClusterCheckAsync(session, cluster, expectedUnreachable: 0, cancellationToken)));
 
         await victim.StopAsync(PostgresShutdownMode.Fast, cancellationToken);
         try
         {
             table.Add(new ResultRow("Get-PgHaCluster, one standby stopped (refused)", size, 1,
                 await MeasureClusterShowAsync(session, cluster, expectedUnreachable: 1, cancellationToken)));
+            table.Add(new ResultRow("Test-PgHaCluster, one standby stopped (refused)", size, 1,
+                await MeasureClusterCheckAsync(session, cluster, expectedUnreachable: 1, cancellationToken)));
         }
         finally
         {
@@ -82,6 +87,8 @@ public sealed class ClusterShowBenchmark : IBenchmark
         {
             table.Add(new ResultRow($"Get-PgHaCluster, one standby black-holed (-ConnectTimeout {ConnectTimeoutSeconds})", size, 1,
                 await MeasureClusterShowAsync(session, cluster, expectedUnreachable: 1, cancellationToken)));
+            table.Add(new ResultRow($"Test-PgHaCluster, one standby black-holed (-ConnectTimeout {ConnectTimeoutSeconds})", size, 1,
+                await MeasureClusterCheckAsync(session, cluster, expectedUnreachable: 1, cancellationToken)));
         }
     }
 
@@ -116,6 +123,30 @@ public sealed class ClusterShowBenchmark : IBenchmark
         {
             var output = session.Invoke("Get-PgHaCluster", parameters, cancellationToken);
             CheckView(output, cluster.Count, expectedUnreachable);
+            return Task.CompletedTask;
+        }, Runs, cancellationToken);
+    }
+
+    /// <summary>
+    /// Times Test-PgHaCluster with every check (no monitors run, so each Monitor check is one refused
+    /// connection), and checks each run found exactly the expected nodes unreachable (Connection Critical).
+    /// </summary>
+    private static Task<TimingSummary> MeasureClusterCheckAsync(BenchSession session, BenchCluster cluster, int expectedUnreachable, CancellationToken cancellationToken)
+    {
+        var parameters = new Dictionary<string, object?>
+        {
+            ["Conninfo"] = new[] { cluster.Primary.ConninfoFor("pgha") },
+            ["ConnectTimeout"] = ConnectTimeoutSeconds,
+        };
+        return TimingSummary.MeasureAsync(() =>
+        {
+            var output = session.Invoke("Test-PgHaCluster", parameters, cancellationToken);
+            var connections = output.Where(o => o.Properties["Check"].Value.ToString() == "Connection").ToList();
+            int unreachable = connections.Count(o => o.Properties["Status"].Value.ToString() == "Critical");
+            if (connections.Count != cluster.Count || unreachable != expectedUnreachable)
+            {
+                throw new InvalidOperationException($"Test-PgHaCluster checked {connections.Count} connections, {unreachable} critical; expected {cluster.Count}, {expectedUnreachable}.");
+            }
             return Task.CompletedTask;
         }, Runs, cancellationToken);
     }
@@ -157,7 +188,7 @@ public sealed class ClusterShowBenchmark : IBenchmark
             # cluster-show benchmark, {DateTime.UtcNow.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture)} UTC
 
             Machine: {Environment.ProcessorCount} cores, Debian {debian}, {postgresVersion}, {RuntimeInformation.FrameworkDescription}, PgHa {RepositoryLayout.ModuleVersion}; load average at the end: {LoadAverage()}.
-            Each row: one warm-up call, then {Runs} timed calls one after another. Get-PgHaCluster runs with -ConnectTimeout {ConnectTimeoutSeconds} through a hosted PowerShell 7.6 runspace (output objects collected).
+            Each row: one warm-up call, then {Runs} timed calls one after another. Get-PgHaCluster and Test-PgHaCluster run with -ConnectTimeout {ConnectTimeoutSeconds} through a hosted PowerShell 7.6 runspace (output objects collected).
 
             {table.ToMarkdown()}
             """;

@@ -30,6 +30,7 @@ public sealed class ArchitectureTests
     private const string Health = "PgHa.Operations.Monitor.Health";
     private const string Switchovers = "PgHa.Operations.Switchovers";
     private const string Sandbox = "PgHa.Operations.Sandbox";
+    private const string Checks = "PgHa.Operations.Checks";
     private const string Cmdlets = "PgHa.Cmdlets";
 
     private static readonly string[] Bottom = [Model, Conninfo, Core, Transport, Configuration, Sql, Metadata, Etcd];
@@ -56,7 +57,8 @@ public sealed class ArchitectureTests
         [Monitor] = [.. OperationsAndBelow, Host, Service, Roles, Health],
         [Switchovers] = [.. OperationsAndBelow, Host, Service, Roles, Monitor],
         [Sandbox] = [.. OperationsAndBelow, Host, Service, Clone],
-        [Cmdlets] = [.. OperationsAndBelow, Host, Service, Clone, Roles, Monitor, Health, Switchovers, Sandbox],
+        [Checks] = [.. OperationsAndBelow, Host, Service, Roles, Monitor],
+        [Cmdlets] = [.. OperationsAndBelow, Host, Service, Clone, Roles, Monitor, Health, Switchovers, Sandbox, Checks],
     };
 
     private static readonly Assembly Engine = typeof(OperationContext).Assembly;

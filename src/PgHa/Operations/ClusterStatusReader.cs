@@ -134,9 +134,8 @@ internal static class ClusterStatusReader
         long? lagBytes = null;
         if (probe is not null && node.Role == PgHaRole.Standby && probe.InRecovery)
         {
-            NodeRecord? sender = probe.ReceiverStatus is null ? null : byId.Values.FirstOrDefault(candidate =>
-                candidate.Id != node.Id && TryEndpoint(candidate)?.Matches(probe.SenderHost, probe.SenderPort) == true);
-            streamingFrom = sender?.Name ?? (probe.SenderHost is null ? null : $"{probe.SenderHost}:{probe.SenderPort}");
+            NodeRecord? sender = StreamingSender.Of(node, probe, byId.Values);
+            streamingFrom = sender?.Name ?? StreamingSender.Describe(probe);
             attached = probe.ReceiverStatus == "streaming" && upstream is not null && sender?.Id == upstream.Id;
             if (probe.ReceiverStatus is null)
             {
@@ -212,9 +211,6 @@ internal static class ClusterStatusReader
             MetadataConninfo = source.ToDisplayString(),
         };
     }
-
-    private static NodeEndpoint? TryEndpoint(NodeRecord node) =>
-        ConnectionInfo.TryParse(node.Conninfo, out ConnectionInfo? info, out _) && info is not null ? NodeEndpoint.Of(info) : null;
 
     private sealed record ProbeOutcome(NodeProbeResult? Probe, string? Error);
 }
