@@ -1,12 +1,11 @@
 #Requires -Version 7.4
 # Pester 5 tests of Test-PgHaNode against the built module (output/PgHa/<version>).
 #   UnitTests:   the parameter contract, the result type and its table view, and the errors met before any node is checked.
-#   Integration: checks the nodes of a real cluster: set PGHA_TEST_CONNINFO to the libpq conninfo of a registered cluster. Reads only.
+#   Integration: checks the nodes of a real cluster: the run's shared sandbox (tests/PgHaTestSupport.psm1). Reads only.
 
 BeforeAll {
-    $manifest = Get-ChildItem "$PSScriptRoot/../output/PgHa/*/PgHa.psd1" | Select-Object -First 1
-    if (-not $manifest) { throw 'No output/PgHa/<version>/PgHa.psd1: build the module first (./build.ps1 -Task Build).' }
-    Import-Module $manifest.FullName -Force
+    Import-Module "$PSScriptRoot/PgHaTestSupport.psm1"
+    $manifest = Import-PgHaBuiltModule
 }
 
 Describe 'Test-PgHaNode parameter contract' -Tag UnitTests {
@@ -58,7 +57,7 @@ Describe 'Test-PgHaNode parameter contract' -Tag UnitTests {
 
     It 'refuses an unknown check name' {
         { Test-PgHaNode -Conninfo 'host=127.0.0.1 port=1' -Check NoSuchCheck } |
-            Should -Throw -ErrorId 'ParameterArgumentTransformationError,PgHa.Cmdlets.TestPgHaNodeCommand'
+            Should -Throw -ErrorId 'CannotConvertArgumentNoMessage,PgHa.Cmdlets.TestPgHaNodeCommand'
     }
 
     It 'refuses a warning threshold above its critical one with PgHaCheckThresholdInvalid' {
@@ -66,7 +65,7 @@ Describe 'Test-PgHaNode parameter contract' -Tag UnitTests {
     }
 
     It 'rejects a malformed conninfo with PgHaConninfoInvalid before connecting' {
-        { Test-PgHaNode -Conninfo "host='unterminated" } | Should -Throw -ErrorId 'PgHaConninfoInvalid'
+        { Test-PgHaNode -Conninfo "host='unterminated" } | Should -Throw -ErrorId 'PgHaConninfoInvalid,PgHa.Cmdlets.TestPgHaNodeCommand'
     }
 
     It 'reports an unreachable cluster as a non-terminating PgHaNodeUnreachable, and -Quiet as $false' {
@@ -76,9 +75,9 @@ Describe 'Test-PgHaNode parameter contract' -Tag UnitTests {
     }
 }
 
-Describe 'Test-PgHaNode against a real cluster' -Tag Integration -Skip:(-not $env:PGHA_TEST_CONNINFO) {
+Describe 'Test-PgHaNode against a real cluster' -Tag Integration {
     BeforeAll {
-        $ci = $env:PGHA_TEST_CONNINFO
+        $ci = (Get-PgHaTestSandbox).Conninfo
         $nodes = @(Get-PgHaNode -Conninfo $ci | Where-Object Active)
         $results = @(Get-PgHaNode -Conninfo $ci | Test-PgHaNode)
     }
