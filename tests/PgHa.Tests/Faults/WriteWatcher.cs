@@ -26,8 +26,9 @@ public sealed record WriteWatch(int MaxWritableAtOnce, double TwoWritableSeconds
 /// Tries a real INSERT on every data node every 20 ms, each node on its own session and its own loop (through
 /// the node's Unix socket, as a client beside it would), and records the instant of every acknowledged one. A
 /// node "accepts writes" from an acknowledged probe through the next 20 ms period, and on through every further
-/// acknowledged probe, until one is refused or fails; two nodes accepting at one instant is a split brain. A
-/// frozen node's probe hangs (30 s at most) and counts when it is acknowledged after the thaw.
+/// acknowledged probe less than 250 ms after the one before, until one is refused or fails; two nodes accepting at
+/// one instant is a split brain. A frozen node's probe hangs (30 s at most) and counts at the instant it is
+/// acknowledged after the thaw.
 /// (Replaces the read-only question of <see cref="SplitBrainProbe"/>: pg_is_in_recovery() says a node could
 /// take a write; this proves it did.)
 /// </summary>
@@ -36,6 +37,9 @@ public sealed class WriteWatcher : IAsyncDisposable
     public const string Table = "fault_probe";
     private static readonly TimeSpan Period = TimeSpan.FromMilliseconds(20);
     private static readonly TimeSpan ProbeTimeout = TimeSpan.FromSeconds(30);
+
+    /// <summary>Acks further apart than this are two stretches of accepting writes, not one.</summary>
+    private static readonly TimeSpan MaxGap = TimeSpan.FromMilliseconds(250);
 
     private readonly CancellationTokenSource _stop = new();
     private readonly Dictionary<string, List<(double Start, double End, bool Ok)>> _probes;
@@ -116,6 +120,14 @@ public sealed class WriteWatcher : IAsyncDisposable
             double? from = null, last = null;
             foreach (var probe in probes)
             {
+                if (probe.Ok && from is not null && probe.End - last!.Value > MaxGap.TotalSeconds)
+                {
+                    // A probe that hung (a frozen node, a commit waiting for a standby) was accepted when it was
+                    // acknowledged, not all the while: the stretch before it ends one period after its last ack.
+                    edges.Add((from.Value, +1));
+                    edges.Add((last.Value + Period.TotalSeconds, -1));
+                    from = null;
+                }
                 if (probe.Ok)
                 {
                     from ??= probe.End;
