@@ -117,28 +117,26 @@ public sealed class FaultCluster : IAsyncDisposable
         }
     }
 
-    private MonitorProcess StartMonitor(ClusterMember member, string directory) =>
-        MonitorProcess.Start(member.Name, member.Conninfo, _options.TcpLocalProbe.Contains(member.Name) ? null : member.SocketConninfo,
-            directory, _options.MonitorSettings, _cgroups.TryGetValue(member.Name, out var cgroup) ? cgroup.ProcsFile : null);
-
-    /// <summary>Starts the node's monitor again (after it was killed), in the node's cgroup, as its service manager would.</summary>
-    public MonitorProcess RestartMonitor(string name)
+    private MonitorProcess StartMonitor(ClusterMember member, string directory, IReadOnlyDictionary<string, string>? extra = null)
     {
-        var monitor = StartMonitor(Cluster[name], Path.Combine(Cluster.Directory, name)); // its log goes on in the same file
-        Cluster.ReplaceMonitor(monitor);
-        return monitor;
+        var settings = new Dictionary<string, string>(_options.MonitorSettings ?? new Dictionary<string, string>());
+        foreach (var (name, value) in extra ?? new Dictionary<string, string>())
+        {
+            settings[name] = value;
+        }
+        return MonitorProcess.Start(member.Name, member.Conninfo, _options.TcpLocalProbe.Contains(member.Name) ? null : member.SocketConninfo,
+            directory, settings, _cgroups.TryGetValue(member.Name, out var cgroup) ? cgroup.ProcsFile : null);
     }
 
-    /// <summary>pg_ctl start of the node's server inside its cgroup (as a boot would start it, before or without the monitor).</summary>
-    public async Task StartServerAsync(string name)
+    /// <summary>
+    /// Starts the node's monitor again (after it was killed, or at a reboot), in the node's cgroup, as the systemd
+    /// example does: with -ManageServer, so that it starts a stopped server itself (never writable).
+    /// </summary>
+    public MonitorProcess RestartMonitor(string name)
     {
-        var server = Cluster[name].Server;
-        var result = await _cgroups[name].RunInsideAsync("runuser", ["-u", FixtureCommand.PostgresUser, "--", Path.Combine(PostgresServer.BinDirectory, "pg_ctl"),
-            "-D", server.DataDirectory, "-l", server.LogFile, "-w", "-t", "60", "start"], TimeSpan.FromSeconds(70));
-        if (!result.Succeeded)
-        {
-            throw new InvalidOperationException($"{name} did not start: {result.Describe()}\n{server.LogTail()}");
-        }
+        var monitor = StartMonitor(Cluster[name], Path.Combine(Cluster.Directory, name), new Dictionary<string, string> { ["ManageServer"] = "true" }); // its log goes on in the same file
+        Cluster.ReplaceMonitor(monitor);
+        return monitor;
     }
 
     /// <summary>A line in the test output, with the time on the fault clock.</summary>

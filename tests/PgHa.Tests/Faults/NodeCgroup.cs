@@ -87,13 +87,6 @@ public sealed class NodeCgroup : IDisposable
     public IReadOnlyList<int> Pids() =>
         File.ReadAllLines(ProcsFile).Where(l => l.Length > 0).Select(l => int.Parse(l, System.Globalization.CultureInfo.InvariantCulture)).ToList();
 
-    /// <summary>
-    /// Runs a program inside the cgroup (through sh, which joins it and then execs the program), so that the
-    /// process and all it forks are inside from their first instruction on.
-    /// </summary>
-    internal Task<FixtureCommandResult> RunInsideAsync(string fileName, IEnumerable<string> arguments, TimeSpan timeout) =>
-        FixtureCommand.RunAsync("/bin/sh", new[] { "-c", "echo $$ > \"$0\" && exec \"$@\"", ProcsFile, fileName }.Concat(arguments), CancellationToken.None, timeout);
-
     /// <summary>Freezes every process of the node; returns once the kernel reports the cgroup frozen.</summary>
     public Task FreezeAsync() => SetFrozenAsync(true);
 
