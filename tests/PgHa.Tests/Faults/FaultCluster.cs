@@ -224,8 +224,25 @@ public sealed class FaultCluster : IAsyncDisposable
         if (primary is not null)
         {
             var server = Cluster[primary].Server;
-            string present = await WireClient.QueryScalarOverSocketAsync(server.SocketDirectory, server.Port, "pgha",
-                $"SELECT string_agg(id::text, ',') FROM {AckedWriter.Table}", TimeSpan.FromSeconds(10)) ?? string.Empty;
+            string? present = null;
+            // A loaded machine refuses a Unix socket connect now and then (its backlog full): asked again, with a deadline.
+            await Polling.UntilAsync(async () =>
+            {
+                try
+                {
+                    present = await WireClient.QueryScalarOverSocketAsync(server.SocketDirectory, server.Port, "pgha",
+                        $"SELECT coalesce(string_agg(id::text, ','), '') FROM {AckedWriter.Table}", TimeSpan.FromSeconds(10));
+                    return true;
+                }
+                catch (WireException)
+                {
+                    return false;
+                }
+            }, TimeSpan.FromSeconds(20));
+            if (present is null)
+            {
+                throw new InvalidOperationException($"The acknowledged ids could not be read from {primary} within 20 s.");
+            }
             var ids = present.Split(',', StringSplitOptions.RemoveEmptyEntries).Select(long.Parse).ToHashSet();
             lost = acked.Where(a => !ids.Contains(a.Id)).ToList();
         }
