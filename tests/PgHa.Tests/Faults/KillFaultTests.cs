@@ -11,7 +11,10 @@ namespace PgHa.Tests.Faults;
 [Collection(Failover.FailoverCollection.Name)]
 public sealed class KillFaultTests(ITestOutputHelper output)
 {
+    // Slow: the old primary's rejoin (pg_rewind) put "all streaming" at 13.5-21.4 s after the promotion here,
+    // around the 15 s the suite asks for (bench/README.md "faults").
     [Fact]
+    [Trait("Speed", "Slow")]
     public async Task KillPostmaster()
     {
         await using var f = await FaultCluster.StartAsync(output, "f-kill");

@@ -12,7 +12,10 @@ namespace PgHa.Tests.Faults;
 [Collection(Failover.FailoverCollection.Name)]
 public sealed class PartitionFaultTests(ITestOutputHelper output)
 {
+    // Slow: passes its safety claims, but the old primary's rejoin put "all streaming" at 5-21 s after the heal
+    // here, around the 15 s the suite asks for (bench/README.md "faults").
     [Fact]
+    [Trait("Speed", "Slow")]
     public async Task PrimaryCutOff()
     {
         await using var f = await FaultCluster.StartAsync(output, "f-cut");

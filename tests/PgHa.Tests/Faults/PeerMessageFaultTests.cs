@@ -49,7 +49,6 @@ public sealed class PeerMessageFaultTests(ITestOutputHelper output)
     /// 127.0.0.1 (not a member). Nothing may change: node1 stays the only primary, unfenced, every monitor answers.
     /// </summary>
     [Fact]
-    [Trait("Speed", "Slow")]
     public async Task ReplayedOversizedAndUnsignedChangeNothing()
     {
         await using var f = await FaultCluster.StartAsync(output, "f-garbage");
