@@ -119,7 +119,8 @@ public sealed class FaultCluster : IAsyncDisposable
 
     private MonitorProcess StartMonitor(ClusterMember member, string directory, IReadOnlyDictionary<string, string>? extra = null)
     {
-        var settings = new Dictionary<string, string>(_options.MonitorSettings ?? new Dictionary<string, string>());
+        // Every monitor of the cluster gets its secret (the peer protocol is signed).
+        var settings = new Dictionary<string, string>(_options.MonitorSettings ?? new Dictionary<string, string>()) { ["SecretFile"] = Cluster.SecretFile };
         foreach (var (name, value) in extra ?? new Dictionary<string, string>())
         {
             settings[name] = value;
