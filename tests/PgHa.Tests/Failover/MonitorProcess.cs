@@ -54,19 +54,27 @@ public sealed class MonitorProcess : IAsyncDisposable
         }
     }
 
-    public static MonitorProcess Start(string nodeName, string conninfo, string? localConninfo, string directory, IReadOnlyDictionary<string, string>? settings = null)
+    /// <param name="cgroupProcsFile">When given, the monitor runs inside that cgroup (v2) from its first instruction on: sh joins it, then execs dotnet.</param>
+    public static MonitorProcess Start(string nodeName, string conninfo, string? localConninfo, string directory, IReadOnlyDictionary<string, string>? settings = null, string? cgroupProcsFile = null)
     {
         Directory.CreateDirectory(directory);
         string script = Path.Combine(directory, "monitor.ps1");
         File.WriteAllText(script, Script);
         string logFile = Path.Combine(directory, $"monitor-{nodeName}.log");
-        var start = new ProcessStartInfo("dotnet")
+        var start = new ProcessStartInfo(cgroupProcsFile is null ? "dotnet" : "/bin/sh")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
             WorkingDirectory = directory,
         };
+        if (cgroupProcsFile is not null)
+        {
+            foreach (string argument in new[] { "-c", "echo $$ > \"$0\" && exec \"$@\"", cgroupProcsFile, "dotnet" })
+            {
+                start.ArgumentList.Add(argument);
+            }
+        }
         foreach (string argument in new[] { RunnerPath(), script, conninfo, nodeName, localConninfo ?? string.Empty, logFile })
         {
             start.ArgumentList.Add(argument);

@@ -119,12 +119,13 @@ public sealed class MonitoredCluster : IAsyncDisposable
     public string SecretFile => Path.Combine(Directory, "cluster-secret");
 
     /// <summary>Starts one monitor process per member and waits until every one answers at its endpoint.</summary>
-    public async Task StartMonitorsAsync(IReadOnlyDictionary<string, string>? settings = null)
+    /// <param name="start">How a member's monitor is started (the fault suite starts each in its node's cgroup); by default as in production, with the node's Unix socket as its local conninfo.</param>
+    public async Task StartMonitorsAsync(IReadOnlyDictionary<string, string>? settings = null, Func<ClusterMember, MonitorProcess>? start = null)
     {
         Dictionary<string, string> withSecret = WithSecret(settings);
         foreach (ClusterMember member in Members)
         {
-            _monitors.Add(StartMonitor(member, withSecret));
+            _monitors.Add(start?.Invoke(member) ?? StartMonitor(member, withSecret));
         }
         bool running = await Polling.UntilAsync(() =>
         {
@@ -152,8 +153,7 @@ public sealed class MonitoredCluster : IAsyncDisposable
         }
         ClusterMember member = this[name];
         MonitorProcess started = StartMonitor(member, WithSecret(settings));
-        _monitors[_monitors.IndexOf(old)] = started;
-        _retired.Add(old);
+        ReplaceMonitor(started);
         return started;
     }
 
@@ -178,6 +178,18 @@ public sealed class MonitoredCluster : IAsyncDisposable
             writer.WriteLine(Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(48)));
         }
         Session.Runspace.SessionStateProxy.SetVariable("PgHaClusterSecretFile", SecretFile);
+    }
+
+    /// <summary>Puts a monitor process started elsewhere (the fault suite starts them in the node's cgroup) in the place of the node's old one, which must have ended.</summary>
+    public void ReplaceMonitor(MonitorProcess monitor)
+    {
+        MonitorProcess old = MonitorOf(monitor.NodeName);
+        if (!old.HasExited)
+        {
+            throw new InvalidOperationException($"The monitor of {monitor.NodeName} (pid {old.Pid}) still runs; stop or kill it first.");
+        }
+        _retired.Add(old);
+        _monitors[_monitors.IndexOf(old)] = monitor;
     }
 
     /// <summary>Every monitor's log, for assertion messages.</summary>

@@ -1,0 +1,318 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using PgHa.Tests.Failover;
+using PgHa.Tests.Fixtures;
+using Xunit.Abstractions;
+
+namespace PgHa.Tests.Faults;
+
+/// <summary>How a fault scenario's cluster is set up.</summary>
+public sealed record FaultClusterOptions
+{
+    /// <summary>synchronous_standby_names = 'ANY 1 (node1, node2, node3)': a commit waits for one standby.</summary>
+    public bool Synchronous { get; init; }
+
+    /// <summary>Start-PgHaMonitor parameters for every monitor (name, value).</summary>
+    public IReadOnlyDictionary<string, string>? MonitorSettings { get; init; }
+
+    /// <summary>Nodes whose monitor reaches its own server over TCP (no -LocalConninfo), as the demo starts them.</summary>
+    public IReadOnlySet<string> TcpLocalProbe { get; init; } = new HashSet<string>();
+}
+
+/// <summary>
+/// A fresh 3-node cluster for one fault scenario (primary node1, standbys node2 and node3), every node's
+/// postmaster tree and monitor process in a <see cref="NodeCgroup"/> of its own, a <see cref="CgroupFirewall"/>
+/// to cut nodes apart, an <see cref="AckedWriter"/> and a <see cref="WriteWatcher"/> running from the start.
+/// The scenario marks when its fault began (<see cref="FaultBegins"/>) and healed (<see cref="FaultHealed"/>);
+/// <see cref="FinishAsync"/> waits for the cluster to settle and measures the <see cref="FaultOutcome"/>.
+/// </summary>
+public sealed class FaultCluster : IAsyncDisposable
+{
+    private readonly ITestOutputHelper _output;
+    private readonly FaultClusterOptions _options;
+    private readonly Dictionary<string, NodeCgroup> _cgroups = [];
+    private Task<(string? Primary, double? AllStreaming, Dictionary<string, double> Since)>? _settling;
+
+    private FaultCluster(ITestOutputHelper output, FaultClusterOptions options, MonitoredCluster cluster)
+    {
+        _output = output;
+        _options = options;
+        Cluster = cluster;
+    }
+
+    public MonitoredCluster Cluster { get; }
+
+    public CgroupFirewall Firewall { get; private set; } = null!;
+
+    public AckedWriter Writer { get; private set; } = null!;
+
+    public WriteWatcher Watcher { get; private set; } = null!;
+
+    public Stopwatch Clock { get; } = new();
+
+    public double? FaultAt { get; private set; }
+
+    public DateTimeOffset FaultAtUtc { get; private set; }
+
+    public double? HealedAt { get; private set; }
+
+    public ClusterMember this[string name] => Cluster[name];
+
+    public NodeCgroup CgroupOf(string name) => _cgroups[name];
+
+    public static async Task<FaultCluster> StartAsync(ITestOutputHelper output, string prefix, FaultClusterOptions? options = null)
+    {
+        options ??= new FaultClusterOptions();
+        var shape = new ClusterShape
+        {
+            Standbys = 2,
+            Settings = options.Synchronous ? new Dictionary<string, string> { ["synchronous_standby_names"] = "ANY 1 (node1, node2, node3)" } : null,
+        };
+        var cluster = new FaultCluster(output, options, await MonitoredCluster.StartAsync(prefix, shape));
+        try
+        {
+            await cluster.PrepareAsync();
+            return cluster;
+        }
+        catch
+        {
+            await cluster.DisposeAsync();
+            throw;
+        }
+    }
+
+    private async Task PrepareAsync()
+    {
+        var primary = Cluster["node1"].Server;
+        await primary.ExecuteAsync(AckedWriter.CreateTableSql + "; " + WriteWatcher.CreateTableSql, "pgha");
+        int mark = 0;
+        foreach (ClusterMember node in Cluster.DataNodes)
+        {
+            var cgroup = NodeCgroup.Create(node.Name, ++mark);
+            _cgroups[node.Name] = cgroup;
+            cgroup.AddProcessTree(node.Server.Pid ?? throw new InvalidOperationException($"{node.Name} does not run."));
+        }
+        Firewall = await CgroupFirewall.CreateAsync(Cluster.DataNodes.Select(n => (_cgroups[n.Name], n.Server.Address)));
+        // The standbys' WAL receivers connected before their cgroups existed, so conntrack has not marked their
+        // connections: end them (the walsenders) so they connect again from inside, marked, and a cut cuts them.
+        await primary.ExecuteAsync("SELECT pg_terminate_backend(pid) FROM pg_stat_replication");
+        foreach (ClusterMember standby in Cluster.DataNodes.Skip(1))
+        {
+            bool streaming = await Polling.UntilAsync(async () => await Cluster.StreamsFromAsync(standby.Name) == "node1", TimeSpan.FromSeconds(30));
+            if (!streaming)
+            {
+                throw new InvalidOperationException($"{standby.Name} did not stream again from node1 within 30 s of the restart of its WAL receiver.\n{standby.Server.LogTail()}");
+            }
+        }
+        await Cluster.StartMonitorsAsync(start: member => StartMonitor(member, Path.Combine(Cluster.Directory, member.Name)));
+        Clock.Start();
+        var nodes = Cluster.DataNodes.ToList();
+        Watcher = WriteWatcher.Start(nodes, Clock);
+        Writer = AckedWriter.Start(nodes, Clock);
+        bool writing = await Polling.UntilAsync(() => Writer.Count >= 20, TimeSpan.FromSeconds(20));
+        if (!writing)
+        {
+            throw new InvalidOperationException("The writer got no 20 writes acknowledged by node1 within 20 s.");
+        }
+    }
+
+    private MonitorProcess StartMonitor(ClusterMember member, string directory, IReadOnlyDictionary<string, string>? extra = null)
+    {
+        // Every monitor of the cluster gets its secret (the peer protocol is signed).
+        var settings = new Dictionary<string, string>(_options.MonitorSettings ?? new Dictionary<string, string>()) { ["SecretFile"] = Cluster.SecretFile };
+        foreach (var (name, value) in extra ?? new Dictionary<string, string>())
+        {
+            settings[name] = value;
+        }
+        return MonitorProcess.Start(member.Name, member.Conninfo, _options.TcpLocalProbe.Contains(member.Name) ? null : member.SocketConninfo,
+            directory, settings, _cgroups.TryGetValue(member.Name, out var cgroup) ? cgroup.ProcsFile : null);
+    }
+
+    /// <summary>
+    /// Starts the node's monitor again (after it was killed, or at a reboot), in the node's cgroup, as the systemd
+    /// example does: with -ManageServer, so that it starts a stopped server itself (never writable).
+    /// </summary>
+    public MonitorProcess RestartMonitor(string name)
+    {
+        var monitor = StartMonitor(Cluster[name], Path.Combine(Cluster.Directory, name), new Dictionary<string, string> { ["ManageServer"] = "true" }); // its log goes on in the same file
+        Cluster.ReplaceMonitor(monitor);
+        return monitor;
+    }
+
+    /// <summary>A line in the test output, with the time on the fault clock.</summary>
+    public void Log(string line) => _output.WriteLine($"{Clock.Elapsed.TotalSeconds:0.000} s: {line}");
+
+    public void FaultBegins()
+    {
+        FaultAt = Clock.Elapsed.TotalSeconds;
+        FaultAtUtc = DateTimeOffset.UtcNow;
+        _output.WriteLine($"fault at {FaultAt:0.000} s ({FaultAtUtc:HH:mm:ss.fff} UTC)");
+    }
+
+    /// <summary>The fault is over (uncut, thawed, restarted); for faults the test does not undo, when the cluster has a new primary.</summary>
+    public void FaultHealed()
+    {
+        HealedAt = Clock.Elapsed.TotalSeconds;
+        _output.WriteLine($"healed at {HealedAt:0.000} s ({DateTimeOffset.UtcNow:HH:mm:ss.fff} UTC)");
+        _settling = Task.Run(SettleAsync);
+    }
+
+    /// <summary>
+    /// From the heal on, up to 60 s: waits for one writable node that every other node streams from. Runs in the
+    /// background from <see cref="FaultHealed"/>, so a scenario's own watch after the heal does not delay it.
+    /// </summary>
+    private async Task<(string? Primary, double? AllStreaming, Dictionary<string, double> Since)> SettleAsync()
+    {
+        HealedAt ??= Clock.Elapsed.TotalSeconds;
+        string? primary = null;
+        double? allStreaming = null;
+        var streamingSince = new Dictionary<string, double>(); // "standby->primary" -> first seen so after the heal
+        await Polling.UntilAsync(async () =>
+        {
+            var writable = (await Cluster.WritableAsync()).Where(w => w.Value == true).Select(w => w.Key).ToList();
+            if (writable.Count != 1)
+            {
+                return false;
+            }
+            bool all = true;
+            foreach (ClusterMember other in Cluster.DataNodes.Where(n => n.Name != writable[0]))
+            {
+                if (await Cluster.StreamsFromAsync(other.Name) != writable[0])
+                {
+                    all = false;
+                }
+                else
+                {
+                    streamingSince.TryAdd($"{other.Name}->{writable[0]}", Clock.Elapsed.TotalSeconds - HealedAt.Value);
+                }
+            }
+            if (!all)
+            {
+                return false;
+            }
+            primary = writable[0];
+            allStreaming = Math.Max(0, Clock.Elapsed.TotalSeconds - HealedAt.Value);
+            return true;
+        }, TimeSpan.FromSeconds(60));
+        return (primary, allStreaming, streamingSince);
+    }
+
+    /// <summary>Waits (with a deadline) until a data node other than <paramref name="former"/> takes writes; its name, or null.</summary>
+    public Task<string?> WaitForNewPrimaryAsync(string former, TimeSpan deadline) => Cluster.WaitForNewPrimaryAsync(former, deadline);
+
+    /// <summary>The node's id in the metadata.</summary>
+    public async Task<int> NodeIdAsync(string name) =>
+        int.Parse(await Cluster["node1"].Server.QueryScalarAsync($"SELECT node_id FROM pgha.nodes WHERE node_name = '{name}'", "pgha") ?? "0", CultureInfo.InvariantCulture);
+
+    /// <summary>
+    /// Waits up to 60 s after the heal for one writable node that every other node streams from, then stops the
+    /// writer and the watcher and measures what the scenario did. Writes the outcome to the test output and to
+    /// PGHA_FAULTS_RESULTS.
+    /// </summary>
+    public async Task<FaultOutcome> FinishAsync(string scenario, double? twoWritableBound = null)
+    {
+        double fault = FaultAt ?? throw new InvalidOperationException("The scenario never said when its fault began.");
+        HealedAt ??= Clock.Elapsed.TotalSeconds;
+        var (primary, allStreaming, streamingSince) = await (_settling ?? SettleAsync());
+        await Writer.StopAsync();
+        WriteWatch watch = await Watcher.StopAsync();
+        var writableAtEnd = (await Cluster.WritableAsync()).Where(w => w.Value == true).Select(w => w.Key).ToList();
+        primary ??= writableAtEnd.Count == 1 ? writableAtEnd[0] : null;
+
+        IReadOnlyList<AckedWrite> acked = Writer.Acked;
+        var lost = new List<AckedWrite>();
+        if (primary is not null)
+        {
+            var server = Cluster[primary].Server;
+            string? present = null;
+            // A loaded machine refuses a Unix socket connect now and then (its backlog full): asked again, with a deadline.
+            await Polling.UntilAsync(async () =>
+            {
+                try
+                {
+                    present = await WireClient.QueryScalarOverSocketAsync(server.SocketDirectory, server.Port, "pgha",
+                        $"SELECT coalesce(string_agg(id::text, ','), '') FROM {AckedWriter.Table}", TimeSpan.FromSeconds(10));
+                    return true;
+                }
+                catch (WireException)
+                {
+                    return false;
+                }
+            }, TimeSpan.FromSeconds(20));
+            if (present is null)
+            {
+                throw new InvalidOperationException($"The acknowledged ids could not be read from {primary} within 20 s.");
+            }
+            var ids = present.Split(',', StringSplitOptions.RemoveEmptyEntries).Select(long.Parse).ToHashSet();
+            lost = acked.Where(a => !ids.Contains(a.Id)).ToList();
+        }
+        var outcome = new FaultOutcome
+        {
+            Scenario = scenario,
+            Synchronous = _options.Synchronous,
+            FaultAtUtc = FaultAtUtc,
+            MaxWritableAtOnce = watch.MaxWritableAtOnce,
+            TwoWritableSeconds = watch.TwoWritableSeconds,
+            TwoWritableBound = twoWritableBound,
+            AckedWrites = acked.Count,
+            LostAckedWrites = primary is null ? acked.Count : lost.Count,
+            LostByNode = primary is null ? "no primary to check" : string.Join(" ", lost.GroupBy(l => l.Node).Select(g => $"{g.Key}={g.Count()} ({g.Min(l => l.At) - fault:0.00}..{g.Max(l => l.At) - fault:0.00} s after the fault)")),
+            PrimariesAtEnd = writableAtEnd.Count,
+            FinalPrimary = primary,
+            TimeToOnePrimary = primary is null ? null : watch.OnePrimaryAfter(primary, fault),
+            TimeToAllStreaming = allStreaming,
+        };
+        string writes = string.Join(", ", watch.Accepted.Select(a => $"{a.Key}: {a.Value.Count(t => t >= fault)} probes accepted after the fault, last at {a.Value.DefaultIfEmpty(double.NaN).Max() - fault:0.00} s"));
+        _output.WriteLine(outcome.ToString());
+        _output.WriteLine("streaming after the heal: " + string.Join(", ", streamingSince.Select(s => $"{s.Key} at {s.Value:0.00} s")));
+        _output.WriteLine($"watch: two writable from {watch.FirstTwoWritableAt - fault:0.000} to {watch.LastTwoWritableAt - fault:0.000} s after the fault; {writes}");
+        outcome.Record();
+        return outcome;
+    }
+
+    /// <summary>Fails the test with the outcome and the monitors' digest when a claim broke.</summary>
+    public void AssertHolds(FaultOutcome outcome) => Xunit.Assert.True(outcome.Passed, outcome + "\n" + MonitorDigest());
+
+    /// <summary>The monitors' warnings and more (no debug lines), the last lines of each, for a failure message.</summary>
+    public string MonitorDigest(int linesPerMonitor = 40)
+    {
+        var text = new StringBuilder();
+        foreach (MonitorProcess monitor in Cluster.Monitors)
+        {
+            var lines = File.Exists(monitor.LogFile) ? File.ReadAllLines(monitor.LogFile).Where(l => !l.Contains("[Debug]", StringComparison.OrdinalIgnoreCase)).ToList() : [];
+            text.AppendLine($"--- {monitor.NodeName} (pid {monitor.Pid}) ---");
+            foreach (string line in lines.Skip(Math.Max(0, lines.Count - linesPerMonitor)))
+            {
+                text.AppendLine(line);
+            }
+        }
+        return text.ToString();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (NodeCgroup cgroup in _cgroups.Values)
+        {
+            await File.WriteAllTextAsync(Path.Combine(cgroup.Directory, "cgroup.freeze"), "0");
+        }
+        if (Writer is not null)
+        {
+            await Writer.DisposeAsync();
+        }
+        if (Watcher is not null)
+        {
+            await Watcher.DisposeAsync();
+        }
+        if (Firewall is not null)
+        {
+            await Firewall.DisposeAsync();
+        }
+        _output.WriteLine(Cluster.DescribeMonitors());
+        await Cluster.DisposeAsync();
+        foreach (NodeCgroup cgroup in _cgroups.Values)
+        {
+            cgroup.Dispose();
+        }
+    }
+}
