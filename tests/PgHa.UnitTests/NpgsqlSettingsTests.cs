@@ -207,12 +207,9 @@ public sealed class NpgsqlSettingsTests : IDisposable
     [Fact]
     public void TlsAndKeepaliveKeywords_AreMapped()
     {
-        var b = Convert("sslmode=verify-full sslcert=/c sslkey=/k sslrootcert=/r channel_binding=require gssencmode=disable "
+        var b = Convert("sslmode=require channel_binding=require gssencmode=disable "
             + "keepalives=0 keepalives_idle=30 keepalives_interval=10 load_balance_hosts=random krbsrvname=pg client_encoding=UTF8");
-        Assert.Equal(SslMode.VerifyFull, b.SslMode);
-        Assert.Equal("/c", b.SslCertificate);
-        Assert.Equal("/k", b.SslKey);
-        Assert.Equal("/r", b.RootCertificate);
+        Assert.Equal(SslMode.Require, b.SslMode);
         Assert.Equal(ChannelBinding.Require, b.ChannelBinding);
         Assert.Equal(GssEncryptionMode.Disable, b.GssEncryptionMode);
         Assert.False(b.TcpKeepAlive);
@@ -234,13 +231,20 @@ public sealed class NpgsqlSettingsTests : IDisposable
     [Theory]
     [InlineData("service=pgha", "service")]
     [InlineData("requirepeer=postgres", "requirepeer")]
-    [InlineData("sslcrl=/crl.pem", "sslcrl")]
     [InlineData("ssl_min_protocol_version=TLSv1.3", "ssl_min_protocol_version")]
     [InlineData("replication=database", "replication")]
     public void SemanticsChangingKeywords_AreRefused(string conninfo, string keyword)
     {
         var e = Assert.Throws<ConninfoFormatException>(() => Convert(conninfo));
         Assert.Contains($"\"{keyword}\" is not supported", e.Message);
+    }
+
+    [Fact]
+    public void SemanticsChangingEnvironmentVariables_AreRefusedToo()
+    {
+        variables["PGSSLMAXPROTOCOLVERSION"] = "TLSv1.2";
+        var e = Assert.Throws<ConninfoFormatException>(() => Convert("host=h"));
+        Assert.Contains("PGSSLMAXPROTOCOLVERSION", e.Message);
     }
 
     [Theory]
@@ -256,7 +260,7 @@ public sealed class NpgsqlSettingsTests : IDisposable
     [Fact]
     public void PublicOverload_UsesTheProcessEnvironment()
     {
-        string text = NpgsqlSettings.ToNpgsqlConnectionString(ConnectionInfo.Parse("host=h user=u dbname=d"), null, 5);
+        string text = NpgsqlSettings.ToNpgsqlConnectionPlan(ConnectionInfo.Parse("host=h user=u dbname=d"), null, 5).ConnectionString;
         var b = new NpgsqlConnectionStringBuilder(text);
         Assert.Equal("h", b.Host);
         Assert.False(b.Pooling);

@@ -32,6 +32,16 @@ internal static class NpgsqlSettings
         ["sslcert"] = "PGSSLCERT",
         ["sslkey"] = "PGSSLKEY",
         ["sslrootcert"] = "PGSSLROOTCERT",
+        ["sslcrl"] = "PGSSLCRL",
+        ["sslcrldir"] = "PGSSLCRLDIR",
+        ["sslsni"] = "PGSSLSNI",
+        ["ssl_min_protocol_version"] = "PGSSLMINPROTOCOLVERSION",
+        ["ssl_max_protocol_version"] = "PGSSLMAXPROTOCOLVERSION",
+        ["sslcertmode"] = "PGSSLCERTMODE",
+        ["sslnegotiation"] = "PGSSLNEGOTIATION",
+        ["requirepeer"] = "PGREQUIREPEER",
+        ["service"] = "PGSERVICE",
+        ["gssdelegation"] = "PGGSSDELEGATION",
         ["channel_binding"] = "PGCHANNELBINDING",
         ["gssencmode"] = "PGGSSENCMODE",
         ["krbsrvname"] = "PGKRBSRVNAME",
@@ -46,8 +56,6 @@ internal static class NpgsqlSettings
     {
         ["service"] = [],
         ["requirepeer"] = [],
-        ["sslcrl"] = [],
-        ["sslcrldir"] = [],
         ["ssl_min_protocol_version"] = ["TLSv1", "TLSv1.1", "TLSv1.2"],
         ["ssl_max_protocol_version"] = [],
         ["replication"] = ["0", "false", "off", "no"],
@@ -60,21 +68,32 @@ internal static class NpgsqlSettings
     // (sslcompression is ignored by libpq 15 itself, sslsni is always sent by .NET, gsslib is Windows-only).
     // keepalives_count and tcp_user_timeout only change how fast a dead peer is noticed.
 
-    /// <inheritdoc cref="ToNpgsqlConnectionString(ConnectionInfo, NetworkCredential?, int, string?, LibpqEnvironment, Action{string}?)"/>
-    public static string ToNpgsqlConnectionString(
+    /// <inheritdoc cref="ToNpgsqlConnectionPlan(ConnectionInfo, NetworkCredential?, int, string?, LibpqEnvironment, Action{string}?)"/>
+    public static NpgsqlConnectionPlan ToNpgsqlConnectionPlan(
         ConnectionInfo info, NetworkCredential? credential, int connectTimeoutSeconds, string? databaseOverride = null, Action<string>? warn = null) =>
-        ToNpgsqlConnectionString(info, credential, connectTimeoutSeconds, databaseOverride, LibpqEnvironment.Current, warn);
+        ToNpgsqlConnectionPlan(info, credential, connectTimeoutSeconds, databaseOverride, LibpqEnvironment.Current, warn);
+
+    /// <summary>The connection string of <see cref="ToNpgsqlConnectionPlan(ConnectionInfo, NetworkCredential?, int, string?, LibpqEnvironment, Action{string}?)"/>.</summary>
+    public static string ToNpgsqlConnectionString(
+        ConnectionInfo info,
+        NetworkCredential? credential,
+        int connectTimeoutSeconds,
+        string? databaseOverride,
+        LibpqEnvironment environment,
+        Action<string>? warn) =>
+        ToNpgsqlConnectionPlan(info, credential, connectTimeoutSeconds, databaseOverride, environment, warn).ConnectionString;
 
     /// <summary>
-    /// An Npgsql connection string for <paramref name="info"/>. Pooling is always off: PgHa's cmdlets
-    /// must not leave idle sessions behind on the servers.
+    /// An Npgsql connection string for <paramref name="info"/>, and the TLS checks libpq would make.
+    /// Pooling is always off: PgHa's cmdlets must not leave idle sessions behind on the servers.
     /// </summary>
     /// <param name="credential">Wins over the conninfo's user and password when given.</param>
     /// <param name="connectTimeoutSeconds">The caller's limit; the conninfo's connect_timeout can only shorten it.</param>
     /// <param name="databaseOverride">Connect to this database instead (e.g. the metadata database).</param>
     /// <param name="warn">Told about a password file that is ignored.</param>
     /// <exception cref="ConninfoFormatException">A value is invalid or asks for something Npgsql cannot do.</exception>
-    public static string ToNpgsqlConnectionString(
+    /// <exception cref="LibpqTlsException">libpq would refuse the TLS setup, or PgHa cannot check it as libpq would.</exception>
+    public static NpgsqlConnectionPlan ToNpgsqlConnectionPlan(
         ConnectionInfo info,
         NetworkCredential? credential,
         int connectTimeoutSeconds,
@@ -97,10 +116,13 @@ internal static class NpgsqlSettings
 
         foreach (var (keyword, harmlessValues) in Unsupported)
         {
-            string? value = info[keyword];
+            // The PG* variable counts as much as the keyword: libpq honours both.
+            string? value = Setting(keyword);
             if (!string.IsNullOrEmpty(value) && !harmlessValues.Contains(value, StringComparer.OrdinalIgnoreCase))
             {
-                throw new ConninfoFormatException($"\"{keyword}\" is not supported by PgHa (Npgsql cannot honour it); remove it from the connection string");
+                throw new ConninfoFormatException(string.IsNullOrEmpty(info[keyword])
+                    ? $"the environment variable {EnvironmentDefaults[keyword]} sets \"{keyword}\", which PgHa does not support (Npgsql cannot honour it); unset it"
+                    : $"\"{keyword}\" is not supported by PgHa (Npgsql cannot honour it); remove it from the connection string");
             }
         }
 
@@ -148,25 +170,16 @@ internal static class NpgsqlSettings
         }
 
         MapOptional(builder, Setting);
-        return builder.ConnectionString;
+        var tls = LibpqTlsPolicy.Resolve(Setting, environment, endpoints.Select(e => (e.Target, e.HostName)).ToList());
+        builder.SslMode = tls.NpgsqlMode;
+        builder.SslCertificate = tls.ClientCertificatePath;
+        builder.SslKey = tls.ClientKeyPath;
+        builder.SslPassword = tls.ClientCertificatePath is null ? null : Setting(ConninfoKeywords.SslPassword);
+        return new NpgsqlConnectionPlan(builder.ConnectionString, tls);
     }
 
     private static void MapOptional(NpgsqlConnectionStringBuilder builder, Func<string, string?> setting)
     {
-        if (setting("sslmode") is { } sslMode)
-        {
-            builder.SslMode = sslMode switch
-            {
-                "disable" => SslMode.Disable,
-                "allow" => SslMode.Allow,
-                "prefer" => SslMode.Prefer,
-                "require" => SslMode.Require,
-                "verify-ca" => SslMode.VerifyCA,
-                "verify-full" => SslMode.VerifyFull,
-                _ => throw InvalidValue("sslmode", sslMode, "disable, allow, prefer, require, verify-ca, verify-full"),
-            };
-        }
-
         if (setting("channel_binding") is { } channelBinding)
         {
             builder.ChannelBinding = channelBinding switch
@@ -219,10 +232,6 @@ internal static class NpgsqlSettings
 
         builder.Options = setting("options");
         builder.ClientEncoding = setting("client_encoding");
-        builder.SslCertificate = setting("sslcert");
-        builder.SslKey = setting("sslkey");
-        builder.SslPassword = setting(ConninfoKeywords.SslPassword);
-        builder.RootCertificate = setting("sslrootcert");
         builder.KerberosServiceName = setting("krbsrvname") ?? builder.KerberosServiceName;
         builder.RequireAuth = setting("require_auth");
     }
@@ -271,7 +280,7 @@ internal static class NpgsqlSettings
             string target = address.Length > 0 ? address : name.Length > 0 ? name : environment.DefaultSocketDirectory;
             // libpq matches .pgpass on the host name, else the address, else "localhost" for the default socket.
             string passwordFileHost = name.Length > 0 ? name : address;
-            endpoints.Add(new Endpoint(target, thePort.Length > 0 ? thePort : DefaultPort, passwordFileHost));
+            endpoints.Add(new Endpoint(target, thePort.Length > 0 ? thePort : DefaultPort, passwordFileHost, name.StartsWith('/') ? "" : name));
         }
 
         return endpoints;
@@ -289,5 +298,6 @@ internal static class NpgsqlSettings
 
     /// <param name="Target">What Npgsql connects to: hostaddr, else host, else the default socket directory.</param>
     /// <param name="PasswordFileHost">What libpq matches against the hostname field of .pgpass.</param>
-    private sealed record Endpoint(string Target, string Port, string PasswordFileHost);
+    /// <param name="HostName">The host keyword's name libpq checks the server certificate against ("" when none).</param>
+    private sealed record Endpoint(string Target, string Port, string PasswordFileHost, string HostName);
 }

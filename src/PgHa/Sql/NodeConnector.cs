@@ -1,5 +1,6 @@
 using System.Management.Automation;
 using System.Net.Sockets;
+using System.Security.Authentication;
 using Npgsql;
 using PgHa.Conninfo;
 using PgHa.Core;
@@ -17,12 +18,46 @@ internal static class NodeConnector
 
     /// <summary>
     /// Opens a connection; <paramref name="database"/> overrides the conninfo's dbname. Failures become
-    /// PgHaException with ErrorId PgHaNodeUnreachable / PgHaAuthenticationFailed / PgHaDatabaseMissing.
+    /// PgHaException with ErrorId PgHaNodeUnreachable / PgHaAuthenticationFailed / PgHaDatabaseMissing /
+    /// PgHaServerCertificateRejected; a conninfo or TLS setup that cannot be used gives PgHaConninfoInvalid /
+    /// PgHaTlsConfigurationInvalid before anything is sent.
     /// </summary>
     public static async Task<NpgsqlConnection> OpenAsync(OperationContext context, ConnectionInfo info, string? database = null)
     {
-        string connectionString = NpgsqlSettings.ToNpgsqlConnectionString(info, context.Credential, context.ConnectTimeoutSeconds, database);
-        var connection = new NpgsqlConnection(connectionString);
+        NpgsqlConnectionPlan plan;
+        try
+        {
+            plan = NpgsqlSettings.ToNpgsqlConnectionPlan(info, context.Credential, context.ConnectTimeoutSeconds, database);
+        }
+        catch (ConninfoFormatException ex)
+        {
+            throw new PgHaException("PgHaConninfoInvalid", ErrorCategory.InvalidArgument, info.ToDisplayString(),
+                $"The conninfo '{info.ToDisplayString()}' cannot be used: {ex.Message} Correct it (and register the node again with -Force if it is a registered conninfo).", ex);
+        }
+        catch (LibpqTlsException ex)
+        {
+            throw new PgHaException("PgHaTlsConfigurationInvalid", ErrorCategory.SecurityError, info.ToDisplayString(),
+                $"The TLS settings of '{info.ToDisplayString()}' cannot be used: {ex.Message}", ex);
+        }
+
+        try
+        {
+            return await OpenAsync(context, info, database, plan, plan.ConnectionString).ConfigureAwait(false);
+        }
+        catch (PgHaException ex) when (plan.Tls.Mode == "prefer" && ex.InnerException is NpgsqlException { InnerException: AuthenticationException })
+        {
+            // libpq's sslmode=prefer tries once more without TLS when the handshake fails, whatever the reason.
+            var plain = new NpgsqlConnectionStringBuilder(plan.ConnectionString) { SslMode = SslMode.Disable };
+            return await OpenAsync(context, info, database, plan, plain.ConnectionString).ConfigureAwait(false);
+        }
+    }
+
+    private static async Task<NpgsqlConnection> OpenAsync(OperationContext context, ConnectionInfo info, string? database, NpgsqlConnectionPlan plan, string connectionString)
+    {
+        var connection = new NpgsqlConnection(connectionString)
+        {
+            SslClientAuthenticationOptionsCallback = plan.Tls.Apply,
+        };
         try
         {
             // The connect timeout bounds the attempt inside Npgsql; the token bounds it from outside too,
@@ -41,13 +76,19 @@ internal static class NodeConnector
         {
             await connection.DisposeAsync().ConfigureAwait(false);
             context.CancellationToken.ThrowIfCancellationRequested();
-            throw Describe(ex, info, database);
+            throw Describe(ex, info, database, plan.Tls);
         }
     }
 
-    private static PgHaException Describe(Exception ex, ConnectionInfo info, string? database)
+    private static PgHaException Describe(Exception ex, ConnectionInfo info, string? database, LibpqTlsPolicy tls)
     {
         string target = info.ToDisplayString();
+        if (ex is NpgsqlException { InnerException: AuthenticationException } && tls.Rejection is { } rejection)
+        {
+            return new PgHaException("PgHaServerCertificateRejected", ErrorCategory.SecurityError, target,
+                $"The server at '{target}' was refused (sslmode={tls.Mode}, as libpq would): {rejection}. Give the server a certificate signed by that CA for this host name, point sslrootcert at the CA that signed it, or connect to the name the certificate holds.", ex);
+        }
+
         if (ex is PostgresException pg)
         {
             switch (pg.SqlState)

@@ -1,0 +1,292 @@
+using System.Net;
+using System.Runtime.Versioning;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using Npgsql;
+using PgHa.Conninfo;
+using Xunit;
+
+namespace PgHa.UnitTests;
+
+/// <summary>
+/// libpq 15's TLS rules (fe-secure-openssl.c) as PgHa resolves them: which root certificate, client
+/// certificate and key are used, what is refused before connecting, and how the server's certificate is
+/// judged. The agreement with psql on a real server is proven in PgHa.Tests.Tls.
+/// </summary>
+[UnsupportedOSPlatform("windows")]
+public sealed class LibpqTlsPolicyTests : IDisposable
+{
+    private readonly string home = Directory.CreateTempSubdirectory("pgha-tls-home-").FullName;
+    private readonly Dictionary<string, string> variables = new();
+
+    public LibpqTlsPolicyTests() => Directory.CreateDirectory(PostgresDirectory);
+
+    public void Dispose() => Directory.Delete(home, recursive: true);
+
+    private string PostgresDirectory => Path.Combine(home, ".postgresql");
+
+    private LibpqEnvironment Environment => new(name => variables.GetValueOrDefault(name), home, "osuser");
+
+    private NpgsqlConnectionPlan Plan(string conninfo) =>
+        NpgsqlSettings.ToNpgsqlConnectionPlan(ConnectionInfo.Parse(conninfo), null, 10, null, Environment, null);
+
+    private string Write(string path, string content, UnixFileMode mode = UnixFileMode.UserRead | UnixFileMode.UserWrite)
+    {
+        File.WriteAllText(path, content);
+        File.SetUnixFileMode(path, mode);
+        return path;
+    }
+
+    [Theory]
+    [InlineData("disable", SslMode.Disable)]
+    [InlineData("allow", SslMode.Allow)]
+    [InlineData("prefer", SslMode.Prefer)]
+    [InlineData("require", SslMode.Require)]
+    [InlineData("verify-ca", SslMode.Require)]
+    [InlineData("verify-full", SslMode.Require)]
+    public void Npgsql_IsOnlyToldWhetherToTryTls_PgHaVerifies(string mode, SslMode npgsql)
+    {
+        using var ca = TestCa.Create();
+        var plan = Plan($"host=db.test sslmode={mode} sslrootcert={ca.WriteRoot(home)}");
+        var b = new NpgsqlConnectionStringBuilder(plan.ConnectionString);
+        Assert.Equal(npgsql, b.SslMode);
+        Assert.Null(b.RootCertificate);
+        Assert.Equal(mode, plan.Tls.Mode);
+    }
+
+    [Fact]
+    public void DefaultMode_IsPrefer_AndPgsslmodeFillsIn()
+    {
+        Assert.Equal("prefer", Plan("host=h").Tls.Mode);
+        variables["PGSSLMODE"] = "require";
+        Assert.Equal("require", Plan("host=h").Tls.Mode);
+        Assert.Equal("disable", Plan("host=h sslmode=disable").Tls.Mode);
+    }
+
+    [Fact]
+    public void Require_WithARootCertificate_VerifiesTheChain_AsVerifyCa()
+    {
+        Assert.Null(Plan("host=h sslmode=require").Tls.RootCertificatePath);
+        using var ca = TestCa.Create();
+        string root = ca.WriteRoot(PostgresDirectory, "root.crt");
+        Assert.Equal(root, Plan("host=h sslmode=require").Tls.RootCertificatePath);
+        Assert.Equal(root, Plan("host=h sslmode=prefer").Tls.RootCertificatePath);
+        Assert.Null(Plan("host=h sslmode=disable").Tls.RootCertificatePath);
+    }
+
+    [Fact]
+    public void RootCertificate_KeywordThenPgsslrootcertThenHome()
+    {
+        using var ca = TestCa.Create();
+        string inHome = ca.WriteRoot(PostgresDirectory, "root.crt");
+        string fromVariable = ca.WriteRoot(home, "variable.crt");
+        string fromKeyword = ca.WriteRoot(home, "keyword.crt");
+        Assert.Equal(inHome, Plan("host=h sslmode=verify-ca").Tls.RootCertificatePath);
+        variables["PGSSLROOTCERT"] = fromVariable;
+        Assert.Equal(fromVariable, Plan("host=h sslmode=verify-ca").Tls.RootCertificatePath);
+        Assert.Equal(fromKeyword, Plan($"host=h sslmode=verify-ca sslrootcert={fromKeyword}").Tls.RootCertificatePath);
+    }
+
+    [Theory]
+    [InlineData("verify-ca")]
+    [InlineData("verify-full")]
+    public void Verify_WithoutARootCertificate_IsRefused(string mode)
+    {
+        var e = Assert.Throws<LibpqTlsException>(() => Plan($"host=h sslmode={mode} sslrootcert={home}/none.crt"));
+        Assert.Contains($"{home}/none.crt", e.Message);
+        Assert.Contains("sslmode=require", e.Message);
+        e = Assert.Throws<LibpqTlsException>(() => Plan($"host=h sslmode={mode}"));
+        Assert.Contains(Path.Combine(PostgresDirectory, "root.crt"), e.Message);
+    }
+
+    [Fact]
+    public void Require_WithAMissingRootCertificate_GoesOnUnverified()
+    {
+        Assert.Null(Plan($"host=h sslmode=require sslrootcert={home}/none.crt").Tls.RootCertificatePath);
+    }
+
+    [Fact]
+    public void RootCertificateFile_WithoutACertificate_IsRefused()
+    {
+        string empty = Write(Path.Combine(home, "empty.crt"), "not a certificate\n");
+        Assert.Throws<LibpqTlsException>(() => Plan($"host=h sslmode=require sslrootcert={empty}"));
+    }
+
+    [Fact]
+    public void VerifyFull_WithHostaddrOnly_IsRefused_BecauseLibpqChecksTheHostName()
+    {
+        using var ca = TestCa.Create();
+        var e = Assert.Throws<LibpqTlsException>(() => Plan($"hostaddr=127.0.0.9 sslmode=verify-full sslrootcert={ca.WriteRoot(home)}"));
+        Assert.Contains("host=", e.Message);
+        Assert.True(Plan($"host=db.test hostaddr=127.0.0.9 sslmode=verify-full sslrootcert={ca.WriteRoot(home)}").Tls.VerifiesHostName);
+    }
+
+    [Fact]
+    public void RevocationList_IsRefused_OnlyWhereLibpqWouldCheckIt()
+    {
+        using var ca = TestCa.Create();
+        string root = ca.WriteRoot(home);
+        string crl = Write(Path.Combine(home, "root.crl"), "-----BEGIN X509 CRL-----\n");
+        // Without a root certificate libpq verifies nothing, so it checks no list either.
+        Assert.NotNull(Plan($"host=h sslmode=require sslcrl={crl}"));
+        // A list that does not exist is ignored by libpq.
+        Assert.NotNull(Plan($"host=h sslmode=require sslrootcert={root} sslcrl={home}/none.crl"));
+        var e = Assert.Throws<LibpqTlsException>(() => Plan($"host=h sslmode=require sslrootcert={root} sslcrl={crl}"));
+        Assert.Contains(crl, e.Message);
+        Write(Path.Combine(PostgresDirectory, "root.crl"), "-----BEGIN X509 CRL-----\n");
+        Assert.Throws<LibpqTlsException>(() => Plan($"host=h sslmode=verify-ca sslrootcert={root}"));
+    }
+
+    [Fact]
+    public void ClientCertificate_KeywordThenPgsslcertThenHome_OnlyWhenTheFileExists()
+    {
+        Assert.Null(Plan("host=h sslmode=require").Tls.ClientCertificatePath);
+        string certificate = Write(Path.Combine(PostgresDirectory, "postgresql.crt"), "certificate");
+        string key = Write(Path.Combine(PostgresDirectory, "postgresql.key"), "key");
+        var plan = Plan("host=h sslmode=require");
+        Assert.Equal(certificate, plan.Tls.ClientCertificatePath);
+        Assert.Equal(key, plan.Tls.ClientKeyPath);
+        var b = new NpgsqlConnectionStringBuilder(plan.ConnectionString);
+        Assert.Equal(certificate, b.SslCertificate);
+        Assert.Equal(key, b.SslKey);
+
+        // A named certificate that does not exist: libpq sends none (not the one in the home directory).
+        Assert.Null(Plan($"host=h sslmode=require sslcert={home}/none.crt").Tls.ClientCertificatePath);
+        string other = Write(Path.Combine(home, "other.crt"), "certificate");
+        string otherKey = Write(Path.Combine(home, "other.key"), "key");
+        variables["PGSSLCERT"] = other;
+        variables["PGSSLKEY"] = otherKey;
+        plan = Plan("host=h sslmode=require sslpassword=secret");
+        Assert.Equal((other, otherKey), (plan.Tls.ClientCertificatePath, plan.Tls.ClientKeyPath));
+        Assert.Equal("secret", new NpgsqlConnectionStringBuilder(plan.ConnectionString).SslPassword);
+    }
+
+    [Fact]
+    public void ClientKey_MissingOrReadableByOthers_IsRefused()
+    {
+        string certificate = Write(Path.Combine(home, "client.crt"), "certificate");
+        var e = Assert.Throws<LibpqTlsException>(() => Plan($"host=h sslmode=require sslcert={certificate} sslkey={home}/none.key"));
+        Assert.Contains("private key file", e.Message);
+        string open = Write(Path.Combine(home, "open.key"), "key", UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead);
+        e = Assert.Throws<LibpqTlsException>(() => Plan($"host=h sslmode=require sslcert={certificate} sslkey={open}"));
+        Assert.Contains("chmod 0600", e.Message);
+    }
+
+    [Fact]
+    public void WithoutARootCertificate_AnyServerCertificateIsAccepted()
+    {
+        using var ca = TestCa.Create();
+        using var server = ca.Issue("CN=elsewhere", dnsNames: ["elsewhere.test"]);
+        var policy = Plan("host=db.test sslmode=require").Tls;
+        Assert.True(policy.Accept(server, null, "db.test"));
+    }
+
+    [Fact]
+    public void Chain_MustLeadToTheRootCertificateFile()
+    {
+        using var ca = TestCa.Create();
+        using var stranger = TestCa.Create();
+        using var server = ca.Issue("CN=db.test", dnsNames: ["db.test"]);
+        Assert.True(Plan($"host=other.test sslmode=verify-ca sslrootcert={ca.WriteRoot(home)}").Tls.Accept(server, null, "other.test"));
+        var policy = Plan($"host=db.test sslmode=require sslrootcert={stranger.WriteRoot(home, "stranger.crt")}").Tls;
+        Assert.False(policy.Accept(server, null, "db.test"));
+        Assert.Contains("stranger.crt", policy.Rejection);
+    }
+
+    [Fact]
+    public void Chain_RefusesACertificateWhoseUsageIsNotServerAuthentication()
+    {
+        using var ca = TestCa.Create();
+        using var client = ca.Issue("CN=db.test", dnsNames: ["db.test"], clientOnly: true);
+        Assert.False(Plan($"host=db.test sslmode=verify-ca sslrootcert={ca.WriteRoot(home)}").Tls.Accept(client, null, "db.test"));
+    }
+
+    [Theory]
+    // subjectAltName dNSName entries, compared ignoring case; "*." stands for exactly one label.
+    [InlineData("db.test", new[] { "db.test" }, new string[0], "CN=x", true)]
+    [InlineData("DB.Test", new[] { "db.test" }, new string[0], "CN=x", true)]
+    [InlineData("db.test", new[] { "*.test" }, new string[0], "CN=x", true)]
+    [InlineData("a.db.test", new[] { "*.test" }, new string[0], "CN=x", false)]
+    [InlineData("other.test", new[] { "db.test" }, new string[0], "CN=other.test", false)]
+    // The Common Name counts only without a subjectAltName of the host's kind.
+    [InlineData("db.test", new string[0], new string[0], "CN=db.test", true)]
+    [InlineData("db.test", new string[0], new[] { "127.0.0.9" }, "CN=db.test", true)]
+    [InlineData("127.0.0.9", new string[0], new[] { "127.0.0.9" }, "CN=x", true)]
+    [InlineData("127.0.0.8", new string[0], new[] { "127.0.0.9" }, "CN=127.0.0.8", false)]
+    [InlineData("127.0.0.8", new[] { "db.test" }, new string[0], "CN=127.0.0.8", true)]
+    [InlineData("::1", new string[0], new[] { "::1" }, "CN=x", true)]
+    public void VerifyFull_MatchesTheHostNameAsLibpqDoes(string host, string[] dnsNames, string[] addresses, string subject, bool accepted)
+    {
+        using var ca = TestCa.Create();
+        using var server = ca.Issue(subject, dnsNames, addresses.Select(IPAddress.Parse).ToArray());
+        var policy = Plan($"host={host} sslmode=verify-full sslrootcert={ca.WriteRoot(home)}").Tls;
+        Assert.Equal(accepted, policy.Accept(server, null, host));
+        if (!accepted)
+        {
+            Assert.Contains(host, policy.Rejection);
+        }
+    }
+
+    /// <summary>A CA made in memory; certificates it issues carry their private key only where needed.</summary>
+    private sealed class TestCa : IDisposable
+    {
+        private readonly ECDsa key;
+
+        private TestCa(ECDsa key, X509Certificate2 certificate)
+        {
+            this.key = key;
+            Certificate = certificate;
+        }
+
+        public X509Certificate2 Certificate { get; }
+
+        public static TestCa Create()
+        {
+            var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+            var request = new CertificateRequest("CN=PgHa unit test CA " + Guid.NewGuid().ToString("N")[..8], key, HashAlgorithmName.SHA256);
+            request.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
+            request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign | X509KeyUsageFlags.CrlSign, true));
+            return new TestCa(key, request.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddDays(1)));
+        }
+
+        public string WriteRoot(string directory, string name = "ca.crt")
+        {
+            string path = Path.Combine(directory, name);
+            File.WriteAllText(path, Certificate.ExportCertificatePem());
+            return path;
+        }
+
+        public X509Certificate2 Issue(string subject, string[] dnsNames, IPAddress[]? addresses = null, bool clientOnly = false)
+        {
+            using var leafKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+            var request = new CertificateRequest(subject, leafKey, HashAlgorithmName.SHA256);
+            var names = new SubjectAlternativeNameBuilder();
+            foreach (string name in dnsNames)
+            {
+                names.AddDnsName(name);
+            }
+
+            foreach (IPAddress address in addresses ?? [])
+            {
+                names.AddIpAddress(address);
+            }
+
+            if (dnsNames.Length > 0 || addresses is { Length: > 0 })
+            {
+                request.CertificateExtensions.Add(names.Build());
+            }
+
+            request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension(
+                [new Oid(clientOnly ? "1.3.6.1.5.5.7.3.2" : "1.3.6.1.5.5.7.3.1")], false));
+            byte[] serial = Guid.NewGuid().ToByteArray();
+            return request.Create(Certificate.SubjectName, X509SignatureGenerator.CreateForECDsa(key),
+                DateTimeOffset.UtcNow.AddMinutes(-1), DateTimeOffset.UtcNow.AddHours(12), serial);
+        }
+
+        public void Dispose()
+        {
+            Certificate.Dispose();
+            key.Dispose();
+        }
+    }
+}
