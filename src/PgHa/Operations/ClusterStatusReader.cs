@@ -70,7 +70,7 @@ internal static class ClusterStatusReader
     {
         try
         {
-            var info = ConnectionInfo.Parse(node.Conninfo);
+            var info = RegisteredConninfo.Parse(node);
             await using var connection = await NodeConnector.OpenAsync(context, info, NodeConnector.MetadataDatabaseOf(info)).ConfigureAwait(false);
             // A standby whose WAL receiver is down shows the timeline of its WAL, not pg_control's older one.
             return new ProbeOutcome(await StandbyTimeline.ProbeAsync(context, node.Name, connection).ConfigureAwait(false), null);
@@ -78,10 +78,6 @@ internal static class ClusterStatusReader
         catch (PgHaException ex)
         {
             return new ProbeOutcome(null, ex.Message);
-        }
-        catch (ConninfoFormatException ex)
-        {
-            return new ProbeOutcome(null, "its registered conninfo is invalid: " + ex.Message);
         }
     }
 

@@ -117,7 +117,7 @@ internal static class NodeRegistration
             throw RoleMismatch(request, "it is not in recovery (it runs as a primary)", "Register it with -Role Primary, or clone it as a standby first.");
         }
         NodeRecord primaryRecord = await FindRegisteredPrimaryAsync(context, request, probe).ConfigureAwait(false);
-        var primaryInfo = ConnectionInfo.Parse(primaryRecord.Conninfo);
+        var primaryInfo = RegisteredConninfo.Parse(primaryRecord);
         NodeProbeResult primaryProbe = await NodeProbe.ProbeAsync(context, primaryInfo).ConfigureAwait(false);
         if (primaryProbe.InRecovery)
         {
@@ -210,7 +210,7 @@ internal static class NodeRegistration
                 $"'{request.Name}' is in recovery but not streaming from an upstream (WAL receiver: {probe.ReceiverStatus ?? "not running"}). Check its primary_conninfo and the upstream's pg_hba.conf, then register again.");
         }
         NodeRecord? sender = nodes.FirstOrDefault(n => n.Active
-            && ConnectionInfo.TryParse(n.Conninfo, out var info, out _) && info is not null
+            && RegisteredConninfo.TryParse(n, out var info)
             && NodeEndpoint.Of(info).Matches(probe.SenderHost, probe.SenderPort));
         if (request.Upstream is not null)
         {
@@ -293,11 +293,12 @@ internal static class NodeRegistration
         {
             try
             {
-                var probe = await NodeProbe.ProbeAsync(context, ConnectionInfo.Parse(other.Conninfo)).ConfigureAwait(false);
+                var probe = await NodeProbe.ProbeAsync(context, RegisteredConninfo.Parse(other)).ConfigureAwait(false);
                 liveness[other.Id] = !probe.InRecovery;
             }
-            catch (PgHaException ex)
+            catch (PgHaException ex) when (!NodeConnector.LeavesStateUnknown(ex))
             {
+                // An unusable conninfo is no proof that the registered primary is down: that error ends the registration.
                 context.Reporter.Verbose($"The registered primary '{other.Name}' is not reachable: {ex.Message}");
                 liveness[other.Id] = false;
             }

@@ -40,13 +40,13 @@ internal static class NodeUnregistration
             : nodes.FirstOrDefault(n => n.Role == PgHaRole.Primary && n.Active)
               ?? throw new PgHaException("PgHaNoPrimaryRegistered", ErrorCategory.ObjectNotFound, node.Name,
                   "No active primary is registered, and only a primary's metadata can be changed. Register the primary first.");
-        var writeTo = ConnectionInfo.Parse(primary.Conninfo);
+        var writeTo = RegisteredConninfo.Parse(primary);
         NodeProbeResult primaryProbe;
         try
         {
             primaryProbe = await NodeProbe.ProbeAsync(context, writeTo).ConfigureAwait(false);
         }
-        catch (PgHaException ex)
+        catch (PgHaException ex) when (!NodeConnector.LeavesStateUnknown(ex))
         {
             throw new PgHaException("PgHaPrimaryUnreachable", ErrorCategory.ConnectionError, primary.Name,
                 $"The metadata can only be changed on the primary, and '{primary.Name}' is unreachable: {ex.Message}", ex);
@@ -99,7 +99,7 @@ internal static class NodeUnregistration
         NodeProbeResult probe;
         try
         {
-            probe = await NodeProbe.ProbeAsync(context, ConnectionInfo.Parse(node.Conninfo)).ConfigureAwait(false);
+            probe = await NodeProbe.ProbeAsync(context, RegisteredConninfo.Parse(node)).ConfigureAwait(false);
         }
         catch (PgHaException)
         {

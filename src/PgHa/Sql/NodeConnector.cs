@@ -13,6 +13,16 @@ internal static class NodeConnector
     /// <summary>Where PgHa keeps its metadata when the conninfo names no database.</summary>
     public const string DefaultMetadataDatabase = "pgha";
 
+    /// <summary>
+    /// True when the connection was never tried (the conninfo or its TLS files cannot be used) or the server
+    /// did not prove who it is: the node's state is unknown, which must never be read as "it is down".
+    /// </summary>
+    public static bool LeavesStateUnknown(PgHaException ex)
+    {
+        ArgumentNullException.ThrowIfNull(ex);
+        return ex.ErrorId is "PgHaConninfoInvalid" or "PgHaTlsConfigurationInvalid" or "PgHaServerCertificateRejected";
+    }
+
     public static string MetadataDatabaseOf(ConnectionInfo info) =>
         string.IsNullOrEmpty(info.DatabaseName) ? DefaultMetadataDatabase : info.DatabaseName;
 

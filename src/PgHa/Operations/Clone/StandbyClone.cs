@@ -224,12 +224,12 @@ internal static class StandbyClone
         }
         NodeEndpoint sourceEndpoint = NodeEndpoint.Of(request.Source);
         string? sourceName = request.SourceName ?? nodes.FirstOrDefault(n =>
-            ConnectionInfo.TryParse(n.Conninfo, out var info, out _) && NodeEndpoint.Of(info) == sourceEndpoint)?.Name;
+            RegisteredConninfo.TryParse(n, out var info) && NodeEndpoint.Of(info) == sourceEndpoint)?.Name;
         NodeRecord? primary = nodes.FirstOrDefault(n => n.Role == PgHaRole.Primary && n.Active);
         // The id the node has, or the one registration will give it next (events need a node id).
         int nodeId = request.Id ?? nodes.FirstOrDefault(n => n.Name == request.Target.Name)?.Id ?? (nodes.Count == 0 ? 1 : nodes.Max(n => n.Id) + 1);
         string[] primaryDirectories = primary?.DataDirectory is { } primaryDir && SameHost(primary.SshHost, request.Target.SshHost) ? [primaryDir] : [];
-        return (sourceName, primary is null ? null : ConnectionInfo.Parse(primary.Conninfo), nodeId, primaryDirectories);
+        return (sourceName, primary is null ? null : RegisteredConninfo.Parse(primary), nodeId, primaryDirectories);
     }
 
     private static bool SameHost(string? a, string? b) =>

@@ -216,7 +216,7 @@ internal static class NodeFollow
         {
             return await NodeConnector.OpenAsync(context, conninfo, NodeConnector.MetadataDatabaseOf(conninfo)).ConfigureAwait(false);
         }
-        catch (PgHaException ex)
+        catch (PgHaException ex) when (!NodeConnector.LeavesStateUnknown(ex))
         {
             throw new PgHaException("PgHaFollowNodeUnreachable", ErrorCategory.ConnectionError, node.Name,
                 $"{node.Name} does not answer ({ex.Message}). Both the standby and its new upstream must run; start them with Start-PgHaNode.", ex);

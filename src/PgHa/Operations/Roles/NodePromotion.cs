@@ -27,7 +27,7 @@ internal static class NodePromotion
         {
             probe = await NodeProbe.ProbeAsync(context, nodeConninfo).ConfigureAwait(false);
         }
-        catch (PgHaException ex)
+        catch (PgHaException ex) when (!NodeConnector.LeavesStateUnknown(ex))
         {
             throw new PgHaException("PgHaPromoteNodeUnreachable", ErrorCategory.ConnectionError, node.Name,
                 $"{node.Name} does not answer ({ex.Message}); only a running standby can be promoted. Start it with Start-PgHaNode.", ex);
@@ -54,8 +54,9 @@ internal static class NodePromotion
                 NodeProbeResult primaryProbe = await NodeProbe.ProbeAsync(context, NodeRecordLookup.ConninfoOf(oldPrimary)).ConfigureAwait(false);
                 oldPrimaryRunning = !primaryProbe.InRecovery;
             }
-            catch (PgHaException ex)
+            catch (PgHaException ex) when (!NodeConnector.LeavesStateUnknown(ex))
             {
+                // An unusable conninfo is no proof that the primary is down: that error ends the promotion.
                 context.Reporter.Verbose($"{oldPrimary.Name} does not answer: {ex.Message}");
             }
         }

@@ -20,17 +20,7 @@ internal static class NodeRecordLookup
     public static string? NameOf(IReadOnlyList<NodeRecord> nodes, int? id) =>
         id is null ? null : nodes.FirstOrDefault(n => n.Id == id)?.Name;
 
-    public static ConnectionInfo ConninfoOf(NodeRecord node)
-    {
-        try
-        {
-            return ConnectionInfo.Parse(node.Conninfo);
-        }
-        catch (ConninfoFormatException ex)
-        {
-            throw new PgHaException("PgHaConninfoInvalid", ErrorCategory.InvalidData, node.Name,
-                $"The registered conninfo of {node.Name} is invalid: {ex.Message} Register it again with a valid -Conninfo and -Force.", ex);
-        }
-    }
+    /// <inheritdoc cref="RegisteredConninfo.Parse(NodeRecord)"/>
+    public static ConnectionInfo ConninfoOf(NodeRecord node) => RegisteredConninfo.Parse(node);
 
 }

@@ -65,7 +65,7 @@ internal static class NodeRejoin
         }
 
         string? upstreamBefore = node.UpstreamId is { } before ? nodes.FirstOrDefault(n => n.Id == before)?.Name : null;
-        return await PlanAsync(context, node, upstreamBefore, upstream, upstreamMustBePrimary: request.UpstreamName is null, ParseRegistered(primary), request.ForceRewind, request.Wait).ConfigureAwait(false);
+        return await PlanAsync(context, node, upstreamBefore, upstream, upstreamMustBePrimary: request.UpstreamName is null, RegisteredConninfo.Parse(primary), request.ForceRewind, request.Wait).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -79,8 +79,8 @@ internal static class NodeRejoin
     {
         CancellationToken ct = context.CancellationToken;
         NodeHost host = NodeHost.Of(node);
-        ConnectionInfo nodeConninfo = ParseRegistered(node);
-        ConnectionInfo upstreamConninfo = ParseRegistered(upstream);
+        ConnectionInfo nodeConninfo = RegisteredConninfo.Parse(node);
+        ConnectionInfo upstreamConninfo = RegisteredConninfo.Parse(upstream);
 
         NodeRunState state;
         string binDir;
@@ -105,7 +105,7 @@ internal static class NodeRejoin
         {
             upstreamProbe = await NodeProbe.ProbeAsync(context, upstreamConninfo).ConfigureAwait(false);
         }
-        catch (PgHaException ex)
+        catch (PgHaException ex) when (!NodeConnector.LeavesStateUnknown(ex))
         {
             throw new PgHaException("PgHaRejoinUpstreamUnreachable", ErrorCategory.ConnectionError, upstream.Name,
                 $"The upstream {upstream.Name} cannot be reached ({ex.Message}); {node.Name} can only rejoin a running upstream.", ex);
@@ -157,7 +157,7 @@ internal static class NodeRejoin
         {
             probe = await NodeProbe.ProbeAsync(context, nodeConninfo).ConfigureAwait(false);
         }
-        catch (PgHaException ex)
+        catch (PgHaException ex) when (!NodeConnector.LeavesStateUnknown(ex))
         {
             throw new PgHaException("PgHaRejoinNodeRunning", ErrorCategory.ResourceBusy, node.Name,
                 $"{node.Name}'s server runs (pid {state.Pid}) but does not answer ({ex.Message}), so it cannot be told whether it already streams from {upstreamName}. {stopFirst}.", ex);
@@ -397,19 +397,6 @@ internal static class NodeRejoin
         upstream.DataDirectory is { } dir && (string.IsNullOrEmpty(node.SshHost)
             ? string.IsNullOrEmpty(upstream.SshHost)
             : string.Equals(node.SshHost, upstream.SshHost, StringComparison.OrdinalIgnoreCase)) ? [dir] : [];
-
-    private static ConnectionInfo ParseRegistered(NodeRecord node)
-    {
-        try
-        {
-            return ConnectionInfo.Parse(node.Conninfo);
-        }
-        catch (ConninfoFormatException ex)
-        {
-            throw new PgHaException("PgHaConninfoInvalid", ErrorCategory.InvalidData, node.Name,
-                $"The registered conninfo of {node.Name} is invalid ({ex.Message}). Register it again with a valid -Conninfo and -Force.", ex);
-        }
-    }
 
     private static string Tail(string text)
     {

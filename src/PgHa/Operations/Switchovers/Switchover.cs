@@ -37,12 +37,12 @@ internal static class Switchover
             throw Fail("PgHaSwitchoverNoPrimary", ErrorCategory.ConnectionError, primaryNode.Name,
                 $"The registered primary {primaryNode.Name} is not running as a primary ({primaryNode.Status}{(primaryNode.Error is null ? string.Empty : ": " + primaryNode.Error)}). A switchover needs a live primary; with the primary gone, use Invoke-PgHaPromote.");
         }
-        var (records, _) = await MetadataReader.ReadNodesAsync(context, [ConnectionInfo.Parse(primaryNode.Conninfo)]).ConfigureAwait(false);
+        var (records, _) = await MetadataReader.ReadNodesAsync(context, [RegisteredConninfo.Parse(primaryNode.Name, primaryNode.Conninfo)]).ConfigureAwait(false);
         NodeRecord oldPrimary = records.Single(n => n.Id == primaryNode.Id);
         PgHaNode candidateNode = cluster.Nodes.FirstOrDefault(n => string.Equals(n.Name, candidateName, StringComparison.OrdinalIgnoreCase))
             ?? throw Fail("PgHaNodeNotFound", ErrorCategory.ObjectNotFound, candidateName, $"No node named '{candidateName}' is registered. Get-PgHaNode lists them.");
         NodeRecord candidate = records.Single(n => n.Id == candidateNode.Id);
-        var plan = new SwitchoverPlan(oldPrimary, ConnectionInfo.Parse(oldPrimary.Conninfo), HostOf(oldPrimary), candidate, ConnectionInfo.Parse(candidate.Conninfo),
+        var plan = new SwitchoverPlan(oldPrimary, RegisteredConninfo.Parse(oldPrimary), HostOf(oldPrimary), candidate, RegisteredConninfo.Parse(candidate),
             HostOf(candidate), [], records, options);
         if (plan.AlreadyPrimary)
         {

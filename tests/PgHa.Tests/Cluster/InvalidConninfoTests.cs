@@ -1,0 +1,154 @@
+using PgHa.Tests.Fixtures;
+using PgHa.Tests.Hosting;
+using Xunit;
+
+namespace PgHa.Tests.Cluster;
+
+/// <summary>A primary (node1) and a streaming standby (node2), registered, whose records the tests corrupt and restore.</summary>
+public sealed class InvalidConninfoFixture : IAsyncLifetime
+{
+    public PgHaSession Session { get; } = new();
+
+    public ReplicatedServers Servers { get; private set; } = null!;
+
+    public string Node1 => ReplicatedServers.NodeConninfo(Servers.Primary);
+
+    public string Node2 => ReplicatedServers.NodeConninfo(Servers.Standbys[0]);
+
+    public async Task InitializeAsync()
+    {
+        Servers = await ReplicatedServers.StartAsync("cinv", standbyCount: 1);
+        Session.Run("Register-PgHaNode -Role Primary -Name node1 -Conninfo $args[0] -DataDirectory $args[1]", Node1, Servers.Primary.DataDirectory).ThrowIfErrors();
+        Session.Run("Register-PgHaNode -Role Standby -Name node2 -Conninfo $args[0] -DataDirectory $args[1]", Node2, Servers.Standbys[0].DataDirectory).ThrowIfErrors();
+    }
+
+    public async Task DisposeAsync()
+    {
+        Session.Dispose();
+        if (Servers is not null)
+        {
+            await Servers.DisposeAsync();
+        }
+    }
+}
+
+/// <summary>
+/// A registered conninfo libpq refuses (written by hand or by an older tool) gives PgHaConninfoInvalid,
+/// naming the node, from every cmdlet family that uses it, never a raw ConninfoFormatException, and the
+/// refused command changes nothing.
+/// </summary>
+public sealed class InvalidConninfoTests : IClassFixture<InvalidConninfoFixture>
+{
+    // libpq refuses to parse the first; the second parses but asks for something Npgsql cannot honour.
+    public const string Unparsable = "host=127.0.0.1 port";
+    public const string Unsupported = "requirepeer=postgres";
+
+    private readonly InvalidConninfoFixture fixture;
+
+    public InvalidConninfoTests(InvalidConninfoFixture fixture) => this.fixture = fixture;
+
+    [Fact]
+    public async Task RoleChanges_OfANodeWithAnInvalidConninfo_AreRefused()
+    {
+        await WithConninfoAsync("node2", Unparsable, async () =>
+        {
+            foreach (string command in new[]
+            {
+                "Invoke-PgHaPromote -Name node2 -Conninfo $args[0] -Confirm:$false",
+                "Invoke-PgHaFollow -Name node2 -Conninfo $args[0] -Confirm:$false",
+                "Invoke-PgHaRejoin -Name node2 -Conninfo $args[0] -Confirm:$false",
+                "Invoke-PgHaSwitchover -Name node2 -Conninfo $args[0] -Confirm:$false",
+            })
+            {
+                await AssertRefusedAsync(command, "node2", fixture.Node1);
+            }
+        });
+    }
+
+    [Theory]
+    [InlineData(Unparsable)]
+    [InlineData(Unsupported)]
+    public async Task ChangesThroughThePrimary_WithAnInvalidConninfo_AreRefused(string broken)
+    {
+        string conninfo = broken == Unsupported ? fixture.Node1 + " " + Unsupported : Unparsable;
+        await WithConninfoAsync("node1", conninfo, async () =>
+        {
+            foreach (string command in new[]
+            {
+                "Register-PgHaNode -Role Standby -Name node2 -Conninfo $args[0] -Force -Confirm:$false",
+                "Unregister-PgHaNode -Name node2 -Conninfo $args[0] -Force -Confirm:$false",
+                "Suspend-PgHaMonitor -Conninfo $args[0] -Confirm:$false",
+                "Resume-PgHaMonitor -Conninfo $args[0] -Confirm:$false",
+                "Invoke-PgHaPromote -Name node2 -Conninfo $args[0] -Confirm:$false",
+            })
+            {
+                // A text that does not parse is reported with the node's name; one Npgsql refuses, with the keyword.
+                await AssertRefusedAsync(command, broken == Unsupported ? "requirepeer" : "node1",
+                    command.StartsWith("Register", StringComparison.Ordinal) ? fixture.Node2 : fixture.Node1);
+            }
+        });
+    }
+
+    [Fact]
+    public async Task Reads_ShowTheNodeWithAnInvalidConninfo_AndItsProblem()
+    {
+        await WithConninfoAsync("node2", Unparsable, () =>
+        {
+            var result = fixture.Session.Run("Get-PgHaNode -Name node2 -Conninfo $args[0]", fixture.Node1);
+            Assert.Empty(result.Errors);
+            var node = result.Single();
+            Assert.Contains("registered conninfo of node2 is invalid", (string)node.Properties["Error"].Value);
+            var cluster = fixture.Session.Run("Get-PgHaCluster -Conninfo $args[0]", fixture.Node1);
+            Assert.Empty(cluster.Errors);
+            return Task.CompletedTask;
+        });
+    }
+
+    [Fact]
+    public void AConninfoParameterThatNpgsqlCannotHonour_IsPgHaConninfoInvalid()
+    {
+        var result = fixture.Session.Run("Get-PgHaNode -Conninfo $args[0]", fixture.Node1 + " " + Unsupported);
+        var error = Assert.Single(result.Errors);
+        Assert.StartsWith("PgHaConninfoInvalid,", error.FullyQualifiedErrorId, StringComparison.Ordinal);
+        Assert.Contains("requirepeer", error.Exception.Message);
+    }
+
+    private async Task AssertRefusedAsync(string command, string named, string entryPoint)
+    {
+        string before = await fixture.Servers.MetadataFingerprintAsync();
+        var result = fixture.Session.Run(command, entryPoint);
+        var error = Assert.Single(result.Errors);
+        Assert.True(error.FullyQualifiedErrorId.StartsWith("PgHaConninfoInvalid,", StringComparison.Ordinal),
+            $"{command}: {error.FullyQualifiedErrorId}: {error.Exception?.Message}");
+        Assert.DoesNotContain(result.Errors, e => e.Exception is FormatException);
+        Assert.Contains(named, error.Exception!.Message);
+        Assert.Equal(before, await fixture.Servers.MetadataFingerprintAsync());
+        Assert.Equal("f", await fixture.Servers.Primary.QueryScalarAsync("SELECT pg_is_in_recovery()"));
+        Assert.Equal("t", await fixture.Servers.Standbys[0].QueryScalarAsync("SELECT pg_is_in_recovery()"));
+    }
+
+    private async Task WithConninfoAsync(string node, string conninfo, Func<Task> body)
+    {
+        string original = node == "node1" ? fixture.Node1 : fixture.Node2;
+        await SetConninfoAsync(node, conninfo);
+        try
+        {
+            await body();
+        }
+        finally
+        {
+            await SetConninfoAsync(node, original);
+        }
+    }
+
+    private async Task SetConninfoAsync(string node, string conninfo)
+    {
+        await fixture.Servers.Primary.ExecuteAsync(
+            $"UPDATE pgha.nodes SET conninfo = '{conninfo.Replace("'", "''")}' WHERE node_name = '{node}'", "pgha");
+        // Reads may go through the standby: wait until it has replayed the change.
+        bool replayed = await Polling.UntilAsync(async () =>
+            await fixture.Servers.Standbys[0].QueryScalarAsync($"SELECT conninfo FROM pgha.nodes WHERE node_name = '{node}'", "pgha") == conninfo,
+            TimeSpan.FromSeconds(20));
+        Assert.True(replayed, "The standby did not replay the conninfo change within 20 s.");
+    }
+}
