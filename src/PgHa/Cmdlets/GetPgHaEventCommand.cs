@@ -79,7 +79,7 @@ public sealed class GetPgHaEventCommand : PgHaCmdlet
         }
 
         var filter = new EventFilter(
-            nodeNames?.Select(n => new WildcardPattern(n, WildcardOptions.IgnoreCase)).ToList(),
+            nodeNames?.Select(NodeNames.Pattern).ToList(),
             nodeIds,
             Event?.Select(e => new WildcardPattern(e, WildcardOptions.IgnoreCase)).ToList(),
             After is DateTime after ? new DateTimeOffset(after.Kind == DateTimeKind.Unspecified ? DateTime.SpecifyKind(after, DateTimeKind.Local) : after) : null,

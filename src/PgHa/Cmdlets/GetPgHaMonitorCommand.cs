@@ -1,5 +1,6 @@
 using System.Management.Automation;
 using PgHa.Core;
+using PgHa.Operations;
 using PgHa.Operations.Monitor;
 
 namespace PgHa.Cmdlets;
@@ -38,7 +39,7 @@ public sealed class GetPgHaMonitorCommand : PgHaCmdlet
         var entryPoints = EntryPoints(Conninfo);
         try
         {
-            var patterns = (Name ?? ["*"]).Select(n => new WildcardPattern(n, WildcardOptions.IgnoreCase)).ToList();
+            var patterns = (Name ?? ["*"]).Select(n => NodeNames.Pattern(n)).ToList();
             foreach (PgHaMonitorStatus status in RunEngine(context => MonitorStatusReader.ReadAsync(context, entryPoints, TimeSpan.FromSeconds(Timeout))))
             {
                 if (patterns.Any(p => p.IsMatch(status.Name)))

@@ -1,5 +1,6 @@
 using System.Management.Automation;
 using PgHa.Core;
+using PgHa.Operations;
 
 namespace PgHa.Cmdlets;
 
@@ -50,11 +51,11 @@ public sealed class GetPgHaNodeCommand : PgHaCmdlet
         }
         foreach (string name in Name)
         {
-            var pattern = new WildcardPattern(name, WildcardOptions.IgnoreCase);
+            var pattern = NodeNames.Pattern(name);
             var matches = cluster.Nodes.Where(n => pattern.IsMatch(n.Name)).ToList();
             if (matches.Count == 0 && !WildcardPattern.ContainsWildcardCharacters(name))
             {
-                WriteError(ToErrorRecord(NotFound(name, $"No node named '{name}' is registered.")));
+                WriteError(ToErrorRecord(NodeNames.NotFound(name, cluster.Nodes.Select(n => n.Name))));
             }
             WriteObject(matches, enumerateCollection: true);
         }

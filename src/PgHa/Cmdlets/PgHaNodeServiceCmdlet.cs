@@ -2,6 +2,7 @@ using System.Diagnostics.CodeAnalysis;
 using System.Management.Automation;
 using System.Management.Automation.Host;
 using PgHa.Core;
+using PgHa.Operations;
 using PgHa.Operations.Host;
 using PgHa.Operations.Service;
 
@@ -156,11 +157,10 @@ public abstract class PgHaNodeServiceCmdlet : PgHaHostCmdlet
                 PgHaCluster cluster = ReadCluster(Conninfo);
                 foreach (string name in Name)
                 {
-                    PgHaNode? node = cluster.Nodes.FirstOrDefault(n => n.Name == name);
+                    PgHaNode? node = NodeNames.Find(cluster.Nodes, n => n.Name, name);
                     if (node is null)
                     {
-                        WriteError(ToErrorRecord(new PgHaException("PgHaNodeNotFound", ErrorCategory.ObjectNotFound, name,
-                            $"No node named '{name}' is registered. Get-PgHaNode lists the registered nodes (names are case-sensitive here).")));
+                        WriteError(ToErrorRecord(NodeNames.NotFound(name, cluster.Nodes.Select(n => n.Name))));
                     }
                     else if (TryTarget(node, out ServiceTarget? named))
                     {

@@ -214,9 +214,9 @@ internal static class NodeRegistration
             && NodeEndpoint.Of(info).Matches(probe.SenderHost, probe.SenderPort));
         if (request.Upstream is not null)
         {
-            NodeRecord named = nodes.FirstOrDefault(n => string.Equals(n.Name, request.Upstream, StringComparison.Ordinal))
+            NodeRecord named = NodeNames.Find(nodes, n => n.Name, request.Upstream)
                 ?? throw new PgHaException("PgHaUpstreamNotRegistered", ErrorCategory.ObjectNotFound, request.Upstream,
-                    $"The upstream '{request.Upstream}' is not a registered node. Register it first, or leave out -Upstream to use the node '{request.Name}' streams from.");
+                    $"The upstream '{request.Upstream}' is not a registered node{(NodeNames.DifferentlyCased(nodes.Select(n => n.Name), request.Upstream) is { } other ? $" ('{other}' is: node names are case-sensitive)" : "")}. Register it first, or leave out -Upstream to use the node '{request.Name}' streams from.");
             if (sender?.Id != named.Id)
             {
                 throw new PgHaException("PgHaUpstreamMismatch", ErrorCategory.InvalidArgument, request.Upstream,

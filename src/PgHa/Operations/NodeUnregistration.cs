@@ -15,12 +15,11 @@ internal static class NodeUnregistration
     public static async Task<UnregistrationPlan> PlanAsync(OperationContext context, IReadOnlyList<ConnectionInfo> entryPoints, string? name, int? id, bool force)
     {
         var (nodes, _) = await MetadataReader.ReadNodesAsync(context, entryPoints).ConfigureAwait(false);
-        NodeRecord node = (id is int i
-                ? nodes.FirstOrDefault(n => n.Id == i)
-                : nodes.FirstOrDefault(n => string.Equals(n.Name, name, StringComparison.Ordinal))
-                  ?? SingleOrNull(nodes.Where(n => string.Equals(n.Name, name, StringComparison.OrdinalIgnoreCase))))
-            ?? throw new PgHaException("PgHaNodeNotFound", ErrorCategory.ObjectNotFound, (object?)name ?? id,
-                $"No node {(id is int i2 ? $"with id {i2}" : $"named '{name}'")} is registered. Get-PgHaNode lists the registered nodes.");
+        NodeRecord node = id is int i
+            ? nodes.FirstOrDefault(n => n.Id == i)
+              ?? throw new PgHaException("PgHaNodeNotFound", ErrorCategory.ObjectNotFound, i,
+                  $"No node with id {i} is registered. Get-PgHaNode lists the registered nodes.")
+            : NodeNames.Single(nodes, n => n.Name, name ?? "");
 
         string? activeReason = await ActiveMembershipAsync(context, node).ConfigureAwait(false);
         if (activeReason is not null && !force)
@@ -85,12 +84,6 @@ internal static class NodeUnregistration
             Changed = stillThere,
             MetadataConninfo = plan.WriteTo.ToDisplayString(),
         };
-    }
-
-    private static NodeRecord? SingleOrNull(IEnumerable<NodeRecord> candidates)
-    {
-        var list = candidates.Take(2).ToList();
-        return list.Count == 1 ? list[0] : null;
     }
 
     /// <summary>Why the node counts as an active member right now, or null when it does not.</summary>

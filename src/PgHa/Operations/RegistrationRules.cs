@@ -17,7 +17,16 @@ internal static class RegistrationRules
     /// <param name="otherPrimaryIsLive">For a new primary with -Force: whether the currently registered primary still runs as a primary.</param>
     public static RegistrationDecision Decide(IReadOnlyList<NodeRecord> existing, NodeRecord desired, bool force, Func<NodeRecord, bool> otherPrimaryIsLive)
     {
-        NodeRecord? sameName = existing.FirstOrDefault(n => string.Equals(n.Name, desired.Name, StringComparison.Ordinal));
+        NodeRecord? sameName = NodeNames.Find(existing, n => n.Name, desired.Name);
+        NodeRecord? differentlyCased = sameName is null
+            ? NodeNames.Find(existing, n => n.Name, NodeNames.DifferentlyCased(existing.Select(n => n.Name), desired.Name))
+            : null;
+        // Renaming a record to a differently-cased name stays possible: its own id with -Force.
+        if (differentlyCased is not null && !(force && desired.Id == differentlyCased.Id))
+        {
+            throw new PgHaException("PgHaNodeNameInUse", ErrorCategory.ResourceExists, desired.Name,
+                $"'{differentlyCased.Name}' (id {differentlyCased.Id}) is already registered, and '{desired.Name}' differs from it only in case: PgHa matches node names exactly, so the two would be easy to confuse. Use -Name '{differentlyCased.Name}' to mean that node, or choose a name that differs in more than case (to rename that record, give -Id {differentlyCased.Id} -Force).");
+        }
         if (desired.Id == 0)
         {
             desired = desired with { Id = sameName?.Id ?? (existing.Count == 0 ? 1 : existing.Max(n => n.Id) + 1) };
@@ -29,7 +38,7 @@ internal static class RegistrationRules
             throw new PgHaException("PgHaNodeNameInUse", ErrorCategory.ResourceExists, desired.Name,
                 $"The name '{desired.Name}' is already registered for node id {sameName.Id}. Choose another name, or unregister node {sameName.Id} first with Unregister-PgHaNode.");
         }
-        if (sameId is not null && !string.Equals(sameId.Name, desired.Name, StringComparison.Ordinal) && !force)
+        if (sameId is not null && !NodeNames.Same(sameId.Name, desired.Name) && !force)
         {
             throw new PgHaException("PgHaNodeIdInUse", ErrorCategory.ResourceExists, desired.Id,
                 $"Node id {desired.Id} is already registered as '{sameId.Name}'. Choose another -Id, or use -Force to rename that record to '{desired.Name}'.");

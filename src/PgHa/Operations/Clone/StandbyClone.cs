@@ -227,7 +227,7 @@ internal static class StandbyClone
             RegisteredConninfo.TryParse(n, out var info) && NodeEndpoint.Of(info) == sourceEndpoint)?.Name;
         NodeRecord? primary = nodes.FirstOrDefault(n => n.Role == PgHaRole.Primary && n.Active);
         // The id the node has, or the one registration will give it next (events need a node id).
-        int nodeId = request.Id ?? nodes.FirstOrDefault(n => n.Name == request.Target.Name)?.Id ?? (nodes.Count == 0 ? 1 : nodes.Max(n => n.Id) + 1);
+        int nodeId = request.Id ?? NodeNames.Find(nodes, n => n.Name, request.Target.Name)?.Id ?? (nodes.Count == 0 ? 1 : nodes.Max(n => n.Id) + 1);
         string[] primaryDirectories = primary?.DataDirectory is { } primaryDir && SameHost(primary.SshHost, request.Target.SshHost) ? [primaryDir] : [];
         return (sourceName, primary is null ? null : RegisteredConninfo.Parse(primary), nodeId, primaryDirectories);
     }

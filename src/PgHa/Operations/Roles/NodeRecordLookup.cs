@@ -9,10 +9,8 @@ namespace PgHa.Operations.Roles;
 /// <summary>Finding registered nodes by name and turning their records into what the role-change steps need.</summary>
 internal static class NodeRecordLookup
 {
-    public static NodeRecord ByName(IReadOnlyList<NodeRecord> nodes, string name) =>
-        nodes.FirstOrDefault(n => n.Name == name)
-        ?? throw new PgHaException("PgHaNodeNotFound", ErrorCategory.ObjectNotFound, name,
-            $"No node named '{name}' is registered. Get-PgHaNode lists the registered nodes (names are case-sensitive here).");
+    /// <inheritdoc cref="NodeNames.Single{T}(IReadOnlyCollection{T}, Func{T, string}, string)"/>
+    public static NodeRecord ByName(IReadOnlyList<NodeRecord> nodes, string name) => NodeNames.Single(nodes, n => n.Name, name);
 
     public static NodeRecord? ActivePrimary(IReadOnlyList<NodeRecord> nodes) =>
         nodes.FirstOrDefault(n => n.Role == PgHaRole.Primary && n.Active);

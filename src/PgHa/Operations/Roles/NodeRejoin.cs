@@ -38,9 +38,11 @@ internal static class NodeRejoin
         var (nodes, source) = await MetadataReader.ReadNodesAsync(context, request.EntryPoints).ConfigureAwait(false);
         context.Reporter.Verbose($"Read {nodes.Count} node record(s) from the metadata on '{source.ToDisplayString()}'.");
 
-        NodeRecord node = nodes.FirstOrDefault(n => request.NodeId is { } id ? n.Id == id : n.Name == request.NodeName)
-            ?? throw new PgHaException("PgHaNodeNotFound", ErrorCategory.ObjectNotFound, (object?)request.NodeName ?? request.NodeId,
-                $"No node {(request.NodeId is { } nodeId ? $"with id {nodeId}" : $"named '{request.NodeName}'")} is registered. Get-PgHaNode lists the registered nodes.");
+        NodeRecord node = request.NodeId is { } nodeId
+            ? nodes.FirstOrDefault(n => n.Id == nodeId)
+              ?? throw new PgHaException("PgHaNodeNotFound", ErrorCategory.ObjectNotFound, nodeId,
+                  $"No node with id {nodeId} is registered. Get-PgHaNode lists the registered nodes.")
+            : NodeNames.Single(nodes, n => n.Name, request.NodeName ?? "");
         if (node.Role == PgHaRole.Witness)
         {
             throw new PgHaException("PgHaRejoinWitness", ErrorCategory.InvalidOperation, node.Name,
@@ -54,9 +56,7 @@ internal static class NodeRejoin
         NodeRecord upstream = primary;
         if (request.UpstreamName is not null)
         {
-            upstream = nodes.FirstOrDefault(n => n.Name == request.UpstreamName)
-                ?? throw new PgHaException("PgHaNodeNotFound", ErrorCategory.ObjectNotFound, request.UpstreamName,
-                    $"No node named '{request.UpstreamName}' is registered, so it cannot be {node.Name}'s upstream. Get-PgHaNode lists the registered nodes.");
+            upstream = NodeNames.Single(nodes, n => n.Name, request.UpstreamName);
             if (upstream.Id == node.Id || upstream.Role == PgHaRole.Witness || !upstream.Active)
             {
                 throw new PgHaException("PgHaRejoinUpstreamInvalid", ErrorCategory.InvalidArgument, request.UpstreamName,

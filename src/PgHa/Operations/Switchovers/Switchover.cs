@@ -39,8 +39,7 @@ internal static class Switchover
         }
         var (records, _) = await MetadataReader.ReadNodesAsync(context, [RegisteredConninfo.Parse(primaryNode.Name, primaryNode.Conninfo)]).ConfigureAwait(false);
         NodeRecord oldPrimary = records.Single(n => n.Id == primaryNode.Id);
-        PgHaNode candidateNode = cluster.Nodes.FirstOrDefault(n => string.Equals(n.Name, candidateName, StringComparison.OrdinalIgnoreCase))
-            ?? throw Fail("PgHaNodeNotFound", ErrorCategory.ObjectNotFound, candidateName, $"No node named '{candidateName}' is registered. Get-PgHaNode lists them.");
+        PgHaNode candidateNode = NodeNames.Single(cluster.Nodes, n => n.Name, candidateName);
         NodeRecord candidate = records.Single(n => n.Id == candidateNode.Id);
         var plan = new SwitchoverPlan(oldPrimary, RegisteredConninfo.Parse(oldPrimary), HostOf(oldPrimary), candidate, RegisteredConninfo.Parse(candidate),
             HostOf(candidate), [], records, options);

@@ -5,7 +5,7 @@ using Xunit;
 namespace PgHa.Tests.Cluster;
 
 /// <summary>A primary (node1) and a streaming standby (node2), registered, whose records the tests corrupt and restore.</summary>
-public sealed class InvalidConninfoFixture : IAsyncLifetime
+public sealed class BadNodeInputFixture : IAsyncLifetime
 {
     public PgHaSession Session { get; } = new();
 
@@ -33,19 +33,20 @@ public sealed class InvalidConninfoFixture : IAsyncLifetime
 }
 
 /// <summary>
-/// A registered conninfo libpq refuses (written by hand or by an older tool) gives PgHaConninfoInvalid,
-/// naming the node, from every cmdlet family that uses it, never a raw ConninfoFormatException, and the
-/// refused command changes nothing.
+/// Bad node input, refused with one ErrorId by every cmdlet family and changing nothing:
+/// a registered conninfo libpq refuses (written by hand or by an older tool) gives PgHaConninfoInvalid,
+/// never a raw ConninfoFormatException; a node name that differs from a registered one only in case
+/// gives PgHaNodeNotFound naming the registered one (names are matched exactly everywhere).
 /// </summary>
-public sealed class InvalidConninfoTests : IClassFixture<InvalidConninfoFixture>
+public sealed class BadNodeInputTests : IClassFixture<BadNodeInputFixture>
 {
     // libpq refuses to parse the first; the second parses but asks for something Npgsql cannot honour.
     public const string Unparsable = "host=127.0.0.1 port";
     public const string Unsupported = "requirepeer=postgres";
 
-    private readonly InvalidConninfoFixture fixture;
+    private readonly BadNodeInputFixture fixture;
 
-    public InvalidConninfoTests(InvalidConninfoFixture fixture) => this.fixture = fixture;
+    public BadNodeInputTests(BadNodeInputFixture fixture) => this.fixture = fixture;
 
     [Fact]
     public async Task RoleChanges_OfANodeWithAnInvalidConninfo_AreRefused()
@@ -113,12 +114,43 @@ public sealed class InvalidConninfoTests : IClassFixture<InvalidConninfoFixture>
         Assert.Contains("requirepeer", error.Exception.Message);
     }
 
-    private async Task AssertRefusedAsync(string command, string named, string entryPoint)
+    [Fact]
+    public async Task ANameThatDiffersOnlyInCase_FindsNoNode_AndTheErrorNamesTheRegisteredOne()
+    {
+        foreach (string command in new[]
+        {
+            "Get-PgHaNode -Name NODE2 -Conninfo $args[0]",
+            "Invoke-PgHaPromote -Name NODE2 -Conninfo $args[0] -Confirm:$false",
+            "Invoke-PgHaFollow -Name NODE2 -Conninfo $args[0] -Confirm:$false",
+            "Invoke-PgHaRejoin -Name NODE2 -Conninfo $args[0] -Confirm:$false",
+            "Invoke-PgHaSwitchover -Name NODE2 -Conninfo $args[0] -Confirm:$false",
+            "Stop-PgHaNode -Name NODE2 -Conninfo $args[0] -Confirm:$false",
+            "Unregister-PgHaNode -Name NODE2 -Conninfo $args[0] -Force -Confirm:$false",
+        })
+        {
+            await AssertRefusedAsync(command, "'node2' is", fixture.Node1, "PgHaNodeNotFound");
+        }
+
+        // Patterns are case-sensitive too: nothing matches, and a pattern is no error.
+        var none = fixture.Session.Run("Get-PgHaNode -Name NODE* -Conninfo $args[0]", fixture.Node1);
+        Assert.Empty(none.Errors);
+        Assert.Empty(none.Output);
+        var exact = fixture.Session.Run("Get-PgHaNode -Name node2 -Conninfo $args[0]", fixture.Node1).ThrowIfErrors();
+        Assert.Equal("node2", (string)exact.Single().Properties["Name"].Value);
+    }
+
+    [Fact]
+    public async Task Registering_ANameThatDiffersOnlyInCase_IsRefused()
+    {
+        await AssertRefusedAsync("Register-PgHaNode -Role Standby -Name NODE2 -Conninfo $args[0] -Confirm:$false", "'node2' (id 2)", fixture.Node2, "PgHaNodeNameInUse");
+    }
+
+    private async Task AssertRefusedAsync(string command, string named, string entryPoint, string errorId = "PgHaConninfoInvalid")
     {
         string before = await fixture.Servers.MetadataFingerprintAsync();
         var result = fixture.Session.Run(command, entryPoint);
         var error = Assert.Single(result.Errors);
-        Assert.True(error.FullyQualifiedErrorId.StartsWith("PgHaConninfoInvalid,", StringComparison.Ordinal),
+        Assert.True(error.FullyQualifiedErrorId.StartsWith(errorId + ",", StringComparison.Ordinal),
             $"{command}: {error.FullyQualifiedErrorId}: {error.Exception?.Message}");
         Assert.DoesNotContain(result.Errors, e => e.Exception is FormatException);
         Assert.Contains(named, error.Exception!.Message);
