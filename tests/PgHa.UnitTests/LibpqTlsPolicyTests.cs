@@ -122,19 +122,58 @@ public sealed class LibpqTlsPolicyTests : IDisposable
     }
 
     [Fact]
-    public void RevocationList_IsRefused_OnlyWhereLibpqWouldCheckIt()
+    public void RevocationList_RevokedServerCertificate_IsRejected()
+    {
+        using var ca = TestCa.Create();
+        using var server = ca.Issue("CN=db.test", dnsNames: ["db.test"]);
+        string root = ca.WriteRoot(home);
+        string empty = ca.WriteRevocationList(Path.Combine(home, "empty.crl"));
+        string revoked = ca.WriteRevocationList(Path.Combine(home, "revoked.crl"), server);
+        Assert.True(Plan($"host=db.test sslmode=verify-ca sslrootcert={root} sslcrl={empty}").Tls.Accept(server, null, "db.test"));
+        var policy = Plan($"host=db.test sslmode=verify-ca sslrootcert={root} sslcrl={revoked}").Tls;
+        Assert.False(policy.Accept(server, null, "db.test"));
+        Assert.Contains("revoked", policy.Rejection);
+        // Without a root certificate libpq verifies nothing, so it checks no list either.
+        Assert.True(Plan($"host=db.test sslmode=require sslcrl={revoked}").Tls.Accept(server, null, "db.test"));
+        // ~/.postgresql/root.crl is the default list.
+        ca.WriteRevocationList(Path.Combine(PostgresDirectory, "root.crl"), server);
+        Assert.False(Plan($"host=db.test sslmode=verify-ca sslrootcert={root}").Tls.Accept(server, null, "db.test"));
+    }
+
+    [Fact]
+    public void RevocationList_MissingForAnIssuer_OrExpired_IsRejected()
+    {
+        using var ca = TestCa.Create();
+        using var stranger = TestCa.Create();
+        using var server = ca.Issue("CN=db.test", dnsNames: ["db.test"]);
+        string root = ca.WriteRoot(home);
+        var policy = Plan($"host=db.test sslmode=verify-ca sslrootcert={root} sslcrl={stranger.WriteRevocationList(Path.Combine(home, "other.crl"))}").Tls;
+        Assert.False(policy.Accept(server, null, "db.test"));
+        Assert.Contains("unable to get certificate CRL", policy.Rejection);
+        policy = Plan($"host=db.test sslmode=verify-ca sslrootcert={root} sslcrl={ca.WriteRevocationList(Path.Combine(home, "old.crl"), expired: true)}").Tls;
+        Assert.False(policy.Accept(server, null, "db.test"));
+        Assert.Contains("expired", policy.Rejection);
+    }
+
+    [Fact]
+    public void RevocationList_ThatCannotBeLoaded_IsIgnored_AsLibpqDoes()
+    {
+        using var ca = TestCa.Create();
+        using var server = ca.Issue("CN=db.test", dnsNames: ["db.test"]);
+        string root = ca.WriteRoot(home);
+        string garbage = Write(Path.Combine(home, "garbage.crl"), "-----BEGIN X509 CRL-----\nnot base64\n-----END X509 CRL-----\n");
+        Assert.True(Plan($"host=db.test sslmode=verify-ca sslrootcert={root} sslcrl={garbage}").Tls.Accept(server, null, "db.test"));
+        Assert.True(Plan($"host=db.test sslmode=verify-ca sslrootcert={root} sslcrl={home}/none.crl").Tls.Accept(server, null, "db.test"));
+    }
+
+    [Fact]
+    public void RevocationListDirectory_IsRefused_WhereLibpqWouldReadIt()
     {
         using var ca = TestCa.Create();
         string root = ca.WriteRoot(home);
-        string crl = Write(Path.Combine(home, "root.crl"), "-----BEGIN X509 CRL-----\n");
-        // Without a root certificate libpq verifies nothing, so it checks no list either.
-        Assert.NotNull(Plan($"host=h sslmode=require sslcrl={crl}"));
-        // A list that does not exist is ignored by libpq.
-        Assert.NotNull(Plan($"host=h sslmode=require sslrootcert={root} sslcrl={home}/none.crl"));
-        var e = Assert.Throws<LibpqTlsException>(() => Plan($"host=h sslmode=require sslrootcert={root} sslcrl={crl}"));
-        Assert.Contains(crl, e.Message);
-        Write(Path.Combine(PostgresDirectory, "root.crl"), "-----BEGIN X509 CRL-----\n");
-        Assert.Throws<LibpqTlsException>(() => Plan($"host=h sslmode=verify-ca sslrootcert={root}"));
+        Assert.NotNull(Plan($"host=h sslmode=require sslcrldir={home}"));
+        var e = Assert.Throws<LibpqTlsException>(() => Plan($"host=h sslmode=require sslrootcert={root} sslcrldir={home}"));
+        Assert.Contains("sslcrl", e.Message);
     }
 
     [Fact]
@@ -281,6 +320,23 @@ public sealed class LibpqTlsPolicyTests : IDisposable
             byte[] serial = Guid.NewGuid().ToByteArray();
             return request.Create(Certificate.SubjectName, X509SignatureGenerator.CreateForECDsa(key),
                 DateTimeOffset.UtcNow.AddMinutes(-1), DateTimeOffset.UtcNow.AddHours(12), serial);
+        }
+
+        /// <summary>A PEM revocation list signed by this CA, revoking <paramref name="revoked"/>.</summary>
+        public string WriteRevocationList(string path, X509Certificate2? revoked = null, bool expired = false)
+        {
+            var builder = new CertificateRevocationListBuilder();
+            if (revoked is not null)
+            {
+                builder.AddEntry(revoked);
+            }
+
+            DateTimeOffset now = DateTimeOffset.UtcNow;
+            byte[] der = expired
+                ? builder.Build(Certificate, 1, now.AddHours(-1), HashAlgorithmName.SHA256, thisUpdate: now.AddHours(-2))
+                : builder.Build(Certificate, 1, now.AddHours(1), HashAlgorithmName.SHA256);
+            File.WriteAllText(path, new string(PemEncoding.Write("X509 CRL", der)));
+            return path;
         }
 
         public void Dispose()

@@ -23,8 +23,9 @@ namespace PgHa.Conninfo;
 /// <item>a client certificate (sslcert, else ~/.postgresql/postgresql.crt) is sent only when its file
 /// exists, and then its key must exist and be private.</item>
 /// </list>
-/// What PgHa cannot check (a certificate revocation list) is refused when libpq would check it, so PgHa is
-/// never less strict than psql with the same conninfo.
+/// Revocation lists (sslcrl, else ~/.postgresql/root.crl) are checked as libpq has OpenSSL check them. What
+/// PgHa cannot check (a hashed sslcrldir) is refused where libpq would use it, so PgHa is never less strict
+/// than psql with the same conninfo.
 /// </remarks>
 internal sealed class LibpqTlsPolicy
 {
@@ -32,6 +33,7 @@ internal sealed class LibpqTlsPolicy
     private const string CommonNameOid = "2.5.4.3";
 
     private readonly X509Certificate2Collection? rootCertificates;
+    private readonly RevocationListFile? revocationLists;
     private readonly IReadOnlyDictionary<string, string> hostNameByTarget;
     private readonly bool sendServerName;
     private volatile string? rejection;
@@ -40,6 +42,7 @@ internal sealed class LibpqTlsPolicy
         string mode,
         string? rootCertificatePath,
         X509Certificate2Collection? rootCertificates,
+        RevocationListFile? revocationLists,
         string? clientCertificatePath,
         string? clientKeyPath,
         IReadOnlyDictionary<string, string> hostNameByTarget,
@@ -48,6 +51,7 @@ internal sealed class LibpqTlsPolicy
         Mode = mode;
         RootCertificatePath = rootCertificatePath;
         this.rootCertificates = rootCertificates;
+        this.revocationLists = revocationLists;
         ClientCertificatePath = clientCertificatePath;
         ClientKeyPath = clientKeyPath;
         this.hostNameByTarget = hostNameByTarget;
@@ -104,15 +108,12 @@ internal sealed class LibpqTlsPolicy
         bool sendServerName = setting("sslsni") is not "0";
         if (mode == "disable")
         {
-            return new LibpqTlsPolicy(mode, null, null, null, null, hostNames, sendServerName);
+            return new LibpqTlsPolicy(mode, null, null, null, null, null, hostNames, sendServerName);
         }
 
         string? home = string.IsNullOrEmpty(environment.HomeDirectory) ? null : DefaultDirectory(environment.HomeDirectory);
         var (rootPath, roots) = RootCertificates(mode, setting("sslrootcert"), home);
-        if (roots is not null)
-        {
-            RefuseRevocationLists(setting("sslcrl"), setting("sslcrldir"), home);
-        }
+        RevocationListFile? revocationLists = roots is null ? null : RevocationLists(setting("sslcrl"), setting("sslcrldir"), home);
 
         if (mode == "verify-full")
         {
@@ -125,7 +126,7 @@ internal sealed class LibpqTlsPolicy
         }
 
         var (certificatePath, keyPath) = ClientCertificate(setting("sslcert"), setting("sslkey"), home);
-        return new LibpqTlsPolicy(mode, rootPath, roots, certificatePath, keyPath, hostNames, sendServerName);
+        return new LibpqTlsPolicy(mode, rootPath, roots, revocationLists, certificatePath, keyPath, hostNames, sendServerName);
     }
 
     /// <summary>
@@ -207,7 +208,9 @@ internal sealed class LibpqTlsPolicy
 
         if (chain.Build(server))
         {
-            return null;
+            return revocationLists?.Check(chain.ChainElements.Select(e => e.Certificate).ToList(), DateTimeOffset.UtcNow) is { } revoked
+                ? "its certificate chain fails the revocation check: " + revoked
+                : null;
         }
 
         string statuses = string.Join("; ", chain.ChainStatus.Select(s => s.StatusInformation.Trim()).Where(s => s.Length > 0).Distinct());
@@ -324,19 +327,18 @@ internal sealed class LibpqTlsPolicy
         return (path, certificates);
     }
 
-    // libpq checks the revocation list (sslcrl, sslcrldir, else ~/.postgresql/root.crl) whenever it verifies
-    // the server and the list can be loaded; a list that cannot be loaded is silently ignored.
-    private static void RefuseRevocationLists(string? sslCrl, string? sslCrlDirectory, string? home)
+    // libpq checks the revocation lists (sslcrl and sslcrldir, else ~/.postgresql/root.crl) whenever it
+    // verifies the server and a list can be loaded; a file it cannot load is silently ignored.
+    private static RevocationListFile? RevocationLists(string? sslCrl, string? sslCrlDirectory, string? home)
     {
-        string? file = sslCrl ?? (sslCrlDirectory is null && home is not null ? Path.Combine(home, "root.crl") : null);
-        string? found = file is not null && File.Exists(file) ? file
-            : sslCrlDirectory is not null && Directory.Exists(sslCrlDirectory) ? sslCrlDirectory
-            : null;
-        if (found is not null)
+        if (sslCrlDirectory is not null && Directory.Exists(sslCrlDirectory))
         {
             throw new LibpqTlsException(
-                $"libpq would check the server certificate against the revocation list \"{found}\", which PgHa cannot do (Npgsql has no certificate revocation list option). Move the list away (remove sslcrl/sslcrldir from the conninfo), or connect with psql.");
+                $"libpq would check the server certificate against the revocation lists in the directory \"{sslCrlDirectory}\" (sslcrldir), which PgHa cannot read. Put the lists in one PEM file and name it in sslcrl instead.");
         }
+
+        string? file = sslCrl ?? (sslCrlDirectory is null && home is not null ? Path.Combine(home, "root.crl") : null);
+        return file is null ? null : RevocationListFile.Load(file);
     }
 
     private static (string? Certificate, string? Key) ClientCertificate(string? sslCert, string? sslKey, string? home)

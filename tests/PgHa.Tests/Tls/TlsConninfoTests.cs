@@ -45,6 +45,10 @@ public sealed class TlsConninfoTests : IClassFixture<TlsServerFixture>
     [InlineData("hostaddr={addr} user=certuser sslmode=require", false, "PgHaAuthenticationFailed")]
     [InlineData("hostaddr={addr} user=certuser sslmode=require sslcert={dir}/stranger.crt sslkey={dir}/stranger.key", false, null)]
     [InlineData("hostaddr={addr} user=certuser sslmode=require sslcert={dir}/client.crt sslkey={dir}/client-open.key", false, "PgHaTlsConfigurationInvalid")]
+    // Revocation lists are checked whenever the chain is (not without a root certificate).
+    [InlineData("hostaddr={addr} user=postgres sslmode=verify-ca sslrootcert={dir}/ca.crt sslcrl={dir}/crl-empty.pem", true, null)]
+    [InlineData("hostaddr={addr} user=postgres sslmode=verify-ca sslrootcert={dir}/ca.crt sslcrl={dir}/crl-revoked.pem", false, "PgHaServerCertificateRejected")]
+    [InlineData("hostaddr={addr} user=postgres sslmode=require sslcrl={dir}/crl-revoked.pem", true, null)]
     // A client certificate file that does not exist: libpq goes on without one.
     [InlineData("hostaddr={addr} user=postgres sslmode=require sslcert={dir}/missing.crt sslkey={dir}/missing.key", true, null)]
     public async Task PsqlAndPgHaAgree(string template, bool accepted, string? errorId)

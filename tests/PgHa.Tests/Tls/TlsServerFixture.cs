@@ -1,3 +1,5 @@
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using PgHa.Tests.Fixtures;
 using PgHa.Tests.Hosting;
 using Xunit;
@@ -8,7 +10,8 @@ namespace PgHa.Tests.Tls;
 /// A PostgreSQL 15 server with ssl = on and a test CA made with openssl: a server certificate for the
 /// node's loopback address and for <see cref="HostName"/>, a second CA that signed nothing the server
 /// holds, and client certificates for <c>cert</c> authentication. pg_hba.conf lets postgres in over TLS
-/// only, certuser only with a client certificate, and plain only without TLS. The node is registered
+/// only, certuser only with a client certificate, and plain only without TLS. Revocation lists of the CA
+/// revoke nothing (crl-empty.pem) or the server's certificate (crl-revoked.pem). The node is registered
 /// as a primary so Get-PgHaNode has metadata to read.
 /// </summary>
 public sealed class TlsServerFixture : IAsyncLifetime
@@ -119,6 +122,23 @@ public sealed class TlsServerFixture : IAsyncLifetime
         await Issue("server", "ca", "/CN=" + HostName, $"subjectAltName=DNS:{HostName},IP:{Server.Address}\nextendedKeyUsage=serverAuth\n");
         await Issue("client", "ca", "/CN=certuser", "extendedKeyUsage=clientAuth\n");
         await Issue("stranger", "wrong-ca", "/CN=certuser", "extendedKeyUsage=clientAuth\n");
+
+        // Revocation lists from the CA: one that revokes nothing, one that revokes the server's certificate.
+        using (var ca = X509Certificate2.CreateFromPemFile(File("ca.crt"), File("ca.key")))
+        using (var server = X509Certificate2.CreateFromPem(System.IO.File.ReadAllText(File("server.crt"))))
+        {
+            foreach (var (name, revoked) in new[] { ("crl-empty.pem", (X509Certificate2?)null), ("crl-revoked.pem", server) })
+            {
+                var builder = new CertificateRevocationListBuilder();
+                if (revoked is not null)
+                {
+                    builder.AddEntry(revoked);
+                }
+
+                byte[] der = builder.Build(ca, 1, DateTimeOffset.UtcNow.AddDays(1), HashAlgorithmName.SHA256);
+                await System.IO.File.WriteAllTextAsync(File(name), new string(PemEncoding.Write("X509 CRL", der)));
+            }
+        }
 
         // The same client key, readable by others: libpq refuses to use it.
         System.IO.File.Copy(File("client.key"), File("client-open.key"));
