@@ -97,6 +97,14 @@ Describe 'Get-PgHaNode against a real cluster' -Tag Integration {
         $notFound[0].FullyQualifiedErrorId | Should -BeLike 'PgHaNodeNotFound,*'
     }
 
+    It 'matches names exactly: a name that differs only in case finds nothing, and the error names the registered one' {
+        $upper = $primary.Name.ToUpperInvariant()
+        if ($upper -ceq $primary.Name) { Set-ItResult -Skipped -Because 'the primary''s name has no lower-case letter' }
+        Get-PgHaNode -Conninfo $ci -Name $upper -ErrorVariable notFound -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+        $notFound[0].FullyQualifiedErrorId | Should -BeLike 'PgHaNodeNotFound,*'
+        $notFound[0].Exception.Message | Should -BeLike "*'$($primary.Name)' is*"
+    }
+
     It 'returns nothing and no error for a pattern that matches nothing' {
         Get-PgHaNode -Conninfo $ci -Name 'no-such-node*' -ErrorVariable noMatch | Should -BeNullOrEmpty
         $noMatch | Should -BeNullOrEmpty
