@@ -57,6 +57,7 @@ internal static class NodeConnector
         catch (PgHaException ex) when (plan.Tls.Mode == "prefer" && ex.InnerException is NpgsqlException { InnerException: AuthenticationException })
         {
             // libpq's sslmode=prefer tries once more without TLS when the handshake fails, whatever the reason.
+            context.Reporter.Verbose($"The TLS handshake with '{info.ToDisplayString()}' failed ({plan.Tls.Rejection ?? ex.InnerException?.InnerException?.Message}); trying once more without TLS, as libpq does for sslmode=prefer.");
             var plain = new NpgsqlConnectionStringBuilder(plan.ConnectionString) { SslMode = SslMode.Disable };
             return await OpenAsync(context, info, database, plan, plain.ConnectionString).ConfigureAwait(false);
         }
