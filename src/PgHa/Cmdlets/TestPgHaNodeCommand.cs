@@ -1,5 +1,6 @@
 using System.Management.Automation;
 using PgHa.Core;
+using PgHa.Operations;
 using PgHa.Operations.Checks;
 
 namespace PgHa.Cmdlets;
@@ -56,16 +57,15 @@ public sealed class TestPgHaNodeCommand : PgHaCheckCmdlet
             return;
         }
         var thresholds = Thresholds();
-        var patterns = _names.Select(n => new WildcardPattern(n, WildcardOptions.IgnoreCase)).ToList();
+        var patterns = _names.Select(n => NodeNames.Pattern(n)).ToList();
         CheckReport? report = RunChecks(EntryPoints([.. _entryPoints]), name => _allNodes || patterns.Any(p => p.IsMatch(name)), thresholds);
         if (report is not null)
         {
-            foreach (string name in _names.Where(n => !WildcardPattern.ContainsWildcardCharacters(n)).Distinct(StringComparer.OrdinalIgnoreCase))
+            foreach (string name in _names.Where(n => !WildcardPattern.ContainsWildcardCharacters(n)).Distinct(StringComparer.Ordinal))
             {
-                if (!report.RegisteredNodes.Contains(name, StringComparer.OrdinalIgnoreCase))
+                if (!report.RegisteredNodes.Contains(name, StringComparer.Ordinal))
                 {
-                    WriteError(ToErrorRecord(new PgHaException("PgHaNodeNotFound", ErrorCategory.ObjectNotFound, name,
-                        $"No node named '{name}' is registered. Get-PgHaNode lists the registered nodes.")));
+                    WriteError(ToErrorRecord(NodeNames.NotFound(name, report.RegisteredNodes)));
                 }
             }
         }

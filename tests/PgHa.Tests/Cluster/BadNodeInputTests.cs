@@ -120,6 +120,7 @@ public sealed class BadNodeInputTests : IClassFixture<BadNodeInputFixture>
         foreach (string command in new[]
         {
             "Get-PgHaNode -Name NODE2 -Conninfo $args[0]",
+            "Test-PgHaNode -Name NODE2 -Conninfo $args[0]",
             "Invoke-PgHaPromote -Name NODE2 -Conninfo $args[0] -Confirm:$false",
             "Invoke-PgHaFollow -Name NODE2 -Conninfo $args[0] -Confirm:$false",
             "Invoke-PgHaRejoin -Name NODE2 -Conninfo $args[0] -Confirm:$false",

@@ -92,17 +92,13 @@ internal static class CheckRun
             Metadata: Wants(PgHaCheckName.Metadata));
         try
         {
-            var info = ConnectionInfo.Parse(node.Conninfo);
+            var info = RegisteredConninfo.Parse(node);
             context.Reporter.Verbose($"Reading {node.Name}'s state.");
             return (node, await NodeFactsReader.ReadAsync(context, node, info, parts).ConfigureAwait(false), null);
         }
         catch (PgHaException ex)
         {
             return (node, null, ex.Message);
-        }
-        catch (ConninfoFormatException ex)
-        {
-            return (node, null, $"its registered conninfo is invalid: {ex.Message}");
         }
         catch (Npgsql.NpgsqlException ex) when (!context.CancellationToken.IsCancellationRequested)
         {
