@@ -202,7 +202,9 @@ public sealed class CheckTests : IClassFixture<CheckedClusterFixture>
 
             var node2 = _cluster["node2"].Server;
             await SetPrimaryConninfoAsync(standby, $"host={node2.Address} port={node2.Port} user=postgres application_name=node3");
-            var wrong = await UntilAsync(script, rows => Is(rows, "node3", "Upstream", "Critical") && Is(rows, "node1", "DownstreamStandbys", "Critical"), Conninfo);
+            // Critical with "not streaming" comes first, while node3's WAL receiver moves over: wait for it to stream from node2.
+            var wrong = await UntilAsync(script, rows => rows.Any(r => r is { Node: "node3", Check: "Upstream", Status: "Critical", Value: "node2" })
+                && Is(rows, "node1", "DownstreamStandbys", "Critical"), Conninfo);
             Row upstream = Single(wrong, "node3", "Upstream");
             Assert.True(upstream.Status == "Critical", string.Join("\n", wrong));
             Assert.Equal("node2", upstream.Value);

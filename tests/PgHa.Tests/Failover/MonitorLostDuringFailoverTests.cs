@@ -5,8 +5,8 @@ using Xunit.Abstractions;
 namespace PgHa.Tests.Failover;
 
 /// <summary>
-/// The fault run that left a cluster with no primary: kill -9 of the primary's postmaster, and 1 s later
-/// kill -9 of the monitor of the standby that would win. The other standby wins with its own vote and the
+/// The fault run that left a cluster with no primary: kill -9 of the primary's postmaster and of the monitor of
+/// the standby that would win. The other standby wins with its own vote and the
 /// failed primary's monitor's. Its majority must still count the failed primary's monitor, which vouches for
 /// it: it used to fence itself 3.7 s after its promotion because only the active nodes counted.
 /// </summary>
@@ -21,9 +21,11 @@ public sealed class MonitorLostDuringFailoverTests(ITestOutputHelper output) : M
     public async Task WinnersMonitorKilled_OtherStandbyPromoted_StaysPrimary_OldPrimaryRejoins()
     {
         await using var probe = SplitBrainProbe.Start(Cluster);
-        await Cluster["node1"].Server.KillAsync();
-        await Task.Delay(TimeSpan.FromSeconds(1)); // the fault's own timing, not a wait for a condition
+        // The fault run killed the would-be winner's monitor 1 s after the primary's postmaster; here it goes first,
+        // so that it is dead before any election however fast the machine is (the failed primary's monitor confirms
+        // its server down after 1 s, and node3 would win the very next round).
         await Cluster.MonitorOf("node3").KillAsync();
+        await Cluster["node1"].Server.KillAsync();
 
         bool promoted = await Polling.UntilAsync(async () => (await Cluster.WritableAsync())["node2"] == true, TimeSpan.FromSeconds(45));
         Assert.True(promoted, "node2 was not promoted within 45 s.\n" + Cluster.DescribeMonitors());

@@ -136,6 +136,9 @@ internal sealed partial class NodeMonitor
             // before it fences for want of a majority: no standby can vote it out sooner than that either.
             _lease = new PrimaryLease(keptLease ?? NowMs + (long)_settings.DetectionWindow.TotalMilliseconds);
             _mayTakeWrites = Self is { Role: PgHaRole.Primary, Active: true };
+            // Saved at once, the start's window included: a monitor that crashes seconds after its start (inside
+            // a partition that began meanwhile) must not get a second window when it is started again.
+            _leaseRecord.Save(_lease.ExpiresAtMs);
         }
         if (keptLease is { } kept && _mayTakeWrites)
         {
@@ -155,6 +158,12 @@ internal sealed partial class NodeMonitor
             throw new PgHaException("PgHaMonitorPortInUse", System.Management.Automation.ErrorCategory.ResourceUnavailable, Self.Name,
                 $"The monitor of {Self.Name} cannot listen on {listenAddress}:{Self.EffectiveMonitorPort} ({ex.Message}). Is another monitor for this node running? " +
                 "Otherwise register the node with another -MonitorPort.", ex);
+        }
+        if (keptLease is { } ended && ended <= NowMs && _mayTakeWrites && IsLeader)
+        {
+            // The lease ran out while the monitor was down: one round of asking decides at once whether the members
+            // still vouch for it (a monitor that only crashed), before the lease timer fences it (a partition).
+            await RenewLeaseAsync().ConfigureAwait(false);
         }
         if (_settings.ManageServer && Self.Role != PgHaRole.Witness)
         {
