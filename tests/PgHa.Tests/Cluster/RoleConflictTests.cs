@@ -23,6 +23,11 @@ public sealed class RoleConflictTests : IClassFixture<PgHaSession>, IAsyncLifeti
         string standby = ReplicatedServers.NodeConninfo(_servers.Standbys[0]);
         _session.Run("Register-PgHaNode -Role Primary -Name node1 -Conninfo $args[0]", primary).ThrowIfErrors();
         _session.Run("Register-PgHaNode -Role Standby -Name node2 -Conninfo $args[0]", standby).ThrowIfErrors();
+        // The standby's copy of the metadata must hold node2's record before it is promoted behind PgHa's back
+        // (on a loaded machine replay lagged, node2's copy had no node2, and the -Force below registered it anew).
+        bool replayed = await Polling.UntilAsync(async () =>
+            await _servers.Standbys[0].QueryScalarAsync("SELECT count(*) FROM pgha.nodes WHERE node_name = 'node2'", "pgha") == "1", TimeSpan.FromSeconds(30));
+        Assert.True(replayed, "node2's registration did not reach node2's copy of the metadata within 30 s.");
 
         await _servers.Standbys[0].PromoteAsync();
 
