@@ -21,8 +21,20 @@ public abstract class MonitoredClusterTest(ITestOutputHelper output, string pref
     public async Task InitializeAsync()
     {
         Cluster = await MonitoredCluster.StartAsync(prefix, shape);
-        await PrepareAsync();
-        await Cluster.StartMonitorsAsync(MonitorSettings);
+        try
+        {
+            await PrepareAsync();
+            await Cluster.StartMonitorsAsync(MonitorSettings);
+        }
+        catch
+        {
+            // xunit does not call DisposeAsync when InitializeAsync fails: the monitors and servers started so far
+            // would outlive the test run (found: monitor processes of failed starts still running 1.5 h later,
+            // talking to loopback addresses that later tests were handed again).
+            await Cluster.DisposeAsync();
+            Cluster = null!; // and DisposeAsync, should it be called after all, has nothing left to stop
+            throw;
+        }
     }
 
     public async Task DisposeAsync()
