@@ -34,6 +34,9 @@ public sealed class SshTransport : INodeTransport
     /// <see cref="SshAuthenticationException"/> when login fails, and <see cref="SocketException"/> or
     /// <see cref="SshOperationTimeoutException"/> when the server cannot be reached in time.
     /// </summary>
+    /// <summary>Whether the SSH session is still up (a server restart or a killed sshd child ends it).</summary>
+    internal bool IsConnected => _client.IsConnected;
+
     public static async Task<SshTransport> ConnectAsync(SshTransportOptions options, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(options);
