@@ -37,11 +37,6 @@ if (-not (Get-Module -ListAvailable -Name Pester | Where-Object Version -eq ([ve
 Import-Module -Name Pester -RequiredVersion $pesterVersion
 Import-Module ([IO.Path]::Combine($PSScriptRoot, 'PgHaTestSupport.psm1'))
 $null = Import-PgHaBuiltModule
-# KNOWN BUG, not fixed yet (see the session note on issue 9/14): on this kind of machine about one PgHa call in
-# 20-40 stalls for about 5 s while it probes the nodes in parallel (psql, run the same way, never does), so a call
-# at the default 3 s connect timeout sometimes reports a live sandbox node unreachable. Until that is found, the
-# suite's calls wait up to 10 s; a test that sets -ConnectTimeout itself keeps its own.
-$global:PSDefaultParameterValues['*-PgHa*:ConnectTimeout'] = 10
 
 $null = New-Item -ItemType Directory -Path ([IO.Path]::GetDirectoryName([IO.Path]::GetFullPath($OutputFile))) -Force
 $configuration = New-PesterConfiguration

@@ -220,6 +220,17 @@ public sealed class NpgsqlSettingsTests : IDisposable
         Assert.Equal("UTF8", b.ClientEncoding);
     }
 
+    [Theory]
+    [InlineData("", GssEncryptionMode.Disable)]
+    [InlineData("gssencmode=disable", GssEncryptionMode.Disable)]
+    [InlineData("gssencmode=prefer", GssEncryptionMode.Prefer)]
+    [InlineData("gssencmode=require", GssEncryptionMode.Require)]
+    public void GssEncryption_IsTriedOnlyWhenAskedFor(string conninfo, GssEncryptionMode expected)
+    {
+        // Npgsql's own default (Prefer) stalls some connections for the whole connect timeout.
+        Assert.Equal(expected, Convert(conninfo).GssEncryptionMode);
+    }
+
     [Fact]
     public void HarmlessKeywords_AreIgnored()
     {

@@ -48,7 +48,7 @@ public sealed class PostgresServer : IAsyncDisposable, IDisposable
     public int? Pid => ReadPostmasterPid();
 
     public string ConninfoFor(string database) =>
-        $"host={Address} port={Port} user={Superuser} dbname={database} connect_timeout=10"; // see PgHaSession: a known intermittent ~5 s stall
+        $"host={Address} port={Port} user={Superuser} dbname={database}";
 
     /// <summary>
     /// initdb, the seed's replication settings and a trusting pg_hba.conf, then start. Extra settings

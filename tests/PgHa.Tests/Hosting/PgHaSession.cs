@@ -18,12 +18,7 @@ public sealed class PgHaSession : IDisposable
         var state = InitialSessionState.CreateDefault2();
         Runspace = RunspaceFactory.CreateRunspace(Host, state);
         Runspace.Open();
-        // KNOWN BUG, not fixed yet (session note of 6 December): about one PgHa call in 20-40 stalls for about 5 s
-        // while connecting on this kind of machine (psql, run the same way, does not), so a call at the default 3 s
-        // connect timeout sometimes reports a live test server unreachable. Until it is found, the hosted tests'
-        // calls wait up to 10 s (as the Pester runner's do); a test that sets -ConnectTimeout keeps its own.
-        var import = Run("Import-Module -Name $args[0] -ErrorAction Stop; $PSStyle.OutputRendering = 'PlainText'; " +
-            "$global:PSDefaultParameterValues['*-PgHa*:ConnectTimeout'] = 10", RepositoryPaths.ModuleManifest);
+        var import = Run("Import-Module -Name $args[0] -ErrorAction Stop; $PSStyle.OutputRendering = 'PlainText'", RepositoryPaths.ModuleManifest);
         import.ThrowIfErrors();
         Host.TakeOutput();
     }
