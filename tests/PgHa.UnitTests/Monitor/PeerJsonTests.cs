@@ -14,7 +14,7 @@ public sealed class PeerJsonTests
         {
             NodeId = 2,
             NodeName = "node2",
-            Role = "standby",
+            Role = MonitorRole.Standby,
             ServerRunning = true,
             Fenced = false,
             Term = 4,
@@ -36,6 +36,7 @@ public sealed class PeerJsonTests
         string line = PeerJson.Serialize(status);
 
         Assert.DoesNotContain('\n', line);
+        Assert.Contains("\"role\":\"standby\"", line, StringComparison.Ordinal); // roles travel as their lowercase names
         Assert.Equal(status, PeerJson.Deserialize<PeerStatus>(line));
     }
 

@@ -46,7 +46,7 @@ internal static class MonitorStatusReader
             Name = node.Name,
             Running = true,
             ProcessId = status.ProcessId,
-            Role = status.Role,
+            Role = status.Role.Name(),
             ServerRunning = status.ServerRunning,
             Fenced = status.Fenced,
             Paused = status.Paused,

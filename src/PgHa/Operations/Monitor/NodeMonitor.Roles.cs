@@ -142,7 +142,7 @@ internal sealed partial class NodeMonitor
             _signalPlacedByMe = false; // a fence is meant to last: only a rejoin or a promotion ends it
             _serverRunning = false;
             _local = null;
-            _role = "down";
+            _role = MonitorRole.Down;
             _localDownSinceMs = NowMs;
         }
         QueueEvent(Self, "primary_fenced", true, $"{Self.Name} fenced itself in {Elapsed(clock)} (standby.signal, immediate stop): {why}");
@@ -321,7 +321,7 @@ internal sealed partial class NodeMonitor
         foreach (var (id, status) in statuses)
         {
             // A candidate is a standby too: leaving it out would let a lesser standby stand against it.
-            if (status is { Role: "standby" or "candidate", ServerRunning: true, Paused: false, ReceivedLsn: { } lsn } && status.Priority > 0
+            if (status is { Role: MonitorRole.Standby or MonitorRole.Candidate, ServerRunning: true, Paused: false, ReceivedLsn: { } lsn } && status.Priority > 0
                 && status.Failover == PgHaFailoverMode.Automatic && _members.ById(id) is { Role: PgHaRole.Standby or PgHaRole.Primary, Active: true })
             {
                 entrants.Add(new ElectionEntrant(id, status.NodeName, PgHaLsn.Parse(lsn), status.Priority));
@@ -352,7 +352,7 @@ internal sealed partial class NodeMonitor
         lock (_gate)
         {
             _votes.Record(term, Self.Id);
-            _role = "candidate";
+            _role = MonitorRole.Candidate;
             _watch = new LeaderWatch(term, Self.Id, NowMs);
         }
         _log.Info($"The primary {NameOf(oldLeader)} is gone: {Self.Name} stands in term {term} (received {myLsn}).");
@@ -368,7 +368,7 @@ internal sealed partial class NodeMonitor
         {
             lock (_gate)
             {
-                _role = "standby";
+                _role = MonitorRole.Standby;
                 _watch = new LeaderWatch(oldTerm, oldLeader, NowMs);
                 _watch.Missed(confirmedDown: true); // it had failed before the election; keep it failed
             }
@@ -384,7 +384,7 @@ internal sealed partial class NodeMonitor
             int timeline = await RoleChanges.PromoteAsync(_context, Self.Name, LocalConninfo, _settings.RoleChangeTimeout).ConfigureAwait(false);
             lock (_gate)
             {
-                _role = "primary";
+                _role = MonitorRole.Primary;
                 ExtendLease(electionStart);
                 _mayTakeWrites = IsLeader;
                 _leaderChangedAtMs = NowMs;
@@ -398,7 +398,7 @@ internal sealed partial class NodeMonitor
         {
             lock (_gate)
             {
-                _role = _local is { InRecovery: true } ? "standby" : _role;
+                _role = _local is { InRecovery: true } ? MonitorRole.Standby : _role;
             }
             _nextRoleChangeMs = NowMs + (long)RoleChangeRetryDelay.TotalMilliseconds;
             QueueEvent(Self, "failover_promote", false, $"{Self.Name} won term {term} but its promotion failed: {ex.Message}");

@@ -54,7 +54,7 @@ internal sealed partial class NodeMonitor
     private long _metadataPauseChangedMs = long.MinValue / 2;
     private bool? _directPause;
     private long _directPauseAtMs;
-    private string _role = "unknown";
+    private MonitorRole _role = MonitorRole.Unknown;
     private bool _serverRunning;
     private bool _fenced;
     private bool _signalPlacedByMe;
@@ -350,7 +350,7 @@ internal sealed partial class NodeMonitor
                 {
                     _mayTakeWrites = false;
                 }
-                _role = Self.Role == PgHaRole.Witness ? "witness" : probe.InRecovery ? "standby" : "primary";
+                _role = Self.Role == PgHaRole.Witness ? MonitorRole.Witness : probe.InRecovery ? MonitorRole.Standby : MonitorRole.Primary;
             }
             return;
         }
@@ -371,7 +371,7 @@ internal sealed partial class NodeMonitor
             // its role this round, so no action is taken on it.
             _local = null;
             _serverRunning = state.IsRunning;
-            _role = state.IsRunning ? "unknown" : "down";
+            _role = state.IsRunning ? MonitorRole.Unknown : MonitorRole.Down;
             if (!state.IsRunning)
             {
                 _localDownSinceMs ??= NowMs;
@@ -457,8 +457,8 @@ internal sealed partial class NodeMonitor
             AdoptNewerTerm(status);
         }
         bool confirmedDown = status is not null && status.Term <= watch.Term
-            && ((!status.ServerRunning && status.Fenced) || (status.Role is "standby" && watch.LeaderId == status.NodeId && status.Term == watch.Term && status.LeaderId != status.NodeId));
-        bool promoting = status is not null && status.Role == "candidate" && status.Term == watch.Term && status.LeaderId == status.NodeId;
+            && ((!status.ServerRunning && status.Fenced) || (status.Role is MonitorRole.Standby && watch.LeaderId == status.NodeId && status.Term == watch.Term && status.LeaderId != status.NodeId));
+        bool promoting = status is not null && status.Role == MonitorRole.Candidate && status.Term == watch.Term && status.LeaderId == status.NodeId;
         lock (_gate)
         {
             if (!ReferenceEquals(_watch, watch))
@@ -537,7 +537,7 @@ internal sealed partial class NodeMonitor
     /// </summary>
     private void AdoptNewerTerm(PeerStatus status)
     {
-        if (status.Role == "primary" && status.LeaderId == status.NodeId && status.Term > _watch.Term)
+        if (status.Role == MonitorRole.Primary && status.LeaderId == status.NodeId && status.Term > _watch.Term)
         {
             AdoptLeader(status.Term, status.NodeId, $"{status.NodeName} is the primary of term {status.Term}");
         }

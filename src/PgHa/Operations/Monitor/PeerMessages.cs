@@ -38,7 +38,7 @@ internal sealed record PeerStatus
     public string NodeName { get; init; } = "";
 
     /// <summary>primary, standby, witness, candidate (electing or promoting itself), or down (its server does not run).</summary>
-    public string Role { get; init; } = "";
+    public MonitorRole Role { get; init; }
     public bool ServerRunning { get; init; }
 
     /// <summary>The monitor fenced its node: standby.signal is in place and the server was stopped.</summary>
@@ -65,7 +65,7 @@ internal static class PeerJson
 {
     public static readonly JsonSerializerOptions Options = new(JsonSerializerDefaults.Web)
     {
-        Converters = { new JsonStringEnumConverter() },
+        Converters = { new MonitorRoleJsonConverter(), new JsonStringEnumConverter() },
     };
 
     public static string Serialize<T>(T value) => JsonSerializer.Serialize(value, Options);

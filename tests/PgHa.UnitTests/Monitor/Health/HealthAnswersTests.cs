@@ -1,4 +1,5 @@
 using System.Text.Json;
+using PgHa.Operations.Monitor;
 using PgHa.Operations.Monitor.Health;
 using Xunit;
 
@@ -16,7 +17,7 @@ public sealed class HealthAnswersTests
         TakenAt = DateTimeOffset.UtcNow,
         NodeId = 1,
         NodeName = "node1",
-        Role = "primary",
+        Role = MonitorRole.Primary,
         ServerRunning = true,
         InRecovery = false,
         Term = 3,
@@ -31,7 +32,7 @@ public sealed class HealthAnswersTests
         TakenAtMs = Now - 200,
         NodeId = 2,
         NodeName = "node2",
-        Role = "standby",
+        Role = MonitorRole.Standby,
         ServerRunning = true,
         InRecovery = true,
         Term = 3,
@@ -42,7 +43,7 @@ public sealed class HealthAnswersTests
         LagSeconds = 0.5,
     };
 
-    private static readonly MonitorSnapshot Stopped = Standby with { Role = "down", ServerRunning = false, InRecovery = null, StreamingFromUpstream = false, LagBytes = null, LagSeconds = null };
+    private static readonly MonitorSnapshot Stopped = Standby with { Role = MonitorRole.Down, ServerRunning = false, InRecovery = null, StreamingFromUpstream = false, LagBytes = null, LagSeconds = null };
 
     public static TheoryData<string, string, string, int> Cases() => new()
     {

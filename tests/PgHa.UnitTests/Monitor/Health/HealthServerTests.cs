@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
+using PgHa.Operations.Monitor;
 using PgHa.Operations.Monitor.Health;
 using Xunit;
 
@@ -16,7 +17,7 @@ public sealed class HealthServerTests
         TakenAtMs = Environment.TickCount64,
         NodeId = 1,
         NodeName = "node1",
-        Role = "primary",
+        Role = MonitorRole.Primary,
         ServerRunning = true,
         InRecovery = false,
         Term = 1,

@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using PgHa.Operations.Monitor;
 using PgHa.Operations.Monitor.Health;
 using Xunit;
 
@@ -14,7 +15,7 @@ public sealed class MetricsTextTests
         TakenAtMs = Now - 1500,
         NodeId = 2,
         NodeName = "node\"2\\",
-        Role = "standby",
+        Role = MonitorRole.Standby,
         ServerRunning = true,
         InRecovery = true,
         Term = 7,
@@ -80,7 +81,7 @@ public sealed class MetricsTextTests
     [Fact]
     public void UnknownValues_AreLeftOut_NotZero()
     {
-        var down = Standby with { Role = "down", ServerRunning = false, InRecovery = null, Timeline = null, LagBytes = null, LagSeconds = null, Failovers = null, Switchovers = null };
+        var down = Standby with { Role = MonitorRole.Down, ServerRunning = false, InRecovery = null, Timeline = null, LagBytes = null, LagSeconds = null, Failovers = null, Switchovers = null };
         string text = MetricsText.Render(down, Now);
         Assert.DoesNotContain("pgha_replication_lag_bytes", text);
         Assert.DoesNotContain("pgha_timeline", text);

@@ -79,9 +79,9 @@ internal static class HealthAnswers
 
     public static (bool Ok, string Reason) IsPrimary(MonitorSnapshot s, long nowMs)
     {
-        if (s.Role != "primary" || s.InRecovery != false)
+        if (s.Role != MonitorRole.Primary || s.InRecovery != false)
         {
-            return (false, $"this node is not a writable primary (role {s.Role})");
+            return (false, $"this node is not a writable primary (role {s.Role.Name()})");
         }
         if (s.Fenced)
         {
@@ -100,9 +100,9 @@ internal static class HealthAnswers
 
     public static (bool Ok, string Reason) IsReplica(MonitorSnapshot s, LagLimit? lag)
     {
-        if (s.Role != "standby" || s.InRecovery != true)
+        if (s.Role != MonitorRole.Standby || s.InRecovery != true)
         {
-            return (false, $"this node is not a running standby (role {s.Role})");
+            return (false, $"this node is not a running standby (role {s.Role.Name()})");
         }
         if (!s.StreamingFromUpstream)
         {
@@ -127,7 +127,7 @@ internal static class HealthAnswers
     {
         node = s.NodeName,
         nodeId = s.NodeId,
-        role = s.Role,
+        role = s.Role.Name(),
         serverRunning = s.ServerRunning,
         fenced = s.Fenced,
         paused = s.Paused,

@@ -10,7 +10,6 @@ namespace PgHa.Operations.Monitor.Health;
 /// </summary>
 internal static class MetricsText
 {
-    private static readonly string[] Roles = ["primary", "standby", "witness", "candidate", "down", "unknown"];
 
     public static string Render(MonitorSnapshot s, long nowMs)
     {
@@ -22,9 +21,9 @@ internal static class MetricsText
         Sample(text, "pgha_info", $"{node},node_id=\"{s.NodeId}\",version=\"{Escape(version)}\"", 1);
 
         Family(text, "pgha_role", "gauge", "1 for the role this node has now (as its monitor saw it), 0 for the others.");
-        foreach (string role in Roles)
+        foreach (MonitorRole role in MonitorRoles.All)
         {
-            Sample(text, "pgha_role", $"{node},role=\"{role}\"", s.Role == role ? 1 : 0);
+            Sample(text, "pgha_role", $"{node},role=\"{role.Name()}\"", s.Role == role ? 1 : 0);
         }
         Gauge(text, node, "pgha_primary", "1 when /primary answers 200: the writable primary of the current term, not fenced, holding its lease.",
             HealthAnswers.IsPrimary(s, nowMs).Ok ? 1 : 0);

@@ -16,7 +16,7 @@ internal sealed record MonitorSnapshot
     public string NodeName { get; init; } = "";
 
     /// <summary>primary, standby, witness, candidate, down, or unknown (running but not answering).</summary>
-    public string Role { get; init; } = "unknown";
+    public MonitorRole Role { get; init; }
 
     /// <summary>The server runs (it answered, or pg_ctl status says so).</summary>
     public bool ServerRunning { get; init; }
