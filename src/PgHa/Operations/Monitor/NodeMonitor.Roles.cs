@@ -13,7 +13,6 @@ namespace PgHa.Operations.Monitor;
 /// <summary>What the monitor does in each role: primary, former primary, standby, candidate, voter, witness.</summary>
 internal sealed partial class NodeMonitor
 {
-    private static readonly TimeSpan FollowAfterLeaderChange = TimeSpan.FromSeconds(30);
     private static readonly TimeSpan NotStreamingBeforeFollow = TimeSpan.FromSeconds(5);
     private static readonly TimeSpan DivergedRetryDelay = TimeSpan.FromSeconds(30);
     private long _divergedReportedTerm = -1;
@@ -27,31 +26,13 @@ internal sealed partial class NodeMonitor
     // ---------------------------------------------------------------- primary
 
     /// <summary>
-    /// The node runs as a primary: fenced at once when another node leads a newer term; otherwise it may take
-    /// writes for as long as its lease lasts (kept and checked apart from this loop, see NodeMonitor.Lease.cs).
+    /// The node is the writable leader of its term (<see cref="HaAction.Lead"/>): it may take writes for as long
+    /// as its lease lasts (kept and checked apart from this loop, see NodeMonitor.Lease.cs).
     /// </summary>
-    private async Task<TimeSpan> ActAsPrimaryAsync()
+    private async Task LeadAsync(bool removeOwnSignal)
     {
-        if (!IsLeader && _watch.LeaderId is not null)
+        if (removeOwnSignal)
         {
-            // A switchover or a manual promotion made this node primary in a new term: its own metadata says so.
-            await RefreshMetadataAsync(force: true).ConfigureAwait(false);
-        }
-        if (!IsLeader && _watch.LeaderId is not null)
-        {
-            if (_paused)
-            {
-                // Paused means no fencing at all: a switchover pauses the monitors while its new primary runs
-                // before the metadata names it; after the resume the metadata is read again first.
-                NoteOnce($"{Self.Name} runs as a primary while {NameOf(_watch.LeaderId)} leads term {_watch.Term}; monitoring is paused, so it is left alone.");
-                return _settings.PrimaryCheckInterval;
-            }
-            await FenceStaleAsync($"it runs as a primary, but {NameOf(_watch.LeaderId)} leads term {_watch.Term}").ConfigureAwait(false);
-            return _settings.PrimaryCheckInterval;
-        }
-        if (_signalPlacedByMe)
-        {
-            // The server came back before anyone replaced it: the signal placed while it was down must not make its next restart read-only.
             await RemoveSignalAsync().ConfigureAwait(false);
         }
         long? announce;
@@ -74,13 +55,12 @@ internal sealed partial class NodeMonitor
         }
         if (!IsLeader && !_paused)
         {
-            // A status answer in the lease loop told of a newer term.
+            // A status answer in the lease loop told of a newer term while this round ran.
             await FenceStaleAsync($"{NameOf(_watch.LeaderId)} leads the newer term {_watch.Term}").ConfigureAwait(false);
-            return _settings.PrimaryCheckInterval;
+            return;
         }
         await WriteMonitoringHistoryAsync().ConfigureAwait(false);
         await GuardSynchronousReplicationAsync().ConfigureAwait(false);
-        return _settings.PrimaryCheckInterval;
     }
 
     private async Task GuardSynchronousReplicationAsync()
@@ -168,42 +148,25 @@ internal sealed partial class NodeMonitor
     // ---------------------------------------------------------------- former or failed primary
 
     /// <summary>
-    /// The node's server does not run and the node was the primary. After the grace, fence the data
-    /// directory and say so: the others may then fail over without waiting the whole detection window.
-    /// Once another node leads, rejoin it as a standby (or leave it fenced).
+    /// The node was the primary and its server has not run for the grace (<see cref="HaAction.FenceStopped"/>):
+    /// fence the data directory and say so, which lets the others fail over without waiting the whole
+    /// detection window. Once another node leads, the loop rejoins it as a standby (or leaves it fenced).
     /// </summary>
-    private async Task<TimeSpan> ActAsDownPrimaryAsync()
+    private async Task FenceStoppedAsync()
     {
-        if (_paused)
+        long since = _localDownSinceMs ?? NowMs;
+        bool fenced = await Fencing.FenceStoppedAsync(_context, SelfHost).ConfigureAwait(false);
+        if (!fenced)
         {
-            await GatherStatusesAsync().ConfigureAwait(false); // to learn about a newer term
-            return _settings.PrimaryCheckInterval;
+            _log.Info($"{Self.Name}'s server runs again; not fencing it.");
+            return;
         }
-        long now = NowMs;
-        if (!_fenced && _localDownSinceMs is { } since && now - since >= _settings.ConfirmedDownGrace.TotalMilliseconds)
+        lock (_gate)
         {
-            bool fenced = await Fencing.FenceStoppedAsync(_context, SelfHost).ConfigureAwait(false);
-            if (!fenced)
-            {
-                _log.Info($"{Self.Name}'s server runs again; not fencing it.");
-            }
-            else
-            {
-                lock (_gate)
-                {
-                    _fenced = true;
-                    _signalPlacedByMe = IsLeader;
-                }
-                QueueEvent(Self, "primary_fenced", true, $"{Self.Name}'s server has not run for {Seconds(Since(since))}; standby.signal placed so that it can only start read-only");
-            }
-            return _settings.PrimaryCheckInterval;
+            _fenced = true;
+            _signalPlacedByMe = IsLeader;
         }
-        await GatherStatusesAsync().ConfigureAwait(false); // to learn about a newer term
-        if (!IsLeader && _fenced && _watch.LeaderId is not null && _settings.StalePrimary == PgHaStalePrimaryAction.Rejoin && now >= _nextRoleChangeMs)
-        {
-            await RejoinAsync().ConfigureAwait(false);
-        }
-        return _settings.PrimaryCheckInterval;
+        QueueEvent(Self, "primary_fenced", true, $"{Self.Name}'s server has not run for {Seconds(Since(since))}; standby.signal placed so that it can only start read-only");
     }
 
     private async Task RejoinAsync()
@@ -238,38 +201,6 @@ internal sealed partial class NodeMonitor
     }
 
     // ---------------------------------------------------------------- standby
-
-    private async Task ActAsStandbyAsync()
-    {
-        if (_paused)
-        {
-            return;
-        }
-        long now = NowMs;
-        // This node may still take itself for the leader: when its fenced server came back read-only. Not merely
-        // because it is in recovery: after a switchover it is, until its monitor reads the new term.
-        bool leaderGone = (IsLeader && _fenced) || (!IsLeader && _watch.HasFailed(now, _settings));
-        if (leaderGone)
-        {
-            if (!Automatic || Self.Priority == 0)
-            {
-                NoteOnce($"The primary {NameOf(_watch.LeaderId)} is gone; {(Automatic ? "this node has priority 0 and is never promoted" : "failover is manual")}: waiting for another node to be promoted (Invoke-PgHaPromote).");
-                return;
-            }
-            if (now >= _nextRoleChangeMs)
-            {
-                await TryElectionAsync().ConfigureAwait(false);
-            }
-            return;
-        }
-        // Only a primary that takes writes is followed: a candidate still promoting is not one yet. Right after a
-        // new primary announced itself, it is checked here rather than at the watch loop's next round.
-        if (_watch.Vouches(now, _settings) && (_leaderWritable || (now - _leaderChangedAtMs < FollowAfterLeaderChange.TotalMilliseconds
-            && _members.ById(_watch.LeaderId) is { } leader && leader.Id != Self.Id && await LeaderAnswersAsync(leader).ConfigureAwait(false))))
-        {
-            await FollowLeaderIfNeededAsync().ConfigureAwait(false);
-        }
-    }
 
     private void NoteOnce(string note)
     {
@@ -505,7 +436,7 @@ internal sealed partial class NodeMonitor
             return;
         }
         _notStreamingSinceMs ??= now;
-        bool leaderIsNew = now - _leaderChangedAtMs < FollowAfterLeaderChange.TotalMilliseconds;
+        bool leaderIsNew = now - _leaderChangedAtMs < HaRules.FollowAfterLeaderChange.TotalMilliseconds;
         if ((!leaderIsNew && now - _notStreamingSinceMs < NotStreamingBeforeFollow.TotalMilliseconds) || now < _nextRoleChangeMs)
         {
             return;

@@ -285,7 +285,11 @@ internal sealed partial class NodeMonitor
         }
     }
 
-    /// <summary>One round of checks and whatever they call for; returns how long to wait before the next one.</summary>
+    /// <summary>
+    /// One round: observe (the metadata, the local server, and what else the round's question needs), take one
+    /// <see cref="HaSnapshot"/>, let <see cref="HaRules"/> decide one action, perform it. Returns how long to
+    /// wait before the next round: a primary (running or stopped) is looked at every primary check interval.
+    /// </summary>
     private async Task<TimeSpan> TickAsync()
     {
         // A primary reads its own metadata every second (a local query): a node that rejoined and now vouches
@@ -296,28 +300,89 @@ internal sealed partial class NodeMonitor
         _lastCheckAt = DateTimeOffset.UtcNow;
         await FlushPendingEventsAsync().ConfigureAwait(false);
 
-        if (Self.Role == PgHaRole.Witness)
+        HaSnapshot snapshot = TakeSnapshot();
+        if (snapshot.RunsWritable && !snapshot.IsLeader && snapshot.LeaderId is not null)
         {
-            await SyncWitnessAsync().ConfigureAwait(false);
-            return WatchInterval();
+            // Before a writable node is fenced as a former primary: a switchover or a manual promotion may have
+            // made it the primary of a new term, which its own metadata says.
+            await RefreshMetadataAsync(force: true).ConfigureAwait(false);
+            snapshot = TakeSnapshot();
         }
-        if (_serverRunning && _local is { InRecovery: false })
+        else if (HaRules.WantsMembersTerms(snapshot))
         {
-            return await ActAsPrimaryAsync().ConfigureAwait(false);
+            await GatherStatusesAsync().ConfigureAwait(false); // a stopped primary learns of a newer term from the members
+            snapshot = TakeSnapshot();
         }
-        if (!_serverRunning && (IsLeader || _fenced || Self.Role == PgHaRole.Primary))
+        await PerformAsync(HaRules.Decide(snapshot)).ConfigureAwait(false);
+        return snapshot.RunsWritable || HaRules.IsDownPrimary(snapshot) ? _settings.PrimaryCheckInterval : WatchInterval();
+    }
+
+    /// <summary>Everything the round decides on, read at once under the gate.</summary>
+    private HaSnapshot TakeSnapshot()
+    {
+        lock (_gate)
         {
-            return await ActAsDownPrimaryAsync().ConfigureAwait(false);
+            long now = NowMs;
+            return new HaSnapshot
+            {
+                NowMs = now,
+                SelfName = Self.Name,
+                LeaderName = NameOf(_watch.LeaderId),
+                Registered = Self.Role,
+                Priority = Self.Priority,
+                Automatic = Automatic,
+                StalePrimary = _settings.StalePrimary,
+                ServerRunning = _serverRunning,
+                InRecovery = _local?.InRecovery,
+                DownSinceMs = _localDownSinceMs,
+                Fenced = _fenced,
+                SignalPlacedByMe = _signalPlacedByMe,
+                Paused = _paused,
+                Term = _watch.Term,
+                LeaderId = _watch.LeaderId,
+                IsLeader = IsLeader,
+                LeaderFailed = _watch.HasFailed(now, _settings),
+                LeaderVouched = _watch.Vouches(now, _settings),
+                LeaderWritable = _leaderWritable,
+                LeaderChangedRecently = now - _leaderChangedAtMs < HaRules.FollowAfterLeaderChange.TotalMilliseconds,
+                RoleChangeDue = now >= _nextRoleChangeMs,
+                ConfirmedDownGrace = _settings.ConfirmedDownGrace,
+            };
         }
-        if (_local is null)
+    }
+
+    private async Task PerformAsync(HaAction action)
+    {
+        switch (action)
         {
-            return WatchInterval(); // a standby that is down or does not answer: it only votes
+            case HaAction.Wait { Note: { } note }:
+                NoteOnce(note);
+                break;
+            case HaAction.SyncWitness:
+                await SyncWitnessAsync().ConfigureAwait(false);
+                break;
+            case HaAction.FenceStale stale:
+                await FenceStaleAsync(stale.Why).ConfigureAwait(false);
+                break;
+            case HaAction.Lead lead:
+                await LeadAsync(lead.RemoveOwnSignal).ConfigureAwait(false);
+                break;
+            case HaAction.FenceStopped:
+                await FenceStoppedAsync().ConfigureAwait(false);
+                break;
+            case HaAction.Rejoin:
+                await RejoinAsync().ConfigureAwait(false);
+                break;
+            case HaAction.Elect:
+                await TryElectionAsync().ConfigureAwait(false);
+                break;
+            case HaAction.Follow follow:
+                if (!follow.CheckLeaderFirst || (_members.ById(_watch.LeaderId) is { } leader && leader.Id != Self.Id && await LeaderAnswersAsync(leader).ConfigureAwait(false)))
+                {
+                    await FollowLeaderIfNeededAsync().ConfigureAwait(false);
+                }
+                break;
         }
-        if (_serverRunning)
-        {
-            await ActAsStandbyAsync().ConfigureAwait(false);
-        }
-        return WatchInterval();
     }
 
     private bool IsLeader => _watch.LeaderId == Self.Id;
@@ -556,7 +621,7 @@ internal sealed partial class NodeMonitor
             {
                 // This node leads a term it did not win in an election here (a switchover or a manual promotion
                 // recorded it). It tells the members at its next check, so that they take the term and vouch for it
-                // without waiting for replication; see ActAsPrimaryAsync.
+                // without waiting for replication; see LeadAsync.
                 _announcePendingTerm = term;
             }
         }
