@@ -17,7 +17,7 @@ internal sealed partial class NodeMonitor
         {
             return;
         }
-        await GatherStatusesAsync().ConfigureAwait(false); // a member may know of a newer term than the metadata read
+        await _consensus.MembersAsync(null, Ct).ConfigureAwait(false); // a member may know of a newer term than the metadata read
         BootAction action = BootRules.Decide(Self.Role, Self.Active, IsLeader);
         if (action != BootAction.Start)
         {

@@ -14,10 +14,8 @@ internal sealed partial class NodeMonitor
     private static readonly TimeSpan LeaseTimerTick = TimeSpan.FromMilliseconds(20);
 
     /// <summary>
-    /// While this node leads its term, asks the members every primary check interval whether they see it, and
-    /// extends the lease to the round's START plus the fence timeout when a majority (itself included) does.
-    /// Counting from the start keeps a round that took long (or a process frozen in the middle of one) from
-    /// granting more than the members' answers are worth.
+    /// While this node leads its term, asks the consensus every primary check interval to renew its lease
+    /// (the built-in quorum: whether a majority of the members, itself included, still sees it).
     /// </summary>
     private async Task LeaseRenewalLoopAsync(CancellationToken stop)
     {
@@ -44,25 +42,23 @@ internal sealed partial class NodeMonitor
 
     private async Task RenewLeaseAsync()
     {
-        long roundStart = NowMs;
         LeaderWatch watch = _watch;
-        Dictionary<int, PeerStatus?> statuses = await GatherStatusesAsync().ConfigureAwait(false);
-        int vouching = statuses.Values.Count(s => s is { SeesLeader: true } && s.Term == watch.Term && s.LeaderId == Self.Id);
-        int quorum = ElectionRules.Quorum(_members.Nodes.Count);
+        LeaseRenewal renewal = await _consensus.RenewLeaseAsync(watch.Term, Ct).ConfigureAwait(false);
         lock (_gate)
         {
-            _lastVouching = vouching;
-            if (ReferenceEquals(_watch, watch) && 1 + vouching >= quorum)
+            _lastRenewal = renewal;
+            // Only for the term it was asked for: a newer term learned meanwhile is not this lease's to extend.
+            if (ReferenceEquals(_watch, watch) && renewal.ValidUntilMs is { } until)
             {
-                ExtendLease(roundStart);
+                ExtendLeaseTo(until);
             }
         }
     }
 
-    /// <summary>A majority took this node for the primary at <paramref name="sinceMs"/> or later: the lease runs a fence timeout from there. Call under the gate.</summary>
-    private void ExtendLease(long sinceMs)
+    /// <summary>The consensus granted this node the lease until <paramref name="untilMs"/>. Call under the gate.</summary>
+    private void ExtendLeaseTo(long untilMs)
     {
-        if (_lease.ExtendTo(sinceMs + (long)_settings.FenceTimeout.TotalMilliseconds))
+        if (_lease.ExtendTo(untilMs))
         {
             _leaseRecord?.Save(_lease.ExpiresAtMs);
         }
@@ -111,8 +107,9 @@ internal sealed partial class NodeMonitor
         string why;
         lock (_gate)
         {
-            why = $"its lease ended {-_lease.SecondsLeft(NowMs):0.00} s ago: only {1 + _lastVouching} of {_members.Nodes.Count} members (itself included) " +
-                $"vouched for it in its last round, a majority is {ElectionRules.Quorum(_members.Nodes.Count)}";
+            why = $"its lease ended {-_lease.SecondsLeft(NowMs):0.00} s ago: " + (_lastRenewal is { } last
+                ? $"only {last.Backers} of {last.Members} members (itself included) vouched for it in its last round ({_consensus.Name}), a majority is {last.Quorum}"
+                : $"no majority of the {_members.Nodes.Count} members has vouched for it since the monitor started ({_consensus.Name})");
         }
         await FenceOnceAsync(LeaseEnded, why, stale: false).ConfigureAwait(false);
     }

@@ -94,21 +94,20 @@ internal sealed partial class NodeMonitor
     /// </summary>
     private async Task AnnounceNewTermAsync(long term)
     {
-        long announcedAt = NowMs;
-        int taken = await AnnounceAsync(term).ConfigureAwait(false);
-        bool majority = 1 + taken >= ElectionRules.Quorum(_members.Nodes.Count);
+        LeaseRenewal taken = await _consensus.AnnounceAsync(term, NowMs, Ct).ConfigureAwait(false);
+        bool majority = taken.ValidUntilMs is not null;
         lock (_gate)
         {
-            if (majority)
+            if (taken.ValidUntilMs is { } until)
             {
-                ExtendLease(announcedAt);
+                ExtendLeaseTo(until);
             }
             else if (_watch.Term == term && _watch.LeaderId == Self.Id)
             {
                 _announcePendingTerm ??= term;
             }
         }
-        _log.Debug($"Announced term {term}: {taken} of {_members.Nodes.Count - 1} other members took it{(majority ? string.Empty : "; announcing again next round")}.");
+        _log.Debug($"Announced term {term}: {taken.Backers - 1} of {taken.Members - 1} other members took it{(majority ? string.Empty : "; announcing again next round")}.");
     }
 
     private async Task FenceRunningAsync(string why)
@@ -220,7 +219,7 @@ internal sealed partial class NodeMonitor
     {
         // The longer vote timeout here: a member that answers late must still count as an entrant, or a lesser
         // standby would stand against it and both would split the term.
-        Dictionary<int, PeerStatus?> statuses = await GatherStatusesAsync(_settings.VoteTimeout).ConfigureAwait(false);
+        IReadOnlyDictionary<int, PeerStatus?> statuses = await _consensus.MembersAsync(_settings.VoteTimeout, Ct).ConfigureAwait(false);
         if (!IsLeader && !_watch.HasFailed(NowMs, _settings))
         {
             return; // a newer primary was just learned of
@@ -288,14 +287,8 @@ internal sealed partial class NodeMonitor
         }
         _log.Info($"The primary {NameOf(oldLeader)} is gone: {Self.Name} stands in term {term} (received {myLsn}).");
         var clock = Stopwatch.StartNew();
-        long electionStart = NowMs; // a voter takes the candidate for its primary from its vote on, which is later
-        var request = new PeerRequest { Op = PeerRequest.VoteOp, Term = term, NodeId = Self.Id, Lsn = myLsn.ToString() };
-        NodeRecord[] voters = _members.Others.ToArray();
-        int quorum = ElectionRules.Quorum(_members.Nodes.Count);
-        PeerVoteReply?[] replies = await CollectVotesAsync(voters, request, quorum - 1).ConfigureAwait(false);
-        int granted = 1 + replies.Count(r => r is { Granted: true });
-        string tally = string.Join(", ", voters.Select((v, i) => $"{v.Name}: {(replies[i] is { } r ? (r.Granted ? "yes" : "no, " + r.Reason) : "no answer")}"));
-        if (granted < quorum)
+        ElectionOutcome outcome = await _consensus.RequestLeadershipAsync(term, myLsn, Ct).ConfigureAwait(false);
+        if (!outcome.Won)
         {
             lock (_gate)
             {
@@ -305,25 +298,25 @@ internal sealed partial class NodeMonitor
             }
             // A short random wait, so that two candidates that split a term do not split the next one too.
             _nextRoleChangeMs = NowMs + Random.Shared.Next(200, 800);
-            QueueEvent(Self, "failover_aborted", false, $"{Self.Name} got {granted} of {_members.Nodes.Count} votes in term {term} (a majority is {quorum}): {tally}");
+            QueueEvent(Self, "failover_aborted", false, $"{Self.Name} got {outcome.Granted} of {outcome.Members} votes in term {term} (a majority is {outcome.Quorum}): {outcome.Tally}");
             return;
         }
 
-        _log.Info($"{Self.Name} won term {term} with {granted} of {_members.Nodes.Count} votes in {Elapsed(clock)} ({tally}); promoting.");
+        _log.Info($"{Self.Name} won term {term} with {outcome.Granted} of {outcome.Members} votes in {Elapsed(clock)} ({outcome.Tally}); promoting.");
         try
         {
             int timeline = await RoleChanges.PromoteAsync(_context, Self.Name, LocalConninfo, _settings.RoleChangeTimeout).ConfigureAwait(false);
             lock (_gate)
             {
                 _role = MonitorRole.Primary;
-                ExtendLease(electionStart);
+                ExtendLeaseTo(outcome.LeaseUntilMs!.Value);
                 _mayTakeWrites = IsLeader;
                 _leaderChangedAtMs = NowMs;
             }
             _log.Info($"{Self.Name} is the primary of term {term} on timeline {timeline}, {Elapsed(clock)} after the election began.");
-            await AnnounceAsync(term).ConfigureAwait(false);
+            await _consensus.AnnounceAsync(term, NowMs, Ct).ConfigureAwait(false); // the standbys follow without waiting for their next check
             await RecordPromotionAsync(term, oldLeader, timeline,
-                $"{Self.Name} promoted in term {term} after the primary {NameOf(oldLeader)} was lost; {granted} of {_members.Nodes.Count} votes ({tally}); received {myLsn}; timeline {timeline}").ConfigureAwait(false);
+                $"{Self.Name} promoted in term {term} after the primary {NameOf(oldLeader)} was lost; {outcome.Granted} of {outcome.Members} votes ({outcome.Tally}); received {myLsn}; timeline {timeline}").ConfigureAwait(false);
         }
         catch (PgHaException ex)
         {
@@ -334,52 +327,6 @@ internal sealed partial class NodeMonitor
             _nextRoleChangeMs = NowMs + (long)RoleChangeRetryDelay.TotalMilliseconds;
             QueueEvent(Self, "failover_promote", false, $"{Self.Name} won term {term} but its promotion failed: {ex.Message}");
         }
-    }
-
-    /// <summary>
-    /// Asks every voter at once and returns as soon as <paramref name="needed"/> have said yes, or all have
-    /// answered, or the vote timeout passed: a dead member must not hold up a won election. Votes may take
-    /// longer than status answers (a member records its vote on disk first), and a late vote is as safe as
-    /// an early one: the fencing argument rests on status answers only.
-    /// </summary>
-    private async Task<PeerVoteReply?[]> CollectVotesAsync(NodeRecord[] voters, PeerRequest request, int needed)
-    {
-        PeerClient ballots = _peers.WithTimeout(_settings.VoteTimeout);
-        var replies = new PeerVoteReply?[voters.Length];
-        using var enough = CancellationTokenSource.CreateLinkedTokenSource(Ct);
-        int yes = 0;
-        await Task.WhenAll(voters.Select(async (voter, i) =>
-        {
-            if (_members.EndpointOf(voter.Id) is not { } endpoint)
-            {
-                return;
-            }
-            try
-            {
-                replies[i] = PeerClient.TryParse<PeerVoteReply>(await ballots.AskAsync(voter.Id, endpoint, request, enough.Token).ConfigureAwait(false));
-            }
-            catch (OperationCanceledException) when (!Ct.IsCancellationRequested)
-            {
-                return; // a majority was reached without this vote
-            }
-            if (replies[i] is { Granted: true } && Interlocked.Increment(ref yes) >= needed)
-            {
-                enough.Cancel();
-            }
-        })).ConfigureAwait(false);
-        return replies;
-    }
-
-    /// <summary>Tells every member about the new primary at once, so that the standbys follow without waiting for their next check.</summary>
-    /// <returns>How many members answered that they took the announcement.</returns>
-    private async Task<int> AnnounceAsync(long term)
-    {
-        var request = new PeerRequest { Op = PeerRequest.AnnounceOp, Term = term, NodeId = Self.Id };
-        bool[] taken = await Task.WhenAll(_members.Others.Select(async n =>
-            _members.EndpointOf(n.Id) is { } endpoint
-            && await _peers.AskAsync(n.Id, endpoint, request, Ct).ConfigureAwait(false) is { } reply
-            && reply.Contains("\"ok\":true", StringComparison.Ordinal))).ConfigureAwait(false);
-        return taken.Count(t => t);
     }
 
     private async Task RecordPromotionAsync(long term, int? oldLeaderId, int timeline, string details)

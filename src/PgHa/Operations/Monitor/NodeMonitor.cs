@@ -67,7 +67,8 @@ internal sealed partial class NodeMonitor
     private PrimaryLease _lease = new(0); // under the gate
     private LeaseRecord? _leaseRecord;
     private bool _mayTakeWrites; // under the gate: this node's server was last seen as a writable primary and has not been fenced since
-    private int _lastVouching;
+    private IConsensus _consensus = null!;
+    private LeaseRenewal? _lastRenewal; // under the gate
     private readonly SemaphoreSlim _fencing = new(1, 1);
     private readonly HookQueue? _hooks;
     private readonly KnownMembersFile _knownMembers;
@@ -148,6 +149,7 @@ internal sealed partial class NodeMonitor
         _signer = new PeerSigner(ClusterSecret.Load(_target.SecretFile ?? ClusterSecretLocation.DefaultPath), Self.Id);
         _refusals = new PeerRefusalLog(_log.Warning, TimeSpan.FromSeconds(10));
         _peers = new PeerClient(_members.SelfAddress, _settings.PeerTimeout, _signer, _refusals.Note);
+        _consensus = new PeerQuorumConsensus(() => _members, _peers, _settings, AdmitStatus);
         await using var server = new PeerServer(new IPEndPoint(listenAddress, Self.EffectiveMonitorPort), _signer, Status, HandlePeerRequestAsync, _refusals.Note);
         try
         {
@@ -171,7 +173,7 @@ internal sealed partial class NodeMonitor
         }
         _log.Info($"Monitor of {Self.Name} (node {Self.Id}) started: listening on {server.Endpoint}, failover {_settings.Failover}, " +
             $"detection {_settings.DetectionWindow.TotalSeconds:0.#} s, fence timeout {_settings.FenceTimeout.TotalSeconds:0.#} s, term {_watch.Term}, " +
-            $"primary {NameOf(_watch.LeaderId)}; peer messages signed with the cluster secret from {_signer.SecretPath}.");
+            $"primary {NameOf(_watch.LeaderId)}; consensus: {_consensus.Name}; peer messages signed with the cluster secret from {_signer.SecretPath}.");
         await using Health.HealthServer? health = StartHealthServer(listenAddress);
         // The primary is watched in a loop of its own: a long action of the main loop (a follow, a rejoin)
         // must never stop this member from vouching for the primary, or the primary would fence itself. The
@@ -310,7 +312,7 @@ internal sealed partial class NodeMonitor
         }
         else if (HaRules.WantsMembersTerms(snapshot))
         {
-            await GatherStatusesAsync().ConfigureAwait(false); // a stopped primary learns of a newer term from the members
+            await _consensus.MembersAsync(null, Ct).ConfigureAwait(false); // a stopped primary learns of a newer term from the members
             snapshot = TakeSnapshot();
         }
         await PerformAsync(HaRules.Decide(snapshot)).ConfigureAwait(false);
@@ -516,11 +518,7 @@ internal sealed partial class NodeMonitor
             }
             return;
         }
-        PeerStatus? status = await AskStatusAsync(leader.Id).ConfigureAwait(false);
-        if (status is not null)
-        {
-            AdoptNewerTerm(status);
-        }
+        PeerStatus? status = await _consensus.MemberAsync(leader.Id, Ct).ConfigureAwait(false);
         bool confirmedDown = status is not null && status.Term <= watch.Term
             && ((!status.ServerRunning && status.Fenced) || (status.Role is MonitorRole.Standby && watch.LeaderId == status.NodeId && status.Term == watch.Term && status.LeaderId != status.NodeId));
         bool promoting = status is not null && status.Role == MonitorRole.Candidate && status.Term == watch.Term && status.LeaderId == status.NodeId;
@@ -748,38 +746,23 @@ internal sealed partial class NodeMonitor
     private string NameOf(int? nodeId) =>
         nodeId is null ? "(none)" : _members?.ById(nodeId)?.Name ?? $"node {nodeId}";
 
-    private async Task<PeerStatus?> AskStatusAsync(int nodeId, PeerClient? client = null)
+    /// <summary>
+    /// Every status the consensus brings in passes here first: a term too far ahead is not taken
+    /// (<see cref="TermGate"/>), and a newer term's primary is adopted. Returns why it is not taken, or null.
+    /// </summary>
+    private string? AdmitStatus(PeerStatus status)
     {
-        IPEndPoint? endpoint = _members.EndpointOf(nodeId);
-        PeerStatus? status = endpoint is null ? null : await (client ?? _peers).StatusAsync(nodeId, endpoint, Ct).ConfigureAwait(false);
-        if (status is not null && _terms.Offer(status.Term, KnownTerm) is { } refusal)
+        if (_terms.Offer(status.Term, KnownTerm) is { } refusal)
         {
-            _refusals.Note($"The status of {NameOf(nodeId)} is not taken: {refusal}.");
-            return null;
+            _refusals.Note($"The status of {NameOf(status.NodeId)} is not taken: {refusal}.");
+            return refusal;
         }
-        return status;
+        AdoptNewerTerm(status);
+        return null;
     }
 
     /// <summary>The newest term this member knows: its leader's or its last vote's (the base of <see cref="TermGate"/>).</summary>
     private long KnownTerm => Math.Max(_watch?.Term ?? 0, _votes?.Term ?? 0);
-
-    /// <summary>Every other member's status, asked in parallel; null for those that did not answer (in the peer timeout, or <paramref name="timeout"/>).</summary>
-    private async Task<Dictionary<int, PeerStatus?>> GatherStatusesAsync(TimeSpan? timeout = null)
-    {
-        NodeRecord[] others = _members.Others.ToArray();
-        PeerClient client = timeout is { } t ? _peers.WithTimeout(t) : _peers;
-        PeerStatus?[] answers = await Task.WhenAll(others.Select(n => AskStatusAsync(n.Id, client))).ConfigureAwait(false);
-        var statuses = new Dictionary<int, PeerStatus?>();
-        for (int i = 0; i < others.Length; i++)
-        {
-            statuses[others[i].Id] = answers[i];
-            if (answers[i] is { } status)
-            {
-                AdoptNewerTerm(status);
-            }
-        }
-        return statuses;
-    }
 
     // ---------------------------------------------------------------- events
 
