@@ -199,8 +199,15 @@ internal sealed class PeerServer : IAsyncDisposable
 
     private static IPAddress Normalize(IPAddress address) => address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address;
 
+    private int _disposed;
+
+    /// <summary>Stops listening; a second call does nothing.</summary>
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
         _stop.Cancel();
         _listener.Stop();
         if (_accepting is not null)
