@@ -1,0 +1,171 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using PgHa.Conninfo;
+using PgHa.Core;
+using PgHa.Metadata;
+using PgHa.Operations.Host;
+using PgHa.Operations.Roles;
+using PgHa.Operations.Service;
+using PgHa.Sql;
+using PgHa.Transport;
+
+namespace PgHa.Operations.Monitor;
+
+/// <summary>An election: who stands, the vote through the consensus, the promotion and its record.</summary>
+internal sealed partial class NodeMonitor
+{
+    /// <summary>
+    /// Runs one election. Only the best standby (most WAL, then priority, then lowest id) among those whose
+    /// monitors answer stands; the others wait for it. It asks every member for its vote in a term newer than
+    /// any it knows, and promotes on a majority of all members.
+    /// </summary>
+    private async Task TryElectionAsync()
+    {
+        // The longer vote timeout here: a member that answers late must still count as an entrant, or a lesser
+        // standby would stand against it and both would split the term.
+        IReadOnlyDictionary<int, PeerStatus?> statuses = await _consensus.MembersAsync(_settings.VoteTimeout, Ct).ConfigureAwait(false);
+        if (!IsLeader && !_watch.HasFailed(NowMs, _settings))
+        {
+            return; // a newer primary was just learned of
+        }
+        NodeRecord? failed = _members.ById(_watch.LeaderId);
+        if (statuses.Values.FirstOrDefault(s => s is { SeesLeader: true } && s.Term == _watch.Term && s.LeaderId == _watch.LeaderId) is { } sees)
+        {
+            NoteOnce($"{sees.NodeName} still sees the primary {NameOf(_watch.LeaderId)}: not electing.");
+            return;
+        }
+        if (failed is not null && failed.Location != Self.Location)
+        {
+            // The seed's cross-site rule: a standby in another location than the primary's promotes only when a
+            // member in the primary's location confirms it is gone; otherwise it is the link between sites that failed.
+            bool confirmedThere = _members.Others.Any(n => n.Location == failed.Location && n.Id != failed.Id
+                && statuses.GetValueOrDefault(n.Id) is { LeaderFailed: true });
+            if (!confirmedThere)
+            {
+                NoteOnce($"No member in {failed.Name}'s location '{failed.Location}' confirms it is gone; not promoting {Self.Name} in '{Self.Location}'.");
+                return;
+            }
+        }
+
+        var entrants = new List<ElectionEntrant>();
+        if (OwnLsn() is { } ownLsn && _local is { InRecovery: true })
+        {
+            entrants.Add(new ElectionEntrant(Self.Id, Self.Name, ownLsn, Self.Priority));
+        }
+        foreach (var (id, status) in statuses)
+        {
+            // A candidate is a standby too: leaving it out would let a lesser standby stand against it.
+            if (status is { Role: MonitorRole.Standby or MonitorRole.Candidate, ServerRunning: true, Paused: false, ReceivedLsn: { } lsn } && status.Priority > 0
+                && status.Failover == PgHaFailoverMode.Automatic && _members.ById(id) is { Role: PgHaRole.Standby or PgHaRole.Primary, Active: true })
+            {
+                entrants.Add(new ElectionEntrant(id, status.NodeName, PgHaLsn.Parse(lsn), status.Priority));
+            }
+        }
+        ElectionEntrant? winner = ElectionRules.Winner(entrants);
+        if (winner is null || winner.NodeId != Self.Id)
+        {
+            NoteOnce(winner is null ? "No standby can be promoted." : $"The primary {NameOf(_watch.LeaderId)} is gone; {winner.Name} (received {winner.ReceivedLsn}, priority {winner.Priority}) should be promoted: waiting for it.");
+            return;
+        }
+
+        IEnumerable<PreVoteView> views = statuses.Where(kv => kv.Value is not null).Select(kv => new PreVoteView(kv.Value!.Paused, kv.Value.LeaderFailed,
+            kv.Key == failed?.Id && kv.Value.Fenced && !kv.Value.ServerRunning));
+        if (!ElectionRules.MayStand(_members.Nodes.Count, views))
+        {
+            NoteOnce($"The primary {NameOf(_watch.LeaderId)} is gone for {Self.Name}, but not yet for a majority of the members that answer: not standing yet.");
+            return;
+        }
+        if (TermRules.Next(Math.Max(Math.Max(_watch.Term, _votes.Term), statuses.Values.Max(s => s?.Term ?? 0))) is not { } term)
+        {
+            NoteOnce($"No election is possible: the terms known are at PgHa's ceiling ({TermRules.Ceiling}), which no election ever reaches. Stop every monitor and reset the term (pgha.cluster_state) and the vote files.");
+            return;
+        }
+        PgHaLsn myLsn = winner.ReceivedLsn;
+        long oldTerm = _watch.Term;
+        int? oldLeader = _watch.LeaderId;
+        lock (_gate)
+        {
+            _votes.Record(term, Self.Id);
+            _role = MonitorRole.Candidate;
+            _watch = new LeaderWatch(term, Self.Id, NowMs);
+        }
+        _log.Info($"The primary {NameOf(oldLeader)} is gone: {Self.Name} stands in term {term} (received {myLsn}).");
+        var clock = Stopwatch.StartNew();
+        ElectionOutcome outcome = await _consensus.RequestLeadershipAsync(term, myLsn, Ct).ConfigureAwait(false);
+        if (!outcome.Won)
+        {
+            lock (_gate)
+            {
+                _role = MonitorRole.Standby;
+                _watch = new LeaderWatch(oldTerm, oldLeader, NowMs);
+                _watch.Missed(confirmedDown: true); // it had failed before the election; keep it failed
+            }
+            // A short random wait, so that two candidates that split a term do not split the next one too.
+            _nextRoleChangeMs = NowMs + Random.Shared.Next(200, 800);
+            QueueEvent(Self, "failover_aborted", false, $"{Self.Name} got {outcome.Granted} of {outcome.Members} votes in term {term} (a majority is {outcome.Quorum}): {outcome.Tally}");
+            return;
+        }
+
+        _log.Info($"{Self.Name} won term {term} with {outcome.Granted} of {outcome.Members} votes in {Elapsed(clock)} ({outcome.Tally}); promoting.");
+        try
+        {
+            int timeline = await RoleChanges.PromoteAsync(_context, Self.Name, LocalConninfo, _settings.RoleChangeTimeout).ConfigureAwait(false);
+            lock (_gate)
+            {
+                _role = MonitorRole.Primary;
+                ExtendLeaseTo(outcome.LeaseUntilMs!.Value);
+                _mayTakeWrites = IsLeader;
+                _leaderChangedAtMs = NowMs;
+            }
+            _log.Info($"{Self.Name} is the primary of term {term} on timeline {timeline}, {Elapsed(clock)} after the election began.");
+            await _consensus.AnnounceAsync(term, NowMs, Ct).ConfigureAwait(false); // the standbys follow without waiting for their next check
+            await RecordPromotionAsync(term, oldLeader, timeline,
+                $"{Self.Name} promoted in term {term} after the primary {NameOf(oldLeader)} was lost; {outcome.Granted} of {outcome.Members} votes ({outcome.Tally}); received {myLsn}; timeline {timeline}").ConfigureAwait(false);
+        }
+        catch (PgHaException ex)
+        {
+            lock (_gate)
+            {
+                _role = _local is { InRecovery: true } ? MonitorRole.Standby : _role;
+            }
+            _nextRoleChangeMs = NowMs + (long)RoleChangeRetryDelay.TotalMilliseconds;
+            QueueEvent(Self, "failover_promote", false, $"{Self.Name} won term {term} but its promotion failed: {ex.Message}");
+        }
+    }
+
+    private async Task RecordPromotionAsync(long term, int? oldLeaderId, int timeline, string details)
+    {
+        var changed = new List<NodeRecord>();
+        if (_members.ById(oldLeaderId) is { } old && old.Id != Self.Id)
+        {
+            changed.Add(old with { Active = false });
+            // The old primary's other standbys are meant to stream from the new one now. Recording it is what lets
+            // a standby whose monitor was down during the failover be re-pointed later: it would otherwise keep
+            // streaming from the old primary once that rejoins (cascading through it), which its record still named.
+            changed.AddRange(_members.Nodes
+                .Where(n => n.Id != Self.Id && n.Id != old.Id && n.Role == PgHaRole.Standby && n.UpstreamId == old.Id)
+                .Select(n => n with { UpstreamId = Self.Id }));
+        }
+        changed.Add(Self with { Role = PgHaRole.Primary, UpstreamId = null, Active = true });
+        try
+        {
+            await RoleChanges.RecordAsync(_context, LocalConninfo, changed, [(Self, "failover_promote", true, details)]).ConfigureAwait(false);
+            await using var connection = await NodeConnector.OpenAsync(_context, LocalConninfo, NodeConnector.MetadataDatabaseOf(LocalConninfo)).ConfigureAwait(false);
+            var store = new MetadataStore(connection);
+            await store.SetTermAsync(term, Self.Id, Ct).ConfigureAwait(false);
+            if (_metadataPaused)
+            {
+                // Promoted, so this monitor was not paused: a pause flag copied from the old primary was ended by a
+                // Resume-PgHaMonitor that could only reach the monitors. The metadata says so from now on.
+                await store.SetPausedAsync(false, null, Ct).ConfigureAwait(false);
+            }
+            _log.Info($"Recorded {Self.Name} as the primary of term {term} (timeline {timeline.ToString(CultureInfo.InvariantCulture)}).");
+        }
+        catch (PgHaException ex)
+        {
+            _log.Warning($"{Self.Name} is the primary but the metadata could not be updated: {ex.Message}");
+        }
+        _lastMetadataRefreshMs = long.MinValue / 2;
+    }
+}

@@ -1,0 +1,178 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using PgHa.Conninfo;
+using PgHa.Core;
+using PgHa.Metadata;
+using PgHa.Operations.Host;
+using PgHa.Operations.Roles;
+using PgHa.Operations.Service;
+using PgHa.Sql;
+using PgHa.Transport;
+
+namespace PgHa.Operations.Monitor;
+
+/// <summary>The metadata (members, term, pause) read from any member, and the events waiting for a writable primary.</summary>
+internal sealed partial class NodeMonitor
+{
+    /// <summary>Reads the members and the cluster state: from this node's own copy when it answers, else from any member.</summary>
+    private async Task RefreshMetadataAsync(bool force, TimeSpan? maxAge = null)
+    {
+        if (!force && NowMs - _lastMetadataRefreshMs < (maxAge ?? MetadataRefreshInterval).TotalMilliseconds)
+        {
+            return;
+        }
+        // Its own node first, then where it was told to look, then every member: the ones it knows now, or
+        // (before its first read) the ones it knew before a restart.
+        IEnumerable<ConnectionInfo> sources = _members is null ? _target.EntryPoints : [LocalConninfo, .. _target.EntryPoints];
+        if (_members is not null)
+        {
+            sources = sources.Concat(_members.Others.Select(NodeRecordLookup.ConninfoOf));
+        }
+        else
+        {
+            sources = sources.Concat(_knownMembers.Load());
+            if (_target.LocalConninfo is not null)
+            {
+                sources = sources.Prepend(_target.LocalConninfo);
+            }
+        }
+        PgHaException? last = null;
+        foreach (ConnectionInfo source in sources)
+        {
+            try
+            {
+                await using var connection = await NodeConnector.OpenAsync(_context, source, NodeConnector.MetadataDatabaseOf(source)).ConfigureAwait(false);
+                var store = new MetadataStore(connection);
+                await store.EnsureReadableAsync(source.ToDisplayString(), Ct).ConfigureAwait(false);
+                IReadOnlyList<NodeRecord> nodes = await store.GetNodesAsync(Ct).ConfigureAwait(false);
+                ClusterStateRecord state = await store.GetClusterStateAsync(Ct).ConfigureAwait(false)
+                    ?? throw new PgHaException("PgHaMetadataTooOld", System.Management.Automation.ErrorCategory.InvalidOperation, source.ToDisplayString(),
+                        "The PgHa metadata has no cluster state (schema older than version 3). Upgrade it: run Register-PgHaNode -Force for the primary with this PgHa version.");
+                await ReadEventCountsAsync(connection).ConfigureAwait(false);
+                await ApplyMetadataAsync(nodes, state).ConfigureAwait(false);
+                _lastMetadataRefreshMs = NowMs;
+                return;
+            }
+            catch (PgHaException ex) when (ex.ErrorId is "PgHaNodeUnreachable" or "PgHaDatabaseMissing" && !force)
+            {
+                last = ex;
+            }
+            catch (PgHaException ex) when (ex.ErrorId is "PgHaNodeUnreachable")
+            {
+                last = ex;
+            }
+        }
+        if (force || _members is null)
+        {
+            throw last ?? new PgHaException("PgHaMetadataUnreachable", System.Management.Automation.ErrorCategory.ConnectionError, _target.NodeName,
+                "No node with PgHa metadata answers.");
+        }
+    }
+
+    private async Task ApplyMetadataAsync(IReadOnlyList<NodeRecord> nodes, ClusterStateRecord state)
+    {
+        int selfId = _target.NodeId ?? nodes.FirstOrDefault(n => n.Name == _target.NodeName)?.Id
+            ?? throw new PgHaException("PgHaNodeNotFound", System.Management.Automation.ErrorCategory.ObjectNotFound, _target.NodeName,
+                $"No node named '{_target.NodeName}' is registered. Register it (Register-PgHaNode) before starting its monitor.");
+        MonitorMembers members = await MonitorMembers.ResolveAsync(nodes, selfId, Ct).ConfigureAwait(false);
+        _knownMembers.Save(nodes, _log);
+        bool pausedChanged;
+        lock (_gate)
+        {
+            _members = members;
+            _clusterState = state;
+            if (_metadataPaused != state.Paused)
+            {
+                _metadataPaused = state.Paused;
+                _metadataPauseChangedMs = NowMs;
+            }
+            pausedChanged = UpdatePaused();
+            if (_watch is null)
+            {
+                // The primary of the newest term known: the metadata's, or a later one this monitor voted for and saw announced.
+                int? primary = state.TermPrimaryId ?? NodeRecordLookup.ActivePrimary(nodes)?.Id;
+                _watch = new LeaderWatch(state.Term, primary, NowMs);
+            }
+        }
+        if (state.TermPrimaryId is { } termPrimary && state.Term > _watch.Term)
+        {
+            AdoptLeader(state.Term, termPrimary, "the metadata says so");
+        }
+        if (pausedChanged)
+        {
+            _log.Info(state.Paused
+                ? $"Monitoring is paused (since {state.PausedAt:u}{(state.PausedBy is null ? string.Empty : $" by {state.PausedBy}")}): no failover, no fencing."
+                : "Monitoring is resumed.");
+        }
+    }
+
+    /// <summary>
+    /// Paused is what the newest instruction said: the metadata's flag (written on the primary by
+    /// Suspend/Resume-PgHaMonitor, read from this node's copy), or an instruction sent to this monitor
+    /// directly — the way Resume-PgHaMonitor still reaches the monitors when the primary it would write to is
+    /// down. Returns whether the state changed. Call under the gate.
+    /// </summary>
+    private bool UpdatePaused()
+    {
+        bool paused = _directPause is { } direct && _directPauseAtMs >= _metadataPauseChangedMs ? direct : _metadataPaused;
+        bool changed = paused != _paused;
+        _paused = paused;
+        if (changed && !paused)
+        {
+            _watch?.Restart(NowMs);
+            // The members restart their detection windows now too, so none can vote before a window has passed:
+            // the primary gets one fence timeout from here to be vouched for (or, made primary by a switchover
+            // while paused, to announce its term) before its lease timer fences it.
+            _lease.ExtendTo(NowMs + (long)_settings.FenceTimeout.TotalMilliseconds);
+        }
+        return changed;
+    }
+
+    private void QueueEvent(NodeRecord node, string eventName, bool successful, string details)
+    {
+        lock (_gate)
+        {
+            _pendingEvents.Add((node, eventName, successful, details));
+        }
+        _log.Info($"Event {eventName} ({(successful ? "ok" : "failed")}): {details}");
+    }
+
+    /// <summary>Events wait in memory until a writable primary is there to record them (a standby cannot).</summary>
+    private async Task FlushPendingEventsAsync()
+    {
+        List<(NodeRecord, string, bool, string)> pending;
+        lock (_gate)
+        {
+            if (_pendingEvents.Count == 0)
+            {
+                return;
+            }
+            pending = [.. _pendingEvents];
+        }
+        NodeRecord? leader = _members.ById(_watch.LeaderId);
+        ConnectionInfo? target = leader is null ? null
+            : leader.Id == Self.Id ? (_serverRunning && _local is { InRecovery: false } ? LocalConninfo : null)
+            : NodeRecordLookup.ConninfoOf(leader);
+        if (target is null)
+        {
+            return;
+        }
+        try
+        {
+            await RoleChanges.RecordAsync(_context, target, [], pending).ConfigureAwait(false);
+            lock (_gate)
+            {
+                _pendingEvents.RemoveRange(0, pending.Count);
+            }
+        }
+        catch (PgHaException)
+        {
+            // Not reachable or not writable yet: next round.
+        }
+        catch (Npgsql.PostgresException)
+        {
+            // In recovery (read-only): next round.
+        }
+    }
+}

@@ -1,0 +1,191 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using PgHa.Conninfo;
+using PgHa.Core;
+using PgHa.Metadata;
+using PgHa.Operations.Host;
+using PgHa.Operations.Roles;
+using PgHa.Operations.Service;
+using PgHa.Sql;
+using PgHa.Transport;
+
+namespace PgHa.Operations.Monitor;
+
+/// <summary>The leader: the watch loop that checks it (what this member vouches for), and the terms learned from members.</summary>
+internal sealed partial class NodeMonitor
+{
+    private async Task WatchLoopAsync(CancellationToken stop)
+    {
+        while (!stop.IsCancellationRequested)
+        {
+            try
+            {
+                if (!(IsLeader && _serverRunning && _local is { InRecovery: false }))
+                {
+                    await WatchLeaderAsync().ConfigureAwait(false);
+                }
+                await Task.Delay(WatchInterval(), stop).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (stop.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex) when (ex is PgHaException or Npgsql.NpgsqlException or IOException or TimeoutException)
+            {
+                _log.Warning($"Checking the primary failed: {ex.Message}");
+            }
+        }
+    }
+
+    /// <summary>Checks the node taken for the primary, as a standby or the witness does.</summary>
+    private async Task WatchLeaderAsync()
+    {
+        // The outcome is applied to the watch it was made for: a new leader taken meanwhile (an announcement,
+        // a vote) must not inherit a check of the old one.
+        LeaderWatch watch = _watch;
+        NodeRecord? leader = _members.ById(watch.LeaderId);
+        if (leader is null || leader.Id == Self.Id)
+        {
+            return;
+        }
+        long now = NowMs;
+        if (await LeaderTakesWritesAsync(leader).ConfigureAwait(false))
+        {
+            lock (_gate)
+            {
+                if (ReferenceEquals(_watch, watch))
+                {
+                    _watch.Seen(now);
+                    _leaderWritable = true;
+                }
+            }
+            return;
+        }
+        PeerStatus? status = await _consensus.MemberAsync(leader.Id, Ct).ConfigureAwait(false);
+        bool confirmedDown = status is not null && status.Term <= watch.Term
+            && ((!status.ServerRunning && status.Fenced) || (status.Role is MonitorRole.Standby && watch.LeaderId == status.NodeId && status.Term == watch.Term && status.LeaderId != status.NodeId));
+        bool promoting = status is not null && status.Role == MonitorRole.Candidate && status.Term == watch.Term && status.LeaderId == status.NodeId;
+        lock (_gate)
+        {
+            if (!ReferenceEquals(_watch, watch))
+            {
+                return;
+            }
+            _leaderWritable = false;
+            if (promoting)
+            {
+                _watch.Seen(now);
+            }
+            else
+            {
+                _watch.Missed(confirmedDown);
+            }
+        }
+    }
+
+    /// <summary>The leader's server answers as a writable primary.</summary>
+    private async Task<bool> LeaderAnswersAsync(NodeRecord leader)
+    {
+        try
+        {
+            NodeProbeResult probe = await NodeProbe.ProbeAsync(_context, NodeRecordLookup.ConninfoOf(leader)).ConfigureAwait(false);
+            return !probe.InRecovery;
+        }
+        catch (PgHaException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>
+    /// The watch loop's check of the leader, over a connection kept open between checks: one round trip
+    /// instead of a new session every second, so that a busy machine does not make a live primary look slow
+    /// (which would cost it this member's vouching). Any failure drops the connection; the next check opens one.
+    /// </summary>
+    private async Task<bool> LeaderTakesWritesAsync(NodeRecord leader)
+    {
+        try
+        {
+            if (_leaderConnection is null || _leaderConnectionNodeId != leader.Id)
+            {
+                await DropLeaderConnectionAsync().ConfigureAwait(false);
+                ConnectionInfo conninfo = NodeRecordLookup.ConninfoOf(leader);
+                _leaderConnection = await NodeConnector.OpenAsync(_context, conninfo, NodeConnector.MetadataDatabaseOf(conninfo)).ConfigureAwait(false);
+                _leaderConnectionNodeId = leader.Id;
+            }
+            using var deadline = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+            deadline.CancelAfter(TimeSpan.FromSeconds(_context.ConnectTimeoutSeconds));
+            await using var cmd = new Npgsql.NpgsqlCommand("SELECT pg_is_in_recovery()", _leaderConnection);
+            bool inRecovery = (bool)(await cmd.ExecuteScalarAsync(deadline.Token).ConfigureAwait(false))!;
+            return !inRecovery;
+        }
+        catch (Exception ex) when (ex is PgHaException or Npgsql.NpgsqlException or OperationCanceledException or IOException or TimeoutException
+            && !Ct.IsCancellationRequested)
+        {
+            await DropLeaderConnectionAsync().ConfigureAwait(false);
+            return false;
+        }
+    }
+
+    private async Task DropLeaderConnectionAsync()
+    {
+        if (_leaderConnection is not null)
+        {
+            await _leaderConnection.DisposeAsync().ConfigureAwait(false);
+            _leaderConnection = null;
+        }
+    }
+
+    /// <summary>
+    /// Every status the consensus brings in passes here first: a term too far ahead is not taken
+    /// (<see cref="TermGate"/>), and a newer term's primary is adopted. Returns why it is not taken, or null.
+    /// </summary>
+    private string? AdmitStatus(PeerStatus status)
+    {
+        if (_terms.Offer(status.Term, KnownTerm) is { } refusal)
+        {
+            _refusals.Note($"The status of {NameOf(status.NodeId)} is not taken: {refusal}.");
+            return refusal;
+        }
+        AdoptNewerTerm(status);
+        return null;
+    }
+
+    /// <summary>The newest term this member knows: its leader's or its last vote's (the base of <see cref="TermGate"/>).</summary>
+    private long KnownTerm => Math.Max(_watch?.Term ?? 0, _votes?.Term ?? 0);
+
+    /// <summary>
+    /// Takes a newer term from the node that is primary in it, and from nobody else: a candidate's term, or
+    /// a term a member voted in, is no primary yet, and taking it would make this member refuse the very
+    /// election that decides it.
+    /// </summary>
+    private void AdoptNewerTerm(PeerStatus status)
+    {
+        if (status.Role == MonitorRole.Primary && status.LeaderId == status.NodeId && status.Term > _watch.Term)
+        {
+            AdoptLeader(status.Term, status.NodeId, $"{status.NodeName} is the primary of term {status.Term}");
+        }
+    }
+
+    private void AdoptLeader(long term, int leaderId, string why)
+    {
+        lock (_gate)
+        {
+            if (term <= _watch.Term && !(term == _watch.Term && _watch.LeaderId is null))
+            {
+                return;
+            }
+            _watch = new LeaderWatch(term, leaderId, NowMs);
+            if (leaderId == Self.Id)
+            {
+                // This node leads a term it did not win in an election here (a switchover or a manual promotion
+                // recorded it). It tells the members at its next check, so that they take the term and vouch for it
+                // without waiting for replication; see LeadAsync.
+                _announcePendingTerm = term;
+            }
+        }
+        _log.Info($"Term {term}: the primary is {NameOf(leaderId)} ({why}).");
+        _lastMetadataRefreshMs = long.MinValue / 2;
+    }
+}
