@@ -52,4 +52,10 @@ public sealed class PgHaMonitorStatus
     public DateTimeOffset? StartedAt { get; init; }
 
     public string? Version { get; init; }
+
+    /// <summary>Which consensus decides the leader for this monitor: "peer quorum" (built in).</summary>
+    public string? Consensus { get; init; }
+
+    /// <summary>On the primary that may take writes: seconds left on its lease (renewed about four times a second).</summary>
+    public double? LeaseSecondsLeft { get; init; }
 }

@@ -61,6 +61,8 @@ internal static class MonitorStatusReader
             Endpoint = endpoint,
             StartedAt = status.StartedAt,
             Version = status.Version,
+            Consensus = string.IsNullOrEmpty(status.Consensus) ? null : status.Consensus,
+            LeaseSecondsLeft = status.LeaseSecondsLeft,
         };
     }
 }

@@ -42,6 +42,8 @@ internal sealed partial class NodeMonitor
                 StartedAt = _startedAt,
                 LastCheckAt = _lastCheckAt,
                 Version = typeof(NodeMonitor).Assembly.GetName().Version?.ToString(3) ?? "",
+                Consensus = _consensus?.Name ?? "",
+                LeaseSecondsLeft = _mayTakeWrites && !_paused && _watch?.LeaderId == self?.Id ? Math.Max(0, _lease.SecondsLeft(now)) : null,
             };
         }
     }

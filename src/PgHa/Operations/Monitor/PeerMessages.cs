@@ -59,6 +59,12 @@ internal sealed record PeerStatus
     public DateTimeOffset StartedAt { get; init; }
     public DateTimeOffset? LastCheckAt { get; init; }
     public string Version { get; init; } = "";
+
+    /// <summary>Which consensus backend this monitor runs (<see cref="IConsensus.Name"/>); empty from an older monitor.</summary>
+    public string Consensus { get; init; } = "";
+
+    /// <summary>On the leader that may take writes: seconds left on its lease (null elsewhere, and while paused).</summary>
+    public double? LeaseSecondsLeft { get; init; }
 }
 
 internal static class PeerJson
