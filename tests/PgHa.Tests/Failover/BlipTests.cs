@@ -35,9 +35,9 @@ public sealed class BlipTests(ITestOutputHelper output) : MonitoredClusterTest(o
         Assert.All(terms.Output.Select(o => o.ToString()), line => Assert.EndsWith(" 1 node1", line));
         Assert.Equal(3, terms.Output.Count);
         // Each monitor says which consensus decides, and only the primary holds a lease (renewed 4 times a second, 3.5 s long).
-        var leases = Cluster.Session.Run("Get-PgHaMonitor -Conninfo $args[0] | Sort-Object Name | ForEach-Object { \"$($_.Name) $($_.Consensus) $($null -ne $_.LeaseSecondsLeft) $($_.LeaseSecondsLeft -gt 0)\" }",
+        var leases = Cluster.Session.Run("Get-PgHaMonitor -Conninfo $args[0] | ForEach-Object { \"$($_.Name) $($_.Consensus) $($null -ne $_.LeaseSecondsLeft) $($_.LeaseSecondsLeft -gt 0)\" }",
             Cluster["node1"].Conninfo).ThrowIfErrors();
-        Assert.Equal(["node1 peer quorum True True", "node2 peer quorum False False", "node3 peer quorum False False"], leases.Output.Select(o => o.ToString()).ToArray());
+        Assert.Equal(["node1 peer quorum True True", "node2 peer quorum False False", "node3 peer quorum False False"], leases.Output.Select(o => o.ToString()).Order(StringComparer.Ordinal).ToArray());
 
         // The primary's monitor writes replication lag samples from its first round on (every 10 s by default).
         string? samples = await Cluster["node1"].Server.QueryScalarAsync("SELECT count(DISTINCT standby_node_id) FROM pgha.monitoring_history", "pgha");
