@@ -1,6 +1,6 @@
 using System.Text.Json.Serialization;
 
-namespace PgHa.Operations.Monitor;
+namespace PgHa;
 
 /// <summary>
 /// What a node is right now, as its own monitor sees it (the registered role is <see cref="PgHaRole"/>).
