@@ -1,7 +1,7 @@
 using PgHa.Tests.Fixtures;
 using Xunit;
 
-namespace PgHa.UnitTests.Etcd;
+namespace PgHa.Tests.Etcd;
 
 /// <summary>
 /// etcd as production runs it: https on the client port with client certificates required (a CA made by

@@ -3,7 +3,7 @@ using PgHa.Etcd;
 using PgHa.Tests.Fixtures;
 using Xunit;
 
-namespace PgHa.UnitTests.Etcd;
+namespace PgHa.Tests.Etcd;
 
 /// <summary>The client over TLS with a client certificate and an etcd user; the password never shows in what it says.</summary>
 public sealed class EtcdTlsTests : IClassFixture<EtcdTlsServers>

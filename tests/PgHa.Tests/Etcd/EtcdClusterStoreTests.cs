@@ -5,7 +5,7 @@ using PgHa.Tests.Fixtures;
 using Xunit;
 using Xunit.Abstractions;
 
-namespace PgHa.UnitTests.Etcd;
+namespace PgHa.Tests.Etcd;
 
 /// <summary>
 /// The etcd primitives against a real 3-member etcd 3.4 on loopback: the leader key taken only when absent,

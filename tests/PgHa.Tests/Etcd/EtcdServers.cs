@@ -2,7 +2,7 @@ using PgHa.Etcd;
 using PgHa.Tests.Fixtures;
 using Xunit;
 
-namespace PgHa.UnitTests.Etcd;
+namespace PgHa.Tests.Etcd;
 
 /// <summary>A 3-member etcd cluster for one test class; tests that stop members start them again before they end.</summary>
 public class EtcdServers : IAsyncLifetime
