@@ -191,7 +191,13 @@ internal sealed class EtcdClient : IDisposable
             return new PgHaException(EtcdErrorIds.AuthenticationFailed, ErrorCategory.AuthenticationError, path,
                 $"etcd refused the user name or password ({status.Message}). Check the etcd user (etcdctl user get NAME) and give its password again.");
         }
-        if (status.Code == EtcdStatus.PermissionDenied || (status.Code == EtcdStatus.InvalidArgument && status.Message.Contains("user name is empty", StringComparison.Ordinal)))
+        if (status.Code == EtcdStatus.InvalidArgument && status.Message.Contains("user name is empty", StringComparison.Ordinal))
+        {
+            return new PgHaException(EtcdErrorIds.AuthenticationFailed, ErrorCategory.AuthenticationError, path,
+                $"etcd's access control is on and no etcd user was given ({status.Message}). Give the user and its password: -EtcdCredential, "
+                + "or Etcd.User and Etcd.PasswordFile in the node's configuration.");
+        }
+        if (status.Code == EtcdStatus.PermissionDenied)
         {
             return new PgHaException(EtcdErrorIds.PermissionDenied, ErrorCategory.PermissionDenied, path,
                 $"etcd denied {path} ({status.Message}). Give an etcd user with a readwrite role on the cluster's prefix "

@@ -42,4 +42,29 @@ public class EtcdServers : IAsyncLifetime
         }
         await Cluster.WaitHealthyAsync();
     }
+
+    /// <summary>
+    /// Turns etcd's access control on: root (which etcd needs first), and <paramref name="user"/> with a role that may
+    /// read and write only under <paramref name="prefix"/>.
+    /// </summary>
+    protected async Task EnableAccessControlAsync(string user, string password, string prefix)
+    {
+        foreach (string[] command in new[]
+        {
+            new[] { "user", "add", "root", "--new-user-password=rootpw" },
+            ["user", "add", user, "--new-user-password=" + password],
+            ["role", "add", "pgha"],
+            ["role", "grant-permission", "pgha", "--prefix=true", "readwrite", prefix],
+            ["user", "grant-role", user, "pgha"],
+            ["auth", "enable"],
+        })
+        {
+            FixtureCommandResult result = await Cluster.EtcdctlAsync(command);
+            if (!result.Succeeded)
+            {
+                throw new InvalidOperationException("Setting up etcd's access control failed: " + result.Describe());
+            }
+        }
+        Cluster.EtcdctlUser = "root:rootpw";
+    }
 }

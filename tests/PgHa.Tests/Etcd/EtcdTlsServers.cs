@@ -1,6 +1,3 @@
-using PgHa.Tests.Fixtures;
-using Xunit;
-
 namespace PgHa.Tests.Etcd;
 
 /// <summary>
@@ -20,21 +17,6 @@ public sealed class EtcdTlsServers : EtcdServers
     public override async Task InitializeAsync()
     {
         await base.InitializeAsync();
-        foreach (string[] command in new[]
-        {
-            new[] { "user", "add", "root", "--new-user-password=rootpw" },
-            ["user", "add", User, "--new-user-password=" + Password],
-            ["role", "add", "pgha"],
-            ["role", "grant-permission", "pgha", "--prefix=true", "readwrite", "/pgha-tls/"],
-            ["user", "grant-role", User, "pgha"],
-            ["auth", "enable"],
-        })
-        {
-            FixtureCommandResult result = await Cluster.EtcdctlAsync(command);
-            if (!result.Succeeded)
-            {
-                throw new InvalidOperationException("Setting up etcd's access control failed: " + result.Describe());
-            }
-        }
+        await EnableAccessControlAsync(User, Password, "/pgha-tls/");
     }
 }
