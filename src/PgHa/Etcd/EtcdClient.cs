@@ -137,6 +137,12 @@ internal sealed class EtcdClient : IDisposable
                 ? (text, null)
                 : throw Refused("/v3/auth/authenticate", new EtcdStatus(0, "no token in the answer"));
         }
+        if (status.Code == EtcdStatus.FailedPrecondition && status.Message.Contains("authentication is not enabled", StringComparison.Ordinal))
+        {
+            // A user given to an etcd without access control: nothing to log in to, every request is allowed anyway.
+            // The empty token means "none needed" until a request is refused as unauthenticated (access control turned on).
+            return (string.Empty, null);
+        }
         return status.IsTransient ? (null, status.Message) : throw Refused("/v3/auth/authenticate", status);
     }
 
@@ -146,7 +152,7 @@ internal sealed class EtcdClient : IDisposable
         {
             Content = new StringContent(json, Encoding.UTF8, "application/json"),
         };
-        if (token is not null)
+        if (!string.IsNullOrEmpty(token))
         {
             request.Headers.TryAddWithoutValidation("Authorization", token);
         }

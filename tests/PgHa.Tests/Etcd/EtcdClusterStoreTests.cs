@@ -181,6 +181,20 @@ public sealed class EtcdClusterStoreTests : IClassFixture<EtcdServers>
     }
 
     [Fact]
+    public async Task AUserGivenToAnEtcdWithoutAccessControlIsNotNeededAndNotRefused()
+    {
+        // The same node configuration works before and after an operator turns etcd's access control on.
+        using var client = new EtcdClient(new EtcdClientSettings(EtcdClientSettings.ParseEndpoints(_servers.Cluster.Endpoints))
+        {
+            UserName = "pgha",
+            Password = "unused",
+        });
+        EtcdClusterStore store = NewStore(client);
+        await store.WriteSettingsAsync("{}", default);
+        Assert.Equal("{}", await store.ReadSettingsAsync(default));
+    }
+
+    [Fact]
     public async Task OneMemberStoppedChangesNothing()
     {
         using EtcdClient client = _servers.Client();

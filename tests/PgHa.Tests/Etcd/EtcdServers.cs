@@ -21,7 +21,7 @@ public class EtcdServers : IAsyncLifetime
 
     public virtual async Task InitializeAsync() => _cluster = await EtcdCluster.StartAsync(tls: _tls);
 
-    public async Task DisposeAsync()
+    public virtual async Task DisposeAsync()
     {
         if (_cluster is not null)
         {
