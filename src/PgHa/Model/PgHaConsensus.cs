@@ -43,5 +43,5 @@ public sealed class PgHaConsensus
     public override string ToString() => Backend == PgHaConsensusBackend.BuiltIn
         ? "built-in quorum"
         : $"etcd {string.Join(",", EtcdEndpoints)} prefix {EtcdPrefix}"
-          + (Leader is null ? string.Empty : $", leader {Leader}{(LeaderLeaseTtl is null ? string.Empty : $" ({LeaderLeaseTtl} s left)")}");
+          + (Leader is null ? ", no leader" : $", leader {Leader}{(LeaderLeaseTtl is null ? string.Empty : $" ({LeaderLeaseTtl} s left)")}");
 }

@@ -61,10 +61,6 @@ internal static class ClusterStatusReader
         {
             clusterWarnings.Add($"Elections are decided by etcd, which could not be read from here: {etcdError}");
         }
-        else if (consensus.Backend == PgHaConsensusBackend.Etcd && leader is null && state is not { Paused: true })
-        {
-            clusterWarnings.Add($"No node holds the etcd leader key {consensus.EtcdPrefix}/leader: no primary may take writes until a monitor takes it.");
-        }
         var writable = result.Where(n => n.InRecovery == false && n.Role != PgHaRole.Witness).Select(n => n.Name).ToList();
         if (writable.Count > 1)
         {
