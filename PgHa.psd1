@@ -27,6 +27,7 @@
         'Remove-PgHaSandbox'
         'Restart-PgHaNode'
         'Resume-PgHaMonitor'
+        'Set-PgHaConsensus'
         'Start-PgHaMonitor'
         'Start-PgHaNode'
         'Stop-PgHaNode'
@@ -57,6 +58,7 @@
 - Start-PgHaMonitor / Get-PgHaMonitor / Suspend-PgHaMonitor / Resume-PgHaMonitor: automatic failover (repmgrd). One monitor per node; elections by majority of all members (witness included) with one persisted vote per term; the best standby (most received WAL, then priority, then lowest id) is promoted and the others follow; a primary without a majority fences itself (standby.signal, immediate stop) before anyone can vote it out; a replaced primary is rejoined with pg_rewind or kept fenced; location rule, pause, monitoring history, synchronous replication policy (Wait or Degrade).
 - Event hooks: -EventCommand (repmgr placeholders) and -EventAction on every command that records events, and the monitor's event_notification_command.
 - Register-PgHaNode -MonitorPort; metadata schema version 3 (pgha.cluster_state: term, pause, set-aside synchronous standbys).
+- Set-PgHaConsensus: the built-in quorum or etcd decides elections (endpoints, prefix and TLS file paths in the metadata, schema version 4: pgha.consensus; set only while the monitors are paused); Get-PgHaCluster shows it with etcd's leader key holder and lease; etcd TLS, users and password files (node config Etcd = @{ ... }, -EtcdCredential), never stored.
 '@
         }
     }

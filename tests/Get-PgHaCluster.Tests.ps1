@@ -16,9 +16,9 @@ Describe 'Get-PgHaCluster parameter contract' -Tag UnitTests {
         $common = [System.Management.Automation.PSCmdlet]::CommonParameters + [System.Management.Automation.PSCmdlet]::OptionalCommonParameters
     }
 
-    It 'has exactly the parameters Conninfo, Credential and ConnectTimeout' {
+    It 'has exactly the parameters Conninfo, Credential, ConnectTimeout and EtcdCredential' {
         $own = @($command.Parameters.Keys | Where-Object { $_ -notin $common } | Sort-Object)
-        $own | Should -Be @('ConnectTimeout', 'Conninfo', 'Credential')
+        $own | Should -Be @('ConnectTimeout', 'Conninfo', 'Credential', 'EtcdCredential')
     }
 
     It 'takes -Conninfo as a mandatory string array at position 0' {
@@ -32,8 +32,9 @@ Describe 'Get-PgHaCluster parameter contract' -Tag UnitTests {
         $command.Parameters.Values | Where-Object { $_.ParameterSets.Values.ValueFromPipeline -contains $true } | Should -BeNullOrEmpty
     }
 
-    It 'takes -Credential as a PSCredential and -ConnectTimeout as an Int32' {
+    It 'takes -Credential and -EtcdCredential as PSCredentials and -ConnectTimeout as an Int32' {
         $command.Parameters['Credential'].ParameterType | Should -Be ([pscredential])
+        $command.Parameters['EtcdCredential'].ParameterType | Should -Be ([pscredential])
         $command.Parameters['ConnectTimeout'].ParameterType | Should -Be ([int])
     }
 
@@ -64,6 +65,12 @@ Describe 'Get-PgHaCluster against a real cluster' -Tag Integration {
     It 'returns one cluster object' {
         @($cluster).Count | Should -Be 1
         $cluster | Should -BeOfType 'PgHa.PgHaCluster'
+    }
+
+    It 'says the built-in quorum decides elections, in its Consensus and its view' {
+        $cluster.Consensus.Backend | Should -Be 'BuiltIn'
+        $cluster.Consensus.EtcdEndpoints | Should -BeNullOrEmpty
+        ($cluster | Out-String) | Should -Match 'Elections: built-in quorum'
     }
 
     It 'has exactly one active primary, and it is the one the cluster names' {

@@ -18,7 +18,7 @@ Describe 'New-PgHaSandbox parameter contract' -Tag UnitTests {
 
     It 'has exactly the documented parameters' {
         $own = @($command.Parameters.Keys | Where-Object { $_ -notin $common } | Sort-Object)
-        $own | Should -Be @('ConnectTimeout', 'Credential', 'FirstAddress', 'Nodes', 'Path', 'PgBinDir', 'Port', 'Witness')
+        $own | Should -Be @('ConnectTimeout', 'Credential', 'Etcd', 'FirstAddress', 'Nodes', 'Path', 'PgBinDir', 'Port', 'Witness')
     }
 
     It 'has one parameter set, with -Path at position 0 and nothing mandatory' {
@@ -114,6 +114,11 @@ Describe 'New-PgHaSandbox making a real sandbox' -Tag Integration {
         }
     }
 
+    It 'has no etcd without -Etcd: the built-in quorum decides' {
+        $sandbox.EtcdEndpoints | Should -BeNullOrEmpty
+        ($sandbox | Get-PgHaCluster).Consensus.Backend | Should -Be 'BuiltIn'
+    }
+
     It 'pipes into Get-PgHaCluster: a healthy cluster of four nodes' {
         $cluster = $sandbox | Get-PgHaCluster
         $cluster.Healthy | Should -BeTrue -Because ($cluster.Warnings -join '; ')
@@ -148,6 +153,51 @@ Describe 'New-PgHaSandbox making a real sandbox' -Tag Integration {
         }
         finally {
             Remove-Item -LiteralPath $full -Recurse -Force
+        }
+    }
+}
+
+Describe 'New-PgHaSandbox -Etcd' -Tag Integration {
+    BeforeAll {
+        # A sandbox of its own (one node: the etcd is what this block is about), on addresses no other test uses.
+        $path = New-PgHaTestPath -Prefix 'pgha-pester-etcd'
+        $sandbox = New-PgHaSandbox -Path $path -Nodes 1 -Etcd -FirstAddress (Get-PgHaTestAddressBlock) -Confirm:$false
+        $members = @((Get-Content -LiteralPath (Join-Path $path 'pgha-sandbox.json') -Raw | ConvertFrom-Json).Etcd)
+    }
+
+    AfterAll {
+        if (Test-Path -LiteralPath $path) { Remove-PgHaSandbox -Path $path -Confirm:$false -ErrorAction Continue }
+    }
+
+    It 'starts three etcd members beside the node, each recorded in the manifest with its PID' {
+        @($sandbox.EtcdEndpoints).Count | Should -Be 3
+        $members.Count | Should -Be 3
+        foreach ($member in $members) {
+            $member.ClientPort | Should -Be 2379
+            $member.DataDirectory | Should -BeLike "$path/etcd/*"
+            Test-Path -LiteralPath "/proc/$($member.Pid)" | Should -BeTrue -Because "$($member.Name) should run"
+            (Get-Content -LiteralPath "/proc/$($member.Pid)/cmdline" -Raw) -split "`0" | Should -Contain $member.DataDirectory
+        }
+        $sandbox.EtcdEndpoints | Should -Be @($members | ForEach-Object { "http://$($_.Address):2379" })
+        & /usr/bin/etcdctl "--endpoints=$($sandbox.EtcdEndpoints -join ',')" endpoint health 2>&1 | Out-Null
+        $LASTEXITCODE | Should -Be 0
+    }
+
+    It 'records etcd as the backend that decides elections, and shows its endpoints' {
+        $cluster = $sandbox | Get-PgHaCluster
+        $cluster.Healthy | Should -BeTrue -Because ($cluster.Warnings -join '; ')
+        $cluster.Consensus.Backend | Should -Be 'Etcd'
+        $cluster.Consensus.EtcdEndpoints | Should -Be $sandbox.EtcdEndpoints
+        ($sandbox | Out-String) | Should -Match ('(?m)^Etcd\s+: ' + [regex]::Escape($sandbox.EtcdEndpoints -join ','))
+    }
+
+    It 'is removed with its etcd: every member stopped by its PID, its data gone' {
+        Remove-PgHaSandbox -Path $path -Confirm:$false
+        Test-Path -LiteralPath $path | Should -BeFalse
+        foreach ($member in $members) {
+            $gone = Wait-PgHaTestCondition -Seconds 5 -Condition { -not (Test-Path -LiteralPath "/proc/$($member.Pid)/cmdline") -or
+                -not ((Get-Content -LiteralPath "/proc/$($member.Pid)/cmdline" -Raw) -split "`0" -contains $member.DataDirectory) }
+            $gone | Should -BeTrue -Because "$($member.Name) (pid $($member.Pid)) should be stopped"
         }
     }
 }

@@ -12,9 +12,14 @@ public sealed class GetPgHaClusterCommand : PgHaCmdlet
     [ValidateNotNullOrEmpty]
     public string[] Conninfo { get; set; } = [];
 
+    /// <summary>etcd user and password, for reading the leader key when etcd decides the cluster's elections (etcd with access control on).</summary>
+    [Parameter]
+    [Credential]
+    public PSCredential? EtcdCredential { get; set; }
+
     protected override void ProcessRecord()
     {
-        PgHaCluster cluster = ReadCluster(Conninfo);
+        PgHaCluster cluster = ReadCluster(Conninfo, EtcdCredential);
         // The warnings are in the object (and its view prints them after the table, as repmgr does):
         // writing them to the warning stream too would show every one twice.
         WriteObject(cluster);

@@ -38,6 +38,10 @@ public sealed class NewPgHaSandboxCommand : PgHaCmdlet
     [ValidateRange(1024, 65535)]
     public int Port { get; set; } = 5432;
 
+    /// <summary>Also start a 3-member etcd on loopback beside the nodes (Debian's /usr/bin/etcd) and let it decide elections.</summary>
+    [Parameter]
+    public SwitchParameter Etcd { get; set; }
+
     /// <summary>PostgreSQL's programs; Debian's PostgreSQL 15 by default.</summary>
     [Parameter]
     [ValidateNotNullOrEmpty]
@@ -54,12 +58,23 @@ public sealed class NewPgHaSandboxCommand : PgHaCmdlet
         string path = Path is null
             ? System.IO.Path.Combine(System.IO.Path.GetTempPath(), "pgha-sandbox-" + Guid.NewGuid().ToString("N")[..8])
             : GetUnresolvedProviderPathFromPSPath(Path);
-        string what = $"{Nodes} node(s){(Witness ? " and a witness" : string.Empty)} on loopback from {FirstAddress}, port {Port}";
+        string? etcdBinary = null;
+        if (Etcd)
+        {
+            etcdBinary = SandboxEtcd.FindBinary();
+            if (etcdBinary is null)
+            {
+                ThrowTerminatingError(ToErrorRecord(new PgHaException("PgHaSandboxEtcdMissing", ErrorCategory.ObjectNotFound, SandboxEtcd.DebianBinary,
+                    $"-Etcd needs etcd, which is neither at {SandboxEtcd.DebianBinary} nor on PATH. Install it (apt-get install etcd-server on Debian), or leave -Etcd out.")));
+                return;
+            }
+        }
+        string what = $"{Nodes} node(s){(Witness ? " and a witness" : string.Empty)}{(Etcd ? " and a 3-member etcd" : string.Empty)} on loopback from {FirstAddress}, port {Port}";
         if (!ShouldProcess(path, $"Create a sandbox cluster of {what}"))
         {
             return;
         }
-        var request = new SandboxRequest(path, Nodes - 1, Witness, first, Port, PgBinDir.TrimEnd('/'));
+        var request = new SandboxRequest(path, Nodes - 1, Witness, first, Port, PgBinDir.TrimEnd('/'), etcdBinary);
         try
         {
             WriteObject(RunEngine(context => SandboxBuilder.CreateAsync(context, request)));

@@ -2,6 +2,7 @@ using System.Management.Automation;
 using System.Net;
 using PgHa.Conninfo;
 using PgHa.Core;
+using PgHa.Etcd;
 using PgHa.Operations;
 using PgHa.Operations.Monitor;
 
@@ -112,12 +113,16 @@ public abstract class PgHaCmdlet : PSCmdlet, IDisposable
         conninfos.Select(text => ParseConninfoParameter(text, "Conninfo")).ToList();
 
     /// <summary>The registered nodes with their live status, read through the first -Conninfo that answers; failure ends the call.</summary>
-    protected PgHaCluster ReadCluster(string[] conninfos)
+    protected PgHaCluster ReadCluster(string[] conninfos) => ReadCluster(conninfos, null);
+
+    /// <summary>The same, reading etcd's leader key with <paramref name="etcdCredential"/> when etcd decides the cluster's elections.</summary>
+    protected PgHaCluster ReadCluster(string[] conninfos, PSCredential? etcdCredential)
     {
         var entryPoints = EntryPoints(conninfos);
+        EtcdAccess access = EtcdAccessSources.FromCredential(NetworkCredentialOf(etcdCredential));
         try
         {
-            return RunEngine(context => ClusterStatusReader.ReadAsync(context, entryPoints));
+            return RunEngine(context => ClusterStatusReader.ReadAsync(context, entryPoints, access));
         }
         catch (PgHaException ex)
         {
@@ -125,6 +130,10 @@ public abstract class PgHaCmdlet : PSCmdlet, IDisposable
             throw new InvalidOperationException("unreachable");
         }
     }
+
+    /// <summary>A PSCredential's user and password; null for none (or PSCredential.Empty).</summary>
+    private protected static NetworkCredential? NetworkCredentialOf(PSCredential? credential) =>
+        credential is null || ReferenceEquals(credential, PSCredential.Empty) ? null : credential.GetNetworkCredential();
 
     public void Dispose()
     {

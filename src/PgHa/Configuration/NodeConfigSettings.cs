@@ -71,6 +71,12 @@ internal static class NodeConfigSettings
         new(null, "Ssh.User", SettingKind.Text, (c, v) => c.SshUser = (string)v),
         new(null, "Ssh.KeyFile", SettingKind.Text, (c, v) => c.SshKeyFile = (string)v),
         new(null, "Ssh.KnownHostsFile", SettingKind.Text, (c, v) => c.SshKnownHostsFile = (string)v),
+        // The etcd backend's access from this host; endpoints and prefix are the cluster's, recorded in the metadata.
+        new(null, "Etcd.CaFile", SettingKind.Text, (c, v) => c.EtcdCaFile = (string)v),
+        new(null, "Etcd.CertFile", SettingKind.Text, (c, v) => c.EtcdCertFile = (string)v),
+        new(null, "Etcd.KeyFile", SettingKind.Text, (c, v) => c.EtcdKeyFile = (string)v),
+        new(null, "Etcd.User", SettingKind.Text, (c, v) => c.EtcdUser = (string)v),
+        new(null, "Etcd.PasswordFile", SettingKind.Text, (c, v) => c.EtcdPasswordFile = (string)v),
         new("service_start_command", "ServiceStartCommand", SettingKind.Text, (c, v) => c.ServiceStartCommand = (string)v),
         new("service_stop_command", "ServiceStopCommand", SettingKind.Text, (c, v) => c.ServiceStopCommand = (string)v),
         new("service_restart_command", "ServiceRestartCommand", SettingKind.Text, (c, v) => c.ServiceRestartCommand = (string)v),

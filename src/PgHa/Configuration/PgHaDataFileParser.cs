@@ -10,7 +10,14 @@ namespace PgHa.Configuration;
 /// </summary>
 public static class PgHaDataFileParser
 {
-    private const string SshKey = "Ssh";
+    /// <summary>The keys that hold a table of their own settings (Ssh.Host is Host in Ssh = @{ ... }): what it takes, and an example.</summary>
+    private static readonly Dictionary<string, (string Keys, string Example)> NestedTables = new(StringComparer.Ordinal)
+    {
+        ["Ssh"] = ("Host, Port, User, KeyFile and KnownHostsFile",
+            "Ssh = @{ Host = 'pgsql1'; Port = 22; User = 'postgres'; KeyFile = '...'; KnownHostsFile = '...' }"),
+        ["Etcd"] = ("CaFile, CertFile, KeyFile, User and PasswordFile",
+            "Etcd = @{ CaFile = '/etc/pgha/etcd-ca.crt'; CertFile = '...'; KeyFile = '...'; User = 'pgha'; PasswordFile = '/etc/pgha/etcd-password' }"),
+    };
 
     /// <summary>Parses a .psd1 file with the PowerShell parser.</summary>
     public static ConfigParseResult ParseFile(string path)
@@ -75,15 +82,15 @@ public static class PgHaDataFileParser
             }
             string key = prefix + name;
 
-            if (prefix.Length == 0 && string.Equals(name, SshKey, StringComparison.OrdinalIgnoreCase))
+            if (prefix.Length == 0 && NestedTables.Keys.FirstOrDefault(k => string.Equals(k, name, StringComparison.OrdinalIgnoreCase)) is { } nested)
             {
-                if ((pair.Item2 as PipelineAst)?.GetPureExpression() is HashtableAst ssh)
+                if ((pair.Item2 as PipelineAst)?.GetPureExpression() is HashtableAst inner)
                 {
-                    ReadTable(draft, ssh, SshKey + ".");
+                    ReadTable(draft, inner, nested + ".");
                 }
                 else
                 {
-                    draft.Error(line, "'Ssh' must be a hashtable: Ssh = @{ Host = 'pgsql1'; Port = 22; User = 'postgres'; KeyFile = '...'; KnownHostsFile = '...' }.");
+                    draft.Error(line, $"'{nested}' must be a hashtable: {NestedTables[nested].Example}.");
                 }
                 continue;
             }
@@ -96,7 +103,7 @@ public static class PgHaDataFileParser
                 {
                     draft.Unknown(line, key, prefix.Length == 0
                         ? "not a PgHa setting; check the spelling (see Get-Help Import-PgHaConfig -Full for the keys)."
-                        : "Ssh takes Host, Port, User, KeyFile and KnownHostsFile.");
+                        : $"{prefix.TrimEnd('.')} takes {NestedTables[prefix.TrimEnd('.')].Keys}.");
                 }
                 continue;
             }

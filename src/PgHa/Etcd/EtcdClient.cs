@@ -137,6 +137,12 @@ internal sealed class EtcdClient : IDisposable
                 ? (text, null)
                 : throw Refused("/v3/auth/authenticate", new EtcdStatus(0, "no token in the answer"));
         }
+        if (status.Code == EtcdStatus.FailedPrecondition && status.Message.Contains("authentication is not enabled", StringComparison.Ordinal))
+        {
+            // A user given to an etcd without access control: nothing to log in to, every request is allowed anyway.
+            // The empty token means "none needed" until a request is refused as unauthenticated (access control turned on).
+            return (string.Empty, null);
+        }
         return status.IsTransient ? (null, status.Message) : throw Refused("/v3/auth/authenticate", status);
     }
 
@@ -146,7 +152,7 @@ internal sealed class EtcdClient : IDisposable
         {
             Content = new StringContent(json, Encoding.UTF8, "application/json"),
         };
-        if (token is not null)
+        if (!string.IsNullOrEmpty(token))
         {
             request.Headers.TryAddWithoutValidation("Authorization", token);
         }
@@ -191,7 +197,13 @@ internal sealed class EtcdClient : IDisposable
             return new PgHaException(EtcdErrorIds.AuthenticationFailed, ErrorCategory.AuthenticationError, path,
                 $"etcd refused the user name or password ({status.Message}). Check the etcd user (etcdctl user get NAME) and give its password again.");
         }
-        if (status.Code == EtcdStatus.PermissionDenied || (status.Code == EtcdStatus.InvalidArgument && status.Message.Contains("user name is empty", StringComparison.Ordinal)))
+        if (status.Code == EtcdStatus.InvalidArgument && status.Message.Contains("user name is empty", StringComparison.Ordinal))
+        {
+            return new PgHaException(EtcdErrorIds.AuthenticationFailed, ErrorCategory.AuthenticationError, path,
+                $"etcd's access control is on and no etcd user was given ({status.Message}). Give the user and its password: -EtcdCredential, "
+                + "or Etcd.User and Etcd.PasswordFile in the node's configuration.");
+        }
+        if (status.Code == EtcdStatus.PermissionDenied)
         {
             return new PgHaException(EtcdErrorIds.PermissionDenied, ErrorCategory.PermissionDenied, path,
                 $"etcd denied {path} ({status.Message}). Give an etcd user with a readwrite role on the cluster's prefix "

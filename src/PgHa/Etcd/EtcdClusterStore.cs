@@ -19,11 +19,7 @@ internal sealed class EtcdClusterStore
 
     public EtcdClusterStore(EtcdClient client, string prefix, string clusterId)
     {
-        string trimmed = prefix.TrimEnd('/');
-        if (trimmed.Length == 0 || !trimmed.StartsWith('/'))
-        {
-            throw EtcdClientSettings.Invalid($"The etcd prefix '{prefix}' is not a key path. Give one such as /pgha/CLUSTER, the same on every node of the cluster.");
-        }
+        string trimmed = NormalizePrefix(prefix);
         if (string.IsNullOrWhiteSpace(clusterId))
         {
             throw EtcdClientSettings.Invalid("The cluster id is empty: the leader key names its cluster so that a previous cluster's key under the same prefix is recognised.");
@@ -34,6 +30,17 @@ internal sealed class EtcdClusterStore
     }
 
     public string Prefix { get; }
+
+    /// <summary>The prefix as keys are made from it ("/pgha/c1/" is "/pgha/c1"); PgHaEtcdInvalidSettings unless it is a key path.</summary>
+    public static string NormalizePrefix(string prefix)
+    {
+        string trimmed = prefix.Trim().TrimEnd('/');
+        if (trimmed.Length == 0 || !trimmed.StartsWith('/') || trimmed.Any(char.IsWhiteSpace))
+        {
+            throw EtcdClientSettings.Invalid($"The etcd prefix '{prefix}' is not a key path. Give one such as /pgha/CLUSTER (starting with '/', no spaces), the same on every node of the cluster.");
+        }
+        return trimmed;
+    }
 
     public string ClusterId { get; }
 

@@ -26,4 +26,10 @@ internal static class EtcdErrorIds
 
     /// <summary>The etcd client settings are unusable (no endpoints, bad URL, unreadable certificate).</summary>
     public const string InvalidSettings = "PgHaEtcdInvalidSettings";
+
+    /// <summary>The etcd password file is missing, unreadable or empty.</summary>
+    public const string PasswordFileInvalid = "PgHaEtcdPasswordFileInvalid";
+
+    /// <summary>The etcd password file may be read or written by other users.</summary>
+    public const string PasswordFileExposed = "PgHaEtcdPasswordFileExposed";
 }

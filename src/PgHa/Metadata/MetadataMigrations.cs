@@ -78,5 +78,22 @@ internal static class MetadataMigrations
             INSERT INTO pgha.cluster_state (term_primary_node_id)
                 SELECT (SELECT node_id FROM pgha.nodes WHERE role = 'primary' AND active);
             """),
+        (4, "which backend decides elections (the built-in quorum or etcd, with etcd's endpoints, prefix and TLS file paths)", """
+            -- One row. Never a user or a password: every node brings its own etcd credentials.
+            CREATE TABLE pgha.consensus (
+                id             integer     PRIMARY KEY DEFAULT 1 CHECK (id = 1),
+                backend        text        NOT NULL DEFAULT 'builtin' CHECK (backend IN ('builtin', 'etcd')),
+                etcd_endpoints text[]      NOT NULL DEFAULT '{}',
+                etcd_prefix    text,
+                etcd_ca_file   text,
+                etcd_cert_file text,
+                etcd_key_file  text,
+                changed_at     timestamptz,
+                changed_by     text,
+                CONSTRAINT consensus_etcd_is_complete
+                    CHECK (backend <> 'etcd' OR (cardinality(etcd_endpoints) > 0 AND etcd_prefix IS NOT NULL))
+            );
+            INSERT INTO pgha.consensus DEFAULT VALUES;
+            """),
     ];
 }

@@ -305,6 +305,82 @@ internal sealed class MetadataStore
         await cmd.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// Which backend decides elections (pgha.consensus). <see cref="ConsensusSettings.BuiltIn"/> before schema
+    /// version 4, which has no such table: such a cluster has only ever known the built-in quorum.
+    /// </summary>
+    public async Task<ConsensusSettings> GetConsensusAsync(CancellationToken ct)
+    {
+        await using var check = new NpgsqlCommand("SELECT to_regclass('pgha.consensus') IS NOT NULL", _connection);
+        if (!(bool)(await check.ExecuteScalarAsync(ct).ConfigureAwait(false))!)
+        {
+            return ConsensusSettings.BuiltIn;
+        }
+        await using var cmd = new NpgsqlCommand("""
+            SELECT backend, etcd_endpoints, etcd_prefix, etcd_ca_file, etcd_cert_file, etcd_key_file, changed_at, changed_by
+              FROM pgha.consensus WHERE id = 1
+            """, _connection);
+        await using var reader = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false);
+        if (!await reader.ReadAsync(ct).ConfigureAwait(false))
+        {
+            return ConsensusSettings.BuiltIn;
+        }
+        return new ConsensusSettings(
+            ParseBackend(reader.GetString(0)),
+            reader.GetFieldValue<string[]>(1),
+            reader.IsDBNull(2) ? null : reader.GetString(2),
+            reader.IsDBNull(3) ? null : reader.GetString(3),
+            reader.IsDBNull(4) ? null : reader.GetString(4),
+            reader.IsDBNull(5) ? null : reader.GetString(5))
+        {
+            ChangedAt = reader.IsDBNull(6) ? null : Utc(reader.GetDateTime(6)),
+            ChangedBy = reader.IsDBNull(7) ? null : reader.GetString(7),
+        };
+    }
+
+    /// <summary>Records the backend (and, for etcd, how to reach it); the caller holds the change lock and decides whether the monitors allow it.</summary>
+    public async Task SetConsensusAsync(ConsensusSettings settings, CancellationToken ct)
+    {
+        await using var cmd = new NpgsqlCommand("""
+            INSERT INTO pgha.consensus (id, backend, etcd_endpoints, etcd_prefix, etcd_ca_file, etcd_cert_file, etcd_key_file, changed_at, changed_by)
+            VALUES (1, $1, $2, $3, $4, $5, $6, coalesce($7, clock_timestamp()), $8)
+            ON CONFLICT (id) DO UPDATE
+               SET backend = EXCLUDED.backend, etcd_endpoints = EXCLUDED.etcd_endpoints, etcd_prefix = EXCLUDED.etcd_prefix,
+                   etcd_ca_file = EXCLUDED.etcd_ca_file, etcd_cert_file = EXCLUDED.etcd_cert_file, etcd_key_file = EXCLUDED.etcd_key_file,
+                   changed_at = EXCLUDED.changed_at, changed_by = EXCLUDED.changed_by
+            """, _connection);
+        cmd.Parameters.Add(new() { Value = BackendText(settings.Backend) });
+        cmd.Parameters.Add(new() { Value = settings.EtcdEndpoints.ToArray(), NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Array | NpgsqlTypes.NpgsqlDbType.Text });
+        cmd.Parameters.Add(new() { Value = (object?)settings.EtcdPrefix ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });
+        cmd.Parameters.Add(new() { Value = (object?)settings.EtcdCaFile ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });
+        cmd.Parameters.Add(new() { Value = (object?)settings.EtcdCertFile ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });
+        cmd.Parameters.Add(new() { Value = (object?)settings.EtcdKeyFile ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });
+        cmd.Parameters.Add(new() { Value = (object?)settings.ChangedAt?.UtcDateTime ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.TimestampTz });
+        cmd.Parameters.Add(new() { Value = (object?)settings.ChangedBy ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });
+        await cmd.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+    }
+
+    /// <summary>Whether the monitors are paused, with the cluster state row locked until the transaction ends (a Resume waits for it); null before schema version 3.</summary>
+    public async Task<bool?> LockPausedAsync(CancellationToken ct)
+    {
+        await using var check = new NpgsqlCommand("SELECT to_regclass('pgha.cluster_state') IS NOT NULL", _connection);
+        if (!(bool)(await check.ExecuteScalarAsync(ct).ConfigureAwait(false))!)
+        {
+            return null;
+        }
+        await using var cmd = new NpgsqlCommand("SELECT paused FROM pgha.cluster_state WHERE id = 1 FOR UPDATE", _connection);
+        return await cmd.ExecuteScalarAsync(ct).ConfigureAwait(false) is bool paused ? paused : null;
+    }
+
+    public static string BackendText(PgHaConsensusBackend backend) => backend == PgHaConsensusBackend.Etcd ? "etcd" : "builtin";
+
+    private static PgHaConsensusBackend ParseBackend(string text) => text switch
+    {
+        "builtin" => PgHaConsensusBackend.BuiltIn,
+        "etcd" => PgHaConsensusBackend.Etcd,
+        _ => throw new InvalidDataException($"pgha.consensus holds an unknown backend '{text}'."),
+    };
+
     private static DateTimeOffset Utc(DateTime value) => new(DateTime.SpecifyKind(value, DateTimeKind.Utc));
 
     public static string RoleText(PgHaRole role) => role.ToString().ToLowerInvariant();

@@ -19,6 +19,9 @@ public sealed class PgHaCluster
 
     public DateTimeOffset CheckedAt { get; init; }
 
+    /// <summary>Which backend decides elections (the built-in quorum or etcd) and, with etcd, who holds the leader key now.</summary>
+    public PgHaConsensus Consensus { get; init; } = new();
+
     /// <summary>The conninfo (without password) of the node whose metadata was read.</summary>
     public string MetadataConninfo { get; init; } = string.Empty;
 

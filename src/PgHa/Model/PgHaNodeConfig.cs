@@ -203,6 +203,23 @@ public sealed class PgHaNodeConfig
     /// <summary>Extra options for rsync.</summary>
     public string? RsyncOptions { get; internal set; }
 
+    // ---- etcd (when the cluster's monitors decide through etcd: Set-PgHaConsensus -Backend Etcd) ----
+
+    /// <summary>PEM file of the CA that signed the etcd members' certificates, on this host; null: the path recorded for the cluster.</summary>
+    public string? EtcdCaFile { get; internal set; }
+
+    /// <summary>PEM client certificate for etcd members run with --client-cert-auth, on this host; null: the path recorded for the cluster.</summary>
+    public string? EtcdCertFile { get; internal set; }
+
+    /// <summary>PEM private key of EtcdCertFile.</summary>
+    public string? EtcdKeyFile { get; internal set; }
+
+    /// <summary>etcd user the monitor authenticates as, when etcd's access control is on.</summary>
+    public string? EtcdUser { get; internal set; }
+
+    /// <summary>File holding EtcdUser's password on its first line, readable by its owner only; the password itself is never kept here.</summary>
+    public string? EtcdPasswordFile { get; internal set; }
+
     // ---- Where it came from ----
 
     /// <summary>Full path of the file read.</summary>

@@ -19,6 +19,9 @@ public sealed class PgHaSandbox
 
     public PgHaSandboxNode[] Nodes { get; init; } = [];
 
+    /// <summary>With -Etcd: the client URLs of the sandbox's 3-member etcd, which decides its elections; empty otherwise.</summary>
+    public string[] EtcdEndpoints { get; init; } = [];
+
     /// <summary>How long creating the sandbox took.</summary>
     public TimeSpan Duration { get; init; }
 

@@ -1,5 +1,6 @@
 using PgHa.Conninfo;
 using PgHa.Core;
+using PgHa.Etcd;
 using PgHa.Metadata;
 using PgHa.Sql;
 
@@ -11,13 +12,19 @@ namespace PgHa.Operations;
 /// </summary>
 internal static class ClusterStatusReader
 {
-    public static async Task<PgHaCluster> ReadAsync(OperationContext context, IReadOnlyList<ConnectionInfo> entryPoints)
+    /// <param name="etcdAccess">This host's etcd access (-EtcdCredential), for reading the leader key when etcd decides; none by default.</param>
+    public static async Task<PgHaCluster> ReadAsync(OperationContext context, IReadOnlyList<ConnectionInfo> entryPoints, EtcdAccess? etcdAccess = null)
     {
-        var ((nodes, state), source) = await MetadataReader.WithMetadataAsync(context, entryPoints, async store =>
+        var ((nodes, state, consensus), source) = await MetadataReader.WithMetadataAsync(context, entryPoints, async store =>
             (await store.GetNodesAsync(context.CancellationToken).ConfigureAwait(false),
-             await store.GetClusterStateAsync(context.CancellationToken).ConfigureAwait(false))).ConfigureAwait(false);
+             await store.GetClusterStateAsync(context.CancellationToken).ConfigureAwait(false),
+             await store.GetConsensusAsync(context.CancellationToken).ConfigureAwait(false))).ConfigureAwait(false);
         context.Reporter.Verbose($"Read {nodes.Count} node record(s) from the metadata on '{source.ToDisplayString()}'; probing them.");
 
+        // etcd is asked while the nodes are probed: a slow etcd costs its deadline once, not on top of the probes.
+        Task<(EtcdLeaderRecord? Leader, string? Error)> etcdLeader = consensus.Backend == PgHaConsensusBackend.Etcd
+            ? ReadEtcdLeaderAsync(context, consensus, etcdAccess ?? EtcdAccess.None)
+            : Task.FromResult<(EtcdLeaderRecord?, string?)>((null, null));
         var probes = await Task.WhenAll(nodes.Select(node => ProbeAsync(context, node))).ConfigureAwait(false);
         var byId = nodes.ToDictionary(n => n.Id);
         var outcomes = nodes.Zip(probes).ToDictionary(pair => pair.First.Id, pair => pair.Second);
@@ -49,6 +56,11 @@ internal static class ClusterStatusReader
         {
             clusterWarnings.Add($"Synchronous replication is degraded since {state.SynchronousDegradedAt:u}: synchronous_standby_names ('{setAside}') was set aside because no synchronous standby was attached, so commits are acknowledged before any standby has them. The monitor puts it back when a standby it names streams again.");
         }
+        var (leader, etcdError) = await etcdLeader.ConfigureAwait(false);
+        if (etcdError is not null)
+        {
+            clusterWarnings.Add($"Elections are decided by etcd, which could not be read from here: {etcdError}");
+        }
         var writable = result.Where(n => n.InRecovery == false && n.Role != PgHaRole.Witness).Select(n => n.Name).ToList();
         if (writable.Count > 1)
         {
@@ -63,7 +75,34 @@ internal static class ClusterStatusReader
             Warnings = [.. clusterWarnings, .. result.SelectMany(n => n.Warnings.Select(w => $"{n.Name}: {w}"))],
             CheckedAt = checkedAt,
             MetadataConninfo = source.ToDisplayString(),
+            Consensus = new PgHaConsensus
+            {
+                Backend = consensus.Backend,
+                EtcdEndpoints = [.. consensus.EtcdEndpoints],
+                EtcdPrefix = consensus.EtcdPrefix,
+                EtcdCaFile = consensus.EtcdCaFile,
+                EtcdCertFile = consensus.EtcdCertFile,
+                EtcdKeyFile = consensus.EtcdKeyFile,
+                ChangedAt = consensus.ChangedAt,
+                ChangedBy = consensus.ChangedBy,
+                Leader = leader?.NodeName,
+                LeaderLeaseTtl = leader?.TtlLeft is { } ttl ? (long)ttl.TotalSeconds : null,
+                MetadataConninfo = source.ToDisplayString(),
+            },
         };
+    }
+
+    /// <summary>The leader key as etcd holds it, or why etcd could not say (a warning of the cluster, not a failure of the call).</summary>
+    private static async Task<(EtcdLeaderRecord? Leader, string? Error)> ReadEtcdLeaderAsync(OperationContext context, ConsensusSettings consensus, EtcdAccess access)
+    {
+        try
+        {
+            return (await EtcdConsensus.ReadLeaderAsync(consensus, access, context.CancellationToken).ConfigureAwait(false), null);
+        }
+        catch (PgHaException ex)
+        {
+            return (null, ex.Message);
+        }
     }
 
     private static async Task<ProbeOutcome> ProbeAsync(OperationContext context, NodeRecord node)

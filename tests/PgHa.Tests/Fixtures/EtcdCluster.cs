@@ -31,6 +31,9 @@ internal sealed class EtcdCluster : IAsyncDisposable
 
     public IReadOnlyList<EtcdClusterMember> Members => _members;
 
+    /// <summary>"user:password" etcdctl logs in with once the cluster's access control is on (health checks need a user then).</summary>
+    public string? EtcdctlUser { get; set; }
+
     public string CaCertificate => Path.Combine(Directory, "ca.crt");
 
     public string ClientCertificate => Path.Combine(Directory, "client.crt");
@@ -177,6 +180,10 @@ internal sealed class EtcdCluster : IAsyncDisposable
         if (Tls)
         {
             list.AddRange(new[] { "--cacert=" + CaCertificate, "--cert=" + ClientCertificate, "--key=" + ClientKey });
+        }
+        if (EtcdctlUser is not null)
+        {
+            list.Add("--user=" + EtcdctlUser);
         }
         list.AddRange(arguments);
         return list.ToArray();

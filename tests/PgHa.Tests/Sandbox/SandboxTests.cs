@@ -73,6 +73,58 @@ public sealed class SandboxTests : IClassFixture<PgHaSession>
     }
 
     [Fact]
+    public async Task WithEtcdAThreeMemberEtcdDecidesAndIsStoppedAndRemovedWithTheSandbox()
+    {
+        string path = Path.Combine(TestDirectories.Root, $"sandbox-etcd-{Guid.NewGuid():N}");
+        var created = _session.Run("New-PgHaSandbox -Path $args[0] -Nodes 2 -Etcd -FirstAddress 127.0.12.1", path).ThrowIfErrors();
+        dynamic sandbox = created.Single().BaseObject;
+        int[] pids;
+        try
+        {
+            // Three members, on the addresses after the nodes', each with its own PID in the manifest.
+            string[] endpoints = (string[])sandbox.EtcdEndpoints;
+            Assert.Equal(3, endpoints.Length);
+            string lastNode = (string)((dynamic)((object[])sandbox.Nodes)[1]).Address;
+            Assert.All(endpoints, e => Assert.Matches(@"^http://127\.0\.12\.\d+:2379$", e));
+            Assert.DoesNotContain(endpoints, e => e.Contains("//" + lastNode + ":", StringComparison.Ordinal));
+            using (var manifest = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(path, "pgha-sandbox.json"))))
+            {
+                var members = manifest.RootElement.GetProperty("Etcd").EnumerateArray().ToList();
+                Assert.Equal(3, members.Count);
+                pids = members.Select(m => m.GetProperty("Pid").GetInt32()).ToArray();
+                foreach (var member in members)
+                {
+                    int pid = member.GetProperty("Pid").GetInt32();
+                    string dataDirectory = member.GetProperty("DataDirectory").GetString()!;
+                    Assert.StartsWith(path + "/etcd/", dataDirectory);
+                    Assert.True(LinuxProcesses.IsAlive(pid), $"etcd pid {pid} does not run");
+                    Assert.Contains(dataDirectory, File.ReadAllText($"/proc/{pid}/cmdline").Split('\0'));
+                }
+            }
+            FixtureCommandResult health = await FixtureCommand.RunAsync(EtcdCluster.EtcdctlBinary, ["--endpoints=" + string.Join(",", endpoints), "endpoint", "health"]);
+            Assert.True(health.Succeeded, health.Describe());
+
+            // The sandbox's metadata names its etcd; Get-PgHaCluster reads it (no monitor runs: nobody holds the key).
+            dynamic cluster = _session.Run("$args[0] | Get-PgHaCluster", created.Single()).ThrowIfErrors().Output.Single().BaseObject;
+            Assert.True((bool)cluster.Healthy, string.Join("\n", (string[])cluster.Warnings));
+            Assert.Equal("Etcd", cluster.Consensus.Backend.ToString());
+            Assert.Equal(endpoints, (string[])cluster.Consensus.EtcdEndpoints);
+            Assert.StartsWith("/pgha/", (string)cluster.Consensus.EtcdPrefix);
+            Assert.Null(cluster.Consensus.Leader);
+
+            string view = _session.Run("$args[0] | Out-Default", created.Single()).ThrowIfErrors().HostText;
+            Assert.Matches(@"(?m)^Etcd\s+: " + Regex.Escape(string.Join(",", endpoints)) + @"\s*$", view);
+        }
+        finally
+        {
+            _session.Run("Remove-PgHaSandbox -Path $args[0] -Confirm:$false", path).ThrowIfErrors();
+        }
+        Assert.False(Directory.Exists(path));
+        Assert.All(pids, pid => Assert.False(LinuxProcesses.IsAlive(pid), $"etcd pid {pid} still runs"));
+        Assert.Empty(LinuxProcesses.WithCommandLineContaining(path));
+    }
+
+    [Fact]
     public void RemoveRefusesAFolderItDidNotMake()
     {
         string path = Path.Combine(TestDirectories.Root, "not-a-sandbox-" + Guid.NewGuid().ToString("N"));

@@ -146,6 +146,34 @@ public sealed class PgHaDataFileParserTests
     }
 
     [Fact]
+    public void ReadsTheNestedEtcdTableWithAPasswordFileButNoPassword()
+    {
+        var result = Parse("@{\n" + Required + "\nEtcd = @{ CaFile = '/etc/pgha/ca.crt'; CertFile = '/etc/pgha/c.crt'; KeyFile = '/etc/pgha/c.key'; User = 'pgha'; PasswordFile = '/etc/pgha/etcd-pw'; Password = 'leaked' }\n}");
+
+        Assert.Empty(result.Errors);
+        PgHaNodeConfig config = result.Config!;
+        Assert.Equal("/etc/pgha/ca.crt", config.EtcdCaFile);
+        Assert.Equal("/etc/pgha/c.crt", config.EtcdCertFile);
+        Assert.Equal("/etc/pgha/c.key", config.EtcdKeyFile);
+        Assert.Equal("pgha", config.EtcdUser);
+        Assert.Equal("/etc/pgha/etcd-pw", config.EtcdPasswordFile);
+        // A password written into the file is not a setting: named as unknown (with what to use), its value nowhere.
+        Assert.Equal(["Etcd.Password"], config.UnknownKeys);
+        string warning = Assert.Single(result.Warnings);
+        Assert.Contains("PasswordFile", warning);
+        Assert.DoesNotContain("leaked", warning);
+    }
+
+    [Fact]
+    public void AnEtcdValueThatIsNotATableIsAnErrorWithAnExample()
+    {
+        var result = Parse("@{\n" + Required + "\nEtcd = 'http://127.0.0.1:2379'\n}");
+
+        Assert.Null(result.Config);
+        Assert.Contains(result.Errors, e => e.StartsWith(Source + ":6:") && e.Contains("'Etcd' must be a hashtable") && e.Contains("PasswordFile"));
+    }
+
+    [Fact]
     public void ReadsTheMonitorsOwnSettings()
     {
         var result = Parse("@{\n" + Required + "\nFenceTimeout = 2.5\nStalePrimary = 'fence'\nSynchronousPolicy = 'Degrade'\nSynchronousTimeout = 20\n}");

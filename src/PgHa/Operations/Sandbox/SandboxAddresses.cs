@@ -9,7 +9,10 @@ namespace PgHa.Operations.Sandbox;
 /// </summary>
 internal static class SandboxAddresses
 {
-    public static List<IPAddress> Pick(IPAddress first, int port, int count)
+    public static List<IPAddress> Pick(IPAddress first, int port, int count) => Pick(first, [port], count);
+
+    /// <summary>Addresses from <paramref name="first"/> on which every one of <paramref name="ports"/> is free.</summary>
+    public static List<IPAddress> Pick(IPAddress first, IReadOnlyList<int> ports, int count)
     {
         byte[] bytes = first.GetAddressBytes();
         if (bytes.Length != 4 || bytes[0] != 127)
@@ -22,7 +25,7 @@ internal static class SandboxAddresses
         while (picked.Count < count && next <= last)
         {
             var address = new IPAddress(FromUInt(next++));
-            if ((address.GetAddressBytes()[3] is not 0 and not 255) && IsFree(address, port))
+            if ((address.GetAddressBytes()[3] is not 0 and not 255) && ports.All(port => IsFree(address, port)))
             {
                 picked.Add(address);
             }

@@ -1,8 +1,10 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Management.Automation;
+using System.Net;
 using PgHa.Conninfo;
 using PgHa.Core;
+using PgHa.Etcd;
 using PgHa.Operations.Clone;
 using PgHa.Operations.Host;
 using PgHa.Operations.Service;
@@ -54,7 +56,9 @@ internal static class SandboxBuilder
         // The folder is written into: it must not be, hold, or lie in any running server's files.
         await DirectoryGuard.EnsureSafeAsync(context, host, root, [], null).ConfigureAwait(false);
         await CreateRootAsync(host, root, ct).ConfigureAwait(false);
-        var manifest = new SandboxManifest { PgBinDir = request.PgBinDir, Nodes = nodes };
+        // etcd's members on the addresses after the nodes' (New-PgHaSandbox -Etcd).
+        List<SandboxManifestEtcdMember> etcd = request.EtcdBinary is null ? [] : SandboxEtcd.Plan(root, Next(addresses[^1]));
+        var manifest = new SandboxManifest { PgBinDir = request.PgBinDir, Nodes = nodes, Etcd = etcd };
         await host.WriteFileAsync($"{root}/{SandboxManifest.FileName}", manifest.ToJson(), ct).ConfigureAwait(false);
         // The monitors of the sandbox's nodes sign what they say to each other with it (Start-PgHaMonitor -SecretFile).
         // Made by this process, so it belongs to the user who runs the sandbox's monitors (they all run as one user).
@@ -63,6 +67,12 @@ internal static class SandboxBuilder
 
         try
         {
+            if (request.EtcdBinary is not null)
+            {
+                // First: a broken etcd is found before the nodes are made.
+                context.Reporter.Progress(Activity, "start etcd", 2);
+                await SandboxEtcd.StartAsync(context, host, root, manifest, request.EtcdBinary).ConfigureAwait(false);
+            }
             var primary = nodes[0];
             context.Reporter.Progress(Activity, $"initdb and start {primary.Name}", 5);
             await InitServerAsync(context, host, request, primary).ConfigureAwait(false);
@@ -80,6 +90,14 @@ internal static class SandboxBuilder
                 context.Reporter.Progress(Activity, "initdb, start and register the witness", 85);
                 await InitServerAsync(context, host, request, witness).ConfigureAwait(false);
                 await RegisterAsync(context, witness, PgHaRole.Witness, ConnectionInfo.Parse(ConninfoOf(primary))).ConfigureAwait(false);
+            }
+
+            if (etcd.Count > 0)
+            {
+                // No monitor has run on this new cluster, so the backend is set without the pause Set-PgHaConsensus asks for.
+                context.Reporter.Progress(Activity, "record etcd as the consensus backend", 95);
+                await ConsensusChange.SetAsync(context, [ConnectionInfo.Parse(ConninfoOf(primary))],
+                    EtcdConsensus.Record(etcd.Select(m => m.ClientUrl), null, null, null, null), EtcdAccess.None, requirePaused: false).ConfigureAwait(false);
             }
         }
         catch (Exception ex)
@@ -109,8 +127,16 @@ internal static class SandboxBuilder
                 DataDirectory = n.DataDirectory,
                 LogFile = LogFileOf(n),
             }).ToArray(),
+            EtcdEndpoints = etcd.Select(m => m.ClientUrl).ToArray(),
             Duration = watch.Elapsed,
         };
+    }
+
+    private static IPAddress Next(IPAddress address)
+    {
+        byte[] b = address.GetAddressBytes();
+        uint value = (uint)(b[0] << 24 | b[1] << 16 | b[2] << 8 | b[3]) + 1;
+        return new IPAddress(new[] { (byte)(value >> 24), (byte)(value >> 16), (byte)(value >> 8), (byte)value });
     }
 
     /// <summary>The sandbox's cluster secret, in its folder (removed with it).</summary>

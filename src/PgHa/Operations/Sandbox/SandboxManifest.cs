@@ -17,7 +17,10 @@ internal sealed class SandboxManifest
 
     public List<SandboxManifestNode> Nodes { get; set; } = [];
 
-    public string ToJson() => JsonSerializer.Serialize(this, new JsonSerializerOptions { WriteIndented = true });
+    /// <summary>The etcd members New-PgHaSandbox -Etcd started beside the nodes; empty without -Etcd.</summary>
+    public List<SandboxManifestEtcdMember> Etcd { get; set; } = [];
+
+    public string ToJson() => JsonSerializer.Serialize(this, new JsonSerializerOptions { WriteIndented = true, IgnoreReadOnlyProperties = true });
 
     public static SandboxManifest? FromJson(string json)
     {

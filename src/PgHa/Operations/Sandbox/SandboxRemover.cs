@@ -9,7 +9,8 @@ namespace PgHa.Operations.Sandbox;
 
 /// <summary>
 /// Remove-PgHaSandbox's engine: stops every server the sandbox's manifest lists (by pg_ctl, then by the
-/// postmaster's PID if it will not stop or its folder is already gone) and deletes the sandbox folder. A
+/// postmaster's PID if it will not stop or its folder is already gone), then its etcd members by their PIDs,
+/// and deletes the sandbox folder (etcd's data with it). A
 /// folder without the manifest written by New-PgHaSandbox is never touched, nor one in which, or around
 /// which, a server runs that the manifest does not list (the directory guard decides, on the host).
 /// </summary>
@@ -36,6 +37,12 @@ internal static class SandboxRemover
         {
             throw new PgHaException("PgHaSandboxNotFound", ErrorCategory.ObjectNotFound, root,
                 $"'{root}' is not a sandbox made by New-PgHaSandbox (no valid {SandboxManifest.FileName}); nothing was stopped or deleted.");
+        }
+        if (manifest.Etcd.FirstOrDefault(m => !IsBelow(m.DataDirectory, root) || !IsBelow(m.LogFile, root)) is { } outsideEtcd)
+        {
+            throw new PgHaException("PgHaSandboxNotFound", ErrorCategory.ObjectNotFound, root,
+                $"'{root}' is not a sandbox made by New-PgHaSandbox: its {SandboxManifest.FileName} names the etcd data directory '{outsideEtcd.DataDirectory}' for {outsideEtcd.Name}, " +
+                "which is not below the folder (or goes through '.' or '..'); nothing was stopped or deleted.");
         }
         if (manifest.Nodes.FirstOrDefault(n => !IsBelow(n.DataDirectory, root)) is { } outside)
         {
@@ -82,6 +89,12 @@ internal static class SandboxRemover
         foreach (HostServer server in scan.Servers.Where(s => own.ContainsKey(s.DataDirectory)))
         {
             await StopByPidAsync(context, host, own[server.DataDirectory].Name, server, ct).ConfigureAwait(false);
+        }
+
+        // etcd last: with the nodes stopped, no monitor of theirs is left to act on its going.
+        foreach (SandboxManifestEtcdMember member in manifest.Etcd)
+        {
+            await SandboxEtcd.StopAsync(context, host, member, ct).ConfigureAwait(false);
         }
 
         DirectoryScan after = await DirectoryGuard.ScanAsync(host, root, [], ct).ConfigureAwait(false);

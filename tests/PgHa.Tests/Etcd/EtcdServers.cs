@@ -2,7 +2,7 @@ using PgHa.Etcd;
 using PgHa.Tests.Fixtures;
 using Xunit;
 
-namespace PgHa.UnitTests.Etcd;
+namespace PgHa.Tests.Etcd;
 
 /// <summary>A 3-member etcd cluster for one test class; tests that stop members start them again before they end.</summary>
 public class EtcdServers : IAsyncLifetime
@@ -21,7 +21,7 @@ public class EtcdServers : IAsyncLifetime
 
     public virtual async Task InitializeAsync() => _cluster = await EtcdCluster.StartAsync(tls: _tls);
 
-    public async Task DisposeAsync()
+    public virtual async Task DisposeAsync()
     {
         if (_cluster is not null)
         {
@@ -41,5 +41,30 @@ public class EtcdServers : IAsyncLifetime
             Cluster.Start(member);
         }
         await Cluster.WaitHealthyAsync();
+    }
+
+    /// <summary>
+    /// Turns etcd's access control on: root (which etcd needs first), and <paramref name="user"/> with a role that may
+    /// read and write only under <paramref name="prefix"/>.
+    /// </summary>
+    protected async Task EnableAccessControlAsync(string user, string password, string prefix)
+    {
+        foreach (string[] command in new[]
+        {
+            new[] { "user", "add", "root", "--new-user-password=rootpw" },
+            ["user", "add", user, "--new-user-password=" + password],
+            ["role", "add", "pgha"],
+            ["role", "grant-permission", "pgha", "--prefix=true", "readwrite", prefix],
+            ["user", "grant-role", user, "pgha"],
+            ["auth", "enable"],
+        })
+        {
+            FixtureCommandResult result = await Cluster.EtcdctlAsync(command);
+            if (!result.Succeeded)
+            {
+                throw new InvalidOperationException("Setting up etcd's access control failed: " + result.Describe());
+            }
+        }
+        Cluster.EtcdctlUser = "root:rootpw";
     }
 }

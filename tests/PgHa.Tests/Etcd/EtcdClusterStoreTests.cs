@@ -5,7 +5,7 @@ using PgHa.Tests.Fixtures;
 using Xunit;
 using Xunit.Abstractions;
 
-namespace PgHa.UnitTests.Etcd;
+namespace PgHa.Tests.Etcd;
 
 /// <summary>
 /// The etcd primitives against a real 3-member etcd 3.4 on loopback: the leader key taken only when absent,
@@ -178,6 +178,20 @@ public sealed class EtcdClusterStoreTests : IClassFixture<EtcdServers>
         PgHaException refusal = await Assert.ThrowsAsync<PgHaException>(() => ours.RemoveStaleLeaderAsync(current, default));
         Assert.Equal(EtcdErrorIds.LeaderHeldByAnother, refusal.ErrorId);
         Assert.False(await ours.RemoveStaleLeaderAsync(stale, default));
+    }
+
+    [Fact]
+    public async Task AUserGivenToAnEtcdWithoutAccessControlIsNotNeededAndNotRefused()
+    {
+        // The same node configuration works before and after an operator turns etcd's access control on.
+        using var client = new EtcdClient(new EtcdClientSettings(EtcdClientSettings.ParseEndpoints(_servers.Cluster.Endpoints))
+        {
+            UserName = "pgha",
+            Password = "unused",
+        });
+        EtcdClusterStore store = NewStore(client);
+        await store.WriteSettingsAsync("{}", default);
+        Assert.Equal("{}", await store.ReadSettingsAsync(default));
     }
 
     [Fact]

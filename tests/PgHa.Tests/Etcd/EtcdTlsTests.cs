@@ -1,11 +1,17 @@
+using PgHa.Configuration;
 using PgHa.Core;
 using PgHa.Etcd;
+using PgHa.Operations;
 using PgHa.Tests.Fixtures;
 using Xunit;
 
-namespace PgHa.UnitTests.Etcd;
+namespace PgHa.Tests.Etcd;
 
-/// <summary>The client over TLS with a client certificate and an etcd user; the password never shows in what it says.</summary>
+/// <summary>
+/// The client against etcd serving https with client certificates required (a CA made by openssl for the
+/// cluster) and its access control on: what is trusted, what is refused and why; the password never shows.
+/// </summary>
+[System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
 public sealed class EtcdTlsTests : IClassFixture<EtcdTlsServers>
 {
     private const string Password = EtcdTlsServers.Password;
@@ -44,19 +50,27 @@ public sealed class EtcdTlsTests : IClassFixture<EtcdTlsServers>
     }
 
     [Fact]
-    public async Task AWrongPasswordIsRefusedAsSuchAndNotRepeated()
+    public async Task TheTlsFilesAndTheUserOfANodeConfigFileReachEtcd()
     {
-        PgHaException error = await ReadingFailsAsync(Settings("pgha", "wrong"), "/pgha-tls/c2");
-        Assert.Equal(EtcdErrorIds.AuthenticationFailed, error.ErrorId);
-        Assert.DoesNotContain("wrong", error.Message);
-    }
+        // What a monitor gets from its node's .psd1: the files at this host's paths, the password from a 0600 file.
+        string passwordFile = Path.Combine(Cluster.Directory, "node1-etcd-password");
+        await File.WriteAllTextAsync(passwordFile, Password + "\n");
+        File.SetUnixFileMode(passwordFile, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        ConfigParseResult parsed = PgHaDataFileParser.Parse($$"""
+            @{
+                NodeId = 1; NodeName = 'node1'; Conninfo = 'host=127.0.0.1'; DataDirectory = '/data'
+                Etcd = @{ CaFile = '{{Cluster.CaCertificate}}'; CertFile = '{{Cluster.ClientCertificate}}'; KeyFile = '{{Cluster.ClientKey}}'; User = 'pgha'; PasswordFile = '{{passwordFile}}' }
+            }
+            """, "node1.psd1");
+        Assert.Empty(parsed.Errors);
 
-    [Fact]
-    public async Task AUserWithoutARoleOnThePrefixIsDenied()
-    {
-        PgHaException error = await ReadingFailsAsync(Settings("pgha", Password), "/elsewhere");
-        Assert.Equal(EtcdErrorIds.PermissionDenied, error.ErrorId);
-        Assert.Contains("grant-permission", error.Message);
+        EtcdAccess access = EtcdAccessSources.FromNodeConfig(parsed.Config);
+        Assert.DoesNotContain(Password, access.ToString());
+        // Nothing recorded for the cluster but the endpoints: the node's own files are enough.
+        using var client = new EtcdClient(access.ToClientSettings(EtcdClientSettings.ParseEndpoints(Cluster.Endpoints), null, null, null));
+        var store = new EtcdClusterStore(client, "/pgha-tls/c5", "cluster-tls");
+        await store.WriteSettingsAsync("{}", default);
+        Assert.Equal("{}", await store.ReadSettingsAsync(default));
     }
 
     [Fact]
@@ -64,6 +78,17 @@ public sealed class EtcdTlsTests : IClassFixture<EtcdTlsServers>
     {
         // Without the cluster's CA the members' certificates chain to nothing the client trusts.
         PgHaException error = await ReadingFailsAsync(Settings("pgha", Password, trustClusterCa: false), "/pgha-tls/c3");
+        Assert.Equal(EtcdErrorIds.Unreachable, error.ErrorId);
+        Assert.DoesNotContain(Password, error.Message);
+    }
+
+    [Fact]
+    public async Task WithoutAClientCertificateTheMembersRefuseTheConnection()
+    {
+        EtcdClientSettings settings = Settings("pgha", Password);
+        PgHaException error = await ReadingFailsAsync(
+            new EtcdClientSettings(settings.Endpoints) { RequestTimeout = TimeSpan.FromSeconds(2), CaFile = settings.CaFile, UserName = "pgha", Password = Password },
+            "/pgha-tls/c6");
         Assert.Equal(EtcdErrorIds.Unreachable, error.ErrorId);
         Assert.DoesNotContain(Password, error.Message);
     }
