@@ -107,9 +107,13 @@ internal sealed partial class NodeMonitor
         string why;
         lock (_gate)
         {
-            why = $"its lease ended {-_lease.SecondsLeft(NowMs):0.00} s ago: " + (_lastRenewal is { } last
-                ? $"only {last.Backers} of {last.Members} members (itself included) vouched for it in its last round ({_consensus.Name}), a majority is {last.Quorum}"
-                : $"no majority of the {_members.Nodes.Count} members has vouched for it since the monitor started ({_consensus.Name})");
+            why = $"its lease ended {-_lease.SecondsLeft(NowMs):0.00} s ago: " + (_lastRenewal switch
+            {
+                { ValidUntilMs: null } last => $"only {last.Backers} of {last.Members} members (itself included) vouched for it in its last round ({_consensus.Name}), a majority is {last.Quorum}",
+                // The last round did renew it, and none came since: the process was frozen, or no round finished (cut off, starved).
+                { } last => $"no renewal since its last one ({last.Backers} of {last.Members} members vouched, {_consensus.Name}): the monitor was frozen, starved or cut off meanwhile",
+                null => $"no majority of the {_members.Nodes.Count} members has vouched for it since the monitor started ({_consensus.Name})",
+            });
         }
         await FenceOnceAsync(LeaseEnded, why, stale: false).ConfigureAwait(false);
     }

@@ -49,6 +49,7 @@ internal sealed partial class NodeMonitor
                 ClusterStateRecord state = await store.GetClusterStateAsync(Ct).ConfigureAwait(false)
                     ?? throw new PgHaException("PgHaMetadataTooOld", System.Management.Automation.ErrorCategory.InvalidOperation, source.ToDisplayString(),
                         "The PgHa metadata has no cluster state (schema older than version 3). Upgrade it: run Register-PgHaNode -Force for the primary with this PgHa version.");
+                EnsureOwnConsensus(await store.GetConsensusAsync(Ct).ConfigureAwait(false), source);
                 await ReadEventCountsAsync(connection).ConfigureAwait(false);
                 await ApplyMetadataAsync(nodes, state).ConfigureAwait(false);
                 _lastMetadataRefreshMs = NowMs;
@@ -67,6 +68,23 @@ internal sealed partial class NodeMonitor
         {
             throw last ?? new PgHaException("PgHaMetadataUnreachable", System.Management.Automation.ErrorCategory.ConnectionError, _target.NodeName,
                 "No node with PgHa metadata answers.");
+        }
+    }
+
+    /// <summary>
+    /// The metadata records which consensus decides (Set-PgHaConsensus); a monitor never runs beside monitors
+    /// that decide by another. This version's monitor runs the built-in peer quorum only, so a cluster recorded
+    /// for etcd ends it (at its start, or at the first read after the change, which is made while paused):
+    /// two monitors electing by different rules could each find a majority.
+    /// </summary>
+    private void EnsureOwnConsensus(ConsensusSettings recorded, ConnectionInfo source)
+    {
+        if (recorded.Backend != PgHaConsensusBackend.BuiltIn)
+        {
+            throw new PgHaException(ConsensusMismatchErrorId, System.Management.Automation.ErrorCategory.NotImplemented, _target.NodeName ?? source.ToDisplayString(),
+                $"The metadata on {source.ToDisplayString()} records {recorded.Backend} as the cluster's consensus (Set-PgHaConsensus, {recorded.ChangedAt:u} by {recorded.ChangedBy ?? "?"}), " +
+                $"but this monitor decides by the built-in peer quorum only (an etcd backend for the monitor is not in this release). It does not run beside monitors that would decide otherwise. " +
+                "Record the built-in quorum again while the monitors are paused (Set-PgHaConsensus -Backend BuiltIn), then start the monitors and resume them.");
         }
     }
 

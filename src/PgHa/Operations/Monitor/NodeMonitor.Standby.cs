@@ -114,11 +114,13 @@ internal sealed partial class NodeMonitor
             ConnectionInfo leaderConninfo = NodeRecordLookup.ConninfoOf(leader);
             IReadOnlyList<NodeRecord> nodes;
             ClusterStateRecord? state;
+            ConsensusSettings consensus;
             await using (var source = await NodeConnector.OpenAsync(_context, leaderConninfo, NodeConnector.MetadataDatabaseOf(leaderConninfo)).ConfigureAwait(false))
             {
                 var store = new MetadataStore(source);
                 nodes = await store.GetNodesAsync(Ct).ConfigureAwait(false);
                 state = await store.GetClusterStateAsync(Ct).ConfigureAwait(false);
+                consensus = await store.GetConsensusAsync(Ct).ConfigureAwait(false);
             }
             if (state is null || state.Term < _watch.Term)
             {
@@ -130,6 +132,10 @@ internal sealed partial class NodeMonitor
             await copy.LockAsync(Ct).ConfigureAwait(false);
             await copy.ReplaceNodesAsync(nodes, Ct).ConfigureAwait(false);
             await copy.ReplaceClusterStateAsync(state, Ct).ConfigureAwait(false);
+            if (!(await copy.GetConsensusAsync(Ct).ConfigureAwait(false)).SameChoiceAs(consensus))
+            {
+                await copy.SetConsensusAsync(consensus, Ct).ConfigureAwait(false); // the witness's monitor reads its own copy first
+            }
             await tx.CommitAsync(Ct).ConfigureAwait(false);
             _lastWitnessSyncMs = now;
             _lastWitnessSyncTerm = state.Term;

@@ -24,6 +24,9 @@ namespace PgHa.Operations.Monitor;
 /// </summary>
 internal sealed partial class NodeMonitor
 {
+    /// <summary>The metadata names another consensus than this monitor's: the monitor ends (see EnsureOwnConsensus).</summary>
+    internal const string ConsensusMismatchErrorId = "PgHaMonitorConsensusMismatch";
+
     private static readonly TimeSpan MetadataRefreshInterval = TimeSpan.FromSeconds(5);
     private static readonly TimeSpan RoleChangeRetryDelay = TimeSpan.FromSeconds(2);
     private static readonly TimeSpan FirstMetadataPatience = TimeSpan.FromSeconds(30);
@@ -239,7 +242,7 @@ internal sealed partial class NodeMonitor
             {
                 break;
             }
-            catch (Exception ex) when (ex is PgHaException or Npgsql.NpgsqlException or IOException or TimeoutException)
+            catch (Exception ex) when (ex is PgHaException { ErrorId: not ConsensusMismatchErrorId } or Npgsql.NpgsqlException or IOException or TimeoutException)
             {
                 _log.Warning($"Check failed: {ex.Message}");
                 pause = _settings.ReconnectInterval;
