@@ -59,7 +59,13 @@ public sealed class InvokePgHaSwitchoverCommand : PgHaRoleChangeCmdlet
             {
                 return;
             }
-            WriteObject(RunEngine(context => Switchover.ApplyAsync(context, plan)));
+            SwitchoverOutcome outcome = RunEngine(context => Switchover.ApplyAsync(context, plan));
+            WriteObject(outcome.Result);
+            if (outcome.RejoinFailure is { } rejoinFailure)
+            {
+                // The switchover happened (the object above says so); the old primary left behind is an error of its own.
+                WriteError(ToErrorRecord(rejoinFailure));
+            }
         }
         catch (PgHaException ex)
         {

@@ -53,4 +53,18 @@ public sealed class OperationContext
             LocalCommit = LocalCommit,
             ClusterSecret = ClusterSecret,
         };
+
+    /// <summary>
+    /// The same context, its sessions committing with synchronous_commit = local: a switchover records its
+    /// new primary before any standby streams from it, so a synchronous_standby_names left over from the old
+    /// primary must not hold that record's commit.
+    /// </summary>
+    internal OperationContext WithLocalCommit() =>
+        new(Reporter, Credential, ConnectTimeoutSeconds, CancellationToken)
+        {
+            Ssh = Ssh,
+            EventHook = EventHook,
+            LocalCommit = true,
+            ClusterSecret = ClusterSecret,
+        };
 }

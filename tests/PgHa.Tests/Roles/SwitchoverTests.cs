@@ -217,6 +217,89 @@ public sealed class SwitchoverTests : IClassFixture<PgHaSession>, IAsyncLifetime
         Assert.True(await Polling.UntilAsync(() => (bool)Cluster().Healthy, TimeSpan.FromSeconds(30)));
     }
 
+    /// <summary>
+    /// The new primary is recorded before the old primary rejoins, and a rejoin that fails leaves the switchover
+    /// done, the metadata right and an error record. Fault injection on the real program path: the old primary's
+    /// registered bindir holds a pg_ctl that, asked to start the server, first writes down what the metadata on
+    /// the new primary says at that moment, then refuses (as a port taken by another program would make it fail).
+    /// </summary>
+    [Fact]
+    public async Task AnOldPrimaryThatCannotRejoin_TheNewPrimaryWasRecordedFirst_ErrorRecordAndMetadataRight()
+    {
+        var (primary, candidate) = PrimaryAndCandidate();
+        PostgresServer primaryServer = Node(primary);
+        PostgresServer candidateServer = Node(candidate);
+        long termBefore = long.Parse((await primaryServer.QueryScalarAsync("SELECT term FROM pgha.cluster_state", "pgha"))!, System.Globalization.CultureInfo.InvariantCulture);
+        string binDir = await TestDirectories.CreateAsync("swrj", owner: "postgres");
+        foreach (string program in Directory.GetFiles(PostgresServer.BinDirectory).Where(p => Path.GetFileName(p) != "pg_ctl"))
+        {
+            File.CreateSymbolicLink(Path.Combine(binDir, Path.GetFileName(program)), program);
+        }
+        string seenFile = Path.Combine(binDir, "metadata-at-start");
+        string refuseFile = Path.Combine(binDir, "refuse-start");
+        await File.WriteAllTextAsync(refuseFile, "");
+        string metadataQuery = "SELECT n.node_name || ' ' || s.term || ' ' || (SELECT string_agg(node_name || ':' || role || ':' || active, ',' ORDER BY node_name) FROM pgha.nodes) " +
+            "FROM pgha.cluster_state s JOIN pgha.nodes n ON n.node_id = s.term_primary_node_id";
+        string wrapper = Path.Combine(binDir, "pg_ctl");
+        await File.WriteAllTextAsync(wrapper,
+            "#!/bin/sh\nfor a in \"$@\"; do\n  if [ \"$a\" = start ]; then\n" +
+            $"    {PostgresServer.BinDirectory}/psql -X -At -d '{ReplicatedServers.NodeConninfo(candidateServer)}' -c \"{metadataQuery}\" >> '{seenFile}' 2>&1\n" +
+            $"    [ -e '{refuseFile}' ] && {{ echo 'pg_ctl: start refused by the test fault injection' >&2; exit 1; }}\n  fi\ndone\n" +
+            $"exec {PostgresServer.BinDirectory}/pg_ctl \"$@\"\n");
+        await FixtureCommand.RunCheckedAsync("chmod", ["755", wrapper]);
+        _session.Run("Register-PgHaNode -Role Primary -Name $args[0] -Conninfo $args[1] -DataDirectory $args[2] -PgBinDir $args[3] -Force",
+            primary, ReplicatedServers.NodeConninfo(primaryServer), primaryServer.DataDirectory, binDir).ThrowIfErrors();
+        try
+        {
+            var result = _session.Run("Invoke-PgHaSwitchover -Name $args[0] -Conninfo $args[1] -Wait 10 -Confirm:$false", candidate, AnyConninfo.Split(','));
+
+            // When the old primary's rejoin came to start it, the new primary's record and its term were already committed.
+            string seen = File.Exists(seenFile) ? (await File.ReadAllTextAsync(seenFile)).Trim() : "(the rejoin never started the old primary)";
+            Assert.StartsWith($"{candidate} {termBefore + 1} ", seen, StringComparison.Ordinal);
+            Assert.Contains($"{candidate}:primary:true", seen, StringComparison.Ordinal);
+            Assert.Contains($"{primary}:standby:false", seen, StringComparison.Ordinal);
+
+            // The switchover happened and says so; the old primary left behind is an error record of its own.
+            dynamic switched = Assert.Single(result.Output).BaseObject;
+            Assert.Equal(candidate, (string)switched.NewPrimary);
+            Assert.Equal("Failed", (string)switched.OldPrimaryRejoin);
+            Assert.DoesNotContain(primary, (string[])switched.Following);
+            var error = Assert.Single(result.Errors);
+            Assert.Equal("PgHaSwitchoverRejoinFailed,PgHa.Cmdlets.InvokePgHaSwitchoverCommand", error.FullyQualifiedErrorId);
+            Assert.Equal(primary, error.TargetObject);
+            Assert.Contains("start refused by the test fault injection", error.Exception.Message, StringComparison.Ordinal);
+            Assert.Contains($"{candidate} is the primary", error.Exception.Message, StringComparison.Ordinal);
+            Assert.Contains($"Invoke-PgHaRejoin -Name {primary}", error.Exception.Message, StringComparison.Ordinal);
+
+            // The metadata: the new primary active in the new term, the old one an inactive standby of it, both events.
+            Assert.Equal($"{candidate} {termBefore + 1}", await candidateServer.QueryScalarAsync(
+                "SELECT n.node_name || ' ' || s.term FROM pgha.cluster_state s JOIN pgha.nodes n ON n.node_id = s.term_primary_node_id", "pgha"));
+            Assert.Equal($"standby false {candidate}", await candidateServer.QueryScalarAsync(
+                $"SELECT n.role || ' ' || n.active || ' ' || u.node_name FROM pgha.nodes n JOIN pgha.nodes u ON u.node_id = n.upstream_node_id WHERE n.node_name = '{primary}'", "pgha"));
+            Assert.Equal("true false", await candidateServer.QueryScalarAsync(
+                "SELECT (SELECT successful::text FROM pgha.events WHERE event = 'standby_switchover' ORDER BY event_id DESC LIMIT 1) || ' ' || " +
+                "(SELECT successful::text FROM pgha.events WHERE event = 'node_rejoin' ORDER BY event_id DESC LIMIT 1)", "pgha"));
+            Assert.Equal("f", await candidateServer.QueryScalarAsync("SELECT pg_is_in_recovery()"));
+
+            // What the error says to do finishes the job.
+            File.Delete(refuseFile);
+            _session.Run("Invoke-PgHaRejoin -Name $args[0] -Conninfo $args[1] -Confirm:$false", primary, AnyConninfo.Split(',')).ThrowIfErrors();
+        }
+        finally
+        {
+            File.Delete(refuseFile);
+            if (primaryServer.Pid is null)
+            {
+                _session.Run("Invoke-PgHaRejoin -Name $args[0] -Conninfo $args[1] -Confirm:$false", primary, AnyConninfo.Split(','));
+            }
+            _session.Run("Register-PgHaNode -Role Standby -Name $args[0] -Conninfo $args[1] -DataDirectory $args[2] -Force",
+                primary, ReplicatedServers.NodeConninfo(primaryServer), primaryServer.DataDirectory);
+            TestDirectories.Delete(binDir);
+        }
+        Assert.True(await Polling.UntilAsync(() => (bool)Cluster().Healthy, TimeSpan.FromSeconds(30)), string.Join("\n", (string[])Cluster().Warnings));
+        Assert.Equal(candidate, (string)Cluster().Primary);
+    }
+
     [Fact]
     public async Task AShutdownHeldPastTheDeadlineIsWaitedForAndTheOldPrimaryStartedAgain()
     {

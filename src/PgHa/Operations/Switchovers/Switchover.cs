@@ -17,7 +17,9 @@ namespace PgHa.Operations.Switchovers;
 /// Invoke-PgHaSwitchover's engine (repmgr standby switchover), with proof that nothing is lost: the old
 /// primary is shut down cleanly, its shutdown checkpoint LSN is read from pg_control, and the candidate
 /// is promoted only once it has received and replayed past that LSN. If that proof fails the candidate is
-/// not promoted and the old primary is started again. Then the old primary rejoins as a standby through the
+/// not promoted and the old primary is started again. The new primary is recorded in the metadata (a new
+/// term) as soon as it is promoted, so clients find it (its monitor's /primary, an event hook moving a VIP)
+/// without waiting for the rest. Then the old primary rejoins as a standby through the
 /// rejoin engine (Direct after a clean handover; pg_rewind only should it have written on, and only with
 /// -ForceRewind), the other standbys follow the new primary through the follow engine, both streaming
 /// through their registered slots on it, and the slots nobody uses any more are dropped from the old primary.
@@ -88,7 +90,7 @@ internal static class Switchover
         return plan with { Siblings = siblings, OldPrimaryBinDir = binDir };
     }
 
-    public static async Task<PgHaSwitchover> ApplyAsync(OperationContext context, SwitchoverPlan plan)
+    public static async Task<SwitchoverOutcome> ApplyAsync(OperationContext context, SwitchoverPlan plan)
     {
         var total = Stopwatch.StartNew();
         var steps = new List<PgHaSwitchoverStep>();
@@ -101,7 +103,7 @@ internal static class Switchover
         }
         if (plan.AlreadyPrimary)
         {
-            return new PgHaSwitchover { OldPrimary = plan.OldPrimary.Name, NewPrimary = plan.Candidate.Name, Changed = false };
+            return new SwitchoverOutcome(new PgHaSwitchover { OldPrimary = plan.OldPrimary.Name, NewPrimary = plan.Candidate.Name, Changed = false }, null);
         }
 
         NodeRecord oldPrimary = plan.OldPrimary;
@@ -187,28 +189,58 @@ internal static class Switchover
         monitorsPaused.PrimaryAfter = plan.CandidateConninfo;
         Done($"promote {candidate.Name}");
 
+        // The new primary is recorded at once, in a new term, before the old primary rejoins: from this commit
+        // its monitor answers /primary (HAProxy routes to it) and an event hook can move a VIP, while the rejoin
+        // can take seconds, or fail. Until it has rejoined, the old primary is an inactive standby of the new
+        // one: it does not run. These records commit with synchronous_commit = local: no standby streams from
+        // the new primary yet, and one a synchronous_standby_names names may only be the old primary, rejoining.
         NodeRecord newPrimary = candidate with { Role = PgHaRole.Primary, UpstreamId = null, Active = true };
+        NodeRecord oldPrimaryStopped = oldPrimary with { Role = PgHaRole.Standby, UpstreamId = newPrimary.Id, Active = false };
+        OperationContext recording = context.WithLocalCommit();
+        try
+        {
+            await RoleChanges.RecordAsync(recording, plan.CandidateConninfo, [oldPrimaryStopped, newPrimary],
+            [
+                (candidate, "standby_switchover", true, $"{candidate.Name} promoted to primary on timeline {timeline}, taking over from {oldPrimary.Name} at {handedOver}; writes were impossible for {writeUnavailable.TotalSeconds:0.000} s"),
+            ]).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is PgHaException or NpgsqlException)
+        {
+            // The metadata still names the old primary: rejoining it now would leave a cluster whose records
+            // contradict its servers, and resumed monitors would act on them. The operator finishes by hand.
+            monitorsPaused.KeepPaused();
+            throw Fail("PgHaSwitchoverRecordFailed", ErrorCategory.WriteError, candidate.Name,
+                $"{candidate.Name} was promoted (timeline {timeline}) and takes writes, but the metadata on it could not be updated ({ex.Message}). " +
+                $"{oldPrimary.Name} is stopped and was NOT rejoined, and the monitors stay paused: record {candidate.Name} as the primary " +
+                $"(Register-PgHaNode -Role Primary -Name {candidate.Name} -Force), rejoin {oldPrimary.Name} (Invoke-PgHaRejoin -Name {oldPrimary.Name}), then run Resume-PgHaMonitor.");
+        }
+        Done("record the new primary");
+
         var following = new List<string>();
         context.Reporter.Progress(Activity, $"{oldPrimary.Name} rejoins as a standby of {candidate.Name}", 65);
-        var (rejoinMethod, oldPrimaryAfter, rejoinEvent) = await RejoinOldPrimaryAsync(context, plan, newPrimary).ConfigureAwait(false);
-        bool oldPrimaryRejoined = oldPrimaryAfter.Active;
+        RejoinOutcome rejoin = await RejoinOldPrimaryAsync(context, plan, newPrimary).ConfigureAwait(false);
+        bool oldPrimaryRejoined = rejoin.Failure is null;
         if (oldPrimaryRejoined)
         {
             following.Add(oldPrimary.Name);
         }
         Done($"rejoin {oldPrimary.Name}");
 
-        // Before anything commits on the new primary: a synchronous_standby_names naming itself would hang the commit.
+        // Before anything else commits on the new primary: a synchronous_standby_names naming itself would hang the commit.
         await SwapSynchronousStandbyAsync(context, plan, oldPrimaryRejoined).ConfigureAwait(false);
 
-        // Recorded before the siblings move: from here on the metadata names the new primary, and each
-        // sibling's move is recorded on its own by the follow engine.
-        await RoleChanges.RecordAsync(context, plan.CandidateConninfo, [oldPrimaryAfter, newPrimary],
-        [
-            (candidate, "standby_switchover", true, $"{candidate.Name} promoted to primary on timeline {timeline}, taking over from {oldPrimary.Name} at {handedOver}; writes were impossible for {writeUnavailable.TotalSeconds:0.000} s"),
-            rejoinEvent,
-        ]).ConfigureAwait(false);
-        Done("record the new roles");
+        // The rejoin, or its failure, recorded: the old primary becomes an active standby, or stays inactive.
+        try
+        {
+            await RoleChanges.RecordAsync(recording, plan.CandidateConninfo, oldPrimaryRejoined ? [rejoin.Record] : [], [rejoin.Event]).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is PgHaException or NpgsqlException)
+        {
+            context.Reporter.Warning(oldPrimaryRejoined
+                ? $"{oldPrimary.Name} rejoined as a standby of {candidate.Name}, but that could not be recorded ({ex.Message}): it is recorded as an inactive standby. Invoke-PgHaRejoin -Name {oldPrimary.Name} records it (it finds it streaming and changes nothing else)."
+                : $"The failed rejoin of {oldPrimary.Name} could not be recorded as an event: {ex.Message}");
+        }
+        Done($"record the rejoin of {oldPrimary.Name}");
 
         var followed = new List<NodeRecord>();
         foreach (NodeRecord sibling in plan.Siblings)
@@ -231,7 +263,7 @@ internal static class Switchover
         }
         context.Reporter.Progress(Activity, "done", 100);
 
-        return new PgHaSwitchover
+        var result = new PgHaSwitchover
         {
             OldPrimary = oldPrimary.Name,
             NewPrimary = candidate.Name,
@@ -241,19 +273,20 @@ internal static class Switchover
             Duration = total.Elapsed,
             Steps = [.. steps],
             Following = [.. following],
-            OldPrimaryRejoin = rejoinMethod,
+            OldPrimaryRejoin = rejoin.Method,
             Changed = true,
         };
+        return new SwitchoverOutcome(result, rejoin.Failure);
     }
 
     /// <summary>
     /// The old primary comes back through the rejoin engine, which decides from its pg_control and the new
     /// timeline's history: after the proven clean handover that is Direct; should it not be (something ran
-    /// it again and it wrote on), pg_rewind runs only with -ForceRewind, and otherwise it stays stopped with
-    /// a warning that says what to run. Returns how it went, its record and its node_rejoin event.
+    /// it again and it wrote on), pg_rewind runs only with -ForceRewind, and otherwise it stays stopped.
+    /// Returns how it went, its record as an active standby, its node_rejoin event, and, when it did not
+    /// rejoin, the error for the caller (the switchover itself has happened).
     /// </summary>
-    private static async Task<(string Method, NodeRecord Record, (NodeRecord, string, bool, string) Event)> RejoinOldPrimaryAsync(
-        OperationContext context, SwitchoverPlan plan, NodeRecord newPrimary)
+    private static async Task<RejoinOutcome> RejoinOldPrimaryAsync(OperationContext context, SwitchoverPlan plan, NodeRecord newPrimary)
     {
         NodeRecord oldPrimary = plan.OldPrimary;
         NodeRecord asStandby = oldPrimary with { Role = PgHaRole.Standby, UpstreamId = newPrimary.Id, Active = true };
@@ -264,17 +297,25 @@ internal static class Switchover
             RejoinPlan rejoin = await NodeRejoin.PlanAsync(context, oldPrimary, null, newPrimary, upstreamMustBePrimary: true, plan.CandidateConninfo,
                 plan.Options.ForceRewind, plan.Options.FollowWait).ConfigureAwait(false);
             await NodeRejoin.PerformAsync(context, rejoin).ConfigureAwait(false);
-            return (rejoin.Verdict.Method.ToString(), asStandby, (oldPrimary, NodeRejoin.EventName, true, NodeRejoin.Details(rejoin)));
+            return new RejoinOutcome(rejoin.Verdict.Method.ToString(), asStandby, (oldPrimary, NodeRejoin.EventName, true, NodeRejoin.Details(rejoin)), null);
         }
         catch (Exception ex) when (ex is PgHaException or NpgsqlException or IOException or TimeoutException)
         {
             bool needsRewind = ex is PgHaException { ErrorId: "PgHaRejoinNeedsRewind" };
-            context.Reporter.Warning(needsRewind
-                ? $"{oldPrimary.Name} did not rejoin and is left stopped: it needs pg_rewind, which this switchover was not allowed to run (no -ForceRewind). {ex.Message}"
-                : $"{oldPrimary.Name} did not rejoin as a standby: {ex.Message} Rejoin it with Invoke-PgHaRejoin -Name {oldPrimary.Name}.");
-            return (needsRewind ? "NeedsRewind" : "Failed", asStandby with { Active = false }, (oldPrimary, NodeRejoin.EventName, false, ex.Message));
+            string done = $"The switchover itself is done: {plan.Candidate.Name} is the primary, and the metadata says so. ";
+            var failure = new PgHaException("PgHaSwitchoverRejoinFailed",
+                needsRewind ? ErrorCategory.InvalidOperation : (ex as PgHaException)?.Category ?? ErrorCategory.InvalidResult, oldPrimary.Name,
+                needsRewind
+                    ? $"{done}{oldPrimary.Name} did not rejoin and is left stopped, recorded as an inactive standby: it needs pg_rewind, which this switchover was not allowed to run (no -ForceRewind). {ex.Message} " +
+                      $"Rejoin it with Invoke-PgHaRejoin -Name {oldPrimary.Name} -ForceRewind."
+                    : $"{done}{oldPrimary.Name} did not rejoin as its standby and is recorded as an inactive standby: {ex.Message} " +
+                      $"Fix that, then rejoin it with Invoke-PgHaRejoin -Name {oldPrimary.Name}.",
+                ex);
+            return new RejoinOutcome(needsRewind ? "NeedsRewind" : "Failed", asStandby with { Active = false }, (oldPrimary, NodeRejoin.EventName, false, ex.Message), failure);
         }
     }
+
+    private sealed record RejoinOutcome(string Method, NodeRecord Record, (NodeRecord Node, string Event, bool Successful, string Details) Event, PgHaException? Failure);
 
     /// <summary>
     /// Slots on the old primary that nobody streams through any more would keep its WAL forever now that it
