@@ -1,6 +1,7 @@
 using System.Globalization;
 using PgHa.Tests.Failover;
 using PgHa.Tests.Fixtures;
+using PgHa.Tests.Hosting;
 using Xunit;
 using Xunit.Abstractions;
 
@@ -16,7 +17,8 @@ namespace PgHa.Tests.Health;
 /// new connection per write, while a switchover (Invoke-PgHaSwitchover) and then a kill -9 failover happen. The
 /// acknowledged writes land on node1, then node2, then the promoted node, never back; never two writable at
 /// once; every write acknowledged before the kill is on node2; in the steady states between, the read-only
-/// port lands on standbys only;</item>
+/// port lands on standbys only. The switchover is held (by its own -EventAction) right after it recorded node2,
+/// before node1's rejoin begins: node2's /primary answers 200 and writes through HAProxy land on node2 already;</item>
 /// <item>a stopped standby, and a primary that fenced itself when the other monitors died.</item>
 /// </list>
 /// </summary>
@@ -58,7 +60,10 @@ public sealed partial class ClientsFindThePrimaryTests(ITestOutputHelper output)
         await AssertReadsOnStandbysAsync(proxy, "before the switchover", context);
 
         TimeSpan switchoverAt = writes.Now;
-        Cluster.Session.Run("Invoke-PgHaSwitchover -Conninfo $args[0] -Name node2 -Confirm:$false", Cluster["node1"].Conninfo).ThrowIfErrors();
+        var (heldAt, landedBeforeRejoin) = await SwitchOverHoldingTheRejoinAsync(writes, byPort);
+        Assert.True(heldAt.StartsWith("200 refused", StringComparison.Ordinal),
+            $"When the switchover had recorded node2, before node1's rejoin: node2's /primary and node1's port answered '{heldAt}', not '200 refused'.\n" + context());
+        Assert.True(landedBeforeRejoin, "Before node1's rejoin began, no write through HAProxy landed on node2.\n" + context());
         Assert.True(await WritesLandOnAsync(writes, byPort, "node2", switchoverAt), "After the switchover no write through HAProxy landed on node2.\n" + context());
         _output.WriteLine($"Switchover: {Outage(writes.Writes, switchoverAt)}");
         await AssertReadsOnStandbysAsync(proxy, "after the switchover", context);
@@ -96,6 +101,60 @@ public sealed partial class ClientsFindThePrimaryTests(ITestOutputHelper output)
         string? kept = await Cluster[promoted!].Server.QueryScalarAsync($"SELECT count(*) FROM proxy_writes WHERE n IN ({string.Join(",", afterFailover)})");
         Assert.Equal(afterFailover.Length.ToString(CultureInfo.InvariantCulture), kept);
         return promoted!;
+    }
+
+    /// <summary>
+    /// Switches over to node2 with an -EventAction that holds the switchover right after it recorded node2 as the
+    /// primary, before node1's rejoin begins (the engine awaits the action): it waits there for node2's /primary
+    /// to answer 200 and notes whether node1's port still refuses connections, then waits for the test to have
+    /// seen writes through HAProxy land on node2. Returns what the action saw and whether those writes landed
+    /// while it held.
+    /// </summary>
+    private async Task<(string HeldAt, bool LandedBeforeRejoin)> SwitchOverHoldingTheRejoinAsync(ProxyWrites writes, Dictionary<int, string> byPort)
+    {
+        string seen = Path.Combine(Cluster.Directory, "switchover-held");
+        string release = Path.Combine(Cluster.Directory, "switchover-release");
+        const string script = """
+            $newPrimary = $args[1]; $newAddress = $args[2]; $httpPort = $args[3]; $oldAddress = $args[4]; $oldPort = $args[5]; $seen = $args[6]; $release = $args[7]
+            $hold = {
+                if ($_.Event -ne 'standby_switchover') { return }
+                $http = [System.Net.Http.HttpClient]::new()
+                $http.Timeout = [TimeSpan]::FromSeconds(2)
+                $status = 0
+                $deadline = [DateTime]::UtcNow.AddSeconds(30)
+                while ($status -ne 200 -and [DateTime]::UtcNow -lt $deadline) {
+                    try { $status = [int]$http.GetAsync("http://${newAddress}:$httpPort/primary").GetAwaiter().GetResult().StatusCode } catch { $status = 0 }
+                    if ($status -ne 200) { [System.Threading.Thread]::Sleep(50) }
+                }
+                $tcp = [System.Net.Sockets.TcpClient]::new()
+                $old = try { $tcp.Connect($oldAddress, $oldPort); 'answers' } catch { 'refused' } finally { $tcp.Dispose() }
+                [System.IO.File]::WriteAllText($seen, "$status $old")
+                # The hosted engine of the tests has no Utility module (no Start-Sleep, Set-Content): .NET instead.
+                $deadline = [DateTime]::UtcNow.AddSeconds(60)
+                while (-not [System.IO.File]::Exists($release) -and [DateTime]::UtcNow -lt $deadline) { [System.Threading.Thread]::Sleep(50) }
+            }.GetNewClosure()
+            Invoke-PgHaSwitchover -Conninfo $args[0] -Name $newPrimary -Confirm:$false -EventAction $hold
+            """;
+        ClusterMember node1 = Cluster["node1"], node2 = Cluster["node2"];
+        Task<RunResult> switchover = Task.Run(() => Cluster.Session.Run(script, node1.Conninfo, node2.Name, node2.Server.Address, HttpPort, node1.Server.Address, node1.Server.Port, seen, release));
+        string heldAt = "(the switchover never reached its standby_switchover event)";
+        bool landed = false;
+        try
+        {
+            if (await Polling.UntilAsync(() => File.Exists(seen) || switchover.IsCompleted, TimeSpan.FromSeconds(90)) && File.Exists(seen))
+            {
+                heldAt = (await File.ReadAllTextAsync(seen)).Trim();
+                TimeSpan heldSince = writes.Now;
+                landed = !switchover.IsCompleted && await WritesLandOnAsync(writes, byPort, "node2", heldSince) && !switchover.IsCompleted;
+            }
+        }
+        finally
+        {
+            // Released in any case (the action gives up after 60 s on its own): nothing else may use the session before.
+            await File.WriteAllTextAsync(release, "");
+        }
+        (await switchover).ThrowIfErrors();
+        return (heldAt, landed);
     }
 
     /// <summary>Waits (with a deadline) for three writes in a row sent after <paramref name="since"/> that <paramref name="node"/> acknowledged.</summary>
