@@ -9,6 +9,7 @@ IBenchmark[] benchmarks =
     new SandboxBenchmark(),
     new SwitchoverBenchmark(),
     new FailoverBenchmark(),
+    new ProxyOutageBenchmark(),
 ];
 
 if (args.Length == 0 || benchmarks.All(b => b.Name != args[0]))

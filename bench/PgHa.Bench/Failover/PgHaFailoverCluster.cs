@@ -16,7 +16,7 @@ public sealed class PgHaFailoverCluster : IFailoverCluster
     private readonly BenchCluster _servers;
     private readonly BenchSession _session;
     private readonly string _directory;
-    private readonly IReadOnlyDictionary<string, string> _monitorSettings;
+    private readonly Dictionary<string, string> _monitorSettings;
     private readonly List<MonitorProcess> _monitors = [];
 
     private PgHaFailoverCluster(BenchCluster servers, BenchSession session, string directory, IReadOnlyDictionary<string, string> monitorSettings)
@@ -35,11 +35,24 @@ public sealed class PgHaFailoverCluster : IFailoverCluster
         {
             writer.WriteLine(Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(48)));
         }
+        SecretFile = secretFile;
         _monitorSettings = new Dictionary<string, string>(monitorSettings) { ["SecretFile"] = secretFile };
         Nodes = servers.All.Select((s, i) => new BenchNode($"node{i + 1}", s)).ToList();
     }
 
     public IReadOnlyList<BenchNode> Nodes { get; }
+
+    /// <summary>The cluster secret the monitors sign with: a switchover run from the benchmark needs it to pause them directly.</summary>
+    public string SecretFile { get; }
+
+    /// <summary>Where this cluster keeps its monitors' files; a benchmark may put its own beside them (deleted with the cluster).</summary>
+    public string MonitorDirectory => _directory;
+
+    /// <summary>
+    /// One more Start-PgHaMonitor parameter for every monitor, before <see cref="StartAgentsAsync"/>: for a value that
+    /// depends on the servers' addresses, known only once the cluster stands (a port free on all of them).
+    /// </summary>
+    public void AddMonitorSetting(string name, string value) => _monitorSettings[name] = value;
 
     /// <param name="monitorSettings">Start-PgHaMonitor parameters by name (e.g. ReconnectAttempts = "4"); empty for its defaults.</param>
     public static async Task<PgHaFailoverCluster> StartAsync(string prefix, BenchSession session, IReadOnlyDictionary<string, string> monitorSettings, CancellationToken cancellationToken)

@@ -29,6 +29,9 @@ public sealed class WireSession : IAsyncDisposable
     public static WireSession OverSocket(string socketDirectory, int port, string database) =>
         new(new UnixDomainSocketEndPoint(Path.Combine(socketDirectory, $".s.PGSQL.{port}")), database);
 
+    /// <summary>A session over TCP (a server, or a proxy in front of servers: HAProxy picks the server when it connects).</summary>
+    public static WireSession OverTcp(string host, int port, string database) => new(new DnsEndPoint(host, port), database);
+
     /// <summary>The first column of the first row as text (null for SQL NULL or no row), connecting first when needed.</summary>
     /// <exception cref="WireException">Not connected and could not connect, the connection broke, timed out, or the server reported an error.</exception>
     public async Task<string?> QueryScalarAsync(string sql, TimeSpan timeout, CancellationToken cancellationToken = default)
@@ -64,7 +67,9 @@ public sealed class WireSession : IAsyncDisposable
 
     private async Task ConnectAsync(CancellationToken ct)
     {
-        var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        var socket = _endpoint is UnixDomainSocketEndPoint
+            ? new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified)
+            : new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         try
         {
             await socket.ConnectAsync(_endpoint, ct);
