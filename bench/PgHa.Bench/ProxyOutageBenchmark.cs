@@ -60,6 +60,8 @@ public sealed class ProxyOutageBenchmark : IBenchmark
             try
             {
                 cluster = await PgHaFailoverCluster.StartAsync($"px{round}", session, new Dictionary<string, string>(), cancellationToken);
+                // This round's cluster secret, for the session's Get-PgHaMonitor and Invoke-PgHaSwitchover (cleared after the round).
+                Environment.SetEnvironmentVariable("PGHA_CLUSTER_SECRET_FILE", cluster.SecretFile);
                 int httpPort = HealthPorts.FreeOnAll(cluster.Nodes.Select(n => n.Server.Address));
                 cluster.AddMonitorSetting("HttpPort", httpPort.ToString(CultureInfo.InvariantCulture));
                 await WriteProbe.CreateTableAsync(cluster.Nodes[0].Server, cancellationToken);
@@ -94,6 +96,7 @@ public sealed class ProxyOutageBenchmark : IBenchmark
                     cluster.SaveLogs(Path.Combine(logs, $"round{round}"));
                     await cluster.DisposeAsync();
                 }
+                Environment.SetEnvironmentVariable("PGHA_CLUSTER_SECRET_FILE", null);
             }
             Console.WriteLine($"  ({clock.Elapsed.TotalSeconds:0} s for the round, setup and teardown included)");
         }

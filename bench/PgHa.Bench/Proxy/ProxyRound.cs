@@ -40,8 +40,8 @@ public static class ProxyRound
             return [Failed(round, switchover, "before the switchover, " + unsteady)];
         }
 
-        // The switchover, run as an operator would, from the benchmark's session (the cluster secret lets it pause the monitors directly).
-        Environment.SetEnvironmentVariable("PGHA_CLUSTER_SECRET_FILE", cluster.SecretFile);
+        // The switchover, run as an operator would, from the benchmark's session (the cluster secret, which the
+        // benchmark points $env:PGHA_CLUSTER_SECRET_FILE at, lets it pause the monitors directly).
         string load = Load();
         double switchedAt = BenchClock.Now;
         session.Invoke("Invoke-PgHaSwitchover", new Dictionary<string, object?>
