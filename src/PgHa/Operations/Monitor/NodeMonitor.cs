@@ -284,7 +284,7 @@ internal sealed partial class NodeMonitor
     /// <summary>
     /// One round: observe (the metadata, the local server, and what else the round's question needs), take one
     /// <see cref="HaSnapshot"/>, let <see cref="HaRules"/> decide one action, perform it. Returns how long to
-    /// wait before the next round: a primary (running or stopped) is looked at every primary check interval.
+    /// wait before the next round.
     /// </summary>
     private async Task<TimeSpan> TickAsync()
     {
@@ -309,8 +309,20 @@ internal sealed partial class NodeMonitor
             await _consensus.MembersAsync(null, Ct).ConfigureAwait(false); // a stopped primary learns of a newer term from the members
             snapshot = TakeSnapshot();
         }
-        await PerformAsync(HaRules.Decide(snapshot)).ConfigureAwait(false);
-        return snapshot.RunsWritable || HaRules.IsDownPrimary(snapshot) ? _settings.PrimaryCheckInterval : WatchInterval();
+        HaAction action = HaRules.Decide(snapshot);
+        await PerformAsync(action).ConfigureAwait(false);
+        if (action is HaAction.Elect && _role == MonitorRole.Primary)
+        {
+            // Promoted this round: the round's probe still says "in recovery", and the health endpoint's /primary
+            // answers from what the round publishes. Probe again now, so that the snapshot published at the end of
+            // this round already shows the writable leader (HAProxy routes to it one check later, not one round).
+            await ProbeLocalAsync().ConfigureAwait(false);
+            return _settings.PrimaryCheckInterval;
+        }
+        // A primary (running or stopped) is looked at every primary check interval; so is every node while
+        // paused: a switchover promotes a paused standby, whose monitor must see it writable within a quarter
+        // second, not a second, for its /primary to answer.
+        return snapshot.RunsWritable || HaRules.IsDownPrimary(snapshot) || snapshot.Paused ? _settings.PrimaryCheckInterval : WatchInterval();
     }
 
     /// <summary>Everything the round decides on, read at once under the gate.</summary>
