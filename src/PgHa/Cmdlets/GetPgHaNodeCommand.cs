@@ -62,5 +62,5 @@ public sealed class GetPgHaNodeCommand : PgHaCmdlet
     }
 
     private static PgHaException NotFound(object target, string message) =>
-        new("PgHaNodeNotFound", ErrorCategory.ObjectNotFound, target, message + " Get-PgHaNode without -Name lists the registered nodes.");
+        new(PgHaErrorIds.NodeNotFound, target, message + " Get-PgHaNode without -Name lists the registered nodes.");
 }

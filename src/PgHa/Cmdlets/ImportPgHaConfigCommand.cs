@@ -1,5 +1,6 @@
 using System.Management.Automation;
 using PgHa.Configuration;
+using PgHa.Core;
 
 namespace PgHa.Cmdlets;
 
@@ -89,7 +90,7 @@ public sealed class ImportPgHaConfigCommand : PSCmdlet
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            WriteError(new ErrorRecord(new IOException($"Cannot read '{file}': {ex.Message}", ex), "PgHaConfigUnreadable", ErrorCategory.ReadError, file));
+            WriteError(ErrorRecords.Of(new IOException($"Cannot read '{file}': {ex.Message}", ex), PgHaErrorIds.ConfigUnreadable, file));
             return;
         }
 
@@ -100,12 +101,12 @@ public sealed class ImportPgHaConfigCommand : PSCmdlet
         if (result.Config is null)
         {
             string message = $"The configuration file '{file}' is not valid:{Environment.NewLine}{string.Join(Environment.NewLine, result.Errors)}";
-            WriteError(new ErrorRecord(new InvalidDataException(message), "PgHaConfigInvalid", ErrorCategory.InvalidData, file));
+            WriteError(ErrorRecords.Of(new InvalidDataException(message), PgHaErrorIds.ConfigInvalid, file));
             return;
         }
         WriteObject(result.Config);
     }
 
     private void WriteNotFound(string path, string message) =>
-        WriteError(new ErrorRecord(new ItemNotFoundException(message), "PgHaConfigNotFound", ErrorCategory.ObjectNotFound, path));
+        WriteError(ErrorRecords.Of(new ItemNotFoundException(message), PgHaErrorIds.ConfigNotFound, path));
 }

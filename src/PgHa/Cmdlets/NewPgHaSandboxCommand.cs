@@ -51,7 +51,7 @@ public sealed class NewPgHaSandboxCommand : PgHaCmdlet
     {
         if (!IPAddress.TryParse(FirstAddress, out IPAddress? first) || first.GetAddressBytes() is not [127, _, _, _])
         {
-            ThrowTerminatingError(ToErrorRecord(new PgHaException("PgHaSandboxAddressInvalid", ErrorCategory.InvalidArgument, FirstAddress,
+            ThrowTerminatingError(ToErrorRecord(new PgHaException(PgHaErrorIds.SandboxAddressInvalid, FirstAddress,
                 $"-FirstAddress '{FirstAddress}' is not an IPv4 loopback address (127.0.0.0/8); a sandbox only ever listens on loopback.")));
             return;
         }
@@ -64,7 +64,7 @@ public sealed class NewPgHaSandboxCommand : PgHaCmdlet
             etcdBinary = SandboxEtcd.FindBinary();
             if (etcdBinary is null)
             {
-                ThrowTerminatingError(ToErrorRecord(new PgHaException("PgHaSandboxEtcdMissing", ErrorCategory.ObjectNotFound, SandboxEtcd.DebianBinary,
+                ThrowTerminatingError(ToErrorRecord(new PgHaException(PgHaErrorIds.SandboxEtcdMissing, SandboxEtcd.DebianBinary,
                     $"-Etcd needs etcd, which is neither at {SandboxEtcd.DebianBinary} nor on PATH. Install it (apt-get install etcd-server on Debian), or leave -Etcd out.")));
                 return;
             }

@@ -141,7 +141,7 @@ public sealed class NewPgHaStandbyCommand : PgHaEventCmdlet
             var failed = plan.Checks.Where(c => c.Status == PgHaCheckStatus.Failed).ToList();
             foreach (PgHaCloneCheck check in failed)
             {
-                WriteError(ToErrorRecord(new PgHaException(check.ErrorId!, CategoryOf(check.ErrorId!), Name, check.Message)));
+                WriteError(ToErrorRecord(new PgHaException(check.ErrorId!, Name, check.Message)));
             }
             string action = plan.TargetNotEmpty
                 ? $"Replace the contents of '{DataDirectory}' with a clone of {plan.SourceDisplay}"
@@ -184,14 +184,14 @@ public sealed class NewPgHaStandbyCommand : PgHaEventCmdlet
         bool start = Start || Register;
         if (own is null && start)
         {
-            ThrowTerminatingError(ToErrorRecord(new PgHaException("PgHaConninfoRequired", ErrorCategory.InvalidArgument, Name,
+            ThrowTerminatingError(ToErrorRecord(new PgHaException(PgHaErrorIds.ConninfoRequired, Name,
                 "-Start and -Register need the new standby's own -Conninfo, to see it stream and to record how it is reached.")));
         }
         string? slot = SlotName ?? (UseReplicationSlot ? SlotNames.ForNode(Name) : null);
         if (MaxRate is not null && !MaxRateIsValid(MaxRate))
         {
             // Checked here, not by pg_basebackup: with -Force the old contents would already be gone.
-            ThrowTerminatingError(ToErrorRecord(new PgHaException("PgHaMaxRateInvalid", ErrorCategory.InvalidArgument, MaxRate,
+            ThrowTerminatingError(ToErrorRecord(new PgHaException(PgHaErrorIds.MaxRateInvalid, MaxRate,
                 $"-MaxRate '{MaxRate}' is outside what pg_basebackup accepts: 32k to 1024M (kilobytes per second without a suffix).")));
         }
         var target = new NodeHost(Name, GetUnresolvedDataDirectory(), PgBinDir, SshHost, SshPort, SshUser);
@@ -219,7 +219,7 @@ public sealed class NewPgHaStandbyCommand : PgHaEventCmdlet
             string name = LanguagePrimitives.ConvertTo<string>(entry.Key);
             if (!System.Text.RegularExpressions.Regex.IsMatch(name, "^[A-Za-z_][A-Za-z0-9_.]*$") || name is "primary_conninfo" or "primary_slot_name")
             {
-                ThrowTerminatingError(ToErrorRecord(new PgHaException("PgHaServerSettingInvalid", ErrorCategory.InvalidArgument, name,
+                ThrowTerminatingError(ToErrorRecord(new PgHaException(PgHaErrorIds.ServerSettingInvalid, name,
                     $"'{name}' cannot be set through -ServerSettings: give plain PostgreSQL parameter names; primary_conninfo and primary_slot_name are PgHa's to write.")));
             }
             settings[name] = entry.Value is bool flag ? (flag ? "on" : "off") : LanguagePrimitives.ConvertTo<string>(entry.Value);
@@ -230,14 +230,4 @@ public sealed class NewPgHaStandbyCommand : PgHaEventCmdlet
     /// <summary>A local path may be relative to the current location; a remote one is taken as written.</summary>
     private string GetUnresolvedDataDirectory() =>
         SshHost is null ? GetUnresolvedProviderPathFromPSPath(DataDirectory) : DataDirectory;
-
-    private static ErrorCategory CategoryOf(string errorId) => DirectoryGuardRules.Categories.TryGetValue(errorId, out ErrorCategory guard) ? guard : errorId switch
-    {
-        "PgHaCloneSourceUnreachable" => ErrorCategory.ConnectionError,
-        "PgHaCloneReplicationRefused" => ErrorCategory.PermissionDenied,
-        "PgHaCloneTargetRunning" or "PgHaCloneTargetIsPrimary" or "PgHaCloneTargetNotEmpty" => ErrorCategory.ResourceExists,
-        "PgHaCloneProgramNotFound" => ErrorCategory.ObjectNotFound,
-        "PgHaCloneDiskSpace" or "PgHaCloneWalSendersExhausted" or "PgHaCloneSlotsExhausted" => ErrorCategory.LimitsExceeded,
-        _ => ErrorCategory.InvalidOperation,
-    };
 }

@@ -89,7 +89,7 @@ public abstract class PgHaCheckCmdlet : PgHaCmdlet
         };
         if (thresholds.FirstInverted() is string inverted)
         {
-            ThrowTerminatingError(ToErrorRecord(new PgHaException("PgHaCheckThresholdInvalid", ErrorCategory.InvalidArgument, inverted,
+            ThrowTerminatingError(ToErrorRecord(new PgHaException(PgHaErrorIds.CheckThresholdInvalid, inverted,
                 $"{inverted}: a warning threshold must not be above its critical one. Raise the critical threshold or lower the warning.")));
         }
         return thresholds;

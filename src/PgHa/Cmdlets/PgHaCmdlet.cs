@@ -60,7 +60,7 @@ public abstract class PgHaCmdlet : PSCmdlet, IDisposable
             // A statement failed after the connection was made (permissions on schema pgha, a query
             // cancelled on a standby, ...): still an error record with an ErrorId, not a raw driver exception.
             string state = ex is Npgsql.PostgresException pg ? $" (SQLSTATE {pg.SqlState})" : string.Empty;
-            throw new PgHaException("PgHaDatabaseError", ErrorCategory.InvalidOperation, null,
+            throw new PgHaException(PgHaErrorIds.DatabaseError, null,
                 $"A database command failed{state}: {ex.Message}. Check the user's privileges on the PgHa metadata (schema pgha) and the server log.", ex);
         }
     }
@@ -93,7 +93,7 @@ public abstract class PgHaCmdlet : PSCmdlet, IDisposable
     /// <summary>How this command logs in to nodes' hosts over SSH; commands with SSH parameters override it.</summary>
     protected virtual SshClientSettings SshSettings() => SshClientSettings.Default;
 
-    protected static ErrorRecord ToErrorRecord(PgHaException ex) => new(ex, ex.ErrorId, ex.Category, ex.Target);
+    protected static ErrorRecord ToErrorRecord(PgHaException ex) => ErrorRecords.Of(ex);
 
     /// <summary>Parses a conninfo given as a parameter; a bad one ends the call with PgHaConninfoInvalid.</summary>
     protected ConnectionInfo ParseConninfoParameter(string text, string parameterName)
@@ -102,7 +102,7 @@ public abstract class PgHaCmdlet : PSCmdlet, IDisposable
         {
             return info;
         }
-        var ex = new PgHaException("PgHaConninfoInvalid", ErrorCategory.InvalidArgument, parameterName,
+        var ex = new PgHaException(PgHaErrorIds.ConninfoInvalid, parameterName,
             $"{(parameterName.Contains('.') ? parameterName : "-" + parameterName)} is not a valid libpq connection string: {error} Write it as 'host=... port=... user=... dbname=...' or as a postgresql:// URI.");
         ThrowTerminatingError(ToErrorRecord(ex));
         throw new InvalidOperationException("unreachable");

@@ -59,7 +59,7 @@ public abstract class PgHaEventCmdlet : PgHaHostCmdlet
         {
             return (T?)value;
         }
-        throw new PgHaException("PgHaEventHookInvalid", ErrorCategory.InvalidArgument, name,
+        throw new PgHaException(PgHaErrorIds.EventHookInvalid, name,
             $"${name} holds a {value.GetType().Name}; it must be a {(typeof(T) == typeof(string) ? "command template string" : "scriptblock")}. Set it to one, or remove it (Remove-Variable {name}).");
     }
 }

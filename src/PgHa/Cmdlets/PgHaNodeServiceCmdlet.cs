@@ -131,7 +131,7 @@ public abstract class PgHaNodeServiceCmdlet : PgHaHostCmdlet
         }
         catch (Exception ex) when (ex is not PipelineStoppedException && ex is InvalidOperationException or HostException or NotSupportedException or NotImplementedException)
         {
-            throw new PgHaException("PgHaPrimaryConfirmationRequired", ErrorCategory.InvalidOperation, target.Host.Name,
+            throw new PgHaException(PgHaErrorIds.PrimaryConfirmationRequired, target.Host.Name,
                 $"{target.Host.Name} runs as the primary: {doing.ToLowerInvariant()} it stops all writes to the cluster, and this host cannot ask for confirmation. Add -Force to do it unattended.", ex);
         }
     }

@@ -157,6 +157,6 @@ public sealed class RegisterPgHaNodeCommand : PgHaEventCmdlet
     }
 
     private void NotApplicable(string parameter, string why) =>
-        ThrowTerminatingError(ToErrorRecord(new PgHaException("PgHaParameterNotApplicable", ErrorCategory.InvalidArgument, parameter,
+        ThrowTerminatingError(ToErrorRecord(new PgHaException(PgHaErrorIds.ParameterNotApplicable, parameter,
             $"-{parameter} does not apply to -Role {Role}: {why}. Leave it out.")));
 }

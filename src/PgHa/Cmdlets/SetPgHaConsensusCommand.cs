@@ -15,8 +15,6 @@ namespace PgHa.Cmdlets;
 [OutputType(typeof(PgHaConsensus))]
 public sealed class SetPgHaConsensusCommand : PgHaCmdlet
 {
-    public const string InvalidErrorId = "PgHaConsensusInvalid";
-
     /// <summary>libpq conninfo of any node; several may be given, the first that answers is used. Binds from a piped object's Conninfo (a sandbox, a node).</summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
@@ -104,14 +102,14 @@ public sealed class SetPgHaConsensusCommand : PgHaCmdlet
                 .Where(MyInvocation.BoundParameters.ContainsKey).ToArray();
             if (etcdOnly.Length > 0)
             {
-                throw new PgHaException(InvalidErrorId, ErrorCategory.InvalidArgument, etcdOnly[0],
+                throw new PgHaException(PgHaErrorIds.ConsensusInvalid, etcdOnly[0],
                     $"-{string.Join(", -", etcdOnly)} belong with -Backend Etcd. The built-in quorum needs nothing more: leave them out (the etcd settings are cleared from the metadata).");
             }
             return ConsensusSettings.BuiltIn;
         }
         if (EtcdEndpoint is null)
         {
-            throw new PgHaException(InvalidErrorId, ErrorCategory.InvalidArgument, nameof(EtcdEndpoint),
+            throw new PgHaException(PgHaErrorIds.ConsensusInvalid, nameof(EtcdEndpoint),
                 "-Backend Etcd needs -EtcdEndpoint: the client URLs of the etcd members, e.g. -EtcdEndpoint http://10.0.0.1:2379,http://10.0.0.2:2379,http://10.0.0.3:2379.");
         }
         // No -EtcdPrefix: the engine keeps the recorded one or makes the default from the system identifier.

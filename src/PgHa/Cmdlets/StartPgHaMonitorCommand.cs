@@ -183,20 +183,20 @@ public sealed class StartPgHaMonitorCommand : PgHaEventCmdlet
         System.Net.IPAddress? ip = null;
         if (address is not null && !System.Net.IPAddress.TryParse(address, out ip))
         {
-            ThrowTerminatingError(new ErrorRecord(new ArgumentException($"-HttpAddress '{address}' is not an IP address. Give the address to listen on (0.0.0.0 for all), or leave it out for the node's own address."),
-                "PgHaMonitorHttpAddressInvalid", ErrorCategory.InvalidArgument, address));
+            ThrowTerminatingError(ErrorRecords.Of(new ArgumentException($"-HttpAddress '{address}' is not an IP address. Give the address to listen on (0.0.0.0 for all), or leave it out for the node's own address."),
+                PgHaErrorIds.MonitorHttpAddressInvalid, address));
         }
         string? certificate = HttpCertificateFile ?? config?.HttpCertificateFile;
         string? key = HttpKeyFile ?? config?.HttpKeyFile;
         if ((certificate is null) != (key is null))
         {
-            ThrowTerminatingError(new ErrorRecord(new ArgumentException("HTTPS needs both -HttpCertificateFile and -HttpKeyFile (PEM files); give both, or neither for plain HTTP."),
-                "PgHaMonitorHttpCertificateIncomplete", ErrorCategory.InvalidArgument, certificate ?? key));
+            ThrowTerminatingError(ErrorRecords.Of(new ArgumentException("HTTPS needs both -HttpCertificateFile and -HttpKeyFile (PEM files); give both, or neither for plain HTTP."),
+                PgHaErrorIds.MonitorHttpCertificateIncomplete, certificate ?? key));
         }
         int port = Bound(nameof(HttpPort)) ? HttpPort : config?.HttpPort ?? HttpPort;
         if (port > 65535)
         {
-            ThrowTerminatingError(new ErrorRecord(new ArgumentException($"HttpPort {port} is not a TCP port (0-65535)."), "PgHaMonitorHttpPortInvalid", ErrorCategory.InvalidArgument, port));
+            ThrowTerminatingError(ErrorRecords.Of(new ArgumentException($"HttpPort {port} is not a TCP port (0-65535)."), PgHaErrorIds.MonitorHttpPortInvalid, port));
         }
         return new HealthEndpointSettings
         {

@@ -1,4 +1,3 @@
-using System.Management.Automation;
 using System.Security.Cryptography;
 using System.Text;
 
@@ -52,7 +51,7 @@ internal sealed class ClusterSecret
     {
         if (!File.Exists(path))
         {
-            throw new PgHaException("PgHaClusterSecretMissing", ErrorCategory.ObjectNotFound, path,
+            throw new PgHaException(PgHaErrorIds.ClusterSecretMissing, path,
                 $"There is no cluster secret at '{path}'. Monitors sign what they say to each other with it. Create it once " +
                 $"(New-PgHaSandbox makes one for a sandbox; otherwise: umask 077; openssl rand -base64 {CreatedBytes} > '{path}'), " +
                 "copy it to every node's monitor user (mode 0600, like a .pgpass file), or point -SecretFile (or $env:" + ClusterSecretLocation.EnvironmentVariable + ") at it.");
@@ -64,7 +63,7 @@ internal sealed class ClusterSecret
                 | UnixFileMode.OtherRead | UnixFileMode.OtherWrite | UnixFileMode.OtherExecute;
             if ((mode & others) != 0)
             {
-                throw new PgHaException("PgHaClusterSecretExposed", ErrorCategory.SecurityError, path,
+                throw new PgHaException(PgHaErrorIds.ClusterSecretExposed, path,
                     $"The cluster secret '{path}' may be read or written by other users (mode {Convert.ToString((int)mode, 8)}). Anyone who can read it can pause " +
                     $"the monitors and steer their elections: make it readable by its owner only (chmod 600 '{path}'), and if others may have read it, create a new one for every node.");
             }
@@ -76,7 +75,7 @@ internal sealed class ClusterSecret
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            throw new PgHaException("PgHaClusterSecretUnreadable", ErrorCategory.PermissionDenied, path,
+            throw new PgHaException(PgHaErrorIds.ClusterSecretUnreadable, path,
                 $"The cluster secret '{path}' cannot be read ({ex.Message}). It must belong to the user the monitor runs as (chmod 600, chown to that user).", ex);
         }
         byte[] key;
@@ -91,7 +90,7 @@ internal sealed class ClusterSecret
         if (key.Length < MinimumBytes)
         {
             // The text is not repeated in the message: it is the secret, or a mangled copy of it.
-            throw new PgHaException("PgHaClusterSecretInvalid", ErrorCategory.InvalidData, path,
+            throw new PgHaException(PgHaErrorIds.ClusterSecretInvalid, path,
                 $"The cluster secret '{path}' is not one line of base64 holding at least {MinimumBytes} bytes. Create a new one (openssl rand -base64 {CreatedBytes}) and copy it to every node.");
         }
         return new ClusterSecret(path, key);
@@ -127,7 +126,7 @@ internal sealed class ClusterSecret
         }
         catch (IOException ex) when (File.Exists(path))
         {
-            throw new PgHaException("PgHaClusterSecretExists", ErrorCategory.ResourceExists, path,
+            throw new PgHaException(PgHaErrorIds.ClusterSecretExists, path,
                 $"A cluster secret already exists at '{path}'; it is never overwritten (the other nodes hold a copy). Use it, or remove it first.", ex);
         }
         return new ClusterSecret(path, key);

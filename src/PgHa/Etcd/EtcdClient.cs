@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Management.Automation;
 using System.Net.Http.Headers;
 using System.Net.Security;
 using System.Security.Cryptography;
@@ -183,7 +182,7 @@ internal sealed class EtcdClient : IDisposable
     private PgHaException Unreachable(string path, List<string> failures)
     {
         string tried = failures.Count == 0 ? "" : " (" + string.Join("; ", failures.Distinct().TakeLast(6)) + ")";
-        return new PgHaException(EtcdErrorIds.Unreachable, ErrorCategory.ConnectionError, path,
+        return new PgHaException(PgHaErrorIds.EtcdUnreachable, path,
             $"No etcd member answered {path} within {_settings.RequestTimeout.TotalSeconds:0.###} s{tried}. "
             + "etcd has no quorum or cannot be reached from this host: check that a majority of the members run "
             + $"(etcdctl --endpoints={string.Join(",", _settings.Endpoints.Select(e => e.GetLeftPart(UriPartial.Authority)))} endpoint health) "
@@ -194,27 +193,27 @@ internal sealed class EtcdClient : IDisposable
     {
         if (status.IsAuthenticationFailure)
         {
-            return new PgHaException(EtcdErrorIds.AuthenticationFailed, ErrorCategory.AuthenticationError, path,
+            return new PgHaException(PgHaErrorIds.EtcdAuthenticationFailed, path,
                 $"etcd refused the user name or password ({status.Message}). Check the etcd user (etcdctl user get NAME) and give its password again.");
         }
         if (status.Code == EtcdStatus.InvalidArgument && status.Message.Contains("user name is empty", StringComparison.Ordinal))
         {
-            return new PgHaException(EtcdErrorIds.AuthenticationFailed, ErrorCategory.AuthenticationError, path,
+            return new PgHaException(PgHaErrorIds.EtcdAuthenticationFailed, path,
                 $"etcd's access control is on and no etcd user was given ({status.Message}). Give the user and its password: -EtcdCredential, "
                 + "or Etcd.User and Etcd.PasswordFile in the node's configuration.");
         }
         if (status.Code == EtcdStatus.PermissionDenied)
         {
-            return new PgHaException(EtcdErrorIds.PermissionDenied, ErrorCategory.PermissionDenied, path,
+            return new PgHaException(PgHaErrorIds.EtcdPermissionDenied, path,
                 $"etcd denied {path} ({status.Message}). Give an etcd user with a readwrite role on the cluster's prefix "
                 + "(etcdctl role grant-permission ROLE --prefix=true readwrite PREFIX/).");
         }
         if (status.Code == EtcdStatus.NotFound && status.Message.Contains("lease not found", StringComparison.Ordinal))
         {
-            return new PgHaException(EtcdErrorIds.LeaseNotFound, ErrorCategory.ResourceUnavailable, path,
+            return new PgHaException(PgHaErrorIds.EtcdLeaseNotFound, path,
                 $"etcd no longer knows the lease ({status.Message}): its TTL passed without a keepalive, or it was revoked. Grant a new lease.");
         }
-        return new PgHaException(EtcdErrorIds.RequestFailed, ErrorCategory.ProtocolError, path,
+        return new PgHaException(PgHaErrorIds.EtcdRequestFailed, path,
             $"etcd refused {path} with code {status.Code}: {status.Message}. PgHa expects etcd 3.4 or later; report this with the etcd version.");
     }
 

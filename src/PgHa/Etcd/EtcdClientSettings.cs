@@ -1,4 +1,3 @@
-using System.Management.Automation;
 using PgHa.Core;
 
 namespace PgHa.Etcd;
@@ -68,5 +67,5 @@ internal sealed class EtcdClientSettings
     }
 
     internal static PgHaException Invalid(string message) =>
-        new(EtcdErrorIds.InvalidSettings, ErrorCategory.InvalidArgument, null, message);
+        new(PgHaErrorIds.EtcdInvalidSettings, null, message);
 }

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Management.Automation;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using PgHa.Core;
@@ -77,7 +76,7 @@ internal sealed class EtcdClusterStore
             await _client.CallAsync("/v3/lease/revoke", EtcdJson.LeaseId(lease.Id), cancellationToken);
             return true;
         }
-        catch (PgHaException exception) when (exception.ErrorId == EtcdErrorIds.LeaseNotFound)
+        catch (PgHaException exception) when (exception.ErrorId == PgHaErrorIds.EtcdLeaseNotFound)
         {
             return false;
         }
@@ -186,7 +185,7 @@ internal sealed class EtcdClusterStore
     {
         if (!stale.IsStaleFor(ClusterId))
         {
-            throw new PgHaException(EtcdErrorIds.LeaderHeldByAnother, ErrorCategory.InvalidOperation, LeaderKey,
+            throw new PgHaException(PgHaErrorIds.EtcdLeaderHeldByAnother, LeaderKey,
                 $"The leader key {LeaderKey} names node {stale.NodeName} of this cluster ({ClusterId}); it is not stale. Wait for its lease to end instead.");
         }
         JsonObject txn = EtcdJson.Txn(

@@ -1,4 +1,3 @@
-using System.Management.Automation;
 using PgHa.Core;
 
 namespace PgHa.Etcd;
@@ -19,7 +18,7 @@ internal sealed record EtcdLeaderClaim(bool Held, EtcdLeaderRecord? Holder, Etcd
         }
         if (Holder is null)
         {
-            return new PgHaException(EtcdErrorIds.LeaderLost, ErrorCategory.ResourceUnavailable, prefix,
+            return new PgHaException(PgHaErrorIds.EtcdLeaderLost, prefix,
                 $"The leader key {prefix}/leader is gone: the lease of {nodeName} ended before it was renewed. "
                 + "The primary must stop taking writes now; a new election decides who leads.");
         }
@@ -27,7 +26,7 @@ internal sealed record EtcdLeaderClaim(bool Held, EtcdLeaderRecord? Holder, Etcd
             ? $"a stale key of another cluster (cluster id {Holder.ClusterId}, node {Holder.NodeName}); it goes when its lease ends, "
               + "or remove it once no node of that cluster runs"
             : $"node {Holder.NodeName} of this cluster";
-        return new PgHaException(EtcdErrorIds.LeaderHeldByAnother, ErrorCategory.ResourceBusy, prefix,
+        return new PgHaException(PgHaErrorIds.EtcdLeaderHeldByAnother, prefix,
             $"The leader key {prefix}/leader is held by {whose}, not by {nodeName}. "
             + "Only the holder may lead; wait for its lease to end (Get the leader's TTL left) before an election.");
     }

@@ -1,4 +1,3 @@
-using System.Management.Automation;
 using System.Text;
 using PgHa.Core;
 
@@ -15,7 +14,7 @@ internal static class EtcdPasswordFile
     {
         if (!File.Exists(path))
         {
-            throw new PgHaException(EtcdErrorIds.PasswordFileInvalid, ErrorCategory.ObjectNotFound, path,
+            throw new PgHaException(PgHaErrorIds.EtcdPasswordFileInvalid, path,
                 $"There is no etcd password file at '{path}'. Write the etcd user's password there (umask 077; printf '%s\\n' 'PASSWORD' > '{path}'), or give -EtcdCredential instead.");
         }
         if (!OperatingSystem.IsWindows())
@@ -25,7 +24,7 @@ internal static class EtcdPasswordFile
             UnixFileMode mode = File.GetUnixFileMode(path);
             if ((mode & others) != 0)
             {
-                throw new PgHaException(EtcdErrorIds.PasswordFileExposed, ErrorCategory.SecurityError, path,
+                throw new PgHaException(PgHaErrorIds.EtcdPasswordFileExposed, path,
                     $"The etcd password file '{path}' may be read or written by other users (mode {Convert.ToString((int)mode, 8)}). Make it readable by its owner only "
                     + $"(chmod 600 '{path}'), and if others may have read it, change the etcd user's password (etcdctl user passwd).");
             }
@@ -37,14 +36,14 @@ internal static class EtcdPasswordFile
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            throw new PgHaException(EtcdErrorIds.PasswordFileInvalid, ErrorCategory.PermissionDenied, path,
+            throw new PgHaException(PgHaErrorIds.EtcdPasswordFileInvalid, path,
                 $"The etcd password file '{path}' cannot be read ({ex.Message}). It must belong to the user PgHa runs as (chown that user, chmod 600).", ex);
         }
         // The first line, without its line end: a password may hold spaces, so nothing else is trimmed.
         string password = text.Split('\n', 2)[0].TrimEnd('\r');
         if (password.Length == 0)
         {
-            throw new PgHaException(EtcdErrorIds.PasswordFileInvalid, ErrorCategory.InvalidData, path,
+            throw new PgHaException(PgHaErrorIds.EtcdPasswordFileInvalid, path,
                 $"The etcd password file '{path}' is empty or its first line is. Put the etcd user's password on the first line.");
         }
         return password;

@@ -1,4 +1,3 @@
-using System.Management.Automation;
 using Npgsql;
 using PgHa.Core;
 
@@ -66,13 +65,13 @@ internal sealed class MetadataStore
         int version = await GetSchemaVersionAsync(ct).ConfigureAwait(false);
         if (version == 0)
         {
-            throw new PgHaException("PgHaMetadataMissing", ErrorCategory.ObjectNotFound, where,
+            throw new PgHaException(PgHaErrorIds.MetadataMissing, where,
                 $"There is no PgHa metadata (schema pgha) in the database of '{where}'. Register the primary first with Register-PgHaNode -Role Primary, or point -Conninfo at the right database.");
         }
         int known = MetadataMigrations.Steps.Max(s => s.Version);
         if (version > known)
         {
-            throw new PgHaException("PgHaMetadataTooNew", ErrorCategory.InvalidOperation, where,
+            throw new PgHaException(PgHaErrorIds.MetadataTooNew, where,
                 $"The PgHa metadata on '{where}' is at schema version {version}, newer than this PgHa knows ({known}). Update the PgHa module.");
         }
     }

@@ -1,5 +1,4 @@
 using System.Diagnostics.CodeAnalysis;
-using System.Management.Automation;
 using PgHa.Conninfo;
 using PgHa.Core;
 
@@ -12,8 +11,6 @@ namespace PgHa.Metadata;
 /// </summary>
 internal static class RegisteredConninfo
 {
-    public const string InvalidErrorId = "PgHaConninfoInvalid";
-
     /// <exception cref="PgHaException">PgHaConninfoInvalid: libpq would refuse the registered text.</exception>
     public static ConnectionInfo Parse(NodeRecord node)
     {
@@ -38,6 +35,6 @@ internal static class RegisteredConninfo
 
     /// <summary>The error for a registered conninfo that cannot be parsed or used (also for NpgsqlSettings' refusals).</summary>
     public static PgHaException Invalid(string nodeName, string problem, Exception? inner = null) =>
-        new(InvalidErrorId, ErrorCategory.InvalidData, nodeName,
+        new(PgHaErrorIds.ConninfoInvalid, nodeName,
             $"The registered conninfo of {nodeName} is invalid: {problem} Register the node again with a valid -Conninfo and -Force (Register-PgHaNode), or remove it with Unregister-PgHaNode.", inner);
 }

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Management.Automation;
 using Npgsql;
 using PgHa.Conninfo;
 using PgHa.Core;
@@ -17,8 +16,6 @@ namespace PgHa.Operations;
 /// </summary>
 internal static class ConsensusChange
 {
-    public const string NotPausedErrorId = "PgHaConsensusNotPaused";
-    public const string MetadataTooOldErrorId = "PgHaMetadataTooOld";
     public const string EventName = "consensus_change";
 
     /// <param name="wanted">The backend; for etcd with the endpoints and files as <see cref="EtcdConsensus.Record"/> made them. A null prefix means the default, /pgha/SYSTEM-IDENTIFIER.</param>
@@ -29,7 +26,7 @@ internal static class ConsensusChange
         CancellationToken ct = context.CancellationToken;
         var (nodes, _) = await MetadataReader.ReadNodesAsync(context, entryPoints).ConfigureAwait(false);
         NodeRecord primary = nodes.FirstOrDefault(n => n.Role == PgHaRole.Primary && n.Active)
-            ?? throw new PgHaException("PgHaPrimaryNotFound", ErrorCategory.ObjectNotFound, null,
+            ?? throw new PgHaException(PgHaErrorIds.PrimaryNotFound, null,
                 "No active primary is registered, so there is nowhere to record the consensus backend. Promote a standby first (Invoke-PgHaPromote).");
         ConnectionInfo primaryInfo = RegisteredConninfo.Parse(primary);
         await using NpgsqlConnection connection = await NodeConnector.OpenAsync(context, primaryInfo, NodeConnector.MetadataDatabaseOf(primaryInfo)).ConfigureAwait(false);
@@ -107,7 +104,7 @@ internal static class ConsensusChange
         int version = await store.GetSchemaVersionAsync(ct).ConfigureAwait(false);
         if (version < 4)
         {
-            throw new PgHaException(MetadataTooOldErrorId, ErrorCategory.InvalidOperation, where,
+            throw new PgHaException(PgHaErrorIds.MetadataTooOld, where,
                 $"The PgHa metadata on {where} is at schema version {version}, which cannot record a consensus backend (version 4 can). Upgrade it: run Register-PgHaNode -Force for the primary with this PgHa version.");
         }
     }
@@ -116,7 +113,7 @@ internal static class ConsensusChange
     {
         if (!paused)
         {
-            throw new PgHaException(NotPausedErrorId, ErrorCategory.InvalidOperation, where,
+            throw new PgHaException(PgHaErrorIds.ConsensusNotPaused, where,
                 "The monitors are not paused. The consensus backend changes only while no monitor can be in an election: " +
                 "run Suspend-PgHaMonitor, then Set-PgHaConsensus, then Resume-PgHaMonitor (the monitors take the new backend when they resume).");
         }

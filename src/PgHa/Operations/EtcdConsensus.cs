@@ -1,4 +1,3 @@
-using System.Management.Automation;
 using PgHa.Core;
 using PgHa.Etcd;
 using PgHa.Metadata;
@@ -73,7 +72,7 @@ internal static class EtcdConsensus
         }
         if (!path.StartsWith('/') && !Path.IsPathFullyQualified(path))
         {
-            throw new PgHaException(EtcdErrorIds.InvalidSettings, ErrorCategory.InvalidArgument, path,
+            throw new PgHaException(PgHaErrorIds.EtcdInvalidSettings, path,
                 $"The etcd {what} '{path}' is not an absolute path. Every node reads it at the path recorded in the metadata: give the full path, e.g. /etc/pgha/etcd-ca.crt.");
         }
         return path;

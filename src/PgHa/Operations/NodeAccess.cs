@@ -1,4 +1,3 @@
-using System.Management.Automation;
 using System.Net.Sockets;
 using PgHa.Core;
 using PgHa.Transport;
@@ -40,21 +39,21 @@ internal static class NodeAccess
         }
         catch (SshHostKeyUnknownException ex)
         {
-            throw new PgHaException("PgHaSshHostKeyUnknown", ErrorCategory.SecurityError, sshHost, ex.Message, ex);
+            throw new PgHaException(PgHaErrorIds.SshHostKeyUnknown, sshHost, ex.Message, ex);
         }
         catch (SshHostKeyMismatchException ex)
         {
-            throw new PgHaException("PgHaSshHostKeyMismatch", ErrorCategory.SecurityError, sshHost, ex.Message, ex);
+            throw new PgHaException(PgHaErrorIds.SshHostKeyMismatch, sshHost, ex.Message, ex);
         }
         catch (SshAuthenticationException ex)
         {
-            throw new PgHaException("PgHaSshAuthenticationFailed", ErrorCategory.AuthenticationError, sshHost,
+            throw new PgHaException(PgHaErrorIds.SshAuthenticationFailed, sshHost,
                 $"SSH login to {options} failed: {ex.Message}. Check -SshKeyFile (or ~/.ssh/id_*) and the user's authorized_keys on {sshHost}.", ex);
         }
         catch (Exception ex) when (ex is SocketException or SshOperationTimeoutException or SshConnectionException or TimeoutException)
         {
             context.CancellationToken.ThrowIfCancellationRequested();
-            throw new PgHaException("PgHaSshUnreachable", ErrorCategory.ConnectionError, sshHost,
+            throw new PgHaException(PgHaErrorIds.SshUnreachable, sshHost,
                 $"Cannot reach {nodeName}'s host over SSH ({options}): {ex.Message}. Check that sshd runs there and the port is open.", ex);
         }
     }

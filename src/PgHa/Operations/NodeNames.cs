@@ -40,6 +40,6 @@ internal static class NodeNames
         string message = other is null
             ? $"No node named '{name}' is registered. Get-PgHaNode lists the registered nodes."
             : $"No node named '{name}' is registered, but '{other}' is: node names are case-sensitive, as PostgreSQL's application_name is. Use -Name '{other}'.";
-        return new PgHaException("PgHaNodeNotFound", ErrorCategory.ObjectNotFound, name, message);
+        return new PgHaException(PgHaErrorIds.NodeNotFound, name, message);
     }
 }

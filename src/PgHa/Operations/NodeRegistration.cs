@@ -1,4 +1,3 @@
-using System.Management.Automation;
 using Npgsql;
 using PgHa.Conninfo;
 using PgHa.Core;
@@ -121,12 +120,12 @@ internal static class NodeRegistration
         NodeProbeResult primaryProbe = await NodeProbe.ProbeAsync(context, primaryInfo).ConfigureAwait(false);
         if (primaryProbe.InRecovery)
         {
-            throw new PgHaException("PgHaPrimaryInRecovery", ErrorCategory.InvalidOperation, primaryRecord.Name,
+            throw new PgHaException(PgHaErrorIds.PrimaryInRecovery, primaryRecord.Name,
                 $"The registered primary '{primaryRecord.Name}' is in recovery, so its metadata cannot be written. Register the node that really is primary first (Register-PgHaNode -Role Primary -Force).");
         }
         if (primaryProbe.SystemIdentifier != probe.SystemIdentifier)
         {
-            throw new PgHaException("PgHaSystemIdentifierMismatch", ErrorCategory.InvalidData, request.Name,
+            throw new PgHaException(PgHaErrorIds.SystemIdentifierMismatch, request.Name,
                 $"'{request.Name}' has system identifier {probe.SystemIdentifier}, the primary '{primaryRecord.Name}' has {primaryProbe.SystemIdentifier}: it is not a copy of this cluster. Clone it from the primary (New-PgHaStandby).");
         }
         var (nodes, _) = await MetadataReader.ReadNodesAsync(context, [primaryInfo]).ConfigureAwait(false);
@@ -141,7 +140,7 @@ internal static class NodeRegistration
     {
         if (request.PrimaryConninfo is null)
         {
-            throw new PgHaException("PgHaPrimaryConninfoRequired", ErrorCategory.InvalidArgument, request.Name,
+            throw new PgHaException(PgHaErrorIds.PrimaryConninfoRequired, request.Name,
                 "A witness is a separate PostgreSQL server outside the replication cluster, so PgHa cannot find the primary from it. Pass -PrimaryConninfo with the primary's conninfo.");
         }
         var (probe, witnessDatabaseExists) = await NodeProbe.ProbeWithFallbackAsync(context, request.Conninfo).ConfigureAwait(false);
@@ -152,12 +151,12 @@ internal static class NodeRegistration
         NodeProbeResult primaryProbe = await NodeProbe.ProbeAsync(context, request.PrimaryConninfo).ConfigureAwait(false);
         if (primaryProbe.InRecovery)
         {
-            throw new PgHaException("PgHaPrimaryInRecovery", ErrorCategory.InvalidOperation, request.PrimaryConninfo.ToDisplayString(),
+            throw new PgHaException(PgHaErrorIds.PrimaryInRecovery, request.PrimaryConninfo.ToDisplayString(),
                 "The server given as -PrimaryConninfo is in recovery. Pass the conninfo of the current primary.");
         }
         if (primaryProbe.SystemIdentifier == probe.SystemIdentifier)
         {
-            throw new PgHaException("PgHaWitnessInCluster", ErrorCategory.InvalidOperation, request.Name,
+            throw new PgHaException(PgHaErrorIds.WitnessInCluster, request.Name,
                 $"'{request.Name}' has the primary's system identifier ({probe.SystemIdentifier}): it belongs to the replication cluster. A witness must be a separate PostgreSQL server (its own initdb).");
         }
         var (nodes, _) = await MetadataReader.ReadNodesAsync(context, [request.PrimaryConninfo]).ConfigureAwait(false);
@@ -193,12 +192,12 @@ internal static class NodeRegistration
                     return primary;
                 }
             }
-            catch (PgHaException ex) when (ex.ErrorId is "PgHaMetadataMissing" or "PgHaDatabaseMissing" or "PgHaNodeUnreachable")
+            catch (PgHaException ex) when (ex.ErrorId is PgHaErrorIds.MetadataMissing or PgHaErrorIds.DatabaseMissing or PgHaErrorIds.NodeUnreachable)
             {
                 context.Reporter.Verbose($"No primary found in the metadata on '{place.ToDisplayString()}': {ex.Message}");
             }
         }
-        throw new PgHaException("PgHaNoPrimaryRegistered", ErrorCategory.ObjectNotFound, request.Name,
+        throw new PgHaException(PgHaErrorIds.NoPrimaryRegistered, request.Name,
             $"No active primary is registered in the metadata that '{request.Name}' or its upstream holds. Register the primary first with Register-PgHaNode -Role Primary.");
     }
 
@@ -206,7 +205,7 @@ internal static class NodeRegistration
     {
         if (probe.ReceiverStatus != "streaming")
         {
-            throw new PgHaException("PgHaStandbyNotAttached", ErrorCategory.InvalidOperation, request.Name,
+            throw new PgHaException(PgHaErrorIds.StandbyNotAttached, request.Name,
                 $"'{request.Name}' is in recovery but not streaming from an upstream (WAL receiver: {probe.ReceiverStatus ?? "not running"}). Check its primary_conninfo and the upstream's pg_hba.conf, then register again.");
         }
         NodeRecord? sender = nodes.FirstOrDefault(n => n.Active
@@ -215,16 +214,16 @@ internal static class NodeRegistration
         if (request.Upstream is not null)
         {
             NodeRecord named = NodeNames.Find(nodes, n => n.Name, request.Upstream)
-                ?? throw new PgHaException("PgHaUpstreamNotRegistered", ErrorCategory.ObjectNotFound, request.Upstream,
+                ?? throw new PgHaException(PgHaErrorIds.UpstreamNotRegistered, request.Upstream,
                     $"The upstream '{request.Upstream}' is not a registered node{(NodeNames.DifferentlyCased(nodes.Select(n => n.Name), request.Upstream) is { } other ? $" ('{other}' is: node names are case-sensitive)" : "")}. Register it first, or leave out -Upstream to use the node '{request.Name}' streams from.");
             if (sender?.Id != named.Id)
             {
-                throw new PgHaException("PgHaUpstreamMismatch", ErrorCategory.InvalidArgument, request.Upstream,
+                throw new PgHaException(PgHaErrorIds.UpstreamMismatch, request.Upstream,
                     $"'{request.Name}' streams from {sender?.Name ?? $"{probe.SenderHost}:{probe.SenderPort}"}, not from '{named.Name}'. Make it follow '{named.Name}' first, or leave out -Upstream.");
             }
             return named;
         }
-        return sender ?? throw new PgHaException("PgHaUpstreamNotRegistered", ErrorCategory.ObjectNotFound, request.Name,
+        return sender ?? throw new PgHaException(PgHaErrorIds.UpstreamNotRegistered, request.Name,
             $"'{request.Name}' streams from {probe.SenderHost}:{probe.SenderPort}, which is not a registered active node. Register that node first.");
     }
 
@@ -242,7 +241,7 @@ internal static class NodeRegistration
         if (request.DataDirectory is not null
             && !await host.PathExistsAsync(request.DataDirectory.TrimEnd('/') + "/PG_VERSION", context.CancellationToken).ConfigureAwait(false))
         {
-            throw new PgHaException("PgHaDataDirectoryNotFound", ErrorCategory.ObjectNotFound, request.DataDirectory,
+            throw new PgHaException(PgHaErrorIds.DataDirectoryNotFound, request.DataDirectory,
                 $"There is no PostgreSQL data directory at '{request.DataDirectory}' on {host.Description} (no PG_VERSION file). Give the node's real -DataDirectory.");
         }
     }
@@ -343,6 +342,6 @@ internal static class NodeRegistration
     }
 
     private static PgHaException RoleMismatch(RegistrationRequest request, string what, string next) =>
-        new("PgHaRoleMismatch", ErrorCategory.InvalidOperation, request.Name,
+        new(PgHaErrorIds.RoleMismatch, request.Name,
             $"'{request.Name}' cannot be registered as {MetadataStore.RoleText(request.Role)}: {what}. {next}");
 }

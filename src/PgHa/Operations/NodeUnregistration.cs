@@ -1,4 +1,3 @@
-using System.Management.Automation;
 using PgHa.Conninfo;
 using PgHa.Core;
 using PgHa.Metadata;
@@ -17,27 +16,27 @@ internal static class NodeUnregistration
         var (nodes, _) = await MetadataReader.ReadNodesAsync(context, entryPoints).ConfigureAwait(false);
         NodeRecord node = id is int i
             ? nodes.FirstOrDefault(n => n.Id == i)
-              ?? throw new PgHaException("PgHaNodeNotFound", ErrorCategory.ObjectNotFound, i,
+              ?? throw new PgHaException(PgHaErrorIds.NodeNotFound, i,
                   $"No node with id {i} is registered. Get-PgHaNode lists the registered nodes.")
             : NodeNames.Single(nodes, n => n.Name, name ?? "");
 
         string? activeReason = await ActiveMembershipAsync(context, node).ConfigureAwait(false);
         if (activeReason is not null && !force)
         {
-            throw new PgHaException("PgHaNodeStillActive", ErrorCategory.InvalidOperation, node.Name,
+            throw new PgHaException(PgHaErrorIds.NodeStillActive, node.Name,
                 $"'{node.Name}' {activeReason}, so it is an active member of the cluster. Stop it first (Stop-PgHaNode), or use -Force to remove its record anyway.");
         }
         var downstream = nodes.Where(n => n.UpstreamId == node.Id && n.Active && n.Id != node.Id).Select(n => n.Name).ToList();
         if (downstream.Count > 0 && !force)
         {
-            throw new PgHaException("PgHaNodeHasDownstream", ErrorCategory.InvalidOperation, node.Name,
+            throw new PgHaException(PgHaErrorIds.NodeHasDownstream, node.Name,
                 $"{string.Join(", ", downstream)} stream(s) from '{node.Name}'. Make them follow another node first, or use -Force (their upstream is then left empty).");
         }
 
         NodeRecord primary = node.Role == PgHaRole.Primary && node.Active
             ? node
             : nodes.FirstOrDefault(n => n.Role == PgHaRole.Primary && n.Active)
-              ?? throw new PgHaException("PgHaNoPrimaryRegistered", ErrorCategory.ObjectNotFound, node.Name,
+              ?? throw new PgHaException(PgHaErrorIds.NoPrimaryRegistered, node.Name,
                   "No active primary is registered, and only a primary's metadata can be changed. Register the primary first.");
         var writeTo = RegisteredConninfo.Parse(primary);
         NodeProbeResult primaryProbe;
@@ -47,12 +46,12 @@ internal static class NodeUnregistration
         }
         catch (PgHaException ex) when (!NodeConnector.LeavesStateUnknown(ex))
         {
-            throw new PgHaException("PgHaPrimaryUnreachable", ErrorCategory.ConnectionError, primary.Name,
+            throw new PgHaException(PgHaErrorIds.PrimaryUnreachable, primary.Name,
                 $"The metadata can only be changed on the primary, and '{primary.Name}' is unreachable: {ex.Message}", ex);
         }
         if (primaryProbe.InRecovery)
         {
-            throw new PgHaException("PgHaPrimaryInRecovery", ErrorCategory.InvalidOperation, primary.Name,
+            throw new PgHaException(PgHaErrorIds.PrimaryInRecovery, primary.Name,
                 $"The registered primary '{primary.Name}' is in recovery, so its metadata cannot be written. Register the node that really is primary first (Register-PgHaNode -Role Primary -Force).");
         }
         return new UnregistrationPlan(node, writeTo, force);

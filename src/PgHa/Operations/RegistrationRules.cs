@@ -1,4 +1,3 @@
-using System.Management.Automation;
 using PgHa.Core;
 using PgHa.Metadata;
 
@@ -24,7 +23,7 @@ internal static class RegistrationRules
         // Renaming a record to a differently-cased name stays possible: its own id with -Force.
         if (differentlyCased is not null && !(force && desired.Id == differentlyCased.Id))
         {
-            throw new PgHaException("PgHaNodeNameInUse", ErrorCategory.ResourceExists, desired.Name,
+            throw new PgHaException(PgHaErrorIds.NodeNameInUse, desired.Name,
                 $"'{differentlyCased.Name}' (id {differentlyCased.Id}) is already registered, and '{desired.Name}' differs from it only in case: PgHa matches node names exactly, so the two would be easy to confuse. Use -Name '{differentlyCased.Name}' to mean that node, or choose a name that differs in more than case (to rename that record, give -Id {differentlyCased.Id} -Force).");
         }
         if (desired.Id == 0)
@@ -35,12 +34,12 @@ internal static class RegistrationRules
         NodeRecord? sameId = existing.FirstOrDefault(n => n.Id == desired.Id);
         if (sameName is not null && sameName.Id != desired.Id)
         {
-            throw new PgHaException("PgHaNodeNameInUse", ErrorCategory.ResourceExists, desired.Name,
+            throw new PgHaException(PgHaErrorIds.NodeNameInUse, desired.Name,
                 $"The name '{desired.Name}' is already registered for node id {sameName.Id}. Choose another name, or unregister node {sameName.Id} first with Unregister-PgHaNode.");
         }
         if (sameId is not null && !NodeNames.Same(sameId.Name, desired.Name) && !force)
         {
-            throw new PgHaException("PgHaNodeIdInUse", ErrorCategory.ResourceExists, desired.Id,
+            throw new PgHaException(PgHaErrorIds.NodeIdInUse, desired.Id,
                 $"Node id {desired.Id} is already registered as '{sameId.Name}'. Choose another -Id, or use -Force to rename that record to '{desired.Name}'.");
         }
 
@@ -52,12 +51,12 @@ internal static class RegistrationRules
             {
                 if (!force)
                 {
-                    throw new PgHaException("PgHaPrimaryAlreadyRegistered", ErrorCategory.ResourceExists, desired.Name,
+                    throw new PgHaException(PgHaErrorIds.PrimaryAlreadyRegistered, desired.Name,
                         $"Node '{otherPrimary.Name}' (id {otherPrimary.Id}) is already registered as the active primary. If '{desired.Name}' really is the primary now, use -Force: '{otherPrimary.Name}' is then marked inactive, provided it no longer runs as a primary.");
                 }
                 if (otherPrimaryIsLive(otherPrimary))
                 {
-                    throw new PgHaException("PgHaPrimaryConflict", ErrorCategory.ResourceExists, desired.Name,
+                    throw new PgHaException(PgHaErrorIds.PrimaryConflict, desired.Name,
                         $"Node '{otherPrimary.Name}' is registered as primary and still runs as a primary. Two writable primaries must not both be registered: stop '{otherPrimary.Name}' (Stop-PgHaNode) first, then register '{desired.Name}' with -Force.");
                 }
                 primaryToDeactivate = otherPrimary;
@@ -74,7 +73,7 @@ internal static class RegistrationRules
         }
         if (!force)
         {
-            throw new PgHaException("PgHaNodeAlreadyRegistered", ErrorCategory.ResourceExists, desired.Name,
+            throw new PgHaException(PgHaErrorIds.NodeAlreadyRegistered, desired.Name,
                 $"Node '{desired.Name}' (id {desired.Id}) is already registered with other settings ({Differences(sameId, desired)}). Use -Force to update its record.");
         }
         return new RegistrationDecision(desired, PgHaRegistrationAction.Updated, primaryToDeactivate);

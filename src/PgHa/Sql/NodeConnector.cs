@@ -1,4 +1,3 @@
-using System.Management.Automation;
 using System.Net.Sockets;
 using System.Security.Authentication;
 using Npgsql;
@@ -20,7 +19,7 @@ internal static class NodeConnector
     public static bool LeavesStateUnknown(PgHaException ex)
     {
         ArgumentNullException.ThrowIfNull(ex);
-        return ex.ErrorId is "PgHaConninfoInvalid" or "PgHaTlsConfigurationInvalid" or "PgHaServerCertificateRejected";
+        return ex.ErrorId is PgHaErrorIds.ConninfoInvalid or PgHaErrorIds.TlsConfigurationInvalid or PgHaErrorIds.ServerCertificateRejected;
     }
 
     public static string MetadataDatabaseOf(ConnectionInfo info) =>
@@ -41,12 +40,12 @@ internal static class NodeConnector
         }
         catch (ConninfoFormatException ex)
         {
-            throw new PgHaException("PgHaConninfoInvalid", ErrorCategory.InvalidArgument, info.ToDisplayString(),
+            throw new PgHaException(PgHaErrorIds.ConninfoInvalid, info.ToDisplayString(),
                 $"The conninfo '{info.ToDisplayString()}' cannot be used: {ex.Message} Correct it (and register the node again with -Force if it is a registered conninfo).", ex);
         }
         catch (LibpqTlsException ex)
         {
-            throw new PgHaException("PgHaTlsConfigurationInvalid", ErrorCategory.SecurityError, info.ToDisplayString(),
+            throw new PgHaException(PgHaErrorIds.TlsConfigurationInvalid, info.ToDisplayString(),
                 $"The TLS settings of '{info.ToDisplayString()}' cannot be used: {ex.Message}", ex);
         }
 
@@ -96,7 +95,7 @@ internal static class NodeConnector
         string target = info.ToDisplayString();
         if (ex is NpgsqlException { InnerException: AuthenticationException } && tls.Rejection is { } rejection)
         {
-            return new PgHaException("PgHaServerCertificateRejected", ErrorCategory.SecurityError, target,
+            return new PgHaException(PgHaErrorIds.ServerCertificateRejected, target,
                 $"The server at '{target}' was refused (sslmode={tls.Mode}, as libpq would): {rejection}. Give the server a certificate signed by that CA for this host name, point sslrootcert at the CA that signed it, or connect to the name the certificate holds.", ex);
         }
 
@@ -106,19 +105,19 @@ internal static class NodeConnector
             {
                 case PostgresErrorCodes.InvalidPassword:
                 case PostgresErrorCodes.InvalidAuthorizationSpecification:
-                    return new PgHaException("PgHaAuthenticationFailed", ErrorCategory.AuthenticationError, target,
+                    return new PgHaException(PgHaErrorIds.AuthenticationFailed, target,
                         $"The server at '{target}' refused the login: {pg.MessageText}. Pass -Credential, or add the password to ~/.pgpass, and check pg_hba.conf.", ex);
                 case PostgresErrorCodes.InvalidCatalogName:
-                    return new PgHaException("PgHaDatabaseMissing", ErrorCategory.ObjectNotFound, target,
+                    return new PgHaException(PgHaErrorIds.DatabaseMissing, target,
                         $"The database '{database ?? info.DatabaseName}' does not exist on '{target}'. Register the primary first (it creates the PgHa metadata), or put the right dbname in the conninfo.", ex);
             }
-            return new PgHaException("PgHaNodeUnreachable", ErrorCategory.ConnectionError, target,
+            return new PgHaException(PgHaErrorIds.NodeUnreachable, target,
                 $"The server at '{target}' refused the connection: {pg.MessageText}.", ex);
         }
         string reason = ex is OperationCanceledException or TimeoutException
             ? "no answer within the connect timeout"
             : (ex.InnerException?.Message ?? ex.Message);
-        return new PgHaException("PgHaNodeUnreachable", ErrorCategory.ConnectionError, target,
+        return new PgHaException(PgHaErrorIds.NodeUnreachable, target,
             $"Cannot connect to '{target}': {reason}. Check that the server is running and that the host, port and pg_hba.conf let this machine in.", ex);
     }
 }

@@ -69,7 +69,7 @@ internal static class NodeProbe
         {
             return (await ProbeAsync(context, info).ConfigureAwait(false), true);
         }
-        catch (PgHaException ex) when (ex.ErrorId == "PgHaDatabaseMissing")
+        catch (PgHaException ex) when (ex.ErrorId == PgHaErrorIds.DatabaseMissing)
         {
             await using var connection = await NodeConnector.OpenAsync(context, info, "postgres").ConfigureAwait(false);
             return (await ProbeAsync(connection, context.CancellationToken).ConfigureAwait(false), false);

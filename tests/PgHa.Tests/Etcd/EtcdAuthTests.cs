@@ -44,7 +44,7 @@ public sealed class EtcdAuthTests : IClassFixture<EtcdAuthServers>
     public async Task AWrongPasswordIsRefusedAsSuchWithoutShowingIt()
     {
         PgHaException error = await ReadingFailsAsync(new EtcdAccess { UserName = EtcdAuthServers.User, Password = "wrong-Pa55" }, EtcdAuthServers.Prefix + "c2");
-        Assert.Equal(EtcdErrorIds.AuthenticationFailed, error.ErrorId);
+        Assert.Equal(PgHaErrorIds.EtcdAuthenticationFailed, error.ErrorId);
         Assert.Equal(System.Management.Automation.ErrorCategory.AuthenticationError, error.Category);
         Assert.DoesNotContain("wrong-Pa55", error.Message);
     }
@@ -53,7 +53,7 @@ public sealed class EtcdAuthTests : IClassFixture<EtcdAuthServers>
     public async Task WithoutAUserTheErrorSaysHowToGiveOne()
     {
         PgHaException error = await ReadingFailsAsync(EtcdAccess.None, EtcdAuthServers.Prefix + "c3");
-        Assert.Equal(EtcdErrorIds.AuthenticationFailed, error.ErrorId);
+        Assert.Equal(PgHaErrorIds.EtcdAuthenticationFailed, error.ErrorId);
         Assert.Contains("-EtcdCredential", error.Message);
         Assert.Contains("Etcd.PasswordFile", error.Message);
     }
@@ -62,7 +62,7 @@ public sealed class EtcdAuthTests : IClassFixture<EtcdAuthServers>
     public async Task AUserWithoutARoleOnThePrefixIsDenied()
     {
         PgHaException error = await ReadingFailsAsync(new EtcdAccess { UserName = EtcdAuthServers.User, Password = Password }, "/elsewhere");
-        Assert.Equal(EtcdErrorIds.PermissionDenied, error.ErrorId);
+        Assert.Equal(PgHaErrorIds.EtcdPermissionDenied, error.ErrorId);
         Assert.Contains("grant-permission", error.Message);
         Assert.DoesNotContain(Password, error.Message);
     }

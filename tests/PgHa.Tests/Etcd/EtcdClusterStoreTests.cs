@@ -42,7 +42,7 @@ public sealed class EtcdClusterStoreTests : IClassFixture<EtcdServers>
         Assert.Equal("node1", refused.Holder?.NodeName);
         Assert.Equal(first.Id, refused.Holder?.Lease);
         PgHaException? error = refused.ToError(store.Prefix, "node2", ClusterId);
-        Assert.Equal(EtcdErrorIds.LeaderHeldByAnother, error?.ErrorId);
+        Assert.Equal(PgHaErrorIds.EtcdLeaderHeldByAnother, error?.ErrorId);
         Assert.Contains("node node1 of this cluster", error!.Message);
 
         // The holder asking again (a retried request) finds its own key and still holds it.
@@ -112,9 +112,9 @@ public sealed class EtcdClusterStoreTests : IClassFixture<EtcdServers>
         Assert.Null(await store.KeepAliveAsync(lease, default));
         EtcdLeaderClaim lost = await store.RenewLeaderAsync("node1", lease, default);
         Assert.False(lost.Held);
-        Assert.Equal(EtcdErrorIds.LeaderLost, lost.ToError(store.Prefix, "node1", ClusterId)?.ErrorId);
+        Assert.Equal(PgHaErrorIds.EtcdLeaderLost, lost.ToError(store.Prefix, "node1", ClusterId)?.ErrorId);
         PgHaException publish = await Assert.ThrowsAsync<PgHaException>(() => store.PublishMemberAsync("node1", "{}", lease, default));
-        Assert.Equal(EtcdErrorIds.LeaseNotFound, publish.ErrorId);
+        Assert.Equal(PgHaErrorIds.EtcdLeaseNotFound, publish.ErrorId);
         Assert.False(await store.RevokeLeaseAsync(lease, default));
     }
 
@@ -176,7 +176,7 @@ public sealed class EtcdClusterStoreTests : IClassFixture<EtcdServers>
         EtcdLeaderRecord current = (await ours.ReadLeaderAsync(default))!;
         Assert.False(current.IsStaleFor(ClusterId));
         PgHaException refusal = await Assert.ThrowsAsync<PgHaException>(() => ours.RemoveStaleLeaderAsync(current, default));
-        Assert.Equal(EtcdErrorIds.LeaderHeldByAnother, refusal.ErrorId);
+        Assert.Equal(PgHaErrorIds.EtcdLeaderHeldByAnother, refusal.ErrorId);
         Assert.False(await ours.RemoveStaleLeaderAsync(stale, default));
     }
 
@@ -250,7 +250,7 @@ public sealed class EtcdClusterStoreTests : IClassFixture<EtcdServers>
                 var watch = Stopwatch.StartNew();
                 PgHaException error = await Assert.ThrowsAsync<PgHaException>(call);
                 _output.WriteLine($"{name} without quorum: {error.ErrorId} after {watch.ElapsedMilliseconds} ms");
-                Assert.Equal(EtcdErrorIds.Unreachable, error.ErrorId);
+                Assert.Equal(PgHaErrorIds.EtcdUnreachable, error.ErrorId);
                 Assert.InRange(watch.Elapsed, TimeSpan.Zero, Deadline + TimeSpan.FromSeconds(3));
                 Assert.Contains("endpoint health", error.Message);
             }
@@ -262,7 +262,7 @@ public sealed class EtcdClusterStoreTests : IClassFixture<EtcdServers>
                 {
                     return (await store.RenewLeaderAsync("node1", lease, default)).Held;
                 }
-                catch (PgHaException exception) when (exception.ErrorId == EtcdErrorIds.Unreachable)
+                catch (PgHaException exception) when (exception.ErrorId == PgHaErrorIds.EtcdUnreachable)
                 {
                     return false;
                 }

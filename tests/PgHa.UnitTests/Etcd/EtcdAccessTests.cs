@@ -70,7 +70,7 @@ public sealed class EtcdAccessTests
         try
         {
             PgHaException error = Assert.Throws<PgHaException>(() => EtcdPasswordFile.Read(file));
-            Assert.Equal(EtcdErrorIds.PasswordFileExposed, error.ErrorId);
+            Assert.Equal(PgHaErrorIds.EtcdPasswordFileExposed, error.ErrorId);
             Assert.Contains("chmod 600", error.Message);
             Assert.DoesNotContain("hunter2", error.Message);
         }
@@ -84,12 +84,12 @@ public sealed class EtcdAccessTests
     public void AMissingOrEmptyPasswordFileSaysWhatToWrite()
     {
         string missing = Path.Combine(Path.GetTempPath(), "pgha-no-such-" + Guid.NewGuid().ToString("N"));
-        Assert.Equal(EtcdErrorIds.PasswordFileInvalid, Assert.Throws<PgHaException>(() => EtcdPasswordFile.Read(missing)).ErrorId);
+        Assert.Equal(PgHaErrorIds.EtcdPasswordFileInvalid, Assert.Throws<PgHaException>(() => EtcdPasswordFile.Read(missing)).ErrorId);
         string empty = WriteFile("\nnot the first line\n", UnixFileMode.UserRead | UnixFileMode.UserWrite);
         try
         {
             PgHaException error = Assert.Throws<PgHaException>(() => EtcdPasswordFile.Read(empty));
-            Assert.Equal(EtcdErrorIds.PasswordFileInvalid, error.ErrorId);
+            Assert.Equal(PgHaErrorIds.EtcdPasswordFileInvalid, error.ErrorId);
             Assert.Contains("first line", error.Message);
         }
         finally

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using PgHa.Core;
 using PgHa.Etcd;
 using Xunit;
 
@@ -137,7 +138,7 @@ public sealed class EtcdJsonTests
     public void UnusableEndpointsAreRefusedWithWhatToGive(string endpoints)
     {
         var error = Assert.Throws<PgHa.Core.PgHaException>(() => new EtcdClientSettings(EtcdClientSettings.ParseEndpoints(endpoints)));
-        Assert.Equal(EtcdErrorIds.InvalidSettings, error.ErrorId);
+        Assert.Equal(PgHaErrorIds.EtcdInvalidSettings, error.ErrorId);
         Assert.Contains("http", error.Message);
     }
 }

@@ -1,4 +1,5 @@
 using System.Globalization;
+using PgHa.Core;
 using PgHa.Transport;
 
 namespace PgHa.Operations.Clone;
@@ -37,7 +38,7 @@ internal sealed class CloneChecks
         }
         else
         {
-            Fail("WalSenders", "PgHaCloneWalSendersExhausted",
+            Fail("WalSenders", PgHaErrorIds.CloneWalSendersExhausted,
                 $"Only {free} of max_wal_senders = {source.MaxWalSenders} are free on the source, and a clone needs 2. Raise max_wal_senders on the source (restart needed) or wait for other copies to end.");
         }
 
@@ -47,7 +48,7 @@ internal sealed class CloneChecks
         }
         else
         {
-            Fail("WalLevel", "PgHaCloneWalLevel", $"wal_level = {source.WalLevel} on the source; streaming replication needs replica. Set wal_level = replica and restart the source.");
+            Fail("WalLevel", PgHaErrorIds.CloneWalLevel, $"wal_level = {source.WalLevel} on the source; streaming replication needs replica. Set wal_level = replica and restart the source.");
         }
 
         if (slotName is not null)
@@ -62,7 +63,7 @@ internal sealed class CloneChecks
             }
             else
             {
-                Fail("ReplicationSlot", "PgHaCloneSlotsExhausted",
+                Fail("ReplicationSlot", PgHaErrorIds.CloneSlotsExhausted,
                     $"All {source.MaxReplicationSlots} replication slots (max_replication_slots) are in use on the source. Drop an unused slot or raise max_replication_slots (restart needed).");
             }
         }
@@ -95,7 +96,7 @@ internal sealed class CloneChecks
         string? missing = TargetSurvey.RequiredPrograms.FirstOrDefault(p => !survey.Programs.Contains(p));
         if (missing is not null)
         {
-            Fail("Programs", "PgHaCloneProgramNotFound",
+            Fail("Programs", PgHaErrorIds.CloneProgramNotFound,
                 $"{missing} is not in '{binDir}' on {targetDescription}. Install the PostgreSQL {sourceMajor} server package there, or give the right -PgBinDir.");
             return false;
         }
@@ -104,7 +105,7 @@ internal sealed class CloneChecks
             Pass("MajorVersion", $"pg_basebackup {sourceMajor} on {targetDescription} matches the source's PostgreSQL {sourceMajor}.");
             return true;
         }
-        Fail("MajorVersion", "PgHaCloneVersionMismatch",
+        Fail("MajorVersion", PgHaErrorIds.CloneVersionMismatch,
             $"The source runs PostgreSQL {sourceMajor} but '{binDir}' on {targetDescription} holds version {survey.BaseBackupMajorVersion?.ToString(CultureInfo.InvariantCulture) ?? "unknown"}. A standby must run the same major version: give -PgBinDir of PostgreSQL {sourceMajor}.");
         return false;
     }
@@ -121,7 +122,7 @@ internal sealed class CloneChecks
             return;
         }
         string reason = result.StandardError.Trim().Split('\n').LastOrDefault(l => l.Length > 0) ?? $"psql exited with {result.ExitCode}";
-        Fail("ReplicationAccess", "PgHaCloneReplicationRefused",
+        Fail("ReplicationAccess", PgHaErrorIds.CloneReplicationRefused,
             $"The source refused a replication connection from {target.Description}: {reason}. Add a 'host replication <user> <address> ...' line to the source's pg_hba.conf (and reload), and make the password available (~/.pgpass of the PostgreSQL OS user on the target, or -Credential).");
     }
 
@@ -130,7 +131,7 @@ internal sealed class CloneChecks
     {
         if (survey.AvailableKilobytes is not long availableKb)
         {
-            Fail("DiskSpace", "PgHaCloneTargetPathInvalid",
+            Fail("DiskSpace", PgHaErrorIds.CloneTargetPathInvalid,
                 $"Cannot tell the free space at '{survey.DiskPath}' on {targetDescription} ({survey.DiskError}). Check that the data directory's parent exists and the PostgreSQL OS user can reach it.");
             return;
         }
@@ -146,7 +147,7 @@ internal sealed class CloneChecks
         }
         else
         {
-            Fail("DiskSpace", "PgHaCloneDiskSpace",
+            Fail("DiskSpace", PgHaErrorIds.CloneDiskSpace,
                 $"Only {availableKb / 1024} MB are free at '{survey.DiskPath}' on {targetDescription}, and the clone needs about {neededKb / 1024} MB (databases plus WAL). Free space or choose another -DataDirectory.");
         }
     }

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Management.Automation;
 using Npgsql;
 using PgHa.Conninfo;
 using PgHa.Core;
@@ -45,7 +44,7 @@ internal static class StandbyClone
         catch (PgHaException ex)
         {
             // A refused login or a missing database keeps its own ErrorId: each needs a different fix.
-            checks.Fail("SourceReachable", ex.ErrorId == "PgHaNodeUnreachable" ? "PgHaCloneSourceUnreachable" : ex.ErrorId, ex.Message);
+            checks.Fail("SourceReachable", ex.ErrorId == PgHaErrorIds.NodeUnreachable ? PgHaErrorIds.CloneSourceUnreachable : ex.ErrorId, ex.Message);
             return FailedPlan(request, checks);
         }
         checks.Pass("SourceReachable", $"PostgreSQL {probe.ServerVersion} at '{request.Source.ToDisplayString()}', {(facts.InRecovery ? "a standby (cascading clone)" : "the primary")}, system identifier {facts.SystemIdentifier}.");
@@ -63,7 +62,7 @@ internal static class StandbyClone
         }
         catch (IOException ex)
         {
-            throw new PgHaException("PgHaCloneTargetPathInvalid", ErrorCategory.PermissionDenied, request.Target.DataDirectory,
+            throw new PgHaException(PgHaErrorIds.CloneTargetPathInvalid, request.Target.DataDirectory,
                 $"Checking the target on {target.Description} failed: {ex.Message}. The PostgreSQL OS user must be able to reach and write the data directory's parent.", ex);
         }
     }
@@ -142,7 +141,7 @@ internal static class StandbyClone
                 throw;
             }
             ct.ThrowIfCancellationRequested();
-            throw new PgHaException("PgHaCloneFailed", ErrorCategory.InvalidResult, request.Target.Name,
+            throw new PgHaException(PgHaErrorIds.CloneFailed, request.Target.Name,
                 $"The clone of '{request.Target.Name}' failed: {ex.Message}. The target directory is marked incomplete ({IncompleteMarker}); run New-PgHaStandby again with -Force.", ex);
         }
         await WriteEventAsync(context, plan, true,
@@ -198,7 +197,7 @@ internal static class StandbyClone
         {
             return await NodeConnector.OpenAsync(context, source, NodeConnector.MetadataDatabaseOf(source)).ConfigureAwait(false);
         }
-        catch (PgHaException ex) when (ex.ErrorId == "PgHaDatabaseMissing")
+        catch (PgHaException ex) when (ex.ErrorId == PgHaErrorIds.DatabaseMissing)
         {
             return await NodeConnector.OpenAsync(context, source, "postgres").ConfigureAwait(false);
         }
@@ -257,7 +256,7 @@ internal static class StandbyClone
         }
         if (survey.ServerRunning)
         {
-            checks.Fail("TargetDirectory", "PgHaCloneTargetRunning",
+            checks.Fail("TargetDirectory", PgHaErrorIds.CloneTargetRunning,
                 $"A PostgreSQL server is running in '{dir}' on {targetDescription}. PgHa never replaces a running server's data: stop it first (Stop-PgHaNode), or choose another -DataDirectory.");
             return;
         }
@@ -265,13 +264,13 @@ internal static class StandbyClone
         if (control is not null && control.SystemIdentifier == source.SystemIdentifier && control.WasPrimary
             && !survey.NeverStartedBaseBackup && control.TimelineId >= (sourceProbe.Timeline ?? int.MaxValue))
         {
-            checks.Fail("TargetDirectory", "PgHaCloneTargetIsPrimary",
+            checks.Fail("TargetDirectory", PgHaErrorIds.CloneTargetIsPrimary,
                 $"'{dir}' on {targetDescription} holds this cluster's primary data on the current timeline {control.TimelineId} (state: {control.ClusterState}). PgHa never overwrites the current primary's data directory, even with -Force.");
             return;
         }
         if (!force)
         {
-            checks.Fail("TargetDirectory", "PgHaCloneTargetNotEmpty",
+            checks.Fail("TargetDirectory", PgHaErrorIds.CloneTargetNotEmpty,
                 $"'{dir}' on {targetDescription} is not empty{(control is null ? string.Empty : $" (a stopped cluster, system identifier {control.SystemIdentifier}, state: {control.ClusterState})")}. Use -Force to replace its contents.");
             return;
         }
@@ -397,7 +396,7 @@ internal static class StandbyClone
         {
             string tail = string.Join('\n', result.StandardError.Replace('\r', '\n').Split('\n', StringSplitOptions.RemoveEmptyEntries)
                 .Where(l => !BaseBackupProgress.TryParse(l, out _)).TakeLast(5));
-            throw new PgHaException("PgHaCloneFailed", ErrorCategory.InvalidResult, name,
+            throw new PgHaException(PgHaErrorIds.CloneFailed, name,
                 $"pg_basebackup into '{dir}' on {target.Description} failed (exit code {result.ExitCode}): {tail}. Nothing was started; fix the cause and run New-PgHaStandby again (with -Force if files were left).");
         }
         context.Reporter.Progress(Activity, $"Cloned {name} in {duration.TotalSeconds:0.0} s", 100);
@@ -447,7 +446,7 @@ internal static class StandbyClone
             }
             await Task.Delay(TimeSpan.FromMilliseconds(100), context.CancellationToken).ConfigureAwait(false);
         }
-        throw new PgHaException("PgHaStandbyNotStreaming", ErrorCategory.OperationTimeout, request.Target.Name,
+        throw new PgHaException(PgHaErrorIds.StandbyNotStreaming, request.Target.Name,
             $"'{request.Target.Name}' started but did not stream within {request.Wait.TotalSeconds:0} s ({last}). Check its log and the upstream's pg_hba.conf; the data directory is complete.");
     }
 
@@ -475,7 +474,7 @@ internal static class StandbyClone
         CommandResult result = await target.RunAsync(program, arguments, new CommandOptions { Timeout = TimeSpan.FromMinutes(10) }, ct).ConfigureAwait(false);
         if (!result.Succeeded)
         {
-            throw new PgHaException("PgHaCloneTargetPathInvalid", ErrorCategory.WriteError, arguments[^1],
+            throw new PgHaException(PgHaErrorIds.CloneTargetPathInvalid, arguments[^1],
                 $"Could not {what} on {target.Description}: {result.StandardError.Trim()}. The PostgreSQL OS user must be able to write there.");
         }
     }

@@ -101,7 +101,7 @@ internal static class DirectoryGuard
     {
         if (RefusePath(path) is { } invalid)
         {
-            throw new PgHaException(invalid.ErrorId, invalid.Category, path, invalid.Message);
+            throw new PgHaException(invalid.ErrorId, path, invalid.Message);
         }
         string[] arguments = ["-c", Script, "pgha-guard", path, CloneIncompleteMarker, .. primaryDirectories.Where(d => RefusePath(d) is null)];
         CommandResult result;
@@ -152,7 +152,7 @@ internal static class DirectoryGuard
         var (scan, refusal) = await CheckAsync(context, host, path, primaryDirectories, nonEmptyNeeds).ConfigureAwait(false);
         if (refusal is not null)
         {
-            throw new PgHaException(refusal.ErrorId, refusal.Category, path, refusal.Message);
+            throw new PgHaException(refusal.ErrorId, path, refusal.Message);
         }
         return scan;
     }
@@ -162,13 +162,13 @@ internal static class DirectoryGuard
     {
         if (string.IsNullOrWhiteSpace(path) || !path.StartsWith('/') || path.Contains('\n', StringComparison.Ordinal) || path.Contains('\r', StringComparison.Ordinal) || path.Contains('\0', StringComparison.Ordinal))
         {
-            return new DirectoryRefusal(DirectoryGuardRules.PathInvalid, DirectoryGuardRules.Categories[DirectoryGuardRules.PathInvalid],
+            return new DirectoryRefusal(PgHaErrorIds.DirectoryPathInvalid,
                 $"'{path}' is not an absolute path on one line; PgHa deletes and writes only directories given by an absolute path. Give the full path, starting with '/'.");
         }
         return null;
     }
 
     private static PgHaException Failed(string path, INodeTransport host, string why, Exception? inner) =>
-        new(DirectoryGuardRules.CheckFailed, DirectoryGuardRules.Categories[DirectoryGuardRules.CheckFailed], path,
+        new(PgHaErrorIds.DirectoryCheckFailed, path,
             $"Could not check on {host.Description} whether '{path}' belongs to a running server or to the primary ({why}); nothing was deleted. The host needs a POSIX sh, GNU realpath and /proc; fix that and try again.", inner);
 }

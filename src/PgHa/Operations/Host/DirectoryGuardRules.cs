@@ -1,4 +1,4 @@
-using System.Management.Automation;
+using PgHa.Core;
 
 namespace PgHa.Operations.Host;
 
@@ -11,29 +11,7 @@ namespace PgHa.Operations.Host;
 /// </summary>
 internal static class DirectoryGuardRules
 {
-    public const string IsRunningServer = "PgHaDirectoryIsRunningServer";
-    public const string InsideRunningServer = "PgHaDirectoryInsideRunningServer";
-    public const string ContainsRunningServer = "PgHaDirectoryContainsRunningServer";
-    public const string OfPrimary = "PgHaDirectoryOfPrimary";
-    public const string HoldsTablespace = "PgHaDirectoryHoldsTablespace";
-    public const string HoldsWal = "PgHaDirectoryHoldsWal";
-    public const string NotDataDirectory = "PgHaDirectoryNotDataDirectory";
-    public const string CheckFailed = "PgHaDirectoryCheckFailed";
-    public const string PathInvalid = "PgHaDirectoryPathInvalid";
 
-    /// <summary>The guard's ErrorIds and their categories, for callers that report a refusal as a failed check.</summary>
-    public static readonly IReadOnlyDictionary<string, ErrorCategory> Categories = new Dictionary<string, ErrorCategory>(StringComparer.Ordinal)
-    {
-        [IsRunningServer] = ErrorCategory.ResourceBusy,
-        [InsideRunningServer] = ErrorCategory.ResourceBusy,
-        [ContainsRunningServer] = ErrorCategory.ResourceBusy,
-        [OfPrimary] = ErrorCategory.InvalidOperation,
-        [HoldsTablespace] = ErrorCategory.ResourceBusy,
-        [HoldsWal] = ErrorCategory.ResourceBusy,
-        [NotDataDirectory] = ErrorCategory.ResourceExists,
-        [CheckFailed] = ErrorCategory.ReadError,
-        [PathInvalid] = ErrorCategory.InvalidArgument,
-    };
 
     /// <param name="requested">The path as the caller gave it (messages show both it and what it resolved to).</param>
     /// <param name="host">Where the path is: "local" or "ssh postgres@host:port".</param>
@@ -57,18 +35,18 @@ internal static class DirectoryGuardRules
 
         if (scan.Exists && !scan.Readable)
         {
-            return new DirectoryRefusal(CheckFailed, Categories[CheckFailed],
+            return new DirectoryRefusal(PgHaErrorIds.DirectoryCheckFailed,
                 $"{where} cannot be read by the PostgreSQL OS user, so PgHa cannot tell what it holds; nothing was deleted. Give that user access to it, or choose another directory.");
         }
         if (nonEmptyNeeds is not null && scan.Exists && !scan.IsDirectory)
         {
-            return new DirectoryRefusal(NotDataDirectory, Categories[NotDataDirectory],
+            return new DirectoryRefusal(PgHaErrorIds.DirectoryNotDataDirectory,
                 $"{where} exists and is not a directory; nothing was deleted. Choose a directory path.");
         }
         if (nonEmptyNeeds is not null && scan.NotEmpty && !scan.IsDataDirectory && !scan.HasCloneMarker)
         {
             string shown = string.Join(", ", scan.Entries.Take(5).Select(e => "'" + Name(e) + "'"));
-            return new DirectoryRefusal(NotDataDirectory, Categories[NotDataDirectory],
+            return new DirectoryRefusal(PgHaErrorIds.DirectoryNotDataDirectory,
                 $"{where} is not empty and is not a PostgreSQL data directory (it holds {shown}{(scan.Entries.Count > 5 ? ", ..." : string.Empty)}); nothing was deleted. " +
                 $"Check that it is the directory you mean; to delete what it holds and clone into it, add {nonEmptyNeeds}.");
         }
@@ -87,26 +65,26 @@ internal static class DirectoryGuardRules
         string dir = server.DataDirectory;
         if (target == dir)
         {
-            return Refuse(server.Kind == HostServerKind.Primary ? OfPrimary : IsRunningServer, $"{where} is {what}; nothing was deleted. {hint}");
+            return Refuse(server.Kind == HostServerKind.Primary ? PgHaErrorIds.DirectoryOfPrimary : PgHaErrorIds.DirectoryIsRunningServer, $"{where} is {what}; nothing was deleted. {hint}");
         }
         if (PosixPath.IsSameOrInside(target, dir))
         {
-            return Refuse(server.Kind == HostServerKind.Primary ? OfPrimary : InsideRunningServer, $"{where} lies inside {what}; nothing was deleted. {hint}");
+            return Refuse(server.Kind == HostServerKind.Primary ? PgHaErrorIds.DirectoryOfPrimary : PgHaErrorIds.DirectoryInsideRunningServer, $"{where} lies inside {what}; nothing was deleted. {hint}");
         }
         if (PosixPath.IsSameOrInside(dir, target))
         {
-            return Refuse(server.Kind == HostServerKind.Primary ? OfPrimary : ContainsRunningServer, $"{where} contains {what}; nothing was deleted. {hint}");
+            return Refuse(server.Kind == HostServerKind.Primary ? PgHaErrorIds.DirectoryOfPrimary : PgHaErrorIds.DirectoryContainsRunningServer, $"{where} contains {what}; nothing was deleted. {hint}");
         }
         foreach (string tablespace in server.Tablespaces)
         {
             if (PosixPath.Overlap(target, tablespace))
             {
-                return Refuse(HoldsTablespace, $"{where} {Relation(target, tablespace)} the tablespace directory '{tablespace}' of {what}; nothing was deleted. {hint}");
+                return Refuse(PgHaErrorIds.DirectoryHoldsTablespace, $"{where} {Relation(target, tablespace)} the tablespace directory '{tablespace}' of {what}; nothing was deleted. {hint}");
             }
         }
         if (server.WalDirectory is { } wal && PosixPath.Overlap(target, wal))
         {
-            return Refuse(HoldsWal, $"{where} {Relation(target, wal)} the WAL directory '{wal}' (pg_wal) of {what}; nothing was deleted. {hint}");
+            return Refuse(PgHaErrorIds.DirectoryHoldsWal, $"{where} {Relation(target, wal)} the WAL directory '{wal}' (pg_wal) of {what}; nothing was deleted. {hint}");
         }
         return null;
     }
@@ -114,7 +92,7 @@ internal static class DirectoryGuardRules
     private static string Relation(string target, string other) =>
         target == other ? "is" : PosixPath.IsSameOrInside(target, other) ? "lies inside" : "contains";
 
-    private static DirectoryRefusal Refuse(string errorId, string message) => new(errorId, Categories[errorId], message);
+    private static DirectoryRefusal Refuse(string errorId, string message) => new(errorId, message);
 
     private static string Name(string path) => path[(path.TrimEnd('/').LastIndexOf('/') + 1)..];
 }

@@ -27,6 +27,6 @@ internal sealed record NodeHost(
         new(node.Name, RequireDataDirectory(node.Name, node.DataDirectory), node.PgBinDir, node.SshHost, node.SshPort, node.SshUser);
 
     private static string RequireDataDirectory(string name, string? dataDirectory) =>
-        dataDirectory ?? throw new PgHaException("PgHaDataDirectoryUnknown", System.Management.Automation.ErrorCategory.InvalidArgument, name,
+        dataDirectory ?? throw new PgHaException(PgHaErrorIds.DataDirectoryUnknown, name,
             $"The record of '{name}' has no data directory. Register it again with -DataDirectory (and -Force), or give -DataDirectory.");
 }

@@ -1,4 +1,3 @@
-using System.Management.Automation;
 using PgHa.Core;
 using PgHa.Transport;
 
@@ -24,7 +23,7 @@ internal static class PgBinDirectory
             string? version = await host.ReadFileAsync(dataDirectory.TrimEnd('/') + "/PG_VERSION", ct).ConfigureAwait(false);
             if (version is null || !int.TryParse(version.Trim(), out int major))
             {
-                throw new PgHaException("PgHaDataDirectoryNotFound", ErrorCategory.ObjectNotFound, dataDirectory,
+                throw new PgHaException(PgHaErrorIds.DataDirectoryNotFound, dataDirectory,
                     $"There is no PostgreSQL data directory at '{dataDirectory}' on {host.Description} (no readable PG_VERSION). Give the node's real data directory.");
             }
             binDir = ForMajorVersion(major);
@@ -37,7 +36,7 @@ internal static class PgBinDirectory
     {
         if (!await host.PathExistsAsync(binDir + "/" + program, ct).ConfigureAwait(false))
         {
-            throw new PgHaException("PgHaProgramNotFound", ErrorCategory.ObjectNotFound, binDir,
+            throw new PgHaException(PgHaErrorIds.ProgramNotFound, binDir,
                 $"{program} is not in '{binDir}' on {host.Description}. Install the PostgreSQL server package there, or give the right -PgBinDir.");
         }
         return binDir;

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Management.Automation;
 using Npgsql;
 using PgHa.Conninfo;
 using PgHa.Core;
@@ -28,7 +27,7 @@ internal static class NodeFollow
         var (nodes, _) = await MetadataReader.ReadNodesAsync(context, entryPoints).ConfigureAwait(false);
         NodeRecord node = NodeRecordLookup.ByName(nodes, nodeName);
         NodeRecord primary = NodeRecordLookup.ActivePrimary(nodes)
-            ?? throw new PgHaException("PgHaPrimaryNotFound", ErrorCategory.ObjectNotFound, nodeName,
+            ?? throw new PgHaException(PgHaErrorIds.PrimaryNotFound, nodeName,
                 "No active primary is registered, so there is no metadata to record the change in. Promote a standby first (Invoke-PgHaPromote).");
         NodeRecord upstream = upstreamName is null ? primary : NodeRecordLookup.ByName(nodes, upstreamName);
         return await PlanAsync(context, nodes, node, upstream, NodeRecordLookup.ConninfoOf(primary)).ConfigureAwait(false);
@@ -39,17 +38,17 @@ internal static class NodeFollow
     {
         if (node.Role != PgHaRole.Standby || !node.Active)
         {
-            throw new PgHaException("PgHaFollowNotStandby", ErrorCategory.InvalidOperation, node.Name,
+            throw new PgHaException(PgHaErrorIds.FollowNotStandby, node.Name,
                 $"{node.Name} is registered as an {(node.Active ? "active" : "inactive")} {node.Role.ToString().ToLowerInvariant()}, not an active standby: only a standby can follow. A former primary comes back with Invoke-PgHaRejoin.");
         }
         if (upstream.Id == node.Id)
         {
-            throw new PgHaException("PgHaFollowUpstreamInvalid", ErrorCategory.InvalidArgument, node.Name,
+            throw new PgHaException(PgHaErrorIds.FollowUpstreamInvalid, node.Name,
                 $"{node.Name} cannot follow itself. Give another node as -Upstream.");
         }
         if (upstream.Role == PgHaRole.Witness || !upstream.Active)
         {
-            throw new PgHaException("PgHaFollowUpstreamInvalid", ErrorCategory.InvalidArgument, upstream.Name,
+            throw new PgHaException(PgHaErrorIds.FollowUpstreamInvalid, upstream.Name,
                 $"{upstream.Name} is {(upstream.Active ? "a witness" : "inactive")}: a standby can only follow an active primary or standby.");
         }
 
@@ -63,13 +62,13 @@ internal static class NodeFollow
         NodeProbeResult nodeProbe = await readingNode.ConfigureAwait(false);
         if (!nodeProbe.InRecovery)
         {
-            throw new PgHaException("PgHaFollowNotStandby", ErrorCategory.InvalidOperation, node.Name,
+            throw new PgHaException(PgHaErrorIds.FollowNotStandby, node.Name,
                 $"{node.Name} is not in recovery: it runs as a primary and cannot follow. Bring it back as a standby with Invoke-PgHaRejoin.");
         }
         var (upstreamProbe, history, historyError) = await readingUpstream.ConfigureAwait(false);
         if (upstreamProbe.SystemIdentifier != nodeProbe.SystemIdentifier)
         {
-            throw new PgHaException("PgHaFollowSystemMismatch", ErrorCategory.InvalidData, node.Name,
+            throw new PgHaException(PgHaErrorIds.FollowSystemMismatch, node.Name,
                 $"{node.Name} (system identifier {nodeProbe.SystemIdentifier}) and {upstream.Name} ({upstreamProbe.SystemIdentifier}) are not copies of the same cluster. Clone {node.Name} again with New-PgHaStandby.");
         }
 
@@ -94,9 +93,9 @@ internal static class NodeFollow
         return verdict switch
         {
             FollowVerdict.Yes => plan,
-            FollowVerdict.Diverged => throw new PgHaException("PgHaFollowDiverged", ErrorCategory.InvalidOperation, node.Name,
+            FollowVerdict.Diverged => throw new PgHaException(PgHaErrorIds.FollowDiverged, node.Name,
                 $"{node.Name} has WAL up to {position} on timeline {nodeTimeline}, past the point {history.SwitchPointOf(nodeTimeline)} where {upstream.Name}'s history left that timeline: it diverged and cannot follow. Rejoin it with Invoke-PgHaRejoin -ForceRewind, or clone it again."),
-            _ => throw new PgHaException("PgHaFollowTimelineMismatch", ErrorCategory.InvalidOperation, node.Name,
+            _ => throw new PgHaException(PgHaErrorIds.FollowTimelineMismatch, node.Name,
                 $"{node.Name}'s timeline {nodeTimeline} is not on the history of {upstream.Name}'s timeline {upstreamTimeline} (another branch, or a newer timeline): it cannot follow {upstream.Name}. Pick another upstream, or rejoin it with Invoke-PgHaRejoin -ForceRewind."),
         };
     }
@@ -122,7 +121,7 @@ internal static class NodeFollow
             {
                 await RoleChanges.WaitForStreamingFromAsync(context, node.Name, plan.NodeConninfo, plan.UpstreamConninfo, Min(ReloadGrace, wait), plan.UpstreamTimeline).ConfigureAwait(false);
             }
-            catch (PgHaException ex) when (ex.ErrorId == "PgHaFollowTimeout")
+            catch (PgHaException ex) when (ex.ErrorId == PgHaErrorIds.FollowTimeout)
             {
                 // Before PostgreSQL 13, or when the receiver is stuck retrying the old upstream, only a restart reads primary_conninfo.
                 context.Reporter.Verbose($"The reload did not move {node.Name}'s WAL receiver ({ex.Message}); restarting it.");
@@ -153,7 +152,7 @@ internal static class NodeFollow
         }
         catch (Exception ex) when (ex is PgHaException or NpgsqlException)
         {
-            string errorId = ex is PgHaException pgha ? pgha.ErrorId : "PgHaDatabaseError";
+            string errorId = ex is PgHaException pgha ? pgha.ErrorId : PgHaErrorIds.DatabaseError;
             context.Reporter.Warning($"{sibling.Name} did not follow the new primary {newPrimary.Name}: {ex.Message} Point it there with Invoke-PgHaFollow.");
             try
             {
@@ -204,7 +203,7 @@ internal static class NodeFollow
         {
             return new UpstreamSide(probe, await TimelineHistoryReader.ReadAsync(context, upstream.Name, connection, probe.Timeline ?? 0).ConfigureAwait(false), null);
         }
-        catch (PgHaException ex) when (ex.ErrorId == "PgHaTimelineHistoryUnreadable")
+        catch (PgHaException ex) when (ex.ErrorId == PgHaErrorIds.TimelineHistoryUnreadable)
         {
             return new UpstreamSide(probe, null, ex);
         }
@@ -218,7 +217,7 @@ internal static class NodeFollow
         }
         catch (PgHaException ex) when (!NodeConnector.LeavesStateUnknown(ex))
         {
-            throw new PgHaException("PgHaFollowNodeUnreachable", ErrorCategory.ConnectionError, node.Name,
+            throw new PgHaException(PgHaErrorIds.FollowNodeUnreachable, node.Name,
                 $"{node.Name} does not answer ({ex.Message}). Both the standby and its new upstream must run; start them with Start-PgHaNode.", ex);
         }
     }

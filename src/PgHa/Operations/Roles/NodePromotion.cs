@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Management.Automation;
 using PgHa.Conninfo;
 using PgHa.Core;
 using PgHa.Metadata;
@@ -29,7 +28,7 @@ internal static class NodePromotion
         }
         catch (PgHaException ex) when (!NodeConnector.LeavesStateUnknown(ex))
         {
-            throw new PgHaException("PgHaPromoteNodeUnreachable", ErrorCategory.ConnectionError, node.Name,
+            throw new PgHaException(PgHaErrorIds.PromoteNodeUnreachable, node.Name,
                 $"{node.Name} does not answer ({ex.Message}); only a running standby can be promoted. Start it with Start-PgHaNode.", ex);
         }
 
@@ -40,7 +39,7 @@ internal static class NodePromotion
         }
         if (node.Role != PgHaRole.Standby || !node.Active)
         {
-            throw new PgHaException("PgHaPromoteNotStandby", ErrorCategory.InvalidOperation, node.Name,
+            throw new PgHaException(PgHaErrorIds.PromoteNotStandby, node.Name,
                 $"{node.Name} is registered as an {(node.Active ? "active" : "inactive")} {node.Role.ToString().ToLowerInvariant()}; only an active standby can be promoted.");
         }
 
@@ -64,7 +63,7 @@ internal static class NodePromotion
         {
             if (!force)
             {
-                throw new PgHaException("PgHaPrimaryStillRunning", ErrorCategory.ResourceExists, node.Name,
+                throw new PgHaException(PgHaErrorIds.PrimaryStillRunning, node.Name,
                     $"The primary {oldPrimary!.Name} still runs and takes writes: promoting {node.Name} now makes two primaries that both take writes, and one side's writes are lost. " +
                     $"Stop {oldPrimary.Name} first (Stop-PgHaNode), or use Invoke-PgHaSwitchover for a planned change; -AllowDataLoss promotes anyway: the writes the old primary takes from then on are lost when it rejoins.");
             }

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Management.Automation;
 using Npgsql;
 using PgHa.Conninfo;
 using PgHa.Core;
@@ -40,17 +39,17 @@ internal static class NodeRejoin
 
         NodeRecord node = request.NodeId is { } nodeId
             ? nodes.FirstOrDefault(n => n.Id == nodeId)
-              ?? throw new PgHaException("PgHaNodeNotFound", ErrorCategory.ObjectNotFound, nodeId,
+              ?? throw new PgHaException(PgHaErrorIds.NodeNotFound, nodeId,
                   $"No node with id {nodeId} is registered. Get-PgHaNode lists the registered nodes.")
             : NodeNames.Single(nodes, n => n.Name, request.NodeName ?? "");
         if (node.Role == PgHaRole.Witness)
         {
-            throw new PgHaException("PgHaRejoinWitness", ErrorCategory.InvalidOperation, node.Name,
+            throw new PgHaException(PgHaErrorIds.RejoinWitness, node.Name,
                 $"{node.Name} is a witness: it holds no copy of the cluster's data and cannot rejoin as a standby.");
         }
 
         NodeRecord primary = nodes.FirstOrDefault(n => n.Role == PgHaRole.Primary && n.Active && n.Id != node.Id)
-            ?? throw new PgHaException("PgHaRejoinNoPrimary", ErrorCategory.ObjectNotFound, node.Name,
+            ?? throw new PgHaException(PgHaErrorIds.RejoinNoPrimary, node.Name,
                 $"No other node is registered as the active primary, so there is nothing for {node.Name} to rejoin. " +
                 "Register the node that is primary now (Register-PgHaNode -Role Primary -Force), or promote a standby first (Invoke-PgHaPromote).");
         NodeRecord upstream = primary;
@@ -59,7 +58,7 @@ internal static class NodeRejoin
             upstream = NodeNames.Single(nodes, n => n.Name, request.UpstreamName);
             if (upstream.Id == node.Id || upstream.Role == PgHaRole.Witness || !upstream.Active)
             {
-                throw new PgHaException("PgHaRejoinUpstreamInvalid", ErrorCategory.InvalidArgument, request.UpstreamName,
+                throw new PgHaException(PgHaErrorIds.RejoinUpstreamInvalid, request.UpstreamName,
                     $"'{upstream.Name}' cannot be {node.Name}'s upstream: give the active primary, or an active standby for a cascading standby.");
             }
         }
@@ -107,16 +106,16 @@ internal static class NodeRejoin
         }
         catch (PgHaException ex) when (!NodeConnector.LeavesStateUnknown(ex))
         {
-            throw new PgHaException("PgHaRejoinUpstreamUnreachable", ErrorCategory.ConnectionError, upstream.Name,
+            throw new PgHaException(PgHaErrorIds.RejoinUpstreamUnreachable, upstream.Name,
                 $"The upstream {upstream.Name} cannot be reached ({ex.Message}); {node.Name} can only rejoin a running upstream.", ex);
         }
         if (upstreamMustBePrimary && upstreamProbe.InRecovery)
         {
-            throw new PgHaException("PgHaRejoinUpstreamInRecovery", ErrorCategory.InvalidOperation, upstream.Name,
+            throw new PgHaException(PgHaErrorIds.RejoinUpstreamInRecovery, upstream.Name,
                 $"{upstream.Name} is registered as the primary but is in recovery (a standby). Promote it or register the real primary first, or give -Upstream for a cascading standby.");
         }
         int upstreamTimeline = upstreamProbe.Timeline
-            ?? throw new PgHaException("PgHaRejoinUpstreamUnreachable", ErrorCategory.InvalidResult, upstream.Name, $"{upstream.Name} did not report its timeline.");
+            ?? throw new PgHaException(PgHaErrorIds.RejoinUpstreamUnreachable, upstream.Name, $"{upstream.Name} did not report its timeline.");
 
         if (state.IsRunning)
         {
@@ -131,7 +130,7 @@ internal static class NodeRejoin
         }
         catch (FormatException ex)
         {
-            throw new PgHaException("PgHaRejoinControlDataUnreadable", ErrorCategory.InvalidData, node.Name,
+            throw new PgHaException(PgHaErrorIds.RejoinControlDataUnreadable, node.Name,
                 $"pg_controldata's output for {node.Name} was not understood ({ex.Message}); the rejoin cannot be decided. Clone it again with New-PgHaStandby -Force.", ex);
         }
 
@@ -159,25 +158,25 @@ internal static class NodeRejoin
         }
         catch (PgHaException ex) when (!NodeConnector.LeavesStateUnknown(ex))
         {
-            throw new PgHaException("PgHaRejoinNodeRunning", ErrorCategory.ResourceBusy, node.Name,
+            throw new PgHaException(PgHaErrorIds.RejoinNodeRunning, node.Name,
                 $"{node.Name}'s server runs (pid {state.Pid}) but does not answer ({ex.Message}), so it cannot be told whether it already streams from {upstreamName}. {stopFirst}.", ex);
         }
         if (!probe.InRecovery)
         {
-            throw new PgHaException("PgHaRejoinNodeRunning", ErrorCategory.ResourceBusy, node.Name,
+            throw new PgHaException(PgHaErrorIds.RejoinNodeRunning, node.Name,
                 $"{node.Name}'s server runs as a primary (pid {state.Pid}, not in recovery). {stopFirst} (with -ForceRewind if it took writes after {upstreamName} was promoted).");
         }
         bool fromUpstream = probe.ReceiverStatus == "streaming" && NodeEndpoint.Of(upstreamConninfo).Matches(probe.SenderHost, probe.SenderPort);
         if (!fromUpstream)
         {
             string source = probe.ReceiverStatus is null ? "nothing" : $"{probe.SenderHost}:{probe.SenderPort?.ToString(CultureInfo.InvariantCulture)} ({probe.ReceiverStatus})";
-            throw new PgHaException("PgHaRejoinNodeRunning", ErrorCategory.ResourceBusy, node.Name,
+            throw new PgHaException(PgHaErrorIds.RejoinNodeRunning, node.Name,
                 $"{node.Name}'s server runs as a standby (pid {state.Pid}) that streams from {source}, not from {upstreamName}. " +
                 $"A running standby changes upstream with Invoke-PgHaFollow -Name {node.Name}; or: {stopFirst}.");
         }
         if (probe.Timeline < upstreamTimeline)
         {
-            throw new PgHaException("PgHaRejoinNodeRunning", ErrorCategory.ResourceBusy, node.Name,
+            throw new PgHaException(PgHaErrorIds.RejoinNodeRunning, node.Name,
                 $"{node.Name}'s server runs and streams from {upstreamName}, but on timeline {probe.Timeline?.ToString(CultureInfo.InvariantCulture) ?? "unknown"}, not {upstreamName}'s {upstreamTimeline}: it cannot follow it as it is. {stopFirst}.");
         }
         var verdict = new RejoinVerdict(RejoinMethod.None, $"{node.Name} already streams from {upstreamName} on timeline {probe.Timeline}.");
@@ -323,7 +322,7 @@ internal static class NodeRejoin
         }
         if (!result.Succeeded)
         {
-            throw new PgHaException("PgHaRejoinRewindFailed", ErrorCategory.InvalidResult, plan.Node.Name,
+            throw new PgHaException(PgHaErrorIds.RejoinRewindFailed, plan.Node.Name,
                 $"pg_rewind of {plan.Node.Name} from {plan.Upstream.Name} failed with exit code {result.ExitCode}: {Tail(result.StandardError)} " +
                 $"Its data directory may be only partly rewound: do not start it as it is. Fix the cause and run Invoke-PgHaRejoin -ForceRewind again, or clone it: New-PgHaStandby -Name {plan.Node.Name} -Force -Start -Register.");
         }
@@ -331,7 +330,7 @@ internal static class NodeRejoin
         {
             // pg_rewind judged from the source's pg_control that nothing diverged, against what the timeline
             // history showed: starting the node now would stop at the fork. Refuse rather than start it.
-            throw new PgHaException("PgHaRejoinRewindFailed", ErrorCategory.InvalidResult, plan.Node.Name,
+            throw new PgHaException(PgHaErrorIds.RejoinRewindFailed, plan.Node.Name,
                 $"pg_rewind of {plan.Node.Name} found nothing to rewind, but {plan.Verdict.Reason} The source's pg_control may not show its new timeline yet: " +
                 $"run CHECKPOINT on {plan.Upstream.Name} and Invoke-PgHaRejoin -ForceRewind again.");
         }
@@ -376,7 +375,7 @@ internal static class NodeRejoin
             new CommandOptions { Timeout = QuickCommandTimeout }, context.CancellationToken).ConfigureAwait(false);
         if (!result.Succeeded)
         {
-            throw new PgHaException("PgHaRejoinControlDataUnreadable", ErrorCategory.InvalidData, host.Name,
+            throw new PgHaException(PgHaErrorIds.RejoinControlDataUnreadable, host.Name,
                 $"pg_controldata cannot read {host.Name}'s data directory '{host.DataDirectory}': {result.StandardError.Trim()} The rejoin cannot be decided; clone it again with New-PgHaStandby -Force.");
         }
         return result.StandardOutput;

@@ -1,4 +1,3 @@
-using System.Management.Automation;
 using PgHa.Core;
 using PgHa.Operations.Host;
 
@@ -26,13 +25,13 @@ internal static class RejoinDecision
     {
         if (node.SystemIdentifier != upstreamSystemIdentifier)
         {
-            throw new PgHaException("PgHaRejoinNotSameCluster", ErrorCategory.InvalidData, nodeName,
+            throw new PgHaException(PgHaErrorIds.RejoinNotSameCluster, nodeName,
                 $"{nodeName}'s data directory belongs to another cluster (system identifier {node.SystemIdentifier}) than {upstreamName} ({upstreamSystemIdentifier}): " +
                 $"it cannot rejoin. Clone it again: New-PgHaStandby -Name {nodeName} -Force -Start -Register.");
         }
         if (node.CheckpointLsn is not { } checkpoint)
         {
-            throw new PgHaException("PgHaRejoinNeedsClone", ErrorCategory.InvalidData, nodeName,
+            throw new PgHaException(PgHaErrorIds.RejoinNeedsClone, nodeName,
                 $"pg_controldata shows no latest checkpoint location for {nodeName}, so where its WAL ends is unknown. Clone it again: New-PgHaStandby -Name {nodeName} -Force -Start -Register.");
         }
 
@@ -48,7 +47,7 @@ internal static class RejoinDecision
 
         if (verdict == FollowVerdict.NotOnHistory)
         {
-            throw new PgHaException("PgHaRejoinNeedsClone", ErrorCategory.InvalidData, nodeName,
+            throw new PgHaException(PgHaErrorIds.RejoinNeedsClone, nodeName,
                 $"{where}, whose history does not contain timeline {node.TimelineId}: neither following nor pg_rewind can bring it back. " +
                 $"Clone it again: New-PgHaStandby -Name {nodeName} -Force -Start -Register.");
         }
@@ -73,13 +72,13 @@ internal static class RejoinDecision
         }
         if (!rewind.RewindPossible)
         {
-            throw new PgHaException("PgHaRejoinRewindImpossible", ErrorCategory.InvalidOperation, nodeName,
+            throw new PgHaException(PgHaErrorIds.RejoinRewindImpossible, nodeName,
                 $"{whyRewind}. It needs pg_rewind, but its data directory has neither wal_log_hints nor data checksums, which pg_rewind requires. " +
                 $"Clone it again: New-PgHaStandby -Name {nodeName} -Force -Start -Register (and set wal_log_hints = on for the next time).");
         }
         if (!forceRewind)
         {
-            throw new PgHaException("PgHaRejoinNeedsRewind", ErrorCategory.InvalidOperation, nodeName,
+            throw new PgHaException(PgHaErrorIds.RejoinNeedsRewind, nodeName,
                 $"{whyRewind}. It needs pg_rewind, which discards its diverged changes and copies the changed files from {upstreamName}: " +
                 $"run Invoke-PgHaRejoin -Name {nodeName} -ForceRewind (-WhatIf shows the decision first), or clone it again with New-PgHaStandby -Force.");
         }

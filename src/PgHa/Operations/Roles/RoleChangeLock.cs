@@ -1,4 +1,3 @@
-using System.Management.Automation;
 using Npgsql;
 using PgHa.Conninfo;
 using PgHa.Core;
@@ -30,7 +29,7 @@ internal sealed class RoleChangeLock : IAsyncDisposable
             return new RoleChangeLock(connection);
         }
         await connection.DisposeAsync().ConfigureAwait(false);
-        throw new PgHaException("PgHaRoleChangeInProgress", ErrorCategory.ResourceBusy, primaryName,
+        throw new PgHaException(PgHaErrorIds.RoleChangeInProgress, primaryName,
             $"Another role change (switchover, promote) holds the cluster's lock on {primaryName}. Wait for it to finish, then check the cluster with Get-PgHaCluster.");
     }
 

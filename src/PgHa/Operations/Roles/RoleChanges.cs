@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Management.Automation;
 using Npgsql;
 using PgHa.Conninfo;
 using PgHa.Core;
@@ -56,7 +55,7 @@ internal static class RoleChanges
             }
             if (clock.Elapsed >= wait)
             {
-                throw new PgHaException("PgHaPromoteTimeout", ErrorCategory.OperationTimeout, nodeName,
+                throw new PgHaException(PgHaErrorIds.PromoteTimeout, nodeName,
                     $"{nodeName} did not leave recovery within {wait.TotalSeconds:0} s of pg_promote. Look at its server log; it may still finish promoting.");
             }
             await Task.Delay(TimeSpan.FromMilliseconds(10), ct).ConfigureAwait(false);
@@ -131,7 +130,7 @@ internal static class RoleChanges
             }
             if (clock.Elapsed >= wait)
             {
-                throw new PgHaException("PgHaFollowTimeout", ErrorCategory.OperationTimeout, nodeName,
+                throw new PgHaException(PgHaErrorIds.FollowTimeout, nodeName,
                     $"{nodeName} did not stream from {expected} within {wait.TotalSeconds:0} s ({last}). Check its server log and the new upstream's pg_hba.conf.");
             }
             await Task.Delay(PollInterval, context.CancellationToken).ConfigureAwait(false);

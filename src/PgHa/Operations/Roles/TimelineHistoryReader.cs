@@ -1,4 +1,3 @@
-using System.Management.Automation;
 using Npgsql;
 using PgHa.Core;
 
@@ -28,7 +27,7 @@ internal static class TimelineHistoryReader
         }
         catch (PostgresException ex)
         {
-            throw new PgHaException("PgHaTimelineHistoryUnreadable", ErrorCategory.PermissionDenied, nodeName,
+            throw new PgHaException(PgHaErrorIds.TimelineHistoryUnreadable, nodeName,
                 $"{nodeName}'s history file of timeline {timeline} cannot be read ({ex.SqlState}: {ex.MessageText}); without it the change cannot be decided. " +
                 "The connecting user needs superuser or pg_read_server_files on that node.", ex);
         }
@@ -38,7 +37,7 @@ internal static class TimelineHistoryReader
         }
         catch (FormatException ex)
         {
-            throw new PgHaException("PgHaTimelineHistoryUnreadable", ErrorCategory.InvalidData, nodeName,
+            throw new PgHaException(PgHaErrorIds.TimelineHistoryUnreadable, nodeName,
                 $"{nodeName}'s history file of timeline {timeline} was not understood: {ex.Message}", ex);
         }
     }

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Management.Automation;
 using System.Net;
 using PgHa.Conninfo;
 using PgHa.Core;
@@ -35,7 +34,7 @@ internal static class SandboxBuilder
         var addresses = SandboxAddresses.Pick(request.FirstAddress, request.Port, serverCount);
         if (addresses.Count < serverCount)
         {
-            throw new PgHaException("PgHaSandboxNoAddress", ErrorCategory.ResourceUnavailable, request.FirstAddress,
+            throw new PgHaException(PgHaErrorIds.SandboxNoAddress, request.FirstAddress,
                 $"Could not find {serverCount} loopback addresses from {request.FirstAddress} with port {request.Port} free. Give another -FirstAddress or -Port.");
         }
         var nodes = new List<SandboxManifestNode>();
@@ -163,7 +162,7 @@ internal static class SandboxBuilder
         }
         if (!made.Succeeded)
         {
-            throw new PgHaException("PgHaSandboxPathInvalid", ErrorCategory.WriteError, root,
+            throw new PgHaException(PgHaErrorIds.SandboxPathInvalid, root,
                 $"Could not create '{root}' as {host.OsUser}: {made.StandardError.Trim()}. Choose a -Path that user can write (the default is under /tmp).");
         }
         CommandResult list = await host.RunAsync("find", [root, "-mindepth", "1", "-maxdepth", "1", "-print", "-quit"], new CommandOptions { Timeout = TimeSpan.FromSeconds(30) }, ct).ConfigureAwait(false);
@@ -175,12 +174,12 @@ internal static class SandboxBuilder
                 await using var asRoot = new LocalTransport(Environment.UserName);
                 await asRoot.RunAsync("rmdir", ["--", root], new CommandOptions { Timeout = TimeSpan.FromSeconds(30) }, ct).ConfigureAwait(false);
             }
-            throw new PgHaException("PgHaSandboxPathInvalid", ErrorCategory.PermissionDenied, root,
+            throw new PgHaException(PgHaErrorIds.SandboxPathInvalid, root,
                 $"{host.OsUser} cannot reach '{root}' ({list.StandardError.Trim()}). Choose a -Path whose parent folders that user may enter (the default is under /tmp).");
         }
         if (list.StandardOutput.Trim().Length > 0)
         {
-            throw new PgHaException("PgHaSandboxPathInUse", ErrorCategory.ResourceExists, root,
+            throw new PgHaException(PgHaErrorIds.SandboxPathInUse, root,
                 $"'{root}' is not empty. A sandbox starts in an empty folder: choose another -Path, or remove the old sandbox with Remove-PgHaSandbox.");
         }
     }
@@ -263,7 +262,7 @@ internal static class SandboxBuilder
         ClonePlan plan = await StandbyClone.PlanAsync(context, clone).ConfigureAwait(false);
         if (plan.Checks.FirstOrDefault(c => c.Status == PgHaCheckStatus.Failed) is PgHaCloneCheck failed)
         {
-            throw new PgHaException(failed.ErrorId!, ErrorCategory.InvalidOperation, standby.Name, failed.Message);
+            throw new PgHaException(failed.ErrorId!, standby.Name, failed.Message);
         }
         await StandbyClone.ApplyAsync(context, plan).ConfigureAwait(false);
     }
@@ -281,7 +280,7 @@ internal static class SandboxBuilder
         CommandResult result = await host.RunAsync(program, arguments, new CommandOptions { Timeout = TimeSpan.FromMinutes(2) }, ct).ConfigureAwait(false);
         if (!result.Succeeded)
         {
-            throw new PgHaException("PgHaSandboxStepFailed", ErrorCategory.InvalidResult, program,
+            throw new PgHaException(PgHaErrorIds.SandboxStepFailed, program,
                 $"{Path.GetFileName(program)} failed while making the sandbox (exit code {result.ExitCode}): {result.StandardError.Trim()}");
         }
     }

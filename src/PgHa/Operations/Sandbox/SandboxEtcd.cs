@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Management.Automation;
 using System.Net;
 using PgHa.Core;
 using PgHa.Etcd;
@@ -64,7 +63,7 @@ internal static class SandboxEtcd
         List<IPAddress> addresses = SandboxAddresses.Pick(from, [ClientPort, PeerPort], MemberCount);
         if (addresses.Count < MemberCount)
         {
-            throw new PgHaException("PgHaSandboxNoAddress", ErrorCategory.ResourceUnavailable, from,
+            throw new PgHaException(PgHaErrorIds.SandboxNoAddress, from,
                 $"Could not find {MemberCount} loopback addresses from {from} with ports {ClientPort} and {PeerPort} free for etcd. Give another -FirstAddress.");
         }
         return addresses.Select((address, i) => new SandboxManifestEtcdMember
@@ -102,7 +101,7 @@ internal static class SandboxEtcd
                 new CommandOptions { Timeout = TimeSpan.FromSeconds(30) }, ct).ConfigureAwait(false);
             if (!started.Succeeded || !int.TryParse(started.StandardOutput.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out int pid))
             {
-                throw new PgHaException("PgHaSandboxEtcdFailed", ErrorCategory.InvalidResult, member.Name,
+                throw new PgHaException(PgHaErrorIds.SandboxEtcdFailed, member.Name,
                     $"etcd member {member.Name} could not be started with {binary}: {started.StandardError.Trim()}");
             }
             member.Pid = pid;
@@ -159,7 +158,7 @@ internal static class SandboxEtcd
                 context.Reporter.Verbose($"etcd answers at {string.Join(",", manifest.Etcd.Select(m => m.ClientUrl))}.");
                 return;
             }
-            catch (PgHaException ex) when (ex.ErrorId == EtcdErrorIds.Unreachable)
+            catch (PgHaException ex) when (ex.ErrorId == PgHaErrorIds.EtcdUnreachable)
             {
                 last = ex.Message;
             }
@@ -183,7 +182,7 @@ internal static class SandboxEtcd
         {
             log = "(no log)";
         }
-        return new PgHaException("PgHaSandboxEtcdFailed", ErrorCategory.InvalidResult, member.Name,
+        return new PgHaException(PgHaErrorIds.SandboxEtcdFailed, member.Name,
             $"{what}. The end of its log ({member.LogFile}):\n{log}");
     }
 
@@ -200,7 +199,7 @@ internal static class SandboxEtcd
         CommandResult result = await host.RunAsync(program, arguments, new CommandOptions { Timeout = TimeSpan.FromSeconds(30) }, ct).ConfigureAwait(false);
         if (!result.Succeeded)
         {
-            throw new PgHaException("PgHaSandboxStepFailed", ErrorCategory.InvalidResult, program,
+            throw new PgHaException(PgHaErrorIds.SandboxStepFailed, program,
                 $"{program} failed while making the sandbox's etcd (exit code {result.ExitCode}): {result.StandardError.Trim()}");
         }
     }

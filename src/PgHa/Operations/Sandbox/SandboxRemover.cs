@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Management.Automation;
 using PgHa.Core;
 using PgHa.Operations.Host;
 using PgHa.Operations.Service;
@@ -35,18 +34,18 @@ internal static class SandboxRemover
         SandboxManifest? manifest = json is null ? null : SandboxManifest.FromJson(json);
         if (manifest is null || manifest.CreatedBy != SandboxManifest.Creator)
         {
-            throw new PgHaException("PgHaSandboxNotFound", ErrorCategory.ObjectNotFound, root,
+            throw new PgHaException(PgHaErrorIds.SandboxNotFound, root,
                 $"'{root}' is not a sandbox made by New-PgHaSandbox (no valid {SandboxManifest.FileName}); nothing was stopped or deleted.");
         }
         if (manifest.Etcd.FirstOrDefault(m => !IsBelow(m.DataDirectory, root) || !IsBelow(m.LogFile, root)) is { } outsideEtcd)
         {
-            throw new PgHaException("PgHaSandboxNotFound", ErrorCategory.ObjectNotFound, root,
+            throw new PgHaException(PgHaErrorIds.SandboxNotFound, root,
                 $"'{root}' is not a sandbox made by New-PgHaSandbox: its {SandboxManifest.FileName} names the etcd data directory '{outsideEtcd.DataDirectory}' for {outsideEtcd.Name}, " +
                 "which is not below the folder (or goes through '.' or '..'); nothing was stopped or deleted.");
         }
         if (manifest.Nodes.FirstOrDefault(n => !IsBelow(n.DataDirectory, root)) is { } outside)
         {
-            throw new PgHaException("PgHaSandboxNotFound", ErrorCategory.ObjectNotFound, root,
+            throw new PgHaException(PgHaErrorIds.SandboxNotFound, root,
                 $"'{root}' is not a sandbox made by New-PgHaSandbox: its {SandboxManifest.FileName} names the data directory '{outside.DataDirectory}' for {outside.Name}, " +
                 "which is not below the folder (or goes through '.' or '..'); nothing was stopped or deleted.");
         }
@@ -77,7 +76,7 @@ internal static class SandboxRemover
         DirectoryScan foreign = scan with { Servers = scan.Servers.Where(s => !own.ContainsKey(s.DataDirectory)).ToArray() };
         if (DirectoryGuardRules.Check(foreign, root, host.Description, null) is { } refusal)
         {
-            throw new PgHaException(refusal.ErrorId, refusal.Category, root, refusal.Message + " Remove-PgHaSandbox stops only the servers its manifest lists; nothing was stopped.");
+            throw new PgHaException(refusal.ErrorId, root, refusal.Message + " Remove-PgHaSandbox stops only the servers its manifest lists; nothing was stopped.");
         }
 
         // Standbys and the witness first, the primary last: nothing fails over to nowhere.
@@ -100,7 +99,7 @@ internal static class SandboxRemover
         DirectoryScan after = await DirectoryGuard.ScanAsync(host, root, [], ct).ConfigureAwait(false);
         if (DirectoryGuardRules.Check(after, root, host.Description, null) is { } stillRunning)
         {
-            throw new PgHaException(stillRunning.ErrorId, stillRunning.Category, root, stillRunning.Message + " The sandbox's servers could not all be stopped; the folder was not deleted.");
+            throw new PgHaException(stillRunning.ErrorId, root, stillRunning.Message + " The sandbox's servers could not all be stopped; the folder was not deleted.");
         }
 
         string target = after.ResolvedPath;
@@ -114,7 +113,7 @@ internal static class SandboxRemover
         }
         if (!removed.Succeeded)
         {
-            throw new PgHaException("PgHaSandboxRemoveFailed", ErrorCategory.WriteError, root,
+            throw new PgHaException(PgHaErrorIds.SandboxRemoveFailed, root,
                 $"The servers are stopped but '{root}' could not be deleted: {removed.StandardError.Trim()}");
         }
         return true;
@@ -138,7 +137,7 @@ internal static class SandboxRemover
         string[] lines = resolved.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         if (!resolved.Succeeded || lines.Length != manifest.Nodes.Count)
         {
-            throw new PgHaException(DirectoryGuardRules.CheckFailed, DirectoryGuardRules.Categories[DirectoryGuardRules.CheckFailed], root,
+            throw new PgHaException(PgHaErrorIds.DirectoryCheckFailed, root,
                 $"The data directories of the sandbox '{root}' could not be resolved on {host.Description} ({resolved.StandardError.Trim()}); nothing was stopped or deleted.");
         }
         for (int i = 0; i < lines.Length; i++)
@@ -147,7 +146,7 @@ internal static class SandboxRemover
             SandboxManifestNode node = manifest.Nodes[i];
             if (dir == resolvedRoot || !PosixPath.IsSameOrInside(dir, resolvedRoot))
             {
-                throw new PgHaException("PgHaSandboxNotFound", ErrorCategory.ObjectNotFound, root,
+                throw new PgHaException(PgHaErrorIds.SandboxNotFound, root,
                     $"'{root}' is not a sandbox PgHa can remove: the data directory '{node.DataDirectory}' of {node.Name} leads to '{dir}', outside the folder '{resolvedRoot}' (a symbolic link?); nothing was stopped or deleted.");
             }
             own[dir] = node;

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Management.Automation;
 using PgHa.Core;
 using PgHa.Operations.Host;
 using PgHa.Transport;
@@ -73,7 +72,7 @@ internal static class NodeService
         }
         catch (TimeoutException ex)
         {
-            throw new PgHaException("PgHaNodeStopTimeout", ErrorCategory.OperationTimeout, node.Name,
+            throw new PgHaException(PgHaErrorIds.NodeStopTimeout, node.Name,
                 $"Stopping {node.Name}'s server on {host.Description} did not return ({ex.Message}); it may still be shutting down.", ex);
         }
         switch (result.ExitCode)
@@ -82,10 +81,10 @@ internal static class NodeService
                 context.Reporter.Verbose($"{node.Name}'s server is stopped.");
                 break;
             case PgCtlCommand.StopRefused:
-                throw new PgHaException("PgHaNodeStopFailed", ErrorCategory.InvalidResult, node.Name,
+                throw new PgHaException(PgHaErrorIds.NodeStopFailed, node.Name,
                     $"pg_ctl stop for {node.Name} on {host.Description} failed, so the server was not asked to stop: {result.StandardError.Trim()}");
             case PgCtlCommand.StopStillRunning:
-                throw new PgHaException("PgHaNodeStopTimeout", ErrorCategory.OperationTimeout, node.Name,
+                throw new PgHaException(PgHaErrorIds.NodeStopTimeout, node.Name,
                     $"{node.Name}'s server did not stop within {PgCtlCommand.WaitSeconds(wait)} s in {modeName} mode; its shutdown goes on (a long checkpoint, or a walsender that cannot hand its last WAL to a standby).");
             default:
                 context.Reporter.Verbose($"{node.Name}'s server is stopped, but pg_controldata could not read its pg_control: {result.StandardError.Trim()}");
@@ -155,12 +154,12 @@ internal static class NodeService
         string dataDirectory = node.DataDirectory.TrimEnd('/');
         if (await host.PathExistsAsync(dataDirectory + "/" + CloneIncompleteMarker, ct).ConfigureAwait(false))
         {
-            throw new PgHaException("PgHaDataDirectoryIncomplete", ErrorCategory.InvalidData, node.Name,
+            throw new PgHaException(PgHaErrorIds.DataDirectoryIncomplete, node.Name,
                 $"The data directory '{node.DataDirectory}' of {node.Name} holds {CloneIncompleteMarker}: the clone into it did not finish, so it must not be started. Rebuild it with New-PgHaStandby -Force.");
         }
         if (!await host.PathExistsAsync(dataDirectory + "/global/pg_control", ct).ConfigureAwait(false))
         {
-            throw new PgHaException("PgHaDataDirectoryIncomplete", ErrorCategory.InvalidData, node.Name,
+            throw new PgHaException(PgHaErrorIds.DataDirectoryIncomplete, node.Name,
                 $"The data directory '{node.DataDirectory}' of {node.Name} has no global/pg_control: it is not a complete PostgreSQL data directory. Rebuild it with New-PgHaStandby -Force, or give the right -DataDirectory.");
         }
 
@@ -216,7 +215,7 @@ internal static class NodeService
                 : mode == PgHaStopMode.Smart
                     ? "Smart mode waits for every client to disconnect, and the shutdown goes on after this error. Stop it now with -Mode Fast (disconnects clients) or -Mode Immediate, or give more time with -Wait."
                     : "The shutdown goes on after this error (a long checkpoint?). Give more time with -Wait, or stop it now with -Mode Immediate (no checkpoint: the next start runs crash recovery).";
-            throw new PgHaException("PgHaNodeStopTimeout", ErrorCategory.OperationTimeout, node.Name,
+            throw new PgHaException(PgHaErrorIds.NodeStopTimeout, node.Name,
                 $"{node.Name}'s server (pid {after.Pid}) did not stop within {PgCtlCommand.WaitSeconds(wait)} s in {modeName} mode. {hint}");
         }
         if (!stop.Succeeded)
@@ -238,9 +237,9 @@ internal static class NodeService
         {
             PgCtlCommand.StatusRunning => true,
             PgCtlCommand.StatusNotRunning => false,
-            PgCtlCommand.StatusNoDataDirectory => throw new PgHaException("PgHaDataDirectoryNotFound", ErrorCategory.ObjectNotFound, node.Name,
+            PgCtlCommand.StatusNoDataDirectory => throw new PgHaException(PgHaErrorIds.DataDirectoryNotFound, node.Name,
                 $"pg_ctl cannot access the data directory '{node.DataDirectory}' of {node.Name} on {host.Description}: {status.StandardError.Trim()} Give the node's real data directory."),
-            _ => throw new PgHaException("PgHaNodeStatusFailed", ErrorCategory.InvalidResult, node.Name,
+            _ => throw new PgHaException(PgHaErrorIds.NodeStatusFailed, node.Name,
                 $"pg_ctl status for {node.Name} on {host.Description} failed with exit code {status.ExitCode}: {status.StandardError.Trim()}"),
         };
 
@@ -330,7 +329,7 @@ internal static class NodeService
         {
             tail = $"(cannot read {logFile}: {ex.Message})";
         }
-        return new PgHaException("PgHaNodeStartFailed", ErrorCategory.InvalidResult, node.Name,
+        return new PgHaException(PgHaErrorIds.NodeStartFailed, node.Name,
             $"{node.Name}'s server did not start on {host.Description}: {why}. Fix what the log says and start it again. " +
             $"Last lines of {logFile} (with logging_collector on, the server's own log directory has the rest):\n{tail}");
     }

@@ -1,6 +1,5 @@
 using System.Data;
 using System.Diagnostics;
-using System.Management.Automation;
 using Npgsql;
 using PgHa.Conninfo;
 using PgHa.Core;
@@ -33,10 +32,10 @@ internal static class Switchover
         context.Reporter.Progress(Activity, $"Checking the cluster for a switchover to {candidateName}", 0);
         PgHaCluster cluster = await ClusterStatusReader.ReadAsync(context, entryPoints).ConfigureAwait(false);
         PgHaNode primaryNode = cluster.Nodes.FirstOrDefault(n => n.Role == PgHaRole.Primary && n.Active)
-            ?? throw Fail("PgHaSwitchoverNoPrimary", ErrorCategory.ObjectNotFound, candidateName, "No active primary is registered. Register the primary first.");
+            ?? throw Fail(PgHaErrorIds.SwitchoverNoPrimary, candidateName, "No active primary is registered. Register the primary first.");
         if (primaryNode.Status != PgHaNodeStatus.Running)
         {
-            throw Fail("PgHaSwitchoverNoPrimary", ErrorCategory.ConnectionError, primaryNode.Name,
+            throw Fail(PgHaErrorIds.SwitchoverNoPrimary, primaryNode.Name,
                 $"The registered primary {primaryNode.Name} is not running as a primary ({primaryNode.Status}{(primaryNode.Error is null ? string.Empty : ": " + primaryNode.Error)}). A switchover needs a live primary; with the primary gone, use Invoke-PgHaPromote.");
         }
         var (records, _) = await MetadataReader.ReadNodesAsync(context, [RegisteredConninfo.Parse(primaryNode.Name, primaryNode.Conninfo)]).ConfigureAwait(false);
@@ -52,22 +51,22 @@ internal static class Switchover
 
         if (candidate.Role != PgHaRole.Standby || candidateNode.Status != PgHaNodeStatus.Running || candidateNode.InRecovery != true)
         {
-            throw Fail("PgHaSwitchoverCandidateNotStandby", ErrorCategory.InvalidOperation, candidateName,
+            throw Fail(PgHaErrorIds.SwitchoverCandidateNotStandby, candidateName,
                 $"{candidateName} is not a running standby ({candidate.Role}, {candidateNode.Status}). Only a streaming standby of the primary can take over.");
         }
         if (candidate.UpstreamId != oldPrimary.Id || candidateNode.AttachedToUpstream != true)
         {
-            throw Fail("PgHaSwitchoverCandidateNotAttached", ErrorCategory.InvalidOperation, candidateName,
+            throw Fail(PgHaErrorIds.SwitchoverCandidateNotAttached, candidateName,
                 $"{candidateName} does not stream from the primary {oldPrimary.Name} (it streams from {candidateNode.StreamingFrom ?? "nothing"}). Make it follow {oldPrimary.Name} first (Invoke-PgHaFollow).");
         }
         if (candidateNode.ReplayLagBytes is long lag && lag > options.MaxLagBytes)
         {
-            throw Fail("PgHaSwitchoverStandbyLagging", ErrorCategory.InvalidOperation, candidateName,
+            throw Fail(PgHaErrorIds.SwitchoverStandbyLagging, candidateName,
                 $"{candidateName} is {lag} bytes of WAL behind {oldPrimary.Name} (limit -MaxLagBytes {options.MaxLagBytes}). Wait for it to catch up, or raise the limit: the write outage grows with the lag.");
         }
         if (oldPrimary.DataDirectory is null)
         {
-            throw Fail("PgHaDataDirectoryUnknown", ErrorCategory.InvalidArgument, oldPrimary.Name,
+            throw Fail(PgHaErrorIds.DataDirectoryUnknown, oldPrimary.Name,
                 $"The record of {oldPrimary.Name} has no data directory, so it cannot be stopped and rejoined. Register it again with -DataDirectory (and -Force).");
         }
 
@@ -116,7 +115,7 @@ internal static class Switchover
         if (primaryNow.InRecovery || !candidateNow.InRecovery || candidateNow.ReceiverStatus != "streaming"
             || !NodeEndpoint.Of(plan.OldPrimaryConninfo).Matches(candidateNow.SenderHost, candidateNow.SenderPort))
         {
-            throw Fail("PgHaRoleChangeInProgress", ErrorCategory.ResourceBusy, candidate.Name,
+            throw Fail(PgHaErrorIds.RoleChangeInProgress, candidate.Name,
                 $"The roles changed since the checks ({oldPrimary.Name} in recovery: {primaryNow.InRecovery}; {candidate.Name} streaming from {candidateNow.SenderHost}:{candidateNow.SenderPort}): another role change ran meanwhile. Look at Get-PgHaCluster and try again.");
         }
         Done("take the role-change lock");
@@ -147,7 +146,7 @@ internal static class Switchover
         catch (PgHaException ex)
         {
             string restart = await AfterStopFailedAsync(context, plan, oldPrimaryHost, ex).ConfigureAwait(false);
-            throw Fail("PgHaSwitchoverStopFailed", ErrorCategory.InvalidOperation, oldPrimary.Name,
+            throw Fail(PgHaErrorIds.SwitchoverStopFailed, oldPrimary.Name,
                 $"{oldPrimary.Name} could not be stopped, so nothing was promoted: {ex.Message}{restart}");
         }
         Done("stop the old primary");
@@ -157,14 +156,14 @@ internal static class Switchover
         {
             string state = control is null ? "pg_control could not be read" : $"pg_control says '{control.ClusterState}'";
             string restart = await AbortAsync(context, plan, $"{oldPrimary.Name} was not shut down cleanly ({state}), so its last WAL position cannot be proven", onlyIfStopped: false).ConfigureAwait(false);
-            throw Fail("PgHaSwitchoverUnproven", ErrorCategory.InvalidResult, oldPrimary.Name,
+            throw Fail(PgHaErrorIds.SwitchoverUnproven, oldPrimary.Name,
                 $"{oldPrimary.Name} did not shut down cleanly ({state}); nothing was promoted.{restart}");
         }
         context.Reporter.Progress(Activity, $"Waiting for {candidate.Name} to replay past {handedOver}", 35);
         if (!await WaitForReplayPastAsync(context, candidateSession, plan.CandidateConninfo, handedOver, options.CatchUpWait).ConfigureAwait(false))
         {
             string restart = await AbortAsync(context, plan, $"{candidate.Name} did not receive and replay past the shutdown checkpoint {handedOver} within {options.CatchUpWait.TotalSeconds:0} s", onlyIfStopped: false).ConfigureAwait(false);
-            throw Fail("PgHaSwitchoverCandidateBehind", ErrorCategory.OperationTimeout, candidate.Name,
+            throw Fail(PgHaErrorIds.SwitchoverCandidateBehind, candidate.Name,
                 $"{candidate.Name} did not reach the old primary's shutdown checkpoint {handedOver} within {options.CatchUpWait.TotalSeconds:0} s, so it was not promoted.{restart}");
         }
         Done($"prove {candidate.Name} has all WAL up to {handedOver}");
@@ -182,7 +181,7 @@ internal static class Switchover
             // Not rolled back: a promotion that was asked for may still complete, and starting the old
             // primary again could then give two primaries. The operator decides, with the monitors still paused.
             monitorsPaused.KeepPaused();
-            throw Fail("PgHaSwitchoverPromoteFailed", ErrorCategory.InvalidResult, candidate.Name,
+            throw Fail(PgHaErrorIds.SwitchoverPromoteFailed, candidate.Name,
                 $"{candidate.Name} was asked to promote but did not confirm it ({ex.Message}). {oldPrimary.Name} is stopped and is NOT restarted, to avoid two primaries: check {candidate.Name} (Get-PgHaCluster); if it is a primary, rejoin {oldPrimary.Name} (Invoke-PgHaRejoin); if not, start {oldPrimary.Name} again.");
         }
         TimeSpan writeUnavailable = outage.Elapsed;
@@ -209,7 +208,7 @@ internal static class Switchover
             // The metadata still names the old primary: rejoining it now would leave a cluster whose records
             // contradict its servers, and resumed monitors would act on them. The operator finishes by hand.
             monitorsPaused.KeepPaused();
-            throw Fail("PgHaSwitchoverRecordFailed", ErrorCategory.WriteError, candidate.Name,
+            throw Fail(PgHaErrorIds.SwitchoverRecordFailed, candidate.Name,
                 $"{candidate.Name} was promoted (timeline {timeline}) and takes writes, but the metadata on it could not be updated ({ex.Message}). " +
                 $"{oldPrimary.Name} is stopped and was NOT rejoined, and the monitors stay paused: record {candidate.Name} as the primary " +
                 $"(Register-PgHaNode -Role Primary -Name {candidate.Name} -Force), rejoin {oldPrimary.Name} (Invoke-PgHaRejoin -Name {oldPrimary.Name}), then run Resume-PgHaMonitor.");
@@ -301,10 +300,9 @@ internal static class Switchover
         }
         catch (Exception ex) when (ex is PgHaException or NpgsqlException or IOException or TimeoutException)
         {
-            bool needsRewind = ex is PgHaException { ErrorId: "PgHaRejoinNeedsRewind" };
+            bool needsRewind = ex is PgHaException { ErrorId: PgHaErrorIds.RejoinNeedsRewind };
             string done = $"The switchover itself is done: {plan.Candidate.Name} is the primary, and the metadata says so. ";
-            var failure = new PgHaException("PgHaSwitchoverRejoinFailed",
-                needsRewind ? ErrorCategory.InvalidOperation : (ex as PgHaException)?.Category ?? ErrorCategory.InvalidResult, oldPrimary.Name,
+            var failure = new PgHaException(PgHaErrorIds.SwitchoverRejoinFailed, oldPrimary.Name,
                 needsRewind
                     ? $"{done}{oldPrimary.Name} did not rejoin and is left stopped, recorded as an inactive standby: it needs pg_rewind, which this switchover was not allowed to run (no -ForceRewind). {ex.Message} " +
                       $"Rejoin it with Invoke-PgHaRejoin -Name {oldPrimary.Name} -ForceRewind."
@@ -358,7 +356,7 @@ internal static class Switchover
     private static NodeHost HostOf(NodeRecord node) =>
         new(node.Name, node.DataDirectory ?? string.Empty, node.PgBinDir, node.SshHost, node.SshPort, node.SshUser);
 
-    private static PgHaException Fail(string errorId, ErrorCategory category, object target, string message) => new(errorId, category, target, message);
+    private static PgHaException Fail(string errorId, object target, string message) => new(errorId, target, message);
 
     /// <summary>Free walsenders on the candidate for the old primary and the siblings; archive backlog on the primary.</summary>
     private static async Task CheckServersAsync(OperationContext context, SwitchoverPlan plan, int siblingCount)
@@ -374,7 +372,7 @@ internal static class Switchover
             int free = reader.GetInt32(0);
             if (free < 1 + siblingCount)
             {
-                throw Fail("PgHaSwitchoverWalSenders", ErrorCategory.LimitsExceeded, plan.Candidate.Name,
+                throw Fail(PgHaErrorIds.SwitchoverWalSenders, plan.Candidate.Name,
                     $"{plan.Candidate.Name} has {free} free walsenders (max_wal_senders) but {1 + siblingCount} nodes would stream from it. Raise max_wal_senders there (restart needed).");
             }
             if (!reader.GetBoolean(1))
@@ -389,7 +387,7 @@ internal static class Switchover
         await archiveReader.ReadAsync(ct).ConfigureAwait(false);
         if (archiveReader.GetBoolean(0) && archiveReader.GetInt32(1) > plan.Options.MaxArchiveReady)
         {
-            throw Fail("PgHaSwitchoverArchiveBacklog", ErrorCategory.LimitsExceeded, plan.OldPrimary.Name,
+            throw Fail(PgHaErrorIds.SwitchoverArchiveBacklog, plan.OldPrimary.Name,
                 $"{plan.OldPrimary.Name} has {archiveReader.GetInt32(1)} WAL files waiting to be archived (limit -MaxArchiveReady {plan.Options.MaxArchiveReady}). Fix archive_command first: after the switchover they would be archived by nobody.");
         }
     }
@@ -441,14 +439,14 @@ internal static class Switchover
     {
         string name = plan.OldPrimary.Name;
         string reason = $"{name} could not be stopped: {failure.Message}";
-        if (failure.ErrorId == "PgHaNodeStopTimeout")
+        if (failure.ErrorId == PgHaErrorIds.NodeStopTimeout)
         {
             context.Reporter.Warning($"{name} did not stop in time, and its shutdown cannot be called off: waiting up to {plan.Options.StopWait.TotalSeconds:0} s more for it to finish, to start it again.");
             try
             {
                 await NodeService.StopAndReadControlDataAsync(context, oldPrimaryHost, plan.OldPrimaryHost, plan.OldPrimaryBinDir, PgHaStopMode.Fast, plan.Options.StopWait).ConfigureAwait(false);
             }
-            catch (PgHaException again) when (again.ErrorId == "PgHaNodeStopTimeout")
+            catch (PgHaException again) when (again.ErrorId == PgHaErrorIds.NodeStopTimeout)
             {
                 await RecordFailureAsync(context, plan.OldPrimaryConninfo, plan, reason).ConfigureAwait(false);
                 return $" Its shutdown had still not finished {plan.Options.StopWait.TotalSeconds:0} s later: once it is down, start it again with Start-PgHaNode -Name {name} (or find what holds it: its log, its walsenders).";

@@ -1,0 +1,223 @@
+using System.Management.Automation;
+using System.Reflection;
+using System.Reflection.Emit;
+
+namespace PgHa.UnitTests.Core;
+
+/// <summary>
+/// Which ErrorIds each cmdlet can raise, read from PgHa.dll as compiled: a call graph from every method of the
+/// cmdlet class (and its PgHa base classes) through call, callvirt, newobj, ldftn and the compiler's lambda and
+/// async state-machine types; a virtual or interface call reaches every PgHa override or implementation. An id
+/// is "raised" by a method whose IL loads its string (constants of PgHaErrorIds are inlined as such a load).
+/// It over-approximates (every implementation of an interface counts), which is what "can raise" needs.
+/// </summary>
+internal sealed class ErrorIdReach
+{
+    private static readonly Dictionary<short, OpCode> OpCodesByValue = typeof(OpCodes)
+        .GetFields(BindingFlags.Public | BindingFlags.Static)
+        .Select(f => (OpCode)f.GetValue(null)!)
+        .ToDictionary(o => o.Value);
+
+    private const BindingFlags Declared = BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.Static | BindingFlags.DeclaredOnly;
+
+    private readonly Assembly _engine;
+    private readonly Dictionary<MethodKey, MethodBase> _methods = [];
+    private readonly Dictionary<MethodKey, List<MethodKey>> _overrides = [];
+    private readonly Dictionary<MethodKey, (HashSet<MethodKey> Calls, HashSet<string> Strings)> _bodies = [];
+
+    public ErrorIdReach(Assembly engine)
+    {
+        _engine = engine;
+        foreach (Type type in engine.GetTypes())
+        {
+            foreach (MethodBase method in type.GetMethods(Declared).Cast<MethodBase>().Concat(type.GetConstructors(Declared)))
+            {
+                _methods[Key(method)] = method;
+            }
+            foreach (MethodInfo method in type.GetMethods(Declared))
+            {
+                MethodInfo baseDefinition = method.GetBaseDefinition();
+                if (baseDefinition != method)
+                {
+                    AddOverride(baseDefinition, method);
+                }
+            }
+            if (type.IsInterface)
+            {
+                continue;
+            }
+            foreach (Type contract in type.GetInterfaces())
+            {
+                InterfaceMapping map = type.GetInterfaceMap(contract);
+                for (int i = 0; i < map.InterfaceMethods.Length; i++)
+                {
+                    if (map.TargetMethods[i].DeclaringType == type)
+                    {
+                        AddOverride(map.InterfaceMethods[i], map.TargetMethods[i]);
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>The cmdlet classes of the engine, by their command name (Verb-Noun).</summary>
+    public IReadOnlyDictionary<string, Type> Cmdlets() => _engine.GetTypes()
+        .Where(t => !t.IsAbstract && t.GetCustomAttribute<CmdletAttribute>() is not null)
+        .ToDictionary(t => $"{t.GetCustomAttribute<CmdletAttribute>()!.VerbName}-{t.GetCustomAttribute<CmdletAttribute>()!.NounName}");
+
+    /// <summary>Every string starting with "PgHa" that the methods reachable from <paramref name="cmdlet"/> load.</summary>
+    public HashSet<string> IdsRaisedBy(Type cmdlet)
+    {
+        var roots = new List<MethodKey>();
+        for (Type? type = cmdlet; type is not null && type.Assembly == _engine; type = type.BaseType)
+        {
+            roots.AddRange(type.GetMethods(Declared).Cast<MethodBase>().Concat(type.GetConstructors(Declared)).Select(Key));
+        }
+        var seen = new HashSet<MethodKey>();
+        var ids = new HashSet<string>(StringComparer.Ordinal);
+        var work = new Stack<MethodKey>(roots);
+        while (work.Count > 0)
+        {
+            MethodKey at = work.Pop();
+            if (!seen.Add(at) || !_methods.ContainsKey(at))
+            {
+                continue;
+            }
+            var (calls, strings) = Body(at);
+            ids.UnionWith(strings.Where(s => s.StartsWith("PgHa", StringComparison.Ordinal)));
+            foreach (MethodKey next in calls)
+            {
+                work.Push(next);
+                if (_overrides.TryGetValue(next, out List<MethodKey>? overriders))
+                {
+                    overriders.ForEach(work.Push);
+                }
+            }
+        }
+        return ids;
+    }
+
+    private void AddOverride(MethodInfo declared, MethodInfo implementation)
+    {
+        MethodKey key = Key(declared);
+        if (!_overrides.TryGetValue(key, out List<MethodKey>? list))
+        {
+            _overrides[key] = list = [];
+        }
+        list.Add(Key(implementation));
+    }
+
+    private (HashSet<MethodKey> Calls, HashSet<string> Strings) Body(MethodKey key)
+    {
+        if (_bodies.TryGetValue(key, out var body))
+        {
+            return body;
+        }
+        body = ([], new HashSet<string>(StringComparer.Ordinal));
+        _bodies[key] = body;
+        MethodBase method = _methods[key];
+        byte[] il = method.GetMethodBody()?.GetILAsByteArray() ?? [];
+        Type[]? typeArgs = method.DeclaringType is { IsGenericType: true } d ? d.GetGenericArguments() : null;
+        Type[]? methodArgs = method.IsGenericMethod ? method.GetGenericArguments() : null;
+        int at = 0;
+        while (at < il.Length)
+        {
+            short value = il[at] == 0xFE ? (short)(0xFE00 | il[at + 1]) : il[at];
+            at += il[at] == 0xFE ? 2 : 1;
+            OpCode op = OpCodesByValue[value];
+            switch (op.OperandType)
+            {
+                case OperandType.InlineNone:
+                    break;
+                case OperandType.ShortInlineBrTarget or OperandType.ShortInlineI or OperandType.ShortInlineVar:
+                    at += 1;
+                    break;
+                case OperandType.InlineVar:
+                    at += 2;
+                    break;
+                case OperandType.InlineI8 or OperandType.InlineR:
+                    at += 8;
+                    break;
+                case OperandType.InlineSwitch:
+                    at += 4 + (4 * BitConverter.ToInt32(il, at));
+                    break;
+                case OperandType.InlineString:
+                    body.Strings.Add(method.Module.ResolveString(BitConverter.ToInt32(il, at)));
+                    at += 4;
+                    break;
+                case OperandType.InlineField or OperandType.InlineMethod or OperandType.InlineType or OperandType.InlineTok:
+                    Use(method.Module.ResolveMember(BitConverter.ToInt32(il, at), typeArgs, methodArgs), body.Calls);
+                    at += 4;
+                    break;
+                default: // InlineBrTarget, InlineI, InlineSig, ShortInlineR
+                    at += 4;
+                    break;
+            }
+        }
+        return body;
+    }
+
+    private void Use(MemberInfo? member, HashSet<MethodKey> calls)
+    {
+        switch (member)
+        {
+            case MethodBase called:
+                calls.Add(Key(called));
+                UseType(called.DeclaringType, calls);
+                if (called.IsGenericMethod)
+                {
+                    foreach (Type arg in called.GetGenericArguments())
+                    {
+                        UseType(arg, calls);
+                    }
+                }
+                break;
+            case FieldInfo field:
+                UseType(field.DeclaringType, calls);
+                break;
+            case Type type:
+                UseType(type, calls);
+                break;
+        }
+    }
+
+    /// <summary>
+    /// A type used reaches its static constructor; a compiler-made type (an async or iterator state machine, a
+    /// lambda's closure: its name starts with '&lt;') reaches the methods the framework calls (MoveNext, ...), but
+    /// not its lambdas (named '&lt;...'), which are reached where a delegate is made of them (ldftn).
+    /// </summary>
+    private void UseType(Type? type, HashSet<MethodKey> calls)
+    {
+        if (type is null || type.Assembly != _engine)
+        {
+            return;
+        }
+        if (type.IsGenericType && !type.IsGenericTypeDefinition)
+        {
+            foreach (Type arg in type.GetGenericArguments())
+            {
+                UseType(arg, calls);
+            }
+            type = type.GetGenericTypeDefinition();
+        }
+        if (type.TypeInitializer is { } cctor)
+        {
+            calls.Add(Key(cctor));
+        }
+        if (type.Name.StartsWith('<'))
+        {
+            foreach (MethodBase method in type.GetMethods(Declared).Cast<MethodBase>().Concat(type.GetConstructors(Declared)))
+            {
+                if (!method.Name.StartsWith('<'))
+                {
+                    calls.Add(Key(method));
+                }
+            }
+        }
+    }
+
+    // A method's metadata token names its definition, so generic instantiations and the definition meet here.
+    private static MethodKey Key(MethodBase method) => new(method.Module.ModuleVersionId, method.MetadataToken);
+
+    private readonly record struct MethodKey(Guid Module, int Token);
+}
