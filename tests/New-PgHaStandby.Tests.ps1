@@ -88,8 +88,14 @@ Describe 'New-PgHaStandby parameter contract' -Tag UnitTests {
             Should -Throw -ErrorId 'ParameterArgumentValidationError,PgHa.Cmdlets.NewPgHaStandbyCommand'
     }
 
-    It 'refuses a node name that is not 1 to 63 letters, digits, dots, dashes or underscores' {
-        { New-PgHaStandby -SourceConninfo $nowhere -Name 'bad name!' -DataDirectory /tmp/pgha-never -WhatIf } | Should -Throw -ErrorId 'ParameterArgumentValidationError,PgHa.Cmdlets.NewPgHaStandbyCommand'
+    It 'refuses a node name that is not 1 to 63 letters, digits, dots, dashes or underscores, before connecting' {
+        foreach ($bad in 'bad name!', '', "node2`n", ('n' * 64), 'nœud') {
+            { New-PgHaStandby -SourceConninfo $nowhere -Name $bad -DataDirectory /tmp/pgha-never -WhatIf } | Should -Throw -ErrorId 'PgHaNodeNameInvalid,PgHa.Cmdlets.NewPgHaStandbyCommand'
+        }
+    }
+
+    It 'refuses a blank -DataDirectory before connecting' {
+        { New-PgHaStandby -SourceConninfo $nowhere -Name pg9 -DataDirectory '   ' -WhatIf } | Should -Throw -ErrorId 'PgHaDirectoryPathInvalid,PgHa.Cmdlets.NewPgHaStandbyCommand'
     }
 
     It 'refuses a slot name PostgreSQL would not accept' {

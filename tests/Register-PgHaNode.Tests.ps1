@@ -75,8 +75,10 @@ Describe 'Register-PgHaNode parameter contract' -Tag UnitTests {
         $command.OutputType.Name | Should -Contain 'PgHa.PgHaNodeRegistration'
     }
 
-    It 'refuses a node name that is not 1 to 63 letters, digits, dots, dashes or underscores' {
-        { Register-PgHaNode -Role Standby -Name 'bad name!' -Conninfo 'host=pg2 dbname=pgha' -WhatIf } | Should -Throw -ErrorId 'ParameterArgumentValidationError,PgHa.Cmdlets.RegisterPgHaNodeCommand'
+    It 'refuses a node name that is not 1 to 63 letters, digits, dots, dashes or underscores, before connecting' {
+        foreach ($bad in 'bad name!', '', "node2`n", ('n' * 64), 'nœud') {
+            { Register-PgHaNode -Role Standby -Name $bad -Conninfo 'host=pg2 dbname=pgha' -WhatIf } | Should -Throw -ErrorId 'PgHaNodeNameInvalid,PgHa.Cmdlets.RegisterPgHaNodeCommand'
+        }
     }
 
     It 'refuses a role that does not exist' {

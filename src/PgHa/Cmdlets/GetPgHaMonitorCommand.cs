@@ -40,11 +40,20 @@ public sealed class GetPgHaMonitorCommand : PgHaCmdlet
         try
         {
             var patterns = (Name ?? ["*"]).Select(n => NodeNames.Pattern(n)).ToList();
-            foreach (PgHaMonitorStatus status in RunEngine(context => MonitorStatusReader.ReadAsync(context, entryPoints, TimeSpan.FromSeconds(Timeout))))
+            var statuses = RunEngine(context => MonitorStatusReader.ReadAsync(context, entryPoints, TimeSpan.FromSeconds(Timeout))).ToList();
+            foreach (PgHaMonitorStatus status in statuses)
             {
                 if (patterns.Any(p => p.IsMatch(status.Name)))
                 {
                     WriteObject(status);
+                }
+            }
+            // As Get-PgHaNode: a name without wildcards that matches no registered node is an error, a pattern is not.
+            foreach (string name in (Name ?? []).Where(n => !WildcardPattern.ContainsWildcardCharacters(n)))
+            {
+                if (!statuses.Any(s => NodeNames.Same(s.Name, name)))
+                {
+                    WriteError(ToErrorRecord(NodeNames.NotFound(name, statuses.Select(s => s.Name))));
                 }
             }
         }

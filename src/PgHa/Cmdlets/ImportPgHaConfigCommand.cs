@@ -45,25 +45,25 @@ public sealed class ImportPgHaConfigCommand : PSCmdlet
         {
             files = [.. GetResolvedProviderPathFromPSPath(path, out provider)];
         }
-        catch (ItemNotFoundException ex)
+        catch (ItemNotFoundException)
         {
-            WriteNotFound(path, ex.Message);
+            WriteNotFound(path, $"There is no file {MessageText.Quote(path)}. {GiveAFile}");
             return [];
         }
         catch (Exception ex) when (ex is ProviderNotFoundException or System.Management.Automation.DriveNotFoundException or PSArgumentException)
         {
-            WriteNotFound(path, ex.Message);
+            WriteNotFound(path, MessageText.Shorten($"{ex.Message} {GiveAFile}"));
             return [];
         }
 
         if (provider.Name != "FileSystem")
         {
-            WriteNotFound(path, $"'{path}' is not a file-system path (provider {provider.Name}); give the path of a .psd1 or repmgr.conf file.");
+            WriteNotFound(path, $"{MessageText.Quote(path)} is not a file-system path (provider {provider.Name}). {GiveAFile}");
             return [];
         }
         if (files.Count == 0)
         {
-            WriteNotFound(path, $"No file matches '{path}'.");
+            WriteNotFound(path, $"No file matches {MessageText.Quote(path)}. {GiveAFile}");
         }
         return files;
     }
@@ -72,7 +72,7 @@ public sealed class ImportPgHaConfigCommand : PSCmdlet
     {
         if (Directory.Exists(file))
         {
-            WriteNotFound(file, $"'{file}' is a directory; give the path of a .psd1 or repmgr.conf file.");
+            WriteNotFound(file, $"{MessageText.Quote(file)} is a directory. {GiveAFile}");
             return;
         }
 
@@ -85,12 +85,12 @@ public sealed class ImportPgHaConfigCommand : PSCmdlet
         }
         catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
         {
-            WriteNotFound(file, $"Cannot find the configuration file '{file}'.");
+            WriteNotFound(file, $"Cannot find the configuration file {MessageText.Quote(file)}. {GiveAFile}");
             return;
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            WriteError(ErrorRecords.Of(new IOException($"Cannot read '{file}': {ex.Message}", ex), PgHaErrorIds.ConfigUnreadable, file));
+            WriteError(ErrorRecords.Of(new IOException($"Cannot read '{file}': {ex.Message}. Check that this user may read it.", ex), PgHaErrorIds.ConfigUnreadable, file));
             return;
         }
 
@@ -106,6 +106,8 @@ public sealed class ImportPgHaConfigCommand : PSCmdlet
         }
         WriteObject(result.Config);
     }
+
+    private const string GiveAFile = "Give the path of a PgHa .psd1 or repmgr.conf file (wildcards allowed).";
 
     private void WriteNotFound(string path, string message) =>
         WriteError(ErrorRecords.Of(new ItemNotFoundException(message), PgHaErrorIds.ConfigNotFound, path));

@@ -52,7 +52,7 @@ public sealed class NewPgHaSandboxCommand : PgHaCmdlet
         if (!IPAddress.TryParse(FirstAddress, out IPAddress? first) || first.GetAddressBytes() is not [127, _, _, _])
         {
             ThrowTerminatingError(ToErrorRecord(new PgHaException(PgHaErrorIds.SandboxAddressInvalid, FirstAddress,
-                $"-FirstAddress '{FirstAddress}' is not an IPv4 loopback address (127.0.0.0/8); a sandbox only ever listens on loopback.")));
+                $"-FirstAddress {MessageText.Quote(FirstAddress)} is not an IPv4 loopback address (127.0.0.0/8); a sandbox only ever listens on loopback. Give one such as 127.0.20.1.")));
             return;
         }
         string path = Path is null

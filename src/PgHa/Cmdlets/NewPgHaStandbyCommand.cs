@@ -27,7 +27,8 @@ public sealed class NewPgHaStandbyCommand : PgHaEventCmdlet
 
     /// <summary>The new standby's name: its application_name upstream, its slot name, its record.</summary>
     [Parameter(Mandatory = true, Position = 0)]
-    [ValidatePattern("^[A-Za-z0-9_.-]{1,63}$")]
+    // An empty name reaches the node-name rule, whose PgHaNodeNameInvalid says what a name may hold.
+    [AllowEmptyString]
     public string Name { get; set; } = string.Empty;
 
     /// <summary>The data directory to create on the target host.</summary>
@@ -73,7 +74,7 @@ public sealed class NewPgHaStandbyCommand : PgHaEventCmdlet
     public SwitchParameter UseReplicationSlot { get; set; }
 
     [Parameter]
-    [ValidatePattern("^[a-z0-9_]{1,63}$")]
+    [ValidatePattern(@"^[a-z0-9_]{1,63}\z")]
     public string? SlotName { get; set; }
 
     /// <summary>Replace a stopped PostgreSQL data directory, or a clone that did not finish (never a running server's, never the current primary's).</summary>
@@ -116,7 +117,7 @@ public sealed class NewPgHaStandbyCommand : PgHaEventCmdlet
 
     /// <summary>pg_basebackup --max-rate: the most the copy may read per second from the source (e.g. 50M), to spare a busy primary.</summary>
     [Parameter]
-    [ValidatePattern("^[0-9]+[kM]?$")]
+    [ValidatePattern(@"^[0-9]+[kM]?\z")]
     public string? MaxRate { get; set; }
 
     /// <summary>Seconds to wait for the standby to start and stream.</summary>
@@ -177,6 +178,7 @@ public sealed class NewPgHaStandbyCommand : PgHaEventCmdlet
 
     private CloneRequest BuildRequest()
     {
+        ValidateName(Name);
         ConnectionInfo source = Source is not null
             ? ParseConninfoParameter(Source.Conninfo, "Source.Conninfo")
             : ParseConninfoParameter(SourceConninfo!, nameof(SourceConninfo));
@@ -192,7 +194,7 @@ public sealed class NewPgHaStandbyCommand : PgHaEventCmdlet
         {
             // Checked here, not by pg_basebackup: with -Force the old contents would already be gone.
             ThrowTerminatingError(ToErrorRecord(new PgHaException(PgHaErrorIds.MaxRateInvalid, MaxRate,
-                $"-MaxRate '{MaxRate}' is outside what pg_basebackup accepts: 32k to 1024M (kilobytes per second without a suffix).")));
+                $"-MaxRate '{MaxRate}' is outside what pg_basebackup accepts: 32k to 1024M (kilobytes per second without a suffix). Give a rate in that range, such as 50M.")));
         }
         var target = new NodeHost(Name, GetUnresolvedDataDirectory(), PgBinDir, SshHost, SshPort, SshUser);
         return new CloneRequest(target, source, Source?.Name, own, ReplicationUser, Checkpoint == "Fast", slot, Force, start, Register,
@@ -228,6 +230,14 @@ public sealed class NewPgHaStandbyCommand : PgHaEventCmdlet
     }
 
     /// <summary>A local path may be relative to the current location; a remote one is taken as written.</summary>
-    private string GetUnresolvedDataDirectory() =>
-        SshHost is null ? GetUnresolvedProviderPathFromPSPath(DataDirectory) : DataDirectory;
+    private string GetUnresolvedDataDirectory()
+    {
+        // Resolved against the current folder, blanks would name a folder "   " there: a value lost on the way.
+        if (string.IsNullOrWhiteSpace(DataDirectory))
+        {
+            ThrowTerminatingError(ToErrorRecord(new PgHaException(PgHaErrorIds.DirectoryPathInvalid, DataDirectory,
+                "-DataDirectory is blank. Give the full path of the new standby's data directory, such as /var/lib/postgresql/15/main.")));
+        }
+        return SshHost is null ? GetUnresolvedProviderPathFromPSPath(DataDirectory) : DataDirectory;
+    }
 }

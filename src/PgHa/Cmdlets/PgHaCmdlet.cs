@@ -77,6 +77,13 @@ public abstract class PgHaCmdlet : PSCmdlet, IDisposable
     /// </summary>
     private protected (string Path, bool Explicit) ClusterSecretPath(string? parameter)
     {
+        // A blank -SecretFile would fall through to the session's or the default file: a script whose
+        // variable went empty must not be served another secret than the one it named.
+        if (parameter is not null && string.IsNullOrWhiteSpace(parameter))
+        {
+            throw new PgHaException(PgHaErrorIds.ClusterSecretMissing, parameter,
+                "-SecretFile is blank. Give the path of the cluster secret file, or leave -SecretFile out to use $PgHaClusterSecretFile, $env:PGHA_CLUSTER_SECRET_FILE or ~/.pgha/cluster-secret.");
+        }
         object? variable = SessionState.PSVariable.GetValue(ClusterSecretLocation.SessionVariable);
         string? fromSession = (variable is PSObject wrapped ? wrapped.BaseObject : variable)?.ToString();
         var (path, isExplicit) = ClusterSecretLocation.Resolve(parameter, fromSession);
@@ -98,14 +105,35 @@ public abstract class PgHaCmdlet : PSCmdlet, IDisposable
     /// <summary>Parses a conninfo given as a parameter; a bad one ends the call with PgHaConninfoInvalid.</summary>
     protected ConnectionInfo ParseConninfoParameter(string text, string parameterName)
     {
+        string shown = parameterName.Contains('.') ? parameterName : "-" + parameterName;
+        // libpq reads a blank conninfo as "all defaults" (PGHOST, the local socket); given as a parameter it
+        // is a value that went missing on the way (an unset variable in a script), not a choice.
+        if (string.IsNullOrWhiteSpace(text))
+        {
+            ThrowTerminatingError(ToErrorRecord(new PgHaException(PgHaErrorIds.ConninfoInvalid, parameterName,
+                $"{shown} is blank. Give the node's libpq connection string, such as 'host=pg1 port=5432 user=postgres dbname=pgha'.")));
+        }
         if (ConnectionInfo.TryParse(text, out ConnectionInfo? info, out string? error) && info is not null)
         {
             return info;
         }
         var ex = new PgHaException(PgHaErrorIds.ConninfoInvalid, parameterName,
-            $"{(parameterName.Contains('.') ? parameterName : "-" + parameterName)} is not a valid libpq connection string: {error} Write it as 'host=... port=... user=... dbname=...' or as a postgresql:// URI.");
+            MessageText.Shorten($"{shown} is not a valid libpq connection string: {error} Write it as 'host=... port=... user=... dbname=...' or as a postgresql:// URI."));
         ThrowTerminatingError(ToErrorRecord(ex));
         throw new InvalidOperationException("unreachable");
+    }
+
+    /// <summary>A name to register or clone under; one the node-name rule refuses ends the call with PgHaNodeNameInvalid.</summary>
+    private protected void ValidateName(string name)
+    {
+        try
+        {
+            NodeNames.Validate(name);
+        }
+        catch (PgHaException ex)
+        {
+            ThrowTerminatingError(ToErrorRecord(ex));
+        }
     }
 
     /// <summary>The -Conninfo entry points of a cluster command, parsed (the first that answers is used).</summary>

@@ -22,7 +22,8 @@ public sealed class RegisterPgHaNodeCommand : PgHaEventCmdlet
     public string Conninfo { get; set; } = string.Empty;
 
     [Parameter(Mandatory = true, ParameterSetName = "Conninfo")]
-    [ValidatePattern("^[A-Za-z0-9_.-]{1,63}$")]
+    // An empty name reaches the node-name rule, whose PgHaNodeNameInvalid says what a name may hold.
+    [AllowEmptyString]
     public string Name { get; set; } = string.Empty;
 
     /// <summary>Node id; by default the id already recorded for this name, else the next free one.</summary>
@@ -122,6 +123,7 @@ public sealed class RegisterPgHaNodeCommand : PgHaEventCmdlet
 
     private RegistrationRequest BuildRequest()
     {
+        ValidateName(ParameterSetName == "Config" ? Config!.NodeName : Name);
         if (Upstream is not null && Role != PgHaRole.Standby)
         {
             NotApplicable(nameof(Upstream), "only a standby has an upstream");

@@ -2,6 +2,7 @@ using System.Management.Automation;
 using System.Runtime.InteropServices;
 using PgHa.Conninfo;
 using PgHa.Core;
+using PgHa.Operations;
 using PgHa.Operations.Monitor;
 using PgHa.Operations.Monitor.Health;
 
@@ -211,8 +212,22 @@ public sealed class StartPgHaMonitorCommand : PgHaEventCmdlet
     private MonitorTarget BuildTarget()
     {
         string? stateFile = StateFile is null ? null : SessionState.Path.GetUnresolvedProviderPathFromPSPath(StateFile);
-        // Read by the monitor once it has found its node, so a missing file is reported with what the monitor knows.
-        string secretFile = ClusterSecretPath(SecretFile).Path;
+        string secretFile;
+        try
+        {
+            // Only a name that could be registered can have a monitor; checked here, before anything listens.
+            if (ParameterSetName == "Name")
+            {
+                NodeNames.Validate(Name);
+            }
+            // Read by the monitor once it has found its node, so a missing file is reported with what the monitor knows.
+            secretFile = ClusterSecretPath(SecretFile).Path;
+        }
+        catch (PgHaException ex)
+        {
+            ThrowTerminatingError(ToErrorRecord(ex));
+            throw new InvalidOperationException("unreachable");
+        }
         if (ParameterSetName == "Config")
         {
             ConnectionInfo own = ParseConninfoParameter(Config!.Conninfo, "Config.Conninfo");

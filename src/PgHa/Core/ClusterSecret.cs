@@ -52,8 +52,8 @@ internal sealed class ClusterSecret
         if (!File.Exists(path))
         {
             throw new PgHaException(PgHaErrorIds.ClusterSecretMissing, path,
-                $"There is no cluster secret at '{path}'. Monitors sign what they say to each other with it. Create it once " +
-                $"(New-PgHaSandbox makes one for a sandbox; otherwise: umask 077; openssl rand -base64 {CreatedBytes} > '{path}'), " +
+                $"There is no cluster secret at {MessageText.Quote(path)}. Monitors sign what they say to each other with it. Create it once " +
+                $"(New-PgHaSandbox makes one for a sandbox; otherwise: umask 077; openssl rand -base64 {CreatedBytes} > {MessageText.Quote(path)}), " +
                 "copy it to every node's monitor user (mode 0600, like a .pgpass file), or point -SecretFile (or $env:" + ClusterSecretLocation.EnvironmentVariable + ") at it.");
         }
         if (!OperatingSystem.IsWindows())

@@ -56,6 +56,9 @@ internal static class PgHaErrorIds
     /// <summary>No registered node has that name or id (names are exact and case-sensitive).</summary>
     [Category(ErrorCategory.ObjectNotFound)] public const string NodeNotFound = "PgHaNodeNotFound";
 
+    /// <summary>The name cannot be a node name (empty, too long, or characters other than ASCII letters, digits, '_', '.', '-').</summary>
+    [Category(ErrorCategory.InvalidArgument)] public const string NodeNameInvalid = "PgHaNodeNameInvalid";
+
     /// <summary>The name is registered for another node id, or differs from a registered name only in case.</summary>
     [Category(ErrorCategory.ResourceExists)] public const string NodeNameInUse = "PgHaNodeNameInUse";
 

@@ -14,7 +14,27 @@ internal static class NodeNames
 {
     public const StringComparison Comparison = StringComparison.Ordinal;
 
+    /// <summary>The longest name: PostgreSQL truncates application_name (and slot names) to 63 bytes.</summary>
+    public const int MaxLength = 63;
+
     public static bool Same(string registered, string? given) => string.Equals(registered, given, Comparison);
+
+    /// <summary>
+    /// A name a node may be registered or cloned under: 1 to 63 ASCII letters, digits, '_', '.' or '-'. It is
+    /// the node's application_name upstream and the base of its slot name, and it appears in shell commands
+    /// and file names, so nothing else is let in: no blank, quote, ';', '$' or newline.
+    /// </summary>
+    /// <exception cref="PgHaException">PgHaNodeNameInvalid.</exception>
+    public static void Validate(string? name)
+    {
+        if (name is { Length: > 0 and <= MaxLength } && name.All(c => c is (>= 'A' and <= 'Z') or (>= 'a' and <= 'z') or (>= '0' and <= '9') or '_' or '.' or '-'))
+        {
+            return;
+        }
+        throw new PgHaException(PgHaErrorIds.NodeNameInvalid, name,
+            $"{MessageText.Quote(name)} cannot be a node name. Give 1 to {MaxLength} ASCII letters, digits, '_', '.' or '-' (such as node3): " +
+            "the name is the node's application_name and the base of its replication slot name.");
+    }
 
     /// <summary>A -Name value: wildcards allowed, matched case-sensitively like plain names.</summary>
     public static WildcardPattern Pattern(string pattern) => new(pattern, WildcardOptions.None);
@@ -38,8 +58,8 @@ internal static class NodeNames
     {
         string? other = DifferentlyCased(registered, name);
         string message = other is null
-            ? $"No node named '{name}' is registered. Get-PgHaNode lists the registered nodes."
-            : $"No node named '{name}' is registered, but '{other}' is: node names are case-sensitive, as PostgreSQL's application_name is. Use -Name '{other}'.";
+            ? $"No node named {MessageText.Quote(name)} is registered. Get-PgHaNode lists the registered nodes."
+            : $"No node named {MessageText.Quote(name)} is registered, but '{other}' is: node names are case-sensitive, as PostgreSQL's application_name is. Use -Name '{other}'.";
         return new PgHaException(PgHaErrorIds.NodeNotFound, name, message);
     }
 }

@@ -15,6 +15,7 @@ internal static class NodeRegistration
 {
     public static async Task<RegistrationPlan> PlanAsync(OperationContext context, RegistrationRequest request)
     {
+        NodeNames.Validate(request.Name);
         await CheckHostAccessAsync(context, request).ConfigureAwait(false);
         RegistrationPlan plan = request.Role switch
         {
@@ -146,7 +147,7 @@ internal static class NodeRegistration
         var (probe, witnessDatabaseExists) = await NodeProbe.ProbeWithFallbackAsync(context, request.Conninfo).ConfigureAwait(false);
         if (probe.InRecovery)
         {
-            throw RoleMismatch(request, "it is in recovery", "A witness must be a writable server of its own, not a standby.");
+            throw RoleMismatch(request, "it is in recovery", "A witness must be a writable server of its own, not a standby: give the -Conninfo of a separate PostgreSQL server (its own initdb).");
         }
         NodeProbeResult primaryProbe = await NodeProbe.ProbeAsync(context, request.PrimaryConninfo).ConfigureAwait(false);
         if (primaryProbe.InRecovery)
@@ -157,7 +158,7 @@ internal static class NodeRegistration
         if (primaryProbe.SystemIdentifier == probe.SystemIdentifier)
         {
             throw new PgHaException(PgHaErrorIds.WitnessInCluster, request.Name,
-                $"'{request.Name}' has the primary's system identifier ({probe.SystemIdentifier}): it belongs to the replication cluster. A witness must be a separate PostgreSQL server (its own initdb).");
+                $"'{request.Name}' has the primary's system identifier ({probe.SystemIdentifier}): it belongs to the replication cluster. A witness must be a separate PostgreSQL server: give the -Conninfo of one made with its own initdb.");
         }
         var (nodes, _) = await MetadataReader.ReadNodesAsync(context, [request.PrimaryConninfo]).ConfigureAwait(false);
         NodeRecord desired = DesiredRecord(request, upstreamId: null);
@@ -242,7 +243,7 @@ internal static class NodeRegistration
             && !await host.PathExistsAsync(request.DataDirectory.TrimEnd('/') + "/PG_VERSION", context.CancellationToken).ConfigureAwait(false))
         {
             throw new PgHaException(PgHaErrorIds.DataDirectoryNotFound, request.DataDirectory,
-                $"There is no PostgreSQL data directory at '{request.DataDirectory}' on {host.Description} (no PG_VERSION file). Give the node's real -DataDirectory.");
+                $"There is no PostgreSQL data directory at {MessageText.Quote(request.DataDirectory)} on {host.Description} (no PG_VERSION file). Give the node's real -DataDirectory.");
         }
     }
 

@@ -82,7 +82,10 @@ internal static class NodeConnector
             }
             return connection;
         }
-        catch (Exception ex) when (ex is NpgsqlException or SocketException or TimeoutException or OperationCanceledException or IOException)
+        // .NET refuses a host name longer than 255 characters before asking DNS (ArgumentOutOfRangeException
+        // "hostName"); libpq reports the same name as one it cannot translate: a connection failure.
+        catch (Exception ex) when (ex is NpgsqlException or SocketException or TimeoutException or OperationCanceledException or IOException
+            or ArgumentOutOfRangeException { ParamName: "hostName" })
         {
             await connection.DisposeAsync().ConfigureAwait(false);
             context.CancellationToken.ThrowIfCancellationRequested();
@@ -92,7 +95,8 @@ internal static class NodeConnector
 
     private static PgHaException Describe(Exception ex, ConnectionInfo info, string? database, LibpqTlsPolicy tls)
     {
-        string target = info.ToDisplayString();
+        // A 5000-character host name stays in the record's target, not in the sentence.
+        string target = MessageText.Shorten(info.ToDisplayString());
         if (ex is NpgsqlException { InnerException: AuthenticationException } && tls.Rejection is { } rejection)
         {
             return new PgHaException(PgHaErrorIds.ServerCertificateRejected, target,
@@ -116,7 +120,7 @@ internal static class NodeConnector
         }
         string reason = ex is OperationCanceledException or TimeoutException
             ? "no answer within the connect timeout"
-            : (ex.InnerException?.Message ?? ex.Message);
+            : MessageText.Shorten(ex.InnerException?.Message ?? ex.Message);
         return new PgHaException(PgHaErrorIds.NodeUnreachable, target,
             $"Cannot connect to '{target}': {reason}. Check that the server is running and that the host, port and pg_hba.conf let this machine in.", ex);
     }

@@ -122,7 +122,7 @@ public sealed class CloneTests : IClassFixture<PgHaSession>, IAsyncLifetime
         var result = Clone("node1", target, "-Register -WhatIf").ThrowIfErrors();
         Assert.Contains("What if: Performing the operation \"Clone node1 into", result.HostText);
         var checks = result.Output.Select(o => (string)o.Properties["Check"].Value).ToList();
-        Assert.Equal(["SourceReachable", "WalSenders", "WalLevel", "Rewind", "Checkpoint", "MajorVersion", "ReplicationAccess", "TargetDirectory", "DiskSpace"], checks);
+        Assert.Equal(["SourceReachable", "WalSenders", "WalLevel", "Rewind", "Checkpoint", "NodeName", "MajorVersion", "ReplicationAccess", "TargetDirectory", "DiskSpace"], checks);
         Assert.All(result.Output, o => Assert.Equal("Passed", o.Properties["Status"].Value.ToString()));
         Assert.False(Directory.Exists(target.DataDirectory));
         Assert.Equal(before, await _servers.MetadataFingerprintAsync());

@@ -59,4 +59,42 @@ public sealed class NodeNamesTests
         Assert.Equal("NODE2", decision.Record.Name);
         Assert.Equal(2, decision.Record.Id);
     }
+
+    [Theory]
+    [InlineData("node3")]
+    [InlineData("pg-1.dc_2")]
+    [InlineData("N")]
+    [InlineData("nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn")] // 63
+    public void Validate_TakesWhatCanBeAnApplicationName(string name) => NodeNames.Validate(name);
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("   ")]
+    [InlineData("node2\n")]
+    [InlineData("node 2")]
+    [InlineData("node2;rm")]
+    [InlineData("$(id)")]
+    [InlineData("it's")]
+    [InlineData("nœud")]
+    [InlineData("nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn")] // 64
+    public void Validate_RefusesEverythingElse_SayingWhatANameMayHold(string name)
+    {
+        var e = Assert.Throws<PgHaException>(() => NodeNames.Validate(name));
+        Assert.Equal(PgHaErrorIds.NodeNameInvalid, e.ErrorId);
+        Assert.Contains("Give 1 to 63 ASCII letters", e.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("\n", e.Message.Replace("\\n", string.Empty, StringComparison.Ordinal), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void MessagesShowValuesOnOneLineAndShort()
+    {
+        Assert.Equal("'node2\\n'", MessageText.Quote("node2\n"));
+        Assert.Equal("''", MessageText.Quote(null));
+        string quoted = MessageText.Quote(new string('n', 5000));
+        Assert.Equal("'" + new string('n', MessageText.MaxShown) + "'... (5000 characters)", quoted);
+        string shortened = MessageText.Shorten("mkdir: cannot create '/tmp/" + new string('p', 5000) + "': File name too long");
+        Assert.StartsWith("mkdir: cannot create '/tmp/ppp", shortened, StringComparison.Ordinal);
+        Assert.EndsWith("... (5008 characters) File name too long", shortened, StringComparison.Ordinal);
+        Assert.Equal("short stays as it was", MessageText.Shorten("short stays as it was"));
+    }
 }

@@ -30,6 +30,7 @@ internal static class StandbyClone
     public static async Task<ClonePlan> PlanAsync(OperationContext context, CloneRequest request)
     {
         CancellationToken ct = context.CancellationToken;
+        NodeNames.Validate(request.Target.Name);
         var checks = new CloneChecks(request.Target.Name);
         context.Reporter.Progress(Activity, $"Checking the source for {request.Target.Name}", 0);
 
@@ -51,7 +52,7 @@ internal static class StandbyClone
         checks.CheckSourceSettings(facts, request.SlotName);
         checks.CheckCheckpoint(request.FastCheckpoint);
 
-        var (sourceName, eventsTo, eventNodeId, primaryDirectories) = await FindClusterAsync(context, request).ConfigureAwait(false);
+        var (sourceName, eventsTo, eventNodeId, primaryDirectories) = await FindClusterAsync(context, request, checks).ConfigureAwait(false);
         ConnectionInfo replication = StandbyConfiguration.ReplicationConninfo(request.Source, request.Target.Name, request.ReplicationUser);
 
         context.Reporter.Progress(Activity, $"Checking the target host of {request.Target.Name}", 30);
@@ -210,7 +211,7 @@ internal static class StandbyClone
     /// fine (a first standby before registration).
     /// </summary>
     private static async Task<(string? SourceName, ConnectionInfo? EventsTo, int EventNodeId, IReadOnlyList<string> PrimaryDirectories)> FindClusterAsync(
-        OperationContext context, CloneRequest request)
+        OperationContext context, CloneRequest request, CloneChecks checks)
     {
         IReadOnlyList<NodeRecord> nodes;
         try
@@ -225,6 +226,18 @@ internal static class StandbyClone
         string? sourceName = request.SourceName ?? nodes.FirstOrDefault(n =>
             RegisteredConninfo.TryParse(n, out var info) && NodeEndpoint.Of(info) == sourceEndpoint)?.Name;
         NodeRecord? primary = nodes.FirstOrDefault(n => n.Role == PgHaRole.Primary && n.Active);
+        // The name is the clone's application_name and will be its record's: one that differs from a
+        // registered name only in case would be a second node easily taken for the first.
+        if (NodeNames.DifferentlyCased(nodes.Select(n => n.Name), request.Target.Name) is { } registered)
+        {
+            checks.Fail("NodeName", PgHaErrorIds.NodeNameInUse,
+                $"'{registered}' is registered, and '{request.Target.Name}' differs from it only in case: node names are matched exactly, so the two would be easy to confuse. " +
+                $"Use -Name '{registered}' to clone that node again, or choose another name.");
+        }
+        else
+        {
+            checks.Pass("NodeName", $"'{request.Target.Name}' is {(NodeNames.Find(nodes, n => n.Name, request.Target.Name) is null ? "not registered yet" : "a registered node")}.");
+        }
         // The id the node has, or the one registration will give it next (events need a node id).
         int nodeId = request.Id ?? NodeNames.Find(nodes, n => n.Name, request.Target.Name)?.Id ?? (nodes.Count == 0 ? 1 : nodes.Max(n => n.Id) + 1);
         string[] primaryDirectories = primary?.DataDirectory is { } primaryDir && SameHost(primary.SshHost, request.Target.SshHost) ? [primaryDir] : [];
@@ -475,7 +488,7 @@ internal static class StandbyClone
         if (!result.Succeeded)
         {
             throw new PgHaException(PgHaErrorIds.CloneTargetPathInvalid, arguments[^1],
-                $"Could not {what} on {target.Description}: {result.StandardError.Trim()}. The PostgreSQL OS user must be able to write there.");
+                MessageText.Shorten($"Could not {what} on {target.Description}: {result.StandardError.Trim()}. The PostgreSQL OS user must be able to write there."));
         }
     }
 }

@@ -163,7 +163,13 @@ internal static class DirectoryGuard
         if (string.IsNullOrWhiteSpace(path) || !path.StartsWith('/') || path.Contains('\n', StringComparison.Ordinal) || path.Contains('\r', StringComparison.Ordinal) || path.Contains('\0', StringComparison.Ordinal))
         {
             return new DirectoryRefusal(PgHaErrorIds.DirectoryPathInvalid,
-                $"'{path}' is not an absolute path on one line; PgHa deletes and writes only directories given by an absolute path. Give the full path, starting with '/'.");
+                $"{MessageText.Quote(path)} is not an absolute path on one line; PgHa deletes and writes only directories given by an absolute path. Give the full path, starting with '/'.");
+        }
+        // Linux's limits (PATH_MAX 4096 with its NUL, NAME_MAX 255 per name, in bytes): a longer path names nothing.
+        if (System.Text.Encoding.UTF8.GetByteCount(path) > 4095 || path.Split('/').Any(name => System.Text.Encoding.UTF8.GetByteCount(name) > 255))
+        {
+            return new DirectoryRefusal(PgHaErrorIds.DirectoryPathInvalid,
+                $"{MessageText.Quote(path)} is longer than Linux allows (4095 bytes in all, 255 per name). Give a shorter path.");
         }
         return null;
     }

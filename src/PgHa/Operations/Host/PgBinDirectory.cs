@@ -24,7 +24,7 @@ internal static class PgBinDirectory
             if (version is null || !int.TryParse(version.Trim(), out int major))
             {
                 throw new PgHaException(PgHaErrorIds.DataDirectoryNotFound, dataDirectory,
-                    $"There is no PostgreSQL data directory at '{dataDirectory}' on {host.Description} (no readable PG_VERSION). Give the node's real data directory.");
+                    $"There is no PostgreSQL data directory at {MessageText.Quote(dataDirectory)} on {host.Description} (no readable PG_VERSION). Give the node's real data directory.");
             }
             binDir = ForMajorVersion(major);
         }
@@ -37,7 +37,7 @@ internal static class PgBinDirectory
         if (!await host.PathExistsAsync(binDir + "/" + program, ct).ConfigureAwait(false))
         {
             throw new PgHaException(PgHaErrorIds.ProgramNotFound, binDir,
-                $"{program} is not in '{binDir}' on {host.Description}. Install the PostgreSQL server package there, or give the right -PgBinDir.");
+                $"{program} is not in {MessageText.Quote(binDir)} on {host.Description}. Install the PostgreSQL server package there, or give the right -PgBinDir.");
         }
         return binDir;
     }

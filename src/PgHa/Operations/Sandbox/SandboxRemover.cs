@@ -35,7 +35,7 @@ internal static class SandboxRemover
         if (manifest is null || manifest.CreatedBy != SandboxManifest.Creator)
         {
             throw new PgHaException(PgHaErrorIds.SandboxNotFound, root,
-                $"'{root}' is not a sandbox made by New-PgHaSandbox (no valid {SandboxManifest.FileName}); nothing was stopped or deleted.");
+                $"{MessageText.Quote(root)} is not a sandbox made by New-PgHaSandbox (no valid {SandboxManifest.FileName}); nothing was stopped or deleted. Give the Path that New-PgHaSandbox returned.");
         }
         if (manifest.Etcd.FirstOrDefault(m => !IsBelow(m.DataDirectory, root) || !IsBelow(m.LogFile, root)) is { } outsideEtcd)
         {
@@ -47,7 +47,7 @@ internal static class SandboxRemover
         {
             throw new PgHaException(PgHaErrorIds.SandboxNotFound, root,
                 $"'{root}' is not a sandbox made by New-PgHaSandbox: its {SandboxManifest.FileName} names the data directory '{outside.DataDirectory}' for {outside.Name}, " +
-                "which is not below the folder (or goes through '.' or '..'); nothing was stopped or deleted.");
+                "which is not below the folder (or goes through '.' or '..'); nothing was stopped or deleted. Stop its servers with Stop-PgHaNode -DataDirectory and delete the folder yourself.");
         }
         return manifest;
     }
@@ -147,7 +147,7 @@ internal static class SandboxRemover
             if (dir == resolvedRoot || !PosixPath.IsSameOrInside(dir, resolvedRoot))
             {
                 throw new PgHaException(PgHaErrorIds.SandboxNotFound, root,
-                    $"'{root}' is not a sandbox PgHa can remove: the data directory '{node.DataDirectory}' of {node.Name} leads to '{dir}', outside the folder '{resolvedRoot}' (a symbolic link?); nothing was stopped or deleted.");
+                    $"'{root}' is not a sandbox PgHa can remove: the data directory '{node.DataDirectory}' of {node.Name} leads to '{dir}', outside the folder '{resolvedRoot}' (a symbolic link?); nothing was stopped or deleted. Stop its servers with Stop-PgHaNode -DataDirectory and delete the folder yourself.");
             }
             own[dir] = node;
         }

@@ -238,7 +238,7 @@ internal static class NodeService
             PgCtlCommand.StatusRunning => true,
             PgCtlCommand.StatusNotRunning => false,
             PgCtlCommand.StatusNoDataDirectory => throw new PgHaException(PgHaErrorIds.DataDirectoryNotFound, node.Name,
-                $"pg_ctl cannot access the data directory '{node.DataDirectory}' of {node.Name} on {host.Description}: {status.StandardError.Trim()} Give the node's real data directory."),
+                $"pg_ctl cannot access the data directory {MessageText.Quote(node.DataDirectory)} of {node.Name} on {host.Description}: {MessageText.Shorten(status.StandardError.Trim())} Give the node's real data directory."),
             _ => throw new PgHaException(PgHaErrorIds.NodeStatusFailed, node.Name,
                 $"pg_ctl status for {node.Name} on {host.Description} failed with exit code {status.ExitCode}: {status.StandardError.Trim()}"),
         };
