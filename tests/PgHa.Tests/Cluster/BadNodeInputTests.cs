@@ -4,41 +4,14 @@ using Xunit;
 
 namespace PgHa.Tests.Cluster;
 
-/// <summary>A primary (node1) and a streaming standby (node2), registered, whose records the tests corrupt and restore.</summary>
-public sealed class BadNodeInputFixture : IAsyncLifetime
-{
-    public PgHaSession Session { get; } = new();
-
-    public ReplicatedServers Servers { get; private set; } = null!;
-
-    public string Node1 => ReplicatedServers.NodeConninfo(Servers.Primary);
-
-    public string Node2 => ReplicatedServers.NodeConninfo(Servers.Standbys[0]);
-
-    public async Task InitializeAsync()
-    {
-        Servers = await ReplicatedServers.StartAsync("cinv", standbyCount: 1);
-        Session.Run("Register-PgHaNode -Role Primary -Name node1 -Conninfo $args[0] -DataDirectory $args[1]", Node1, Servers.Primary.DataDirectory).ThrowIfErrors();
-        Session.Run("Register-PgHaNode -Role Standby -Name node2 -Conninfo $args[0] -DataDirectory $args[1]", Node2, Servers.Standbys[0].DataDirectory).ThrowIfErrors();
-    }
-
-    public async Task DisposeAsync()
-    {
-        Session.Dispose();
-        if (Servers is not null)
-        {
-            await Servers.DisposeAsync();
-        }
-    }
-}
-
 /// <summary>
 /// Bad node input, refused with one ErrorId by every cmdlet family and changing nothing:
 /// a registered conninfo libpq refuses (written by hand or by an older tool) gives PgHaConninfoInvalid,
 /// never a raw ConninfoFormatException; a node name that differs from a registered one only in case
 /// gives PgHaNodeNotFound naming the registered one (names are matched exactly everywhere).
 /// </summary>
-public sealed class BadNodeInputTests : IClassFixture<BadNodeInputFixture>
+[Collection(BadInputCollection.Name)]
+public sealed class BadNodeInputTests
 {
     // libpq refuses to parse the first; the second parses but asks for something Npgsql cannot honour.
     public const string Unparsable = "host=127.0.0.1 port";

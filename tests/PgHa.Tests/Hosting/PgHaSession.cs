@@ -34,7 +34,9 @@ public sealed class PgHaSession : IDisposable
     public RunResult Run(string script, params object?[] args) => RunWith(script, null, args);
 
     /// <summary>Runs a script with named variables set first (for values that are awkward to pass by position).</summary>
-    public RunResult RunWith(string script, IDictionary? variables, params object?[] args)
+    public RunResult RunWith(string script, IDictionary? variables, params object?[] args) => Invoke(script, variables, args, null);
+
+    private RunResult Invoke(string script, IDictionary? variables, object?[] args, TimeSpan? deadline)
     {
         lock (_sync)
         {
@@ -58,7 +60,20 @@ public sealed class PgHaSession : IDisposable
             var errors = new List<ErrorRecord>();
             try
             {
-                output.AddRange(ps.Invoke());
+                if (deadline is { } limit)
+                {
+                    IAsyncResult running = ps.BeginInvoke();
+                    if (!running.AsyncWaitHandle.WaitOne(limit))
+                    {
+                        ps.Stop();
+                        throw new TimeoutException($"'{script}' still ran after {limit.TotalSeconds:0} s; it was stopped.");
+                    }
+                    output.AddRange(ps.EndInvoke(running));
+                }
+                else
+                {
+                    output.AddRange(ps.Invoke());
+                }
             }
             catch (RuntimeException ex)
             {
@@ -69,6 +84,13 @@ public sealed class PgHaSession : IDisposable
                 ps.Streams.Verbose.Select(v => v.Message).ToList(), Host.TakeOutput());
         }
     }
+
+    /// <summary>
+    /// <see cref="RunWith"/> with a deadline, for a command that would otherwise run on (a monitor that starts):
+    /// past it the pipeline is stopped and <see cref="TimeoutException"/> thrown.
+    /// </summary>
+    public RunResult RunWithin(TimeSpan deadline, string script, IDictionary? variables, params object?[] args) =>
+        Invoke(script, variables, args, deadline);
 
     public void Dispose()
     {
