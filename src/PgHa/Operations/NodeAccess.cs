@@ -19,13 +19,30 @@ internal static class NodeAccess
             return new LocalTransport();
         }
 
+        if (string.IsNullOrWhiteSpace(sshHost))
+        {
+            throw new PgHaException(PgHaErrorIds.SshUnreachable, sshHost,
+                $"The SSH host of {nodeName} is blank. Give -SshHost the name or address of the machine the node runs on, or leave it out for this machine.");
+        }
         SshClientSettings ssh = context.Ssh;
+        string? keyFile = ssh.KeyFile ?? (ssh.Credential is null ? DefaultKeyFile() : null);
+        if (keyFile is null && ssh.Credential is null)
+        {
+            throw new PgHaException(PgHaErrorIds.SshAuthenticationFailed, sshHost,
+                $"There is no SSH key or password to log in to {nodeName}'s host {MessageText.Quote(sshHost)}: none of {string.Join(", ", DefaultKeyFiles)} exists. " +
+                "Give -SshKeyFile (a private key whose public half is in the user's authorized_keys there) or -SshCredential.");
+        }
+        if (keyFile is not null && !File.Exists(keyFile))
+        {
+            throw new PgHaException(PgHaErrorIds.SshAuthenticationFailed, keyFile,
+                $"There is no SSH key file at {MessageText.Quote(keyFile)}. Give -SshKeyFile the path of the private key for {nodeName}'s host.");
+        }
         var options = new SshTransportOptions
         {
             Host = sshHost,
             Port = sshPort ?? 22,
             UserName = sshUser ?? ssh.Credential?.UserName ?? LocalTransport.DefaultOsUser,
-            PrivateKeyPath = ssh.KeyFile,
+            PrivateKeyPath = keyFile,
             PrivateKeyPassphrase = ssh.KeyPassphrase,
             Credential = ssh.Credential,
             KnownHostsPath = ssh.KnownHostsFile,
@@ -50,11 +67,29 @@ internal static class NodeAccess
             throw new PgHaException(PgHaErrorIds.SshAuthenticationFailed, sshHost,
                 $"SSH login to {options} failed: {ex.Message}. Check -SshKeyFile (or ~/.ssh/id_*) and the user's authorized_keys on {sshHost}.", ex);
         }
-        catch (Exception ex) when (ex is SocketException or SshOperationTimeoutException or SshConnectionException or TimeoutException)
+        catch (Exception ex) when (ex is SocketException or SshOperationTimeoutException or SshConnectionException or TimeoutException
+            or ArgumentOutOfRangeException { ParamName: "hostName" })
         {
+            // ArgumentOutOfRangeException: .NET refuses a host name over 255 characters before asking DNS.
             context.CancellationToken.ThrowIfCancellationRequested();
             throw new PgHaException(PgHaErrorIds.SshUnreachable, sshHost,
-                $"Cannot reach {nodeName}'s host over SSH ({options}): {ex.Message}. Check that sshd runs there and the port is open.", ex);
+                MessageText.Shorten($"Cannot reach {nodeName}'s host over SSH ({options}): {ex.Message}. Check that sshd runs there and the port is open."), ex);
         }
+        catch (Exception ex) when (ex is SshException or UnauthorizedAccessException)
+        {
+            // What is left of SSH.NET's exceptions before the login are the key's: encrypted without a
+            // passphrase (SshPassPhraseNullOrEmptyException), not a private key, or unreadable.
+            throw new PgHaException(PgHaErrorIds.SshAuthenticationFailed, keyFile,
+                $"The SSH key {MessageText.Quote(keyFile)} cannot be used: {ex.Message}. Give -SshKeyFile an unencrypted OpenSSH or PEM private key this user may read, or -SshCredential.", ex);
+        }
+    }
+
+    /// <summary>The keys OpenSSH tries when none is named, in its order.</summary>
+    private static readonly string[] DefaultKeyFiles = ["~/.ssh/id_ed25519", "~/.ssh/id_ecdsa", "~/.ssh/id_rsa"];
+
+    private static string? DefaultKeyFile()
+    {
+        string home = Environment.GetFolderPath(Environment.SpecialFolder.UserProfile);
+        return DefaultKeyFiles.Select(k => Path.Combine(home, k[2..])).FirstOrDefault(File.Exists);
     }
 }

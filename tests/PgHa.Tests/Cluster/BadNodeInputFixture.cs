@@ -33,6 +33,12 @@ public sealed class BadNodeInputFixture : IAsyncLifetime
 
     public string SecretFile => Path.Combine(Scratch, "cluster-secret");
 
+    /// <summary>An SSH key no server knows: commands get past "which key" to the host they are given.</summary>
+    public string KeyFile => Path.Combine(Scratch, "id_ed25519");
+
+    /// <summary>A file that is not a private key.</summary>
+    public string NotAKeyFile => Path.Combine(Scratch, "not-a-key");
+
     /// <summary>One kept-open connection per server for the snapshots (hundreds of them in the bad-value table).</summary>
     private readonly Dictionary<PostgresServer, WireSession> _probes = [];
 
@@ -50,6 +56,8 @@ public sealed class BadNodeInputFixture : IAsyncLifetime
             stream.Write(Encoding.ASCII.GetBytes(Convert.ToBase64String(RandomNumberGenerator.GetBytes(48)) + "\n"));
         }
         Session.Runspace.SessionStateProxy.SetVariable("PgHaClusterSecretFile", SecretFile);
+        await FixtureCommand.RunCheckedAsync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "pgha-bad-input", "-f", KeyFile]);
+        File.WriteAllText(NotAKeyFile, "-----BEGIN OPENSSH PRIVATE KEY-----\nnot a key\n-----END OPENSSH PRIVATE KEY-----\n");
         Session.Run("Register-PgHaNode -Role Primary -Name node1 -Conninfo $args[0] -DataDirectory $args[1]", Node1, Servers.Primary.DataDirectory).ThrowIfErrors();
         Session.Run("Register-PgHaNode -Role Standby -Name node2 -Conninfo $args[0] -DataDirectory $args[1]", Node2, Servers.Standbys[0].DataDirectory).ThrowIfErrors();
     }

@@ -82,6 +82,20 @@ public sealed partial class BadValueTests
         _ => throw new ArgumentOutOfRangeException(nameof(label), label, null),
     };
 
+    /// <summary>Values for an SSH host: names that resolve to nothing, and text a shell would run.</summary>
+    private string HostValue(string label) => label switch
+    {
+        "blank" => "   ",
+        "long" => new string('h', 300),
+        "non-ASCII" => "nœud.invalid",
+        "semicolon" => $"pg1;touch {Marker}",
+        "subshell" => $"$(touch {Marker})",
+        "nonexistent host" => "pgha-no-such-host.invalid",
+        _ => throw new ArgumentOutOfRangeException(nameof(label), label, null),
+    };
+
+    private static readonly string[] HostLabels = ["blank", "long", "non-ASCII", "semicolon", "subshell", "nonexistent host"];
+
     private static int? _closedPort;
 
     private static int ClosedPort => _closedPort ??= LoopbackAddresses.FreePort("127.0.0.1");
@@ -193,6 +207,14 @@ public sealed partial class BadValueTests
         Paths("Stop-PgHaNode -DataDirectory $v -Confirm:$false", "PgHaDataDirectoryNotFound");
         Paths("Stop-PgHaNode -DataDirectory $d1 -PgBinDir $v -Confirm:$false", "PgHaProgramNotFound");
         Row("Stop-PgHaNode -Name node1 -Conninfo $c1 -Confirm:$false", "role", "the primary, unattended", "PgHaPrimaryConfirmationRequired");
+        foreach (string label in HostLabels)
+        {
+            Row("Stop-PgHaNode -DataDirectory $d1 -SshHost $v -SshKeyFile $k -Confirm:$false", "ssh host", label, "PgHaSshUnreachable");
+        }
+        Row("Stop-PgHaNode -DataDirectory $d1 -SshHost 127.0.0.1 -SshPort $p -SshKeyFile $k -Confirm:$false", "ssh host", "wrong port", "PgHaSshUnreachable");
+        Row("Stop-PgHaNode -DataDirectory $d1 -SshHost 127.0.0.1 -SshKeyFile ($s + '/no-such-key') -Confirm:$false", "ssh key", "missing file", "PgHaSshAuthenticationFailed");
+        Row("Stop-PgHaNode -DataDirectory $d1 -SshHost 127.0.0.1 -SshKeyFile ($s + '/not-a-key') -Confirm:$false", "ssh key", "not a key", "PgHaSshAuthenticationFailed");
+        Row("Register-PgHaNode -Role Standby -Name node2 -Conninfo $c2 -SshHost $v -SshKeyFile $k -Force -Confirm:$false", "ssh host", "nonexistent host", "PgHaSshUnreachable");
         Conninfos("Start-PgHaNode -Name node2 -Conninfo $v -Confirm:$false");
         Names("Start-PgHaNode -Name $v -Conninfo $c1 -Confirm:$false");
         Paths("Start-PgHaNode -DataDirectory $v -Confirm:$false", "PgHaDataDirectoryNotFound");
@@ -246,6 +268,7 @@ public sealed partial class BadValueTests
             "name" when NameLabels.Contains(label) => NameValue(label),
             "conninfo" when ConninfoLabels.Contains(label) => ConninfoValue(label),
             "path" when PathLabels.Contains(label) => PathValue(label),
+            "ssh host" when HostLabels.Contains(label) => HostValue(label),
             _ => string.Empty, // the row's command holds its value
         };
         string before = _afterPreviousRow ?? await _fixture.SnapshotAsync();
@@ -257,6 +280,8 @@ public sealed partial class BadValueTests
             ["c2"] = _fixture.Node2,
             ["d1"] = _fixture.Servers.Primary.DataDirectory,
             ["s"] = _fixture.Scratch,
+            ["p"] = ClosedPort,
+            ["k"] = _fixture.KeyFile,
         };
         RunResult result = _fixture.Session.RunWithin(TimeSpan.FromSeconds(30), command, variables);
 
