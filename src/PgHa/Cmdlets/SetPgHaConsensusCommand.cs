@@ -110,7 +110,7 @@ public sealed class SetPgHaConsensusCommand : PgHaCmdlet
         if (EtcdEndpoint is null)
         {
             throw new PgHaException(PgHaErrorIds.ConsensusInvalid, nameof(EtcdEndpoint),
-                "-Backend Etcd needs -EtcdEndpoint: the client URLs of the etcd members, e.g. -EtcdEndpoint http://10.0.0.1:2379,http://10.0.0.2:2379,http://10.0.0.3:2379.");
+                "-Backend Etcd needs -EtcdEndpoint. Give the client URLs of the etcd members, e.g. -EtcdEndpoint http://10.0.0.1:2379,http://10.0.0.2:2379,http://10.0.0.3:2379.");
         }
         // No -EtcdPrefix: the engine keeps the recorded one or makes the default from the system identifier.
         return EtcdConsensus.Record(EtcdEndpoint, EtcdPrefix, Resolve(EtcdCaFile), Resolve(EtcdCertFile), Resolve(EtcdKeyFile));

@@ -7,7 +7,7 @@ using Xunit;
 namespace PgHa.Tests.Cluster;
 
 /// <summary>
-/// Issue 14's bad-input table: every cmdlet gets the values a user or a script gets wrong (empty, blank, very
+/// Issue 14's bad-input table: every cmdlet (23) gets the values a user or a script gets wrong (empty, blank, very
 /// long, non-ASCII, quotes, ';', '$(...)', newlines, a host that does not exist, a port nothing listens on, a
 /// node in the wrong role, a conninfo keyword libpq does not know, a name that differs only in case). Each
 /// row must end in exactly one error record with the ErrorId of the row and a message that says what to do,
@@ -247,6 +247,16 @@ public sealed partial class BadValueTests
         Row("Start-PgHaMonitor -Name node1 -Conninfo $c1 -HttpAddress 'localhost;touch x'", "address", "not an IP", "PgHaMonitorHttpAddressInvalid");
         Row("Start-PgHaMonitor -Name node1 -Conninfo $c1 -LocalConninfo 'host=127.0.0.1 colour=blue'", "conninfo", "unknown keyword", "PgHaConninfoInvalid");
 
+        // The consensus (only while the monitors are paused; here they are not).
+        Conninfos("Set-PgHaConsensus -Conninfo $v -Backend BuiltIn -Confirm:$false");
+        Row("Set-PgHaConsensus -Conninfo $c1 -Backend BuiltIn -Confirm:$false", "role", "monitors not paused", "PgHaConsensusNotPaused");
+        Row("Set-PgHaConsensus -Conninfo $c1 -Backend Bogus -Confirm:$false", "backend", "no such backend", "CannotConvertArgumentNoMessage");
+        Row("Set-PgHaConsensus -Conninfo $c1 -Backend Etcd -Confirm:$false", "backend", "etcd without endpoints", "PgHaConsensusInvalid");
+        Row("Set-PgHaConsensus -Conninfo $c1 -Backend BuiltIn -EtcdEndpoint http://127.0.0.1:2379 -Confirm:$false", "backend", "etcd settings for the built-in", "PgHaConsensusInvalid");
+        Row("Set-PgHaConsensus -Conninfo $c1 -Backend Etcd -EtcdEndpoint '   ' -Confirm:$false", "endpoint", "blank", "PgHaEtcdInvalidSettings");
+        Row("Set-PgHaConsensus -Conninfo $c1 -Backend Etcd -EtcdEndpoint 'http://127.0.0.1:2379;touch x' -Confirm:$false", "endpoint", "semicolon", "PgHaEtcdInvalidSettings");
+        Row("Set-PgHaConsensus -Conninfo $c1 -Backend Etcd -EtcdEndpoint 'http://127.0.0.1:2379/v3/kv' -Confirm:$false", "endpoint", "a URL with a path", "PgHaEtcdInvalidSettings");
+
         // Sandboxes.
         Row("New-PgHaSandbox -Path ($s + '/sandbox') -FirstAddress 10.0.0.1", "address", "not loopback", "PgHaSandboxAddressInvalid");
         Row("New-PgHaSandbox -Path ($s + '/sandbox') -FirstAddress '127.0.0.1;touch x'", "address", "semicolon", "PgHaSandboxAddressInvalid");
@@ -346,6 +356,6 @@ public sealed partial class BadValueTests
     }
 
     /// <summary>The imperative of a next step, as PgHa's messages and PowerShell's binder write them.</summary>
-    [GeneratedRegex(@"(?:(?:^|[.:;!?]\s+|\bor\s+|,\s+)(?:give|check|run|use|register|start|stop|choose|add|fix|pass|wait|write|remove|set|point|create|clone|promote|make|leave|look|install|copy|delete|raise|lower|drop|supply|provide|specify|unregister|correct|rename|grant|update|upgrade)\b)|\b[A-Z][a-z]+-PgHa[A-Za-z]+\b", RegexOptions.IgnoreCase)]
+    [GeneratedRegex(@"(?:(?:^|[.:;!?]\s+|\bor\s+|,\s+)(?:give|check|run|use|register|start|stop|choose|add|fix|pass|wait|write|remove|set|point|name|create|clone|promote|make|leave|look|install|copy|delete|raise|lower|drop|supply|provide|specify|unregister|correct|rename|grant|update|upgrade)\b)|\b[A-Z][a-z]+-PgHa[A-Za-z]+\b", RegexOptions.IgnoreCase)]
     private static partial Regex WhatToDo();
 }
