@@ -15,11 +15,7 @@ public sealed class PgHaException : Exception
     {
     }
 
-    /// <summary>
-    /// With the category written at the raise site: only the monitor (Operations/Monitor) still raises this
-    /// way, until it is moved to the catalogue; a unit test checks that the two agree.
-    /// </summary>
-    public PgHaException(string errorId, ErrorCategory category, object? target, string message, Exception? inner = null)
+    private PgHaException(string errorId, ErrorCategory category, object? target, string message, Exception? inner = null)
         : base(message, inner)
     {
         ErrorId = errorId;

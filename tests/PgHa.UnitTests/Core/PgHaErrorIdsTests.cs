@@ -16,7 +16,6 @@ public sealed partial class PgHaErrorIdsTests
     private static readonly HashSet<string> NotErrorIds = ["PgHaEventCommand", "PgHaEventAction", "PgHaClusterSecretFile"];
 
     /// <summary>The monitor still writes its ids and categories at its raise sites, until it is moved to the catalogue.</summary>
-    private static readonly string MonitorFolder = Path.Combine("src", "PgHa", "Operations", "Monitor") + Path.DirectorySeparatorChar;
 
     private static readonly string CatalogueFile = Path.Combine("src", "PgHa", "Core", "PgHaErrorIds.cs");
 
@@ -55,45 +54,23 @@ public sealed partial class PgHaErrorIdsTests
     }
 
     [Fact]
-    public void OutsideTheMonitorEveryRaiseSiteNamesTheCatalogue()
+    public void EveryRaiseSiteNamesTheCatalogue()
     {
         var literals = IdLiterals()
-            .Where(l => l.File != CatalogueFile && !l.File.StartsWith(MonitorFolder, StringComparison.Ordinal))
+            .Where(l => l.File != CatalogueFile)
             .Select(l => $"{l.File}:{l.Line}: \"{l.Id}\"")
             .ToList();
         Assert.True(literals.Count == 0, "Write PgHaErrorIds.<Name> instead of the id's text:\n" + string.Join("\n", literals));
 
-        // The category comes from the catalogue: no raise site outside the monitor names one.
+        // The category comes from the catalogue: no raise site names one.
         string[] categoryAllowed = [CatalogueFile, Path.Combine("src", "PgHa", "Core", "PgHaException.cs"), Path.Combine("src", "PgHa", "Cmdlets", "ErrorRecords.cs")];
         var categories = SourceFiles()
-            .Where(f => !categoryAllowed.Contains(f.Relative) && !f.Relative.StartsWith(MonitorFolder, StringComparison.Ordinal))
+            .Where(f => !categoryAllowed.Contains(f.Relative))
             .SelectMany(f => f.Lines.Select((text, i) => (f.Relative, Line: i + 1, text)))
             .Where(l => l.text.Contains("ErrorCategory.", StringComparison.Ordinal))
             .Select(l => $"{l.Relative}:{l.Line}: {l.text.Trim()}")
             .ToList();
         Assert.True(categories.Count == 0, "Categories written at raise sites (the catalogue has them):\n" + string.Join("\n", categories));
-    }
-
-    [Fact]
-    public void CategoriesTheMonitorStillWritesAgreeWithTheCatalogue()
-    {
-        var disagree = new List<string>();
-        int sites = 0;
-        foreach (var (relative, text) in SourceFiles().Where(f => f.Relative.StartsWith(MonitorFolder, StringComparison.Ordinal)).Select(f => (f.Relative, f.Text)))
-        {
-            foreach (Match m in RaiseWithCategory().Matches(text))
-            {
-                sites++;
-                string id = m.Groups["id"].Value;
-                var written = Enum.Parse<ErrorCategory>(m.Groups["category"].Value);
-                if (PgHaErrorIds.CategoryOf(id) != written)
-                {
-                    disagree.Add($"{relative}: {id} raised as {written}, catalogued as {PgHaErrorIds.CategoryOf(id)}");
-                }
-            }
-        }
-        Assert.True(sites > 10, $"Only {sites} raise sites with a category found in {MonitorFolder}.");
-        Assert.True(disagree.Count == 0, string.Join("\n", disagree));
     }
 
     [Fact]
@@ -194,7 +171,4 @@ public sealed partial class PgHaErrorIdsTests
 
     [GeneratedRegex("\"(PgHa[A-Z][A-Za-z0-9]*)\"")]
     private static partial Regex IdLiteral();
-
-    [GeneratedRegex("""new PgHaException\(\s*"(?<id>PgHa\w+)",\s*(?:System\.Management\.Automation\.)?ErrorCategory\.(?<category>\w+)""")]
-    private static partial Regex RaiseWithCategory();
 }

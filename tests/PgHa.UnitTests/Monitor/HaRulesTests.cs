@@ -78,6 +78,8 @@ public sealed class HaRulesTests
             new HaAction.Wait("The primary node1 is gone; this node has priority 0 and is never promoted: waiting for another node to be promoted (Invoke-PgHaPromote).")),
         ("election: not with manual failover", Standby with { LeaderFailed = true, Automatic = false },
             new HaAction.Wait("The primary node1 is gone; failover is manual: waiting for another node to be promoted (Invoke-PgHaPromote).")),
+        ("election: not while the metadata records another consensus", Standby with { LeaderFailed = true, ConsensusRefusal = "etcd is recorded" },
+            new HaAction.Wait("The primary node1 is gone, but this monitor does not stand: etcd is recorded")),
         ("a fenced leader whose server came back read-only elects", Standby with { IsLeader = true, LeaderId = 2, Fenced = true }, new HaAction.Elect()),
         ("a standby that does not answer only votes", Standby with { InRecovery = null, LeaderFailed = true }, new HaAction.Wait()),
         ("a stopped standby only votes", Standby with { ServerRunning = false, InRecovery = null, LeaderFailed = true }, new HaAction.Wait()),

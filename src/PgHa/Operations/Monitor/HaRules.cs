@@ -101,6 +101,10 @@ internal static class HaRules
                 return new HaAction.Wait($"The primary {s.LeaderName} is gone; {(s.Automatic ? "this node has priority 0 and is never promoted" : "failover is manual")}: " +
                     "waiting for another node to be promoted (Invoke-PgHaPromote).");
             }
+            if (s.ConsensusRefusal is { } refusal)
+            {
+                return new HaAction.Wait($"The primary {s.LeaderName} is gone, but this monitor does not stand: {refusal}");
+            }
             return s.RoleChangeDue ? new HaAction.Elect() : new HaAction.Wait();
         }
         // Only a primary that takes writes is followed: a candidate still promoting is not one yet. Right after a

@@ -69,6 +69,9 @@ internal sealed record HaSnapshot
     /// <summary>How long a stopped primary's server stays down before its monitor fences the data directory.</summary>
     public TimeSpan ConfirmedDownGrace { get; init; }
 
+    /// <summary>Why this monitor neither stands nor votes (the metadata records another consensus), or null.</summary>
+    public string? ConsensusRefusal { get; init; }
+
     /// <summary>The server answers as writable (and the node is no witness).</summary>
     public bool RunsWritable => ServerRunning && InRecovery == false && Registered != PgHaRole.Witness;
 }

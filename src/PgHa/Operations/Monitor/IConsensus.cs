@@ -39,8 +39,8 @@ internal interface IConsensus
     Task<ElectionOutcome> RequestLeadershipAsync(long term, PgHaLsn lsn, CancellationToken ct);
 
     /// <summary>
-    /// Tells the members that this node now leads <paramref name="term"/>; returns how many other members
-    /// took it. A majority that took it is a lease granted from <paramref name="sinceMs"/>.
+    /// Tells the members that this node now leads <paramref name="term"/>. The answer counts the members that
+    /// took it (itself included); a majority is a lease granted from <paramref name="sinceMs"/>.
     /// </summary>
     Task<LeaseRenewal> AnnounceAsync(long term, long sinceMs, CancellationToken ct);
 }

@@ -52,7 +52,7 @@ internal sealed class MonitorMembers
     {
         List<NodeRecord> members = nodes.ToList();
         NodeRecord self = members.FirstOrDefault(n => n.Id == selfId)
-            ?? throw new PgHaException("PgHaNodeNotFound", System.Management.Automation.ErrorCategory.ObjectNotFound, selfId,
+            ?? throw new PgHaException(PgHaErrorIds.NodeNotFound, selfId,
                 $"Node id {selfId} is not registered. Register the node before starting its monitor.");
         var endpoints = new Dictionary<int, IPEndPoint>();
         foreach (NodeRecord node in members)

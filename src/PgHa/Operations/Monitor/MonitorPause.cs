@@ -28,7 +28,7 @@ internal static class MonitorPause
     public static async Task<IReadOnlyList<PgHaMonitorStatus>> SetAsync(OperationContext context, IReadOnlyList<NodeRecord> nodes, bool paused, TimeSpan wait)
     {
         NodeRecord primary = NodeRecordLookup.ActivePrimary(nodes)
-            ?? throw new PgHaException("PgHaPrimaryNotFound", ErrorCategory.ObjectNotFound, null,
+            ?? throw new PgHaException(PgHaErrorIds.PrimaryNotFound, null,
                 "No active primary is registered, so there is nowhere to record the pause. Promote a standby first (Invoke-PgHaPromote).");
         string by = $"{Environment.UserName}@{Environment.MachineName}";
         int told = await TellMonitorsAsync(context, nodes, paused).ConfigureAwait(false);
@@ -38,7 +38,7 @@ internal static class MonitorPause
             await WriteAsync(context, NodeRecordLookup.ConninfoOf(primary), paused, by).ConfigureAwait(false);
             primaryWritten = true;
         }
-        catch (PgHaException ex) when (told > 0 && ex.ErrorId == "PgHaNodeUnreachable")
+        catch (PgHaException ex) when (told > 0 && ex.ErrorId == PgHaErrorIds.NodeUnreachable)
         {
             // The monitors that were told act on it; the metadata is corrected by the next primary's monitor.
             context.Reporter.Warning($"The primary {primary.Name} cannot be reached, so the metadata still shows the old state; {told} monitor(s) were told directly. ({ex.Message})");
@@ -110,7 +110,7 @@ internal static class MonitorPause
         var store = new MetadataStore(connection);
         if (await store.GetClusterStateAsync(context.CancellationToken).ConfigureAwait(false) is null)
         {
-            throw new PgHaException("PgHaMetadataTooOld", ErrorCategory.InvalidOperation, target.ToDisplayString(),
+            throw new PgHaException(PgHaErrorIds.MetadataTooOld, target.ToDisplayString(),
                 "The PgHa metadata has no cluster state (schema older than version 3). Upgrade it: run Register-PgHaNode -Force for the primary with this PgHa version.");
         }
         await store.SetPausedAsync(paused, by, context.CancellationToken).ConfigureAwait(false);

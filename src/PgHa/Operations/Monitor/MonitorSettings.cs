@@ -89,7 +89,7 @@ internal sealed record MonitorSettings
     {
         if (FencingMargin < TimeSpan.FromMilliseconds(500))
         {
-            throw new PgHaException("PgHaMonitorUnsafeTimeouts", System.Management.Automation.ErrorCategory.InvalidArgument, nameof(FenceTimeout),
+            throw new PgHaException(PgHaErrorIds.MonitorUnsafeTimeouts, nameof(FenceTimeout),
                 $"The primary would not be sure to have fenced itself before a majority votes it out: detection window {DetectionWindow.TotalSeconds:0.##} s " +
                 $"({ReconnectAttempts} x {ReconnectInterval.TotalSeconds:0.##} s) must exceed support freshness {SupportFreshness.TotalSeconds:0.##} s + answer time {PeerTimeout.TotalSeconds:0.##} s " +
                 $"+ fence timeout {FenceTimeout.TotalSeconds:0.##} s + one primary round ({PrimaryCheckInterval.TotalSeconds:0.##} s + {PeerTimeout.TotalSeconds:0.##} s) by at least 0.5 s. " +
@@ -97,7 +97,7 @@ internal sealed record MonitorSettings
         }
         if (ConfirmedDownGrace > DetectionWindow)
         {
-            throw new PgHaException("PgHaMonitorUnsafeTimeouts", System.Management.Automation.ErrorCategory.InvalidArgument, nameof(ConfirmedDownGrace),
+            throw new PgHaException(PgHaErrorIds.MonitorUnsafeTimeouts, nameof(ConfirmedDownGrace),
                 "The confirmed-down grace must not be longer than the detection window.");
         }
     }

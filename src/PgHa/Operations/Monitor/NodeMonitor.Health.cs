@@ -35,7 +35,7 @@ internal sealed partial class NodeMonitor
             }
             catch (Exception ex) when (ex is CryptographicException or IOException or UnauthorizedAccessException or ArgumentException)
             {
-                throw new PgHaException("PgHaMonitorHttpCertificateInvalid", System.Management.Automation.ErrorCategory.InvalidArgument, http.CertificateFile,
+                throw new PgHaException(PgHaErrorIds.MonitorHttpCertificateInvalid, http.CertificateFile,
                     $"The HTTP endpoint's certificate cannot be loaded from '{http.CertificateFile}' and '{http.KeyFile}' ({ex.Message}). " +
                     "Give -HttpCertificateFile and -HttpKeyFile as PEM files the monitor's user can read.", ex);
             }
@@ -55,7 +55,7 @@ internal sealed partial class NodeMonitor
         }
         catch (System.Net.Sockets.SocketException ex)
         {
-            throw new PgHaException("PgHaMonitorHttpPortInUse", System.Management.Automation.ErrorCategory.ResourceUnavailable, Self.Name,
+            throw new PgHaException(PgHaErrorIds.MonitorHttpPortInUse, Self.Name,
                 $"The monitor of {Self.Name} cannot serve HTTP on {endpoint} ({ex.Message}). Give it another -HttpPort (0 switches the endpoint off).", ex);
         }
         _log.Info($"Health endpoint of {Self.Name}: {(server.Tls ? "https" : "http")}://{server.Endpoint}/ (primary, replica, read-only, health, cluster, metrics).");

@@ -46,11 +46,14 @@ internal sealed partial class NodeMonitor
         LeaseRenewal renewal = await _consensus.RenewLeaseAsync(watch.Term, Ct).ConfigureAwait(false);
         lock (_gate)
         {
-            _lastRenewal = renewal;
             // Only for the term it was asked for: a newer term learned meanwhile is not this lease's to extend.
-            if (ReferenceEquals(_watch, watch) && renewal.ValidUntilMs is { } until)
+            if (ReferenceEquals(_watch, watch))
             {
-                ExtendLeaseTo(until);
+                _lastRenewal = renewal;
+                if (renewal.ValidUntilMs is { } until)
+                {
+                    ExtendLeaseTo(until);
+                }
             }
         }
     }
@@ -112,7 +115,7 @@ internal sealed partial class NodeMonitor
                 { ValidUntilMs: null } last => $"only {last.Backers} of {last.Members} members (itself included) vouched for it in its last round ({_consensus.Name}), a majority is {last.Quorum}",
                 // The last round did renew it, and none came since: the process was frozen, or no round finished (cut off, starved).
                 { } last => $"no renewal since its last one ({last.Backers} of {last.Members} members vouched, {_consensus.Name}): the monitor was frozen, starved or cut off meanwhile",
-                null => $"no majority of the {_members.Nodes.Count} members has vouched for it since the monitor started ({_consensus.Name})",
+                null => $"no renewal round has finished since the monitor started or took the term ({_consensus.Name}, {_members.Nodes.Count} members)",
             });
         }
         await FenceOnceAsync(LeaseEnded, why, stale: false).ConfigureAwait(false);

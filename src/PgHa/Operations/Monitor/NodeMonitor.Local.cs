@@ -88,7 +88,7 @@ internal sealed partial class NodeMonitor
                 // A slow answer is not tried again: the primary's round, which its fencing depends on, must stay short.
                 if (fresh || ex is TimeoutException or OperationCanceledException)
                 {
-                    throw new PgHaException("PgHaNodeUnreachable", System.Management.Automation.ErrorCategory.ConnectionError, Self.Name,
+                    throw new PgHaException(PgHaErrorIds.NodeUnreachable, Self.Name,
                         $"{Self.Name}'s server did not answer the probe: {ex.Message}", ex);
                 }
             }

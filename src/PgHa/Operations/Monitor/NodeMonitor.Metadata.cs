@@ -47,51 +47,84 @@ internal sealed partial class NodeMonitor
                 await store.EnsureReadableAsync(source.ToDisplayString(), Ct).ConfigureAwait(false);
                 IReadOnlyList<NodeRecord> nodes = await store.GetNodesAsync(Ct).ConfigureAwait(false);
                 ClusterStateRecord state = await store.GetClusterStateAsync(Ct).ConfigureAwait(false)
-                    ?? throw new PgHaException("PgHaMetadataTooOld", System.Management.Automation.ErrorCategory.InvalidOperation, source.ToDisplayString(),
+                    ?? throw new PgHaException(PgHaErrorIds.MetadataTooOld, source.ToDisplayString(),
                         "The PgHa metadata has no cluster state (schema older than version 3). Upgrade it: run Register-PgHaNode -Force for the primary with this PgHa version.");
-                EnsureOwnConsensus(await store.GetConsensusAsync(Ct).ConfigureAwait(false), source);
+                await CheckConsensusAsync(store, source).ConfigureAwait(false);
                 await ReadEventCountsAsync(connection).ConfigureAwait(false);
                 await ApplyMetadataAsync(nodes, state).ConfigureAwait(false);
                 _lastMetadataRefreshMs = NowMs;
                 return;
             }
-            catch (PgHaException ex) when (ex.ErrorId is "PgHaNodeUnreachable" or "PgHaDatabaseMissing" && !force)
+            catch (PgHaException ex) when (ex.ErrorId is PgHaErrorIds.NodeUnreachable or PgHaErrorIds.DatabaseMissing && !force)
             {
                 last = ex;
             }
-            catch (PgHaException ex) when (ex.ErrorId is "PgHaNodeUnreachable")
+            catch (PgHaException ex) when (ex.ErrorId is PgHaErrorIds.NodeUnreachable)
             {
                 last = ex;
             }
         }
         if (force || _members is null)
         {
-            throw last ?? new PgHaException("PgHaMetadataUnreachable", System.Management.Automation.ErrorCategory.ConnectionError, _target.NodeName,
+            throw last ?? new PgHaException(PgHaErrorIds.MetadataUnreachable, _target.NodeName,
                 "No node with PgHa metadata answers.");
         }
     }
 
     /// <summary>
-    /// The metadata records which consensus decides (Set-PgHaConsensus); a monitor never runs beside monitors
-    /// that decide by another. This version's monitor runs the built-in peer quorum only, so a cluster recorded
-    /// for etcd ends it (at its start, or at the first read after the change, which is made while paused):
-    /// two monitors electing by different rules could each find a majority.
+    /// The metadata records which consensus decides (Set-PgHaConsensus); a monitor never decides beside monitors
+    /// that decide by another: two monitors electing by different rules could each find a majority. This
+    /// version's monitor runs the built-in peer quorum only. Recorded for etcd (or unreadable) at its start, it
+    /// refuses to run. Seen later (the change is made while paused, but a direct Resume may have reached this
+    /// monitor): it stops standing and voting, said once, but keeps its lease timer, so a primary it watches
+    /// still fences itself when it loses its majority; stopping the process would take that away too.
     /// </summary>
-    private void EnsureOwnConsensus(ConsensusSettings recorded, ConnectionInfo source)
+    private async Task CheckConsensusAsync(MetadataStore store, ConnectionInfo source)
     {
-        if (recorded.Backend != PgHaConsensusBackend.BuiltIn)
+        PgHaException? refusal;
+        try
         {
-            throw new PgHaException(ConsensusMismatchErrorId, System.Management.Automation.ErrorCategory.NotImplemented, _target.NodeName ?? source.ToDisplayString(),
-                $"The metadata on {source.ToDisplayString()} records {recorded.Backend} as the cluster's consensus (Set-PgHaConsensus, {recorded.ChangedAt:u} by {recorded.ChangedBy ?? "?"}), " +
-                $"but this monitor decides by the built-in peer quorum only (an etcd backend for the monitor is not in this release). It does not run beside monitors that would decide otherwise. " +
-                "Record the built-in quorum again while the monitors are paused (Set-PgHaConsensus -Backend BuiltIn), then start the monitors and resume them.");
+            ConsensusSettings recorded = await store.GetConsensusAsync(Ct).ConfigureAwait(false);
+            refusal = recorded.Backend == PgHaConsensusBackend.BuiltIn ? null
+                : ConsensusMismatch(source, $"etcd (Set-PgHaConsensus, {recorded.ChangedAt:u} by {recorded.ChangedBy ?? "?"})");
+        }
+        catch (InvalidDataException ex)
+        {
+            refusal = ConsensusMismatch(source, $"a consensus this version cannot read ({ex.Message})");
+        }
+        if (refusal is not null && _members is null)
+        {
+            throw refusal; // at the start: refuse to run
+        }
+        bool changed;
+        lock (_gate)
+        {
+            changed = (_consensusRefusal is null) != (refusal is null);
+            _consensusRefusal = refusal?.Message;
+        }
+        if (changed)
+        {
+            if (refusal is not null)
+            {
+                _log.Warning($"{refusal.ErrorId}: {refusal.Message} Until then this monitor neither stands nor votes; it still fences its primary when the lease ends.");
+            }
+            else
+            {
+                _log.Info("The metadata records the built-in peer quorum again: this monitor stands and votes again.");
+            }
         }
     }
+
+    private PgHaException ConsensusMismatch(ConnectionInfo source, string recorded) =>
+        new(PgHaErrorIds.MonitorConsensusMismatch, _target.NodeName ?? source.ToDisplayString(),
+            $"The metadata on {source.ToDisplayString()} records {recorded} as the cluster's consensus, but this monitor decides by the built-in peer quorum only " +
+            "(an etcd backend for the monitor is not in this release), and it does not decide beside monitors that would decide otherwise. " +
+            "Record the built-in quorum again while the monitors are paused (Set-PgHaConsensus -Backend BuiltIn), then start the monitors and resume them.");
 
     private async Task ApplyMetadataAsync(IReadOnlyList<NodeRecord> nodes, ClusterStateRecord state)
     {
         int selfId = _target.NodeId ?? nodes.FirstOrDefault(n => n.Name == _target.NodeName)?.Id
-            ?? throw new PgHaException("PgHaNodeNotFound", System.Management.Automation.ErrorCategory.ObjectNotFound, _target.NodeName,
+            ?? throw new PgHaException(PgHaErrorIds.NodeNotFound, _target.NodeName,
                 $"No node named '{_target.NodeName}' is registered. Register it (Register-PgHaNode) before starting its monitor.");
         MonitorMembers members = await MonitorMembers.ResolveAsync(nodes, selfId, Ct).ConfigureAwait(false);
         _knownMembers.Save(nodes, _log);

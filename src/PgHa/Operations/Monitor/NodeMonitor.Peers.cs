@@ -140,6 +140,10 @@ internal sealed partial class NodeMonitor
         VoteDecision decision;
         lock (_gate)
         {
+            if (_consensusRefusal is not null)
+            {
+                return new PeerVoteReply(false, "the metadata records another consensus than this monitor's (PgHaMonitorConsensusMismatch in its log)", KnownTerm);
+            }
             long now = NowMs;
             bool leaderFailed = IsLeader
                 ? !(_serverRunning && _local is { InRecovery: false }) && (_fenced || _local is { InRecovery: true })

@@ -57,7 +57,7 @@ internal sealed partial class NodeMonitor
             NodeRecord recorded = NodeRecordLookup.ByName(readingRecords.Result.Nodes, Self.Name);
             if (recorded is not { Role: PgHaRole.Standby, Active: true })
             {
-                throw new PgHaException("PgHaFollowNotStandby", System.Management.Automation.ErrorCategory.InvalidOperation, Self.Name,
+                throw new PgHaException(PgHaErrorIds.FollowNotStandby, Self.Name,
                     $"The metadata on {leader.Name} registers {Self.Name} as an {(recorded.Active ? "active" : "inactive")} {recorded.Role.ToString().ToLowerInvariant()}, not an active standby: it is not moved.");
             }
             FollowPlan plan = planning.Result with { Node = recorded };
@@ -69,7 +69,7 @@ internal sealed partial class NodeMonitor
                 _log.Info($"{Self.Name} follows the primary {leader.Name} (term {_watch.Term}) after {Elapsed(clock)}.");
             }
         }
-        catch (PgHaException ex) when (ex.ErrorId is "PgHaFollowDiverged" or "PgHaFollowTimelineMismatch")
+        catch (PgHaException ex) when (ex.ErrorId is PgHaErrorIds.FollowDiverged or PgHaErrorIds.FollowTimelineMismatch)
         {
             // Trying again every 2 s changes nothing: its WAL went past the new primary's fork point (a priority-0
             // standby with more WAL than the winner, or one whose monitor was down during the failover). Said once
@@ -140,7 +140,7 @@ internal sealed partial class NodeMonitor
             _lastWitnessSyncMs = now;
             _lastWitnessSyncTerm = state.Term;
         }
-        catch (PgHaException ex)
+        catch (Exception ex) when (ex is PgHaException or InvalidDataException)
         {
             _log.Warning($"Refreshing the witness's copy of the metadata failed: {ex.Message}");
         }

@@ -177,6 +177,7 @@ internal sealed partial class NodeMonitor
                 return;
             }
             _watch = new LeaderWatch(term, leaderId, NowMs);
+            _lastRenewal = null; // a renewal of the old term says nothing about this one
             if (leaderId == Self.Id)
             {
                 // This node leads a term it did not win in an election here (a switchover or a manual promotion

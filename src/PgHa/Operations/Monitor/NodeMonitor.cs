@@ -19,14 +19,11 @@ namespace PgHa.Operations.Monitor;
 /// protocol is NodeMonitor.Peers.cs. The actions live by role: NodeMonitor.Primary.cs (lead, fence, rejoin),
 /// NodeMonitor.Election.cs, NodeMonitor.Standby.cs (follow, the witness's copy); the rest is what they
 /// need: the local server (Local), the metadata and events (Metadata), boot (Boot), the HTTP snapshot
-/// (Health). Everything the monitor keeps is in the fields below; shared ones are read and written under
-/// <c>_gate</c>.
+/// (Health). What the monitor keeps is in the fields below (the published snapshot and event counts in
+/// NodeMonitor.Health.cs); shared ones are read and written under <c>_gate</c>.
 /// </summary>
 internal sealed partial class NodeMonitor
 {
-    /// <summary>The metadata names another consensus than this monitor's: the monitor ends (see EnsureOwnConsensus).</summary>
-    internal const string ConsensusMismatchErrorId = "PgHaMonitorConsensusMismatch";
-
     private static readonly TimeSpan MetadataRefreshInterval = TimeSpan.FromSeconds(5);
     private static readonly TimeSpan RoleChangeRetryDelay = TimeSpan.FromSeconds(2);
     private static readonly TimeSpan FirstMetadataPatience = TimeSpan.FromSeconds(30);
@@ -56,6 +53,7 @@ internal sealed partial class NodeMonitor
     private readonly TermGate _terms = new();
     private VoteBook _votes = null!;
     private ClusterStateRecord? _clusterState;
+    private string? _consensusRefusal; // under the gate: why this monitor neither stands nor votes (another consensus recorded)
 
     // The leader, as this member sees it.
     private LeaderWatch _watch = null!;
@@ -139,7 +137,7 @@ internal sealed partial class NodeMonitor
         await FirstMetadataAsync().ConfigureAwait(false);
         if (Self.Role != PgHaRole.Witness && Self.DataDirectory is null)
         {
-            throw new PgHaException("PgHaDataDirectoryUnknown", System.Management.Automation.ErrorCategory.InvalidArgument, Self.Name,
+            throw new PgHaException(PgHaErrorIds.DataDirectoryUnknown, Self.Name,
                 $"The record of {Self.Name} has no data directory, so its monitor could never fence or rejoin it. Register it again with -DataDirectory (and -Force).");
         }
         string stateFile = _target.StateFile ?? DefaultStateFile(Self);
@@ -174,7 +172,7 @@ internal sealed partial class NodeMonitor
         }
         catch (System.Net.Sockets.SocketException ex)
         {
-            throw new PgHaException("PgHaMonitorPortInUse", System.Management.Automation.ErrorCategory.ResourceUnavailable, Self.Name,
+            throw new PgHaException(PgHaErrorIds.MonitorPortInUse, Self.Name,
                 $"The monitor of {Self.Name} cannot listen on {listenAddress}:{Self.EffectiveMonitorPort} ({ex.Message}). Is another monitor for this node running? " +
                 "Otherwise register the node with another -MonitorPort.", ex);
         }
@@ -242,7 +240,7 @@ internal sealed partial class NodeMonitor
             {
                 break;
             }
-            catch (Exception ex) when (ex is PgHaException { ErrorId: not ConsensusMismatchErrorId } or Npgsql.NpgsqlException or IOException or TimeoutException)
+            catch (Exception ex) when (ex is PgHaException or Npgsql.NpgsqlException or IOException or TimeoutException)
             {
                 _log.Warning($"Check failed: {ex.Message}");
                 pause = _settings.ReconnectInterval;
@@ -273,7 +271,7 @@ internal sealed partial class NodeMonitor
                 await RefreshMetadataAsync(force: true).ConfigureAwait(false);
                 return;
             }
-            catch (PgHaException ex) when (ex.ErrorId is "PgHaNodeUnreachable" or "PgHaMetadataUnreachable" && clock.Elapsed < FirstMetadataPatience)
+            catch (PgHaException ex) when (ex.ErrorId is PgHaErrorIds.NodeUnreachable or PgHaErrorIds.MetadataUnreachable && clock.Elapsed < FirstMetadataPatience)
             {
                 _log.Warning($"The metadata cannot be read yet ({ex.Message}); trying again.");
                 await Task.Delay(_settings.ReconnectInterval, Ct).ConfigureAwait(false);
@@ -319,10 +317,12 @@ internal sealed partial class NodeMonitor
             await ProbeLocalAsync().ConfigureAwait(false);
             return _settings.PrimaryCheckInterval;
         }
-        // A primary (running or stopped) is looked at every primary check interval; so is every node while
-        // paused: a switchover promotes a paused standby, whose monitor must see it writable within a quarter
-        // second, not a second, for its /primary to answer.
-        return snapshot.RunsWritable || HaRules.IsDownPrimary(snapshot) || snapshot.Paused ? _settings.PrimaryCheckInterval : WatchInterval();
+        // A primary (running or stopped) is looked at every primary check interval; so is a paused node whose
+        // server answers: a switchover promotes a paused standby, whose monitor must see it writable within a
+        // quarter second, not a second, for its /primary to answer.
+        return snapshot.RunsWritable || HaRules.IsDownPrimary(snapshot) || (snapshot.Paused && snapshot.InRecovery is not null)
+            ? _settings.PrimaryCheckInterval
+            : WatchInterval();
     }
 
     /// <summary>Everything the round decides on, read at once under the gate.</summary>
@@ -355,6 +355,7 @@ internal sealed partial class NodeMonitor
                 LeaderChangedRecently = now - _leaderChangedAtMs < HaRules.FollowAfterLeaderChange.TotalMilliseconds,
                 RoleChangeDue = now >= _nextRoleChangeMs,
                 ConfirmedDownGrace = _settings.ConfirmedDownGrace,
+                ConsensusRefusal = _consensusRefusal,
             };
         }
     }

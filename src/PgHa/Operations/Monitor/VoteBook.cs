@@ -39,7 +39,7 @@ internal sealed class VoteBook
         }
         catch (JsonException ex)
         {
-            throw new PgHaException("PgHaMonitorStateUnreadable", System.Management.Automation.ErrorCategory.InvalidData, path,
+            throw new PgHaException(PgHaErrorIds.MonitorStateUnreadable, path,
                 $"The monitor's vote record '{path}' cannot be read ({ex.Message}). It holds the last term this node voted in; " +
                 "delete it only when every monitor of the cluster is stopped.", ex);
         }
@@ -73,7 +73,7 @@ internal sealed class VoteBook
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            throw new PgHaException("PgHaMonitorStateUnwritable", System.Management.Automation.ErrorCategory.PermissionDenied, _path,
+            throw new PgHaException(PgHaErrorIds.MonitorStateUnwritable, _path,
                 $"The monitor cannot write its vote record '{_path}' ({ex.Message}). Give -StateFile a path the monitor's user may write.", ex);
         }
     }
