@@ -322,7 +322,11 @@ public sealed class EtcdClusterStoreTests : IClassFixture<EtcdServers>
             _output.WriteLine($"etcd leader {etcdLeader.Name} killed at {killedAt.TotalMilliseconds:0} ms; new leader {newLeader!.Name}");
             Assert.NotEqual(etcdLeader.Name, newLeader.Name);
             Assert.Contains(renewals, r => r.At > killedAt);
-            Assert.All(renewals, r => Assert.True(r.Held, $"renewal at {r.At.TotalMilliseconds:0} ms: {r.Error ?? "not held"}"));
+            // The key is never lost: no renewal that etcd answered found it gone. One asked while etcd elects may
+            // get no answer in its request timeout (seen once in a CI run, 3.2 s after the kill); the next holds it.
+            Assert.DoesNotContain(renewals, r => !r.Held && r.Error is null);
+            Assert.All(renewals.Where(r => !r.Held), r => Assert.Equal("PgHaEtcdUnreachable", r.Error));
+            Assert.True(renewals[^1].Held, "the last renewal, under the new etcd leader, did not hold the key");
             EtcdLeaderRecord? leader = await store.ReadLeaderAsync(default);
             Assert.Equal("node1", leader?.NodeName);
             Assert.Equal(lease.Id, leader?.Lease);
