@@ -49,6 +49,9 @@ internal sealed partial class NodeMonitor
             await FenceStaleAsync($"{NameOf(_watch.LeaderId)} leads the newer term {_watch.Term}").ConfigureAwait(false);
             return;
         }
+        // What it may do is known now: /primary should not wait for the history and synchronous-replication
+        // checks below (each opens a session), which the end of the round would publish anyway.
+        PublishSnapshot(_roundClock.Elapsed);
         await WriteMonitoringHistoryAsync().ConfigureAwait(false);
         await GuardSynchronousReplicationAsync().ConfigureAwait(false);
     }

@@ -43,6 +43,7 @@ internal sealed partial class NodeMonitor
     private readonly object _gate = new();
     private readonly SemaphoreSlim _wake = new(0);
     private readonly SemaphoreSlim _fencing = new(1, 1);
+    private readonly Stopwatch _roundClock = new(); // the main loop's own: how long the current round has run
 
     // The members and the consensus.
     private MonitorMembers _members = null!;
@@ -230,7 +231,8 @@ internal sealed partial class NodeMonitor
         while (!Ct.IsCancellationRequested)
         {
             TimeSpan pause;
-            var round = Stopwatch.StartNew();
+            _roundClock.Restart();
+            Stopwatch round = _roundClock;
             try
             {
                 pause = await TickAsync().ConfigureAwait(false);
