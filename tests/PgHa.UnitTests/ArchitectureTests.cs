@@ -1,5 +1,4 @@
 using System.Reflection;
-using System.Reflection.Emit;
 using PgHa.Core;
 using Xunit;
 
@@ -252,7 +251,7 @@ public sealed class ArchitectureTests
             {
                 Add(clause.CatchType);
             }
-            foreach (MemberInfo member in TokensIn(m, body.GetILAsByteArray() ?? []))
+            foreach (MemberInfo member in IlOperands.In(m).OfType<MemberInfo>())
             {
                 switch (member)
                 {
@@ -277,48 +276,5 @@ public sealed class ArchitectureTests
             }
         }
         return found;
-    }
-
-    private static readonly Dictionary<short, OpCode> OpCodesByValue = typeof(OpCodes)
-        .GetFields(BindingFlags.Public | BindingFlags.Static)
-        .Select(f => (OpCode)f.GetValue(null)!)
-        .ToDictionary(o => o.Value);
-
-    /// <summary>The members named by the method's IL (call, newobj, ldfld, castclass, ldtoken, ...).</summary>
-    private static IEnumerable<MemberInfo> TokensIn(MethodBase method, byte[] il)
-    {
-        Type[]? typeArgs = method.DeclaringType is { IsGenericType: true } d ? d.GetGenericArguments() : null;
-        Type[]? methodArgs = method.IsGenericMethod ? method.GetGenericArguments() : null;
-        int at = 0;
-        while (at < il.Length)
-        {
-            short value = il[at] == 0xFE ? (short)(0xFE00 | il[at + 1]) : il[at];
-            at += il[at] == 0xFE ? 2 : 1;
-            OpCode op = OpCodesByValue[value];
-            switch (op.OperandType)
-            {
-                case OperandType.InlineNone:
-                    break;
-                case OperandType.ShortInlineBrTarget or OperandType.ShortInlineI or OperandType.ShortInlineVar:
-                    at += 1;
-                    break;
-                case OperandType.InlineVar:
-                    at += 2;
-                    break;
-                case OperandType.InlineI8 or OperandType.InlineR:
-                    at += 8;
-                    break;
-                case OperandType.InlineSwitch:
-                    at += 4 + (4 * BitConverter.ToInt32(il, at));
-                    break;
-                case OperandType.InlineField or OperandType.InlineMethod or OperandType.InlineType or OperandType.InlineTok:
-                    yield return method.Module.ResolveMember(BitConverter.ToInt32(il, at), typeArgs, methodArgs)!;
-                    at += 4;
-                    break;
-                default: // InlineBrTarget, InlineI, InlineSig, InlineString, ShortInlineR
-                    at += 4;
-                    break;
-            }
-        }
     }
 }

@@ -1,6 +1,5 @@
 using System.Management.Automation;
 using System.Reflection;
-using System.Reflection.Emit;
 
 namespace PgHa.UnitTests.Core;
 
@@ -13,11 +12,6 @@ namespace PgHa.UnitTests.Core;
 /// </summary>
 internal sealed class ErrorIdReach
 {
-    private static readonly Dictionary<short, OpCode> OpCodesByValue = typeof(OpCodes)
-        .GetFields(BindingFlags.Public | BindingFlags.Static)
-        .Select(f => (OpCode)f.GetValue(null)!)
-        .ToDictionary(o => o.Value);
-
     private const BindingFlags Declared = BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.Static | BindingFlags.DeclaredOnly;
 
     private readonly Assembly _engine;
@@ -116,42 +110,15 @@ internal sealed class ErrorIdReach
         body = ([], new HashSet<string>(StringComparer.Ordinal));
         _bodies[key] = body;
         MethodBase method = _methods[key];
-        byte[] il = method.GetMethodBody()?.GetILAsByteArray() ?? [];
-        Type[]? typeArgs = method.DeclaringType is { IsGenericType: true } d ? d.GetGenericArguments() : null;
-        Type[]? methodArgs = method.IsGenericMethod ? method.GetGenericArguments() : null;
-        int at = 0;
-        while (at < il.Length)
+        foreach (object? operand in IlOperands.In(method))
         {
-            short value = il[at] == 0xFE ? (short)(0xFE00 | il[at + 1]) : il[at];
-            at += il[at] == 0xFE ? 2 : 1;
-            OpCode op = OpCodesByValue[value];
-            switch (op.OperandType)
+            if (operand is string text)
             {
-                case OperandType.InlineNone:
-                    break;
-                case OperandType.ShortInlineBrTarget or OperandType.ShortInlineI or OperandType.ShortInlineVar:
-                    at += 1;
-                    break;
-                case OperandType.InlineVar:
-                    at += 2;
-                    break;
-                case OperandType.InlineI8 or OperandType.InlineR:
-                    at += 8;
-                    break;
-                case OperandType.InlineSwitch:
-                    at += 4 + (4 * BitConverter.ToInt32(il, at));
-                    break;
-                case OperandType.InlineString:
-                    body.Strings.Add(method.Module.ResolveString(BitConverter.ToInt32(il, at)));
-                    at += 4;
-                    break;
-                case OperandType.InlineField or OperandType.InlineMethod or OperandType.InlineType or OperandType.InlineTok:
-                    Use(method.Module.ResolveMember(BitConverter.ToInt32(il, at), typeArgs, methodArgs), body.Calls);
-                    at += 4;
-                    break;
-                default: // InlineBrTarget, InlineI, InlineSig, ShortInlineR
-                    at += 4;
-                    break;
+                body.Strings.Add(text);
+            }
+            else
+            {
+                Use(operand as MemberInfo, body.Calls);
             }
         }
         return body;

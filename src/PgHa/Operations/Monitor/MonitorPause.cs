@@ -1,4 +1,3 @@
-using System.Management.Automation;
 using PgHa.Conninfo;
 using PgHa.Core;
 using PgHa.Metadata;

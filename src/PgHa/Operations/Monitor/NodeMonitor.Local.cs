@@ -1,14 +1,11 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using PgHa.Conninfo;
 using PgHa.Core;
-using PgHa.Metadata;
 using PgHa.Operations.Host;
 using PgHa.Operations.Roles;
 using PgHa.Operations.Service;
 using PgHa.Sql;
-using PgHa.Transport;
 
 namespace PgHa.Operations.Monitor;
 

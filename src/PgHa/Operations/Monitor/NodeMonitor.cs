@@ -5,7 +5,6 @@ using PgHa.Core;
 using PgHa.Metadata;
 using PgHa.Operations.Host;
 using PgHa.Operations.Roles;
-using PgHa.Operations.Service;
 using PgHa.Sql;
 
 namespace PgHa.Operations.Monitor;
