@@ -132,18 +132,7 @@ internal sealed partial class NodeMonitor
 
     private async Task RecordPromotionAsync(long term, int? oldLeaderId, int timeline, string details)
     {
-        var changed = new List<NodeRecord>();
-        if (_members.ById(oldLeaderId) is { } old && old.Id != Self.Id)
-        {
-            changed.Add(old with { Active = false });
-            // The old primary's other standbys are meant to stream from the new one now. Recording it is what lets
-            // a standby whose monitor was down during the failover be re-pointed later: it would otherwise keep
-            // streaming from the old primary once that rejoins (cascading through it), which its record still named.
-            changed.AddRange(_members.Nodes
-                .Where(n => n.Id != Self.Id && n.Id != old.Id && n.Role == PgHaRole.Standby && n.UpstreamId == old.Id)
-                .Select(n => n with { UpstreamId = Self.Id }));
-        }
-        changed.Add(Self with { Role = PgHaRole.Primary, UpstreamId = null, Active = true });
+        IReadOnlyList<NodeRecord> changed = PromotionRecords.Changed(_members.Nodes, Self.Id, oldLeaderId);
         try
         {
             await RoleChanges.RecordAsync(_context, LocalConninfo, changed, [(Self, "failover_promote", true, details)]).ConfigureAwait(false);
