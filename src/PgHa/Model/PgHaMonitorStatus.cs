@@ -58,4 +58,7 @@ public sealed class PgHaMonitorStatus
 
     /// <summary>On the primary that may take writes: seconds left on its lease (renewed about four times a second).</summary>
     public double? LeaseSecondsLeft { get; init; }
+
+    /// <summary>The node won an election moments ago but its promotion failed every attempt: it stands aside (is not elected) for 30 s.</summary>
+    public bool StandsAside { get; init; }
 }

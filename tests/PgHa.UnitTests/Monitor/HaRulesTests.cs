@@ -81,6 +81,16 @@ public sealed class HaRulesTests
         ("election: not while the metadata records another consensus", Standby with { LeaderFailed = true, ConsensusRefusal = "etcd is recorded" },
             new HaAction.Wait("The primary node1 is gone, but this monitor does not stand: etcd is recorded")),
         ("a fenced leader whose server came back read-only elects", Standby with { IsLeader = true, LeaderId = 2, Fenced = true }, new HaAction.Elect()),
+
+        // A term this node won, whose promotion failed (fault run: a broken pg_promote session left the cluster without a primary).
+        ("the winner whose promotion failed tries again in its term", Standby with { IsLeader = true, LeaderId = 2, PromotionPending = true }, new HaAction.Promote()),
+        ("promotion retry: not before the retry delay", Standby with { IsLeader = true, LeaderId = 2, PromotionPending = true, RoleChangeDue = false }, new HaAction.Wait()),
+        ("promotion retry: not while paused", Standby with { IsLeader = true, LeaderId = 2, PromotionPending = true, Paused = true }, new HaAction.Wait()),
+        ("a winner found writable after a failed attempt records its promotion, it does not just lead", Primary with { Registered = PgHaRole.Standby, LeaderId = 2, PromotionPending = true },
+            new HaAction.Promote()),
+        ("the winner that gave its term up stands again once its stand-aside is over", Standby with { IsLeader = true, LeaderId = 2, GaveUpTerm = true }, new HaAction.Elect()),
+        ("the winner that gave its term up waits while it stands aside", Standby with { IsLeader = true, LeaderId = 2, GaveUpTerm = true, RoleChangeDue = false }, new HaAction.Wait()),
+        ("a leader in recovery that neither won nor gave up (after a switchover, before the new term is read) waits", Standby with { IsLeader = true, LeaderId = 2 }, new HaAction.Wait()),
         ("a standby that does not answer only votes", Standby with { InRecovery = null, LeaderFailed = true }, new HaAction.Wait()),
         ("a stopped standby only votes", Standby with { ServerRunning = false, InRecovery = null, LeaderFailed = true }, new HaAction.Wait()),
     ];

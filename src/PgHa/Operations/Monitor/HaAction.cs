@@ -25,6 +25,12 @@ internal abstract record HaAction
     /// <summary>A fenced former primary while another node leads: rejoin it as a standby of the leader.</summary>
     public sealed record Rejoin : HaAction;
 
+    /// <summary>
+    /// This node won its term and its promotion has not finished: an attempt failed (tried again after a delay),
+    /// or the server left recovery without the monitor seeing it. Promote unless already promoted, then record it.
+    /// </summary>
+    public sealed record Promote : HaAction;
+
     /// <summary>The leader is gone and this standby may be promoted: run an election (it stands only if it is the best).</summary>
     public sealed record Elect : HaAction;
 

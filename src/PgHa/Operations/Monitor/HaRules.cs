@@ -56,6 +56,10 @@ internal static class HaRules
 
     private static HaAction DecideAsPrimary(HaSnapshot s)
     {
+        if (s.IsLeader && s.PromotionPending)
+        {
+            return new HaAction.Promote(); // the promotion went through although its attempt failed: announce and record it
+        }
         if (!s.IsLeader && s.LeaderId is not null)
         {
             // Paused means no fencing at all: a switchover pauses the monitors while its new primary runs
@@ -91,9 +95,14 @@ internal static class HaRules
         {
             return new HaAction.Wait();
         }
-        // This node may still take itself for the leader: when its fenced server came back read-only. Not merely
-        // because it is in recovery: after a switchover it is, until its monitor reads the new term.
-        bool leaderGone = (s.IsLeader && s.Fenced) || (!s.IsLeader && s.LeaderFailed);
+        if (s.IsLeader && s.PromotionPending)
+        {
+            return s.RoleChangeDue ? new HaAction.Promote() : new HaAction.Wait();
+        }
+        // This node may still take itself for the leader: when its fenced server came back read-only, or when it
+        // gave up a term it could not promote in (after standing aside, it may stand again). Not merely because it
+        // is in recovery: after a switchover it is, until its monitor reads the new term.
+        bool leaderGone = (s.IsLeader && (s.Fenced || s.GaveUpTerm)) || (!s.IsLeader && s.LeaderFailed);
         if (leaderGone)
         {
             if (!s.Automatic || s.Priority == 0)

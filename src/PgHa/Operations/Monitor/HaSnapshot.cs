@@ -72,6 +72,12 @@ internal sealed record HaSnapshot
     /// <summary>Why this monitor neither stands nor votes (the metadata records another consensus), or null.</summary>
     public string? ConsensusRefusal { get; init; }
 
+    /// <summary>This node won its term and its promotion has not finished (an attempt failed, or its outcome was not seen).</summary>
+    public bool PromotionPending { get; init; }
+
+    /// <summary>This node won its term but its promotion failed every attempt: it gave the term up and stands aside.</summary>
+    public bool GaveUpTerm { get; init; }
+
     /// <summary>The server answers as writable (and the node is no witness).</summary>
     public bool RunsWritable => ServerRunning && InRecovery == false && Registered != PgHaRole.Witness;
 }

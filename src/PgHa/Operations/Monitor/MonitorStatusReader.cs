@@ -63,6 +63,7 @@ internal static class MonitorStatusReader
             Version = status.Version,
             Consensus = string.IsNullOrEmpty(status.Consensus) ? null : status.Consensus,
             LeaseSecondsLeft = status.LeaseSecondsLeft,
+            StandsAside = status.StandsAside,
         };
     }
 }

@@ -45,14 +45,14 @@ internal sealed partial class NodeMonitor
         }
 
         var entrants = new List<ElectionEntrant>();
-        if (OwnLsn() is { } ownLsn && _local is { InRecovery: true })
+        if (OwnLsn() is { } ownLsn && _local is { InRecovery: true } && !StandsAside)
         {
             entrants.Add(new ElectionEntrant(Self.Id, Self.Name, ownLsn, Self.Priority));
         }
         foreach (var (id, status) in statuses)
         {
             // A candidate is a standby too: leaving it out would let a lesser standby stand against it.
-            if (status is { Role: MonitorRole.Standby or MonitorRole.Candidate, ServerRunning: true, Paused: false, ReceivedLsn: { } lsn } && status.Priority > 0
+            if (status is { Role: MonitorRole.Standby or MonitorRole.Candidate, ServerRunning: true, Paused: false, StandsAside: false, ReceivedLsn: { } lsn } && status.Priority > 0
                 && status.Failover == PgHaFailoverMode.Automatic && _members.ById(id) is { Role: PgHaRole.Standby or PgHaRole.Primary, Active: true })
             {
                 entrants.Add(new ElectionEntrant(id, status.NodeName, PgHaLsn.Parse(lsn), status.Priority));
@@ -104,30 +104,92 @@ internal sealed partial class NodeMonitor
         }
 
         _log.Info($"{Self.Name} won term {term} with {outcome.Granted} of {outcome.Members} votes in {Elapsed(clock)} ({outcome.Tally}); promoting.");
+        lock (_gate)
+        {
+            // The majority granted the lease with the term; it matters once the server takes writes.
+            ExtendLeaseTo(outcome.LeaseUntilMs!.Value);
+            _wonTerm = new WonTerm(term, oldLeader, clock,
+                $"{outcome.Granted} of {outcome.Members} votes ({outcome.Tally}); received {myLsn}", Attempts: 0);
+        }
+        await PromoteWonTermAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// This node won <see cref="WonTerm.Term"/>: promote its server (unless it already left recovery: an attempt
+    /// whose answer was lost may have done it), announce the term and record it. A failed attempt is tried
+    /// again in the same term (<see cref="HaAction.Promote"/>), while the members keep taking this node for a
+    /// candidate; after <see cref="PromotionAttempts"/> it gives the term up and stands aside for
+    /// <see cref="StandAsideAfterFailedPromotion"/>, so that the next best standby is elected rather than the
+    /// cluster staying without a primary (fault runs: a promotion whose session broke left the winner a standby
+    /// that led its term, which nothing retried or replaced).
+    /// </summary>
+    private async Task PromoteWonTermAsync()
+    {
+        WonTerm? won;
+        lock (_gate)
+        {
+            won = _wonTerm;
+            if (won is null || won.Term != _watch.Term || !IsLeader)
+            {
+                _wonTerm = null; // a newer term was learned meanwhile: not this node's to promote any more
+                return;
+            }
+        }
+        long term = won.Term;
         try
         {
-            int timeline = await RoleChanges.PromoteAsync(_context, Self.Name, LocalConninfo, _settings.RoleChangeTimeout).ConfigureAwait(false);
+            int timeline = await PromoteUnlessPromotedAsync().ConfigureAwait(false);
             lock (_gate)
             {
                 _role = MonitorRole.Primary;
-                ExtendLeaseTo(outcome.LeaseUntilMs!.Value);
                 _mayTakeWrites = IsLeader;
                 _leaderChangedAtMs = NowMs;
+                _wonTerm = null;
             }
-            _log.Info($"{Self.Name} is the primary of term {term} on timeline {timeline}, {Elapsed(clock)} after the election began.");
+            _log.Info($"{Self.Name} is the primary of term {term} on timeline {timeline}, {Elapsed(won.Clock)} after the election began.");
             await _consensus.AnnounceAsync(term, NowMs, Ct).ConfigureAwait(false); // the standbys follow without waiting for their next check
-            await RecordPromotionAsync(term, oldLeader, timeline,
-                $"{Self.Name} promoted in term {term} after the primary {NameOf(oldLeader)} was lost; {outcome.Granted} of {outcome.Members} votes ({outcome.Tally}); received {myLsn}; timeline {timeline}").ConfigureAwait(false);
+            await RecordPromotionAsync(term, won.OldLeaderId, timeline,
+                $"{Self.Name} promoted in term {term} after the primary {NameOf(won.OldLeaderId)} was lost; {won.Votes}; timeline {timeline}").ConfigureAwait(false);
         }
-        catch (PgHaException ex)
+        catch (Exception ex) when (ex is PgHaException or Npgsql.NpgsqlException or IOException or TimeoutException && !Ct.IsCancellationRequested)
         {
+            int attempts = won.Attempts + 1;
+            bool again = attempts < PromotionAttempts;
             lock (_gate)
             {
-                _role = _local is { InRecovery: true } ? MonitorRole.Standby : _role;
+                if (again)
+                {
+                    _wonTerm = won with { Attempts = attempts };
+                    _role = MonitorRole.Candidate;
+                }
+                else
+                {
+                    // Given up: a fresh watch of its own term (a lease renewal asked for before this is not taken),
+                    // and no lease: were the server to leave recovery after all, the lease timer fences it at once.
+                    _wonTerm = null;
+                    _gaveUpTerm = term;
+                    _standAsideUntilMs = NowMs + (long)StandAsideAfterFailedPromotion.TotalMilliseconds;
+                    _watch = new LeaderWatch(term, Self.Id, NowMs);
+                    _lease = new PrimaryLease(NowMs);
+                    _role = _local is { InRecovery: true } ? MonitorRole.Standby : _role;
+                }
             }
-            _nextRoleChangeMs = NowMs + (long)RoleChangeRetryDelay.TotalMilliseconds;
-            QueueEvent(Self, "failover_promote", false, $"{Self.Name} won term {term} but its promotion failed: {ex.Message}");
+            _nextRoleChangeMs = NowMs + (long)(again ? RoleChangeRetryDelay : StandAsideAfterFailedPromotion).TotalMilliseconds;
+            QueueEvent(Self, "failover_promote", false, again
+                ? $"{Self.Name} won term {term} but its promotion failed (attempt {attempts} of {PromotionAttempts}): {ex.Message} Trying again in {RoleChangeRetryDelay.TotalSeconds:0} s."
+                : $"{Self.Name} won term {term} but its promotion failed {attempts} times, the last: {ex.Message} It gives the term up and stands aside for " +
+                  $"{StandAsideAfterFailedPromotion.TotalSeconds:0} s, so that another standby can be elected; look at its server log.");
         }
+    }
+
+    /// <summary>Promotes the local server, or only reads its timeline when it already left recovery. Returns the timeline.</summary>
+    private async Task<int> PromoteUnlessPromotedAsync()
+    {
+        await using var connection = await NodeConnector.OpenAsync(_context, LocalConninfo, NodeConnector.MetadataDatabaseOf(LocalConninfo)).ConfigureAwait(false);
+        NodeProbeResult probe = await NodeProbe.ProbeAsync(connection, Ct).ConfigureAwait(false);
+        return probe.InRecovery
+            ? await RoleChanges.PromoteAsync(_context, Self.Name, connection, _settings.RoleChangeTimeout).ConfigureAwait(false)
+            : probe.Timeline ?? 0;
     }
 
     private async Task RecordPromotionAsync(long term, int? oldLeaderId, int timeline, string details)
@@ -153,4 +215,10 @@ internal sealed partial class NodeMonitor
         }
         _lastMetadataRefreshMs = long.MinValue / 2;
     }
+
+    /// <summary>This node could not promote in a term it won, moments ago: it does not stand, and the members leave it out.</summary>
+    private bool StandsAside => NowMs < _standAsideUntilMs;
+
+    /// <summary>A term this node won, until its promotion is done: what the record of it says, and the attempts so far.</summary>
+    private sealed record WonTerm(long Term, int? OldLeaderId, Stopwatch Clock, string Votes, int Attempts);
 }

@@ -26,7 +26,10 @@ internal sealed partial class NodeMonitor
                 {
                     _mayTakeWrites = false;
                 }
-                _role = Self.Role == PgHaRole.Witness ? MonitorRole.Witness : probe.InRecovery ? MonitorRole.Standby : MonitorRole.Primary;
+                // A node whose promotion is being tried again stays a candidate, so that the members keep waiting for it.
+                _role = Self.Role == PgHaRole.Witness ? MonitorRole.Witness
+                    : !probe.InRecovery ? MonitorRole.Primary
+                    : _wonTerm is not null && IsLeader ? MonitorRole.Candidate : MonitorRole.Standby;
             }
             return;
         }

@@ -34,6 +34,7 @@ internal sealed partial class NodeMonitor
                 Priority = self?.Priority ?? 0,
                 Location = self?.Location ?? "default",
                 Paused = _paused,
+                StandsAside = StandsAside,
                 Failover = _settings.Failover,
                 ProcessId = Environment.ProcessId,
                 StartedAt = _startedAt,

@@ -60,7 +60,8 @@ internal sealed partial class NodeMonitor
         }
         PeerStatus? status = await _consensus.MemberAsync(leader.Id, Ct).ConfigureAwait(false);
         bool confirmedDown = status is not null && status.Term <= watch.Term
-            && ((!status.ServerRunning && status.Fenced) || (status.Role is MonitorRole.Standby && watch.LeaderId == status.NodeId && status.Term == watch.Term && status.LeaderId != status.NodeId));
+            && ((!status.ServerRunning && status.Fenced)
+                || (status.Role is MonitorRole.Standby && watch.LeaderId == status.NodeId && status.Term == watch.Term && (status.LeaderId != status.NodeId || status.StandsAside)));
         bool promoting = status is not null && status.Role == MonitorRole.Candidate && status.Term == watch.Term && status.LeaderId == status.NodeId;
         lock (_gate)
         {

@@ -28,6 +28,8 @@ internal sealed partial class NodeMonitor
     private static readonly TimeSpan FirstMetadataPatience = TimeSpan.FromSeconds(30);
     private static readonly TimeSpan NotStreamingBeforeFollow = TimeSpan.FromSeconds(5);
     private static readonly TimeSpan DivergedRetryDelay = TimeSpan.FromSeconds(30);
+    private const int PromotionAttempts = 3;
+    private static readonly TimeSpan StandAsideAfterFailedPromotion = TimeSpan.FromSeconds(30);
 
     // What it was given.
     private readonly OperationContext _context;
@@ -60,6 +62,9 @@ internal sealed partial class NodeMonitor
     private volatile bool _leaderWritable;
     private long _leaderChangedAtMs;
     private long? _announcePendingTerm;
+    private WonTerm? _wonTerm; // this node won a term and its promotion has not finished (NodeMonitor.Election.cs)
+    private long? _gaveUpTerm; // the term this node won but could not promote in: it stands aside until _standAsideUntilMs
+    private long _standAsideUntilMs = long.MinValue / 2;
     private Npgsql.NpgsqlConnection? _leaderConnection; // the watch loop's own; only it touches it
     private int _leaderConnectionNodeId;
 
@@ -310,7 +315,7 @@ internal sealed partial class NodeMonitor
         }
         HaAction action = HaRules.Decide(snapshot);
         await PerformAsync(action).ConfigureAwait(false);
-        if (action is HaAction.Elect && _role == MonitorRole.Primary)
+        if (action is HaAction.Elect or HaAction.Promote && _role == MonitorRole.Primary)
         {
             // Promoted this round: the round's probe still says "in recovery", and the health endpoint's /primary
             // answers from what the round publishes. Probe again now, so that the snapshot published at the end of
@@ -357,6 +362,8 @@ internal sealed partial class NodeMonitor
                 RoleChangeDue = now >= _nextRoleChangeMs,
                 ConfirmedDownGrace = _settings.ConfirmedDownGrace,
                 ConsensusRefusal = _consensusRefusal,
+                PromotionPending = IsLeader && _wonTerm is { } won && won.Term == _watch.Term,
+                GaveUpTerm = IsLeader && _gaveUpTerm == _watch.Term,
             };
         }
     }
@@ -385,6 +392,9 @@ internal sealed partial class NodeMonitor
                 break;
             case HaAction.Elect:
                 await TryElectionAsync().ConfigureAwait(false);
+                break;
+            case HaAction.Promote:
+                await PromoteWonTermAsync().ConfigureAwait(false);
                 break;
             case HaAction.Follow follow:
                 if (!follow.CheckLeaderFirst || (_members.ById(_watch.LeaderId) is { } leader && leader.Id != Self.Id && await LeaderAnswersAsync(leader).ConfigureAwait(false)))

@@ -60,6 +60,12 @@ internal sealed record PeerStatus
     public DateTimeOffset? LastCheckAt { get; init; }
     public string Version { get; init; } = "";
 
+    /// <summary>
+    /// The node won a term moments ago but could not promote: it does not stand, the members leave it out of
+    /// their elections and take it for gone as their leader (false from an older monitor).
+    /// </summary>
+    public bool StandsAside { get; init; }
+
     /// <summary>Which consensus backend this monitor runs (<see cref="IConsensus.Name"/>); empty from an older monitor.</summary>
     public string Consensus { get; init; } = "";
 
