@@ -40,6 +40,7 @@ public sealed class LeaderWatchTests
     [Fact]
     public void ASuccessfulCheckStartsTheWindowAgain()
     {
+        // A primary whose monitor asks for no vouches (it is gone): only the detection window counts.
         var watch = new LeaderWatch(1, 1, 10_000);
         watch.Seen(14_000);
         Assert.False(watch.HasFailed(20_999, Defaults));
@@ -131,5 +132,102 @@ public sealed class LeaderWatchTests
         watch.Restart(30_000);
         Assert.True(watch.HasFailed(30_000, Defaults));
         Assert.False(watch.Vouches(30_000, Defaults));
+    }
+
+    // The early vote-out: a member that no longer sees the primary votes it out once the fence timeout and a
+    // margin (3.5 + 0.5 s) have passed since it last vouched for it, not a whole detection window (7 s) after
+    // its last successful check: the primary's lease came from a round that began before that vouch.
+
+    [Fact]
+    public void AfterTheFirstWindow_AMemberVotesFourSecondsAfterItsLastVouch()
+    {
+        var watch = new LeaderWatch(1, 1, 0);
+        watch.Seen(20_000);
+        watch.Vouched(20_100);
+        watch.Missed(confirmedDown: false);
+        Assert.False(watch.HasFailed(24_099, Defaults));
+        Assert.True(watch.HasFailed(24_100, Defaults));
+    }
+
+    [Fact]
+    public void NoEarlyVoteWhileTheMemberStillSeesThePrimary()
+    {
+        var watch = new LeaderWatch(1, 1, 0);
+        watch.Vouched(10_000);
+        watch.Seen(11_000); // a check reached it; no renewal was asked for since
+        Assert.False(watch.HasFailed(12_499, Defaults), "still fresh");
+        Assert.True(watch.HasFailed(14_000, Defaults), "freshness over and 4 s since the vouch");
+    }
+
+    [Fact]
+    public void APrimaryWhoseMonitorStoppedAskingGetsTheWholeWindow()
+    {
+        // Seen for another 10 s after the last vouch (its monitor died; nothing would fence it): a blip of its
+        // server must not get it voted out, or it would stay writable beside the new primary.
+        var watch = new LeaderWatch(1, 1, 0);
+        watch.Vouched(10_000);
+        watch.Seen(20_000);
+        watch.Missed(confirmedDown: false);
+        Assert.False(watch.HasFailed(26_999, Defaults));
+        Assert.True(watch.HasFailed(27_000, Defaults));
+    }
+
+    [Fact]
+    public void EveryVouchPutsTheEarlyVoteBack()
+    {
+        var watch = new LeaderWatch(1, 1, 0);
+        watch.Seen(20_000);
+        watch.Vouched(21_400);
+        watch.Missed(confirmedDown: false);
+        Assert.False(watch.HasFailed(25_399, Defaults));
+        watch.Vouched(10_000); // an older time never moves it back
+        Assert.True(watch.HasFailed(25_400, Defaults));
+    }
+
+    [Fact]
+    public void AWatchThatDidNotBeginWithThisMembersVote_WaitsOneDetectionWindowFirst()
+    {
+        // A first start, the metadata, an announcement: the primary may hold a lease nobody here vouched for.
+        var watch = new LeaderWatch(1, 1, 10_000);
+        watch.Missed(confirmedDown: false);
+        Assert.False(watch.HasFailed(16_999, Defaults));
+        Assert.True(watch.HasFailed(17_000, Defaults));
+    }
+
+    [Fact]
+    public void AWatchThatBeganWithThisMembersVote_MayVoteEarly()
+    {
+        // The winner's lease began before the vote: 4 s after the vote (and with no vouch since) it has ended.
+        var watch = new LeaderWatch(2, 2, 10_000, grantedVote: true);
+        watch.Missed(confirmedDown: false);
+        Assert.False(watch.HasFailed(13_999, Defaults));
+        Assert.True(watch.HasFailed(14_000, Defaults));
+    }
+
+    [Fact]
+    public void AResumeGivesThePrimaryAWholeWindowAgain()
+    {
+        // The primary extended its own lease at its resume, which no member vouched for.
+        var watch = new LeaderWatch(2, 2, 0, grantedVote: true);
+        watch.Restart(50_000);
+        watch.Missed(confirmedDown: false);
+        Assert.False(watch.HasFailed(56_999, Defaults));
+        Assert.True(watch.HasFailed(57_000, Defaults));
+    }
+
+    [Fact]
+    public void TheEarlyVoteComesAfterTheLeaseOfEveryRoundThatCountedThisMember()
+    {
+        // The argument in numbers, at the defaults: a renewal round that began at R and counted this member's
+        // vouch at V >= R extends the lease to R + FenceTimeout; the member votes no sooner than V + 4.0 s.
+        var settings = Defaults;
+        long roundStart = 30_000, vouch = 30_050;
+        var watch = new LeaderWatch(1, 1, 0);
+        watch.Seen(vouch - 400);
+        watch.Vouched(vouch);
+        watch.Missed(confirmedDown: false);
+        long leaseEnd = roundStart + (long)settings.FenceTimeout.TotalMilliseconds;
+        long firstVote = Enumerable.Range(0, 20_000).Select(i => vouch + i).First(t => watch.HasFailed(t, settings));
+        Assert.True(firstVote - leaseEnd >= 500, $"vote at {firstVote}, lease end {leaseEnd}");
     }
 }

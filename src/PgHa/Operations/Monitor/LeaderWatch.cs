@@ -9,13 +9,23 @@ internal sealed class LeaderWatch
 {
     private long? _lastSeenMs;
     private bool _confirmedDown;
+    private long _lastVouchedMs;
+    private long _epochMs;
+    private bool _epochWait;
 
-    public LeaderWatch(long term, int? leaderId, long nowMs)
+    /// <param name="grantedVote">
+    /// This member made the leader by granting it its vote: the leader's lease began before the vote, so the
+    /// vote counts as a vouch and the early vote-out (<see cref="HasFailed"/>) needs no first window.
+    /// </param>
+    public LeaderWatch(long term, int? leaderId, long nowMs, bool grantedVote = false)
     {
         Term = term;
         LeaderId = leaderId;
         // A new leader starts out as seen: the detection window runs from here, not from the last time the previous one answered.
         _lastSeenMs = nowMs;
+        _lastVouchedMs = nowMs;
+        _epochMs = nowMs;
+        _epochWait = !grantedVote;
     }
 
     /// <summary>The term the leader leads in.</summary>
@@ -39,7 +49,19 @@ internal sealed class LeaderWatch
     /// itself, so a member must give it a whole window after the resume before voting it out, as after a
     /// start. A leader that was confirmed down stays so: its own monitor said it is down and fenced.
     /// </summary>
-    public void Restart(long nowMs) => _lastSeenMs = nowMs;
+    public void Restart(long nowMs)
+    {
+        _lastSeenMs = nowMs;
+        _lastVouchedMs = nowMs;
+        _epochMs = nowMs;
+        _epochWait = true; // the primary extended its lease at its own resume, which no member vouched for
+    }
+
+    /// <summary>
+    /// This member told someone it sees the leader (a status with SeesLeader, which the leader counts for its
+    /// lease), or took its announced term: the leader may hold a lease from a round that began before now.
+    /// </summary>
+    public void Vouched(long nowMs) => _lastVouchedMs = Math.Max(_lastVouchedMs, nowMs);
 
     /// <summary>
     /// A check did not reach the leader. <paramref name="confirmedDown"/>: the leader's own monitor answered
@@ -51,9 +73,30 @@ internal sealed class LeaderWatch
     public bool Vouches(long nowMs, MonitorSettings settings) =>
         LeaderId is not null && !_confirmedDown && _lastSeenMs is { } seen && nowMs - seen < settings.SupportFreshness.TotalMilliseconds;
 
-    /// <summary>Whether this member may vote the leader out.</summary>
+    /// <summary>
+    /// Whether this member may vote the leader out: its own monitor confirmed it down; or no check has reached
+    /// it for the detection window; or, sooner, this member no longer sees it and has not vouched for it for
+    /// <see cref="MonitorSettings.VoteAfterLastVouch"/> (the fence timeout and a margin), while its monitor
+    /// was asking for vouches until then (<see cref="LeaderWasAsking"/>). The last is the
+    /// lease argument made from this member's side: any lease the leader holds came from a majority round
+    /// that began before some member's vouch, and every majority shares a member with the one that votes, so
+    /// by then the leader has fenced itself. Leases no member vouched for (a first start's window, the
+    /// extension at a resume) are why a watch that did not begin with this member's vote gives the leader one
+    /// detection window from its beginning before the early vote-out applies.
+    /// </summary>
     public bool HasFailed(long nowMs, MonitorSettings settings) =>
-        LeaderId is not null && (_confirmedDown || (_lastSeenMs is { } seen && nowMs - seen >= settings.DetectionWindow.TotalMilliseconds));
+        LeaderId is not null && (_confirmedDown
+            || (_lastSeenMs is { } seen && nowMs - seen >= settings.DetectionWindow.TotalMilliseconds)
+            || (!Vouches(nowMs, settings) && nowMs - _lastVouchedMs >= settings.VoteAfterLastVouch.TotalMilliseconds
+                && LeaderWasAsking(settings) && (!_epochWait || nowMs - _epochMs >= settings.DetectionWindow.TotalMilliseconds)));
+
+    /// <summary>
+    /// The leader's monitor was asking for vouches when the leader was last seen. A primary whose monitor is
+    /// gone is still seen but asks nobody, and nothing would fence it: such a primary gets the whole detection
+    /// window, as before, rather than being voted out after a short blip of its server.
+    /// </summary>
+    private bool LeaderWasAsking(MonitorSettings settings) =>
+        _lastSeenMs is not { } seen || seen - _lastVouchedMs <= settings.SupportFreshness.TotalMilliseconds;
 
     /// <summary>Seconds since the leader was last reached, for status reports.</summary>
     public double? SecondsSinceSeen(long nowMs) => _lastSeenMs is { } seen ? (nowMs - seen) / 1000.0 : null;

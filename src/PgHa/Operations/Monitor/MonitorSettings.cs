@@ -12,8 +12,10 @@ namespace PgHa.Operations.Monitor;
 /// <item>the primary stops taking writes once no majority has vouched for it for <see cref="FenceTimeout"/>
 /// (3.5 s; checked every <see cref="PrimaryCheckInterval"/>);</item>
 /// <item>a member votes the primary out only when no check has reached it for the whole
-/// <see cref="DetectionWindow"/> (7 x 1 s), or sooner when the primary's own monitor confirms that its
-/// server is down and fenced (it waits <see cref="ConfirmedDownGrace"/> first, so a quick restart does not count).</item>
+/// <see cref="DetectionWindow"/> (7 x 1 s), or when it no longer sees it and last vouched for it
+/// <see cref="VoteAfterLastVouch"/> ago (3.5 + 0.5 s; see <see cref="LeaderWatch.HasFailed"/>), or sooner when the
+/// primary's own monitor confirms that its server is down and fenced (it waits <see cref="ConfirmedDownGrace"/>
+/// first, so a quick restart does not count).</item>
 /// </list>
 /// Freshness + one answer's time + fence timeout + one primary round (its interval and the wait for answers
 /// that do not come) ends 0.75 s before a majority can vote: by then the old primary has fenced itself.
@@ -80,6 +82,13 @@ internal sealed record MonitorSettings
 
     /// <summary>The HTTP health endpoint (HAProxy, keepalived, Prometheus); null or port 0: none.</summary>
     public Health.HealthEndpointSettings? Http { get; init; }
+
+    /// <summary>
+    /// How long after its last vouch for the primary a member that no longer sees it may vote it out: the
+    /// primary's lease ends at most a fence timeout after a round that began before that vouch, plus a margin
+    /// for the fence itself (see <see cref="LeaderWatch.HasFailed"/>).
+    /// </summary>
+    public TimeSpan VoteAfterLastVouch => FenceTimeout + TimeSpan.FromMilliseconds(500);
 
     /// <summary>How long before the earliest possible vote the old primary has certainly begun to fence itself.</summary>
     public TimeSpan FencingMargin => DetectionWindow - SupportFreshness - PeerTimeout - FenceTimeout - (PrimaryCheckInterval + PeerTimeout);

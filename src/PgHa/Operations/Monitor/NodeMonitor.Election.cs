@@ -108,7 +108,10 @@ internal sealed partial class NodeMonitor
         {
             // The majority granted the lease with the term; it matters once the server takes writes.
             ExtendLeaseTo(outcome.LeaseUntilMs!.Value);
-            _wonTerm = new WonTerm(term, oldLeader, clock,
+            // A leader that gave its term up without being promoted (it stands aside) replaced nobody and is no
+            // former primary: it stays an active standby, pointed where it was, and follows this node.
+            int? replaced = oldLeader is { } old && statuses.GetValueOrDefault(old) is { StandsAside: true } ? null : oldLeader;
+            _wonTerm = new WonTerm(term, oldLeader, replaced, clock,
                 $"{outcome.Granted} of {outcome.Members} votes ({outcome.Tally}); received {myLsn}", Attempts: 0);
         }
         await PromoteWonTermAsync().ConfigureAwait(false);
@@ -148,7 +151,7 @@ internal sealed partial class NodeMonitor
             }
             _log.Info($"{Self.Name} is the primary of term {term} on timeline {timeline}, {Elapsed(won.Clock)} after the election began.");
             await _consensus.AnnounceAsync(term, NowMs, Ct).ConfigureAwait(false); // the standbys follow without waiting for their next check
-            await RecordPromotionAsync(term, won.OldLeaderId, timeline,
+            await RecordPromotionAsync(term, won.ReplacedLeaderId, timeline,
                 $"{Self.Name} promoted in term {term} after the primary {NameOf(won.OldLeaderId)} was lost; {won.Votes}; timeline {timeline}").ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is PgHaException or Npgsql.NpgsqlException or IOException or TimeoutException && !Ct.IsCancellationRequested)
@@ -220,5 +223,6 @@ internal sealed partial class NodeMonitor
     private bool StandsAside => NowMs < _standAsideUntilMs;
 
     /// <summary>A term this node won, until its promotion is done: what the record of it says, and the attempts so far.</summary>
-    private sealed record WonTerm(long Term, int? OldLeaderId, Stopwatch Clock, string Votes, int Attempts);
+    /// <param name="ReplacedLeaderId">The leader this term replaces in the records (inactive, its standbys re-pointed); null when it never was a primary.</param>
+    private sealed record WonTerm(long Term, int? OldLeaderId, int? ReplacedLeaderId, Stopwatch Clock, string Votes, int Attempts);
 }

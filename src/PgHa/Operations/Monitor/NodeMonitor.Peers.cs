@@ -18,6 +18,11 @@ internal sealed partial class NodeMonitor
         {
             long now = NowMs;
             NodeRecord? self = _members?.Self;
+            bool seesOtherLeader = _watch is not null && _watch.LeaderId != self?.Id && _watch.Vouches(now, _settings);
+            if (seesOtherLeader)
+            {
+                _watch!.Vouched(now); // whoever asked, the leader may count this answer for its lease
+            }
             return new PeerStatus
             {
                 NodeId = self?.Id ?? 0,
@@ -96,6 +101,7 @@ internal sealed partial class NodeMonitor
                         return PeerJson.Serialize(new { error = $"this member is in term {_watch.Term} now" });
                     }
                     _leaderChangedAtMs = NowMs;
+                    _watch.Vouched(NowMs); // the announcer counts this member for its lease
                     _leaderWritable = true; // just checked: the follow need not check it again
                     // This node's copy of the metadata cannot know the new term before it streams from the new
                     // primary, and the follow reads the records there: the next round goes straight to it.
@@ -164,7 +170,7 @@ internal sealed partial class NodeMonitor
                 }
                 // The candidate is now the node this member takes for the primary: it vouches for nobody else,
                 // and votes again only when the candidate, too, is gone.
-                _watch = new LeaderWatch(request.Term, request.NodeId, now);
+                _watch = new LeaderWatch(request.Term, request.NodeId, now, grantedVote: true);
                 _leaderChangedAtMs = now;
             }
         }
