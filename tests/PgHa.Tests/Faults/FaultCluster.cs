@@ -106,6 +106,7 @@ public sealed class FaultCluster : IAsyncDisposable
             }
         }
         await Cluster.StartMonitorsAsync(start: member => StartMonitor(member, Path.Combine(Cluster.Directory, member.Name)));
+        var monitorsRunning = System.Diagnostics.Stopwatch.StartNew();
         Clock.Start();
         var nodes = Cluster.DataNodes.ToList();
         Watcher = WriteWatcher.Start(nodes, Clock);
@@ -114,6 +115,14 @@ public sealed class FaultCluster : IAsyncDisposable
         if (!writing)
         {
             throw new InvalidOperationException("The writer got no 20 writes acknowledged by node1 within 20 s.");
+        }
+        // The fault meets the cluster as it runs for days, not in its monitors' first seconds: a member gives a
+        // primary it did not vote for one whole detection window from the start of its watch before the early
+        // vote-out applies (LeaderWatch.HasFailed). The condition is the time itself, so this is a wait for it.
+        TimeSpan steady = new PgHa.Operations.Monitor.MonitorSettings().DetectionWindow + TimeSpan.FromMilliseconds(500) - monitorsRunning.Elapsed;
+        if (steady > TimeSpan.Zero)
+        {
+            await Task.Delay(steady);
         }
     }
 

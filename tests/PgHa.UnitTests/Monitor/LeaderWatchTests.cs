@@ -135,18 +135,18 @@ public sealed class LeaderWatchTests
     }
 
     // The early vote-out: a member that no longer sees the primary votes it out once the fence timeout and a
-    // margin (3.5 + 0.5 s) have passed since it last vouched for it, not a whole detection window (7 s) after
+    // margin (3.5 + 1 s) have passed since it last vouched for it, not a whole detection window (7 s) after
     // its last successful check: the primary's lease came from a round that began before that vouch.
 
     [Fact]
-    public void AfterTheFirstWindow_AMemberVotesFourSecondsAfterItsLastVouch()
+    public void AfterTheFirstWindow_AMemberVotesFourAndAHalfSecondsAfterItsLastVouch()
     {
         var watch = new LeaderWatch(1, 1, 0);
         watch.Seen(20_000);
         watch.Vouched(20_100);
         watch.Missed(confirmedDown: false);
-        Assert.False(watch.HasFailed(24_099, Defaults));
-        Assert.True(watch.HasFailed(24_100, Defaults));
+        Assert.False(watch.HasFailed(24_599, Defaults));
+        Assert.True(watch.HasFailed(24_600, Defaults));
     }
 
     [Fact]
@@ -156,7 +156,8 @@ public sealed class LeaderWatchTests
         watch.Vouched(10_000);
         watch.Seen(11_000); // a check reached it; no renewal was asked for since
         Assert.False(watch.HasFailed(12_499, Defaults), "still fresh");
-        Assert.True(watch.HasFailed(14_000, Defaults), "freshness over and 4 s since the vouch");
+        Assert.False(watch.HasFailed(14_499, Defaults), "freshness over, 4.5 s not yet");
+        Assert.True(watch.HasFailed(14_500, Defaults), "freshness over and 4.5 s since the vouch");
     }
 
     [Fact]
@@ -179,9 +180,9 @@ public sealed class LeaderWatchTests
         watch.Seen(20_000);
         watch.Vouched(21_400);
         watch.Missed(confirmedDown: false);
-        Assert.False(watch.HasFailed(25_399, Defaults));
+        Assert.False(watch.HasFailed(25_899, Defaults));
         watch.Vouched(10_000); // an older time never moves it back
-        Assert.True(watch.HasFailed(25_400, Defaults));
+        Assert.True(watch.HasFailed(25_900, Defaults));
     }
 
     [Fact]
@@ -197,11 +198,11 @@ public sealed class LeaderWatchTests
     [Fact]
     public void AWatchThatBeganWithThisMembersVote_MayVoteEarly()
     {
-        // The winner's lease began before the vote: 4 s after the vote (and with no vouch since) it has ended.
+        // The winner's lease began before the vote: 4.5 s after the vote (and with no vouch since) it has ended.
         var watch = new LeaderWatch(2, 2, 10_000, grantedVote: true);
         watch.Missed(confirmedDown: false);
-        Assert.False(watch.HasFailed(13_999, Defaults));
-        Assert.True(watch.HasFailed(14_000, Defaults));
+        Assert.False(watch.HasFailed(14_499, Defaults));
+        Assert.True(watch.HasFailed(14_500, Defaults));
     }
 
     [Fact]
@@ -219,7 +220,7 @@ public sealed class LeaderWatchTests
     public void TheEarlyVoteComesAfterTheLeaseOfEveryRoundThatCountedThisMember()
     {
         // The argument in numbers, at the defaults: a renewal round that began at R and counted this member's
-        // vouch at V >= R extends the lease to R + FenceTimeout; the member votes no sooner than V + 4.0 s.
+        // vouch at V >= R extends the lease to R + FenceTimeout; the member votes no sooner than V + 4.5 s.
         var settings = Defaults;
         long roundStart = 30_000, vouch = 30_050;
         var watch = new LeaderWatch(1, 1, 0);
@@ -228,6 +229,6 @@ public sealed class LeaderWatchTests
         watch.Missed(confirmedDown: false);
         long leaseEnd = roundStart + (long)settings.FenceTimeout.TotalMilliseconds;
         long firstVote = Enumerable.Range(0, 20_000).Select(i => vouch + i).First(t => watch.HasFailed(t, settings));
-        Assert.True(firstVote - leaseEnd >= 500, $"vote at {firstVote}, lease end {leaseEnd}");
+        Assert.True(firstVote - leaseEnd >= MonitorSettings.VouchMargin.TotalMilliseconds, $"vote at {firstVote}, lease end {leaseEnd}");
     }
 }

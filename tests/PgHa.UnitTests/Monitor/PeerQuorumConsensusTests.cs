@@ -27,7 +27,7 @@ public sealed class PeerQuorumConsensusTests : IAsyncLifetime
         {
             _statuses[id] = new PeerStatus { NodeId = id, NodeName = $"node{id}", Role = MonitorRole.Standby, Term = 5, LeaderId = 1, SeesLeader = true };
             _grants[id] = true;
-            var server = new PeerServer(new IPEndPoint(IPAddress.Parse($"127.0.0.{id}"), 0), new PeerSigner(Secret, id), () => _statuses[id],
+            var server = new PeerServer(new IPEndPoint(IPAddress.Parse($"127.0.0.{id}"), 0), new PeerSigner(Secret, id), _ => _statuses[id],
                 (request, _) => Task.FromResult(request.Op == PeerRequest.VoteOp
                     ? PeerJson.Serialize(new PeerVoteReply(_grants[id], _grants[id] ? "the primary is gone for this member too" : "this member still sees the primary", request.Term))
                     : PeerJson.Serialize(new { ok = _grants[id] })));

@@ -23,7 +23,7 @@ public sealed class PeerServerTests : IAsyncLifetime
 
     public Task InitializeAsync()
     {
-        _server = new PeerServer(new IPEndPoint(IPAddress.Loopback, 0), new PeerSigner(Secret, 3), () => new PeerStatus { NodeId = 3, NodeName = "node3", Term = 4 },
+        _server = new PeerServer(new IPEndPoint(IPAddress.Loopback, 0), new PeerSigner(Secret, 3), _ => new PeerStatus { NodeId = 3, NodeName = "node3", Term = 4 },
             (request, caller) =>
             {
                 lock (_handled)

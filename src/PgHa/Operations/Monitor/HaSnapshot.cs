@@ -4,7 +4,7 @@ namespace PgHa.Operations.Monitor;
 /// Everything one round of the monitor decides on, taken at once under the monitor's gate after the round's
 /// observations (metadata, local probe, and for a stopped primary the members' terms): <see cref="HaRules"/>
 /// reads only this, so a decision never sees half of one observation and half of another.
-/// Times are monotonic milliseconds (Environment.TickCount64).
+/// Times are monotonic milliseconds (<see cref="Core.MonotonicClock"/>).
 /// </summary>
 internal sealed record HaSnapshot
 {

@@ -8,7 +8,7 @@ namespace PgHa.Operations.Monitor;
 /// its lease is the leader key's etcd lease, its election the transaction that creates the key, its
 /// members' state the keys they publish under the cluster's prefix.
 /// <para>
-/// Every time is monotonic milliseconds of this process (Environment.TickCount64). A backend never fences
+/// Every time is monotonic milliseconds (<see cref="Core.MonotonicClock"/>, since boot). A backend never fences
 /// and never promotes: the monitor does, from what the backend answers.
 /// </para>
 /// </summary>

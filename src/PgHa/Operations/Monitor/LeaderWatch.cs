@@ -3,7 +3,7 @@ namespace PgHa.Operations.Monitor;
 /// <summary>
 /// One monitor's view of the node it takes for the primary (the "leader": the registered primary, or a
 /// candidate it has just voted for), built from the outcome of each check. Times are monotonic
-/// milliseconds (Environment.TickCount64), so a wall-clock jump can neither hide a failure nor invent one.
+/// milliseconds (<see cref="Core.MonotonicClock"/>), so a wall-clock jump can neither hide a failure nor invent one.
 /// </summary>
 internal sealed class LeaderWatch
 {

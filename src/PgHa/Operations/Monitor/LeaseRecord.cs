@@ -10,7 +10,9 @@ namespace PgHa.Operations.Monitor;
 /// The file is written without fsync, and only when the expiry moved on by half a second or more: what it
 /// holds is never later than the lease in memory, so a restarted monitor fences no later than the old one
 /// would have. A reboot ends it (another boot id: the server restarted too). A monitor that stops normally
-/// while its lease is valid deletes it: its next start is a start like the first one.
+/// while its lease is valid keeps it when a majority ever renewed it (its next start within
+/// <see cref="NodeMonitor"/>'s forget-after-stop time keeps that lease), and deletes it otherwise (a monitor run
+/// alone: its next start is a start like the first one).
 /// </para>
 /// </summary>
 internal sealed class LeaseRecord
@@ -23,8 +25,12 @@ internal sealed class LeaseRecord
 
     public string Path => _path;
 
-    /// <summary>The expiry saved in this boot, or null when there is none (first start, another boot, unreadable).</summary>
-    public long? Load()
+    /// <summary>
+    /// The expiry saved in this boot, or null when there is none (first start, another boot, unreadable), or when
+    /// the monitor stopped normally at least <paramref name="forgetAfterStop"/> ago (a cold start after maintenance
+    /// is a start like the first).
+    /// </summary>
+    public long? Load(long nowMs, TimeSpan forgetAfterStop)
     {
         try
         {
@@ -33,7 +39,11 @@ internal sealed class LeaseRecord
                 return null;
             }
             Saved? saved = JsonSerializer.Deserialize<Saved>(File.ReadAllText(_path), PeerJson.Options);
-            return saved is not null && saved.BootId == BootId() ? saved.ExpiresAtMs : null;
+            if (saved is null || saved.BootId != BootId())
+            {
+                return null;
+            }
+            return saved.StoppedAtMs is { } stopped && nowMs - stopped >= forgetAfterStop.TotalMilliseconds ? null : saved.ExpiresAtMs;
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or JsonException)
         {
@@ -42,16 +52,27 @@ internal sealed class LeaseRecord
     }
 
     /// <summary>Saves the expiry when it moved on enough since the last save; never throws (a lost save only makes a restart fence sooner).</summary>
-    public void Save(long expiresAtMs)
+    public void Save(long expiresAtMs) => Write(expiresAtMs, stoppedAtMs: null);
+
+    /// <summary>
+    /// A normal stop of a monitor whose lease a majority renewed: the lease is kept, so that a restart (systemctl
+    /// restart) during a partition does not buy the primary a first start's window, which no member vouched for.
+    /// </summary>
+    public void SaveStopped(long expiresAtMs, long stoppedAtMs) => Write(expiresAtMs, stoppedAtMs);
+
+    private void Write(long expiresAtMs, long? stoppedAtMs)
     {
-        if (expiresAtMs - _writtenExpiryMs < WriteStepMs)
+        // Written when the expiry moved on enough, and always when it moved back (a lease replaced by a shorter one)
+        // or at a stop: the record is never later than the lease in memory.
+        long step = expiresAtMs - _writtenExpiryMs;
+        if (stoppedAtMs is null && step >= 0 && step < WriteStepMs)
         {
             return;
         }
         try
         {
             string temporary = _path + ".tmp";
-            File.WriteAllText(temporary, JsonSerializer.Serialize(new Saved(BootId(), expiresAtMs), PeerJson.Options));
+            File.WriteAllText(temporary, JsonSerializer.Serialize(new Saved(BootId(), expiresAtMs, stoppedAtMs), PeerJson.Options));
             File.Move(temporary, _path, overwrite: true);
             _writtenExpiryMs = expiresAtMs;
         }
@@ -85,5 +106,5 @@ internal sealed class LeaseRecord
         }
     }
 
-    private sealed record Saved(string BootId, long ExpiresAtMs);
+    private sealed record Saved(string BootId, long ExpiresAtMs, long? StoppedAtMs = null);
 }

@@ -13,7 +13,7 @@ namespace PgHa.Operations.Monitor;
 /// (3.5 s; checked every <see cref="PrimaryCheckInterval"/>);</item>
 /// <item>a member votes the primary out only when no check has reached it for the whole
 /// <see cref="DetectionWindow"/> (7 x 1 s), or when it no longer sees it and last vouched for it
-/// <see cref="VoteAfterLastVouch"/> ago (3.5 + 0.5 s; see <see cref="LeaderWatch.HasFailed"/>), or sooner when the
+/// <see cref="VoteAfterLastVouch"/> ago (3.5 + 1 s; see <see cref="LeaderWatch.HasFailed"/>), or sooner when the
 /// primary's own monitor confirms that its server is down and fenced (it waits <see cref="ConfirmedDownGrace"/>
 /// first, so a quick restart does not count).</item>
 /// </list>
@@ -88,7 +88,13 @@ internal sealed record MonitorSettings
     /// primary's lease ends at most a fence timeout after a round that began before that vouch, plus a margin
     /// for the fence itself (see <see cref="LeaderWatch.HasFailed"/>).
     /// </summary>
-    public TimeSpan VoteAfterLastVouch => FenceTimeout + TimeSpan.FromMilliseconds(500);
+    public TimeSpan VoteAfterLastVouch => FenceTimeout + VouchMargin;
+
+    /// <summary>
+    /// What <see cref="VoteAfterLastVouch"/> adds to the fence timeout: the lease timer's tick and the fence itself
+    /// (standby.signal written and fsynced, file and directory, then SIGQUIT), which a busy disk can slow.
+    /// </summary>
+    public static readonly TimeSpan VouchMargin = TimeSpan.FromSeconds(1);
 
     /// <summary>How long before the earliest possible vote the old primary has certainly begun to fence itself.</summary>
     public TimeSpan FencingMargin => DetectionWindow - SupportFreshness - PeerTimeout - FenceTimeout - (PrimaryCheckInterval + PeerTimeout);

@@ -4,6 +4,7 @@ using PgHa.Conninfo;
 using PgHa.Core;
 using PgHa.Metadata;
 using PgHa.Operations.Roles;
+using PgHa.Operations.Service;
 using PgHa.Sql;
 
 namespace PgHa.Operations.Monitor;
@@ -106,8 +107,10 @@ internal sealed partial class NodeMonitor
         _log.Info($"{Self.Name} won term {term} with {outcome.Granted} of {outcome.Members} votes in {Elapsed(clock)} ({outcome.Tally}); promoting.");
         lock (_gate)
         {
-            // The majority granted the lease with the term; it matters once the server takes writes.
-            ExtendLeaseTo(outcome.LeaseUntilMs!.Value);
+            // The majority granted the lease with the term; it matters once the server takes writes. It replaces
+            // whatever this node held (a first start's window, which no voter vouched for, must not outlast it).
+            _lease = new PrimaryLease(outcome.LeaseUntilMs!.Value);
+            _leaseRecord?.Save(_lease.ExpiresAtMs);
             // A leader that gave its term up without being promoted (it stands aside) replaced nobody and is no
             // former primary: it stays an active standby, pointed where it was, and follows this node.
             int? replaced = oldLeader is { } old && statuses.GetValueOrDefault(old) is { StandsAside: true } ? null : oldLeader;
@@ -139,60 +142,102 @@ internal sealed partial class NodeMonitor
             }
         }
         long term = won.Term;
+        int timeline;
         try
         {
-            int timeline = await PromoteUnlessPromotedAsync().ConfigureAwait(false);
-            lock (_gate)
-            {
-                _role = MonitorRole.Primary;
-                _mayTakeWrites = IsLeader;
-                _leaderChangedAtMs = NowMs;
-                _wonTerm = null;
-            }
-            _log.Info($"{Self.Name} is the primary of term {term} on timeline {timeline}, {Elapsed(won.Clock)} after the election began.");
-            await _consensus.AnnounceAsync(term, NowMs, Ct).ConfigureAwait(false); // the standbys follow without waiting for their next check
-            await RecordPromotionAsync(term, won.ReplacedLeaderId, timeline,
-                $"{Self.Name} promoted in term {term} after the primary {NameOf(won.OldLeaderId)} was lost; {won.Votes}; timeline {timeline}").ConfigureAwait(false);
+            timeline = await PromoteUnlessPromotedAsync(won).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is PgHaException or Npgsql.NpgsqlException or IOException or TimeoutException && !Ct.IsCancellationRequested)
         {
-            int attempts = won.Attempts + 1;
-            bool again = attempts < PromotionAttempts;
-            lock (_gate)
-            {
-                if (again)
-                {
-                    _wonTerm = won with { Attempts = attempts };
-                    _role = MonitorRole.Candidate;
-                }
-                else
-                {
-                    // Given up: a fresh watch of its own term (a lease renewal asked for before this is not taken),
-                    // and no lease: were the server to leave recovery after all, the lease timer fences it at once.
-                    _wonTerm = null;
-                    _gaveUpTerm = term;
-                    _standAsideUntilMs = NowMs + (long)StandAsideAfterFailedPromotion.TotalMilliseconds;
-                    _watch = new LeaderWatch(term, Self.Id, NowMs);
-                    _lease = new PrimaryLease(NowMs);
-                    _role = _local is { InRecovery: true } ? MonitorRole.Standby : _role;
-                }
-            }
-            _nextRoleChangeMs = NowMs + (long)(again ? RoleChangeRetryDelay : StandAsideAfterFailedPromotion).TotalMilliseconds;
-            QueueEvent(Self, "failover_promote", false, again
-                ? $"{Self.Name} won term {term} but its promotion failed (attempt {attempts} of {PromotionAttempts}): {ex.Message} Trying again in {RoleChangeRetryDelay.TotalSeconds:0} s."
-                : $"{Self.Name} won term {term} but its promotion failed {attempts} times, the last: {ex.Message} It gives the term up and stands aside for " +
-                  $"{StandAsideAfterFailedPromotion.TotalSeconds:0} s, so that another standby can be elected; look at its server log.");
+            await PromotionFailedAsync(won, ex).ConfigureAwait(false);
+            return;
         }
+        lock (_gate)
+        {
+            _role = MonitorRole.Primary;
+            _mayTakeWrites = IsLeader;
+            _leaderChangedAtMs = NowMs;
+            _wonTerm = null;
+        }
+        _log.Info($"{Self.Name} is the primary of term {term} on timeline {timeline}, {Elapsed(won.Clock)} after the election began.");
+        await _consensus.AnnounceAsync(term, NowMs, Ct).ConfigureAwait(false); // the standbys follow without waiting for their next check
+        await RecordPromotionAsync(term, won.ReplacedLeaderId, timeline,
+            $"{Self.Name} promoted in term {term} after the primary {NameOf(won.OldLeaderId)} was lost; {won.Votes}; timeline {timeline}").ConfigureAwait(false);
     }
 
-    /// <summary>Promotes the local server, or only reads its timeline when it already left recovery. Returns the timeline.</summary>
-    private async Task<int> PromoteUnlessPromotedAsync()
+    /// <summary>
+    /// Promotes the local server, or only reads its timeline when it already left recovery. Returns the timeline.
+    /// Marks <paramref name="won"/> once pg_promote may have reached the server: that promotion cannot be called off.
+    /// </summary>
+    private async Task<int> PromoteUnlessPromotedAsync(WonTerm won)
     {
         await using var connection = await NodeConnector.OpenAsync(_context, LocalConninfo, NodeConnector.MetadataDatabaseOf(LocalConninfo)).ConfigureAwait(false);
         NodeProbeResult probe = await NodeProbe.ProbeAsync(connection, Ct).ConfigureAwait(false);
-        return probe.InRecovery
-            ? await RoleChanges.PromoteAsync(_context, Self.Name, connection, _settings.RoleChangeTimeout).ConfigureAwait(false)
-            : probe.Timeline ?? 0;
+        if (!probe.InRecovery)
+        {
+            return probe.Timeline ?? 0;
+        }
+        var clock = Stopwatch.StartNew();
+        bool requestedBefore = won.PromoteRequested;
+        won.PromoteRequested = true;
+        try
+        {
+            await RoleChanges.RequestPromotionAsync(_context, Self.Name, connection, _settings.RoleChangeTimeout).ConfigureAwait(false);
+        }
+        catch (Npgsql.PostgresException)
+        {
+            won.PromoteRequested = requestedBefore; // the server refused it: this attempt started nothing
+            throw;
+        }
+        return await RoleChanges.WaitForPromotionAsync(_context, Self.Name, connection, _settings.RoleChangeTimeout, clock).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// An attempt to promote failed: try again in the term after a delay, or, after the last attempt, give the term
+    /// up and stand aside. A promotion that pg_promote may have started cannot be called off but by a restart of
+    /// the server (which drops the promote signal; standby.signal brings it back read-only): it is restarted, so
+    /// that it cannot leave recovery later beside the primary the others elect.
+    /// </summary>
+    private async Task PromotionFailedAsync(WonTerm won, Exception ex)
+    {
+        long term = won.Term;
+        int attempts = won.Attempts + 1;
+        bool again = attempts < PromotionAttempts;
+        if (!again && won.PromoteRequested)
+        {
+            try
+            {
+                _log.Warning($"Restarting {Self.Name}'s server in immediate mode: a promotion it may have begun must not finish after it gave term {term} up.");
+                await NodeService.RestartAsync(_context, SelfHost, PgHaStopMode.Immediate, null, _settings.RoleChangeTimeout).ConfigureAwait(false);
+            }
+            catch (PgHaException restart)
+            {
+                _log.Warning($"Restarting {Self.Name}'s server failed: {restart.Message}");
+            }
+        }
+        lock (_gate)
+        {
+            if (again)
+            {
+                _wonTerm = won with { Attempts = attempts };
+                _role = MonitorRole.Candidate;
+            }
+            else
+            {
+                // Given up: a fresh watch of its own term (a lease renewal asked for before this is not taken), and no lease.
+                _wonTerm = null;
+                _gaveUpTerm = term;
+                _standAsideUntilMs = NowMs + (long)StandAsideAfterFailedPromotion.TotalMilliseconds;
+                _watch = new LeaderWatch(term, Self.Id, NowMs);
+                _lease = new PrimaryLease(NowMs);
+                _role = _local is { InRecovery: true } ? MonitorRole.Standby : _role;
+            }
+        }
+        _nextRoleChangeMs = NowMs + (long)(again ? RoleChangeRetryDelay : StandAsideAfterFailedPromotion).TotalMilliseconds;
+        QueueEvent(Self, "failover_promote", false, again
+            ? $"{Self.Name} won term {term} but its promotion failed (attempt {attempts} of {PromotionAttempts}): {ex.Message} Trying again in {RoleChangeRetryDelay.TotalSeconds:0} s."
+            : $"{Self.Name} won term {term} but its promotion failed {attempts} times, the last: {ex.Message} It gives the term up and stands aside for " +
+              $"{StandAsideAfterFailedPromotion.TotalSeconds:0} s, so that another standby can be elected; look at its server log.");
     }
 
     private async Task RecordPromotionAsync(long term, int? oldLeaderId, int timeline, string details)
@@ -212,7 +257,7 @@ internal sealed partial class NodeMonitor
             }
             _log.Info($"Recorded {Self.Name} as the primary of term {term} (timeline {timeline.ToString(CultureInfo.InvariantCulture)}).");
         }
-        catch (PgHaException ex)
+        catch (Exception ex) when (ex is PgHaException or Npgsql.NpgsqlException or IOException or TimeoutException && !Ct.IsCancellationRequested)
         {
             _log.Warning($"{Self.Name} is the primary but the metadata could not be updated: {ex.Message}");
         }
@@ -224,5 +269,9 @@ internal sealed partial class NodeMonitor
 
     /// <summary>A term this node won, until its promotion is done: what the record of it says, and the attempts so far.</summary>
     /// <param name="ReplacedLeaderId">The leader this term replaces in the records (inactive, its standbys re-pointed); null when it never was a primary.</param>
-    private sealed record WonTerm(long Term, int? OldLeaderId, int? ReplacedLeaderId, Stopwatch Clock, string Votes, int Attempts);
+    private sealed record WonTerm(long Term, int? OldLeaderId, int? ReplacedLeaderId, Stopwatch Clock, string Votes, int Attempts)
+    {
+        /// <summary>pg_promote may have reached the server in one of the attempts: a promotion may be under way.</summary>
+        public bool PromoteRequested { get; set; }
+    }
 }

@@ -53,6 +53,7 @@ internal sealed partial class NodeMonitor
                 if (renewal.ValidUntilMs is { } until)
                 {
                     ExtendLeaseTo(until);
+                    _majorityEverRenewed = true;
                 }
             }
         }

@@ -12,17 +12,34 @@ namespace PgHa.Operations.Monitor;
 /// <summary>The answering side of the peer protocol: status, votes, announcements and direct pause.</summary>
 internal sealed partial class NodeMonitor
 {
+    /// <summary>
+    /// The status as a peer asked for it. When the leader itself asks (signed), and this member vouches for it, the
+    /// answer is a vouch it counts for its lease: remembered (<see cref="LeaderWatch.Vouched"/>). Answers to anyone
+    /// else (Get-PgHaMonitor, other members) are not: they would keep a primary whose monitor is gone looking as if
+    /// it were still asking.
+    /// </summary>
+    private PeerStatus StatusFor(PeerCaller caller)
+    {
+        PeerStatus status = Status();
+        if (status.SeesLeader && caller.Signed && caller.NodeId == status.LeaderId && status.LeaderId != status.NodeId)
+        {
+            lock (_gate)
+            {
+                if (_watch.Term == status.Term && _watch.LeaderId == status.LeaderId)
+                {
+                    _watch.Vouched(NowMs);
+                }
+            }
+        }
+        return status;
+    }
+
     private PeerStatus Status()
     {
         lock (_gate)
         {
             long now = NowMs;
             NodeRecord? self = _members?.Self;
-            bool seesOtherLeader = _watch is not null && _watch.LeaderId != self?.Id && _watch.Vouches(now, _settings);
-            if (seesOtherLeader)
-            {
-                _watch!.Vouched(now); // whoever asked, the leader may count this answer for its lease
-            }
             return new PeerStatus
             {
                 NodeId = self?.Id ?? 0,

@@ -31,6 +31,13 @@ internal sealed partial class NodeMonitor
     private const int PromotionAttempts = 3;
     private static readonly TimeSpan StandAsideAfterFailedPromotion = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// A lease kept at a normal stop is forgotten when the monitor starts this long after: by then every member
+    /// either voted the primary out (if it was cut off) or sees it without being asked, which only the detection
+    /// window ends. A later start is a cold start (maintenance), with a first start's window.
+    /// </summary>
+    private static readonly TimeSpan ForgetLeaseAfterStop = TimeSpan.FromSeconds(12);
+
     // What it was given.
     private readonly OperationContext _context;
     private readonly MonitorSettings _settings;
@@ -88,6 +95,7 @@ internal sealed partial class NodeMonitor
     private PrimaryLease _lease = new(0);
     private LeaseRecord? _leaseRecord;
     private bool _mayTakeWrites; // this node's server was last seen as a writable primary and has not been fenced since
+    private bool _majorityEverRenewed; // a majority renewed this monitor's lease at least once (kept at a normal stop then)
     private LeaseRenewal? _lastRenewal;
 
     // Pacing of the slower duties, and what was already said.
@@ -127,7 +135,7 @@ internal sealed partial class NodeMonitor
     }
 
     private CancellationToken Ct => _context.CancellationToken;
-    private static long NowMs => Environment.TickCount64;
+    private static long NowMs => MonotonicClock.NowMs;
     private NodeRecord Self => _members.Self;
 
     /// <summary>How this monitor reaches its own server: as told, or the node's registered conninfo.</summary>
@@ -149,14 +157,15 @@ internal sealed partial class NodeMonitor
         _votes = VoteBook.Open(stateFile);
         _votes.EnsureWritable();
         _leaseRecord = new LeaseRecord(stateFile + ".lease");
-        long? keptLease = _leaseRecord.Load();
+        long? keptLease = _leaseRecord.Load(NowMs, ForgetLeaseAfterStop);
         lock (_gate)
         {
             // A monitor restarted in this boot keeps the lease it had (the standbys have been counting since it was
             // last vouched for). A first start gives the other members' monitors one detection window to answer
             // before it fences for want of a majority: no standby can vote it out sooner than that either.
-            _lease = new PrimaryLease(keptLease ?? NowMs + (long)_settings.DetectionWindow.TotalMilliseconds);
             _mayTakeWrites = Self is { Role: PgHaRole.Primary, Active: true };
+            // A standby has no lease until it wins one: a start's window must never outlast an election's.
+            _lease = new PrimaryLease(keptLease ?? (_mayTakeWrites ? NowMs + (long)_settings.DetectionWindow.TotalMilliseconds : NowMs));
             // Saved at once, the start's window included: a monitor that crashes seconds after its start (inside
             // a partition that began meanwhile) must not get a second window when it is started again.
             _leaseRecord.Save(_lease.ExpiresAtMs);
@@ -170,7 +179,7 @@ internal sealed partial class NodeMonitor
         _refusals = new PeerRefusalLog(_log.Warning, TimeSpan.FromSeconds(10));
         _peers = new PeerClient(_members.SelfAddress, _settings.PeerTimeout, _signer, _refusals.Note);
         _consensus = new PeerQuorumConsensus(() => _members, _peers, _settings, AdmitStatus);
-        await using var server = new PeerServer(new IPEndPoint(listenAddress, Self.EffectiveMonitorPort), _signer, Status, HandlePeerRequestAsync, _refusals.Note);
+        await using var server = new PeerServer(new IPEndPoint(listenAddress, Self.EffectiveMonitorPort), _signer, StatusFor, HandlePeerRequestAsync, _refusals.Note);
         try
         {
             server.Start();
@@ -219,7 +228,14 @@ internal sealed partial class NodeMonitor
             {
                 if (!_lease.HasExpired(NowMs))
                 {
-                    _leaseRecord.Delete(); // a valid lease at a normal stop: the next start is a start like the first
+                    if (_majorityEverRenewed)
+                    {
+                        _leaseRecord.SaveStopped(_lease.ExpiresAtMs, NowMs); // a restart keeps it (see LeaseRecord)
+                    }
+                    else
+                    {
+                        _leaseRecord.Delete(); // never renewed by a majority (run alone): the next start is a start like the first
+                    }
                 }
             }
             if (_hooks is not null)

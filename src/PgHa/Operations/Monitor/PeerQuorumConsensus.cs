@@ -1,3 +1,4 @@
+using PgHa.Core;
 using PgHa.Metadata;
 
 namespace PgHa.Operations.Monitor;
@@ -31,7 +32,7 @@ internal sealed class PeerQuorumConsensus : IConsensus
 
     public string Name => "peer quorum";
 
-    private static long NowMs => Environment.TickCount64;
+    private static long NowMs => MonotonicClock.NowMs;
 
     public Task<PeerStatus?> MemberAsync(int nodeId, CancellationToken ct) => AskStatusAsync(_members(), nodeId, _peers, ct);
 

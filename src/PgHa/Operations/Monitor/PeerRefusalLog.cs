@@ -1,3 +1,4 @@
+using PgHa.Core;
 namespace PgHa.Operations.Monitor;
 
 /// <summary>
@@ -17,7 +18,7 @@ internal sealed class PeerRefusalLog
     {
         _write = write;
         _interval = interval;
-        _nowMs = nowMs ?? (() => Environment.TickCount64);
+        _nowMs = nowMs ?? (() => MonotonicClock.NowMs);
     }
 
     public void Note(string message)

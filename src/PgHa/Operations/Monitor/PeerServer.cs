@@ -29,7 +29,7 @@ internal sealed class PeerServer : IAsyncDisposable
 
     private readonly TcpListener _listener;
     private readonly PeerSigner _signer;
-    private readonly Func<PeerStatus> _status;
+    private readonly Func<PeerCaller, PeerStatus> _status;
     private readonly Func<PeerRequest, PeerCaller, Task<string>> _handle;
     private readonly Action<string>? _refused;
     private readonly CancellationTokenSource _stop = new();
@@ -40,7 +40,7 @@ internal sealed class PeerServer : IAsyncDisposable
     /// <param name="status">The current status (cheap: a snapshot).</param>
     /// <param name="handle">Answers a signed request other than a status (the serialized reply body).</param>
     /// <param name="refused">Told why a request or a connection was refused (a monitor logs it).</param>
-    public PeerServer(IPEndPoint endpoint, PeerSigner signer, Func<PeerStatus> status, Func<PeerRequest, PeerCaller, Task<string>> handle, Action<string>? refused = null)
+    public PeerServer(IPEndPoint endpoint, PeerSigner signer, Func<PeerCaller, PeerStatus> status, Func<PeerRequest, PeerCaller, Task<string>> handle, Action<string>? refused = null)
     {
         _listener = new TcpListener(endpoint);
         _signer = signer;
@@ -168,9 +168,10 @@ internal sealed class PeerServer : IAsyncDisposable
         }
         else
         {
+            var caller = new PeerCaller(check.From, check.Signed, from);
             body = request.Op == PeerRequest.StatusOp
-                ? PeerJson.Serialize(_status())
-                : await _handle(request, new PeerCaller(check.From, check.Signed, from)).ConfigureAwait(false);
+                ? PeerJson.Serialize(_status(caller))
+                : await _handle(request, caller).ConfigureAwait(false);
         }
         return _signer.Reply(body, check.Nonce!, check.From);
     }

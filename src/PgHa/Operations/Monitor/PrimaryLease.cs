@@ -1,7 +1,7 @@
 namespace PgHa.Operations.Monitor;
 
 /// <summary>
-/// The primary's right to take writes, as an expiry on the monotonic clock (Environment.TickCount64: the
+/// The primary's right to take writes, as an expiry on the monotonic clock (<see cref="Core.MonotonicClock"/>: the
 /// time since boot, the same in every process of one boot, never moved by a wall-clock change). A majority
 /// vouching for the primary in a round that began at <c>t</c> extends it to <c>t + FenceTimeout</c>; a term
 /// announcement a majority took does the same. When it runs out the primary fences itself, checked by a timer

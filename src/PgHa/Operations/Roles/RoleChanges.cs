@@ -38,13 +38,26 @@ internal static class RoleChanges
     /// </summary>
     public static async Task<int> PromoteAsync(OperationContext context, string nodeName, NpgsqlConnection connection, TimeSpan wait)
     {
-        CancellationToken ct = context.CancellationToken;
-        context.Reporter.Verbose($"Promoting {nodeName} (pg_promote, waiting up to {wait.TotalSeconds:0} s).");
         var clock = Stopwatch.StartNew();
-        await using (var cmd = new NpgsqlCommand("SELECT pg_promote(false)", connection))
-        {
-            await cmd.ExecuteScalarAsync(ct).ConfigureAwait(false);
-        }
+        await RequestPromotionAsync(context, nodeName, connection, wait).ConfigureAwait(false);
+        return await WaitForPromotionAsync(context, nodeName, connection, wait, clock).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// pg_promote without waiting: once it returned, the promotion is under way and cannot be called off
+    /// (only a restart of the server drops the promote signal). A PostgresException means the server refused it.
+    /// </summary>
+    public static async Task RequestPromotionAsync(OperationContext context, string nodeName, NpgsqlConnection connection, TimeSpan wait)
+    {
+        context.Reporter.Verbose($"Promoting {nodeName} (pg_promote, waiting up to {wait.TotalSeconds:0} s).");
+        await using var cmd = new NpgsqlCommand("SELECT pg_promote(false)", connection);
+        await cmd.ExecuteScalarAsync(context.CancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Polls, on the session that asked for the promotion, until the server left recovery; PgHaPromoteTimeout after <paramref name="wait"/>.</summary>
+    public static async Task<int> WaitForPromotionAsync(OperationContext context, string nodeName, NpgsqlConnection connection, TimeSpan wait, Stopwatch clock)
+    {
+        CancellationToken ct = context.CancellationToken;
         while (true)
         {
             NodeProbeResult probe = await NodeProbe.ProbeAsync(connection, ct).ConfigureAwait(false);

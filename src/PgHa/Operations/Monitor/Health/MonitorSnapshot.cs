@@ -3,7 +3,7 @@ namespace PgHa.Operations.Monitor.Health;
 /// <summary>
 /// What the monitor knew at the end of one round, published whole (one reference swap) for the HTTP
 /// endpoint to read: answers never wait for a database round trip and never see half a round.
-/// Times ending in Ms are monotonic milliseconds (Environment.TickCount64) of the monitor's process.
+/// Times ending in Ms are monotonic milliseconds (<see cref="Core.MonotonicClock"/>) of the monitor's process.
 /// </summary>
 internal sealed record MonitorSnapshot
 {
