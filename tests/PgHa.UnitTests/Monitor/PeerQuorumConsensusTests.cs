@@ -57,9 +57,9 @@ public sealed class PeerQuorumConsensusTests : IAsyncLifetime
     {
         _statuses[3] = _statuses[3] with { SeesLeader = false };
 
-        long before = Environment.TickCount64;
+        long before = PgHa.Core.MonotonicClock.NowMs;
         LeaseRenewal renewal = await Consensus().RenewLeaseAsync(5, CancellationToken.None);
-        long after = Environment.TickCount64;
+        long after = PgHa.Core.MonotonicClock.NowMs;
 
         Assert.Equal((2, 3, 2), (renewal.Backers, renewal.Members, renewal.Quorum));
         Assert.InRange(renewal.ValidUntilMs!.Value, before + 3500, after + 3500);
@@ -114,7 +114,7 @@ public sealed class PeerQuorumConsensusTests : IAsyncLifetime
     {
         _grants[3] = false;
 
-        long before = Environment.TickCount64;
+        long before = PgHa.Core.MonotonicClock.NowMs;
         ElectionOutcome outcome = await Consensus().RequestLeadershipAsync(6, PgHaLsn.Parse("0/5000000"), CancellationToken.None);
 
         Assert.True(outcome.Won);
