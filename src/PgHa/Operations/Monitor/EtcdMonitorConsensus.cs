@@ -32,19 +32,24 @@ internal sealed class EtcdMonitorConsensus : IConsensus
     private readonly Func<MonitorMembers> _members;
     private readonly Func<string?> _clusterId;
     private readonly Func<long, bool> _recordedLeader;
-    private readonly Func<PeerStatus, string?> _admit;
     private readonly Func<PeerStatus> _self;
+    private readonly Func<PeerStatus, string?> _admit;
     private readonly IConsensus? _announcer;
     private readonly Action<string> _note;
+    private readonly Action<string> _inform;
 
-    // The member's lease and the leader key, changed only under _leaseGate.
-    private readonly SemaphoreSlim _leaseGate = new(1, 1);
-    private EtcdLease? _lease;
+    // The member's own lease and state key, changed only under _memberGate (the publishing loop's).
+    private readonly SemaphoreSlim _memberGate = new(1, 1);
+    private EtcdLease? _memberLease;
     private long _lastKeepAliveMs = long.MinValue / 2;
-    private HeldKey? _held;
-    private long _resignedTerm;
     private string? _publishedState;
     private long _publishedOnLease;
+
+    // The leader key this node holds, on a lease of its own, changed only under _leaderGate. A lease of its own:
+    // keeping the member alive must never keep a key alive that this node gave up (or failed to delete).
+    private readonly SemaphoreSlim _leaderGate = new(1, 1);
+    private HeldKey? _held;
+    private long _resignedTerm;
 
     /// <param name="client">The etcd client (the cluster's endpoints, TLS and user, this monitor's request deadline).</param>
     /// <param name="prefix">The cluster's prefix, as recorded.</param>
@@ -56,8 +61,9 @@ internal sealed class EtcdMonitorConsensus : IConsensus
     /// <param name="admit">Looks at every member's state before it is used (terms out of range; newer terms learned).</param>
     /// <param name="announcer">Tells the members' monitors of a new primary directly as well, so that they follow at once (a hint: etcd decided).</param>
     /// <param name="note">Where etcd's failures are written (rate-limited by the caller).</param>
+    /// <param name="inform">Where what this node did with the leader key is written.</param>
     public EtcdMonitorConsensus(EtcdClient client, string prefix, Func<MonitorMembers> members, Func<string?> clusterId, Func<long, bool> recordedLeader,
-        EtcdLeaseTiming timing, Func<PeerStatus> self, Func<PeerStatus, string?> admit, IConsensus? announcer, Action<string> note)
+        EtcdLeaseTiming timing, Func<PeerStatus> self, Func<PeerStatus, string?> admit, IConsensus? announcer, Action<string> note, Action<string> inform)
     {
         _client = client;
         _prefix = EtcdClusterStore.NormalizePrefix(prefix);
@@ -69,6 +75,7 @@ internal sealed class EtcdMonitorConsensus : IConsensus
         _admit = admit;
         _announcer = announcer;
         _note = note;
+        _inform = inform;
     }
 
     public string Name => "etcd";
@@ -84,20 +91,6 @@ internal sealed class EtcdMonitorConsensus : IConsensus
     private string NodeName => _members().Self.Name;
 
     private EtcdClusterStore Store(string? clusterId = null) => new(_client, _prefix, clusterId ?? _clusterId() ?? UnknownCluster);
-
-    /// <summary>Proves this host's access at the monitor's start: a refusal (user, password, role, TLS) is an error; an unreachable etcd only a warning.</summary>
-    public async Task<EtcdClusterView?> CheckAccessAsync(CancellationToken ct)
-    {
-        try
-        {
-            return await Store().ReadClusterAsync(ct).ConfigureAwait(false);
-        }
-        catch (PgHaException ex) when (ex.ErrorId == PgHaErrorIds.EtcdUnreachable)
-        {
-            _note(ex.Message);
-            return null;
-        }
-    }
 
     public async Task<IReadOnlyDictionary<int, PeerStatus?>> MembersAsync(TimeSpan? timeout, CancellationToken ct)
     {
@@ -135,11 +128,17 @@ internal sealed class EtcdMonitorConsensus : IConsensus
     {
         string state = PeerJson.Serialize(self);
         string comparable = PeerJson.Serialize(self with { LastCheckAt = null, LeaderLastSeenSecondsAgo = null, LeaseSecondsLeft = null });
-        await _leaseGate.WaitAsync(ct).ConfigureAwait(false);
+        await _memberGate.WaitAsync(ct).ConfigureAwait(false);
         try
         {
             EtcdClusterStore store = Store();
-            EtcdLease lease = await LeaseAsync(store, ct).ConfigureAwait(false);
+            if (_memberLease is null)
+            {
+                long sent = NowMs;
+                _memberLease = await store.GrantLeaseAsync(Timing.Ttl, ct).ConfigureAwait(false);
+                _lastKeepAliveMs = sent;
+            }
+            EtcdLease lease = _memberLease;
             if (comparable != _publishedState || lease.Id != _publishedOnLease)
             {
                 await store.PublishMemberAsync(self.NodeId.ToString(CultureInfo.InvariantCulture), state, lease, ct).ConfigureAwait(false);
@@ -148,20 +147,22 @@ internal sealed class EtcdMonitorConsensus : IConsensus
             }
             if (NowMs - _lastKeepAliveMs >= Timing.KeepAliveInterval.TotalMilliseconds)
             {
-                await KeepAliveAsync(store, lease, ct).ConfigureAwait(false);
+                long sent = NowMs;
+                _memberLease = await store.KeepAliveAsync(lease, ct).ConfigureAwait(false);
+                _lastKeepAliveMs = sent;
             }
         }
         catch (PgHaException ex)
         {
             if (ex.ErrorId == PgHaErrorIds.EtcdLeaseNotFound)
             {
-                LeaseLost();
+                _memberLease = null; // its TTL passed (the monitor was frozen or cut off): the next round grants a new one
             }
             _note($"This member's state cannot be published in etcd: {ex.Message}");
         }
         finally
         {
-            _leaseGate.Release();
+            _memberGate.Release();
         }
     }
 
@@ -179,21 +180,13 @@ internal sealed class EtcdMonitorConsensus : IConsensus
         {
             return NotRenewed("the cluster id (the data nodes' system identifier) is not known yet: no server of the cluster has answered this monitor");
         }
-        await _leaseGate.WaitAsync(ct).ConfigureAwait(false);
+        await _leaderGate.WaitAsync(ct).ConfigureAwait(false);
         try
         {
             EtcdClusterStore store = Store(clusterId);
-            if (_held is { } held && held.Term == term && _lease is { } lease)
+            if (_held is { } held && held.Term == term)
             {
-                long sent = NowMs;
-                EtcdLeaderClaim claim = await store.RenewLeaderAsync(NodeName, term, lease, ct).ConfigureAwait(false);
-                if (claim is { Held: true, Lease: { } renewed })
-                {
-                    _lastKeepAliveMs = sent;
-                    return Granted(sent, renewed.Ttl);
-                }
-                _held = null;
-                return NotRenewed($"the leader key is no longer this node's ({Describe(claim.Holder)})");
+                return await RenewHeldAsync(store, held).ConfigureAwait(false);
             }
             if (term <= _resignedTerm)
             {
@@ -203,19 +196,28 @@ internal sealed class EtcdMonitorConsensus : IConsensus
         }
         catch (PgHaException ex)
         {
-            if (ex.ErrorId == PgHaErrorIds.EtcdLeaseNotFound)
-            {
-                LeaseLost();
-            }
             return NotRenewed($"etcd did not renew it: {ex.Message}");
         }
         finally
         {
-            _leaseGate.Release();
+            _leaderGate.Release();
+        }
+
+        async Task<LeaseRenewal> RenewHeldAsync(EtcdClusterStore store, HeldKey held)
+        {
+            long sent = NowMs;
+            EtcdLeaderClaim claim = await store.RenewLeaderAsync(NodeName, held.Term, held.Lease, ct).ConfigureAwait(false);
+            if (claim is { Held: true, Lease: { } renewed })
+            {
+                _held = held with { Lease = renewed };
+                return Granted(sent, renewed.Ttl);
+            }
+            _held = null;
+            return NotRenewed($"the leader key is no longer this node's ({Describe(claim.Holder)})");
         }
     }
 
-    /// <summary>A renewal of a key this node does not hold yet. Under the lease gate.</summary>
+    /// <summary>A renewal of a key this node does not hold yet. Under the leader gate.</summary>
     private async Task<LeaseRenewal> TakeAsync(EtcdClusterStore store, long term, CancellationToken ct)
     {
         EtcdClusterView view = await store.ReadClusterAsync(ct).ConfigureAwait(false);
@@ -227,16 +229,15 @@ internal sealed class EtcdMonitorConsensus : IConsensus
         if (holder is not null && holder.NodeName == NodeName && !holder.IsStaleFor(store.ClusterId) && holder.Term == term && holder.Lease != 0)
         {
             // The key names this node in this term: its monitor was restarted. It goes on with the lease the key is on.
-            _lease = new EtcdLease(holder.Lease, Timing.Ttl, System.Diagnostics.Stopwatch.GetTimestamp());
-            _held = new HeldKey(term, store.ClusterId);
+            var adopted = new HeldKey(term, store.ClusterId, new EtcdLease(holder.Lease, Timing.Ttl, System.Diagnostics.Stopwatch.GetTimestamp()));
             long sent = NowMs;
-            EtcdLeaderClaim claim = await store.RenewLeaderAsync(NodeName, term, _lease, ct).ConfigureAwait(false);
+            EtcdLeaderClaim claim = await store.RenewLeaderAsync(NodeName, term, adopted.Lease, ct).ConfigureAwait(false);
             if (claim is { Held: true, Lease: { } renewed })
             {
-                _lastKeepAliveMs = sent;
+                _held = adopted with { Lease = renewed };
+                _inform($"Holds the leader key of term {term} again (its monitor was restarted).");
                 return Granted(sent, renewed.Ttl);
             }
-            _held = null;
             return NotRenewed($"the leader key that named this node ended ({Describe(claim.Holder)})");
         }
         bool older = holder is not null && !holder.IsStaleFor(store.ClusterId) && holder.Term is { } t && t < term;
@@ -248,7 +249,8 @@ internal sealed class EtcdMonitorConsensus : IConsensus
         {
             return NotRenewed($"the metadata does not record this node as the primary of term {term}, and the leader key is {(holder is null ? "absent" : "held by " + Describe(holder))}");
         }
-        (EtcdLease lease, long sentMs) = await AliveLeaseAsync(store, ct).ConfigureAwait(false);
+        long granted = NowMs;
+        EtcdLease lease = await store.GrantLeaseAsync(Timing.Ttl, ct).ConfigureAwait(false);
         bool taken = holder is null
             ? (await store.TryTakeLeaderAsync(NodeName, term, lease, ct).ConfigureAwait(false)).Held
             : await store.ReplaceLeaderAsync(holder, NodeName, term, lease, ct).ConfigureAwait(false);
@@ -256,13 +258,16 @@ internal sealed class EtcdMonitorConsensus : IConsensus
         {
             return NotRenewed("another node took the leader key first");
         }
-        _held = new HeldKey(term, store.ClusterId);
-        return Granted(sentMs, lease.Ttl);
+        _held = new HeldKey(term, store.ClusterId, lease);
+        _inform(holder is null
+            ? $"Took the leader key for term {term}, which the metadata records this node as the primary of."
+            : $"Took the leader key for term {term} over from {Describe(holder)}: the metadata records this node as the primary of the newer term.");
+        return Granted(granted, lease.Ttl);
     }
 
     /// <summary>
-    /// Creates the leader key for this node in <paramref name="term"/> if it is absent. The lease is kept alive
-    /// just before, so the new primary's lease runs from that keepalive's send time.
+    /// Creates the leader key for this node in <paramref name="term"/> if it is absent, on a lease granted just
+    /// before: the new primary's lease runs from that grant's send time.
     /// </summary>
     public async Task<ElectionOutcome> RequestLeadershipAsync(long term, PgHaLsn lsn, CancellationToken ct)
     {
@@ -270,31 +275,28 @@ internal sealed class EtcdMonitorConsensus : IConsensus
         {
             return Lost("the cluster id (the data nodes' system identifier) is not known yet");
         }
-        await _leaseGate.WaitAsync(ct).ConfigureAwait(false);
+        await _leaderGate.WaitAsync(ct).ConfigureAwait(false);
         try
         {
             EtcdClusterStore store = Store(clusterId);
-            (EtcdLease lease, long sentMs) = await AliveLeaseAsync(store, ct).ConfigureAwait(false);
+            long granted = NowMs;
+            EtcdLease lease = await store.GrantLeaseAsync(Timing.Ttl, ct).ConfigureAwait(false);
             EtcdLeaderClaim claim = await store.TryTakeLeaderAsync(NodeName, term, lease, ct).ConfigureAwait(false);
             if (!claim.Held)
             {
                 return Lost($"the leader key {store.LeaderKey} is held by {Describe(claim.Holder)}"
                     + (claim.Holder is { } h && h.IsStaleFor(clusterId) ? $"; it is not of this cluster (id {clusterId}): it goes when its lease ends, or delete it (etcdctl del {store.LeaderKey}) once no node of that cluster runs" : ""));
             }
-            _held = new HeldKey(term, clusterId);
-            return new ElectionOutcome(true, 1, 1, 1, $"etcd: took the leader key {store.LeaderKey} (lease {lease.Ttl.TotalSeconds:0} s)", Timing.ValidUntilMs(sentMs, lease.Ttl));
+            _held = new HeldKey(term, clusterId, lease);
+            return new ElectionOutcome(true, 1, 1, 1, $"etcd: took the leader key {store.LeaderKey} (lease {lease.Ttl.TotalSeconds:0} s)", Timing.ValidUntilMs(granted, lease.Ttl));
         }
         catch (PgHaException ex)
         {
-            if (ex.ErrorId == PgHaErrorIds.EtcdLeaseNotFound)
-            {
-                LeaseLost();
-            }
             return Lost(ex.Message);
         }
         finally
         {
-            _leaseGate.Release();
+            _leaderGate.Release();
         }
     }
 
@@ -328,26 +330,27 @@ internal sealed class EtcdMonitorConsensus : IConsensus
         {
             return; // the usual case, every primary check interval on a standby: nothing held, nothing asked
         }
-        await _leaseGate.WaitAsync(ct).ConfigureAwait(false);
+        await _leaderGate.WaitAsync(ct).ConfigureAwait(false);
         try
         {
             _resignedTerm = Math.Max(_resignedTerm, term);
-            if (_held is { } held && held.Term <= term && _lease is { } lease)
+            if (_held is { } held && held.Term <= term)
             {
+                // Forgotten first: even when the delete below fails, nothing keeps its lease alive any more.
                 _held = null;
-                bool deleted = await Store(held.ClusterId).ResignLeaderAsync(NodeName, held.Term, lease, ct).ConfigureAwait(false);
-                _note(deleted
+                bool deleted = await Store(held.ClusterId).ResignLeaderAsync(NodeName, held.Term, held.Lease, ct).ConfigureAwait(false);
+                _inform(deleted
                     ? $"Resigned term {held.Term}: the leader key is deleted, so a standby need not wait for its lease to end."
                     : $"Resigned term {held.Term}: the leader key was no longer this node's.");
             }
         }
         catch (PgHaException ex)
         {
-            _note($"Deleting the leader key of term {term} failed ({ex.Message}); it goes when its lease ends.");
+            _note($"Deleting the leader key of term {term} failed ({ex.Message}); it goes when its lease ends, which nothing renews now.");
         }
         finally
         {
-            _leaseGate.Release();
+            _leaderGate.Release();
         }
     }
 
@@ -369,57 +372,17 @@ internal sealed class EtcdMonitorConsensus : IConsensus
         }
     }
 
-    /// <summary>The member's lease, granted when there is none. Under the lease gate.</summary>
-    private async Task<EtcdLease> LeaseAsync(EtcdClusterStore store, CancellationToken ct)
+    public async Task<string?> WhyNotStandAsync(CancellationToken ct)
     {
-        if (_lease is null)
+        try
         {
-            long sent = NowMs;
-            _lease = await store.GrantLeaseAsync(Timing.Ttl, ct).ConfigureAwait(false);
-            _lastKeepAliveMs = sent;
+            EtcdLeaderRecord? holder = (await Store().ReadClusterAsync(ct).ConfigureAwait(false)).Leader;
+            return holder is null ? null : $"the leader key is still held by {Describe(holder)} (until its lease ends, no other node can take it)";
         }
-        return _lease;
-    }
-
-    /// <summary>
-    /// The member's lease, kept alive now (or granted now): the lease a key put on it lives on, and the send time
-    /// a new primary's lease runs from. Under the lease gate.
-    /// </summary>
-    private async Task<(EtcdLease Lease, long SentMs)> AliveLeaseAsync(EtcdClusterStore store, CancellationToken ct)
-    {
-        if (_lease is { } lease)
+        catch (PgHaException ex)
         {
-            long sent = NowMs;
-            if (await KeepAliveAsync(store, lease, ct).ConfigureAwait(false) is { } alive)
-            {
-                return (alive, sent);
-            }
+            return $"etcd does not answer ({ex.ErrorId})";
         }
-        long granted = NowMs;
-        return (await LeaseAsync(store, ct).ConfigureAwait(false), granted);
-    }
-
-    /// <summary>Keeps the lease alive; null (and the lease forgotten) when etcd no longer knows it. Under the lease gate.</summary>
-    private async Task<EtcdLease?> KeepAliveAsync(EtcdClusterStore store, EtcdLease lease, CancellationToken ct)
-    {
-        long sent = NowMs;
-        EtcdLease? alive = await store.KeepAliveAsync(lease, ct).ConfigureAwait(false);
-        if (alive is null)
-        {
-            LeaseLost();
-            return null;
-        }
-        _lease = alive;
-        _lastKeepAliveMs = sent;
-        return alive;
-    }
-
-    /// <summary>etcd let the lease end: the member's key and the leader key on it are gone. Under the lease gate.</summary>
-    private void LeaseLost()
-    {
-        _lease = null;
-        _held = null;
-        _publishedOnLease = 0;
     }
 
     private LeaseRenewal Granted(long sentMs, TimeSpan ttl) => new(Timing.ValidUntilMs(sentMs, ttl), 1, 1, 1);
@@ -444,6 +407,6 @@ internal sealed class EtcdMonitorConsensus : IConsensus
         }
     }
 
-    /// <summary>The leader key this node holds: its term, and the cluster id it was written with.</summary>
-    private sealed record HeldKey(long Term, string ClusterId);
+    /// <summary>The leader key this node holds: its term, the cluster id it was written with, and the lease it is on.</summary>
+    private sealed record HeldKey(long Term, string ClusterId, EtcdLease Lease);
 }

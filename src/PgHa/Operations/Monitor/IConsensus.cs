@@ -77,6 +77,13 @@ internal interface IConsensus
     /// etcd could let the key go). False when it cannot say (etcd unreachable) and always for the built-in quorum.
     /// </summary>
     Task<bool> LeaderGoneAsync(long term, int leaderId, CancellationToken ct);
+
+    /// <summary>
+    /// Why the best standby should not stand now by what the backend knows, or null when it may. etcd: the
+    /// leader key is still held (a transaction could not create it, and each try would open a term for
+    /// nothing), or etcd does not answer. The built-in quorum: null (its pre-vote is <see cref="ElectionRules.MayStand"/>).
+    /// </summary>
+    Task<string?> WhyNotStandAsync(CancellationToken ct);
 }
 
 /// <summary>

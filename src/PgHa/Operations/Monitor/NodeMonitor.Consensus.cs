@@ -21,32 +21,56 @@ internal sealed partial class NodeMonitor
     private TimeSpan StartGrace => _startConsensus.Backend == PgHaConsensusBackend.Etcd ? TimeSpan.Zero : _settings.DetectionWindow;
 
     /// <summary>
-    /// The backend the metadata recorded at the start. etcd: its client with this host's access (the node
-    /// configuration's Etcd settings, -EtcdCredential), a first read that proves the access (a refusal stops the
-    /// monitor here; an unreachable etcd is a warning, and the lease timer fences a primary that cannot renew),
-    /// and the cluster id from any data node that answers.
+    /// Right after the first metadata read: with etcd recorded, its client with this host's access (the node
+    /// configuration's Etcd settings, -EtcdCredential) and a first read that proves the access (a refusal, of
+    /// the user, its role or the TLS files, stops the monitor here; an unreachable etcd is a warning, and the
+    /// lease timer fences a primary that cannot renew), and the cluster id from any data node that answers.
     /// </summary>
-    private async Task<IConsensus> CreateConsensusAsync()
+    private async Task OpenEtcdAsync()
     {
-        var peers = new PeerQuorumConsensus(() => _members, _peers, _settings, AdmitStatus);
         if (_startConsensus.Backend != PgHaConsensusBackend.Etcd)
         {
-            return peers;
+            return;
         }
         EtcdClientSettings client = EtcdConsensus.ClientSettings(_startConsensus, _target.EtcdAccess ?? EtcdAccess.None, EtcdLeaseTiming.RequestTimeout(_settings.FenceTimeout));
         _etcdClient = new EtcdClient(client);
-        var notes = new PeerRefusalLog(_log.Warning, TimeSpan.FromSeconds(10));
-        var etcd = new EtcdMonitorConsensus(_etcdClient, _startConsensus.EtcdPrefix!, () => _members, ClusterIdNow, RecordedLeaderOf,
-            EtcdLeaseTiming.For(_settings.FenceTimeout), Status, AdmitStatus, announcer: peers, notes.Note);
-        EtcdClusterView? view = await etcd.CheckAccessAsync(Ct).ConfigureAwait(false);
+        EtcdClusterView? view;
+        try
+        {
+            view = await new EtcdClusterStore(_etcdClient, _startConsensus.EtcdPrefix!, "(reader)").ReadClusterAsync(Ct).ConfigureAwait(false);
+        }
+        catch (PgHaException ex) when (ex.ErrorId == PgHaErrorIds.EtcdUnreachable)
+        {
+            _log.Warning(ex.Message);
+            view = null;
+        }
+        catch
+        {
+            _etcdClient.Dispose();
+            _etcdClient = null;
+            throw;
+        }
         if (Self.Role != PgHaRole.Witness)
         {
             _clusterId = await ReadClusterIdAsync().ConfigureAwait(false);
         }
-        _log.Info($"Consensus: {client} under {_startConsensus.EtcdPrefix} (lease TTL {etcd.Timing.Ttl.TotalSeconds:0} s, the primary's own lease ends " +
-            $"{etcd.Timing.Margin.TotalSeconds:0.0#} s before it); " +
+        EtcdLeaseTiming timing = EtcdLeaseTiming.For(_settings.FenceTimeout);
+        _log.Info($"Consensus: {client} under {_startConsensus.EtcdPrefix} (lease TTL {timing.Ttl.TotalSeconds:0} s; the primary's own lease ends " +
+            $"{timing.Margin.TotalSeconds:0.0#} s before etcd may let its key go); " +
             (view is null ? "etcd does not answer yet." : $"leader key {(view.Leader is { } l ? $"held by {l.NodeName}{(l.Term is { } t ? $" (term {t})" : "")}" : "absent")}, {view.Members.Count} member state(s)."));
-        return etcd;
+    }
+
+    /// <summary>The backend the metadata recorded at the start (etcd: opened by <see cref="OpenEtcdAsync"/>).</summary>
+    private IConsensus CreateConsensus()
+    {
+        var peers = new PeerQuorumConsensus(() => _members, _peers, _settings, AdmitStatus);
+        if (_etcdClient is null)
+        {
+            return peers;
+        }
+        var notes = new PeerRefusalLog(_log.Warning, TimeSpan.FromSeconds(10));
+        return new EtcdMonitorConsensus(_etcdClient, _startConsensus.EtcdPrefix!, () => _members, ClusterIdNow, RecordedLeaderOf,
+            EtcdLeaseTiming.For(_settings.FenceTimeout), Status, AdmitStatus, announcer: peers, notes.Note, _log.Info);
     }
 
     /// <summary>The cluster id: read at the start from any data node, else from this node's latest probe (a data node's only).</summary>

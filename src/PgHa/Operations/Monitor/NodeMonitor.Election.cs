@@ -72,6 +72,11 @@ internal sealed partial class NodeMonitor
             NoteOnce($"The primary {NameOf(_watch.LeaderId)} is gone for {Self.Name}, but not yet for a majority of the members that answer: not standing yet.");
             return;
         }
+        if (await _consensus.WhyNotStandAsync(Ct).ConfigureAwait(false) is { } notNow)
+        {
+            NoteOnce($"The primary {NameOf(_watch.LeaderId)} is gone for {Self.Name}, but it does not stand yet: {notNow}.");
+            return;
+        }
         if (TermRules.Next(Math.Max(Math.Max(_watch.Term, _votes.Term), statuses.Values.Max(s => s?.Term ?? 0))) is not { } term)
         {
             NoteOnce($"No election is possible: the terms known are at PgHa's ceiling ({TermRules.Ceiling}), which no election ever reaches. Stop every monitor and reset the term (pgha.cluster_state) and the vote files.");

@@ -140,6 +140,7 @@ internal sealed partial class NodeMonitor
     public async Task RunAsync()
     {
         await FirstMetadataAsync().ConfigureAwait(false);
+        await OpenEtcdAsync().ConfigureAwait(false);
         if (Self.Role != PgHaRole.Witness && Self.DataDirectory is null)
         {
             throw new PgHaException(PgHaErrorIds.DataDirectoryUnknown, Self.Name,
@@ -170,7 +171,7 @@ internal sealed partial class NodeMonitor
         _signer = new PeerSigner(ClusterSecret.Load(_target.SecretFile ?? ClusterSecretLocation.DefaultPath), Self.Id);
         _refusals = new PeerRefusalLog(_log.Warning, TimeSpan.FromSeconds(10));
         _peers = new PeerClient(_members.SelfAddress, _settings.PeerTimeout, _signer, _refusals.Note);
-        _consensus = await CreateConsensusAsync().ConfigureAwait(false);
+        _consensus = CreateConsensus();
         await using var server = new PeerServer(new IPEndPoint(listenAddress, Self.EffectiveMonitorPort), _signer, Status, HandlePeerRequestAsync, _refusals.Note);
         try
         {

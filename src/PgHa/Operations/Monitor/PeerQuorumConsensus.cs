@@ -154,6 +154,9 @@ internal sealed class PeerQuorumConsensus : IConsensus
     /// <summary>The members' votes decide, not a record: only the leader's own monitor can confirm it down.</summary>
     public Task<bool> LeaderGoneAsync(long term, int leaderId, CancellationToken ct) => Task.FromResult(false);
 
+    /// <summary>Nothing to add to the pre-vote (<see cref="ElectionRules.MayStand"/>).</summary>
+    public Task<string?> WhyNotStandAsync(CancellationToken ct) => Task.FromResult<string?>(null);
+
     private LeaseRenewal Lease(long sinceMs, int backers, int memberCount)
     {
         int quorum = ElectionRules.Quorum(memberCount);
