@@ -194,14 +194,14 @@ internal sealed class EtcdClusterStore
     /// key has not changed since it was read. The monitor does this for a key of an OLDER term of this cluster when
     /// the metadata records this node as the primary of a newer one (a switchover or Invoke-PgHaPromote, decided
     /// outside an election): the old holder's renewals fail from here, so its own lease timer fences it.
-    /// False when the key changed or went meanwhile (then create it, or find who holds it now).
+    /// False, and nothing changed, when <paramref name="older"/> is not an older term's key of this cluster, or when
+    /// the key changed or went meanwhile (then create it, or find who holds it now).
     /// </summary>
     public async Task<bool> ReplaceLeaderAsync(EtcdLeaderRecord older, string nodeName, long term, EtcdLease lease, CancellationToken cancellationToken)
     {
         if (older.IsStaleFor(ClusterId) || older.Term is not { } olderTerm || olderTerm >= term)
         {
-            throw new PgHaException(PgHaErrorIds.EtcdLeaderHeldByAnother, LeaderKey,
-                $"The leader key {LeaderKey} (node {older.NodeName}, term {older.Term?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "none"}) is not an older term's key of this cluster; it is not replaced.");
+            return false;
         }
         JsonObject txn = EtcdJson.Txn(
             [EtcdJson.CompareModRevision(LeaderKey, older.ModRevision)],
