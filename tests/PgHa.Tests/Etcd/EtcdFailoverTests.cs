@@ -124,3 +124,36 @@ public sealed class EtcdQuorumLostTests(ITestOutputHelper output) : EtcdMonitore
         Assert.True(report.MaxWritableAtOnce <= 1, $"Two writable primaries at once: {report}\n{Cluster.DescribeMonitors()}");
     }
 }
+
+/// <summary>
+/// A planned switchover with etcd deciding: Invoke-PgHaSwitchover pauses the monitors and records node2 as the
+/// primary of a new term; node2's monitor takes the leader key over from node1's older-term key (or creates
+/// it once node1 resigned it), so that after the resume node2 holds the key and is not fenced, nobody is elected.
+/// </summary>
+[Collection(FailoverCollection.Name)]
+public sealed class EtcdSwitchoverTests(ITestOutputHelper output) : EtcdMonitoredTest(output, "etcdsw")
+{
+    [Fact]
+    public async Task SwitchoverUnderEtcd_NewPrimaryHoldsTheKey_NoFenceNoElection()
+    {
+        await using var probe = SplitBrainProbe.Start(Cluster);
+        Cluster.Session.Run("Invoke-PgHaSwitchover -Conninfo $args[0] -Name node2 -Confirm:$false", Cluster["node1"].Conninfo).ThrowIfErrors();
+
+        EtcdLeaderRecord? leader = null;
+        bool keyed = await Polling.UntilAsync(async () => (leader = await LeaderAsync()) is { NodeName: "node2", Term: >= 2 }, TimeSpan.FromSeconds(20));
+        Assert.True(keyed, $"The leader key names {leader?.NodeName ?? "nobody"} (term {leader?.Term}), not node2 in a new term.\n{Cluster.DescribeMonitors()}");
+
+        // Longer than the lease and the detection window: node2 stays the one primary.
+        bool changed = await Polling.UntilAsync(async () =>
+        {
+            Dictionary<string, bool?> writable = await Cluster.WritableAsync();
+            return writable.Any(w => w.Key != "node2" && w.Value != false) || writable["node2"] != true;
+        }, TimeSpan.FromSeconds(10));
+        SplitBrainReport report = await probe.StopAsync();
+        Assert.False(changed, "After the switchover node2 stopped being the only primary.\n" + Cluster.DescribeMonitors());
+        Assert.True(report.MaxWritableAtOnce <= 1, report.ToString());
+        Assert.Equal("node2", (await LeaderAsync())?.NodeName);
+        var failovers = Cluster.Session.Run("Get-PgHaEvent -Conninfo $args[0] -Event failover_*, primary_fenced", Cluster["node2"].Conninfo).ThrowIfErrors();
+        Assert.Empty(failovers.Output);
+    }
+}
