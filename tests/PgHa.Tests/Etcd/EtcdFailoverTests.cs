@@ -64,7 +64,8 @@ public sealed class EtcdPrimaryCutOffTests(ITestOutputHelper output) : EtcdMonit
     {
         await using var probe = SplitBrainProbe.Start(Cluster);
         string? promoted;
-        await using (await EtcdCut.CutAsync(PrimaryMonitorCgroup, Etcd.Members))
+        // Only what node1's monitor sends to etcd's members is dropped: the other monitors and the test still reach etcd.
+        await using (await NetworkCut.CutAsync(Etcd.Members.Select(m => m.Address), PrimaryMonitorCgroup.NftPath))
         {
             promoted = await Cluster.WaitForNewPrimaryAsync("node1", TimeSpan.FromSeconds(30));
             Assert.True(promoted is not null, "No standby was promoted within 30 s of cutting node1's monitor off from etcd.\n" + Cluster.DescribeMonitors());

@@ -7,9 +7,10 @@ namespace PgHa.Operations.Monitor;
 
 /// <summary>
 /// The etcd backend (Patroni's way): etcd decides, the monitors do not vote. Under the cluster's prefix each
-/// monitor keeps one lease of its own (TTL from the fence timeout, <see cref="EtcdLeaseTiming"/>) and
-/// publishes its state (a <see cref="PeerStatus"/> as JSON) at PREFIX/members/NODE-ID on it; the primary's
-/// monitor holds PREFIX/leader (node, cluster id, term) on the same lease.
+/// monitor publishes its state (a <see cref="PeerStatus"/> as JSON) at PREFIX/members/NODE-ID on a lease of
+/// its own, and the primary's monitor holds PREFIX/leader (node, cluster id, term) on another lease, which
+/// only its renewals keep alive (TTL from the fence timeout, <see cref="EtcdLeaseTiming"/>): a key it gave
+/// up, or failed to delete, ends with its lease whatever the member's state does.
 /// <list type="bullet">
 /// <item>Election: a transaction that creates the leader key only while it is absent; of two candidates
 /// exactly one gets it. Who stands is still the monitor's choice from the members' published states (most
