@@ -158,3 +158,33 @@ public sealed class EtcdSwitchoverTests(ITestOutputHelper output) : EtcdMonitore
         Assert.Empty(failovers.Output);
     }
 }
+
+/// <summary>
+/// etcd loses one member, its raft leader (kill -9): the other two elect a new leader within about a second,
+/// the primary's renewals go on through them within its lease, and nothing changes: node1 stays the only
+/// writable node and keeps the leader key, in the same term.
+/// </summary>
+[Collection(FailoverCollection.Name)]
+public sealed class EtcdMemberLostTests(ITestOutputHelper output) : EtcdMonitoredTest(output, "etcdmember")
+{
+    [Fact]
+    public async Task EtcdLeaderKilled_NothingChanges()
+    {
+        EtcdLeaderRecord before = (await LeaderAsync())!;
+        EtcdClusterMember etcdLeader = await Etcd.LeaderAsync() ?? throw new InvalidOperationException("etcd reports no leader.");
+        await using var probe = SplitBrainProbe.Start(Cluster);
+        await Etcd.StopAsync(etcdLeader, kill: true);
+
+        // Twice the leader key's TTL: a primary that lost its lease would have fenced itself by then.
+        bool changed = await Polling.UntilAsync(async () =>
+        {
+            Dictionary<string, bool?> writable = await Cluster.WritableAsync();
+            return writable["node1"] != true || writable.Any(w => w.Key != "node1" && w.Value == true);
+        }, TimeSpan.FromSeconds(8));
+        SplitBrainReport report = await probe.StopAsync();
+        Assert.False(changed, $"Losing the etcd member {etcdLeader.Name} changed the primary: {report}\n{Cluster.DescribeMonitors()}");
+        EtcdLeaderRecord? after = await LeaderAsync();
+        Assert.Equal(("node1", before.Term), (after?.NodeName, after?.Term));
+        Assert.Equal(["node1"], report.EverWritable.ToArray());
+    }
+}
