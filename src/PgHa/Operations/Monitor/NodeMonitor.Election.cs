@@ -187,6 +187,10 @@ internal sealed partial class NodeMonitor
                 ? $"{Self.Name} won term {term} but its promotion failed (attempt {attempts} of {PromotionAttempts}): {ex.Message} Trying again in {RoleChangeRetryDelay.TotalSeconds:0} s."
                 : $"{Self.Name} won term {term} but its promotion failed {attempts} times, the last: {ex.Message} It gives the term up and stands aside for " +
                   $"{StandAsideAfterFailedPromotion.TotalSeconds:0} s, so that another standby can be elected; look at its server log.");
+            if (!again)
+            {
+                await ResignAsync(term).ConfigureAwait(false); // etcd: the key it won goes now, or no other standby could take it
+            }
         }
     }
 
