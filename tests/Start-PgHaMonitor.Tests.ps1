@@ -46,7 +46,7 @@ Describe 'Start-PgHaMonitor parameter contract' -Tag UnitTests {
 
     It 'has exactly the parameters it documents' {
         $own = @($command.Parameters.Keys | Where-Object { $_ -notin $common } | Sort-Object)
-        $own | Should -Be (@('AcceptNewHostKey', 'Config', 'ConnectTimeout', 'Conninfo', 'Credential', 'EventAction', 'EventCommand',
+        $own | Should -Be (@('AcceptNewHostKey', 'Config', 'ConnectTimeout', 'Conninfo', 'Credential', 'EtcdCredential', 'EventAction', 'EventCommand',
                 'Failover', 'FenceTimeout', 'HttpAddress', 'HttpCertificateFile', 'HttpKeyFile', 'HttpPort', 'KnownHostsFile', 'LocalConninfo', 'LogFile', 'MonitorInterval', 'MonitoringHistoryInterval',
                 'ManageServer', 'MonitoringHistoryRetentionDays', 'Name', 'ReconnectAttempts', 'ReconnectInterval', 'SecretFile', 'SshCredential', 'SshKeyFile',
                 'StalePrimary', 'StateFile', 'SynchronousPolicy', 'SynchronousTimeout') | Sort-Object)
@@ -90,6 +90,7 @@ Describe 'Start-PgHaMonitor parameter contract' -Tag UnitTests {
         @{ Parameter = 'HttpAddress'; Type = 'System.String' }
         @{ Parameter = 'EventAction'; Type = 'System.Management.Automation.ScriptBlock' }
         @{ Parameter = 'Credential'; Type = 'System.Management.Automation.PSCredential' }
+        @{ Parameter = 'EtcdCredential'; Type = 'System.Management.Automation.PSCredential' }
     ) {
         $command.Parameters[$Parameter].ParameterType.FullName | Should -Be $Type
     }

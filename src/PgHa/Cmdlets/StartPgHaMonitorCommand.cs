@@ -105,6 +105,11 @@ public sealed class StartPgHaMonitorCommand : PgHaEventCmdlet
     [ValidateNotNullOrEmpty]
     public string? SecretFile { get; set; }
 
+    /// <summary>etcd user and password, when the metadata records etcd as the cluster's consensus and etcd's access control is on; never logged or recorded. By default the node configuration's Etcd.User and Etcd.PasswordFile.</summary>
+    [Parameter]
+    [Credential]
+    public PSCredential? EtcdCredential { get; set; }
+
     /// <summary>Port of the HTTP health endpoint (/primary, /replica, /read-only, /health, /cluster, /metrics); 0 switches it off.</summary>
     [Parameter]
     [ValidateRange(0, 65535)]
@@ -213,6 +218,7 @@ public sealed class StartPgHaMonitorCommand : PgHaEventCmdlet
     {
         string? stateFile = StateFile is null ? null : SessionState.Path.GetUnresolvedProviderPathFromPSPath(StateFile);
         string secretFile;
+        Etcd.EtcdAccess etcd;
         try
         {
             // Only a name that could be registered can have a monitor; checked here, before anything listens.
@@ -222,6 +228,8 @@ public sealed class StartPgHaMonitorCommand : PgHaEventCmdlet
             }
             // Read by the monitor once it has found its node, so a missing file is reported with what the monitor knows.
             secretFile = ClusterSecretPath(SecretFile).Path;
+            // Used only when the metadata records etcd; the password file is read now, so a bad one fails before anything listens.
+            etcd = EtcdAccessSources.FromCredential(NetworkCredentialOf(EtcdCredential)).Over(EtcdAccessSources.FromNodeConfig(Config));
         }
         catch (PgHaException ex)
         {
@@ -231,9 +239,9 @@ public sealed class StartPgHaMonitorCommand : PgHaEventCmdlet
         if (ParameterSetName == "Config")
         {
             ConnectionInfo own = ParseConninfoParameter(Config!.Conninfo, "Config.Conninfo");
-            return new MonitorTarget(Config.NodeName, Config.NodeId, Local() ?? own, [own], stateFile, secretFile);
+            return new MonitorTarget(Config.NodeName, Config.NodeId, Local() ?? own, [own], stateFile, secretFile, etcd);
         }
-        return new MonitorTarget(Name, null, Local(), EntryPoints(Conninfo), stateFile, secretFile);
+        return new MonitorTarget(Name, null, Local(), EntryPoints(Conninfo), stateFile, secretFile, etcd);
     }
 
     /// <summary>-EventCommand / -EventAction / the session variables first; otherwise the config's event_notification_command, for the events it lists.</summary>

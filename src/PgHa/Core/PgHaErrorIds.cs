@@ -358,8 +358,8 @@ internal static class PgHaErrorIds
 
     // ---- Monitor --------------------------------------------------------------------------------
 
-    /// <summary>The metadata records a consensus backend this monitor does not run (etcd, while the monitor decides by the peer quorum).</summary>
-    [Category(ErrorCategory.NotImplemented)] public const string MonitorConsensusMismatch = "PgHaMonitorConsensusMismatch";
+    /// <summary>The metadata records another consensus backend than the one this monitor started with (changed while it ran), or one this version cannot read.</summary>
+    [Category(ErrorCategory.InvalidOperation)] public const string MonitorConsensusMismatch = "PgHaMonitorConsensusMismatch";
 
     /// <summary>The monitor's timeouts would not let the primary fence itself before a majority votes it out.</summary>
     [Category(ErrorCategory.InvalidArgument)] public const string MonitorUnsafeTimeouts = "PgHaMonitorUnsafeTimeouts";

@@ -114,9 +114,13 @@ internal sealed class EtcdClusterStore
     /// Takes the leader key for the node on its lease, only if no key exists (create_revision == 0), in one
     /// transaction: of two candidates at the same moment exactly one succeeds. Not held: Holder says who has it.
     /// </summary>
-    public async Task<EtcdLeaderClaim> TryTakeLeaderAsync(string nodeName, EtcdLease lease, CancellationToken cancellationToken)
+    public Task<EtcdLeaderClaim> TryTakeLeaderAsync(string nodeName, EtcdLease lease, CancellationToken cancellationToken) =>
+        TryTakeLeaderAsync(nodeName, null, lease, cancellationToken);
+
+    /// <summary>As above, with the election term the node leads written into the key's value (the monitor's way).</summary>
+    public async Task<EtcdLeaderClaim> TryTakeLeaderAsync(string nodeName, long? term, EtcdLease lease, CancellationToken cancellationToken)
     {
-        string value = EtcdJson.LeaderValue(nodeName, ClusterId);
+        string value = EtcdJson.LeaderValue(nodeName, ClusterId, term);
         JsonObject txn = EtcdJson.Txn(
             [EtcdJson.CompareAbsent(LeaderKey)],
             [EtcdJson.RequestPut(EtcdJson.Put(LeaderKey, value, lease.Id))],
@@ -125,11 +129,11 @@ internal sealed class EtcdClusterStore
         (bool succeeded, IReadOnlyList<JsonElement> ranges) = EtcdJson.TxnResult(answer);
         if (succeeded)
         {
-            return new EtcdLeaderClaim(true, new EtcdLeaderRecord(nodeName, ClusterId, lease.Id, EtcdJson.Revision(answer), lease.Ttl), lease);
+            return new EtcdLeaderClaim(true, new EtcdLeaderRecord(nodeName, ClusterId, lease.Id, EtcdJson.Revision(answer), lease.Ttl) { Term = term }, lease);
         }
         EtcdLeaderRecord? holder = ranges.Count > 0 ? ToLeader(EtcdJson.KeyValues(ranges[0])) : null;
         // A retried request whose first try went through finds its own key: that is a success too.
-        bool ours = holder is not null && IsOurs(holder, nodeName, lease);
+        bool ours = holder is not null && IsOurs(holder, nodeName, lease) && holder.Term == term;
         return new EtcdLeaderClaim(ours, holder, ours ? lease : null);
     }
 
@@ -137,11 +141,15 @@ internal sealed class EtcdClusterStore
     /// Keeps the leader's lease alive and checks in one transaction that the key still names this node on
     /// this lease. Not held when the lease ended (Holder null, or whoever took the key since) or the key is another's.
     /// </summary>
-    public async Task<EtcdLeaderClaim> RenewLeaderAsync(string nodeName, EtcdLease lease, CancellationToken cancellationToken)
+    public Task<EtcdLeaderClaim> RenewLeaderAsync(string nodeName, EtcdLease lease, CancellationToken cancellationToken) =>
+        RenewLeaderAsync(nodeName, null, lease, cancellationToken);
+
+    /// <summary>As above, for a key that names <paramref name="term"/> too: a key of another term is not this node's to renew.</summary>
+    public async Task<EtcdLeaderClaim> RenewLeaderAsync(string nodeName, long? term, EtcdLease lease, CancellationToken cancellationToken)
     {
         EtcdLease? renewed = await KeepAliveAsync(lease, cancellationToken);
         JsonObject txn = EtcdJson.Txn(
-            [EtcdJson.CompareValue(LeaderKey, EtcdJson.LeaderValue(nodeName, ClusterId)), EtcdJson.CompareLease(LeaderKey, lease.Id)],
+            [EtcdJson.CompareValue(LeaderKey, EtcdJson.LeaderValue(nodeName, ClusterId, term)), EtcdJson.CompareLease(LeaderKey, lease.Id)],
             [EtcdJson.RequestRange(EtcdJson.Range(LeaderKey))],
             [EtcdJson.RequestRange(EtcdJson.Range(LeaderKey))]);
         JsonElement answer = await _client.CallAsync("/v3/kv/txn", txn, cancellationToken);
@@ -155,10 +163,14 @@ internal sealed class EtcdClusterStore
     /// Deletes the leader key only if it is still this node's on this lease. False when it was not ours (or gone),
     /// which includes a first try whose answer was lost after it deleted the key: either way the key is not ours now.
     /// </summary>
-    public async Task<bool> ResignLeaderAsync(string nodeName, EtcdLease lease, CancellationToken cancellationToken)
+    public Task<bool> ResignLeaderAsync(string nodeName, EtcdLease lease, CancellationToken cancellationToken) =>
+        ResignLeaderAsync(nodeName, null, lease, cancellationToken);
+
+    /// <summary>As above, for a key that names <paramref name="term"/> too.</summary>
+    public async Task<bool> ResignLeaderAsync(string nodeName, long? term, EtcdLease lease, CancellationToken cancellationToken)
     {
         JsonObject txn = EtcdJson.Txn(
-            [EtcdJson.CompareValue(LeaderKey, EtcdJson.LeaderValue(nodeName, ClusterId)), EtcdJson.CompareLease(LeaderKey, lease.Id)],
+            [EtcdJson.CompareValue(LeaderKey, EtcdJson.LeaderValue(nodeName, ClusterId, term)), EtcdJson.CompareLease(LeaderKey, lease.Id)],
             [EtcdJson.RequestDeleteRange(EtcdJson.DeleteRange(LeaderKey))],
             []);
         JsonElement answer = await _client.CallAsync("/v3/kv/txn", txn, cancellationToken);
@@ -175,6 +187,28 @@ internal sealed class EtcdClusterStore
             return leader;
         }
         return leader with { TtlLeft = await TimeToLiveAsync(leader.Lease, cancellationToken) };
+    }
+
+    /// <summary>
+    /// Puts this node's key (naming <paramref name="term"/>) in the place of <paramref name="older"/>, only if the
+    /// key has not changed since it was read. The monitor does this for a key of an OLDER term of this cluster when
+    /// the metadata records this node as the primary of a newer one (a switchover or Invoke-PgHaPromote, decided
+    /// outside an election): the old holder's renewals fail from here, so its own lease timer fences it.
+    /// False, and nothing changed, when <paramref name="older"/> is not an older term's key of this cluster, or when
+    /// the key changed or went meanwhile (then create it, or find who holds it now).
+    /// </summary>
+    public async Task<bool> ReplaceLeaderAsync(EtcdLeaderRecord older, string nodeName, long term, EtcdLease lease, CancellationToken cancellationToken)
+    {
+        if (older.IsStaleFor(ClusterId) || older.Term is not { } olderTerm || olderTerm >= term)
+        {
+            return false;
+        }
+        JsonObject txn = EtcdJson.Txn(
+            [EtcdJson.CompareModRevision(LeaderKey, older.ModRevision)],
+            [EtcdJson.RequestPut(EtcdJson.Put(LeaderKey, EtcdJson.LeaderValue(nodeName, ClusterId, term), lease.Id))],
+            []);
+        JsonElement answer = await _client.CallAsync("/v3/kv/txn", txn, cancellationToken);
+        return EtcdJson.TxnResult(answer).Succeeded;
     }
 
     /// <summary>
@@ -254,7 +288,7 @@ internal sealed class EtcdClusterStore
         }
         EtcdKeyValue kv = keys[0];
         (string node, string cluster) = EtcdJson.ParseLeaderValue(kv.Value);
-        return new EtcdLeaderRecord(node, cluster, kv.Lease, kv.ModRevision, null);
+        return new EtcdLeaderRecord(node, cluster, kv.Lease, kv.ModRevision, null) { Term = EtcdJson.ParseLeaderTerm(kv.Value) };
     }
 
     private bool IsOurs(EtcdLeaderRecord holder, string nodeName, EtcdLease lease) =>

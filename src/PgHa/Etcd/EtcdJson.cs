@@ -162,9 +162,35 @@ internal static class EtcdJson
         return new EtcdStatus((int)ReadInt64(response, "code"), message);
     }
 
-    /// <summary>The leader key's value: the node that holds it and the id of the cluster it leads.</summary>
-    public static string LeaderValue(string nodeName, string clusterId) =>
-        new JsonObject { ["node"] = nodeName, ["cluster"] = clusterId }.ToJsonString();
+    /// <summary>
+    /// The leader key's value: the node that holds it, the id of the cluster it leads and, when the monitor took
+    /// it, the election term it leads (so that a key of an older term is told from the holder of a newer one).
+    /// </summary>
+    public static string LeaderValue(string nodeName, string clusterId, long? term = null)
+    {
+        var value = new JsonObject { ["node"] = nodeName, ["cluster"] = clusterId };
+        if (term is { } t)
+        {
+            value["term"] = t;
+        }
+        return value.ToJsonString();
+    }
+
+    /// <summary>The term a leader value names; null when it names none (a key written without one, or not PgHa's).</summary>
+    public static long? ParseLeaderTerm(string value)
+    {
+        try
+        {
+            using JsonDocument document = JsonDocument.Parse(value);
+            return document.RootElement.ValueKind == JsonValueKind.Object
+                && document.RootElement.TryGetProperty("term", out JsonElement term)
+                && term.ValueKind == JsonValueKind.Number && term.TryGetInt64(out long t) ? t : null;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
 
     /// <summary>
     /// Reads a leader value. Anything that is not PgHa's JSON (another tool's key, a hand-written one) reads

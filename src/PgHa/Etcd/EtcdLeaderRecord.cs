@@ -7,6 +7,9 @@ namespace PgHa.Etcd;
 /// </summary>
 internal sealed record EtcdLeaderRecord(string NodeName, string ClusterId, long Lease, long ModRevision, TimeSpan? TtlLeft)
 {
+    /// <summary>The election term the holder leads, when the key names one (a monitor's key does).</summary>
+    public long? Term { get; init; }
+
     /// <summary>A key another cluster wrote (or that PgHa cannot read) under this prefix: no node of ours holds it.</summary>
     public bool IsStaleFor(string clusterId) => !string.Equals(ClusterId, clusterId, StringComparison.Ordinal);
 }

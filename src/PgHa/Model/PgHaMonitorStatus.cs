@@ -53,7 +53,7 @@ public sealed class PgHaMonitorStatus
 
     public string? Version { get; init; }
 
-    /// <summary>Which consensus decides the leader for this monitor: "peer quorum" (built in).</summary>
+    /// <summary>Which consensus decides the leader for this monitor: "peer quorum" (built in) or "etcd".</summary>
     public string? Consensus { get; init; }
 
     /// <summary>On the primary that may take writes: seconds left on its lease (renewed about four times a second).</summary>

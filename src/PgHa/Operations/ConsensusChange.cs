@@ -115,7 +115,7 @@ internal static class ConsensusChange
         {
             throw new PgHaException(PgHaErrorIds.ConsensusNotPaused, where,
                 "The monitors are not paused. The consensus backend changes only while no monitor can be in an election: " +
-                "run Suspend-PgHaMonitor, then Set-PgHaConsensus, then Resume-PgHaMonitor (this release's monitors decide by the built-in quorum only: with etcd recorded they refuse to start, and running ones stop electing).");
+                "run Suspend-PgHaMonitor, then Set-PgHaConsensus, then restart every monitor (each runs the backend recorded when it starts; a running one stops electing when the record changes), then Resume-PgHaMonitor.");
         }
     }
 

@@ -73,11 +73,11 @@ public sealed class ConsensusTests : IClassFixture<ConsensusServers>
                 Assert.DoesNotContain(ConsensusServers.Password, metadata);
             }
 
-            // A monitor of this release decides by the built-in quorum only: it refuses to run beside etcd's decisions.
+            // A monitor runs the recorded backend: without the etcd user it cannot, and it does not start.
             RunResult monitor = Session.Run("Start-PgHaMonitor -Conninfo $args[0] -Name node1 -HttpPort 0", Conninfo);
             ErrorRecord refusal = Assert.Single(monitor.Errors);
-            Assert.Equal("PgHaMonitorConsensusMismatch,PgHa.Cmdlets.StartPgHaMonitorCommand", refusal.FullyQualifiedErrorId);
-            Assert.Contains("Set-PgHaConsensus -Backend BuiltIn", refusal.Exception.Message);
+            Assert.Equal("PgHaEtcdAuthenticationFailed,PgHa.Cmdlets.StartPgHaMonitorCommand", refusal.FullyQualifiedErrorId);
+            Assert.Contains("-EtcdCredential", refusal.Exception.Message);
 
             // The same again: nothing changes.
             PSObject again = RunWithCredential(SetEtcd + " -PassThru", ConsensusServers.Password, Conninfo, _fixture.Cluster.Endpoints, prefix).ThrowIfErrors().Single();

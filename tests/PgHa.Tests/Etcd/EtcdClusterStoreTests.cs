@@ -67,6 +67,34 @@ public sealed class EtcdClusterStoreTests : IClassFixture<EtcdServers>
     }
 
     [Fact]
+    public async Task AMonitorsKeyNamesItsTermAndOnlyAnOlderTermsKeyOfThisClusterIsReplaced()
+    {
+        using EtcdClient client = _servers.Client();
+        EtcdClusterStore store = NewStore(client);
+        EtcdLease node1 = await store.GrantLeaseAsync(TimeSpan.FromSeconds(10), default);
+        EtcdLease node2 = await store.GrantLeaseAsync(TimeSpan.FromSeconds(10), default);
+
+        Assert.True((await store.TryTakeLeaderAsync("node1", 3, node1, default)).Held);
+        EtcdLeaderRecord held = (await store.ReadLeaderAsync(default))!;
+        Assert.Equal(3, held.Term);
+        // Renewing or resigning names the term too: a key of another term is not this holder's.
+        Assert.False((await store.RenewLeaderAsync("node1", 4, node1, default)).Held);
+        Assert.True((await store.RenewLeaderAsync("node1", 3, node1, default)).Held);
+        Assert.False(await store.ResignLeaderAsync("node1", 2, node1, default));
+
+        // The primary of a newer term replaces it; never one of the same or an older term, nor another cluster's node.
+        Assert.False(await store.ReplaceLeaderAsync(held, "node2", 3, node2, default));
+        Assert.False(await new EtcdClusterStore(client, store.Prefix, "cluster-b").ReplaceLeaderAsync(held, "node2", 4, node2, default));
+        Assert.True(await store.ReplaceLeaderAsync(held, "node2", 4, node2, default));
+        EtcdLeaderRecord replaced = (await store.ReadLeaderAsync(default))!;
+        Assert.Equal(("node2", 4L, node2.Id), (replaced.NodeName, replaced.Term!.Value, replaced.Lease));
+        // The old holder's next renewal finds it gone; a replace from a stale read changes nothing.
+        Assert.False((await store.RenewLeaderAsync("node1", 3, node1, default)).Held);
+        Assert.False(await store.ReplaceLeaderAsync(held, "node1", 5, node1, default));
+        Assert.Equal("node2", (await store.ReadLeaderAsync(default))?.NodeName);
+    }
+
+    [Fact]
     public async Task OfTwoCandidatesAtOnceExactlyOneTakesTheKey()
     {
         using EtcdClient client = _servers.Client();

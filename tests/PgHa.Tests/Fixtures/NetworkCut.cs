@@ -14,7 +14,14 @@ public sealed class NetworkCut : IAsyncDisposable
 
     private NetworkCut(string table) => _table = table;
 
-    public static async Task<NetworkCut> CutAsync(IEnumerable<string> addresses, CancellationToken cancellationToken = default)
+    public static Task<NetworkCut> CutAsync(IEnumerable<string> addresses, CancellationToken cancellationToken = default) =>
+        CutAsync(addresses, null, cancellationToken);
+
+    /// <summary>
+    /// Drops only what the processes of one cgroup v2 send to the addresses (<paramref name="fromCgroup"/>: its path as
+    /// nftables' "socket cgroupv2 level 1" takes it, e.g. a NodeCgroup's NftPath); everyone else still reaches them.
+    /// </summary>
+    public static async Task<NetworkCut> CutAsync(IEnumerable<string> addresses, string? fromCgroup, CancellationToken cancellationToken = default)
     {
         var cut = new NetworkCut($"pgha_test_{Environment.ProcessId}_{Interlocked.Increment(ref _counter)}");
         try
@@ -27,7 +34,8 @@ public sealed class NetworkCut : IAsyncDisposable
                 {
                     throw new ArgumentException($"Only loopback addresses are ever cut off, not {address}.", nameof(addresses));
                 }
-                await NftAsync(cancellationToken, "add", "rule", "inet", cut._table, "out", "ip", "daddr", address, "drop");
+                string[] from = fromCgroup is null ? [] : ["socket", "cgroupv2", "level", "1", $"\"{fromCgroup}\""];
+                await NftAsync(cancellationToken, ["add", "rule", "inet", cut._table, "out", .. from, "ip", "daddr", address, "drop"]);
             }
             return cut;
         }

@@ -119,6 +119,18 @@ public sealed class EtcdJsonTests
     }
 
     [Fact]
+    public void TheMonitorsLeaderValueNamesItsTerm()
+    {
+        string value = EtcdJson.LeaderValue("node2", "c-1", 7);
+        Assert.Equal("{\"node\":\"node2\",\"cluster\":\"c-1\",\"term\":7}", value);
+        Assert.Equal(("node2", "c-1"), EtcdJson.ParseLeaderValue(value));
+        Assert.Equal(7, EtcdJson.ParseLeaderTerm(value));
+        Assert.Null(EtcdJson.ParseLeaderTerm(EtcdJson.LeaderValue("node2", "c-1")));
+        Assert.Null(EtcdJson.ParseLeaderTerm("pg1"));
+        Assert.Null(EtcdJson.ParseLeaderTerm("{\"term\":\"7\"}"));
+    }
+
+    [Fact]
     public void SettingsNeverShowThePassword()
     {
         var settings = new EtcdClientSettings(EtcdClientSettings.ParseEndpoints("127.0.0.1:2379, https://10.0.0.2:2379"))

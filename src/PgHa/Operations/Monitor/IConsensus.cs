@@ -4,9 +4,9 @@ namespace PgHa.Operations.Monitor;
 /// What the monitors must agree on, behind one interface so that the HA loop does not care who decides:
 /// the members' published state, the leader's lease, the election of a new leader, and telling the members
 /// about it. The built-in backend is <see cref="PeerQuorumConsensus"/> (the monitors vote among themselves
-/// over the signed peer protocol); etcd (issue 10) is meant as a second class here, not a second monitor:
-/// its lease is the leader key's etcd lease, its election the transaction that creates the key, its
-/// members' state the keys they publish under the cluster's prefix.
+/// over the signed peer protocol); <see cref="EtcdMonitorConsensus"/> is the second: its lease is the leader
+/// key's etcd lease, its election the transaction that creates the key, its members' state the keys they
+/// publish under the cluster's prefix. The metadata records which one a cluster uses (Set-PgHaConsensus).
 /// <para>
 /// Every time is monotonic milliseconds (<see cref="Core.MonotonicClock"/>, since boot). A backend never fences
 /// and never promotes: the monitor does, from what the backend answers.
@@ -43,13 +43,55 @@ internal interface IConsensus
     /// took it (itself included); a majority is a lease granted from <paramref name="sinceMs"/>.
     /// </summary>
     Task<LeaseRenewal> AnnounceAsync(long term, long sinceMs, CancellationToken ct);
+
+    /// <summary>
+    /// How long a primary may take writes after a first start of its monitor (no lease kept from before), and
+    /// after a resume, before the backend has renewed its lease. The built-in quorum: the members restart their
+    /// detection windows then, so none can vote it out sooner. etcd: nothing (a standby may take a leader key
+    /// the moment it is gone), so the monitor asks etcd before its lease timer starts.
+    /// </summary>
+    TimeSpan StartGrace { get; }
+
+    /// <inheritdoc cref="StartGrace"/>
+    TimeSpan ResumeGrace { get; }
+
+    /// <summary>
+    /// Publishes this member's state (<paramref name="self"/>) where the others read it; the monitor calls it
+    /// every primary check interval. The built-in quorum publishes nothing: a member's state is its answer to a
+    /// status request. etcd: the member's key under the prefix, on the member's lease, kept alive here.
+    /// </summary>
+    Task PublishAsync(PeerStatus self, CancellationToken ct);
+
+    /// <summary>
+    /// This node no longer leads any term up to <paramref name="term"/>: its server is fenced, or another node
+    /// leads a newer term and its own server takes no writes. What the backend holds for it goes at once, so
+    /// that the standbys need not wait for it to expire (etcd: the leader key is deleted if it is still this
+    /// node's; a term resigned is never taken again by a renewal). Never throws; a no-op for the built-in quorum.
+    /// </summary>
+    Task ResignAsync(long term, CancellationToken ct);
+
+    /// <summary>
+    /// Whether the backend itself says that <paramref name="leaderId"/> no longer leads <paramref name="term"/>,
+    /// which a member takes as a confirmed failure once its own check of the leader failed too (etcd: the
+    /// leader key is gone, or names another node or a newer term: the old holder's lease timer fenced it before
+    /// etcd could let the key go). False when it cannot say (etcd unreachable) and always for the built-in quorum.
+    /// </summary>
+    Task<bool> LeaderGoneAsync(long term, int leaderId, CancellationToken ct);
+
+    /// <summary>
+    /// Why the best standby should not stand now by what the backend knows, or null when it may. etcd: the
+    /// leader key is still held (a transaction could not create it, and each try would open a term for
+    /// nothing), or etcd does not answer. The built-in quorum: null (its pre-vote is <see cref="ElectionRules.MayStand"/>).
+    /// </summary>
+    Task<string?> WhyNotStandAsync(CancellationToken ct);
 }
 
 /// <summary>
 /// A lease request's answer. <see cref="ValidUntilMs"/>: until when the leader may take writes (null when the
 /// request was not granted); <see cref="Backers"/> of <see cref="Members"/> backed it, itself included.
+/// <see cref="Why"/>: why it was not granted, when the backend says more than a count (etcd).
 /// </summary>
-internal sealed record LeaseRenewal(long? ValidUntilMs, int Backers, int Members, int Quorum);
+internal sealed record LeaseRenewal(long? ValidUntilMs, int Backers, int Members, int Quorum, string? Why = null);
 
 /// <summary>
 /// An election's outcome: won or not, with the votes (itself included) and who said what.

@@ -6,7 +6,8 @@ namespace PgHa.Operations.Monitor;
 /// Which node a monitor looks after and where it finds things: the node (by id or name), how to reach its
 /// own server (null: its registered conninfo; a Unix socket keeps it reachable when the network is cut), where else the metadata
 /// can be read, the file that keeps its vote (null: beside the data directory), and the cluster secret's file
-/// (null: the default, <see cref="ClusterSecretLocation.DefaultPath"/>).
+/// (null: the default, <see cref="ClusterSecretLocation.DefaultPath"/>), and this host's access to the cluster's etcd
+/// when the metadata records etcd (user and password, TLS files at other paths than recorded; never logged).
 /// </summary>
 internal sealed record MonitorTarget(
     string? NodeName,
@@ -14,4 +15,5 @@ internal sealed record MonitorTarget(
     ConnectionInfo? LocalConninfo,
     IReadOnlyList<ConnectionInfo> EntryPoints,
     string? StateFile,
-    string? SecretFile = null);
+    string? SecretFile = null,
+    Etcd.EtcdAccess? EtcdAccess = null);

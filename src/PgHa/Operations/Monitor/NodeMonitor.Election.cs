@@ -73,6 +73,11 @@ internal sealed partial class NodeMonitor
             NoteOnce($"The primary {NameOf(_watch.LeaderId)} is gone for {Self.Name}, but not yet for a majority of the members that answer: not standing yet.");
             return;
         }
+        if (await _consensus.WhyNotStandAsync(Ct).ConfigureAwait(false) is { } notNow)
+        {
+            NoteOnce($"The primary {NameOf(_watch.LeaderId)} is gone for {Self.Name}, but it does not stand yet: {notNow}.");
+            return;
+        }
         if (TermRules.Next(Math.Max(Math.Max(_watch.Term, _votes.Term), statuses.Values.Max(s => s?.Term ?? 0))) is not { } term)
         {
             NoteOnce($"No election is possible: the terms known are at PgHa's ceiling ({TermRules.Ceiling}), which no election ever reaches. Stop every monitor and reset the term (pgha.cluster_state) and the vote files.");
@@ -238,6 +243,10 @@ internal sealed partial class NodeMonitor
             ? $"{Self.Name} won term {term} but its promotion failed (attempt {attempts} of {PromotionAttempts}): {ex.Message} Trying again in {RoleChangeRetryDelay.TotalSeconds:0} s."
             : $"{Self.Name} won term {term} but its promotion failed {attempts} times, the last: {ex.Message} It gives the term up and stands aside for " +
               $"{StandAsideAfterFailedPromotion.TotalSeconds:0} s, so that another standby can be elected; look at its server log.");
+        if (!again)
+        {
+            await ResignAsync(term).ConfigureAwait(false); // etcd: the key it won goes now, or no other standby could take it
+        }
     }
 
     private async Task RecordPromotionAsync(long term, int? oldLeaderId, int timeline, string details)

@@ -15,7 +15,9 @@ internal sealed partial class NodeMonitor
 
     /// <summary>
     /// While this node leads its term, asks the consensus every primary check interval to renew its lease
-    /// (the built-in quorum: whether a majority of the members, itself included, still sees it).
+    /// (the built-in quorum: whether a majority of the members, itself included, still sees it; etcd: the
+    /// leader key's lease). Once another node leads and this one's server takes no writes, what it held goes
+    /// (etcd: a switchover's old primary deletes its leader key, so that the new one need not wait for it to expire).
     /// </summary>
     private async Task LeaseRenewalLoopAsync(CancellationToken stop)
     {
@@ -26,6 +28,10 @@ internal sealed partial class NodeMonitor
                 if (IsLeader && Self.Role != PgHaRole.Witness)
                 {
                     await RenewLeaseAsync().ConfigureAwait(false);
+                }
+                else if (!_mayTakeWrites)
+                {
+                    await ResignAsync(_watch.Term).ConfigureAwait(false);
                 }
                 await Task.Delay(_settings.PrimaryCheckInterval, stop).ConfigureAwait(false);
             }
@@ -113,6 +119,7 @@ internal sealed partial class NodeMonitor
         {
             why = $"its lease ended {-_lease.SecondsLeft(NowMs):0.00} s ago: " + (_lastRenewal switch
             {
+                { ValidUntilMs: null, Why: { } notRenewed } => $"{notRenewed} ({_consensus.Name})",
                 { ValidUntilMs: null } last => $"only {last.Backers} of {last.Members} members (itself included) vouched for it in its last round ({_consensus.Name}), a majority is {last.Quorum}",
                 // The last round did renew it, and none came since: the process was frozen, or no round finished (cut off, starved).
                 { } last => $"no renewal since its last one ({last.Backers} of {last.Members} members vouched, {_consensus.Name}): the monitor was frozen, starved or cut off meanwhile",

@@ -68,12 +68,12 @@ internal sealed partial class NodeMonitor
     }
 
     /// <summary>
-    /// The metadata records which consensus decides (Set-PgHaConsensus); a monitor never decides beside monitors
-    /// that decide by another: two monitors electing by different rules could each find a majority. This
-    /// version's monitor runs the built-in peer quorum only. Recorded for etcd (or unreadable) at its start, it
-    /// refuses to run. Seen later (the change is made while paused, but a direct Resume may have reached this
-    /// monitor): it stops standing and voting, said once, but keeps its lease timer, so a primary it watches
-    /// still fences itself when it loses its majority; stopping the process would take that away too.
+    /// The metadata records which consensus decides (Set-PgHaConsensus): the built-in peer quorum or etcd. A monitor
+    /// runs the one recorded when it starts (an unreadable record: it refuses to run), and never decides beside
+    /// monitors that decide by another: two monitors electing by different rules could each find a majority. A
+    /// change seen later (made while paused, but a direct Resume may have reached this monitor) makes it stop
+    /// standing and voting, said once, until it is restarted; it keeps its lease timer, so a primary it watches
+    /// still fences itself when its lease ends; stopping the process would take that away too.
     /// </summary>
     private async Task CheckConsensusAsync(MetadataStore store, ConnectionInfo source)
     {
@@ -81,8 +81,12 @@ internal sealed partial class NodeMonitor
         try
         {
             ConsensusSettings recorded = await store.GetConsensusAsync(Ct).ConfigureAwait(false);
-            refusal = recorded.Backend == PgHaConsensusBackend.BuiltIn ? null
-                : ConsensusMismatch(source, $"etcd (Set-PgHaConsensus, {recorded.ChangedAt:u} by {recorded.ChangedBy ?? "?"})");
+            if (_members is null)
+            {
+                _startConsensus = recorded; // the start: this monitor runs what is recorded
+            }
+            refusal = recorded.SameChoiceAs(_startConsensus) ? null
+                : ConsensusMismatch(source, $"{ConsensusChange.Describe(recorded)} (Set-PgHaConsensus, {recorded.ChangedAt:u} by {recorded.ChangedBy ?? "?"})");
         }
         catch (InvalidDataException ex)
         {
@@ -106,16 +110,17 @@ internal sealed partial class NodeMonitor
             }
             else
             {
-                _log.Info("The metadata records the built-in peer quorum again: this monitor stands and votes again.");
+                _log.Info($"The metadata records {ConsensusChange.Describe(_startConsensus)} again, which this monitor runs: it stands and votes again.");
             }
         }
     }
 
     private PgHaException ConsensusMismatch(ConnectionInfo source, string recorded) =>
         new(PgHaErrorIds.MonitorConsensusMismatch, _target.NodeName ?? source.ToDisplayString(),
-            $"The metadata on {source.ToDisplayString()} records {recorded} as the cluster's consensus, but this monitor decides by the built-in peer quorum only " +
-            "(an etcd backend for the monitor is not in this release), and it does not decide beside monitors that would decide otherwise. " +
-            "Record the built-in quorum again while the monitors are paused (Set-PgHaConsensus -Backend BuiltIn), then start the monitors and resume them.");
+            $"The metadata on {source.ToDisplayString()} records {recorded} as the cluster's consensus, but this monitor runs {ConsensusChange.Describe(_startConsensus)} " +
+            "(what was recorded when it started), and it does not decide beside monitors that would decide otherwise. " +
+            "Restart the monitors while they are paused (each runs what the metadata records when it starts), then resume them; " +
+            "or record its backend again (Set-PgHaConsensus, while paused).");
 
     private async Task ApplyMetadataAsync(IReadOnlyList<NodeRecord> nodes, ClusterStateRecord state)
     {
@@ -171,7 +176,8 @@ internal sealed partial class NodeMonitor
             // The members restart their detection windows now too, so none can vote before a window has passed:
             // the primary gets one fence timeout from here to be vouched for (or, made primary by a switchover
             // while paused, to announce its term) before its lease timer fences it.
-            _lease.ExtendTo(NowMs + (long)_settings.FenceTimeout.TotalMilliseconds);
+            // With etcd nothing: its renewals went on while paused, and a standby may take a key once it is gone.
+            _lease.ExtendTo(NowMs + (long)(_consensus?.ResumeGrace ?? _settings.FenceTimeout).TotalMilliseconds);
         }
         return changed;
     }

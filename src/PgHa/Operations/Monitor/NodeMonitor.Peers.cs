@@ -165,6 +165,10 @@ internal sealed partial class NodeMonitor
             {
                 return new PeerVoteReply(false, "the metadata records another consensus than this monitor's (PgHaMonitorConsensusMismatch in its log)", KnownTerm);
             }
+            if (_consensus is EtcdMonitorConsensus)
+            {
+                return new PeerVoteReply(false, "this monitor's elections are decided by etcd, not by votes", KnownTerm);
+            }
             long now = NowMs;
             bool leaderFailed = IsLeader
                 ? !(_serverRunning && _local is { InRecovery: false }) && (_fenced || _local is { InRecovery: true })

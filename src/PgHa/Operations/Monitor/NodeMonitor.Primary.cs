@@ -143,6 +143,7 @@ internal sealed partial class NodeMonitor
             _localDownSinceMs = NowMs;
         }
         QueueEvent(Self, "primary_fenced", true, $"{Self.Name} fenced itself in {Elapsed(clock)} (standby.signal, immediate stop): {why}");
+        await ResignAsync(_watch.Term).ConfigureAwait(false);
     }
 
     private Task FenceStaleAsync(string why) =>
@@ -182,6 +183,8 @@ internal sealed partial class NodeMonitor
             _signalPlacedByMe = IsLeader;
         }
         QueueEvent(Self, "primary_fenced", true, $"{Self.Name}'s server has not run for {Seconds(Since(since))}; standby.signal placed so that it can only start read-only");
+        // Fenced: it leads no more (etcd: the leader key goes now, and the standbys elect without waiting for its TTL).
+        await ResignAsync(_watch.Term).ConfigureAwait(false);
     }
 
     private async Task RejoinAsync()

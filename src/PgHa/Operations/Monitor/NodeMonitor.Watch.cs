@@ -62,6 +62,8 @@ internal sealed partial class NodeMonitor
         bool confirmedDown = status is not null && status.Term <= watch.Term
             && ((!status.ServerRunning && status.Fenced)
                 || (status.Role is MonitorRole.Standby && watch.LeaderId == status.NodeId && status.Term == watch.Term && (status.LeaderId != status.NodeId || status.StandsAside)));
+        // etcd: a leader key that is gone (or another's) is a failure confirmed by the consensus itself.
+        confirmedDown = confirmedDown || await _consensus.LeaderGoneAsync(watch.Term, leader.Id, Ct).ConfigureAwait(false);
         bool promoting = status is not null && status.Role == MonitorRole.Candidate && status.Term == watch.Term && status.LeaderId == status.NodeId;
         lock (_gate)
         {

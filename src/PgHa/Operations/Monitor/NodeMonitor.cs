@@ -148,6 +148,7 @@ internal sealed partial class NodeMonitor
     public async Task RunAsync()
     {
         await FirstMetadataAsync().ConfigureAwait(false);
+        await OpenEtcdAsync().ConfigureAwait(false);
         if (Self.Role != PgHaRole.Witness && Self.DataDirectory is null)
         {
             throw new PgHaException(PgHaErrorIds.DataDirectoryUnknown, Self.Name,
@@ -162,10 +163,11 @@ internal sealed partial class NodeMonitor
         {
             // A monitor restarted in this boot keeps the lease it had (the standbys have been counting since it was
             // last vouched for). A first start gives the other members' monitors one detection window to answer
-            // before it fences for want of a majority: no standby can vote it out sooner than that either.
+            // before it fences for want of a majority: no standby can vote it out sooner than that either. With
+            // etcd nothing: a standby may take the leader key once it is gone, so etcd is asked first (below).
             _mayTakeWrites = Self is { Role: PgHaRole.Primary, Active: true };
             // A standby has no lease until it wins one: a start's window must never outlast an election's.
-            _lease = new PrimaryLease(keptLease ?? (_mayTakeWrites ? NowMs + (long)_settings.DetectionWindow.TotalMilliseconds : NowMs));
+            _lease = new PrimaryLease(keptLease ?? (_mayTakeWrites ? NowMs + (long)StartGrace.TotalMilliseconds : NowMs));
             // Saved at once, the start's window included: a monitor that crashes seconds after its start (inside
             // a partition that began meanwhile) must not get a second window when it is started again.
             _leaseRecord.Save(_lease.ExpiresAtMs);
@@ -178,7 +180,7 @@ internal sealed partial class NodeMonitor
         _signer = new PeerSigner(ClusterSecret.Load(_target.SecretFile ?? ClusterSecretLocation.DefaultPath), Self.Id);
         _refusals = new PeerRefusalLog(_log.Warning, TimeSpan.FromSeconds(10));
         _peers = new PeerClient(_members.SelfAddress, _settings.PeerTimeout, _signer, _refusals.Note);
-        _consensus = new PeerQuorumConsensus(() => _members, _peers, _settings, AdmitStatus);
+        _consensus = CreateConsensus();
         await using var server = new PeerServer(new IPEndPoint(listenAddress, Self.EffectiveMonitorPort), _signer, StatusFor, HandlePeerRequestAsync, _refusals.Note);
         try
         {
@@ -190,10 +192,11 @@ internal sealed partial class NodeMonitor
                 $"The monitor of {Self.Name} cannot listen on {listenAddress}:{Self.EffectiveMonitorPort} ({ex.Message}). Is another monitor for this node running? " +
                 "Otherwise register the node with another -MonitorPort.", ex);
         }
-        if (keptLease is { } ended && ended <= NowMs && _mayTakeWrites && IsLeader)
+        if (_mayTakeWrites && IsLeader && _lease.HasExpired(NowMs))
         {
-            // The lease ran out while the monitor was down: one round of asking decides at once whether the members
-            // still vouch for it (a monitor that only crashed), before the lease timer fences it (a partition).
+            // The lease ran out while the monitor was down (or, with etcd, there is none yet): one round of asking
+            // decides at once whether the members still vouch for it (a monitor that only crashed), or etcd lets it
+            // hold the leader key, before the lease timer fences it (a partition, etcd out of reach).
             await RenewLeaseAsync().ConfigureAwait(false);
         }
         if (_settings.ManageServer && Self.Role != PgHaRole.Witness)
@@ -212,6 +215,7 @@ internal sealed partial class NodeMonitor
         Task watching = WatchLoopAsync(stopWatching.Token);
         Task renewing = LeaseRenewalLoopAsync(stopWatching.Token);
         Task timing = LeaseTimerAsync(stopWatching.Token);
+        Task publishing = PublishLoopAsync(stopWatching.Token);
         try
         {
             await MainLoopAsync().ConfigureAwait(false);
@@ -221,7 +225,8 @@ internal sealed partial class NodeMonitor
             // Also when the main loop ends by an error: no watch loop or kept-open session may outlive the monitor
             // (in an interactive session the process goes on).
             await stopWatching.CancelAsync().ConfigureAwait(false);
-            await Task.WhenAll(watching, renewing, timing).ConfigureAwait(false);
+            await Task.WhenAll(watching, renewing, timing, publishing).ConfigureAwait(false);
+            _etcdClient?.Dispose();
             await DropLeaderConnectionAsync().ConfigureAwait(false);
             await DropLocalConnectionAsync().ConfigureAwait(false);
             lock (_gate)

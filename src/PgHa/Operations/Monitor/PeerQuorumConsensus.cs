@@ -141,6 +141,23 @@ internal sealed class PeerQuorumConsensus : IConsensus
         return Lease(sinceMs, 1 + taken.Count(t => t), members.Nodes.Count);
     }
 
+    /// <summary>A detection window after a first start, a fence timeout after a resume (see PrimaryLease).</summary>
+    public TimeSpan StartGrace => _settings.DetectionWindow;
+
+    public TimeSpan ResumeGrace => _settings.FenceTimeout;
+
+    /// <summary>Nothing to publish: a member's state is its answer to a status request.</summary>
+    public Task PublishAsync(PeerStatus self, CancellationToken ct) => Task.CompletedTask;
+
+    /// <summary>Nothing to give back: the members stop vouching for a node that no longer leads.</summary>
+    public Task ResignAsync(long term, CancellationToken ct) => Task.CompletedTask;
+
+    /// <summary>The members' votes decide, not a record: only the leader's own monitor can confirm it down.</summary>
+    public Task<bool> LeaderGoneAsync(long term, int leaderId, CancellationToken ct) => Task.FromResult(false);
+
+    /// <summary>Nothing to add to the pre-vote (<see cref="ElectionRules.MayStand"/>).</summary>
+    public Task<string?> WhyNotStandAsync(CancellationToken ct) => Task.FromResult<string?>(null);
+
     private LeaseRenewal Lease(long sinceMs, int backers, int memberCount)
     {
         int quorum = ElectionRules.Quorum(memberCount);
