@@ -131,7 +131,23 @@ internal static class NodeService
         {
             return new NodeRunState(false, null, null);
         }
-        string? stat = await host.ReadFileAsync($"/proc/{pid}/stat", ct).ConfigureAwait(false);
+        string? stat;
+        try
+        {
+            stat = await host.ReadFileAsync($"/proc/{pid}/stat", ct).ConfigureAwait(false);
+        }
+        catch (IOException)
+        {
+            if (await host.PathExistsAsync($"/proc/{pid}", ct).ConfigureAwait(false))
+            {
+                throw;
+            }
+            // The process ended between the open and the read ("No such process"): it does not run. Seen right
+            // after a kill -9, where the failed read cost the monitor a whole round before it fenced. A stat that
+            // cannot be read for another reason (permissions) is still an error: a running server is never taken
+            // for a stopped one.
+            stat = null;
+        }
         bool running = ProcessStat.IsLivePostgres(stat);
         return new NodeRunState(running, running ? pid : null, null);
     }
