@@ -57,7 +57,26 @@ internal sealed partial class NodeMonitor
                     $"The metadata on {leader.Name} registers {Self.Name} as an {(recorded.Active ? "active" : "inactive")} {recorded.Role.ToString().ToLowerInvariant()}, not an active standby: it is not moved.");
             }
             FollowPlan plan = planning.Result with { Node = recorded };
-            PgHaRoleChange result = await NodeFollow.ApplyAsync(_context, plan, _settings.RoleChangeTimeout, "failover_follow").ConfigureAwait(false);
+            // The follow waits up to a minute for streaming; should the primary it follows be lost meanwhile (a new
+            // primary cut off right after its promotion), the wait ends, so that this standby can stand in the
+            // election at once (fault run: it waited 60 s, and the cluster had no primary until then).
+            using var leaderLost = new CancellationTokenSource();
+            Task watching = CancelWhenLeaderLostAsync(_watch, leaderLost);
+            PgHaRoleChange result;
+            try
+            {
+                result = await NodeFollow.ApplyAsync(_context, plan, _settings.RoleChangeTimeout, "failover_follow", leaderLost.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (leaderLost.IsCancellationRequested && !Ct.IsCancellationRequested)
+            {
+                _log.Warning($"{Self.Name} stops following {leader.Name}: it is lost for this member too.");
+                return;
+            }
+            finally
+            {
+                await leaderLost.CancelAsync().ConfigureAwait(false);
+                await watching.ConfigureAwait(false);
+            }
             _notStreamingSinceMs = null;
             _lastMetadataRefreshMs = long.MinValue / 2;
             if (result.Changed)
@@ -88,6 +107,32 @@ internal sealed partial class NodeMonitor
         {
             _nextRoleChangeMs = NowMs + (long)RoleChangeRetryDelay.TotalMilliseconds;
             _log.Warning($"{Self.Name} cannot follow {leader.Name} ({ex.ErrorId}): {ex.Message}");
+        }
+    }
+
+    /// <summary>Cancels <paramref name="lost"/> once <paramref name="following"/>'s leader has failed or another term began; ends when it is cancelled.</summary>
+    private async Task CancelWhenLeaderLostAsync(LeaderWatch following, CancellationTokenSource lost)
+    {
+        while (!lost.IsCancellationRequested && !Ct.IsCancellationRequested)
+        {
+            bool gone;
+            lock (_gate)
+            {
+                gone = !ReferenceEquals(_watch, following) ? _watch.Term > following.Term : following.HasFailed(NowMs, _settings);
+            }
+            if (gone)
+            {
+                await lost.CancelAsync().ConfigureAwait(false);
+                return;
+            }
+            try
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(250), lost.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
         }
     }
 

@@ -100,10 +100,17 @@ internal static class NodeFollow
         };
     }
 
-    /// <summary>Points the node at its new upstream, waits until it streams from there, and records it (as <paramref name="eventName"/>: the monitor records failover_follow).</summary>
-    public static async Task<PgHaRoleChange> ApplyAsync(OperationContext context, FollowPlan plan, TimeSpan wait, string eventName = EventName)
+    /// <summary>
+    /// Points the node at its new upstream, waits until it streams from there, and records it (as <paramref name="eventName"/>:
+    /// the monitor records failover_follow). <paramref name="stopWaiting"/> ends the waits for streaming early (an
+    /// OperationCanceledException): the monitor's, when the upstream it follows is lost meanwhile.
+    /// </summary>
+    public static async Task<PgHaRoleChange> ApplyAsync(OperationContext context, FollowPlan plan, TimeSpan wait, string eventName = EventName,
+        CancellationToken stopWaiting = default)
     {
         var clock = Stopwatch.StartNew();
+        using var waitingEnds = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, stopWaiting);
+        OperationContext waiting = context.WithCancellation(waitingEnds.Token);
         NodeRecord node = plan.Node;
         if (plan.AlreadyDone)
         {
@@ -119,14 +126,15 @@ internal static class NodeFollow
             await RoleChanges.PointAtUpstreamAsync(context, host, plan.NodeConninfo, plan.UpstreamConninfo, node.SlotName, reload: true).ConfigureAwait(false);
             try
             {
-                await RoleChanges.WaitForStreamingFromAsync(context, node.Name, plan.NodeConninfo, plan.UpstreamConninfo, Min(ReloadGrace, wait), plan.UpstreamTimeline).ConfigureAwait(false);
+                await RoleChanges.WaitForStreamingFromAsync(waiting, node.Name, plan.NodeConninfo, plan.UpstreamConninfo, Min(ReloadGrace, wait), plan.UpstreamTimeline).ConfigureAwait(false);
             }
             catch (PgHaException ex) when (ex.ErrorId == PgHaErrorIds.FollowTimeout)
             {
                 // Before PostgreSQL 13, or when the receiver is stuck retrying the old upstream, only a restart reads primary_conninfo.
                 context.Reporter.Verbose($"The reload did not move {node.Name}'s WAL receiver ({ex.Message}); restarting it.");
+                stopWaiting.ThrowIfCancellationRequested(); // not restarted for an upstream that is already lost
                 await NodeService.RestartAsync(context, host, PgHaStopMode.Fast, null, wait).ConfigureAwait(false);
-                await RoleChanges.WaitForStreamingFromAsync(context, node.Name, plan.NodeConninfo, plan.UpstreamConninfo, wait, plan.UpstreamTimeline).ConfigureAwait(false);
+                await RoleChanges.WaitForStreamingFromAsync(waiting, node.Name, plan.NodeConninfo, plan.UpstreamConninfo, wait, plan.UpstreamTimeline).ConfigureAwait(false);
             }
         }
         string details = $"{node.Name} now follows {plan.Upstream.Name} (was {plan.UpstreamBefore ?? "none"}; timeline {plan.NodeTimeline} at {plan.NodePosition}, upstream timeline {plan.UpstreamTimeline})";
