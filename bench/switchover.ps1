@@ -19,8 +19,8 @@ in that order in odd rounds and reversed in even ones. Wall time around the proc
 longest stretch between two writes the cluster's probe had acknowledged that overlaps it; the 1-minute load
 average just before. Before round 1, one untimed switchover of each cluster (first-call costs). Per round
 also `dotnet pwsh -NoProfile -c "Import-Module ..."` alone: what starting pwsh and importing PgHa cost.
-With -NoMonitorRounds N, PgHa's monitors are then stopped and N more in-session switchovers run without
-them. Every acknowledged write of each probe is looked up on its cluster's final primary. Writes
+With -NoMonitorRounds N, N pairs follow: an in-session switchover with PgHa's monitors stopped, then one
+with them started again. Every acknowledged write of each probe is looked up on its cluster's final primary. Writes
 bench/results/switchover.md, switchover.tsv and the logs under bench/results/switchover-logs/.
 Stopping what was started is switchover.sh's EXIT trap (by the pid files under -PgHaBase).
 #>
@@ -30,7 +30,7 @@ param(
     [string] $RepmgrBase = '/tmp/repmgr-anchor',
     [int] $Rounds = 5,
     [int] $Settle = 5,
-    [int] $NoMonitorRounds = 0,
+    [int] $NoMonitorRounds = 3,
     [string] $Commit = 'unknown'
 )
 
@@ -225,9 +225,10 @@ function Invoke-Switchover([int] $Round, [string] $Way, [bool] $WithAgents = $tr
             $rc = $LASTEXITCODE
         }
         'process' {
-            $command = "Import-Module '$manifest'; " +
+            # Epoch milliseconds as the script starts, after the import and after the call: the process's wall time in parts.
+            $command = "`$s = [DateTimeOffset]::UtcNow.ToUnixTimeMilliseconds(); Import-Module '$manifest'; `$i = [DateTimeOffset]::UtcNow.ToUnixTimeMilliseconds(); " +
                 "`$r = Invoke-PgHaSwitchover -Name $($target.Name) -Conninfo '$($pghaConninfo -join "','")' -SshKeyFile '$($ssh.SshKeyFile)' -KnownHostsFile '$($ssh.KnownHostsFile)' -Confirm:`$false; " +
-                "if (-not `$r.Changed) { exit 1 }; " +
+                "`$c = [DateTimeOffset]::UtcNow.ToUnixTimeMilliseconds(); 'TIMES {0} {1} {2}' -f `$s, `$i, `$c; if (-not `$r.Changed) { exit 1 }; " +
                 "'RESULT {0:0.000} {1:0.000} {2}' -f `$r.Duration.TotalSeconds, `$r.WriteUnavailable.TotalSeconds, ((`$r.Steps | ForEach-Object { '{0} {1:0.000}' -f `$_.Name, `$_.Duration.TotalSeconds }) -join '; ')"
             & dotnet pwsh -NoProfile -NonInteractive -c $command *> $out
             $rc = $LASTEXITCODE
@@ -245,15 +246,20 @@ function Invoke-Switchover([int] $Round, [string] $Way, [bool] $WithAgents = $tr
     }
     $clock.Stop()
     $t1 = Now
+    $parts = $null
     if ($Way -eq 'process' -and (Get-Content -LiteralPath $out -Raw) -match '(?m)^RESULT (\S+) (\S+) (.*)$') {
         $reported = [double]$Matches[1]; $unavailable = [double]$Matches[2]; $steps = $Matches[3]
+    }
+    if ($Way -eq 'process' -and (Get-Content -LiteralPath $out -Raw) -match '(?m)^TIMES (\d+) (\d+) (\d+)') {
+        $s = [double]$Matches[1] / 1000; $i = [double]$Matches[2] / 1000; $c = [double]$Matches[3] / 1000
+        $parts = [pscustomobject]@{ Start = $s - $t0; Import = $i - $s; Call = $c - $i; Exit = $t1 - $c }
     }
     Start-Sleep -Seconds $Settle   # writes after the switchover close the gap
     $now = Primary $side
     $row = [pscustomobject]@{
         Round = $Round; Way = $Way; Move = $label; Load = $load; Agents = $ready.Agents
         Wall = $clock.Elapsed.TotalSeconds; Reported = $reported; WriteUnavailable = $unavailable
-        Gap = Longest-Gap $side.ProbeLog $t0 $t1; Rc = $rc; NewPrimary = $now.Name; Steps = $steps; T0 = $t0
+        Gap = Longest-Gap $side.ProbeLog $t0 $t1; Rc = $rc; NewPrimary = $now.Name; Steps = $steps; T0 = $t0; Parts = $parts
     }
     Write-Host ('   round {0} {1,-8} {2} load {3}, {4}: {5:0.00} s, write gap {6:0.00} s{7}{8}' -f $Round, $Way, $label, $load, $ready.Agents, $row.Wall, $row.Gap,
         $(if ($null -ne $reported) { (', reported {0:0.00} s, writes impossible {1:0.00} s' -f $reported, $unavailable) }),
@@ -283,12 +289,16 @@ try {
         }
     }
 
-    if ($NoMonitorRounds -gt 0) {
-        "== PgHa's monitors stopped (paused, SIGTERM, then resumed so that nothing is left paused); $NoMonitorRounds in-session switchovers"
+    for ($i = 1; $i -le $NoMonitorRounds; $i++) {
+        # Interleaved too: one in-session switchover with PgHa's monitors stopped (paused, SIGTERM, then resumed so that
+        # nothing is left paused: as if none were installed), then one with them started again.
+        "== PgHa with and without its monitors, $i of $NoMonitorRounds"
         $null = Suspend-PgHaMonitor -Conninfo $pghaConninfo -Confirm:$false
         foreach ($node in $pgha.Nodes) { Stop-Pid ([int](Get-Content "$PgHaBase/run/monitor-$($node.Name).pid")) }
         $null = Resume-PgHaMonitor -Conninfo $pghaConninfo -Confirm:$false -WarningAction SilentlyContinue
-        for ($i = 1; $i -le $NoMonitorRounds; $i++) { $rows.Add((Invoke-Switchover $i 'session-no-monitors' $false)) }
+        $rows.Add((Invoke-Switchover $i 'session-no-monitors' $false))
+        Start-Monitors
+        $rows.Add((Invoke-Switchover $i 'session-monitors-restarted'))
     }
 }
 finally {
@@ -313,7 +323,8 @@ finally {
     }
     function Range([double[]] $Values) { '{0:0.00} ({1:0.00}-{2:0.00})' -f (Median $Values), ($Values | Measure-Object -Minimum).Minimum, ($Values | Measure-Object -Maximum).Maximum }
     $names = @{ repmgr = 'repmgr standby switchover --siblings-follow (process)'; process = 'PgHa, `dotnet pwsh -NoProfile -c` process'
-        session = 'PgHa, call in an open pwsh session'; 'session-no-monitors' = 'PgHa, call in the session, monitors stopped (after the rounds)' }
+        session = 'PgHa, call in an open pwsh session'; 'session-no-monitors' = 'PgHa, call in the session, monitors stopped (after the rounds)'
+        'session-monitors-restarted' = 'PgHa, call in the session, monitors started again (alternating with the line above)' }
     $lines = [Collections.Generic.List[string]]::new()
     $lines.Add("# switchover benchmark, $($started.ToString('yyyy-MM-dd HH:mm')) UTC, commit $Commit")
     $lines.Add('')
@@ -328,11 +339,16 @@ finally {
     $lines.Add('')
     $lines.Add('| Way | Switchovers | Wall s, median (min-max) | Longest write gap s, median (min-max) | Load, median (min-max) |')
     $lines.Add('|---|---:|---|---|---|')
-    foreach ($way in 'repmgr', 'process', 'session', 'session-no-monitors') {
+    foreach ($way in 'repmgr', 'process', 'session', 'session-no-monitors', 'session-monitors-restarted') {
         $of = @($rows | Where-Object Way -EQ $way)
         if ($of.Count) { $lines.Add(('| {0} | {1} | {2} | {3} | {4} |' -f $names[$way], $of.Count, (Range $of.Wall), (Range $of.Gap), (Range ($of.Load | ForEach-Object { [double]$_ })))) }
     }
     if ($importOnly.Count) { $lines.Add(('| (`dotnet pwsh -NoProfile -c "Import-Module PgHa"` alone) | {0} | {1} | | {2} |' -f $importOnly.Count, (Range $importOnly.Wall), (Range ($importOnly.Load | ForEach-Object { [double]$_ })))) }
+    $procs = @($rows | Where-Object { $_.Way -eq 'process' -and $_.Parts })
+    if ($procs.Count) {
+        $lines.Add(('The `dotnet pwsh -c` process in parts (medians, s): pwsh starts and runs the script {0:0.00}; Import-Module {1:0.00}; Invoke-PgHaSwitchover {2:0.00} (its own Duration {3:0.00}); exit {4:0.00}.' -f
+            (Median $procs.Parts.Start), (Median $procs.Parts.Import), (Median $procs.Parts.Call), (Median ($procs | ForEach-Object Reported)), (Median $procs.Parts.Exit)))
+    }
     $lines.Add('')
     $rm = Median @($rows | Where-Object Way -EQ repmgr | ForEach-Object Wall)
     $rg = Median @($rows | Where-Object Way -EQ repmgr | ForEach-Object Gap)
@@ -348,7 +364,9 @@ finally {
     foreach ($w in $writes) { $lines.Add("Writes, $($w.Side): $($w.Attempts) attempts, $($w.Acked) acknowledged, $($w.Rows) rows on the final primary $($w.Final), **$($w.Lost) acknowledged writes missing**.") }
     $lines.Add('')
     $lines.Add('PgHa steps (s) per switchover:')
-    foreach ($r in $rows | Where-Object Way -NE repmgr) { $lines.Add("- round $($r.Round) $($r.Way) $($r.Move): $($r.Steps)") }
+    foreach ($r in $rows | Where-Object Way -NE repmgr) {
+        $lines.Add("- round $($r.Round) $($r.Way) $($r.Move): $($r.Steps)" + $(if ($r.Parts) { ' (process: start {0:0.00}, import {1:0.00}, call {2:0.00}, exit {3:0.00})' -f $r.Parts.Start, $r.Parts.Import, $r.Parts.Call, $r.Parts.Exit }))
+    }
     $lines | Set-Content -LiteralPath ([IO.Path]::Combine($results, 'switchover.md'))
     $rows | Select-Object Round, Way, Move, Load, Agents, Wall, Reported, WriteUnavailable, Gap, Rc, NewPrimary, T0 |
         Export-Csv -LiteralPath ([IO.Path]::Combine($results, 'switchover.tsv')) -Delimiter "`t" -UseQuotes Never

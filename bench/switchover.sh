@@ -14,7 +14,8 @@
 # writes bench/results/switchover.md. Everything both sides started is stopped from an EXIT trap, also on
 # failure or Ctrl+C.
 # Run as root on Debian 12. Arguments go to bench/switchover.ps1 (-Rounds N, default 5; -Settle S;
-# -NoMonitorRounds N: PgHa in-session switchovers with its monitors stopped, after the rounds).
+# -NoMonitorRounds N, default 3: after the rounds, N pairs of in-session PgHa switchovers, its monitors stopped, then
+# started again).
 # env: ANCHOR, MAX_LOAD (default 4) and MAX_WAIT (default 600 s): how long to wait for a quieter machine.
 set -uo pipefail
 cd "$(dirname "$0")/.."

@@ -40,6 +40,9 @@ public sealed class RepmgrDaemon : IAsyncDisposable
 
     public bool HasExited => _runuser.HasExited;
 
+    /// <summary>runuser and repmgrd, its child.</summary>
+    public IReadOnlyList<int> Pids => [_runuser.Id, .. LinuxProcesses.ChildrenOf(_runuser.Id)];
+
     public async ValueTask DisposeAsync()
     {
         if (!_runuser.HasExited)
