@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Runtime.InteropServices;
 using PgHa.Bench.Hosting;
 
 namespace PgHa.Bench.Failover;
@@ -69,23 +68,7 @@ public sealed class ShippedMonitor : IMonitorAgent
     /// <summary>SIGTERM (systemctl stop), then up to 30 s (the unit's TimeoutStopSec); killed otherwise.</summary>
     public async ValueTask DisposeAsync()
     {
-        if (!_process.HasExited)
-        {
-            _ = Kill(_process.Id, 15);
-            using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-            try
-            {
-                await _process.WaitForExitAsync(deadline.Token);
-            }
-            catch (OperationCanceledException)
-            {
-                _process.Kill(entireProcessTree: true);
-                await _process.WaitForExitAsync();
-            }
-        }
+        await ProcessStop.TermThenKillAsync(_process, [_process.Id], TimeSpan.FromSeconds(30));
         _process.Dispose();
     }
-
-    [DllImport("libc", EntryPoint = "kill", SetLastError = true)]
-    private static extern int Kill(int pid, int signal);
 }
