@@ -1,102 +1,152 @@
 #!/usr/bin/env bash
-# Switchover, PgHa against repmgr 5.3 in one run (issue 4's bench requirement):
-#  1. PgHa: PgHa.Bench switchover — New-PgHaSandbox -FirstAddress 127.0.13.1 (3 nodes), a writer
-#     (bench/switchover_probe.py) inserting a sequence number every 50 ms, ROUNDS x Invoke-PgHaSwitchover
-#     to the next standby, every acknowledged number checked on the final primary; sandbox removed.
-#  2. repmgr: the reference anchor scripts (ANCHOR, default /work/shared/reference/repmgr-anchor;
-#     127.0.0.11-13:5432, sshd on :2222): setup.sh, RUNS=ROUNDS measure_switchover.sh
-#     (standby switchover --siblings-follow, probe.py every 50 ms), a row count against the probe's
-#     acknowledged writes, teardown.sh --purge (also on failure or Ctrl+C).
-#  3. bench/results/switchover.md: both sides, ratios against the targets (duration <= 0.45x repmgr's,
-#     longest write gap <= 0.7x repmgr's, medians of the rounds), lost writes.
-# Run as root on Debian 12. env: ROUNDS (default 3), ANCHOR.
+# Switchover, PgHa against repmgr 5.3.3 measured the same way in one run (issue 15):
+#  - repmgr: the reference anchor's setup.sh (a copy of ANCHOR, default /work/shared/reference/repmgr-anchor):
+#    node N on 127.0.0.1N:5432, sshd on 127.0.0.1N:2222, initdb defaults (fsync on), replication slots,
+#    repmgrd running on every node at repmgr's defaults.
+#  - PgHa: the same layout on 127.0.13.N:5432 with its own sshd on 127.0.13.N:2222 (the anchor's sshd
+#    settings), the anchor's postgresql.conf and pg_hba.conf, the primary made with initdb and registered with
+#    Register-PgHaNode -SshHost, the standbys cloned with New-PgHaStandby -SshHost -UseReplicationSlot -Start
+#    -Register; every node's monitor started as examples/systemd/pgha-monitor@.service starts it (pwsh as the
+#    postgres user, nice -5, Start-PgHaMonitor -Config <node>.psd1 -LogFile -StateFile -ManageServer).
+# Then bench/switchover.ps1, in the pinned pwsh, runs the rounds (interleaved: repmgr as a process, PgHa as a
+# `dotnet pwsh -NoProfile -c` process, PgHa as a call in that open session; the order reversed every other
+# round), with one write probe per cluster (bench/switchover_probe.py, 50 ms) and the load per switchover, and
+# writes bench/results/switchover.md. Everything both sides started is stopped from an EXIT trap, also on
+# failure or Ctrl+C.
+# Run as root on Debian 12. Arguments go to bench/switchover.ps1 (-Rounds N, default 5; -Settle S;
+# -NoMonitorRounds N, default 3: after the rounds, N pairs of in-session PgHa switchovers, its monitors stopped, then
+# started again).
+# env: ANCHOR, MAX_LOAD (default 4) and MAX_WAIT (default 600 s): how long to wait for a quieter machine.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 source bench/common.sh
 require_root switchover.sh
-ROUNDS=${ROUNDS:-3}
 ANCHOR=${ANCHOR:-/work/shared/reference/repmgr-anchor}
 RES=bench/results; mkdir -p "$RES"
-ABASE=/tmp/repmgr-anchor
+ROOT=$(pwd)
+ABASE=/tmp/repmgr-anchor                # the anchor's own BASE (its common.sh)
+PBASE=/tmp/pgha-bench-switchover        # PgHa's side
+PGBIN=/usr/lib/postgresql/15/bin
+PWSH_TOOL=$HOME/.nuget/packages/powershell/7.6.10/tools/net10.0/any/unix
 
-bash tools/setup.sh || exit 1
+bash tools/setup.sh >/dev/null || exit 1
 ensure_packages postgresql-15-repmgr python3-psycopg2 || exit 1
+dotnet build PgHa.sln -c Release -nologo -v q || exit 1
 
-cleanup() { echo "== repmgr anchor teardown"; "$ANCHOR/teardown.sh" --purge || true; }
+# The anchor scripts are run from a copy: their logs go to $RES/repmgr-anchor/results, not into the shared reference.
+rm -rf "$RES/repmgr-anchor"; cp -r "$ANCHOR" "$RES/repmgr-anchor"; rm -rf "$RES/repmgr-anchor/results"
+ANCHOR_COPY=$ROOT/$RES/repmgr-anchor
+
+pgha_teardown() {
+    echo "== PgHa side teardown"
+    local f p d i
+    for f in "$PBASE"/probe-*.pid; do [ -f "$f" ] && kill "$(cat "$f")" 2>/dev/null; done
+    # Monitors first: with -ManageServer a monitor would start a server stopped under it.
+    for f in "$PBASE"/run/monitor-*.pid; do [ -f "$f" ] && kill -TERM "$(cat "$f")" 2>/dev/null; done
+    for f in "$PBASE"/run/monitor-*.pid; do
+        [ -f "$f" ] || continue; p=$(cat "$f")
+        for i in $(seq 150); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+        kill -KILL "$p" 2>/dev/null
+    done
+    for d in "$PBASE"/node*/data; do
+        [ -f "$d/postmaster.pid" ] || continue
+        runuser -u postgres -- "$PGBIN/pg_ctl" -D "$d" -m fast -w -t 30 stop >/dev/null 2>&1 || {
+            p=$(head -1 "$d/postmaster.pid" 2>/dev/null); [ -n "$p" ] && kill -9 "$p" 2>/dev/null; }
+    done
+    [ -f "$PBASE/ssh/sshd.pid" ] && kill "$(cat "$PBASE/ssh/sshd.pid")" 2>/dev/null
+    rm -rf "$PBASE"
+}
+cleanup() {
+    pgha_teardown
+    echo "== repmgr side teardown"
+    "$ANCHOR_COPY/teardown.sh" --purge || true
+}
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-started=$(date -u '+%Y-%m-%d %H:%M'); load_start=$(cut -d' ' -f1-3 /proc/loadavg)
-rm -f "$RES/switchover-pgha.tsv" "$RES/switchover-repmgr.log"
+# --- PgHa side: the anchor's layout, settings and sshd, on 127.0.13.1-3 ---
+pgha_setup() {
+    local n a
+    pgha_teardown >/dev/null 2>&1
+    mkdir -p "$PBASE"/{ssh,run,log,state,home/.ssh,home/.pgha}
+    for n in 1 2 3; do
+        mkdir -p "$PBASE/node$n/sock"
+        # This node's address and socket, included by postgresql.conf (New-PgHaSandbox's way): clones copy
+        # postgresql.conf, so it must not name one node (the anchor passes them with pg_ctl -o instead).
+        printf "listen_addresses = '127.0.13.%s'\nport = 5432\nunix_socket_directories = '%s'\n" "$n" "$PBASE/node$n/sock" > "$PBASE/node$n/node.conf"
+    done
+    # The monitors' pwsh: the pinned pwsh's files where the postgres user can read them (/usr/bin/pwsh in production).
+    cp -r "$PWSH_TOOL" "$PBASE/pwsh"
+    chown -R postgres:postgres "$PBASE"; chown root:root "$PBASE/ssh" "$PBASE/pwsh"; chmod 755 "$PBASE" "$PBASE/ssh"; chmod -R a+rX "$PBASE/pwsh"
+    chmod 700 "$PBASE/home"
 
-echo "== PgHa side"
-dotnet run -c Release --project bench/PgHa.Bench -- switchover --rounds "$ROUNDS"; pgha_rc=$?
-load_mid=$(cut -d' ' -f1-3 /proc/loadavg)
+    ssh-keygen -q -t ed25519 -N '' -f "$PBASE/ssh/ssh_host_ed25519_key"
+    runuser -u postgres -- ssh-keygen -q -t ed25519 -N '' -f "$PBASE/home/.ssh/id_ed25519" -C pgha-bench
+    cp "$PBASE/home/.ssh/id_ed25519.pub" "$PBASE/ssh/authorized_keys"; chmod 644 "$PBASE/ssh/authorized_keys"
+    cat > "$PBASE/ssh/sshd_config" <<EOC
+ListenAddress 127.0.13.1:2222
+ListenAddress 127.0.13.2:2222
+ListenAddress 127.0.13.3:2222
+HostKey $PBASE/ssh/ssh_host_ed25519_key
+PidFile $PBASE/ssh/sshd.pid
+AuthorizedKeysFile $PBASE/ssh/authorized_keys
+StrictModes no
+UsePAM yes
+PubkeyAuthentication yes
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+PermitRootLogin no
+AllowUsers postgres
+X11Forwarding no
+PrintMotd no
+LogLevel VERBOSE
+EOC
+    mkdir -p /run/sshd
+    /usr/sbin/sshd -f "$PBASE/ssh/sshd_config" -E "$PBASE/ssh/sshd.log" || return 1
+    # known_hosts with the host key (PgHa checks host keys; the anchor's repmgr.conf turns the check off).
+    for a in 127.0.13.1 127.0.13.2 127.0.13.3; do
+        echo "[$a]:2222 $(cut -d' ' -f1-2 "$PBASE/ssh/ssh_host_ed25519_key.pub")"
+    done > "$PBASE/home/.ssh/known_hosts"
+    chown postgres:postgres "$PBASE/home/.ssh/known_hosts"
+    # The cluster secret at the monitors' default place (~/.pgha/cluster-secret of their user), mode 0600.
+    (umask 077; openssl rand -base64 48 > "$PBASE/home/.pgha/cluster-secret"); chown postgres:postgres "$PBASE/home/.pgha/cluster-secret"
 
-echo "== repmgr side (anchor scripts from $ANCHOR)"
-# setup.sh clones without --fast-checkpoint: each pg_basebackup waits for a spread checkpoint (about
-# 160-270 s here). An immediate CHECKPOINT on node1 makes a running spread checkpoint finish at once, so
-# it is issued every second while setup.sh runs; it stops before the switchovers are measured.
-"$ANCHOR/setup.sh" > "$RES/switchover-repmgr-setup.log" 2>&1 & setup_pid=$!
+    # The primary: initdb defaults (fsync on) plus the anchor's settings, without repmgr's preload library.
+    runuser -u postgres -- "$PGBIN/initdb" -D "$PBASE/node1/data" -A trust -U postgres >/dev/null || return 1
+    cat >> "$PBASE/node1/data/postgresql.conf" <<EOC
+# --- as the repmgr anchor's setup.sh (its shared_preload_libraries = 'repmgr' aside) ---
+wal_level = replica
+max_wal_senders = 10
+max_replication_slots = 10
+hot_standby = on
+wal_log_hints = on
+wal_keep_size = 256MB
+log_line_prefix = '%m [%p] '
+include_if_exists = '../node.conf'
+EOC
+    cat > "$PBASE/node1/data/pg_hba.conf" <<EOC
+local   all          all                 trust
+local   replication  all                 trust
+host    all          all   127.0.0.0/8   trust
+host    replication  all   127.0.0.0/8   trust
+EOC
+    runuser -u postgres -- "$PGBIN/pg_ctl" -D "$PBASE/node1/data" -l "$PBASE/node1/postgres.log" -w -t 60 start >/dev/null
+}
+
+echo "== before: $(uptime)"
+echo "== PgHa side: sshd, initdb and start node1 ($PBASE)"
+pgha_setup || { echo "PgHa side setup failed"; exit 1; }
+
+echo "== repmgr side: the anchor's setup.sh ($ABASE)"
+# setup.sh clones without --fast-checkpoint, so each clone waits for a spread checkpoint (160-270 s here). A
+# CHECKPOINT on node1 every second while it runs finishes the spread one at once; it stops before measuring.
+"$ANCHOR_COPY/setup.sh" > "$RES/switchover-repmgr-setup.log" 2>&1 & setup_pid=$!
 while kill -0 $setup_pid 2>/dev/null; do
-    runuser -u postgres -- psql "host=127.0.0.11 port=5432 user=postgres dbname=postgres connect_timeout=1" -XAtqc CHECKPOINT >/dev/null 2>&1
+    runuser -u postgres -- "$PGBIN/psql" "host=127.0.0.11 port=5432 user=postgres dbname=postgres connect_timeout=1" -XAtqc CHECKPOINT >/dev/null 2>&1
     sleep 1
 done
-wait $setup_pid; setup_rc=$?
-tail -5 "$RES/switchover-repmgr-setup.log"
-repmgr_lost="not checked"
-if [ $setup_rc -eq 0 ]; then
-    RUNS=$ROUNDS "$ANCHOR/measure_switchover.sh" 2>&1 | tee "$RES/switchover-repmgr.log"
-    # Acknowledged writes (ok lines of all rounds' probe logs) against the rows on the final primary.
-    acked=$(cat $ABASE/probe-switchover-*.log 2>/dev/null | grep -c ' ok ')
-    for n in 1 2 3; do
-        if [ "$(runuser -u postgres -- psql "host=127.0.0.1$n port=5432 user=postgres dbname=app connect_timeout=2" -XAtqc 'select not pg_is_in_recovery()' 2>/dev/null)" = t ]; then
-            rows=$(runuser -u postgres -- psql "host=127.0.0.1$n port=5432 user=postgres dbname=app connect_timeout=2" -XAtqc 'select count(*) from probe')
-            repmgr_lost=$(( acked > rows ? acked - rows : 0 ))
-            echo "repmgr writes: $acked acknowledged, $rows rows on node$n, at least $repmgr_lost missing"
-        fi
-    done
-else
-    echo "repmgr setup failed (rc=$setup_rc), see $RES/switchover-repmgr-setup.log"
-fi
-load_end=$(cut -d' ' -f1-3 /proc/loadavg)
+wait $setup_pid || { tail -20 "$RES/switchover-repmgr-setup.log"; echo "repmgr setup failed"; exit 1; }
 
-/usr/bin/python3 - "$RES" "$started" "$load_start" "$load_mid" "$load_end" "$pgha_rc" "$repmgr_lost" <<'PY'
-import sys, re, statistics as st, os
-res, started, l0, l1, l2, pgha_rc, rlost = sys.argv[1:]
-pg, pw = [], None
-if os.path.exists(f"{res}/switchover-pgha.tsv"):
-    for line in open(f"{res}/switchover-pgha.tsv"):
-        f = line.rstrip("\n").split("\t")
-        if f[0] == "round": pg.append(dict(r=f[1], move=f[2], s=float(f[3]), gap=float(f[4]), wu=float(f[5]), steps=f[6]))
-        elif f[0] == "writes": pw = dict(attempts=f[1], acked=f[2], rows=f[3], lost=int(f[4]))
-rp, gaps = {}, {}
-if os.path.exists(f"{res}/switchover-repmgr.log"):
-    for line in open(f"{res}/switchover-repmgr.log"):
-        m = re.match(r"RESULT switchover run(\d+) (\S+) rc=(\d+) seconds=([\d.]+)", line)
-        if m: rp[m[1]] = dict(move=m[2], rc=m[3], s=float(m[4]))
-        m = re.match(r"RESULT switchover_write_gap run(\d+) .*max_gap_s=([\d.]+)", line)
-        if m: gaps[m[1]] = float(m[2])
-out = [f"# switchover benchmark, {started} UTC", "",
-       f"2 cores shared with other work; load average (1/5/15 min) at the start {l0}, after PgHa's side {l1}, at the end {l2}.", "",
-       "| Side | Round | Move | Duration s | Longest write gap s | PgHa WriteUnavailable s |", "|---|---:|---|---:|---:|---:|"]
-for r in pg: out.append(f"| PgHa | {r['r']} | {r['move']} | {r['s']:.2f} | {r['gap']:.2f} | {r['wu']:.2f} |")
-for k in sorted(rp): out.append(f"| repmgr 5.3 | {k} | {rp[k]['move']} (rc {rp[k]['rc']}) | {rp[k]['s']:.2f} | {gaps.get(k, float('nan')):.2f} | |")
-out.append("")
-if pg: out.append("PgHa steps per round: " + " / ".join(f"round {r['r']}: {r['steps']}" for r in pg))
-if pw: out.append(f"PgHa writes: {pw['attempts']} attempts, {pw['acked']} acknowledged, {pw['rows']} rows on the final primary, **{pw['lost']} acknowledged writes lost**.")
-else: out.append(f"PgHa side did not finish (exit {pgha_rc}).")
-out.append(f"repmgr writes: acknowledged minus rows on the final primary = {rlost}.")
-if pg and rp and gaps:
-    ps, pgp = st.median(r['s'] for r in pg), st.median(r['gap'] for r in pg)
-    rs, rg = st.median(v['s'] for v in rp.values()), st.median(gaps.values())
-    d, g = ps / rs, pgp / rg
-    out += ["", "| Median of rounds | PgHa | repmgr | Ratio | Target | Met |", "|---|---:|---:|---:|---:|---|",
-            f"| Duration s | {ps:.2f} | {rs:.2f} | {d:.2f} | <= 0.45 | {'yes' if d <= 0.45 else 'NO'} |",
-            f"| Longest write gap s | {pgp:.2f} | {rg:.2f} | {g:.2f} | <= 0.70 | {'yes' if g <= 0.7 else 'NO'} |"]
-    mx = max(r['s'] for r in pg) / max(v['s'] for v in rp.values()); mg = max(r['gap'] for r in pg) / max(gaps.values())
-    out.append(f"\nWorst round against worst round: duration ratio {mx:.2f}, write gap ratio {mg:.2f}.")
-text = "\n".join(out) + "\n"
-open(f"{res}/switchover.md", "w").write(text); print(text)
-PY
-exit $pgha_rc
+wait_for_quiet_machine "${MAX_LOAD:-4}" "${MAX_WAIT:-600}"
+commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
+dotnet pwsh -NoProfile -NonInteractive -File bench/switchover.ps1 -PgHaBase "$PBASE" -RepmgrBase "$ABASE" -Commit "$commit" "$@"

@@ -10,21 +10,29 @@ using PgHa.Tests.Fixtures;
 namespace PgHa.Bench;
 
 /// <summary>
-/// Clone time of New-PgHaStandby against bare pg_basebackup from the same ~300 MB primary, in one run,
-/// alternating bare/PgHa so both see the same machine load and the same page cache. PgHa's own
-/// BackupDuration and the phases of the cmdlet (timestamped from its progress and verbose records)
-/// show where any overhead over the bare copy goes.
+/// Clone time of New-PgHaStandby against bare pg_basebackup from the same primary, in one run per database size
+/// (pgbench -i -s 20, about 300 MB, and -s 200, about 3 GB, where the copy dominates), alternating bare/PgHa so
+/// both see the same machine load and the same page cache. PgHa's own BackupDuration and the phases of the
+/// cmdlet (timestamped from its progress and verbose records) split its call into the copy and the fixed cost
+/// around it: the checks before pg_basebackup, and what comes after.
 /// </summary>
 public sealed class CloneBenchmark : IBenchmark
 {
     private const int DefaultRounds = 5;
-    private const int PgbenchScale = 20;
-    private const double TargetRatio = 1.05;
+    private static readonly int[] DefaultScales = [20, 200];
     private const string BenchDatabase = "bench";
     private const string StandbyName = "bench";
 
-    // A clone of 300 MB takes seconds here; the fixture's default 60 s would cut a slow round on a busy machine.
-    private static readonly TimeSpan CopyTimeout = TimeSpan.FromMinutes(10);
+    /// <summary>Issue 15's targets: the fixed cost, and the ratio where the copy dominates (at least 3 GB).</summary>
+    private const double FixedCostTarget = 0.2;
+    private const double LargeRatioTarget = 1.03;
+    private const long LargeBytes = 3L * 1000 * 1000 * 1000;
+
+    /// <summary>Free space a scale needs in /tmp/pgha-tests: the source (about 16 MB per scale unit with its WAL) and one copy at a time, with room to spare.</summary>
+    private static long NeededBytes(int scale) => 3L * scale * 16 * 1024 * 1024 + 2L * 1024 * 1024 * 1024;
+
+    // A clone of 3 GB takes a minute or more on a busy machine; the fixture's default 60 s would cut it.
+    private static readonly TimeSpan CopyTimeout = TimeSpan.FromMinutes(20);
 
     /// <summary>
     /// Markers of New-PgHaStandby's phases, in the order the engine reports them (StandbyClone.cs): the
@@ -41,9 +49,12 @@ public sealed class CloneBenchmark : IBenchmark
     ];
     private const string LastPhase = "after: standby_clone event on the primary, output object";
 
+    /// <summary>The phases before pg_basebackup starts: the first four markers.</summary>
+    private const int PhasesBeforeCopy = 4;
+
     public string Name => "clone";
 
-    public string Description => "New-PgHaStandby against bare pg_basebackup on a ~300 MB database, alternating";
+    public string Description => "New-PgHaStandby against bare pg_basebackup on ~300 MB and ~3 GB databases, alternating";
 
     public async Task<int> RunAsync(IReadOnlyList<string> arguments, CancellationToken cancellationToken)
     {
@@ -53,19 +64,65 @@ public sealed class CloneBenchmark : IBenchmark
             return 1;
         }
 
-        // --rounds N: fewer rounds for a quick look at the phases (e.g. under strace); the measured
-        // numbers in the README come from the default.
+        // --rounds N: fewer rounds for a quick look; --scales 20,200: the pgbench scales (one primary each, in turn).
         var rounds = DefaultRounds;
-        if (arguments.Count > 0 && (arguments.Count != 2 || arguments[0] != "--rounds" || !int.TryParse(arguments[1], CultureInfo.InvariantCulture, out rounds) || rounds < 1))
+        var scales = DefaultScales;
+        for (var i = 0; i < arguments.Count; i += 2)
         {
-            Console.Error.WriteLine("usage: PgHa.Bench clone [--rounds N]   (N >= 1, default 5)");
-            return 2;
+            var ok = i + 1 < arguments.Count && arguments[i] switch
+            {
+                "--rounds" => int.TryParse(arguments[i + 1], CultureInfo.InvariantCulture, out rounds) && rounds >= 1,
+                "--scales" => TryParseScales(arguments[i + 1], out scales),
+                _ => false,
+            };
+            if (!ok)
+            {
+                Console.Error.WriteLine("usage: PgHa.Bench clone [--rounds N] [--scales 20,200]   (N >= 1, default 5; pgbench scales, default 20 and 200)");
+                return 2;
+            }
         }
 
         using var session = new BenchSession();
-        Console.WriteLine("Starting the primary...");
-        await using var primary = await PostgresServer.InitPrimaryAsync("benchclone", null, cancellationToken);
-        var data = await LoadAsync(primary, cancellationToken);
+        var results = new List<ScaleResult>();
+        var skipped = new List<string>();
+        foreach (var scale in scales)
+        {
+            // The disk first: a copy that runs out of space half-way measures nothing.
+            Directory.CreateDirectory(TestDirectories.Root);
+            var free = new DriveInfo(TestDirectories.Root).AvailableFreeSpace;
+            if (free < NeededBytes(scale))
+            {
+                var why = $"pgbench -s {scale} not measured: {free / 1024 / 1024 / 1024} GB free in {TestDirectories.Root}, {NeededBytes(scale) / 1024 / 1024 / 1024} GB needed (the source and one copy at a time).";
+                Console.WriteLine(why);
+                skipped.Add(why);
+                continue;
+            }
+            results.Add(await MeasureScaleAsync(session, scale, rounds, cancellationToken));
+        }
+
+        var report = Report(results, skipped, rounds);
+        Console.WriteLine();
+        Console.WriteLine(report);
+        Directory.CreateDirectory(RepositoryLayout.ResultsDirectory);
+        var path = Path.Combine(RepositoryLayout.ResultsDirectory, "clone.md");
+        await File.WriteAllTextAsync(path, report, CancellationToken.None);
+        Console.WriteLine($"Written to {path}");
+        return 0;
+    }
+
+    private static bool TryParseScales(string text, out int[] scales)
+    {
+        scales = text.Split(',').Select(p => int.TryParse(p, CultureInfo.InvariantCulture, out var v) ? v : 0).ToArray();
+        return scales.Length > 0 && scales.All(v => v >= 1);
+    }
+
+    /// <summary>One primary loaded at one scale, one warm-up of each, then the alternating rounds; the primary is stopped afterwards.</summary>
+    private static async Task<ScaleResult> MeasureScaleAsync(BenchSession session, int scale, int rounds, CancellationToken cancellationToken)
+    {
+        Console.WriteLine($"== pgbench scale {scale}: starting the primary...");
+        // fsync back on (initdb's default, what users run; the fixtures turn it off): the copies' fast checkpoints write what they would.
+        await using var primary = await PostgresServer.InitPrimaryAsync($"benchclone{scale}", new Dictionary<string, string> { ["fsync"] = "on" }, cancellationToken);
+        var data = await LoadAsync(primary, scale, cancellationToken);
         session.Invoke("Register-PgHaNode", new Dictionary<string, object?>
         {
             ["Role"] = "Primary",
@@ -77,6 +134,7 @@ public sealed class CloneBenchmark : IBenchmark
         var targets = await TestDirectories.CreateAsync("clonetargets", FixtureCommand.PostgresUser, cancellationToken);
         var bare = new List<double>();
         var pgha = new List<PgHaRun>();
+        var loads = new List<string>();
         try
         {
             // One untimed round of each first: the first read of the freshly loaded files and the first
@@ -86,39 +144,32 @@ public sealed class CloneBenchmark : IBenchmark
             RunPgHa(session, primary, targets, "warmup", cancellationToken);
             for (var round = 1; round <= rounds; round++)
             {
+                loads.Add(LoadAverage().Split(' ')[0]);
                 var bareSeconds = await RunBareAsync(primary, targets, round.ToString(CultureInfo.InvariantCulture), cancellationToken);
                 bare.Add(bareSeconds);
                 var run = RunPgHa(session, primary, targets, round.ToString(CultureInfo.InvariantCulture), cancellationToken);
                 pgha.Add(run);
-                Console.WriteLine($"  round {round}: bare {bareSeconds:0.000} s, New-PgHaStandby {run.TotalSeconds:0.000} s (its pg_basebackup {run.BackupSeconds:0.000} s)");
+                Console.WriteLine($"  round {round} (load {loads[^1]}): bare {bareSeconds:0.000} s, New-PgHaStandby {run.TotalSeconds:0.000} s (its pg_basebackup {run.BackupSeconds:0.000} s, fixed cost {run.TotalSeconds - run.BackupSeconds:0.000} s)");
             }
         }
         finally
         {
             TestDirectories.Delete(targets);
         }
-
-        var report = Report(data, bare, pgha, rounds);
-        Console.WriteLine();
-        Console.WriteLine(report);
-        Directory.CreateDirectory(RepositoryLayout.ResultsDirectory);
-        var path = Path.Combine(RepositoryLayout.ResultsDirectory, "clone.md");
-        await File.WriteAllTextAsync(path, report, CancellationToken.None);
-        Console.WriteLine($"Written to {path}");
-        return 0;
+        return new ScaleResult(scale, data, bare, pgha, loads);
     }
 
     /// <summary>
     /// pgbench -i into its own database, then a CHECKPOINT: the freshly loaded pages are written out once
     /// here, so neither the first bare nor the first PgHa clone pays for it with its fast checkpoint.
     /// </summary>
-    private static async Task<LoadedData> LoadAsync(PostgresServer primary, CancellationToken cancellationToken)
+    private static async Task<LoadedData> LoadAsync(PostgresServer primary, int scale, CancellationToken cancellationToken)
     {
-        Console.WriteLine($"Loading pgbench -i -s {PgbenchScale}...");
+        Console.WriteLine($"Loading pgbench -i -s {scale}...");
         await primary.ExecuteAsync($"CREATE DATABASE {BenchDatabase}", cancellationToken: cancellationToken);
         var load = Stopwatch.StartNew();
         var pgbench = await FixtureCommand.RunAsPostgresAsync(Path.Combine(PostgresServer.BinDirectory, "pgbench"),
-            ["-i", "-q", "-s", PgbenchScale.ToString(CultureInfo.InvariantCulture), "-h", primary.Address, "-p", primary.Port.ToString(CultureInfo.InvariantCulture),
+            ["-i", "-q", "-s", scale.ToString(CultureInfo.InvariantCulture), "-h", primary.Address, "-p", primary.Port.ToString(CultureInfo.InvariantCulture),
              "-U", PostgresServer.Superuser, BenchDatabase], cancellationToken, CopyTimeout);
         if (!pgbench.Succeeded)
         {
@@ -213,61 +264,84 @@ public sealed class CloneBenchmark : IBenchmark
         return phases;
     }
 
-    private static string Report(LoadedData data, List<double> bare, List<PgHaRun> pgha, int rounds)
+    private static string Report(List<ScaleResult> results, List<string> skipped, int rounds)
     {
-        var bareSummary = FromSeconds(bare);
-        var pghaSummary = FromSeconds(pgha.Select(r => r.TotalSeconds));
-        var backupSummary = FromSeconds(pgha.Select(r => r.BackupSeconds));
-        var ratio = pghaSummary.MedianMs / bareSummary.MedianMs;
-        var backupRatio = backupSummary.MedianMs / bareSummary.MedianMs;
-        var overheadMs = pghaSummary.MedianMs - backupSummary.MedianMs;
-
         var text = new StringBuilder();
         var postgresVersion = RunQuietly(Path.Combine(PostgresServer.BinDirectory, "postgres"), "--version");
         var debian = File.Exists("/etc/debian_version") ? File.ReadAllText("/etc/debian_version").Trim() : "?";
         text.AppendLine(CultureInfo.InvariantCulture, $"# clone benchmark, {DateTime.UtcNow.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture)} UTC");
         text.AppendLine();
-        text.AppendLine(CultureInfo.InvariantCulture, $"Machine: {Environment.ProcessorCount} cores, Debian {debian}, {postgresVersion}, {RuntimeInformation.FrameworkDescription}, PgHa {RepositoryLayout.ModuleVersion}; load average at the end: {LoadAverage()}.");
-        text.AppendLine(CultureInfo.InvariantCulture, $"Data: pgbench -i -s {PgbenchScale} (loaded in {data.LoadSeconds:0.0} s, then CHECKPOINT): database `{BenchDatabase}` {Mb(data.BenchBytes)} MB ({data.BenchBytes} bytes, pg_database_size), all databases {Mb(data.AllBytes)} MB; PgHa reported {pgha[^1].CopiedKb / 1024} MB copied.");
-        text.AppendLine(CultureInfo.InvariantCulture, $"One warm-up of each, then {rounds} rounds alternating bare, PgHa. Bare: `runuser -u postgres -- pg_basebackup -d \"host=.. port=.. user=postgres\" -D <new dir> -X stream -c fast`, process start to exit. PgHa: `New-PgHaStandby -SourceConninfo <primary, dbname=pgha> -Name {StandbyName} -DataDirectory <new dir> -Verbose -Confirm:$false` (no -Start) in a hosted runspace, around the call. Targets deleted between runs, untimed.");
+        text.AppendLine(CultureInfo.InvariantCulture, $"Machine: {Environment.ProcessorCount} cores (shared), Debian {debian}, {postgresVersion}, {RuntimeInformation.FrameworkDescription}, PgHa {RepositoryLayout.ModuleVersion}; load average at the end: {LoadAverage()}.");
+        text.AppendLine(CultureInfo.InvariantCulture, $"Per database size: a primary (fixture settings, fsync on) loaded with pgbench -i, CHECKPOINT, one warm-up of each, then {rounds} rounds alternating bare, PgHa. Bare: `runuser -u postgres -- pg_basebackup -d \"host=.. port=.. user=postgres\" -D <new dir> -X stream -c fast`, process start to exit. PgHa: `New-PgHaStandby -SourceConninfo <primary, dbname=pgha> -Name {StandbyName} -DataDirectory <new dir> -Verbose -Confirm:$false` (no -Start) in a hosted runspace, around the call. Targets deleted between runs, untimed. Fixed cost = whole call minus its own pg_basebackup (BackupDuration), per round; checks = from the call to pg_basebackup's start.");
         text.AppendLine();
-        text.AppendLine("| Run | Rounds | Median s | Min s | Max s |");
-        text.AppendLine("|---|---:|---:|---:|---:|");
-        AppendRow(text, "bare pg_basebackup", bareSummary);
-        AppendRow(text, "New-PgHaStandby, whole call", pghaSummary);
-        AppendRow(text, "New-PgHaStandby, its pg_basebackup (BackupDuration)", backupSummary);
-        text.AppendLine();
-        text.AppendLine(CultureInfo.InvariantCulture, $"Ratio of medians PgHa / bare: **{ratio:0.000}** (target ≤ {TargetRatio:0.00}: {(ratio <= TargetRatio ? "met" : "missed")}). PgHa's pg_basebackup alone / bare: {backupRatio:0.000}. Median whole call minus median BackupDuration: {overheadMs:0} ms.");
-        text.AppendLine();
-        text.AppendLine("Per round (seconds):");
-        text.AppendLine();
-        text.AppendLine("| Round | bare | PgHa call | PgHa BackupDuration | PgHa Duration (after the checks) |");
-        text.AppendLine("|---:|---:|---:|---:|---:|");
-        for (var i = 0; i < pgha.Count; i++)
+        text.AppendLine("| Database | Rounds | Load | Bare s | PgHa whole call s | PgHa's pg_basebackup s | Ratio whole / bare | Ratio its pg_basebackup / bare | Fixed cost s | of which checks before pg_basebackup s |");
+        text.AppendLine("|---|---:|---|---|---|---|---:|---:|---|---|");
+        foreach (var r in results)
         {
-            text.AppendLine(CultureInfo.InvariantCulture, $"| {i + 1} | {bare[i]:0.000} | {pgha[i].TotalSeconds:0.000} | {pgha[i].BackupSeconds:0.000} | {pgha[i].ApplySeconds:0.000} |");
+            var bare = FromSeconds(r.Bare);
+            var whole = FromSeconds(r.PgHa.Select(p => p.TotalSeconds));
+            var backup = FromSeconds(r.PgHa.Select(p => p.BackupSeconds));
+            var fixedCost = FromSeconds(r.PgHa.Select(p => p.TotalSeconds - p.BackupSeconds));
+            var checks = TimingSummary.FromSamples(r.PgHa.Select(p => p.PhasesMs.Take(PhasesBeforeCopy).Sum()).ToList());
+            text.AppendLine(CultureInfo.InvariantCulture,
+                $"| pgbench -s {r.Scale}: {Mb(r.Data.BenchBytes)} MB (all databases {Mb(r.Data.AllBytes)} MB) | {r.Bare.Count} | {string.Join(", ", r.Loads)} | {S(bare)} | {S(whole)} | {S(backup)} | **{whole.MedianMs / bare.MedianMs:0.000}** | {backup.MedianMs / bare.MedianMs:0.000} | {S(fixedCost)} | {S(checks)} |");
         }
         text.AppendLine();
-        text.AppendLine("Phases of New-PgHaStandby (ms; from the arrival of its progress and verbose records in the pipeline):");
+        text.AppendLine("(seconds: median (min-max) of the rounds; ratios of medians)");
         text.AppendLine();
-        text.AppendLine("| Phase | Median ms | Min ms | Max ms |");
-        text.AppendLine("|---|---:|---:|---:|");
-        var names = PhaseMarkers.Select(m => m.PhaseEnded).Append(LastPhase).ToList();
-        for (var phase = 0; phase < names.Count; phase++)
+        foreach (var why in skipped)
         {
-            var summary = TimingSummary.FromSamples(pgha.Select(r => r.PhasesMs[phase]).ToList());
-            text.AppendLine(CultureInfo.InvariantCulture, $"| {names[phase]} | {summary.MedianMs:0} | {summary.MinMs:0} | {summary.MaxMs:0} |");
+            text.AppendLine(why);
+            text.AppendLine();
         }
-        text.AppendLine();
-        text.AppendLine(CultureInfo.InvariantCulture, $"Checks made: {string.Join(", ", pgha[^1].Checks)}.");
+        text.AppendLine("| Target (issue 15) | Measured | Met |");
+        text.AppendLine("|---|---|---|");
+        foreach (var r in results)
+        {
+            var fixedCost = FromSeconds(r.PgHa.Select(p => p.TotalSeconds - p.BackupSeconds));
+            text.AppendLine(CultureInfo.InvariantCulture, $"| fixed cost <= {FixedCostTarget:0.0} s (pgbench -s {r.Scale}) | median {fixedCost.MedianMs / 1000:0.000} s | {(fixedCost.MedianMs / 1000 <= FixedCostTarget ? "yes" : "**no**")} |");
+            if (r.Data.BenchBytes >= LargeBytes)
+            {
+                var ratio = FromSeconds(r.PgHa.Select(p => p.TotalSeconds)).MedianMs / FromSeconds(r.Bare).MedianMs;
+                text.AppendLine(CultureInfo.InvariantCulture, $"| whole call <= {LargeRatioTarget:0.00} x bare on >= 3 GB (pgbench -s {r.Scale}) | {ratio:0.000} | {(ratio <= LargeRatioTarget ? "yes" : "**no**")} |");
+            }
+        }
+        foreach (var r in results)
+        {
+            text.AppendLine();
+            text.AppendLine(CultureInfo.InvariantCulture, $"## pgbench -s {r.Scale}");
+            text.AppendLine();
+            text.AppendLine(CultureInfo.InvariantCulture, $"Loaded in {r.Data.LoadSeconds:0.0} s; database `{BenchDatabase}` {Mb(r.Data.BenchBytes)} MB ({r.Data.BenchBytes} bytes, pg_database_size); PgHa reported {r.PgHa[^1].CopiedKb / 1024} MB copied.");
+            text.AppendLine();
+            text.AppendLine("| Round | Load | bare s | PgHa call s | PgHa BackupDuration s | fixed cost s | PgHa Duration (after the checks) s |");
+            text.AppendLine("|---:|---:|---:|---:|---:|---:|---:|");
+            for (var i = 0; i < r.PgHa.Count; i++)
+            {
+                var p = r.PgHa[i];
+                text.AppendLine(CultureInfo.InvariantCulture, $"| {i + 1} | {r.Loads[i]} | {r.Bare[i]:0.000} | {p.TotalSeconds:0.000} | {p.BackupSeconds:0.000} | {p.TotalSeconds - p.BackupSeconds:0.000} | {p.ApplySeconds:0.000} |");
+            }
+            text.AppendLine();
+            text.AppendLine("Phases of New-PgHaStandby (ms; from the arrival of its progress and verbose records in the pipeline):");
+            text.AppendLine();
+            text.AppendLine("| Phase | Median ms | Min ms | Max ms |");
+            text.AppendLine("|---|---:|---:|---:|");
+            var names = PhaseMarkers.Select(m => m.PhaseEnded).Append(LastPhase).ToList();
+            for (var phase = 0; phase < names.Count; phase++)
+            {
+                var summary = TimingSummary.FromSamples(r.PgHa.Select(p => p.PhasesMs[phase]).ToList());
+                text.AppendLine(CultureInfo.InvariantCulture, $"| {names[phase]} | {summary.MedianMs:0} | {summary.MinMs:0} | {summary.MaxMs:0} |");
+            }
+            text.AppendLine();
+            text.AppendLine(CultureInfo.InvariantCulture, $"Checks made: {string.Join(", ", r.PgHa[^1].Checks)}.");
+        }
         return text.ToString();
     }
 
+    private static string S(TimingSummary t) =>
+        string.Create(CultureInfo.InvariantCulture, $"{t.MedianMs / 1000:0.000} ({t.MinMs / 1000:0.000}-{t.MaxMs / 1000:0.000})");
+
     private static TimingSummary FromSeconds(IEnumerable<double> seconds) =>
         TimingSummary.FromSamples(seconds.Select(s => s * 1000).ToList());
-
-    private static void AppendRow(StringBuilder text, string run, TimingSummary timing) =>
-        text.AppendLine(CultureInfo.InvariantCulture, $"| {run} | {timing.Runs} | {timing.MedianMs / 1000:0.000} | {timing.MinMs / 1000:0.000} | {timing.MaxMs / 1000:0.000} |");
 
     private static long Mb(long bytes) => bytes / 1024 / 1024;
 
@@ -290,6 +364,8 @@ public sealed class CloneBenchmark : IBenchmark
     }
 
     private sealed record LoadedData(long BenchBytes, long AllBytes, double LoadSeconds);
+
+    private sealed record ScaleResult(int Scale, LoadedData Data, List<double> Bare, List<PgHaRun> PgHa, List<string> Loads);
 
     private sealed record PgHaRun(double TotalSeconds, double BackupSeconds, double ApplySeconds, long CopiedKb, List<double> PhasesMs, List<string> Checks);
 }

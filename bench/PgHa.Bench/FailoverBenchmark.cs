@@ -5,21 +5,26 @@ using PgHa.Bench.Hosting;
 namespace PgHa.Bench;
 
 /// <summary>
-/// Issue 5's benchmark: kill -9 of the primary's postmaster to the first write on the new primary, on a
-/// fresh 3-node cluster per round, for (a) PgHa's monitors at their defaults, (b) PgHa's monitors and (c)
-/// repmgrd 5.3.3 at equal detection settings, and (d) a 1.5 s network blip of the primary under PgHa's
-/// defaults, which must not fail over. Rounds are interleaved (round 1 of a, b, c, d, then round 2...) so
-/// the machine's other work weighs on every variant alike. Writes bench/results/failover.md and each
-/// round's agent and server logs under bench/results/failover-logs/.
+/// Failover as users run it (issues 5 and 15): on a fresh 3-node cluster per round, the primary fails and the
+/// time to the first write on the new primary is measured, for PgHa's monitors started as the shipped systemd
+/// example starts them and for repmgrd 5.3.3 at the same detection settings (PgHa's defaults), each under two
+/// faults: kill -9 of the postmaster (its agent lives on), and the whole node lost (agent and server killed at
+/// once). Optionally (e) a 1.5 s network blip of the primary under the shipped monitors, which must not fail
+/// over. Rounds are interleaved (round 1 of every variant, then round 2...) so the machine's other work weighs on
+/// all alike. Writes bench/results/failover.md and each round's agent and server logs under
+/// bench/results/failover-logs/.
 /// </summary>
 public sealed class FailoverBenchmark : IBenchmark
 {
     private static readonly TimeSpan BlipLength = TimeSpan.FromSeconds(1.5);
     private static readonly TimeSpan BlipWatch = TimeSpan.FromSeconds(10);
 
+    /// <summary>Every node of every variant: the fixtures' settings with fsync back on (initdb's default, what users run).</summary>
+    private static readonly IReadOnlyDictionary<string, string> ServerSettings = new Dictionary<string, string> { ["fsync"] = "on" };
+
     public string Name => "failover";
 
-    public string Description => "kill -9 of the primary to the first write on the new one: PgHa monitors and repmgrd; a 1.5 s blip";
+    public string Description => "primary lost (kill -9, whole node) to the first write on the new one: PgHa's shipped monitors and repmgrd";
 
     public async Task<int> RunAsync(IReadOnlyList<string> arguments, CancellationToken cancellationToken)
     {
@@ -28,18 +33,25 @@ public sealed class FailoverBenchmark : IBenchmark
             Console.Error.WriteLine("failover: run as root (servers run as the postgres OS user; the blip needs nftables).");
             return 1;
         }
-        if (!TryParse(arguments, out int rounds, out string variants, out DetectionSettings equal))
+        if (!TryParse(arguments, out int rounds, out string variants, out DetectionSettings repmgrd, out string? pwshDll))
         {
-            Console.Error.WriteLine("usage: PgHa.Bench failover [--rounds N] [--variants abcd] [--monitor-interval S] [--reconnect-attempts N] [--reconnect-interval S] [--fence-timeout S]");
-            Console.Error.WriteLine("  default: 3 rounds of every variant; (b) and (c) at monitor 1 s, 4 x 1 s; (b) with -FenceTimeout 0.75");
+            Console.Error.WriteLine("usage: PgHa.Bench failover --pwsh <pwsh.dll readable by postgres> [--rounds N] [--variants abcde] [--monitor-interval S] [--reconnect-attempts N] [--reconnect-interval S]");
+            Console.Error.WriteLine("  default: 3 rounds of abcd; repmgrd at monitor 1 s, 7 x 1 s (PgHa's defaults). Variants: a/b PgHa kill -9 / node lost,");
+            Console.Error.WriteLine("  c/d repmgrd kill -9 / node lost, e a 1.5 s blip under PgHa. TODO (issue 15): f PgHa with etcd, g Patroni 3.0.2 on the same etcd.");
             return 2;
         }
+        var shipped = new ShippedLaunch(pwshDll!);
+        const string pghaLabel = "PgHa monitors as examples/systemd/pgha-monitor@.service starts them (pwsh as postgres, nice -5, "
+            + "Start-PgHaMonitor -Config <node>.psd1 -LogFile -StateFile -ManageServer; the .psd1 sets only the node, its conninfo and data directory and Failover = 'Automatic'; "
+            + "no -LocalConninfo: defaults, monitor 1 s, 7 x 1 s, fence timeout 3.5 s)";
+        string repmgrdLabel = $"repmgrd 5.3.3 at PgHa's default detection: failover=automatic, monitor_interval_secs={repmgrd.MonitorIntervalSeconds}, reconnect_attempts={repmgrd.ReconnectAttempts}, reconnect_interval={repmgrd.ReconnectIntervalSeconds}";
         var labels = new Dictionary<string, string>
         {
-            ["a"] = "PgHa monitors at their defaults (Start-PgHaMonitor without timing parameters: monitor 1 s, 7 x 1 s, fence timeout 3.5 s, as in MonitorSettings)",
-            ["b"] = $"PgHa monitors at the detection settings given to repmgrd: -MonitorInterval {equal.MonitorIntervalSeconds} -ReconnectAttempts {equal.ReconnectAttempts} -ReconnectInterval {equal.ReconnectIntervalSeconds}, and -FenceTimeout {equal.FenceTimeout}",
-            ["c"] = $"repmgrd 5.3.3: failover=automatic, monitor_interval_secs={equal.MonitorIntervalSeconds}, reconnect_attempts={equal.ReconnectAttempts}, reconnect_interval={equal.ReconnectIntervalSeconds}",
-            ["d"] = $"PgHa monitors at their defaults; the primary's address cut off for {BlipLength.TotalSeconds:0.0} s (nftables), then watched for {BlipWatch.TotalSeconds:0} s",
+            ["a"] = $"{pghaLabel}; kill -9 of the primary's postmaster",
+            ["b"] = $"{pghaLabel}; the primary's whole node lost (monitor and every server process killed at once)",
+            ["c"] = $"{repmgrdLabel}; kill -9 of the primary's postmaster",
+            ["d"] = $"{repmgrdLabel}; the primary's whole node lost (repmgrd and every server process killed at once)",
+            ["e"] = $"{pghaLabel}; the primary's address cut off for {BlipLength.TotalSeconds:0.0} s (nftables), then watched for {BlipWatch.TotalSeconds:0} s",
         }.Where(l => variants.Contains(l.Key, StringComparison.Ordinal)).ToDictionary(l => l.Key, l => l.Value);
 
         string started = DateTimeOffset.UtcNow.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture);
@@ -67,12 +79,10 @@ public sealed class FailoverBenchmark : IBenchmark
                 IFailoverCluster? cluster = null;
                 try
                 {
-                    cluster = variant == "c"
-                        ? await RepmgrFailoverCluster.StartAsync(prefix, equal, cancellationToken)
-                        : await PgHaFailoverCluster.StartAsync(prefix, session, variant == "b" ? equal.MonitorParameters : new Dictionary<string, string>(), cancellationToken);
+                    cluster = await StartClusterAsync(variant, prefix, session, shipped, repmgrd, cancellationToken);
                     await WriteProbe.CreateTableAsync(cluster.Nodes[0].Server, cancellationToken);
                     await cluster.StartAgentsAsync(cancellationToken);
-                    if (variant == "d")
+                    if (variant == "e")
                     {
                         var blip = await FailoverRound.BlipAsync((PgHaFailoverCluster)cluster, round, BlipLength, BlipWatch, cancellationToken) with { Load = load };
                         blips.Add(blip);
@@ -81,9 +91,10 @@ public sealed class FailoverBenchmark : IBenchmark
                     }
                     else
                     {
-                        var kill = await FailoverRound.KillPrimaryAsync(cluster, variant, round, cancellationToken) with { Load = load };
+                        var fault = variant is "b" or "d" ? PrimaryFault.NodeLost : PrimaryFault.KillPostmaster;
+                        var kill = await FailoverRound.FailPrimaryAsync(cluster, fault, variant, round, cancellationToken) with { Load = load };
                         kills.Add(kill);
-                        Console.WriteLine($"  killed node1 at {kill.KilledAtUtc} UTC; first write on {kill.NewPrimary ?? "-"} after {kill.KillToFirstWrite:0.000} s; " +
+                        Console.WriteLine($"  {fault} of node1 at {kill.KilledAtUtc} UTC; first write on {kill.NewPrimary ?? "-"} after {kill.KillToFirstWrite:0.000} s; " +
                             $"remaining standby follows {kill.PromotionToFollow:0.000} s after that; new primary's longest write gap after {kill.NewPrimaryLongestGap:0.000} s; " +
                             $"most writable at once {kill.MaxWritableAtOnce}; probe rounds {kill.MedianProbeRound * 1000:0} ms (median), {kill.LongestProbeRound * 1000:0} ms (longest)" +
                             (kill.Failure is null ? string.Empty : $"; FAILED: {kill.Failure}"));
@@ -93,7 +104,7 @@ public sealed class FailoverBenchmark : IBenchmark
                 {
                     failures.Add($"round {round} ({variant}): {ex.Message}");
                     Console.Error.WriteLine($"  round failed: {ex}");
-                    if (variant != "d")
+                    if (variant != "e")
                     {
                         kills.Add(new FailoverRoundResult(variant, round, "-", "node1", null, null, null, null, 0, string.Empty, 0, 0, "failed: " + ex.Message.Split('\n')[0]) { Load = load });
                     }
@@ -115,7 +126,6 @@ public sealed class FailoverBenchmark : IBenchmark
             Started = started,
             LoadAtStart = loadAtStart,
             LoadAtEnd = LoadAverage(),
-            Equal = equal,
             Labels = labels,
             Kills = kills,
             Blips = blips,
@@ -128,13 +138,29 @@ public sealed class FailoverBenchmark : IBenchmark
         return clean ? 0 : 3;
     }
 
-    private static bool TryParse(IReadOnlyList<string> arguments, out int rounds, out string variants, out DetectionSettings equal)
+    /// <summary>
+    /// The cluster of a variant, every node with <see cref="ServerSettings"/>. Where PgHa with etcd and Patroni go (issue
+    /// 15): one IFailoverCluster each, started here, and their letters in TryParse, FailoverReport's pairs and failover.sh.
+    /// </summary>
+    private static async Task<IFailoverCluster> StartClusterAsync(string variant, string prefix, BenchSession session, ShippedLaunch shipped, DetectionSettings repmgrd, CancellationToken cancellationToken) =>
+        variant switch
+        {
+            "a" or "b" or "e" => await PgHaFailoverCluster.StartAsync(prefix, session, new Dictionary<string, string>(), cancellationToken, shipped, ServerSettings),
+            "c" or "d" => await RepmgrFailoverCluster.StartAsync(prefix, repmgrd, ServerSettings, cancellationToken),
+            // TODO (issue 15): "f" PgHa's shipped monitors with the etcd backend (New-PgHaSandbox -Etcd's 3-member etcd on
+            // loopback, Set-PgHaConsensus -Backend Etcd while paused) once the etcd backend decides elections (another
+            // engineer's work); "g" Patroni 3.0.2 (Debian patroni) on the same etcd, each at its defaults and at equal settings.
+            _ => throw new ArgumentOutOfRangeException(nameof(variant), variant, "no such variant"),
+        };
+
+    private static bool TryParse(IReadOnlyList<string> arguments, out int rounds, out string variants, out DetectionSettings repmgrd, out string? pwshDll)
     {
         rounds = 3;
         variants = "abcd";
-        int monitorInterval = 1, reconnectAttempts = 4, reconnectInterval = 1;
-        double fenceTimeout = 0.75; // the largest fence timeout Start-PgHaMonitor accepts with a 4 x 1 s window at a 1 s interval
-        equal = null!;
+        pwshDll = null;
+        var defaults = DetectionSettings.PgHaDefaults;
+        int monitorInterval = defaults.MonitorIntervalSeconds, reconnectAttempts = defaults.ReconnectAttempts, reconnectInterval = defaults.ReconnectIntervalSeconds;
+        repmgrd = defaults;
         for (int i = 0; i < arguments.Count; i += 2)
         {
             if (i + 1 >= arguments.Count)
@@ -145,11 +171,11 @@ public sealed class FailoverBenchmark : IBenchmark
             bool ok = arguments[i] switch
             {
                 "--rounds" => int.TryParse(value, CultureInfo.InvariantCulture, out rounds) && rounds >= 1,
-                "--variants" => (variants = value).Length > 0 && value.All(c => c is >= 'a' and <= 'd'),
+                "--variants" => (variants = value).Length > 0 && value.All(c => c is >= 'a' and <= 'e'),
+                "--pwsh" => File.Exists(pwshDll = value),
                 "--monitor-interval" => int.TryParse(value, CultureInfo.InvariantCulture, out monitorInterval) && monitorInterval >= 1,
                 "--reconnect-attempts" => int.TryParse(value, CultureInfo.InvariantCulture, out reconnectAttempts) && reconnectAttempts >= 1,
                 "--reconnect-interval" => int.TryParse(value, CultureInfo.InvariantCulture, out reconnectInterval) && reconnectInterval >= 1,
-                "--fence-timeout" => double.TryParse(value, CultureInfo.InvariantCulture, out fenceTimeout) && fenceTimeout > 0,
                 _ => false,
             };
             if (!ok)
@@ -157,8 +183,8 @@ public sealed class FailoverBenchmark : IBenchmark
                 return false;
             }
         }
-        equal = new DetectionSettings(monitorInterval, reconnectAttempts, reconnectInterval, fenceTimeout);
-        return true;
+        repmgrd = new DetectionSettings(monitorInterval, reconnectAttempts, reconnectInterval);
+        return pwshDll is not null;
     }
 
     private static string LoadAverage() => string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3));

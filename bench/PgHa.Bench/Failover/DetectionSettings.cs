@@ -3,23 +3,14 @@ using System.Globalization;
 namespace PgHa.Bench.Failover;
 
 /// <summary>
-/// The detection settings given alike to PgHa (Start-PgHaMonitor -MonitorInterval -ReconnectAttempts
-/// -ReconnectInterval) and repmgrd (monitor_interval_secs, reconnect_attempts, reconnect_interval), plus PgHa's
-/// -FenceTimeout, which repmgrd has no counterpart for. repmgr takes whole seconds only.
+/// repmgrd's detection settings (monitor_interval_secs, reconnect_attempts, reconnect_interval; whole seconds). By
+/// default PgHa's own defaults (Start-PgHaMonitor: -MonitorInterval 1, -ReconnectAttempts 7, -ReconnectInterval 1),
+/// the settings the two have in common, so that both detect a lost primary within the same window.
 /// </summary>
-public sealed record DetectionSettings(int MonitorIntervalSeconds, int ReconnectAttempts, int ReconnectIntervalSeconds, double FenceTimeoutSeconds)
+public sealed record DetectionSettings(int MonitorIntervalSeconds, int ReconnectAttempts, int ReconnectIntervalSeconds)
 {
-    /// <summary>Start-PgHaMonitor parameters by name, as MonitorProcess passes them.</summary>
-    public IReadOnlyDictionary<string, string> MonitorParameters => new Dictionary<string, string>
-    {
-        ["MonitorInterval"] = MonitorIntervalSeconds.ToString(CultureInfo.InvariantCulture),
-        ["ReconnectAttempts"] = ReconnectAttempts.ToString(CultureInfo.InvariantCulture),
-        ["ReconnectInterval"] = ReconnectIntervalSeconds.ToString(CultureInfo.InvariantCulture),
-        ["FenceTimeout"] = FenceTimeoutSeconds.ToString(CultureInfo.InvariantCulture),
-    };
+    public static DetectionSettings PgHaDefaults { get; } = new(1, 7, 1);
 
-    /// <summary>For the variants' labels: "monitor 1 s, 4 x 1 s".</summary>
-    public string Detection => $"monitor {MonitorIntervalSeconds} s, {ReconnectAttempts} x {ReconnectIntervalSeconds} s";
-
-    public string FenceTimeout => FenceTimeoutSeconds.ToString("0.##", CultureInfo.InvariantCulture) + " s";
+    /// <summary>For the variants' labels: "monitor 1 s, 7 x 1 s".</summary>
+    public string Detection => string.Create(CultureInfo.InvariantCulture, $"monitor {MonitorIntervalSeconds} s, {ReconnectAttempts} x {ReconnectIntervalSeconds} s");
 }

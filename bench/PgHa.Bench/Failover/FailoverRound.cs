@@ -18,10 +18,11 @@ public static class FailoverRound
     private static readonly TimeSpan Aftermath = TimeSpan.FromSeconds(5);
 
     /// <summary>
-    /// kill -9 of the primary's postmaster (node1) under the running agents, with the writer asking every node
-    /// every 50 ms and the remaining standbys asked where they stream from.
+    /// The primary (node1) fails under the running agents: kill -9 of its postmaster, or the whole node lost (its agent
+    /// and every server process killed at once, <see cref="NodeLoss"/>); the writer asks every node every 50 ms and the
+    /// remaining standbys are asked where they stream from.
     /// </summary>
-    public static async Task<FailoverRoundResult> KillPrimaryAsync(IFailoverCluster cluster, string variant, int round, CancellationToken ct)
+    public static async Task<FailoverRoundResult> FailPrimaryAsync(IFailoverCluster cluster, PrimaryFault fault, string variant, int round, CancellationToken ct)
     {
         BenchNode old = cluster.Nodes[0];
         var standbys = cluster.Nodes.Skip(1).ToList();
@@ -39,9 +40,10 @@ public static class FailoverRound
         }
 
         int pid = old.Server.Pid ?? throw new InvalidOperationException($"{old.Name} has no postmaster to kill.");
+        IReadOnlyList<int> node = fault == PrimaryFault.NodeLost ? NodeLoss.Processes(cluster.AgentPids(old), pid) : [pid];
         string killedAtUtc = DateTimeOffset.UtcNow.ToString("HH:mm:ss.fff", CultureInfo.InvariantCulture);
         double killedAt = BenchClock.Now;
-        LinuxProcesses.KillHard(pid);
+        NodeLoss.Kill(node);
 
         WriteAttempt? first = null;
         await Polling.UntilAsync(() => (first = writer.FirstOk(n => n != old.Name, killedAt)) is not null, PromotionDeadline, ct);
@@ -170,4 +172,14 @@ public static class FailoverRound
         var edges = oks.Prepend(from).Append(to).ToList();
         return edges.Zip(edges.Skip(1), (a, b) => b - a).Max();
     }
+}
+
+/// <summary>What happens to the primary in a round.</summary>
+public enum PrimaryFault
+{
+    /// <summary>kill -9 of the postmaster; its agent lives on.</summary>
+    KillPostmaster,
+
+    /// <summary>The agent and every server process killed at once (<see cref="NodeLoss"/>).</summary>
+    NodeLost,
 }

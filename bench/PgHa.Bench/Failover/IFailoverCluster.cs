@@ -19,6 +19,9 @@ public interface IFailoverCluster : IAsyncDisposable
     /// </summary>
     string? Unsteady(CancellationToken cancellationToken);
 
+    /// <summary>The processes of <paramref name="node"/>'s agent (what a whole node lost takes with it besides the server).</summary>
+    IReadOnlyList<int> AgentPids(BenchNode node);
+
     /// <summary>Copies the agents' logs and the servers' logs into <paramref name="directory"/>, for the record.</summary>
     void SaveLogs(string directory);
 }

@@ -1,3 +1,4 @@
+using System.Globalization;
 using PgHa.Bench.Hosting;
 using PgHa.Bench.Servers;
 using PgHa.Tests.Failover;
@@ -6,10 +7,12 @@ using PgHa.Tests.Fixtures;
 namespace PgHa.Bench.Failover;
 
 /// <summary>
-/// The failover tests' setup for the benchmark: three servers from the fixtures, registered with
-/// Register-PgHaNode (node1 primary, node2-3 standbys, each with its own monitor port), and one
-/// Start-PgHaMonitor per node, each in a PgHa.Run process of its own (<see cref="MonitorProcess"/>), reaching
-/// its own server through the Unix socket and logging to a file.
+/// Three servers from the fixtures, registered with Register-PgHaNode (node1 primary, node2-3 standbys, each
+/// with its own monitor port), and one Start-PgHaMonitor per node in a process of its own, started one of two
+/// ways: given a <see cref="ShippedLaunch"/>, as examples/systemd/pgha-monitor@.service starts it
+/// (<see cref="ShippedMonitor"/>: the failover benchmark); otherwise as the failover tests start it
+/// (<see cref="MonitorProcess"/>: PgHa.Run as root, reaching its own server through the Unix socket; the
+/// proxy-outage benchmark).
 /// </summary>
 public sealed class PgHaFailoverCluster : IFailoverCluster
 {
@@ -17,15 +20,20 @@ public sealed class PgHaFailoverCluster : IFailoverCluster
     private readonly BenchSession _session;
     private readonly string _directory;
     private readonly Dictionary<string, string> _monitorSettings;
-    private readonly List<MonitorProcess> _monitors = [];
+    private readonly ShippedLaunch? _shipped;
+    private readonly List<IMonitorAgent> _monitors = [];
 
-    private PgHaFailoverCluster(BenchCluster servers, BenchSession session, string directory, IReadOnlyDictionary<string, string> monitorSettings)
+    private PgHaFailoverCluster(BenchCluster servers, BenchSession session, string directory, IReadOnlyDictionary<string, string> monitorSettings, ShippedLaunch? shipped)
     {
         _servers = servers;
         _session = session;
         _directory = directory;
-        // The monitors sign what they say to each other with a cluster secret: one for this cluster, in its folder.
-        string secretFile = Path.Combine(directory, "cluster-secret");
+        _shipped = shipped;
+        // The monitors sign what they say to each other with a cluster secret: one for this cluster, in its folder;
+        // for shipped monitors at its default place, ~/.pgha/cluster-secret of their user. The benchmark (root) reads
+        // it through -SecretFile (only the mode is checked: 0600).
+        string secretFile = shipped is null ? Path.Combine(directory, "cluster-secret") : Path.Combine(HomeDirectory, ".pgha", "cluster-secret");
+        Directory.CreateDirectory(Path.GetDirectoryName(secretFile)!);
         var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
         if (!OperatingSystem.IsWindows())
         {
@@ -48,30 +56,44 @@ public sealed class PgHaFailoverCluster : IFailoverCluster
     /// <summary>Where this cluster keeps its monitors' files; a benchmark may put its own beside them (deleted with the cluster).</summary>
     public string MonitorDirectory => _directory;
 
+    /// <summary>The shipped monitors' user's HOME: their cluster secret (and pwsh's own caches).</summary>
+    private string HomeDirectory => Path.Combine(_directory, "home");
+
     /// <summary>
-    /// One more Start-PgHaMonitor parameter for every monitor, before <see cref="StartAgentsAsync"/>: for a value that
-    /// depends on the servers' addresses, known only once the cluster stands (a port free on all of them).
+    /// One more Start-PgHaMonitor parameter for every test-host monitor, before <see cref="StartAgentsAsync"/>: for a value
+    /// that depends on the servers' addresses, known only once the cluster stands (a port free on all of them).
     /// </summary>
     public void AddMonitorSetting(string name, string value) => _monitorSettings[name] = value;
 
-    /// <param name="monitorSettings">Start-PgHaMonitor parameters by name (e.g. ReconnectAttempts = "4"); empty for its defaults.</param>
-    public static async Task<PgHaFailoverCluster> StartAsync(string prefix, BenchSession session, IReadOnlyDictionary<string, string> monitorSettings, CancellationToken cancellationToken)
+    /// <param name="monitorSettings">Start-PgHaMonitor parameters by name (e.g. ReconnectAttempts = "4") for test-host monitors; empty for its defaults.</param>
+    /// <param name="shipped">Start the monitors as the systemd example does (their files then belong to postgres); null: as the tests do.</param>
+    /// <param name="serverSettings">More postgresql.conf settings for every node (e.g. fsync = on).</param>
+    public static async Task<PgHaFailoverCluster> StartAsync(string prefix, BenchSession session, IReadOnlyDictionary<string, string> monitorSettings, CancellationToken cancellationToken,
+        ShippedLaunch? shipped = null, IReadOnlyDictionary<string, string>? serverSettings = null)
     {
+        if (shipped is not null && monitorSettings.Count > 0)
+        {
+            throw new ArgumentException("Shipped monitors take no parameter beyond the systemd example's.", nameof(monitorSettings));
+        }
         string directory = await TestDirectories.CreateAsync(prefix + "-monitors", owner: null, cancellationToken);
         BenchCluster servers;
         try
         {
-            servers = await BenchCluster.StartAsync(prefix, standbyCount: 2, parallelClones: 2, cancellationToken);
+            servers = await BenchCluster.StartAsync(prefix, standbyCount: 2, parallelClones: 2, cancellationToken, serverSettings);
         }
         catch
         {
             TestDirectories.Delete(directory);
             throw;
         }
-        var cluster = new PgHaFailoverCluster(servers, session, directory, monitorSettings);
+        var cluster = new PgHaFailoverCluster(servers, session, directory, monitorSettings, shipped);
         try
         {
             await cluster.RegisterAsync(cancellationToken);
+            if (shipped is not null)
+            {
+                await cluster.WriteShippedFilesAsync(cancellationToken);
+            }
             return cluster;
         }
         catch
@@ -82,35 +104,57 @@ public sealed class PgHaFailoverCluster : IFailoverCluster
     }
 
     /// <summary>
-    /// The standbys' monitors first, then the primary's once they watch it. A primary's monitor fences its
-    /// server when no majority has vouched for it for the fence timeout, counted from its own start, so started
-    /// first (or all at once on a loaded machine, where a PgHa.Run process takes 1-3 s to start) it fenced the
-    /// primary before the others were up: seen in trial runs here, reported with the benchmark.
+    /// Shipped monitors: as the systemd example's comment says, the cluster paused (Suspend-PgHaMonitor), every monitor
+    /// started, and resumed once they all run. Test-host monitors: the standbys' first, then the primary's once they watch
+    /// it. A primary's monitor fences its server when no majority has vouched for it for the fence timeout, counted from
+    /// its own start, so started first (or all at once on a loaded machine, where a monitor process takes 1-3 s to
+    /// start) it fenced the primary before the others were up: seen in trial runs here, reported with the benchmark.
     /// </summary>
     public async Task StartAgentsAsync(CancellationToken cancellationToken)
     {
+        var all = Nodes.Select(n => n.Name).ToList();
+        if (_shipped is { } shipped)
+        {
+            var pause = new Dictionary<string, object?>
+            {
+                ["Conninfo"] = Nodes.Select(Conninfo).ToArray(), ["SecretFile"] = SecretFile, ["Confirm"] = false, ["WarningAction"] = "SilentlyContinue",
+            };
+            _session.Invoke("Suspend-PgHaMonitor", pause, cancellationToken);
+            foreach (BenchNode node in Nodes)
+            {
+                _monitors.Add(ShippedMonitor.Start(node.Name, shipped.PwshDll, HomeDirectory, ConfigFile(node),
+                    Path.Combine(_directory, "log", $"{node.Name}.log"), Path.Combine(_directory, "state", $"{node.Name}.vote.json"),
+                    Path.Combine(_directory, "log", $"{node.Name}.console")));
+            }
+            await WaitForMonitorsAsync(all, standbysSeePrimary: false, cancellationToken);
+            _session.Invoke("Resume-PgHaMonitor", pause, cancellationToken);
+            await WaitForMonitorsAsync(all, standbysSeePrimary: true, cancellationToken);
+            return;
+        }
         foreach (BenchNode node in Nodes.Skip(1))
         {
-            _monitors.Add(MonitorProcess.Start(node.Name, Conninfo(node), SocketConninfo(node), Path.Combine(_directory, node.Name), _monitorSettings));
+            _monitors.Add(new TestHostMonitor(MonitorProcess.Start(node.Name, Conninfo(node), SocketConninfo(node), Path.Combine(_directory, node.Name), _monitorSettings)));
         }
-        await WaitForMonitorsAsync(Nodes.Skip(1).Select(n => n.Name).ToList(), cancellationToken);
-        _monitors.Add(MonitorProcess.Start(Nodes[0].Name, Conninfo(Nodes[0]), SocketConninfo(Nodes[0]), Path.Combine(_directory, Nodes[0].Name), _monitorSettings));
-        await WaitForMonitorsAsync(Nodes.Select(n => n.Name).ToList(), cancellationToken);
+        await WaitForMonitorsAsync(all.Skip(1).ToList(), standbysSeePrimary: true, cancellationToken);
+        _monitors.Add(new TestHostMonitor(MonitorProcess.Start(Nodes[0].Name, Conninfo(Nodes[0]), SocketConninfo(Nodes[0]), Path.Combine(_directory, Nodes[0].Name), _monitorSettings)));
+        await WaitForMonitorsAsync(all, standbysSeePrimary: true, cancellationToken);
     }
 
-    /// <summary>Until the named monitors run, have checked their node and, on a standby, saw the primary in the last 2 s.</summary>
-    private async Task WaitForMonitorsAsync(IReadOnlyList<string> names, CancellationToken cancellationToken)
+    public IReadOnlyList<int> AgentPids(BenchNode node) => _monitors.Where(m => m.NodeName == node.Name).Select(m => m.Pid).ToList();
+
+    /// <summary>Until the named monitors run, have checked their node and (when asked), on a standby, saw the primary in the last 2 s.</summary>
+    private async Task WaitForMonitorsAsync(IReadOnlyList<string> names, bool standbysSeePrimary, CancellationToken cancellationToken)
     {
         // A monitor that refuses its settings (PgHaMonitorUnsafeTimeouts) or cannot start ends at once: no need to wait for it.
         bool running = await Polling.UntilAsync(() =>
         {
             var views = MonitorViews(cancellationToken).Where(v => names.Contains(v.Name)).ToList();
             return _monitors.Any(m => m.HasExited) || (views.Count == names.Count && views.All(v => v.Running && v.HasChecked
-                && (v.Name == Nodes[0].Name || v.PrimaryLastSeen > DateTimeOffset.UtcNow - TimeSpan.FromSeconds(2))));
+                && (!standbysSeePrimary || v.Name == Nodes[0].Name || v.PrimaryLastSeen > DateTimeOffset.UtcNow - TimeSpan.FromSeconds(2))));
         }, TimeSpan.FromSeconds(90), cancellationToken);
         if (!running || _monitors.Any(m => m.HasExited))
         {
-            throw new InvalidOperationException($"Not every PgHa monitor of {string.Join(", ", names)} was running, had checked its node and (on a standby) saw the primary within 90 s.\n"
+            throw new InvalidOperationException($"Not every PgHa monitor of {string.Join(", ", names)} was running, had checked its node and (on a standby, when asked) saw the primary within 90 s.\n"
                 + string.Join("\n", _monitors.Select(m => m.Describe())));
         }
     }
@@ -138,7 +182,7 @@ public sealed class PgHaFailoverCluster : IFailoverCluster
     public void SaveLogs(string directory)
     {
         Directory.CreateDirectory(directory);
-        foreach (MonitorProcess monitor in _monitors)
+        foreach (IMonitorAgent monitor in _monitors)
         {
             File.WriteAllText(Path.Combine(directory, $"monitor-{monitor.NodeName}.log"), monitor.Describe());
         }
@@ -151,7 +195,7 @@ public sealed class PgHaFailoverCluster : IFailoverCluster
     public async ValueTask DisposeAsync()
     {
         // Monitors first: a monitor left running while its servers stop would fence, elect, or restart them.
-        foreach (MonitorProcess monitor in _monitors)
+        foreach (IMonitorAgent monitor in _monitors)
         {
             await monitor.DisposeAsync();
         }
@@ -177,6 +221,37 @@ public sealed class PgHaFailoverCluster : IFailoverCluster
     private static string SocketConninfo(BenchNode node) =>
         $"host={node.Server.SocketDirectory} port={node.Server.Port} user={PostgresServer.Superuser} dbname=pgha";
 
+    private string ConfigFile(BenchNode node) => Path.Combine(_directory, $"{node.Name}.psd1");
+
+    /// <summary>
+    /// What the systemd example expects on each node, in this cluster's folder: /etc/pgha/&lt;name&gt;.psd1 (the node, its
+    /// conninfo and data directory, and Failover = 'Automatic', which the unit's comment says the file must set), the log
+    /// and state folders (its LogsDirectory= and StateDirectory=) and the monitor user's home with the cluster secret,
+    /// all belonging to postgres.
+    /// </summary>
+    private async Task WriteShippedFilesAsync(CancellationToken cancellationToken)
+    {
+        var ids = _session.Invoke("Get-PgHaNode", new Dictionary<string, object?> { ["Conninfo"] = Nodes.Select(Conninfo).ToArray() }, cancellationToken)
+            .ToDictionary(n => (string)n.Properties["Name"].Value, n => Convert.ToInt32(n.Properties["Id"].Value, CultureInfo.InvariantCulture));
+        foreach (BenchNode node in Nodes)
+        {
+            await File.WriteAllLinesAsync(ConfigFile(node),
+            [
+                "@{",
+                $"    NodeId        = {ids[node.Name]}",
+                $"    NodeName      = '{node.Name}'",
+                $"    Conninfo      = '{Conninfo(node)}'",
+                $"    DataDirectory = '{node.Server.DataDirectory}'",
+                "    Failover      = 'Automatic'",
+                "}",
+            ], cancellationToken);
+        }
+        Directory.CreateDirectory(Path.Combine(_directory, "log"));
+        Directory.CreateDirectory(Path.Combine(_directory, "state"));
+        await FixtureCommand.RunCheckedAsync("chown", ["-R", $"{FixtureCommand.PostgresUser}:{FixtureCommand.PostgresUser}", _directory], cancellationToken);
+        await FixtureCommand.RunCheckedAsync("chmod", ["700", HomeDirectory], cancellationToken);
+    }
+
     private async Task RegisterAsync(CancellationToken cancellationToken)
     {
         Register("Primary", Nodes[0], cancellationToken);
@@ -201,3 +276,6 @@ public sealed class PgHaFailoverCluster : IFailoverCluster
         }, cancellationToken);
     }
 }
+
+/// <summary>How shipped monitors are started: the pinned pwsh's pwsh.dll, in a place the postgres user can read.</summary>
+public sealed record ShippedLaunch(string PwshDll);

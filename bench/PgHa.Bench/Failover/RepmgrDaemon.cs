@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Runtime.InteropServices;
 using PgHa.Tests.Fixtures;
 
 namespace PgHa.Bench.Failover;
@@ -40,29 +39,13 @@ public sealed class RepmgrDaemon : IAsyncDisposable
 
     public bool HasExited => _runuser.HasExited;
 
+    /// <summary>runuser and repmgrd, its child.</summary>
+    public IReadOnlyList<int> Pids => [_runuser.Id, .. LinuxProcesses.ChildrenOf(_runuser.Id)];
+
     public async ValueTask DisposeAsync()
     {
-        if (!_runuser.HasExited)
-        {
-            // runuser waits for its child; the child is repmgrd.
-            foreach (int repmgrd in LinuxProcesses.ChildrenOf(_runuser.Id))
-            {
-                _ = Kill(repmgrd, 15);
-            }
-            using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-            try
-            {
-                await _runuser.WaitForExitAsync(deadline.Token);
-            }
-            catch (OperationCanceledException)
-            {
-                _runuser.Kill(entireProcessTree: true);
-                await _runuser.WaitForExitAsync();
-            }
-        }
+        // runuser waits for its child; the child is repmgrd.
+        await ProcessStop.TermThenKillAsync(_runuser, LinuxProcesses.ChildrenOf(_runuser.Id), TimeSpan.FromSeconds(10));
         _runuser.Dispose();
     }
-
-    [DllImport("libc", EntryPoint = "kill", SetLastError = true)]
-    private static extern int Kill(int pid, int signal);
 }

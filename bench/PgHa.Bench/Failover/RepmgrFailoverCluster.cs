@@ -28,10 +28,11 @@ public sealed class RepmgrFailoverCluster : IFailoverCluster
 
     public IReadOnlyList<BenchNode> Nodes { get; }
 
-    public static async Task<RepmgrFailoverCluster> StartAsync(string prefix, DetectionSettings settings, CancellationToken cancellationToken)
+    /// <param name="serverSettings">postgresql.conf settings for every node besides repmgr's preload library (the same as PgHa's nodes get).</param>
+    public static async Task<RepmgrFailoverCluster> StartAsync(string prefix, DetectionSettings settings, IReadOnlyDictionary<string, string> serverSettings, CancellationToken cancellationToken)
     {
         var servers = await BenchCluster.StartAsync(prefix, standbyCount: 2, parallelClones: 2, cancellationToken,
-            new Dictionary<string, string> { ["shared_preload_libraries"] = "repmgr" });
+            new Dictionary<string, string>(serverSettings) { ["shared_preload_libraries"] = "repmgr" });
         var cluster = new RepmgrFailoverCluster(servers);
         try
         {
@@ -66,6 +67,8 @@ public sealed class RepmgrFailoverCluster : IFailoverCluster
         int ended = _daemons.FindIndex(d => d.HasExited);
         return ended >= 0 ? $"repmgrd of {Nodes[ended].Name} has exited" : null;
     }
+
+    public IReadOnlyList<int> AgentPids(BenchNode node) => _daemons[Nodes.ToList().IndexOf(node)].Pids;
 
     public void SaveLogs(string directory)
     {
