@@ -39,7 +39,7 @@ ANCHOR_COPY=$ROOT/$RES/repmgr-anchor
 
 pgha_teardown() {
     echo "== PgHa side teardown"
-    local f p d i
+    local f p d i n
     for f in "$PBASE"/probe-*.pid; do [ -f "$f" ] && kill "$(cat "$f")" 2>/dev/null; done
     # Monitors first: with -ManageServer a monitor would start a server stopped under it.
     for f in "$PBASE"/run/monitor-*.pid; do [ -f "$f" ] && kill -TERM "$(cat "$f")" 2>/dev/null; done
@@ -54,6 +54,15 @@ pgha_teardown() {
             p=$(head -1 "$d/postmaster.pid" 2>/dev/null); [ -n "$p" ] && kill -9 "$p" 2>/dev/null; }
     done
     [ -f "$PBASE/ssh/sshd.pid" ] && kill "$(cat "$PBASE/ssh/sshd.pid")" 2>/dev/null
+    # The monitors' and servers' logs are kept with the results (the anchor keeps repmgr's under its BASE until the next run).
+    if [ -d "$PBASE/log" ]; then
+        mkdir -p "$RES/switchover-logs/pgha"
+        cp "$PBASE"/log/* "$RES/switchover-logs/pgha/" 2>/dev/null
+        for n in 1 2 3; do
+            cp "$PBASE/node$n/postgres.log" "$RES/switchover-logs/pgha/postgresql-node$n-initdb-start.log" 2>/dev/null
+            cp "$PBASE/node$n/data.log" "$RES/switchover-logs/pgha/postgresql-node$n.log" 2>/dev/null
+        done
+    fi
     rm -rf "$PBASE"
 }
 cleanup() {
