@@ -93,15 +93,29 @@ function Agents($Side) {
 
 function Alive([int] $Id) { & /bin/kill -0 $Id 2>$null; $LASTEXITCODE -eq 0 }
 
+# An agent that died is started again, as systemd's Restart= would (PgHa's unit: Restart=always), and said so in the
+# round's record: a repmgrd ended once after a switchover in a trial run here.
+function Revive-Agents($Side) {
+    $revived = foreach ($i in 1..3) {
+        $file = if ($Side.Name -eq 'pgha') { "$PgHaBase/run/monitor-node$i.pid" } else { "$RepmgrBase/node$i/repmgrd.pid" }
+        if ((Test-Path $file) -and (Alive ([int](Get-Content $file)))) { continue }
+        if ($Side.Name -eq 'pgha') { Start-Monitor $pgha.Nodes[$i - 1] }
+        else { & runuser -u postgres -- "$pgbin/repmgrd" -f "$RepmgrBase/node$i/repmgr.conf" *> $null }
+        "node$i"
+    }
+    if ($revived) { "; started again: $($revived -join ', ')" }
+}
+
 # Until one primary has both standbys streaming and (when asked) every agent runs; then its name and the agents.
 function Wait-Ready($Side, [bool] $WithAgents, [int] $Seconds = 120) {
     $deadline = [DateTime]::UtcNow.AddSeconds($Seconds)
+    $revived = if ($WithAgents) { Revive-Agents $Side }
     while ($true) {
         $primary = Primary $Side
         $agents = if ($WithAgents) { Agents $Side } else { 'not asked' }
         if ($primary -and (Sql $primary.Address postgres "select count(*) from pg_stat_replication where state = 'streaming'") -eq '2' -and
             (-not $WithAgents -or $agents -match '^3/3 ')) {
-            return [pscustomobject]@{ Primary = $primary; Agents = $agents }
+            return [pscustomobject]@{ Primary = $primary; Agents = "$agents$revived" }
         }
         if ([DateTime]::UtcNow -gt $deadline) {
             throw "$($Side.Name): not ready within $Seconds s (primary: $($primary.Name); agents: $agents)."
@@ -171,18 +185,20 @@ foreach ($node in $pgha.Nodes) {
 
 "== PgHa: monitors as examples/systemd/pgha-monitor@.service runs them (paused while they start, as its comment says)"
 $null = Suspend-PgHaMonitor -Conninfo $pghaConninfo -Confirm:$false -WarningAction SilentlyContinue
+function Start-Monitor($Node) {
+    # User=postgres, Nice=-5, ExecStart=pwsh -NoProfile -NonInteractive -Command "Import-Module PgHa; Start-PgHaMonitor
+    # -Config /etc/pgha/%i.psd1 -LogFile /var/log/pgha/%i.log -StateFile /var/lib/pgha/%i.vote.json -ManageServer".
+    # HOME is the bench's own home of postgres (its SSH key, known_hosts and cluster secret); setpriv, as systemd's
+    # User=, opens no PAM session.
+    $command = "Import-Module '$manifest'; Start-PgHaMonitor -Config $($Node.Config) -LogFile $PgHaBase/log/$($Node.Name).log -StateFile $PgHaBase/state/$($Node.Name).vote.json -ManageServer"
+    $null = Start-Logged "$PgHaBase/log/$($Node.Name).console" "$PgHaBase/run/monitor-$($Node.Name).pid" @(
+        '/usr/bin/nice', '-n', '-5', '/usr/bin/setpriv', '--reuid=postgres', '--regid=postgres', '--init-groups',
+        '/usr/bin/env', '-u', 'PGHA_CLUSTER_SECRET_FILE', "HOME=$PgHaBase/home", '/usr/bin/dotnet', "$PgHaBase/pwsh/pwsh.dll",
+        '-NoProfile', '-NonInteractive', '-Command', $command)
+}
+
 function Start-Monitors {
-    foreach ($node in $pgha.Nodes) {
-        # User=postgres, Nice=-5, ExecStart=pwsh -NoProfile -NonInteractive -Command "Import-Module PgHa; Start-PgHaMonitor
-        # -Config /etc/pgha/%i.psd1 -LogFile /var/log/pgha/%i.log -StateFile /var/lib/pgha/%i.vote.json -ManageServer".
-        # HOME is the bench's own home of postgres (its SSH key, known_hosts and cluster secret); setpriv, as systemd's
-        # User=, opens no PAM session.
-        $command = "Import-Module '$manifest'; Start-PgHaMonitor -Config $($node.Config) -LogFile $PgHaBase/log/$($node.Name).log -StateFile $PgHaBase/state/$($node.Name).vote.json -ManageServer"
-        $null = Start-Logged "$PgHaBase/log/$($node.Name).console" "$PgHaBase/run/monitor-$($node.Name).pid" @(
-            '/usr/bin/nice', '-n', '-5', '/usr/bin/setpriv', '--reuid=postgres', '--regid=postgres', '--init-groups',
-            '/usr/bin/env', '-u', 'PGHA_CLUSTER_SECRET_FILE', "HOME=$PgHaBase/home", '/usr/bin/dotnet', "$PgHaBase/pwsh/pwsh.dll",
-            '-NoProfile', '-NonInteractive', '-Command', $command)
-    }
+    foreach ($node in $pgha.Nodes) { Start-Monitor $node }
     $deadline = [DateTime]::UtcNow.AddSeconds(120)
     while (@(Get-PgHaMonitor -Conninfo $pghaConninfo -WarningAction SilentlyContinue | Where-Object Running).Count -lt 3) {
         if ([DateTime]::UtcNow -gt $deadline) { throw "The PgHa monitors did not all run within 120 s; see $PgHaBase/log." }

@@ -68,7 +68,15 @@ pgha_teardown() {
 cleanup() {
     pgha_teardown
     echo "== repmgr side teardown"
-    "$ANCHOR_COPY/teardown.sh" --purge || true
+    "$ANCHOR_COPY/teardown.sh" || true
+    if [ -d "$ABASE" ]; then
+        mkdir -p "$RES/switchover-logs/repmgr"
+        for n in 1 2 3; do
+            cp "$ABASE/node$n/repmgr.log" "$RES/switchover-logs/repmgr/repmgr-node$n.log" 2>/dev/null
+            cp "$ABASE/node$n/postgres.log" "$RES/switchover-logs/repmgr/postgresql-node$n.log" 2>/dev/null
+        done
+    fi
+    "$ANCHOR_COPY/teardown.sh" --purge >/dev/null || true
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
