@@ -93,15 +93,29 @@ function Agents($Side) {
 
 function Alive([int] $Id) { & /bin/kill -0 $Id 2>$null; $LASTEXITCODE -eq 0 }
 
+# An agent that died is started again, as systemd's Restart= would (PgHa's unit: Restart=always), and said so in the
+# round's record: a repmgrd ended once after a switchover in a trial run here.
+function Revive-Agents($Side) {
+    $revived = foreach ($i in 1..3) {
+        $file = if ($Side.Name -eq 'pgha') { "$PgHaBase/run/monitor-node$i.pid" } else { "$RepmgrBase/node$i/repmgrd.pid" }
+        if ((Test-Path $file) -and (Alive ([int](Get-Content $file)))) { continue }
+        if ($Side.Name -eq 'pgha') { Start-Monitor $pgha.Nodes[$i - 1] }
+        else { & runuser -u postgres -- "$pgbin/repmgrd" -f "$RepmgrBase/node$i/repmgr.conf" *> $null }
+        "node$i"
+    }
+    if ($revived) { "; started again: $($revived -join ', ')" }
+}
+
 # Until one primary has both standbys streaming and (when asked) every agent runs; then its name and the agents.
 function Wait-Ready($Side, [bool] $WithAgents, [int] $Seconds = 120) {
     $deadline = [DateTime]::UtcNow.AddSeconds($Seconds)
+    $revived = if ($WithAgents) { Revive-Agents $Side }
     while ($true) {
         $primary = Primary $Side
         $agents = if ($WithAgents) { Agents $Side } else { 'not asked' }
         if ($primary -and (Sql $primary.Address postgres "select count(*) from pg_stat_replication where state = 'streaming'") -eq '2' -and
             (-not $WithAgents -or $agents -match '^3/3 ')) {
-            return [pscustomobject]@{ Primary = $primary; Agents = $agents }
+            return [pscustomobject]@{ Primary = $primary; Agents = "$agents$revived" }
         }
         if ([DateTime]::UtcNow -gt $deadline) {
             throw "$($Side.Name): not ready within $Seconds s (primary: $($primary.Name); agents: $agents)."
@@ -171,18 +185,20 @@ foreach ($node in $pgha.Nodes) {
 
 "== PgHa: monitors as examples/systemd/pgha-monitor@.service runs them (paused while they start, as its comment says)"
 $null = Suspend-PgHaMonitor -Conninfo $pghaConninfo -Confirm:$false -WarningAction SilentlyContinue
+function Start-Monitor($Node) {
+    # User=postgres, Nice=-5, ExecStart=pwsh -NoProfile -NonInteractive -Command "Import-Module PgHa; Start-PgHaMonitor
+    # -Config /etc/pgha/%i.psd1 -LogFile /var/log/pgha/%i.log -StateFile /var/lib/pgha/%i.vote.json -ManageServer".
+    # HOME is the bench's own home of postgres (its SSH key, known_hosts and cluster secret); setpriv, as systemd's
+    # User=, opens no PAM session.
+    $command = "Import-Module '$manifest'; Start-PgHaMonitor -Config $($Node.Config) -LogFile $PgHaBase/log/$($Node.Name).log -StateFile $PgHaBase/state/$($Node.Name).vote.json -ManageServer"
+    $null = Start-Logged "$PgHaBase/log/$($Node.Name).console" "$PgHaBase/run/monitor-$($Node.Name).pid" @(
+        '/usr/bin/nice', '-n', '-5', '/usr/bin/setpriv', '--reuid=postgres', '--regid=postgres', '--init-groups',
+        '/usr/bin/env', '-u', 'PGHA_CLUSTER_SECRET_FILE', "HOME=$PgHaBase/home", '/usr/bin/dotnet', "$PgHaBase/pwsh/pwsh.dll",
+        '-NoProfile', '-NonInteractive', '-Command', $command)
+}
+
 function Start-Monitors {
-    foreach ($node in $pgha.Nodes) {
-        # User=postgres, Nice=-5, ExecStart=pwsh -NoProfile -NonInteractive -Command "Import-Module PgHa; Start-PgHaMonitor
-        # -Config /etc/pgha/%i.psd1 -LogFile /var/log/pgha/%i.log -StateFile /var/lib/pgha/%i.vote.json -ManageServer".
-        # HOME is the bench's own home of postgres (its SSH key, known_hosts and cluster secret); setpriv, as systemd's
-        # User=, opens no PAM session.
-        $command = "Import-Module '$manifest'; Start-PgHaMonitor -Config $($node.Config) -LogFile $PgHaBase/log/$($node.Name).log -StateFile $PgHaBase/state/$($node.Name).vote.json -ManageServer"
-        $null = Start-Logged "$PgHaBase/log/$($node.Name).console" "$PgHaBase/run/monitor-$($node.Name).pid" @(
-            '/usr/bin/nice', '-n', '-5', '/usr/bin/setpriv', '--reuid=postgres', '--regid=postgres', '--init-groups',
-            '/usr/bin/env', '-u', 'PGHA_CLUSTER_SECRET_FILE', "HOME=$PgHaBase/home", '/usr/bin/dotnet', "$PgHaBase/pwsh/pwsh.dll",
-            '-NoProfile', '-NonInteractive', '-Command', $command)
-    }
+    foreach ($node in $pgha.Nodes) { Start-Monitor $node }
     $deadline = [DateTime]::UtcNow.AddSeconds(120)
     while (@(Get-PgHaMonitor -Conninfo $pghaConninfo -WarningAction SilentlyContinue | Where-Object Running).Count -lt 3) {
         if ([DateTime]::UtcNow -gt $deadline) { throw "The PgHa monitors did not all run within 120 s; see $PgHaBase/log." }
@@ -260,11 +276,13 @@ function Invoke-Switchover([int] $Round, [string] $Way, [bool] $WithAgents = $tr
         Round = $Round; Way = $Way; Move = $label; Load = $load; Agents = $ready.Agents
         Wall = $clock.Elapsed.TotalSeconds; Reported = $reported; WriteUnavailable = $unavailable
         Gap = Longest-Gap $side.ProbeLog $t0 $t1; Rc = $rc; NewPrimary = $now.Name; Steps = $steps; T0 = $t0; Parts = $parts
+        Failed = $rc -ne 0 -or $now.Name -ne $target.Name
+        Note = $(if ($rc -ne 0 -or $now.Name -ne $target.Name) { "FAILED (exit $rc, primary after: $($now.Name)): " + ((Get-Content -LiteralPath $out -ErrorAction SilentlyContinue | Select-Object -First 1) -replace '\|', '/') })
     }
     Write-Host ('   round {0} {1,-8} {2} load {3}, {4}: {5:0.00} s, write gap {6:0.00} s{7}{8}' -f $Round, $Way, $label, $load, $ready.Agents, $row.Wall, $row.Gap,
         $(if ($null -ne $reported) { (', reported {0:0.00} s, writes impossible {1:0.00} s' -f $reported, $unavailable) }),
         $(if ($rc -ne 0 -or $now.Name -ne $target.Name) { " FAILED (exit $rc, primary now $($now.Name)); see $out" }))
-    if ($rc -ne 0 -or $now.Name -ne $target.Name) { throw "round $Round ($Way) failed: see $out" }
+    # A failed switchover is recorded, not timed, and the run goes on: the next one waits until the cluster is whole again.
     $row
 }
 
@@ -280,10 +298,14 @@ try {
         foreach ($way in $ways) {
             if ($way -eq 'process') {
                 # What starting pwsh and importing PgHa cost by themselves, right before the process's switchover.
+                # Also through pwsh.dll directly, as an installed pwsh starts: `dotnet pwsh` first resolves the local tool.
                 $load = Load
                 $clock = [Diagnostics.Stopwatch]::StartNew()
                 & dotnet pwsh -NoProfile -NonInteractive -c "Import-Module '$manifest'" | Out-Null
-                $importOnly.Add([pscustomobject]@{ Round = $round; Load = $load; Wall = $clock.Elapsed.TotalSeconds })
+                $tool = $clock.Elapsed.TotalSeconds
+                $clock.Restart()
+                & dotnet "$PgHaBase/pwsh/pwsh.dll" -NoProfile -NonInteractive -c "Import-Module '$manifest'" | Out-Null
+                $importOnly.Add([pscustomobject]@{ Round = $round; Load = $load; Wall = $tool; Direct = $clock.Elapsed.TotalSeconds })
             }
             $rows.Add((Invoke-Switchover $round $way))
         }
@@ -330,33 +352,47 @@ finally {
     $lines.Add('')
     $lines.Add("2 cores shared with other work; load average (1/5/15 min) $loadStart at the start, $loadEnd at the end. Both clusters: 3 nodes on their own loopback addresses, port 5432, sshd on :2222, initdb defaults (fsync on), the anchor's replication settings, replication slots; repmgrd (repmgr's defaults) on repmgr's nodes, PgHa's monitors as the systemd example runs them on PgHa's. Settle $Settle s after each switchover; one 50 ms write probe per cluster all along.")
     $lines.Add('')
-    $lines.Add('| Round | Way | Move | Load | Agents before | Wall s | Reported Duration s | WriteUnavailable s | Longest write gap s |')
-    $lines.Add('|---:|---|---|---:|---|---:|---:|---:|---:|')
+    $lines.Add('| Round | Way | Move | Load | Agents before | Wall s | Reported Duration s | WriteUnavailable s | Longest write gap s | Note |')
+    $lines.Add('|---:|---|---|---:|---|---:|---:|---:|---:|---|')
     foreach ($r in $rows) {
-        $lines.Add(('| {0} | {1} | {2} | {3} | {4} | {5:0.00} | {6} | {7} | {8:0.00} |' -f $r.Round, $r.Way, $r.Move, $r.Load, $r.Agents, $r.Wall,
-            $(if ($null -ne $r.Reported) { '{0:0.00}' -f $r.Reported }), $(if ($null -ne $r.WriteUnavailable) { '{0:0.00}' -f $r.WriteUnavailable }), $r.Gap))
+        $lines.Add(('| {0} | {1} | {2} | {3} | {4} | {5:0.00} | {6} | {7} | {8:0.00} | {9} |' -f $r.Round, $r.Way, $r.Move, $r.Load, $r.Agents, $r.Wall,
+            $(if ($null -ne $r.Reported) { '{0:0.00}' -f $r.Reported }), $(if ($null -ne $r.WriteUnavailable) { '{0:0.00}' -f $r.WriteUnavailable }), $r.Gap, $r.Note))
     }
+    $failed = @($rows | Where-Object Failed)
+    if ($failed.Count) { $lines.Add(''); $lines.Add("**$($failed.Count) of $($rows.Count) switchovers failed** (left out of the medians below; logs in bench/results/switchover-logs/).") }
     $lines.Add('')
     $lines.Add('| Way | Switchovers | Wall s, median (min-max) | Longest write gap s, median (min-max) | Load, median (min-max) |')
     $lines.Add('|---|---:|---|---|---|')
     foreach ($way in 'repmgr', 'process', 'session', 'session-no-monitors', 'session-monitors-restarted') {
-        $of = @($rows | Where-Object Way -EQ $way)
+        $of = @($rows | Where-Object { $_.Way -eq $way -and -not $_.Failed })
         if ($of.Count) { $lines.Add(('| {0} | {1} | {2} | {3} | {4} |' -f $names[$way], $of.Count, (Range $of.Wall), (Range $of.Gap), (Range ($of.Load | ForEach-Object { [double]$_ })))) }
     }
-    if ($importOnly.Count) { $lines.Add(('| (`dotnet pwsh -NoProfile -c "Import-Module PgHa"` alone) | {0} | {1} | | {2} |' -f $importOnly.Count, (Range $importOnly.Wall), (Range ($importOnly.Load | ForEach-Object { [double]$_ })))) }
-    $procs = @($rows | Where-Object { $_.Way -eq 'process' -and $_.Parts })
+    if ($importOnly.Count) {
+        $lines.Add(('| (`dotnet pwsh -NoProfile -c "Import-Module PgHa"` alone) | {0} | {1} | | {2} |' -f $importOnly.Count, (Range $importOnly.Wall), (Range ($importOnly.Load | ForEach-Object { [double]$_ }))))
+        $lines.Add(('| (the same through `dotnet <pwsh.dll>`, as an installed pwsh starts) | {0} | {1} | | |' -f $importOnly.Count, (Range $importOnly.Direct)))
+    }
+    $pairs = @(foreach ($without in $rows | Where-Object { $_.Way -eq 'session-no-monitors' -and -not $_.Failed }) {
+        $with = $rows | Where-Object { $_.Way -eq 'session-monitors-restarted' -and $_.Round -eq $without.Round -and -not $_.Failed }
+        if ($with) { $with.Wall - $without.Wall }
+    })
+    if ($pairs.Count) {
+        $lines.Add(('With the monitors running, an in-session switchover took {0:0.00} s longer than without them (median of {1} interleaved pairs; {2}).' -f
+            (Median $pairs), $pairs.Count, (($pairs | ForEach-Object { '{0:+0.00;-0.00}' -f $_ }) -join ', ')))
+    }
+    $procs = @($rows | Where-Object { $_.Way -eq 'process' -and $_.Parts -and -not $_.Failed })
     if ($procs.Count) {
         $lines.Add(('The `dotnet pwsh -c` process in parts (medians, s): pwsh starts and runs the script {0:0.00}; Import-Module {1:0.00}; Invoke-PgHaSwitchover {2:0.00} (its own Duration {3:0.00}); exit {4:0.00}.' -f
             (Median $procs.Parts.Start), (Median $procs.Parts.Import), (Median $procs.Parts.Call), (Median ($procs | ForEach-Object Reported)), (Median $procs.Parts.Exit)))
     }
     $lines.Add('')
-    $rm = Median @($rows | Where-Object Way -EQ repmgr | ForEach-Object Wall)
-    $rg = Median @($rows | Where-Object Way -EQ repmgr | ForEach-Object Gap)
+    $ok = @($rows | Where-Object { -not $_.Failed })
+    $rm = Median @($ok | Where-Object Way -EQ repmgr | ForEach-Object Wall)
+    $rg = Median @($ok | Where-Object Way -EQ repmgr | ForEach-Object Gap)
     if ($rm) {
         $lines.Add('| Ratio of medians to repmgr | Wall | Write gap |')
         $lines.Add('|---|---:|---:|')
         foreach ($way in 'process', 'session') {
-            $of = @($rows | Where-Object Way -EQ $way)
+            $of = @($ok | Where-Object Way -EQ $way)
             if ($of.Count) { $lines.Add(('| {0} | {1:0.00} | {2:0.00} |' -f $names[$way], ((Median $of.Wall) / $rm), ((Median $of.Gap) / $rg))) }
         }
         $lines.Add('')
@@ -368,7 +404,7 @@ finally {
         $lines.Add("- round $($r.Round) $($r.Way) $($r.Move): $($r.Steps)" + $(if ($r.Parts) { ' (process: start {0:0.00}, import {1:0.00}, call {2:0.00}, exit {3:0.00})' -f $r.Parts.Start, $r.Parts.Import, $r.Parts.Call, $r.Parts.Exit }))
     }
     $lines | Set-Content -LiteralPath ([IO.Path]::Combine($results, 'switchover.md'))
-    $rows | Select-Object Round, Way, Move, Load, Agents, Wall, Reported, WriteUnavailable, Gap, Rc, NewPrimary, T0 |
+    $rows | Select-Object Round, Way, Move, Load, Agents, Wall, Reported, WriteUnavailable, Gap, Rc, NewPrimary, T0, Failed |
         Export-Csv -LiteralPath ([IO.Path]::Combine($results, 'switchover.tsv')) -Delimiter "`t" -UseQuotes Never
     ''
     $lines

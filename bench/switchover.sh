@@ -39,7 +39,7 @@ ANCHOR_COPY=$ROOT/$RES/repmgr-anchor
 
 pgha_teardown() {
     echo "== PgHa side teardown"
-    local f p d i
+    local f p d i n
     for f in "$PBASE"/probe-*.pid; do [ -f "$f" ] && kill "$(cat "$f")" 2>/dev/null; done
     # Monitors first: with -ManageServer a monitor would start a server stopped under it.
     for f in "$PBASE"/run/monitor-*.pid; do [ -f "$f" ] && kill -TERM "$(cat "$f")" 2>/dev/null; done
@@ -54,12 +54,29 @@ pgha_teardown() {
             p=$(head -1 "$d/postmaster.pid" 2>/dev/null); [ -n "$p" ] && kill -9 "$p" 2>/dev/null; }
     done
     [ -f "$PBASE/ssh/sshd.pid" ] && kill "$(cat "$PBASE/ssh/sshd.pid")" 2>/dev/null
+    # The monitors' and servers' logs are kept with the results (the anchor keeps repmgr's under its BASE until the next run).
+    if [ -d "$PBASE/log" ]; then
+        mkdir -p "$RES/switchover-logs/pgha"
+        cp "$PBASE"/log/* "$RES/switchover-logs/pgha/" 2>/dev/null
+        for n in 1 2 3; do
+            cp "$PBASE/node$n/postgres.log" "$RES/switchover-logs/pgha/postgresql-node$n-initdb-start.log" 2>/dev/null
+            cp "$PBASE/node$n/data.log" "$RES/switchover-logs/pgha/postgresql-node$n.log" 2>/dev/null
+        done
+    fi
     rm -rf "$PBASE"
 }
 cleanup() {
     pgha_teardown
     echo "== repmgr side teardown"
-    "$ANCHOR_COPY/teardown.sh" --purge || true
+    "$ANCHOR_COPY/teardown.sh" || true
+    if [ -d "$ABASE" ]; then
+        mkdir -p "$RES/switchover-logs/repmgr"
+        for n in 1 2 3; do
+            cp "$ABASE/node$n/repmgr.log" "$RES/switchover-logs/repmgr/repmgr-node$n.log" 2>/dev/null
+            cp "$ABASE/node$n/postgres.log" "$RES/switchover-logs/repmgr/postgresql-node$n.log" 2>/dev/null
+        done
+    fi
+    "$ANCHOR_COPY/teardown.sh" --purge >/dev/null || true
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM

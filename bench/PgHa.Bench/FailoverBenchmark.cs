@@ -10,7 +10,7 @@ namespace PgHa.Bench;
 /// example starts them and for repmgrd 5.3.3 at the same detection settings (PgHa's defaults), each under two
 /// faults: kill -9 of the postmaster (its agent lives on), and the whole node lost (agent and server killed at
 /// once). Optionally (e) a 1.5 s network blip of the primary under the shipped monitors, which must not fail
-/// over. Rounds are interleaved (round 1 of every variant, then round 2...) so the machine's other work weighs on
+/// over, and (x) the same blip with a bench-only -LocalConninfo, to compare. Rounds are interleaved (round 1 of every variant, then round 2...) so the machine's other work weighs on
 /// all alike. Writes bench/results/failover.md and each round's agent and server logs under
 /// bench/results/failover-logs/.
 /// </summary>
@@ -35,9 +35,10 @@ public sealed class FailoverBenchmark : IBenchmark
         }
         if (!TryParse(arguments, out int rounds, out string variants, out DetectionSettings repmgrd, out string? pwshDll))
         {
-            Console.Error.WriteLine("usage: PgHa.Bench failover --pwsh <pwsh.dll readable by postgres> [--rounds N] [--variants abcde] [--monitor-interval S] [--reconnect-attempts N] [--reconnect-interval S]");
+            Console.Error.WriteLine("usage: PgHa.Bench failover --pwsh <pwsh.dll readable by postgres> [--rounds N] [--variants abcdex] [--monitor-interval S] [--reconnect-attempts N] [--reconnect-interval S]");
             Console.Error.WriteLine("  default: 3 rounds of abcd; repmgrd at monitor 1 s, 7 x 1 s (PgHa's defaults). Variants: a/b PgHa kill -9 / node lost,");
-            Console.Error.WriteLine("  c/d repmgrd kill -9 / node lost, e a 1.5 s blip under PgHa. TODO (issue 15): f PgHa with etcd, g Patroni 3.0.2 on the same etcd.");
+            Console.Error.WriteLine("  c/d repmgrd kill -9 / node lost, e a 1.5 s blip under PgHa, x the same blip with -LocalConninfo (bench-only).");
+            Console.Error.WriteLine("  TODO (issue 15): f PgHa with etcd, g Patroni 3.0.2 on the same etcd.");
             return 2;
         }
         var shipped = new ShippedLaunch(pwshDll!);
@@ -52,6 +53,7 @@ public sealed class FailoverBenchmark : IBenchmark
             ["c"] = $"{repmgrdLabel}; kill -9 of the primary's postmaster",
             ["d"] = $"{repmgrdLabel}; the primary's whole node lost (repmgrd and every server process killed at once)",
             ["e"] = $"{pghaLabel}; the primary's address cut off for {BlipLength.TotalSeconds:0.0} s (nftables), then watched for {BlipWatch.TotalSeconds:0} s",
+            ["x"] = $"BENCH-ONLY SETTING: (e) with -LocalConninfo through each node's Unix socket added to the monitors' command line (Start-PgHaMonitor's help, example 2; not in the systemd example); the same {BlipLength.TotalSeconds:0.0} s cut, watched {BlipWatch.TotalSeconds:0} s",
         }.Where(l => variants.Contains(l.Key, StringComparison.Ordinal)).ToDictionary(l => l.Key, l => l.Value);
 
         string started = DateTimeOffset.UtcNow.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture);
@@ -82,9 +84,9 @@ public sealed class FailoverBenchmark : IBenchmark
                     cluster = await StartClusterAsync(variant, prefix, session, shipped, repmgrd, cancellationToken);
                     await WriteProbe.CreateTableAsync(cluster.Nodes[0].Server, cancellationToken);
                     await cluster.StartAgentsAsync(cancellationToken);
-                    if (variant == "e")
+                    if (variant is "e" or "x")
                     {
-                        var blip = await FailoverRound.BlipAsync((PgHaFailoverCluster)cluster, round, BlipLength, BlipWatch, cancellationToken) with { Load = load };
+                        var blip = await FailoverRound.BlipAsync((PgHaFailoverCluster)cluster, round, BlipLength, BlipWatch, cancellationToken) with { Load = load, Variant = variant };
                         blips.Add(blip);
                         Console.WriteLine($"  cut at {blip.CutAtUtc} UTC, in force {blip.CutSeconds:0.000}-{blip.CutCommandsSeconds:0.000} s; failover: {(blip.FailedOver ? "YES" : "no")} ({blip.Evidence}); " +
                             $"primary's longest write gap {blip.PrimaryLongestWriteGap:0.00} s; most writable at once {blip.MaxWritableAtOnce}; after: {blip.TermsAfter}");
@@ -104,7 +106,7 @@ public sealed class FailoverBenchmark : IBenchmark
                 {
                     failures.Add($"round {round} ({variant}): {ex.Message}");
                     Console.Error.WriteLine($"  round failed: {ex}");
-                    if (variant != "e")
+                    if (variant is not ("e" or "x"))
                     {
                         kills.Add(new FailoverRoundResult(variant, round, "-", "node1", null, null, null, null, 0, string.Empty, 0, 0, "failed: " + ex.Message.Split('\n')[0]) { Load = load });
                     }
@@ -146,6 +148,7 @@ public sealed class FailoverBenchmark : IBenchmark
         variant switch
         {
             "a" or "b" or "e" => await PgHaFailoverCluster.StartAsync(prefix, session, new Dictionary<string, string>(), cancellationToken, shipped, ServerSettings),
+            "x" => await PgHaFailoverCluster.StartAsync(prefix, session, new Dictionary<string, string>(), cancellationToken, shipped with { LocalSocket = true }, ServerSettings),
             "c" or "d" => await RepmgrFailoverCluster.StartAsync(prefix, repmgrd, ServerSettings, cancellationToken),
             // TODO (issue 15): "f" PgHa's shipped monitors with the etcd backend (New-PgHaSandbox -Etcd's 3-member etcd on
             // loopback, Set-PgHaConsensus -Backend Etcd while paused) once the etcd backend decides elections (another
@@ -171,7 +174,7 @@ public sealed class FailoverBenchmark : IBenchmark
             bool ok = arguments[i] switch
             {
                 "--rounds" => int.TryParse(value, CultureInfo.InvariantCulture, out rounds) && rounds >= 1,
-                "--variants" => (variants = value).Length > 0 && value.All(c => c is >= 'a' and <= 'e'),
+                "--variants" => (variants = value).Length > 0 && value.All(c => c is (>= 'a' and <= 'e') or 'x'),
                 "--pwsh" => File.Exists(pwshDll = value),
                 "--monitor-interval" => int.TryParse(value, CultureInfo.InvariantCulture, out monitorInterval) && monitorInterval >= 1,
                 "--reconnect-attempts" => int.TryParse(value, CultureInfo.InvariantCulture, out reconnectAttempts) && reconnectAttempts >= 1,

@@ -21,4 +21,7 @@ public sealed record BlipRoundResult(
 {
     /// <summary>The machine's 1-minute load average as the round began (it is shared with other work).</summary>
     public string Load { get; init; } = "";
+
+    /// <summary>e (as shipped) or x (with the bench-only -LocalConninfo).</summary>
+    public string Variant { get; init; } = "e";
 }

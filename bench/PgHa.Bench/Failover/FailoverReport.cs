@@ -45,11 +45,11 @@ public sealed class FailoverReport
         }
         if (Blips.Count > 0)
         {
-            text.AppendLine("| Blip round | Load | Cut (UTC) | Cut in force s, at least | at most | Watched s | Failover | Evidence | Primary's longest write gap s | Most writable at once | Monitors after |");
-            text.AppendLine("|---:|---:|---|---:|---:|---:|---|---|---:|---:|---|");
-            foreach (var b in Blips.OrderBy(b => b.Round))
+            text.AppendLine("| Variant | Blip round | Load | Cut (UTC) | Cut in force s, at least | at most | Watched s | Failover | Evidence | Primary's longest write gap s | Most writable at once | Monitors after |");
+            text.AppendLine("|---|---:|---:|---|---:|---:|---:|---|---|---:|---:|---|");
+            foreach (var b in Blips.OrderBy(b => b.Variant, StringComparer.Ordinal).ThenBy(b => b.Round))
             {
-                text.AppendLine($"| {b.Round} | {b.Load} | {b.CutAtUtc} | {b.CutSeconds:0.00} | {b.CutCommandsSeconds:0.00} | {b.WatchSeconds:0} | {(b.FailedOver ? "**yes**" : "no")} | {b.Evidence} | {b.PrimaryLongestWriteGap:0.00} | {b.MaxWritableAtOnce} | {b.TermsAfter} |");
+                text.AppendLine($"| ({b.Variant}) | {b.Round} | {b.Load} | {b.CutAtUtc} | {b.CutSeconds:0.00} | {b.CutCommandsSeconds:0.00} | {b.WatchSeconds:0} | {(b.FailedOver ? "**yes**" : "no")} | {b.Evidence} | {b.PrimaryLongestWriteGap:0.00} | {b.MaxWritableAtOnce} | {b.TermsAfter} |");
             }
             text.AppendLine();
         }
@@ -84,10 +84,10 @@ public sealed class FailoverReport
                 text.AppendLine($"| ({pgha}) faster than ({repmgrd}), {fault}, same detection settings | {p:0.00} s / {r:0.00} s = {p / r:0.00} (medians) | {Met(p < r)} |");
             }
         }
-        if (Blips.Count > 0)
+        foreach (var blips in Blips.GroupBy(b => b.Variant).OrderBy(g => g.Key, StringComparer.Ordinal))
         {
-            int failovers = Blips.Count(x => x.FailedOver);
-            text.AppendLine($"| (e) a blip shorter than 2 s never fails over | {failovers} failovers in {Blips.Count} blips of {Blips.Min(x => x.CutSeconds):0.00}-{Blips.Max(x => x.CutSeconds):0.00} s | {Met(failovers == 0)} |");
+            int failovers = blips.Count(x => x.FailedOver);
+            text.AppendLine($"| ({blips.Key}) a blip shorter than 2 s never fails over{(blips.Key == "x" ? " (bench-only -LocalConninfo)" : string.Empty)} | {failovers} failovers in {blips.Count()} blips of {blips.Min(x => x.CutSeconds):0.00}-{blips.Max(x => x.CutSeconds):0.00} s | {Met(failovers == 0)} |");
         }
         foreach (string pgha in Pairs.Select(p => p.PgHa))
         {

@@ -124,7 +124,7 @@ public sealed class PgHaFailoverCluster : IFailoverCluster
             {
                 _monitors.Add(ShippedMonitor.Start(node.Name, shipped.PwshDll, HomeDirectory, ConfigFile(node),
                     Path.Combine(_directory, "log", $"{node.Name}.log"), Path.Combine(_directory, "state", $"{node.Name}.vote.json"),
-                    Path.Combine(_directory, "log", $"{node.Name}.console")));
+                    Path.Combine(_directory, "log", $"{node.Name}.console"), shipped.LocalSocket ? $" -LocalConninfo '{SocketConninfo(node)}'" : string.Empty));
             }
             await WaitForMonitorsAsync(all, standbysSeePrimary: false, cancellationToken);
             _session.Invoke("Resume-PgHaMonitor", pause, cancellationToken);
@@ -277,5 +277,9 @@ public sealed class PgHaFailoverCluster : IFailoverCluster
     }
 }
 
-/// <summary>How shipped monitors are started: the pinned pwsh's pwsh.dll, in a place the postgres user can read.</summary>
-public sealed record ShippedLaunch(string PwshDll);
+/// <summary>
+/// How shipped monitors are started: the pinned pwsh's pwsh.dll, in a place the postgres user can read. LocalSocket
+/// adds -LocalConninfo through the node's Unix socket (Start-PgHaMonitor's help, example 2): not in the systemd
+/// example, so a bench-only setting, reported as such.
+/// </summary>
+public sealed record ShippedLaunch(string PwshDll, bool LocalSocket = false);

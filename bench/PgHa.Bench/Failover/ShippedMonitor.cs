@@ -34,13 +34,14 @@ public sealed class ShippedMonitor : IMonitorAgent
 
     public string ConsoleFile { get; }
 
-    /// <summary>The command line of the unit's ExecStart, with this run's paths.</summary>
-    public static string Command(string config, string logFile, string stateFile) =>
-        $"Import-Module '{RepositoryLayout.ModuleManifest}'; Start-PgHaMonitor -Config {config} -LogFile {logFile} -StateFile {stateFile} -ManageServer";
+    /// <summary>The command line of the unit's ExecStart, with this run's paths (and, for a bench-only variant, more parameters).</summary>
+    public static string Command(string config, string logFile, string stateFile, string extraParameters = "") =>
+        $"Import-Module '{RepositoryLayout.ModuleManifest}'; Start-PgHaMonitor -Config {config} -LogFile {logFile} -StateFile {stateFile} -ManageServer{extraParameters}";
 
     /// <param name="pwshDll">pwsh.dll of the pinned pwsh, readable by postgres.</param>
     /// <param name="home">The postgres user's HOME for this monitor (writable by postgres).</param>
-    public static ShippedMonitor Start(string nodeName, string pwshDll, string home, string config, string logFile, string stateFile, string consoleFile)
+    /// <param name="extraParameters">Empty as shipped; " -LocalConninfo '...'" for the bench-only variant.</param>
+    public static ShippedMonitor Start(string nodeName, string pwshDll, string home, string config, string logFile, string stateFile, string consoleFile, string extraParameters = "")
     {
         // sh sends the console to a file and execs the chain, so the process is the monitor's own (nice, setpriv and env exec too).
         var start = new ProcessStartInfo("/bin/sh") { UseShellExecute = false };
@@ -49,7 +50,7 @@ public sealed class ShippedMonitor : IMonitorAgent
             "-c", "exec \"$@\" >>\"$0\" 2>&1", consoleFile,
             "/usr/bin/nice", "-n", "-5", "/usr/bin/setpriv", "--reuid=postgres", "--regid=postgres", "--init-groups",
             "/usr/bin/env", "-u", "PGHA_CLUSTER_SECRET_FILE", $"HOME={home}", "/usr/bin/dotnet", pwshDll,
-            "-NoProfile", "-NonInteractive", "-Command", Command(config, logFile, stateFile),
+            "-NoProfile", "-NonInteractive", "-Command", Command(config, logFile, stateFile, extraParameters),
         })
         {
             start.ArgumentList.Add(argument);
