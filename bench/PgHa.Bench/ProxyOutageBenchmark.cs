@@ -114,7 +114,7 @@ public sealed class ProxyOutageBenchmark : IBenchmark
         text.AppendLine($"# proxy-outage benchmark, {started} UTC").AppendLine();
         text.AppendLine($"2 cores shared with other work; load average (1/5/15 min) at the start {loadAtStart}, at the end {loadAtEnd}.").AppendLine();
         text.AppendLine("Times after the event (the Invoke-PgHaSwitchover call's start, or the kill): the first write the new primary took directly, its monitor's first 200 on /primary, the first write through HAProxy it took. " +
-            "The monitor's share is the promotion (first direct write) to /primary 200; HAProxy's share is /primary 200 to the first write through it (its check interval is 1 s).").AppendLine();
+            "The monitor's share is the promotion (first direct write) to /primary 200; HAProxy's share is /primary 200 to the first write through it (the example checks an up node every 1 s and a down one every 250 ms).").AppendLine();
         text.AppendLine("| Round | Event | Load | Direct write gap s | First direct write after s | /primary 200 after s | First write through HAProxy after s | Monitor's share s | HAProxy's share s | Outage through HAProxy s (first failed -> first ok) | Gap through HAProxy s (last ok -> first ok) | Failed writes | <= direct + 1 s | Most writable at once | Note |");
         text.AppendLine("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---|");
         foreach (ProxyEventResult r in results)
