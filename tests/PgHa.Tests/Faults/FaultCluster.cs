@@ -18,6 +18,12 @@ public sealed record FaultClusterOptions
 
     /// <summary>Nodes whose monitor reaches its own server over TCP (no -LocalConninfo), as the demo starts them.</summary>
     public IReadOnlySet<string> TcpLocalProbe { get; init; } = new HashSet<string>();
+
+    /// <summary>
+    /// The elections are decided by a real 3-member etcd on loopback (outside every node's cgroup), recorded in the
+    /// metadata before the monitors start (paused, Set-PgHaConsensus, resumed, as an operator does).
+    /// </summary>
+    public bool Etcd { get; init; }
 }
 
 /// <summary>
@@ -33,6 +39,7 @@ public sealed class FaultCluster : IAsyncDisposable
     private readonly FaultClusterOptions _options;
     private readonly Dictionary<string, NodeCgroup> _cgroups = [];
     private Task<(string? Primary, double? AllStreaming, Dictionary<string, double> Since)>? _settling;
+    private EtcdCluster? _etcd;
 
     private FaultCluster(ITestOutputHelper output, FaultClusterOptions options, MonitoredCluster cluster)
     {
@@ -86,6 +93,15 @@ public sealed class FaultCluster : IAsyncDisposable
     {
         var primary = Cluster["node1"].Server;
         await primary.ExecuteAsync(AckedWriter.CreateTableSql + "; " + WriteWatcher.CreateTableSql, "pgha");
+        if (_options.Etcd)
+        {
+            _etcd = await EtcdCluster.StartAsync();
+            string conninfo = Cluster["node1"].Conninfo;
+            Cluster.Session.Run("Suspend-PgHaMonitor -Conninfo $args[0] -Wait 0 -Confirm:$false -WarningAction SilentlyContinue", conninfo).ThrowIfErrors();
+            Cluster.Session.Run("Set-PgHaConsensus -Conninfo $args[0] -Backend Etcd -EtcdEndpoint $args[1] -EtcdPrefix /pgha-faults -Confirm:$false",
+                conninfo, _etcd.Endpoints).ThrowIfErrors();
+            Cluster.Session.Run("Resume-PgHaMonitor -Conninfo $args[0] -Wait 0 -Confirm:$false -WarningAction SilentlyContinue", conninfo).ThrowIfErrors();
+        }
         int mark = 0;
         foreach (ClusterMember node in Cluster.DataNodes)
         {
@@ -322,6 +338,10 @@ public sealed class FaultCluster : IAsyncDisposable
         foreach (NodeCgroup cgroup in _cgroups.Values)
         {
             cgroup.Dispose();
+        }
+        if (_etcd is not null)
+        {
+            await _etcd.DisposeAsync();
         }
     }
 }

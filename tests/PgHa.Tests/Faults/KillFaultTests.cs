@@ -41,4 +41,33 @@ public sealed class KillFaultTests(ITestOutputHelper output)
         f.FaultHealed();
         f.AssertHolds(await f.FinishAsync(nameof(WholeNodeLost)));
     }
+
+    // The same two faults with the elections decided by etcd (issue 10: the fault suite against the etcd backend).
+
+    [Fact]
+    [Trait("Speed", "Slow")]
+    public async Task KillPostmasterEtcd()
+    {
+        await using var f = await FaultCluster.StartAsync(output, "f-killetcd", new FaultClusterOptions { Etcd = true });
+        f.FaultBegins();
+        await f["node1"].Server.KillAsync();
+        string? promoted = await f.WaitForNewPrimaryAsync("node1", TimeSpan.FromSeconds(30));
+        f.Log(promoted is null ? "No standby was promoted within 30 s." : $"{promoted} takes writes");
+        f.FaultHealed();
+        f.AssertHolds(await f.FinishAsync(nameof(KillPostmasterEtcd)));
+    }
+
+    [Fact]
+    [Trait("Speed", "Slow")]
+    public async Task WholeNodeLostEtcd()
+    {
+        await using var f = await FaultCluster.StartAsync(output, "f-nodeetcd", new FaultClusterOptions { Etcd = true });
+        f.FaultBegins();
+        await Task.WhenAll(f.Cluster.MonitorOf("node1").KillAsync(), f["node1"].Server.KillAsync());
+        string? promoted = await f.WaitForNewPrimaryAsync("node1", TimeSpan.FromSeconds(30));
+        f.Log(promoted is null ? "No standby was promoted within 30 s of the loss of node1." : $"{promoted} takes writes");
+        f.RestartMonitor("node1");
+        f.FaultHealed();
+        f.AssertHolds(await f.FinishAsync(nameof(WholeNodeLostEtcd)));
+    }
 }
