@@ -88,6 +88,8 @@ public sealed class HaRulesTests
         ("promotion retry: not while paused", Standby with { IsLeader = true, LeaderId = 2, PromotionPending = true, Paused = true }, new HaAction.Wait()),
         ("a winner found writable after a failed attempt records its promotion, it does not just lead", Primary with { Registered = PgHaRole.Standby, LeaderId = 2, PromotionPending = true },
             new HaAction.Promote()),
+        ("between such attempts the writable winner leads (its lease is watched)", Primary with { Registered = PgHaRole.Standby, LeaderId = 2, PromotionPending = true, RoleChangeDue = false },
+            new HaAction.Lead(false)),
         ("the winner that gave its term up stands again once its stand-aside is over", Standby with { IsLeader = true, LeaderId = 2, GaveUpTerm = true }, new HaAction.Elect()),
         ("the winner that gave its term up waits while it stands aside", Standby with { IsLeader = true, LeaderId = 2, GaveUpTerm = true, RoleChangeDue = false }, new HaAction.Wait()),
         ("a leader in recovery that neither won nor gave up (after a switchover, before the new term is read) waits", Standby with { IsLeader = true, LeaderId = 2 }, new HaAction.Wait()),

@@ -56,10 +56,11 @@ internal static class HaRules
 
     private static HaAction DecideAsPrimary(HaSnapshot s)
     {
-        if (s.IsLeader && s.PromotionPending)
+        if (s.IsLeader && s.PromotionPending && s.RoleChangeDue)
         {
             return new HaAction.Promote(); // the promotion went through although its attempt failed: announce and record it
         }
+        // Between such attempts it leads: its lease is watched like any primary's.
         if (!s.IsLeader && s.LeaderId is not null)
         {
             // Paused means no fencing at all: a switchover pauses the monitors while its new primary runs

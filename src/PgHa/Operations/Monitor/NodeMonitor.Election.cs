@@ -206,7 +206,10 @@ internal sealed partial class NodeMonitor
     private async Task PromotionFailedAsync(WonTerm won, Exception ex)
     {
         long term = won.Term;
-        int attempts = won.Attempts + 1;
+        // A server that already answers as a primary did promote: what failed is the step after it (a session, the
+        // announcement), which is tried again without counting, so that a promoted primary never gives its term up.
+        bool promotedAnyway = _local is { InRecovery: false } && _serverRunning;
+        int attempts = promotedAnyway ? won.Attempts : won.Attempts + 1;
         bool again = attempts < PromotionAttempts;
         if (!again && won.PromoteRequested)
         {
