@@ -83,8 +83,6 @@ internal sealed class EtcdMonitorConsensus : IConsensus
 
     public EtcdLeaseTiming Timing { get; }
 
-    public TimeSpan StartGrace => TimeSpan.Zero;
-
     public TimeSpan ResumeGrace => TimeSpan.Zero;
 
     private static long NowMs => MonotonicClock.NowMs;

@@ -45,14 +45,11 @@ internal interface IConsensus
     Task<LeaseRenewal> AnnounceAsync(long term, long sinceMs, CancellationToken ct);
 
     /// <summary>
-    /// How long a primary may take writes after a first start of its monitor (no lease kept from before), and
-    /// after a resume, before the backend has renewed its lease. The built-in quorum: the members restart their
-    /// detection windows then, so none can vote it out sooner. etcd: nothing (a standby may take a leader key
-    /// the moment it is gone), so the monitor asks etcd before its lease timer starts.
+    /// How long a primary may take writes after a resume before the backend has renewed its lease. The built-in
+    /// quorum: a fence timeout (the members restart their detection windows then, so none can vote it out
+    /// sooner). etcd: nothing (a standby may take a leader key the moment it is gone). The first start's grace
+    /// is decided before a backend exists (NodeMonitor.StartGrace, from the recorded backend).
     /// </summary>
-    TimeSpan StartGrace { get; }
-
-    /// <inheritdoc cref="StartGrace"/>
     TimeSpan ResumeGrace { get; }
 
     /// <summary>

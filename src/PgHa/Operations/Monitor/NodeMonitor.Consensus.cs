@@ -17,7 +17,11 @@ internal sealed partial class NodeMonitor
     private EtcdClient? _etcdClient;
     private string? _clusterId; // the data nodes' system identifier (etcd's leader key names its cluster by it)
 
-    /// <summary>How long a primary may take writes after a first start before the backend renewed its lease (see <see cref="IConsensus.StartGrace"/>).</summary>
+    /// <summary>
+    /// How long a primary may take writes after a first start before the backend renewed its lease: decided from
+    /// the recorded backend, because the start's lease is set before the backend is made. The built-in quorum: a
+    /// detection window (the members' watches begin with one). etcd: nothing, so etcd is asked first.
+    /// </summary>
     private TimeSpan StartGrace => _startConsensus.Backend == PgHaConsensusBackend.Etcd ? TimeSpan.Zero : _settings.DetectionWindow;
 
     /// <summary>

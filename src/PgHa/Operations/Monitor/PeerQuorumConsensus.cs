@@ -141,9 +141,7 @@ internal sealed class PeerQuorumConsensus : IConsensus
         return Lease(sinceMs, 1 + taken.Count(t => t), members.Nodes.Count);
     }
 
-    /// <summary>A detection window after a first start, a fence timeout after a resume (see PrimaryLease).</summary>
-    public TimeSpan StartGrace => _settings.DetectionWindow;
-
+    /// <summary>A fence timeout after a resume (see PrimaryLease).</summary>
     public TimeSpan ResumeGrace => _settings.FenceTimeout;
 
     /// <summary>Nothing to publish: a member's state is its answer to a status request.</summary>
