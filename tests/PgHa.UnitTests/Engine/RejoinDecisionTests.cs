@@ -116,4 +116,25 @@ public sealed class RejoinDecisionTests
         Assert.False(RewindPrerequisites.Parse("wal_log_hints setting: off\nData page checksum version: 0\n").RewindPossible);
         Assert.True(RewindPrerequisites.Parse("wal_log_hints setting: off\nData page checksum version: 1\n").RewindPossible);
     }
+
+    [Fact]
+    public void ATimelineMadeTwiceIsACloneEvenWhenPgControlStillShowsTheParent()
+    {
+        // HangingHookThenNewPrimaryCutOff: node1 was promoted to timeline 2 at 0/3000200 and cut off before any
+        // standby streamed from it; node2 was promoted to its own timeline 2 at 0/3000110. node1 crashed before
+        // a checkpoint, so its pg_control still says timeline 1 and pg_rewind would find "nothing to rewind".
+        var own = TimelineHistory.Parse(2, "1\t0/3000200\tno recovery target specified\n");
+        var ex = Assert.Throws<PgHaException>(() => RejoinDecision.Decide("node1", Node("in production", 1, "0/3000028"), Hints, "node2", SystemId, Two, null, true, own));
+        Assert.Equal("PgHaRejoinNeedsClone", ex.ErrorId);
+        Assert.Contains("timeline 2 was made twice", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("timeline 1 at 0/3000200", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("New-PgHaStandby -Name node1 -Force", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ANodeThatFollowedTheUpstreamsOwnTimelineIsDecidedAsBefore()
+    {
+        var own = TimelineHistory.Parse(2, "1\t0/3000110\tno recovery target specified\n");
+        Assert.Equal(RejoinMethod.Direct, RejoinDecision.Decide("node1", Node("shut down in recovery", 2, "0/3400000"), NoHints, "node2", SystemId, Two, null, false, own).Method);
+    }
 }

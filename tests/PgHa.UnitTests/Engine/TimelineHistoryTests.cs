@@ -47,4 +47,25 @@ public sealed class TimelineHistoryTests
 
     [Fact]
     public void TimelineOneHasNoParents() => Assert.Equal(FollowVerdict.Yes, TimelineHistory.First.CanFollowFrom(1, PgHaLsn.Parse("5/0")));
+
+    [Theory]
+    [InlineData(2, "1\t0/3000060\tr\n", true)]                       // the upstream's own timeline 2, an ancestor of 3
+    [InlineData(3, Three, true)]                                         // the same timeline, the same history
+    [InlineData(1, "", true)]                                            // timeline 1 is everyone's
+    [InlineData(2, "1\t0/3000100\tr\n", false)]                      // timeline 2 made twice: left timeline 1 elsewhere
+    [InlineData(3, "1\t0/3000060\tr\n2\t0/5000B00\tr\n", false)]  // timeline 3 made twice
+    [InlineData(4, "1\t0/3000060\tr\n2\t0/5000A28\tr\n3\t0/7000000\tr\n", false)] // ahead of the upstream
+    public void TellsATimelineMadeTwiceFromTheUpstreamsOwn(int timeline, string text, bool expected)
+    {
+        TimelineHistory own = timeline == 1 ? TimelineHistory.First : TimelineHistory.Parse(timeline, text);
+        Assert.Equal(expected, own.IsOnHistoryOf(TimelineHistory.Parse(3, Three)));
+    }
+
+    [Fact]
+    public void ABranchWithAnAncestorTheUpstreamSkippedIsNotOnItsHistory()
+    {
+        // Upstream 3 left 1 directly; a timeline 3 that went 1 -> 2 -> 3 is another timeline 3.
+        var upstream = TimelineHistory.Parse(3, "1\t0/3000060\tr\n");
+        Assert.False(TimelineHistory.Parse(3, "1\t0/3000060\tr\n2\t0/5000A28\tr\n").IsOnHistoryOf(upstream));
+    }
 }

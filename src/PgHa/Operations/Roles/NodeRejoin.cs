@@ -84,6 +84,7 @@ internal static class NodeRejoin
         NodeRunState state;
         string binDir;
         string controlText;
+        TimelineHistory? newestHistory = null;
         await using (INodeTransport transport = await host.OpenAsync(context).ConfigureAwait(false))
         {
             binDir = await PgBinDirectory.ResolveAsync(transport, host.PgBinDir, host.DataDirectory, ct).ConfigureAwait(false);
@@ -96,6 +97,10 @@ internal static class NodeRejoin
             }
             // A running node is decided by what it streams (below), not by its pg_control.
             controlText = state.IsRunning ? string.Empty : await ReadControlDataAsync(context, transport, binDir, host).ConfigureAwait(false);
+            if (!state.IsRunning)
+            {
+                newestHistory = await ReadNewestHistoryAsync(context, transport, host).ConfigureAwait(false);
+            }
         }
 
         context.Reporter.Verbose($"Probing the upstream {upstream.Name} ({upstreamConninfo.ToDisplayString()}).");
@@ -137,7 +142,7 @@ internal static class NodeRejoin
         TimelineHistory history = await ReadHistoryAsync(context, upstream.Name, upstreamConninfo, upstreamTimeline).ConfigureAwait(false);
         RewindPrerequisites rewind = RewindPrerequisites.Parse(controlText);
         RejoinVerdict verdict = RejoinDecision.Decide(node.Name, control, rewind, upstream.Name, upstreamProbe.SystemIdentifier, history,
-            upstreamProbe.InRecovery ? upstreamProbe.ReplayLsn : upstreamProbe.CurrentLsn, forceRewind);
+            upstreamProbe.InRecovery ? upstreamProbe.ReplayLsn : upstreamProbe.CurrentLsn, forceRewind, newestHistory);
         context.Reporter.Verbose($"Decision: {verdict.Method}. {verdict.Reason}");
         return new RejoinPlan(node, host, nodeConninfo, binDir, upstream, upstreamConninfo, primaryConninfo, upstreamBefore, control, upstreamTimeline, verdict, wait);
     }
@@ -379,6 +384,38 @@ internal static class NodeRejoin
                 $"pg_controldata cannot read {host.Name}'s data directory '{host.DataDirectory}': {result.StandardError.Trim()} The rejoin cannot be decided; clone it again with New-PgHaStandby -Force.");
         }
         return result.StandardOutput;
+    }
+
+    /// <summary>
+    /// The history of the newest timeline a stopped node has a history file for in its pg_wal: the last
+    /// timeline it reached, which its pg_control names only after a checkpoint there. Null on timeline 1
+    /// (no history files); an unreadable one is a refusal, as the upstream's would be.
+    /// </summary>
+    private static async Task<TimelineHistory?> ReadNewestHistoryAsync(OperationContext context, INodeTransport transport, NodeHost host)
+    {
+        CancellationToken ct = context.CancellationToken;
+        string walDir = host.DataDirectory.TrimEnd('/') + "/pg_wal";
+        CommandResult list = await transport.RunAsync("find", [walDir + "/", "-maxdepth", "1", "-name", "*.history"],
+            new CommandOptions { Timeout = QuickCommandTimeout }, ct).ConfigureAwait(false);
+        int newest = list.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            .Select(path => path[(path.LastIndexOf('/') + 1)..])
+            .Select(file => file.Length == 16 && int.TryParse(file.AsSpan(0, 8), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out int timeline) ? timeline : 0)
+            .DefaultIfEmpty(0).Max();
+        if (newest <= 1)
+        {
+            return null;
+        }
+        string file = $"{walDir}/{newest:X8}.history";
+        string text = await transport.ReadFileAsync(file, ct).ConfigureAwait(false)
+            ?? throw new PgHaException(PgHaErrorIds.TimelineHistoryUnreadable, host.Name, $"{host.Name}'s history file {file} vanished while it was read; run the rejoin again.");
+        try
+        {
+            return TimelineHistory.Parse(newest, text);
+        }
+        catch (FormatException ex)
+        {
+            throw new PgHaException(PgHaErrorIds.TimelineHistoryUnreadable, host.Name, $"{host.Name}'s history file {file} was not understood: {ex.Message}", ex);
+        }
     }
 
     private static async Task<TimelineHistory> ReadHistoryAsync(OperationContext context, string upstreamName, ConnectionInfo upstream, int timeline)

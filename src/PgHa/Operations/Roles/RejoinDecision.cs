@@ -21,7 +21,8 @@ internal static class RejoinDecision
         string upstreamSystemIdentifier,
         TimelineHistory upstreamHistory,
         PgHaLsn? upstreamCurrentLsn,
-        bool forceRewind)
+        bool forceRewind,
+        TimelineHistory? nodeNewestHistory = null)
     {
         if (node.SystemIdentifier != upstreamSystemIdentifier)
         {
@@ -33,6 +34,21 @@ internal static class RejoinDecision
         {
             throw new PgHaException(PgHaErrorIds.RejoinNeedsClone, nodeName,
                 $"pg_controldata shows no latest checkpoint location for {nodeName}, so where its WAL ends is unknown. Clone it again: New-PgHaStandby -Name {nodeName} -Force -Start -Register.");
+        }
+
+        // The newest history file in the node's pg_wal names the last timeline it reached, which pg_control may
+        // not show yet (a promotion writes it there at its first checkpoint). If that timeline is not the
+        // upstream's of the same number, the node wrote WAL on a branch pg_rewind cannot tell from the
+        // upstream's (it compares timeline numbers): neither following nor rewinding can bring it back.
+        if (nodeNewestHistory is { } own && own.Timeline >= node.TimelineId && !own.IsOnHistoryOf(upstreamHistory))
+        {
+            string branch = own.Timeline <= upstreamHistory.Timeline
+                ? $"timeline {own.Timeline} was made twice: {nodeName} reached {own.Describe()}; {upstreamName} is on {upstreamHistory.Describe()}. " +
+                  $"pg_rewind tells timelines apart by their number only, so it cannot undo {nodeName}'s branch"
+                : $"{nodeName} reached {own.Describe()}, beyond {upstreamName}'s {upstreamHistory.Describe()}";
+            throw new PgHaException(PgHaErrorIds.RejoinNeedsClone, nodeName,
+                $"{branch}. Its writes on that branch are on no other node. Clone it again: New-PgHaStandby -Name {nodeName} -Force -Start -Register " +
+                $"(copy its data directory first to keep them); a running monitor does this itself and keeps the old directory beside the new one.");
         }
 
         // A clean shutdown's WAL ends with the shutdown checkpoint record, which starts at "Latest checkpoint

@@ -58,6 +58,28 @@ internal sealed class TimelineHistory
     public bool Contains(int timeline) => timeline == Timeline || _entries.Any(e => e.Timeline == timeline);
 
     /// <summary>
+    /// Whether the timeline this history leads to is the one of that number on <paramref name="upstream"/>'s
+    /// history (its current timeline or an ancestor): every timeline this one left, it left at the same point.
+    /// False when one timeline number was made twice, by two promotions of the same parent that did not know
+    /// of each other (a new primary cut off before any standby streamed from it, and another standby promoted
+    /// after it): pg_rewind tells timelines apart by their number only and cannot undo such a branch.
+    /// </summary>
+    public bool IsOnHistoryOf(TimelineHistory upstream)
+    {
+        if (Timeline > upstream.Timeline || !upstream.Contains(Timeline))
+        {
+            return false;
+        }
+        var upstreamAncestors = upstream._entries.Where(e => e.Timeline < Timeline).ToList();
+        return upstreamAncestors.Count == _entries.Count && _entries.Zip(upstreamAncestors).All(pair => pair.First == pair.Second);
+    }
+
+    /// <summary>The history as a history file says it, for messages: "1 at 0/3000060, 2 at 0/5000A28".</summary>
+    public string Describe() => _entries.Count == 0
+        ? $"timeline {Timeline}, the first"
+        : $"timeline {Timeline}, which left " + string.Join(", ", _entries.Select(e => $"timeline {e.Timeline} at {e.SwitchPoint}"));
+
+    /// <summary>
     /// Whether a node that has WAL up to <paramref name="position"/> on <paramref name="timeline"/> can
     /// stream from a server on this history without rewinding: its timeline must be on the history, and
     /// it must not have gone past the point where the history left that timeline.
