@@ -53,7 +53,7 @@ public sealed class ArchitectureTests
         [Clone] = [.. OperationsAndBelow, Host, Service],
         [Roles] = [.. OperationsAndBelow, Host, Service],
         [Health] = OperationsAndBelow,
-        [Monitor] = [.. OperationsAndBelow, Host, Service, Roles, Health],
+        [Monitor] = [.. OperationsAndBelow, Host, Service, Roles, Clone, Health],
         [Switchovers] = [.. OperationsAndBelow, Host, Service, Roles, Monitor],
         [Sandbox] = [.. OperationsAndBelow, Host, Service, Clone],
         [Checks] = [.. OperationsAndBelow, Host, Service, Roles, Monitor],

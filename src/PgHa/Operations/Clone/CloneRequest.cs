@@ -3,7 +3,11 @@ using PgHa.Operations.Host;
 
 namespace PgHa.Operations.Clone;
 
-/// <summary>What New-PgHaStandby was asked to do.</summary>
+/// <summary>
+/// What New-PgHaStandby was asked to do. <see cref="KeepOldDirectoryAs"/> is the monitor's: a former primary
+/// that pg_rewind cannot bring back is cloned again with its old directory moved there, whole, and its own
+/// configuration files put back into the new one; nothing is deleted.
+/// </summary>
 internal sealed record CloneRequest(
     NodeHost Target,
     ConnectionInfo Source,
@@ -21,4 +25,5 @@ internal sealed record CloneRequest(
     TimeSpan Wait,
     IReadOnlyDictionary<string, string> ServerSettings,
     string? MaxRate,
-    bool AllowNonEmpty = false);
+    bool AllowNonEmpty = false,
+    string? KeepOldDirectoryAs = null);

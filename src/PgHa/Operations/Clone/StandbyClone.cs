@@ -75,7 +75,8 @@ internal static class StandbyClone
         CancellationToken ct = context.CancellationToken;
         string binDir = (request.Target.PgBinDir ?? PgBinDirectory.ForMajorVersion(facts.MajorVersion)).TrimEnd('/');
         string dir = request.Target.DataDirectory.TrimEnd('/');
-        bool replacing = request.Force || request.AllowNonEmpty;
+        bool keeping = request.KeepOldDirectoryAs is not null;
+        bool replacing = request.Force || request.AllowNonEmpty || keeping;
         TargetSurvey survey = await TargetSurvey.ReadAsync(target, binDir, dir, measureUsedSpace: replacing, ct).ConfigureAwait(false);
         if (checks.CheckPrograms(survey, target.Description, binDir, facts.MajorVersion))
         {
@@ -93,9 +94,15 @@ internal static class StandbyClone
         }
         else
         {
-            CheckTargetDirectory(checks, target.Description, dir, survey, facts, probe, replacing);
+            CheckTargetDirectory(checks, target.Description, dir, survey, facts, probe, replacing, request.KeepOldDirectoryAs);
         }
-        checks.CheckDiskSpace(survey, target.Description, facts.DatabaseBytes, survey.NotEmpty && replacing);
+        if (keeping && survey.NotEmpty && await target.PathExistsAsync(request.KeepOldDirectoryAs!, ct).ConfigureAwait(false))
+        {
+            checks.Fail("TargetDirectory", PgHaErrorIds.CloneTargetPathInvalid,
+                $"'{request.KeepOldDirectoryAs}' exists on {target.Description}: the old directory cannot be kept there. Move it away and try again.");
+        }
+        // A kept directory frees nothing: the copy needs its whole size beside it.
+        checks.CheckDiskSpace(survey, target.Description, facts.DatabaseBytes, survey.NotEmpty && replacing && !keeping);
 
         context.Reporter.Progress(Activity, "Checks done", 100);
         return new ClonePlan(request, checks.All, facts, sourceName ?? request.Source.ToDisplayString(), replication, binDir, survey.Exists, survey.NotEmpty, eventsTo, eventNodeId,
@@ -117,6 +124,9 @@ internal static class StandbyClone
         TimeSpan backupDuration;
         long copiedKb;
         bool slotCreated = false;
+        Dictionary<string, string> ownFiles = request.KeepOldDirectoryAs is not null && plan.TargetNotEmpty
+            ? await ReadOwnFilesAsync(target, dir, ct).ConfigureAwait(false)
+            : [];
         try
         {
             await PrepareDirectoryAsync(context, plan, target, dir).ConfigureAwait(false);
@@ -126,6 +136,11 @@ internal static class StandbyClone
                 slotCreated = true;
             }
             (backupDuration, copiedKb) = await RunBaseBackupAsync(context, plan, target, dir).ConfigureAwait(false);
+            foreach (var (file, content) in ownFiles)
+            {
+                // Before the standby configuration, which edits the node's own postgresql.auto.conf.
+                await target.WriteFileAsync($"{dir}/{file}", content, ct).ConfigureAwait(false);
+            }
             await ConfigureStandbyAsync(context, plan, target, dir).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is PgHaException or TimeoutException or IOException or OperationCanceledException)
@@ -255,7 +270,7 @@ internal static class StandbyClone
     /// exclusive backups, no primary's own data directory holds a backup_label.
     /// </summary>
     private static void CheckTargetDirectory(CloneChecks checks, string targetDescription, string dir, TargetSurvey survey,
-        SourceFacts source, NodeProbeResult sourceProbe, bool force)
+        SourceFacts source, NodeProbeResult sourceProbe, bool force, string? keepAs)
     {
         if (!survey.Exists)
         {
@@ -274,6 +289,14 @@ internal static class StandbyClone
             return;
         }
         PgControlData? control = survey.ControlData;
+        if (keepAs is not null)
+        {
+            // Moved, not deleted: whatever it is, it stays whole beside the new copy (the guard above already
+            // refused a running server's directory and the registered primary's).
+            checks.Warn("TargetDirectory", $"'{dir}' is not empty and no server runs in it: it is moved to '{keepAs}' whole, and the node's own configuration files are copied into the new directory" +
+                $"{(control is null ? string.Empty : $"; it held system identifier {control.SystemIdentifier}, timeline {control.TimelineId}, state: {control.ClusterState}")}.");
+            return;
+        }
         if (control is not null && control.SystemIdentifier == source.SystemIdentifier && control.WasPrimary
             && !survey.NeverStartedBaseBackup && control.TimelineId >= (sourceProbe.Timeline ?? int.MaxValue))
         {
@@ -296,6 +319,14 @@ internal static class StandbyClone
         // Checked again right before anything is deleted or made: a server may have been started since the plan.
         DirectoryScan scan = await DirectoryGuard.EnsureSafeAsync(context, target, dir, plan.PrimaryDirectories,
             plan.Request.AllowNonEmpty ? null : "-AllowNonEmpty").ConfigureAwait(false);
+        if (plan.TargetNotEmpty && plan.Request.KeepOldDirectoryAs is { } keepAs)
+        {
+            context.Reporter.Verbose($"Moving '{scan.ResolvedPath}' on {target.Description} to '{keepAs}', whole.");
+            // -T: never into an existing directory of that name; a mount point cannot be moved and fails here.
+            await RunCheckedAsync(target, "mv", ["-T", "--", scan.ResolvedPath, keepAs], $"move {dir} to {keepAs}", ct).ConfigureAwait(false);
+            await RunCheckedAsync(target, "mkdir", ["-m", "0700", "--", scan.ResolvedPath], "create " + dir, ct).ConfigureAwait(false);
+            return;
+        }
         if (plan.TargetNotEmpty)
         {
             context.Reporter.Verbose($"Removing the contents of '{scan.ResolvedPath}' on {target.Description} ({(plan.Request.AllowNonEmpty ? "-AllowNonEmpty" : "-Force")}).");
@@ -309,6 +340,19 @@ internal static class StandbyClone
             return;
         }
         await RunCheckedAsync(target, "chmod", ["0700", "--", dir], "set the mode of " + dir, ct).ConfigureAwait(false);
+    }
+
+    private static async Task<Dictionary<string, string>> ReadOwnFilesAsync(INodeTransport target, string dir, CancellationToken ct)
+    {
+        var files = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (string file in StandbyConfiguration.NodeOwnFiles)
+        {
+            if (await target.ReadFileAsync($"{dir}/{file}", ct).ConfigureAwait(false) is { } content)
+            {
+                files[file] = content;
+            }
+        }
+        return files;
     }
 
     private static async Task CreateSlotAsync(OperationContext context, ConnectionInfo source, string slotName)

@@ -11,6 +11,13 @@ namespace PgHa.Operations.Host;
 internal static class StandbyConfiguration
 {
     /// <summary>The connection a node streams through: the upstream's conninfo without database, password and passfile, named after the node.</summary>
+    /// <summary>
+    /// The configuration files a data directory may hold that describe this node (its address, port,
+    /// authentication): pg_rewind and pg_basebackup copy the source's, so a rejoin or a clone that replaces a
+    /// node's own directory puts these back afterwards, as repmgr node rejoin --config-files does.
+    /// </summary>
+    public static readonly string[] NodeOwnFiles = ["postgresql.conf", "postgresql.auto.conf", "pg_hba.conf", "pg_ident.conf"];
+
     public static ConnectionInfo ReplicationConninfo(ConnectionInfo upstream, string nodeName, string? replicationUser = null)
     {
         ConnectionInfo info = upstream.WithoutPassword().Without("dbname").Without("passfile").Without("target_session_attrs")

@@ -1,8 +1,10 @@
 using System.Diagnostics;
+using System.Globalization;
 using System.Net;
 using PgHa.Conninfo;
 using PgHa.Core;
 using PgHa.Metadata;
+using PgHa.Operations.Clone;
 using PgHa.Operations.Roles;
 using PgHa.Sql;
 using PgHa.Transport;
@@ -211,10 +213,55 @@ internal sealed partial class NodeMonitor
             _lastMetadataRefreshMs = long.MinValue / 2;
             _log.Info($"{Self.Name} rejoined {leader.Name} by {result.Method} in {Elapsed(clock)}.");
         }
+        catch (PgHaException ex) when (ex.ErrorId is PgHaErrorIds.RejoinNeedsClone or PgHaErrorIds.RejoinRewindImpossible)
+        {
+            try
+            {
+                await CloneAgainAsync(leader, ex).ConfigureAwait(false);
+                lock (_gate)
+                {
+                    _fenced = false;
+                    _signalPlacedByMe = false;
+                }
+                _lastMetadataRefreshMs = long.MinValue / 2;
+                _log.Info($"{Self.Name} rejoined {leader.Name} by a new clone in {Elapsed(clock)}.");
+            }
+            catch (PgHaException cloneFailed)
+            {
+                _nextRoleChangeMs = NowMs + (long)RoleChangeRetryDelay.TotalMilliseconds;
+                _log.Warning($"Cloning {Self.Name} again failed ({cloneFailed.ErrorId}): {cloneFailed.Message} It stays fenced; trying again in {RoleChangeRetryDelay.TotalSeconds:0} s.");
+            }
+        }
         catch (PgHaException ex)
         {
             _nextRoleChangeMs = NowMs + (long)RoleChangeRetryDelay.TotalMilliseconds;
             _log.Warning($"Rejoining {Self.Name} failed ({ex.ErrorId}): {ex.Message} It stays fenced; trying again in {RoleChangeRetryDelay.TotalSeconds:0} s.");
         }
+    }
+
+    /// <summary>
+    /// A former primary whose WAL went where neither following nor pg_rewind can bring it back (a timeline
+    /// number made twice, no wal_log_hints) is cloned again from the leader, as an operator would with
+    /// New-PgHaStandby -Force, but its old directory is moved aside whole instead of deleted: the writes only
+    /// it has stay there for the operator to look at. The clone's own checks apply (the guard, the free space
+    /// for a copy beside the kept directory); a failed check leaves it fenced, and it tries again later.
+    /// </summary>
+    private async Task CloneAgainAsync(NodeRecord leader, PgHaException why)
+    {
+        string keepAs = $"{SelfHost.DataDirectory.TrimEnd('/')}.diverged-{DateTime.UtcNow.ToString("yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture)}";
+        _log.Warning($"{Self.Name} cannot rejoin {leader.Name} as it is ({why.ErrorId}): {why.Message} Cloning it again from {leader.Name}; its old data directory is kept as {keepAs}.");
+        var request = new CloneRequest(SelfHost, NodeRecordLookup.ConninfoOf(leader), leader.Name, NodeRecordLookup.ConninfoOf(Self), ReplicationUser: null,
+            FastCheckpoint: true, Self.SlotName, Force: false, Start: true, Register: false, Self.Location, Self.Priority, Self.Id, _settings.RoleChangeTimeout,
+            new Dictionary<string, string>(), MaxRate: null, KeepOldDirectoryAs: keepAs);
+        ClonePlan plan = await StandbyClone.PlanAsync(_context, request).ConfigureAwait(false);
+        if (plan.Checks.FirstOrDefault(c => c.Status == PgHaCheckStatus.Failed) is { } failed)
+        {
+            throw new PgHaException(failed.ErrorId ?? PgHaErrorIds.CloneFailed, Self.Name, $"{failed.Check}: {failed.Message}");
+        }
+        await StandbyClone.ApplyAsync(_context, plan).ConfigureAwait(false);
+        NodeRecord rejoined = Self with { Role = PgHaRole.Standby, Active = true, UpstreamId = leader.Id };
+        await RoleChanges.RecordAsync(_context, NodeRecordLookup.ConninfoOf(leader), [rejoined],
+            [(rejoined, NodeRejoin.EventName, true, $"{Self.Name} rejoined as a standby of {leader.Name} by a new clone ({why.ErrorId}: {why.Message}). " +
+                $"Its old data directory is kept as {keepAs}: delete it once nothing in it is needed.")]).ConfigureAwait(false);
     }
 }

@@ -27,10 +27,6 @@ internal static class NodeRejoin
     private static readonly TimeSpan QuickCommandTimeout = TimeSpan.FromSeconds(30);
     private static readonly TimeSpan TimelinePollInterval = TimeSpan.FromMilliseconds(100);
 
-    // pg_rewind copies these from the source; they describe this node (its address, port, authentication),
-    // so they are put back afterwards, as repmgr node rejoin --config-files does.
-    private static readonly string[] NodeOwnConfigFiles = ["postgresql.conf", "postgresql.auto.conf", "pg_hba.conf", "pg_ident.conf"];
-
     public static async Task<RejoinPlan> PlanAsync(OperationContext context, RejoinRequest request)
     {
         CancellationToken ct = context.CancellationToken;
@@ -276,7 +272,7 @@ internal static class NodeRejoin
         string binDir = await PgBinDirectory.RequireProgramAsync(transport, plan.BinDirectory!, "pg_rewind", ct).ConfigureAwait(false);
 
         var saved = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (string file in NodeOwnConfigFiles)
+        foreach (string file in StandbyConfiguration.NodeOwnFiles)
         {
             if (await transport.ReadFileAsync($"{dir}/{file}", ct).ConfigureAwait(false) is { } content)
             {
