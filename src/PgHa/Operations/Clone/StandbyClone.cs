@@ -77,7 +77,7 @@ internal static class StandbyClone
         string dir = request.Target.DataDirectory.TrimEnd('/');
         bool keeping = request.KeepOldDirectoryAs is not null;
         bool replacing = request.Force || request.AllowNonEmpty || keeping;
-        TargetSurvey survey = await TargetSurvey.ReadAsync(target, binDir, dir, measureUsedSpace: replacing, ct).ConfigureAwait(false);
+        TargetSurvey survey = await TargetSurvey.ReadAsync(target, binDir, dir, measureUsedSpace: replacing, probe.Timeline, ct).ConfigureAwait(false);
         if (checks.CheckPrograms(survey, target.Description, binDir, facts.MajorVersion))
         {
             await using (var pass = await TemporaryPassfile.CreateAsync(context, target, dir).ConfigureAwait(false))
@@ -94,7 +94,8 @@ internal static class StandbyClone
         }
         else
         {
-            CheckTargetDirectory(checks, target.Description, dir, survey, facts, probe, replacing, request.KeepOldDirectoryAs);
+            bool otherBranch = survey.HistoryOfSourceTimeline is { } own && await IsOtherBranchAsync(context, request.Source, target, dir, probe.Timeline!.Value, own).ConfigureAwait(false);
+            CheckTargetDirectory(checks, target.Description, dir, survey, facts, probe, replacing, request.KeepOldDirectoryAs, otherBranch);
         }
         if (keeping && survey.NotEmpty && await target.PathExistsAsync(request.KeepOldDirectoryAs!, ct).ConfigureAwait(false))
         {
@@ -270,7 +271,7 @@ internal static class StandbyClone
     /// exclusive backups, no primary's own data directory holds a backup_label.
     /// </summary>
     private static void CheckTargetDirectory(CloneChecks checks, string targetDescription, string dir, TargetSurvey survey,
-        SourceFacts source, NodeProbeResult sourceProbe, bool force, string? keepAs)
+        SourceFacts source, NodeProbeResult sourceProbe, bool force, string? keepAs, bool otherBranch)
     {
         if (!survey.Exists)
         {
@@ -297,8 +298,10 @@ internal static class StandbyClone
                 $"{(control is null ? string.Empty : $"; it held system identifier {control.SystemIdentifier}, timeline {control.TimelineId}, state: {control.ClusterState}")}.");
             return;
         }
+        // A directory with another history of the source's timeline number is a branch that number was given
+        // to twice (a primary cut off right after its promotion): not the current primary's data.
         if (control is not null && control.SystemIdentifier == source.SystemIdentifier && control.WasPrimary
-            && !survey.NeverStartedBaseBackup && control.TimelineId >= (sourceProbe.Timeline ?? int.MaxValue))
+            && !survey.NeverStartedBaseBackup && !otherBranch && control.TimelineId >= (sourceProbe.Timeline ?? int.MaxValue))
         {
             checks.Fail("TargetDirectory", PgHaErrorIds.CloneTargetIsPrimary,
                 $"'{dir}' on {targetDescription} holds this cluster's primary data on the current timeline {control.TimelineId} (state: {control.ClusterState}). PgHa never overwrites the current primary's data directory, even with -Force.");
@@ -341,6 +344,65 @@ internal static class StandbyClone
         }
         await RunCheckedAsync(target, "chmod", ["0700", "--", dir], "set the mode of " + dir, ct).ConfigureAwait(false);
     }
+
+    /// <summary>
+    /// The source's history file of its timeline, compared with the target's of that number; null when the
+    /// source cannot say (then the target is taken as the same branch, and the stricter checks apply).
+    /// </summary>
+    private static async Task<string?> ReadSourceHistoryAsync(OperationContext context, ConnectionInfo source, int? timeline)
+    {
+        try
+        {
+            await using var connection = await OpenSourceAsync(context, source).ConfigureAwait(false);
+            await using var cmd = new NpgsqlCommand("SELECT pg_read_file('pg_wal/' || lpad(upper(to_hex($1)), 8, '0') || '.history', 0, 1048576, true)", connection);
+            cmd.Parameters.Add(new() { Value = timeline ?? 1 });
+            return await cmd.ExecuteScalarAsync(context.CancellationToken).ConfigureAwait(false) as string;
+        }
+        catch (Exception ex) when (ex is PgHaException or NpgsqlException)
+        {
+            context.Reporter.Verbose($"The source's history of timeline {timeline} cannot be read ({ex.Message}); the target is judged by its pg_control alone.");
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// Whether the target's timeline of the source's timeline number is another timeline than the source's:
+    /// another history file, or the same one (two promotions from one switch point) with other first WAL
+    /// bytes (<see cref="TimelineStart"/>). False when the source cannot say.
+    /// </summary>
+    private static async Task<bool> IsOtherBranchAsync(OperationContext context, ConnectionInfo source, INodeTransport target, string dir, int timeline, string targetHistory)
+    {
+        string? sourceHistory = await ReadSourceHistoryAsync(context, source, timeline).ConfigureAwait(false);
+        if (sourceHistory is null)
+        {
+            return false;
+        }
+        if (!Lines(targetHistory).SequenceEqual(Lines(sourceHistory)))
+        {
+            return true;
+        }
+        string[] last = Lines(targetHistory).LastOrDefault()?.Split(['\t', ' '], 3, StringSplitOptions.RemoveEmptyEntries) ?? [];
+        if (last.Length < 2 || !PgHaLsn.TryParse(last[1], out PgHaLsn start))
+        {
+            return false;
+        }
+        try
+        {
+            await using var connection = await OpenSourceAsync(context, source).ConfigureAwait(false);
+            string? onSource = await TimelineStart.ReadOnServerAsync(connection, timeline, start, context.CancellationToken).ConfigureAwait(false);
+            long segmentSize = await TimelineStart.SegmentSizeAsync(connection, context.CancellationToken).ConfigureAwait(false);
+            string? onTarget = onSource is null ? null : await TimelineStart.ReadOnDiskAsync(target, dir, timeline, start, segmentSize, context.CancellationToken).ConfigureAwait(false);
+            return onTarget is not null && onTarget != onSource;
+        }
+        catch (Exception ex) when (ex is PgHaException or NpgsqlException)
+        {
+            context.Reporter.Verbose($"The source's first WAL bytes of timeline {timeline} cannot be read ({ex.Message}); the target is judged by its pg_control alone.");
+            return false;
+        }
+    }
+
+    private static IEnumerable<string> Lines(string history) =>
+        history.Split('\n').Select(l => l.Trim()).Where(l => l.Length > 0 && !l.StartsWith('#'));
 
     private static async Task<Dictionary<string, string>> ReadOwnFilesAsync(INodeTransport target, string dir, CancellationToken ct)
     {

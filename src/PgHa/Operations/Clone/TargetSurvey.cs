@@ -22,13 +22,14 @@ internal sealed record TargetSurvey(
     long? AvailableKilobytes,
     long? UsedKilobytes,
     string DiskPath,
-    string DiskError)
+    string DiskError,
+    string? HistoryOfSourceTimeline = null)
 {
     public static readonly string[] RequiredPrograms = ["pg_basebackup", "pg_ctl", "psql", "pg_controldata"];
 
     // pg_ctl status: 0 running, 3 not running. LC_ALL=C keeps pg_controldata's labels untranslated.
     private const string Script = """
-        bin="$1"; dir="$2"; sizes="$3"
+        bin="$1"; dir="$2"; sizes="$3"; history="$4"
         for p in pg_basebackup pg_ctl psql pg_controldata; do [ -x "$bin/$p" ] && echo "program $p"; done
         [ -x "$bin/pg_basebackup" ] && echo "version $("$bin/pg_basebackup" --version 2>&1)"
         where="$dir"
@@ -38,6 +39,7 @@ internal sealed record TargetSurvey(
           if [ -e "$dir/PG_VERSION" ] && [ -x "$bin/pg_ctl" ]; then "$bin/pg_ctl" status -D "$dir" >/dev/null 2>&1; echo "status $?"; fi
           [ -e "$dir/backup_label" ] && echo "backuplabel"
           if [ -e "$dir/global/pg_control" ] && [ -x "$bin/pg_controldata" ]; then LC_ALL=C "$bin/pg_controldata" -D "$dir" 2>/dev/null | sed 's/^/control /'; fi
+          if [ -n "$history" ] && [ -f "$dir/pg_wal/$history.history" ]; then echo "hashistory"; sed 's/^/history /' "$dir/pg_wal/$history.history"; fi
           [ "$sizes" = du ] && echo "used $(du -s -k -x -- "$dir" 2>/dev/null | cut -f1)"
         else
           where=$(dirname -- "$dir")
@@ -46,9 +48,14 @@ internal sealed record TargetSurvey(
         df -P -k -- "$where" 2>&1 | tail -n 1 | sed 's/^/df /'
         """;
 
-    public static async Task<TargetSurvey> ReadAsync(INodeTransport target, string binDir, string dataDirectory, bool measureUsedSpace, CancellationToken ct)
+    /// <summary>
+    /// Surveys the target; <paramref name="sourceTimeline"/> (above 1) also reads the target's history file of
+    /// that timeline number, if it has one, to tell the source's timeline from another one of the same number.
+    /// </summary>
+    public static async Task<TargetSurvey> ReadAsync(INodeTransport target, string binDir, string dataDirectory, bool measureUsedSpace, int? sourceTimeline, CancellationToken ct)
     {
-        CommandResult result = await target.RunAsync("sh", ["-c", Script, "pgha-survey", binDir, dataDirectory, measureUsedSpace ? "du" : "no"],
+        string history = sourceTimeline is > 1 and int t ? t.ToString("X8", CultureInfo.InvariantCulture) : string.Empty;
+        CommandResult result = await target.RunAsync("sh", ["-c", Script, "pgha-survey", binDir, dataDirectory, measureUsedSpace ? "du" : "no", history],
             new CommandOptions { Timeout = TimeSpan.FromMinutes(2) }, ct).ConfigureAwait(false);
         return Parse(result.StandardOutput);
     }
@@ -61,6 +68,7 @@ internal sealed record TargetSurvey(
         var control = new List<string>();
         long? available = null, used = null;
         string diskPath = string.Empty, diskError = string.Empty;
+        List<string>? history = null;
         foreach (string line in output.Split('\n'))
         {
             int space = line.IndexOf(' ');
@@ -77,6 +85,8 @@ internal sealed record TargetSurvey(
                 case "notempty": notEmpty = true; break;
                 case "status": running = value.Trim() == "0"; break;
                 case "backuplabel": backupLabel = true; break;
+                case "hashistory": history = []; break;
+                case "history": history?.Add(value); break;
                 case "control": control.Add(value); break;
                 case "used": used = long.TryParse(value.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out long u) ? u : null; break;
                 case "diskpath": diskPath = value.Trim(); break;
@@ -105,6 +115,7 @@ internal sealed record TargetSurvey(
                 // Unreadable control data: treated as no cluster there, the other checks still apply.
             }
         }
-        return new TargetSurvey(programs, major, exists, notEmpty, running, backupLabel, controlData, available, used, diskPath, diskError);
+        return new TargetSurvey(programs, major, exists, notEmpty, running, backupLabel, controlData, available, used, diskPath, diskError,
+            history is null ? null : string.Join('\n', history));
     }
 }

@@ -138,7 +138,9 @@ internal static class NodeRejoin
         TimelineHistory history = await ReadHistoryAsync(context, upstream.Name, upstreamConninfo, upstreamTimeline).ConfigureAwait(false);
         RewindPrerequisites rewind = RewindPrerequisites.Parse(controlText);
         RejoinVerdict verdict = RejoinDecision.Decide(node.Name, control, rewind, upstream.Name, upstreamProbe.SystemIdentifier, history,
-            upstreamProbe.InRecovery ? upstreamProbe.ReplayLsn : upstreamProbe.CurrentLsn, forceRewind, newestHistory);
+            upstreamProbe.InRecovery ? upstreamProbe.ReplayLsn : upstreamProbe.CurrentLsn, forceRewind, newestHistory,
+            newestHistory is not null && newestHistory.IsOnHistoryOf(history)
+                && await TimelineStartDiffersAsync(context, host, upstream.Name, upstreamConninfo, newestHistory).ConfigureAwait(false));
         context.Reporter.Verbose($"Decision: {verdict.Method}. {verdict.Reason}");
         return new RejoinPlan(node, host, nodeConninfo, binDir, upstream, upstreamConninfo, primaryConninfo, upstreamBefore, control, upstreamTimeline, verdict, wait);
     }
@@ -412,6 +414,43 @@ internal static class NodeRejoin
         {
             throw new PgHaException(PgHaErrorIds.TimelineHistoryUnreadable, host.Name, $"{host.Name}'s history file {file} was not understood: {ex.Message}", ex);
         }
+    }
+
+    /// <summary>
+    /// Whether the node and the upstream wrote different first WAL records on the node's newest timeline
+    /// (<see cref="TimelineStart"/>): the same number and the same history, made by two promotions. False
+    /// when either side cannot say (no such segment any more, no right to read it): the decision then rests
+    /// on the history files and pg_control alone, as before.
+    /// </summary>
+    private static async Task<bool> TimelineStartDiffersAsync(OperationContext context, NodeHost host, string upstreamName, ConnectionInfo upstreamConninfo, TimelineHistory own)
+    {
+        if (own.Start is not { } start)
+        {
+            return false;
+        }
+        CancellationToken ct = context.CancellationToken;
+        string? onUpstream;
+        long segmentSize;
+        try
+        {
+            await using var connection = await NodeConnector.OpenAsync(context, upstreamConninfo, NodeConnector.MetadataDatabaseOf(upstreamConninfo)).ConfigureAwait(false);
+            segmentSize = await TimelineStart.SegmentSizeAsync(connection, ct).ConfigureAwait(false);
+            onUpstream = await TimelineStart.ReadOnServerAsync(connection, own.Timeline, start.At, ct).ConfigureAwait(false);
+        }
+        catch (PostgresException ex)
+        {
+            context.Reporter.Verbose($"{upstreamName}'s first WAL bytes of timeline {own.Timeline} cannot be read ({ex.SqlState}: {ex.MessageText}); the rejoin is decided from the history files.");
+            return false;
+        }
+        if (onUpstream is null)
+        {
+            return false;
+        }
+        await using INodeTransport transport = await host.OpenAsync(context).ConfigureAwait(false);
+        string? onNode = await TimelineStart.ReadOnDiskAsync(transport, host.DataDirectory, own.Timeline, start.At, segmentSize, ct).ConfigureAwait(false);
+        bool differs = onNode is not null && onNode != onUpstream;
+        context.Reporter.Verbose($"The first WAL bytes of timeline {own.Timeline} at {start.At}: {(onNode is null ? $"none on {host.Name}" : differs ? $"{host.Name}'s differ from {upstreamName}'s" : "the same on both")}.");
+        return differs;
     }
 
     private static async Task<TimelineHistory> ReadHistoryAsync(OperationContext context, string upstreamName, ConnectionInfo upstream, int timeline)

@@ -22,7 +22,8 @@ internal static class RejoinDecision
         TimelineHistory upstreamHistory,
         PgHaLsn? upstreamCurrentLsn,
         bool forceRewind,
-        TimelineHistory? nodeNewestHistory = null)
+        TimelineHistory? nodeNewestHistory = null,
+        bool nodeTimelineStartDiffers = false)
     {
         if (node.SystemIdentifier != upstreamSystemIdentifier)
         {
@@ -40,9 +41,14 @@ internal static class RejoinDecision
         // not show yet (a promotion writes it there at its first checkpoint). If that timeline is not the
         // upstream's of the same number, the node wrote WAL on a branch pg_rewind cannot tell from the
         // upstream's (it compares timeline numbers): neither following nor rewinding can bring it back.
-        if (nodeNewestHistory is { } own && own.Timeline >= node.TimelineId && !own.IsOnHistoryOf(upstreamHistory))
+        // Two promotions from the same switch point have identical history files: the first WAL bytes of the
+        // timeline (each one's own end-of-recovery record) tell them apart (nodeTimelineStartDiffers).
+        if (nodeNewestHistory is { } own && own.Timeline >= node.TimelineId && (!own.IsOnHistoryOf(upstreamHistory) || nodeTimelineStartDiffers))
         {
-            string branch = own.Timeline <= upstreamHistory.Timeline
+            string branch = nodeTimelineStartDiffers && own.IsOnHistoryOf(upstreamHistory)
+                ? $"timeline {own.Timeline} was made twice: {nodeName} and {upstreamName} both left timeline {own.Start?.Parent} at {own.Start?.At}, but each wrote its own WAL from there " +
+                  $"(the first bytes of timeline {own.Timeline} differ). pg_rewind tells timelines apart by their number only, so it cannot undo {nodeName}'s branch"
+                : own.Timeline <= upstreamHistory.Timeline
                 ? $"timeline {own.Timeline} was made twice: {nodeName} reached {own.Describe()}; {upstreamName} is on {upstreamHistory.Describe()}. " +
                   $"pg_rewind tells timelines apart by their number only, so it cannot undo {nodeName}'s branch"
                 : $"{nodeName} reached {own.Describe()}, beyond {upstreamName}'s {upstreamHistory.Describe()}";

@@ -74,6 +74,9 @@ internal sealed class TimelineHistory
         return upstreamAncestors.Count == _entries.Count && _entries.Zip(upstreamAncestors).All(pair => pair.First == pair.Second);
     }
 
+    /// <summary>Where this timeline began: the parent it left and the switch point; null for timeline 1.</summary>
+    public (int Parent, PgHaLsn At)? Start => _entries.Count == 0 ? null : _entries[^1];
+
     /// <summary>The history as a history file says it, for messages: "1 at 0/3000060, 2 at 0/5000A28".</summary>
     public string Describe() => _entries.Count == 0
         ? $"timeline {Timeline}, the first"
