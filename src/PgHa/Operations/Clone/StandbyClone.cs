@@ -78,16 +78,17 @@ internal static class StandbyClone
         bool keeping = request.KeepOldDirectoryAs is not null;
         bool replacing = request.Force || request.AllowNonEmpty || keeping;
         TargetSurvey survey = await TargetSurvey.ReadAsync(target, binDir, dir, measureUsedSpace: replacing, probe.Timeline, ct).ConfigureAwait(false);
-        if (checks.CheckPrograms(survey, target.Description, binDir, facts.MajorVersion))
+        // The guard first: a directory that belongs to a running server or to the primary is refused
+        // whatever the switches, before anything else is said about it or written beside it (the access
+        // check's passfile lives in the directory's parent).
+        var (_, refusal) = await DirectoryGuard.CheckAsync(context, target, dir, primaryDirectories, request.AllowNonEmpty ? null : "-AllowNonEmpty").ConfigureAwait(false);
+        if (checks.CheckPrograms(survey, target.Description, binDir, facts.MajorVersion) && refusal is null)
         {
             await using (var pass = await TemporaryPassfile.CreateAsync(context, target, dir).ConfigureAwait(false))
             {
                 await checks.CheckReplicationAccessAsync(target, binDir, pass.AddTo(replication).With("replication", "true").ToKeywordValueString(), ct).ConfigureAwait(false);
             }
         }
-        // The guard first: a directory that belongs to a running server or to the primary is refused
-        // whatever the switches, before anything else is said about it.
-        var (_, refusal) = await DirectoryGuard.CheckAsync(context, target, dir, primaryDirectories, request.AllowNonEmpty ? null : "-AllowNonEmpty").ConfigureAwait(false);
         if (refusal is not null)
         {
             checks.Fail("TargetDirectory", refusal.ErrorId, refusal.Message);

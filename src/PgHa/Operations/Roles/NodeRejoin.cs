@@ -60,7 +60,7 @@ internal static class NodeRejoin
         }
 
         string? upstreamBefore = node.UpstreamId is { } before ? nodes.FirstOrDefault(n => n.Id == before)?.Name : null;
-        return await PlanAsync(context, node, upstreamBefore, upstream, upstreamMustBePrimary: request.UpstreamName is null, RegisteredConninfo.Parse(primary), request.ForceRewind, request.Wait).ConfigureAwait(false);
+        return await PlanAsync(context, node, upstreamBefore, upstream, upstreamMustBePrimary: request.UpstreamName is null, RegisteredConninfo.Parse(primary), request.ForceRewind, request.Wait, primary).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -70,10 +70,11 @@ internal static class NodeRejoin
     /// A running node is only accepted when it already streams from the upstream (nothing to do).
     /// </summary>
     public static async Task<RejoinPlan> PlanAsync(OperationContext context, NodeRecord node, string? upstreamBefore, NodeRecord upstream, bool upstreamMustBePrimary,
-        ConnectionInfo primaryConninfo, bool forceRewind, TimeSpan wait)
+        ConnectionInfo primaryConninfo, bool forceRewind, TimeSpan wait, NodeRecord? primary = null)
     {
         CancellationToken ct = context.CancellationToken;
         NodeHost host = NodeHost.Of(node);
+        string[] kept = UpstreamDirectoriesOnHost(node, upstream, primary);
         ConnectionInfo nodeConninfo = RegisteredConninfo.Parse(node);
         ConnectionInfo upstreamConninfo = RegisteredConninfo.Parse(upstream);
 
@@ -89,7 +90,7 @@ internal static class NodeRejoin
             {
                 // A stopped node's directory is rewound and rewritten: it must belong to no running server
                 // (a registered path may be wrong, or a link into another server's files) and not to the upstream.
-                await DirectoryGuard.EnsureSafeAsync(context, transport, host.DataDirectory, UpstreamDirectoriesOnHost(node, upstream), null).ConfigureAwait(false);
+                await DirectoryGuard.EnsureSafeAsync(context, transport, host.DataDirectory, kept, null).ConfigureAwait(false);
             }
             // A running node is decided by what it streams (below), not by its pg_control.
             controlText = state.IsRunning ? string.Empty : await ReadControlDataAsync(context, transport, binDir, host).ConfigureAwait(false);
@@ -121,7 +122,7 @@ internal static class NodeRejoin
         if (state.IsRunning)
         {
             RejoinVerdict streaming = await CheckRunningNodeAsync(context, node, nodeConninfo, state, upstream.Name, upstreamConninfo, upstreamTimeline).ConfigureAwait(false);
-            return new RejoinPlan(node, host, nodeConninfo, null, upstream, upstreamConninfo, primaryConninfo, upstreamBefore, null, upstreamTimeline, streaming, wait);
+            return new RejoinPlan(node, host, nodeConninfo, null, upstream, upstreamConninfo, primaryConninfo, upstreamBefore, null, upstreamTimeline, streaming, wait, kept);
         }
 
         PgControlData control;
@@ -142,7 +143,7 @@ internal static class NodeRejoin
             newestHistory is not null && newestHistory.IsOnHistoryOf(history)
                 && await TimelineStartDiffersAsync(context, host, upstream.Name, upstreamConninfo, newestHistory).ConfigureAwait(false));
         context.Reporter.Verbose($"Decision: {verdict.Method}. {verdict.Reason}");
-        return new RejoinPlan(node, host, nodeConninfo, binDir, upstream, upstreamConninfo, primaryConninfo, upstreamBefore, control, upstreamTimeline, verdict, wait);
+        return new RejoinPlan(node, host, nodeConninfo, binDir, upstream, upstreamConninfo, primaryConninfo, upstreamBefore, control, upstreamTimeline, verdict, wait, kept);
     }
 
     /// <summary>
@@ -224,7 +225,7 @@ internal static class NodeRejoin
         await using (INodeTransport transport = await plan.NodeHost.OpenAsync(context).ConfigureAwait(false))
         {
             // Again right before pg_rewind and the configuration writes: a server may have started since the plan.
-            await DirectoryGuard.EnsureSafeAsync(context, transport, plan.NodeHost.DataDirectory, UpstreamDirectoriesOnHost(plan.Node, plan.Upstream), null).ConfigureAwait(false);
+            await DirectoryGuard.EnsureSafeAsync(context, transport, plan.NodeHost.DataDirectory, plan.KeptDirectories ?? UpstreamDirectoriesOnHost(plan.Node, plan.Upstream), null).ConfigureAwait(false);
         }
         if (plan.Verdict.Method == RejoinMethod.Rewind)
         {
@@ -463,11 +464,17 @@ internal static class NodeRejoin
         return await TimelineHistoryReader.ReadAsync(context, upstreamName, connection, timeline).ConfigureAwait(false);
     }
 
-    /// <summary>The upstream's data directory when it lives on the node's host (the same SSH host, or both on this machine): the guard keeps it even when it is stopped.</summary>
-    private static string[] UpstreamDirectoriesOnHost(NodeRecord node, NodeRecord upstream) =>
-        upstream.DataDirectory is { } dir && (string.IsNullOrEmpty(node.SshHost)
-            ? string.IsNullOrEmpty(upstream.SshHost)
-            : string.Equals(node.SshHost, upstream.SshHost, StringComparison.OrdinalIgnoreCase)) ? [dir] : [];
+    /// <summary>
+    /// The data directories of the upstream and of the current primary (they differ for a cascading
+    /// -Upstream) that live on the node's host (the same SSH host, or both on this machine): the guard keeps
+    /// them even when they are stopped.
+    /// </summary>
+    private static string[] UpstreamDirectoriesOnHost(NodeRecord node, NodeRecord upstream, NodeRecord? primary = null) =>
+        new[] { upstream, primary }.OfType<NodeRecord>()
+            .Where(other => other.Id != node.Id && other.DataDirectory is not null && (string.IsNullOrEmpty(node.SshHost)
+                ? string.IsNullOrEmpty(other.SshHost)
+                : string.Equals(node.SshHost, other.SshHost, StringComparison.OrdinalIgnoreCase)))
+            .Select(other => other.DataDirectory!).Distinct(StringComparer.Ordinal).ToArray();
 
     private static string Tail(string text)
     {
