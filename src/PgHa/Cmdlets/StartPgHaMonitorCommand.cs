@@ -95,6 +95,10 @@ public sealed class StartPgHaMonitorCommand : PgHaEventCmdlet
     [Parameter]
     public SwitchParameter ManageServer { get; set; }
 
+    /// <summary>With etcd deciding (Set-PgHaConsensus): while etcd is out of this primary's reach, it keeps running as long as every member's monitor vouches for it directly, instead of fencing (Patroni's failsafe_mode). Off by default.</summary>
+    [Parameter]
+    public SwitchParameter EtcdFailsafe { get; set; }
+
     /// <summary>Where the monitor keeps its last vote; by default beside the data directory (&lt;data directory&gt;.pgha-monitor.json).</summary>
     [Parameter]
     [ValidateNotNullOrEmpty]
@@ -179,6 +183,7 @@ public sealed class StartPgHaMonitorCommand : PgHaEventCmdlet
             SynchronousTimeout = TimeSpan.FromSeconds(Bound(nameof(SynchronousTimeout)) ? SynchronousTimeout : config?.SynchronousTimeout ?? SynchronousTimeout),
             WitnessSyncInterval = TimeSpan.FromSeconds(config?.WitnessSyncInterval ?? 15),
             ManageServer = Bound(nameof(ManageServer)) ? ManageServer.IsPresent : config?.ManageServer ?? false,
+            EtcdFailsafe = Bound(nameof(EtcdFailsafe)) ? EtcdFailsafe.IsPresent : config?.EtcdFailsafe ?? false,
             Http = BuildHttp(config),
         };
     }

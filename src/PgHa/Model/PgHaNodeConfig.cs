@@ -106,6 +106,9 @@ public sealed class PgHaNodeConfig
     /// <summary>Seconds without a synchronous standby before SynchronousPolicy acts (PgHa only; null: 10).</summary>
     public double? SynchronousTimeout { get; internal set; }
 
+    /// <summary>With etcd deciding: whether the primary keeps running while etcd is out of its reach but every member vouches for it directly (PgHa only; null: no, it fences).</summary>
+    public bool? EtcdFailsafe { get; internal set; }
+
     /// <summary>Whether the monitor starts this node's server (PgHa only; null: no, PostgreSQL's own service does).</summary>
     public bool? ManageServer { get; internal set; }
 

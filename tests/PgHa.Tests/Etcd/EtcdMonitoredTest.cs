@@ -28,6 +28,9 @@ public abstract class EtcdMonitoredTest(ITestOutputHelper output, string prefix)
 
     private EtcdClient? _client;
 
+    /// <summary>Start-PgHaMonitor parameters every monitor of the test gets besides the cluster secret (a failsafe test: EtcdFailsafe).</summary>
+    protected virtual IReadOnlyDictionary<string, string> MonitorSettings => new Dictionary<string, string>();
+
     public async Task InitializeAsync()
     {
         try
@@ -46,7 +49,7 @@ public abstract class EtcdMonitoredTest(ITestOutputHelper output, string prefix)
             Cluster.Session.Run("Resume-PgHaMonitor -Conninfo $args[0] -Wait 0 -Confirm:$false -WarningAction SilentlyContinue", conninfo).ThrowIfErrors();
             PrimaryMonitorCgroup = NodeCgroup.Create("node1-monitor", 1);
             await Cluster.StartMonitorsAsync(start: member => MonitorProcess.Start(member.Name, member.Conninfo, member.SocketConninfo,
-                Path.Combine(Cluster.Directory, member.Name), new Dictionary<string, string> { ["SecretFile"] = Cluster.SecretFile },
+                Path.Combine(Cluster.Directory, member.Name), new Dictionary<string, string>(MonitorSettings) { ["SecretFile"] = Cluster.SecretFile },
                 member.Name == "node1" ? PrimaryMonitorCgroup.ProcsFile : null));
             bool held = await Polling.UntilAsync(async () => (await LeaderAsync())?.NodeName == "node1", TimeSpan.FromSeconds(30));
             if (!held)

@@ -19,7 +19,9 @@ namespace PgHa.Operations.Monitor;
 /// on this lease. The primary may take writes until the keepalive's SEND time plus the TTL minus a margin:
 /// before etcd can let the key go (the argument is in <see cref="EtcdLeaseTiming"/>).</item>
 /// <item>etcd unreachable or without quorum: no renewal, so the primary's lease timer fences it; no key can be
-/// created, so nobody is promoted.</item>
+/// created, so nobody is promoted. With failsafe (Start-PgHaMonitor -EtcdFailsafe, Patroni's failsafe_mode) a
+/// primary that held the key in this term renews through the members instead, and only while every registered
+/// member vouches for it directly (<see cref="FailsafeAsync"/>).</item>
 /// </list>
 /// The cluster id in the key is the data nodes' system identifier (a key of a previous cluster under the same
 /// prefix is never taken for ours); until the monitor has read it, it neither takes nor renews the key.
@@ -27,6 +29,9 @@ namespace PgHa.Operations.Monitor;
 internal sealed class EtcdMonitorConsensus : IConsensus
 {
     private const string UnknownCluster = "(unknown)";
+
+    /// <summary>How long a failsafe round waits for etcd beside the members (a peer answer's timeout).</summary>
+    private static readonly TimeSpan FailsafeEtcdDeadline = TimeSpan.FromMilliseconds(500);
 
     private readonly EtcdClient _client;
     private readonly string _prefix;
@@ -38,6 +43,7 @@ internal sealed class EtcdMonitorConsensus : IConsensus
     private readonly IConsensus? _announcer;
     private readonly Action<string> _note;
     private readonly Action<string> _inform;
+    private readonly bool _failsafe;
 
     // The member's own lease and state key, changed only under _memberGate (the publishing loop's).
     private readonly SemaphoreSlim _memberGate = new(1, 1);
@@ -51,6 +57,8 @@ internal sealed class EtcdMonitorConsensus : IConsensus
     private readonly SemaphoreSlim _leaderGate = new(1, 1);
     private HeldKey? _held;
     private long _resignedTerm;
+    private bool _etcdOutOfReach; // the last renewal found etcd unreachable: failsafe asks the members at once, beside etcd
+    private bool _inFailsafe; // the lease is the members' (failsafe) since the last renewal through etcd
 
     /// <param name="client">The etcd client (the cluster's endpoints, TLS and user, this monitor's request deadline).</param>
     /// <param name="prefix">The cluster's prefix, as recorded.</param>
@@ -63,9 +71,12 @@ internal sealed class EtcdMonitorConsensus : IConsensus
     /// <param name="announcer">Tells the members' monitors of a new primary directly as well, so that they follow at once (a hint: etcd decided).</param>
     /// <param name="note">Where etcd's failures are written (rate-limited by the caller).</param>
     /// <param name="inform">Where what this node did with the leader key is written.</param>
+    /// <param name="failsafe">While etcd is out of reach, a leader that held the key in the term renews through every member (needs <paramref name="announcer"/>).</param>
     public EtcdMonitorConsensus(EtcdClient client, string prefix, Func<MonitorMembers> members, Func<string?> clusterId, Func<long, bool> recordedLeader,
-        EtcdLeaseTiming timing, Func<PeerStatus> self, Func<PeerStatus, string?> admit, IConsensus? announcer, Action<string> note, Action<string> inform)
+        EtcdLeaseTiming timing, Func<PeerStatus> self, Func<PeerStatus, string?> admit, IConsensus? announcer, Action<string> note, Action<string> inform,
+        bool failsafe = false)
     {
+        _failsafe = failsafe && announcer is not null;
         _client = client;
         _prefix = EtcdClusterStore.NormalizePrefix(prefix);
         _members = members;
@@ -180,12 +191,28 @@ internal sealed class EtcdMonitorConsensus : IConsensus
             return NotRenewed("the cluster id (the data nodes' system identifier) is not known yet: no server of the cluster has answered this monitor");
         }
         await _leaderGate.WaitAsync(ct).ConfigureAwait(false);
+        // Failsafe, while etcd is out of reach: the members are asked beside etcd, not after its timeout, which
+        // would leave the lease one round of the members at most before it ends.
+        // etcd gets a short deadline then, so that each round ends with the members' answers, not etcd's timeout.
+        Task<LeaseRenewal>? direct = _failsafe && _etcdOutOfReach && _held is { } kept && kept.Term == term ? _announcer!.RenewLeaseAsync(term, ct) : null;
+        using var etcdDeadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        if (direct is not null)
+        {
+            etcdDeadline.CancelAfter(FailsafeEtcdDeadline);
+        }
         try
         {
             EtcdClusterStore store = Store(clusterId);
             if (_held is { } held && held.Term == term)
             {
-                return await RenewHeldAsync(store, held).ConfigureAwait(false);
+                LeaseRenewal renewed = await RenewHeldAsync(store, held, etcdDeadline.Token).ConfigureAwait(false);
+                _etcdOutOfReach = false;
+                if (_inFailsafe && renewed.ValidUntilMs is not null)
+                {
+                    _inFailsafe = false;
+                    _inform($"etcd renewed the leader key of term {term} again: the lease is etcd's again (failsafe over).");
+                }
+                return renewed;
             }
             if (term <= _resignedTerm)
             {
@@ -193,19 +220,39 @@ internal sealed class EtcdMonitorConsensus : IConsensus
             }
             return await TakeAsync(store, term, ct).ConfigureAwait(false);
         }
+        catch (OperationCanceledException) when (direct is not null && !ct.IsCancellationRequested)
+        {
+            return await FailsafeAsync(term, new PgHaException(PgHaErrorIds.EtcdUnreachable, null,
+                $"etcd did not answer within the failsafe round's {FailsafeEtcdDeadline.TotalSeconds:0.0} s"), direct).ConfigureAwait(false);
+        }
         catch (PgHaException ex)
         {
+            if (ex.ErrorId == PgHaErrorIds.EtcdLeaseNotFound && _held is { } lost && lost.Term == term)
+            {
+                // etcd answers and the key's lease is gone (this node was cut off from etcd for a TTL): the next
+                // round takes the key again if it is still absent, as a recorded leader's renewal does.
+                _held = null;
+            }
+            _etcdOutOfReach = ex.ErrorId == PgHaErrorIds.EtcdUnreachable;
+            if (_failsafe && _etcdOutOfReach && _held is { } held && held.Term == term)
+            {
+                return await FailsafeAsync(term, ex, direct ?? _announcer!.RenewLeaseAsync(term, ct)).ConfigureAwait(false);
+            }
             return NotRenewed($"etcd did not renew it: {ex.Message}");
         }
         finally
         {
+            if (direct is not null)
+            {
+                await ((Task)direct).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing); // a round left unused still ends before the next
+            }
             _leaderGate.Release();
         }
 
-        async Task<LeaseRenewal> RenewHeldAsync(EtcdClusterStore store, HeldKey held)
+        async Task<LeaseRenewal> RenewHeldAsync(EtcdClusterStore store, HeldKey held, CancellationToken deadline)
         {
             long sent = NowMs;
-            EtcdLeaderClaim claim = await store.RenewLeaderAsync(NodeName, held.Term, held.Lease, ct).ConfigureAwait(false);
+            EtcdLeaderClaim claim = await store.RenewLeaderAsync(NodeName, held.Term, held.Lease, deadline).ConfigureAwait(false);
             if (claim is { Held: true, Lease: { } renewed })
             {
                 _held = held with { Lease = renewed };
@@ -214,6 +261,32 @@ internal sealed class EtcdMonitorConsensus : IConsensus
             _held = null;
             return NotRenewed($"the leader key is no longer this node's ({Describe(claim.Holder)})");
         }
+    }
+
+    /// <summary>
+    /// Failsafe: etcd is out of this leader's reach, so it asks the members' monitors directly (the built-in
+    /// quorum's signed lease round) and keeps its lease only when EVERY registered member vouches, a majority is
+    /// not enough: a member that reaches etcd could otherwise take the key once it expires. The lease runs a
+    /// fence timeout from the round's start, before any vouch; a member that vouched does not take a vanished
+    /// key for a failure for a fence timeout and a margin after its vouch (NodeMonitor.WatchLeaderAsync), so no
+    /// member can take the key while this lease lasts. A leader that never held the key in the term (a monitor
+    /// restarted while etcd was away) gets nothing from it.
+    /// </summary>
+    private async Task<LeaseRenewal> FailsafeAsync(long term, PgHaException etcdError, Task<LeaseRenewal> round)
+    {
+        LeaseRenewal direct = await round.ConfigureAwait(false);
+        if (direct.ValidUntilMs is not null && direct.Backers == direct.Members)
+        {
+            if (!_inFailsafe)
+            {
+                _inFailsafe = true;
+                _inform($"etcd is out of reach ({etcdError.Message}); failsafe: all {direct.Members} members vouched for this primary directly, so it keeps its lease while every one of them does.");
+            }
+            return direct with { Why = "failsafe" };
+        }
+        _inFailsafe = false;
+        return new LeaseRenewal(null, direct.Backers, direct.Members, direct.Members,
+            $"etcd is out of reach ({etcdError.Message}), and failsafe needs every member: {direct.Backers} of {direct.Members} (itself included) vouched directly");
     }
 
     /// <summary>A renewal of a key this node does not hold yet. Under the leader gate.</summary>
@@ -371,7 +444,7 @@ internal sealed class EtcdMonitorConsensus : IConsensus
         }
     }
 
-    public async Task<string?> WhyNotStandAsync(CancellationToken ct)
+    public async Task<string?> WhyNotStandAsync(IReadOnlyDictionary<int, PeerStatus?> statuses, int? failedLeaderId, CancellationToken ct)
     {
         try
         {

@@ -76,11 +76,15 @@ internal interface IConsensus
     Task<bool> LeaderGoneAsync(long term, int leaderId, CancellationToken ct);
 
     /// <summary>
-    /// Why the best standby should not stand now by what the backend knows, or null when it may. etcd: the
-    /// leader key is still held (a transaction could not create it, and each try would open a term for
-    /// nothing), or etcd does not answer. The built-in quorum: null (its pre-vote is <see cref="ElectionRules.MayStand"/>).
+    /// Why the best standby should not stand now by what the backend knows, or null when it may.
+    /// <paramref name="statuses"/>: the other members' states as <see cref="MembersAsync"/> gave them;
+    /// <paramref name="failedLeaderId"/>: the leader taken for gone. The built-in quorum: its pre-vote
+    /// (<see cref="ElectionRules.MayStand"/>), a majority of all members must take the leader for gone first.
+    /// etcd: the leader key is still held (a transaction could not create it, and each try would open a term
+    /// for nothing), or etcd does not answer; the key decides, not a count of the members that answer (a
+    /// dead monitor must not keep a standby from replacing a primary that etcd let go).
     /// </summary>
-    Task<string?> WhyNotStandAsync(CancellationToken ct);
+    Task<string?> WhyNotStandAsync(IReadOnlyDictionary<int, PeerStatus?> statuses, int? failedLeaderId, CancellationToken ct);
 }
 
 /// <summary>

@@ -10,6 +10,7 @@ internal sealed class LeaderWatch
     private long? _lastSeenMs;
     private bool _confirmedDown;
     private long _lastVouchedMs;
+    private long _lastLeaseVouchMs = long.MinValue / 2;
     private long _epochMs;
     private bool _epochWait;
 
@@ -62,6 +63,19 @@ internal sealed class LeaderWatch
     /// lease), or took its announced term: the leader may hold a lease from a round that began before now.
     /// </summary>
     public void Vouched(long nowMs) => _lastVouchedMs = Math.Max(_lastVouchedMs, nowMs);
+
+    /// <summary>
+    /// This member's vouch answered the leader's own signed lease request (the built-in quorum's rounds; with
+    /// etcd, only a failsafe leader sends those, when etcd is out of its reach).
+    /// </summary>
+    public void VouchedForLease(long nowMs) => _lastLeaseVouchMs = Math.Max(_lastLeaseVouchMs, nowMs);
+
+    /// <summary>
+    /// Whether a lease this member vouched for may still let the leader take writes: until a fence timeout and a
+    /// margin (<see cref="MonitorSettings.VoteAfterLastVouch"/>) after its last lease vouch. With etcd, a leader
+    /// key that vanished meanwhile is no failure yet: a failsafe leader renews through the members.
+    /// </summary>
+    public bool LeaseVouchRunning(long nowMs, MonitorSettings settings) => nowMs - _lastLeaseVouchMs < settings.VoteAfterLastVouch.TotalMilliseconds;
 
     /// <summary>
     /// A check did not reach the leader. <paramref name="confirmedDown"/>: the leader's own monitor answered

@@ -56,6 +56,13 @@ internal sealed record MonitorSettings
     /// <summary>Time a candidate waits for the votes.</summary>
     public TimeSpan VoteTimeout { get; init; } = TimeSpan.FromSeconds(2);
 
+    /// <summary>
+    /// etcd only, off by default (Patroni's failsafe_mode): when the primary cannot reach etcd, it keeps its
+    /// lease while EVERY member's monitor vouches for it directly over the signed peer protocol, instead of
+    /// fencing. A member that vouched takes no vanished leader key for a failure until its vouch has run out.
+    /// </summary>
+    public bool EtcdFailsafe { get; init; }
+
     /// <summary>What to do with this node when it turns out to be a replaced primary.</summary>
     public PgHaStalePrimaryAction StalePrimary { get; init; } = PgHaStalePrimaryAction.Rejoin;
 

@@ -66,14 +66,7 @@ internal sealed partial class NodeMonitor
             return;
         }
 
-        IEnumerable<PreVoteView> views = statuses.Where(kv => kv.Value is not null).Select(kv => new PreVoteView(kv.Value!.Paused, kv.Value.LeaderFailed,
-            kv.Key == failed?.Id && kv.Value.Fenced && !kv.Value.ServerRunning));
-        if (!ElectionRules.MayStand(_members.Nodes.Count, views))
-        {
-            NoteOnce($"The primary {NameOf(_watch.LeaderId)} is gone for {Self.Name}, but not yet for a majority of the members that answer: not standing yet.");
-            return;
-        }
-        if (await _consensus.WhyNotStandAsync(Ct).ConfigureAwait(false) is { } notNow)
+        if (await _consensus.WhyNotStandAsync(statuses, failed?.Id, Ct).ConfigureAwait(false) is { } notNow)
         {
             NoteOnce($"The primary {NameOf(_watch.LeaderId)} is gone for {Self.Name}, but it does not stand yet: {notNow}.");
             return;

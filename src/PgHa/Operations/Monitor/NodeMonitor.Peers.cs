@@ -28,6 +28,7 @@ internal sealed partial class NodeMonitor
                 if (_watch.Term == status.Term && _watch.LeaderId == status.LeaderId)
                 {
                     _watch.Vouched(NowMs);
+                    _watch.VouchedForLease(NowMs);
                 }
             }
         }

@@ -62,8 +62,10 @@ internal sealed partial class NodeMonitor
         bool confirmedDown = status is not null && status.Term <= watch.Term
             && ((!status.ServerRunning && status.Fenced)
                 || (status.Role is MonitorRole.Standby && watch.LeaderId == status.NodeId && status.Term == watch.Term && (status.LeaderId != status.NodeId || status.StandsAside)));
-        // etcd: a leader key that is gone (or another's) is a failure confirmed by the consensus itself.
-        confirmedDown = confirmedDown || await _consensus.LeaderGoneAsync(watch.Term, leader.Id, Ct).ConfigureAwait(false);
+        // etcd: a leader key that is gone (or another's) is a failure confirmed by the consensus itself, unless
+        // this member vouched for the leader's lease directly lately: a failsafe leader, out of etcd's reach,
+        // may take writes until that vouch has run out although its key is gone.
+        confirmedDown = confirmedDown || (await _consensus.LeaderGoneAsync(watch.Term, leader.Id, Ct).ConfigureAwait(false) && !watch.LeaseVouchRunning(NowMs, _settings));
         bool promoting = status is not null && status.Role == MonitorRole.Candidate && status.Term == watch.Term && status.LeaderId == status.NodeId;
         lock (_gate)
         {

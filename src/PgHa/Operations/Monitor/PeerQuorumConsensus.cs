@@ -153,8 +153,13 @@ internal sealed class PeerQuorumConsensus : IConsensus
     /// <summary>The members' votes decide, not a record: only the leader's own monitor can confirm it down.</summary>
     public Task<bool> LeaderGoneAsync(long term, int leaderId, CancellationToken ct) => Task.FromResult(false);
 
-    /// <summary>Nothing to add to the pre-vote (<see cref="ElectionRules.MayStand"/>).</summary>
-    public Task<string?> WhyNotStandAsync(CancellationToken ct) => Task.FromResult<string?>(null);
+    /// <summary>The pre-vote (<see cref="ElectionRules.MayStand"/>): a majority of all members takes the leader for gone, or it is fenced and down.</summary>
+    public Task<string?> WhyNotStandAsync(IReadOnlyDictionary<int, PeerStatus?> statuses, int? failedLeaderId, CancellationToken ct)
+    {
+        IEnumerable<PreVoteView> views = statuses.Where(kv => kv.Value is not null).Select(kv => new PreVoteView(kv.Value!.Paused, kv.Value.LeaderFailed,
+            kv.Key == failedLeaderId && kv.Value.Fenced && !kv.Value.ServerRunning));
+        return Task.FromResult(ElectionRules.MayStand(_members().Nodes.Count, views) ? null : "it is not gone yet for a majority of the members that answer");
+    }
 
     private LeaseRenewal Lease(long sinceMs, int backers, int memberCount)
     {
