@@ -5,6 +5,7 @@ using PgHa.Tests.Failover;
 using PgHa.Tests.Fixtures;
 using PgHa.Tests.Hosting;
 using Xunit;
+using Xunit.Abstractions;
 
 namespace PgHa.Tests.Checks;
 
@@ -17,8 +18,13 @@ namespace PgHa.Tests.Checks;
 public sealed class CheckTests : IClassFixture<CheckedClusterFixture>
 {
     private readonly MonitoredCluster _cluster;
+    private readonly ITestOutputHelper _output;
 
-    public CheckTests(CheckedClusterFixture fixture) => _cluster = fixture.Cluster;
+    public CheckTests(CheckedClusterFixture fixture, ITestOutputHelper output)
+    {
+        _cluster = fixture.Cluster;
+        _output = output;
+    }
 
     private string Conninfo => _cluster["node1"].Conninfo;
 
@@ -199,6 +205,8 @@ public sealed class CheckTests : IClassFixture<CheckedClusterFixture>
             Assert.Equal("not running", monitor.Value);
             Assert.Contains("Start-PgHaMonitor", monitor.Message);
             Assert.Equal("Ok", Single(stopped, "node2", "Monitor").Status);
+            // The plugin: WARNING, exit 1, naming the check (no performance data: the Monitor check has no number).
+            Assert.Equal("1|PGHA WARNING - 1 warning: node3 Monitor not running", RunPlugin(new() { ["Conninfo"] = Conninfo, ["Check"] = new[] { "Monitor" } }));
 
             var node2 = _cluster["node2"].Server;
             await SetPrimaryConninfoAsync(standby, $"host={node2.Address} port={node2.Port} user=postgres application_name=node3");
@@ -261,60 +269,163 @@ public sealed class CheckTests : IClassFixture<CheckedClusterFixture>
     }
 
     [Fact]
-    public async Task ExtensionWhoseFilesAreGone_IsReportedOnEveryDataNode_ThenOk()
+    public async Task StandbyRunFromAnotherInstallation_LackingAnExtension_WithoutRewindAndPreloadingOtherLibraries_IsReportedOnItOnly_ThenOk()
     {
-        // All test servers share one installation, so files cannot be missing on one node only: the
-        // extension is installed from files made for the test, in a database other than the metadata's,
-        // and its files are then taken away from every node.
-        const string script = "Test-PgHaCluster -Conninfo $args[0] -Check Extensions";
+        // node3 restarted from a copy of the PostgreSQL installation that lacks pgcrypto's files (an extension
+        // package the other nodes have), with wal_log_hints off and pg_stat_statements preloaded: drift that
+        // breaks a failover to it later, on one node only, while node1 has pgcrypto installed and available.
+        const string script = "Test-PgHaCluster -Conninfo $args[0] -Check Extensions, PreloadLibraries, RewindReady";
         var primary = _cluster["node1"].Server;
-        string name = "pgha_chk_" + Guid.NewGuid().ToString("N")[..8];
-        var sharedir = await FixtureCommand.RunCheckedAsync(Path.Combine(PostgresServer.BinDirectory, "pg_config"), ["--sharedir"]);
-        string directory = Path.Combine(sharedir.StandardOutput.Trim(), "extension");
-        string control = Path.Combine(directory, name + ".control"), sql = Path.Combine(directory, name + "--1.0.sql");
+        var standby = _cluster["node3"].Server;
+        await using var copy = await CopiedInstallation.CreateAsync("chk-pg15");
+        // The copy is a separate installation only if PostgreSQL finds its share directory from where it runs.
+        Assert.Equal(copy.ShareDirectory, await copy.ReportedShareDirectoryAsync());
+        string[] pgcrypto = Directory.GetFiles(copy.ExtensionDirectory, "pgcrypto*");
+        Assert.NotEmpty(pgcrypto);
+        foreach (string file in pgcrypto)
+        {
+            File.Delete(file);
+        }
+        await primary.ExecuteAsync("CREATE EXTENSION pgcrypto");
+        await standby.ExecuteAsync("ALTER SYSTEM SET wal_log_hints = off");
+        await standby.ExecuteAsync("ALTER SYSTEM SET shared_preload_libraries = 'pg_stat_statements'");
         try
         {
-            File.WriteAllText(control, "default_version = '1.0'\nrelocatable = true\n");
-            File.WriteAllText(sql, "-- made by the PgHa check tests\n");
-            await primary.ExecuteAsync($"CREATE EXTENSION {name}");
-            Assert.All(Run(script, Conninfo), r => Assert.Equal("Ok", r.Status));
+            await standby.StopAsync();
+            await copy.StartAsync(standby);
+            var drift = Run(script, Conninfo);
+            Row extensions = Single(drift, "node3", "Extensions");
+            Assert.True(extensions.Status == "Warning", string.Join("\n", drift));
+            Assert.Equal("1 missing", extensions.Value);
+            Assert.Contains("pgcrypto 1.3 (postgres)", extensions.Message);
+            Assert.Equal("Ok", Single(drift, "node1", "Extensions").Status);
+            Assert.Equal("Ok", Single(drift, "node2", "Extensions").Status);
+            Row rewind = Single(drift, "node3", "RewindReady");
+            Assert.Equal(("Warning", "neither"), (rewind.Status, rewind.Value));
+            Assert.Equal("Ok", Single(drift, "node1", "RewindReady").Status);
+            Assert.Equal("Ok", Single(drift, "node2", "RewindReady").Status);
+            Row libraries = Single(drift, "node3", "PreloadLibraries");
+            Assert.Equal(("Warning", "pg_stat_statements"), (libraries.Status, libraries.Value));
+            Assert.Equal("Ok", Single(drift, "node2", "PreloadLibraries").Status);
 
-            File.Delete(control);
-            File.Delete(sql);
-            var missing = Run(script, Conninfo);
-            Assert.Equal(["node1", "node2", "node3"], missing.Select(r => r.Node).Order());
-            Assert.All(missing, r =>
+            // The fix for the extension: its package's files installed on node3 (from the installation the copy
+            // was made of, at the same path without the copy's root). Found without a restart.
+            foreach (string file in pgcrypto)
             {
-                Assert.Equal("Warning", r.Status);
-                Assert.Contains($"{name} 1.0 (postgres)", r.Message);
-            });
+                File.Copy(file[copy.Root.Length..], file);
+            }
+            Assert.Equal("Ok", Single(Run(script, Conninfo), "node3", "Extensions").Status);
         }
         finally
         {
-            File.WriteAllText(control, "default_version = '1.0'\nrelocatable = true\n");
-            File.WriteAllText(sql, "-- made by the PgHa check tests\n");
-            await primary.ExecuteAsync($"DROP EXTENSION IF EXISTS {name}");
-            File.Delete(control);
-            File.Delete(sql);
+            await primary.ExecuteAsync("DROP EXTENSION IF EXISTS pgcrypto");
+            if (standby.Pid is null)
+            {
+                await standby.StartAsync();
+            }
+            await standby.ExecuteAsync("ALTER SYSTEM RESET wal_log_hints");
+            await standby.ExecuteAsync("ALTER SYSTEM RESET shared_preload_libraries");
+            await standby.StopAsync();
+            await standby.StartAsync();
         }
-        var back = await UntilAsync(script, rows => rows.All(r => r.Status == "Ok"), Conninfo);
+        var back = await UntilAsync("Test-PgHaCluster -Conninfo $args[0] -Check Extensions, PreloadLibraries, RewindReady, Upstream", rows => rows.All(r => r.Status == "Ok"), Conninfo);
         Assert.True(back.All(r => r.Status == "Ok"), string.Join("\n", back));
     }
 
     [Fact]
-    public async Task HungNode_IsCriticalAndUnknown_AndTheCallReturnsAfterOneConnectTimeout()
+    public async Task RegisteredDataDirectoryAndSlotThatAreNotTheRealOnes_AreCritical_AndACopyOfTheRecordsNotYetReplayedDiffers_ThenOk()
     {
+        const string script = "Test-PgHaCluster -Conninfo $args[0] -Check DataDirectory, MissingSlots, Metadata";
+        const string register = "Register-PgHaNode -Role Standby -Name $args[0] -Conninfo $args[1] -DataDirectory $args[2] -MonitorPort $args[3] -Priority $args[4] -Force";
+        ClusterMember node2 = _cluster["node2"];
+        var node3 = _cluster["node3"].Server;
+        // Register-PgHaNode wants a data directory where the record names one: an old copy of node2's, say.
+        string elsewhere = Path.Combine(_cluster.Directory, "node2-old-data");
+        Directory.CreateDirectory(elsewhere);
+        File.WriteAllText(Path.Combine(elsewhere, "PG_VERSION"), "15\n");
+        // node3 does not replay the change meanwhile, so its copy of the records keeps node2's old record.
+        await node3.ExecuteAsync("SELECT pg_wal_replay_pause()");
+        try
+        {
+            _cluster.Session.Run(register + " -SlotName $args[5]", node2.Name, node2.Conninfo, elsewhere, node2.MonitorPort, node2.Priority, "chk_no_such_slot").ThrowIfErrors();
+            // node2 replays the change within moments; node3 does not.
+            var drift = await UntilAsync(script, rows => Is(rows, "node2", "Metadata", "Ok") && Is(rows, "node3", "Metadata", "Warning"), Conninfo);
+            Row directory = Single(drift, "node2", "DataDirectory");
+            Assert.True(directory.Status == "Critical", string.Join("\n", drift));
+            Assert.Equal(node2.Server.DataDirectory, directory.Value);
+            Assert.Contains($"{elsewhere} is registered", directory.Message);
+            Row slots = Single(drift, "node1", "MissingSlots");
+            Assert.Equal(("Critical", "1 missing"), (slots.Status, slots.Value));
+            Assert.Contains("node2's slot chk_no_such_slot does not exist on node1", slots.Message);
+            Row metadata = Single(drift, "node3", "Metadata");
+            Assert.Equal(("Warning", "1 differ"), (metadata.Status, metadata.Value));
+            Assert.Contains("differ from the primary's for node2", metadata.Message);
+            Assert.Equal("Ok", Single(drift, "node3", "DataDirectory").Status);
+        }
+        finally
+        {
+            _cluster.Session.Run(register, node2.Name, node2.Conninfo, node2.Server.DataDirectory, node2.MonitorPort, node2.Priority).ThrowIfErrors();
+            await node3.ExecuteAsync("SELECT pg_wal_replay_resume()");
+        }
+        var back = await UntilAsync(script, rows => rows.All(r => r.Status == "Ok"), Conninfo);
+        Assert.True(back.All(r => r.Status == "Ok"), string.Join("\n", back));
+        Assert.DoesNotContain(back, r => r.Check == "MissingSlots"); // no standby is registered with a slot again
+    }
+
+    [Fact]
+    public async Task APgHbaLineRejectingReplicationFromAnotherNode_IsAWarningForThatNode_ThenOk()
+    {
+        const string script = "Test-PgHaCluster -Conninfo $args[0] -Check ReplicationHba";
+        var node2 = _cluster["node2"].Server;
+        var node3 = _cluster["node3"].Server;
+        string hba = Path.Combine(node2.DataDirectory, "pg_hba.conf");
+        string original = await File.ReadAllTextAsync(hba);
+        // First, so it decides before the line that admits 127.0.0.0/8. Loopback clients really connect from
+        // 127.0.0.1, so it refuses nobody here; the check reads it for node3's registered address, as a
+        // client on node3's host would come.
+        await File.WriteAllTextAsync(hba, $"host    replication  all   {node3.Address}/32   reject\n" + original);
+        try
+        {
+            await node2.ExecuteAsync("SELECT pg_reload_conf()");
+            var rows = Run(script, Conninfo);
+            Row row = Single(rows, "node2", "ReplicationHba");
+            Assert.True(row.Status == "Warning", string.Join("\n", rows));
+            Assert.Equal("1 of 2", row.Value);
+            Assert.Contains($"node3 (postgres@{node3.Address}: line 1 rejects)", row.Message);
+            Assert.Equal("Ok", Single(rows, "node1", "ReplicationHba").Status);
+            Assert.Equal("Ok", Single(rows, "node3", "ReplicationHba").Status);
+        }
+        finally
+        {
+            await File.WriteAllTextAsync(hba, original);
+            await node2.ExecuteAsync("SELECT pg_reload_conf()");
+        }
+        var back = Run(script, Conninfo);
+        Assert.True(back.All(r => r.Status == "Ok"), string.Join("\n", back));
+    }
+
+    [Fact]
+    public async Task HungNode_IsCriticalAndUnknownForItsRole_AndTheCallReturnsAfterOneConnectTimeout()
+    {
+        const int timeout = 3;
+        string script = $"Test-PgHaCluster -Conninfo $args[0] -ConnectTimeout {timeout}";
         var node3 = _cluster["node3"].Server;
         int pid = node3.Pid ?? throw new InvalidOperationException("node3 does not run");
+        // What the same call costs on the healthy cluster, just before (the first run may still compile code).
+        Run(script, Conninfo);
+        var clock = Stopwatch.StartNew();
+        Run(script, Conninfo);
+        TimeSpan healthy = clock.Elapsed;
         // A stopped postmaster still completes TCP handshakes (the kernel does) but never answers: what a
         // hung host looks like to a client, and the case where only a timeout ends the wait.
         await SignalAsync(pid, "STOP");
         List<Row> rows;
-        var clock = Stopwatch.StartNew();
+        TimeSpan hung;
         try
         {
-            rows = Run("Test-PgHaCluster -Conninfo $args[0] -ConnectTimeout 2", Conninfo);
-            clock.Stop();
+            clock.Restart();
+            rows = Run(script, Conninfo);
+            hung = clock.Elapsed;
             string plugin = RunPlugin(new() { ["Conninfo"] = Conninfo, ["Node"] = "node3", ["ConnectTimeout"] = 2 });
             Assert.StartsWith("2|PGHA CRITICAL - 1 critical, ", plugin);
             Assert.Contains(": node3 Connection unreachable; ", plugin);
@@ -326,14 +437,53 @@ public sealed class CheckTests : IClassFixture<CheckedClusterFixture>
         Assert.Equal("Critical", Single(rows, "node3", "Connection").Status);
         Assert.StartsWith("node3 does not answer: Cannot connect to 'host=", Single(rows, "node3", "Connection").Message);
         Assert.Equal("Unknown", Single(rows, "node3", "Role").Status);
+        Assert.Equal("Unknown", Single(rows, "node3", "ReplicationLag").Status);
+        // Only what its registration as a standby gets: no archive, downstream or slot rows.
+        Assert.DoesNotContain(rows, r => r.Node == "node3" && r.Check is "ArchiveBacklog" or "DownstreamStandbys" or "InactiveSlots" or "SlotRetainedWal" or "MissingSlots");
         Assert.Equal("Ok", rows[0].Status); // SinglePrimary: node1 still takes writes.
         Assert.Equal("Critical", rows.Single(r => r.Node == "node1" && r.Peer == "node3").Status);
         Assert.Equal("Ok", rows.Single(r => r.Node == "node1" && r.Peer == "node2").Status);
-        // Twenty checks a node: one connect timeout each would take 40 s. All nodes, the monitors and the
-        // matrix are asked at once, so the call costs about one timeout (2 s; Npgsql's own limit is 3 s).
-        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10), $"Test-PgHaCluster took {clock.Elapsed.TotalSeconds:0.0} s with one hung node.");
+        // All nodes, the monitors and the matrix are asked at once, so the hung node adds one connect timeout
+        // (3 s) to the healthy call. Half a timeout more is allowed for a loaded machine; a second timeout (the
+        // parts one after another, or one per check: 20 a node) is more than that.
+        _output.WriteLine($"Test-PgHaCluster -ConnectTimeout {timeout}: {healthy.TotalSeconds:0.00} s healthy, {hung.TotalSeconds:0.00} s with node3 hung.");
+        Assert.True(hung < healthy + TimeSpan.FromSeconds(1.5 * timeout),
+            $"Test-PgHaCluster took {hung.TotalSeconds:0.0} s with one hung node, {healthy.TotalSeconds:0.0} s without: more than one connect timeout ({timeout} s) apart.");
 
         var back = await UntilAsync("Test-PgHaNode -Conninfo $args[0] -Name node3 -Check Connection, Role", r => r.All(x => x.Status == "Ok"), Conninfo);
+        Assert.True(back.All(r => r.Status == "Ok"), string.Join("\n", back));
+    }
+
+    [Fact]
+    public async Task AQueryBlockedAfterTheLogin_EndsWithinTheConnectTimeout_NotNpgsqlsThirtySeconds()
+    {
+        const string script = "Test-PgHaNode -Conninfo $args[0] -Name node1 -Check Connection, Role, Extensions -ConnectTimeout 2";
+        var primary = _cluster["node1"].Server;
+        // A transaction that holds pg_extension: the node's session opens, and then the query that reads the
+        // installed extensions waits, as on a server that hangs after the login.
+        await using var locker = WireSession.OverSocket(primary.SocketDirectory, primary.Port, "postgres");
+        await locker.QueryScalarAsync("BEGIN; LOCK TABLE pg_catalog.pg_extension IN ACCESS EXCLUSIVE MODE; SELECT 1", TimeSpan.FromSeconds(10));
+        List<Row> rows;
+        var clock = Stopwatch.StartNew();
+        try
+        {
+            rows = Run(script, Conninfo);
+            clock.Stop();
+        }
+        finally
+        {
+            await locker.QueryScalarAsync("ROLLBACK", TimeSpan.FromSeconds(10));
+        }
+        Row connection = Single(rows, "node1", "Connection");
+        Assert.True(connection.Status == "Critical", string.Join("\n", rows));
+        // pg_available_extension_versions does not wait (the planner drops its join to pg_extension when
+        // 'installed' is not selected); the read of the installed extensions does.
+        Assert.True(connection.Message.Contains("its session opened, but it did not answer the installed query within 2.0 s", StringComparison.Ordinal), connection.Message);
+        Assert.Equal("Unknown", Single(rows, "node1", "Role").Status);
+        _output.WriteLine($"Test-PgHaNode -ConnectTimeout 2 with a blocked query: {clock.Elapsed.TotalSeconds:0.00} s.");
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(15), $"Test-PgHaNode took {clock.Elapsed.TotalSeconds:0.0} s with a query blocked for good.");
+
+        var back = Run(script, Conninfo);
         Assert.True(back.All(r => r.Status == "Ok"), string.Join("\n", back));
     }
 

@@ -194,6 +194,221 @@ public sealed class CheckRulesTests
     }
 
     [Fact]
+    public void AnUnansweredNodeIsUnknownOnlyForTheChecksItsRegisteredRoleGets()
+    {
+        var checks = CheckRun.AllChecks;
+        var none = new Dictionary<int, IReadOnlyList<System.Net.IPAddress>>();
+        var standbyDown = NodeCheckRules.Evaluate(Snapshot(Primary(), Standby("10.0.0.11"), null), Node3, checks, none).ToList();
+        Assert.Equal(PgHaHealthStatus.Critical, standbyDown.Single(r => r.Check == PgHaCheckName.Connection).Status);
+        Assert.All(standbyDown.Where(r => r.Check != PgHaCheckName.Connection), r => Assert.Equal(PgHaHealthStatus.Unknown, r.Status));
+        // A standby without downstreams or a registered data directory: no archive, downstream, slot or directory rows.
+        Assert.Equal(
+            [PgHaCheckName.Connection, PgHaCheckName.Role, PgHaCheckName.Upstream, PgHaCheckName.ReplicationLag, PgHaCheckName.ReplicationLagBytes,
+             PgHaCheckName.RewindReady, PgHaCheckName.Timeline, PgHaCheckName.Metadata, PgHaCheckName.StandbySettings, PgHaCheckName.PreloadLibraries,
+             PgHaCheckName.Extensions, PgHaCheckName.ReplicationHba, PgHaCheckName.ClockSkew],
+            standbyDown.Select(r => r.Check));
+
+        var primaryDown = NodeCheckRules.Evaluate(Snapshot(null, Standby("10.0.0.11"), Standby("10.0.0.11")), Node1, checks, none).ToList();
+        Assert.Equal(
+            [PgHaCheckName.Connection, PgHaCheckName.Role, PgHaCheckName.ArchiveBacklog, PgHaCheckName.DownstreamStandbys, PgHaCheckName.InactiveSlots,
+             PgHaCheckName.SlotRetainedWal, PgHaCheckName.MissingSlots, PgHaCheckName.DataDirectory, PgHaCheckName.RewindReady,
+             PgHaCheckName.Extensions, PgHaCheckName.ReplicationHba],
+            primaryDown.Select(r => r.Check));
+    }
+
+    [Theory]
+    [InlineData(PgHaRole.Standby, false, "primary", PgHaHealthStatus.Critical)]
+    [InlineData(PgHaRole.Primary, true, "standby", PgHaHealthStatus.Critical)]
+    [InlineData(PgHaRole.Standby, true, "standby", PgHaHealthStatus.Ok)]
+    [InlineData(PgHaRole.Primary, false, "primary", PgHaHealthStatus.Ok)]
+    public void TheRoleAsRunIsHeldAgainstTheRoleAsRegistered(PgHaRole registered, bool inRecovery, string running, PgHaHealthStatus expected)
+    {
+        var node = Node2 with { Role = registered };
+        var snapshot = Snapshot(Primary(), Standby("10.0.0.11", f => f with { Probe = f.Probe with { InRecovery = inRecovery } }), Standby("10.0.0.11")) with
+        {
+            Nodes = [Node1, node, Node3],
+        };
+        var result = Check(snapshot, node, PgHaCheckName.Role);
+        Assert.Equal(expected, result.Status);
+        Assert.Equal(running, result.Value);
+        Assert.Equal(registered.ToString().ToLowerInvariant(), result.Threshold);
+    }
+
+    [Fact]
+    public void AWitnessInRecoveryIsCritical()
+    {
+        var witness = new NodeRecord(4, "witness", PgHaRole.Witness, null, true, "dc2", 0, "host=10.0.0.14 port=5432 user=pgha dbname=pgha", null, null, null);
+        var snapshot = Snapshot(Primary(), Standby("10.0.0.11"), Standby("10.0.0.11")) with
+        {
+            Nodes = [Node1, Node2, Node3, witness],
+            Facts = new Dictionary<int, NodeFacts> { [1] = Primary(), [2] = Standby("10.0.0.11"), [3] = Standby("10.0.0.11"), [4] = Standby("10.0.0.11") },
+        };
+        var result = Check(snapshot, witness, PgHaCheckName.Role);
+        Assert.Equal(PgHaHealthStatus.Critical, result.Status);
+        Assert.Contains("a witness must be a server of its own", result.Message);
+    }
+
+    [Theory]
+    [InlineData("on", 16, PgHaHealthStatus.Ok)]
+    [InlineData("on", 17, PgHaHealthStatus.Warning)]
+    [InlineData("always", 128, PgHaHealthStatus.Warning)]
+    [InlineData("on", 129, PgHaHealthStatus.Critical)]
+    public void TheArchiveBacklogUsesRepmgrsThresholdsStrictly(string mode, int ready, PgHaHealthStatus expected)
+    {
+        var primary = Primary(f => f with { ArchiveMode = mode, ArchiveReady = ready, ArchiveFailedCount = 3, LastFailedWal = "000000020000000000000005" });
+        var result = Check(Snapshot(primary, Standby("10.0.0.11"), Standby("10.0.0.11")), Node1, PgHaCheckName.ArchiveBacklog);
+        Assert.Equal(expected, result.Status);
+        Assert.Equal($"{ready} files", result.Value);
+        Assert.Equal((16.0, 128.0), (result.WarningAbove, result.CriticalAbove));
+        Assert.Contains("archive_command has failed 3 time(s), last for 000000020000000000000005", result.Message);
+    }
+
+    [Fact]
+    public void TheArchiveBacklogIsOkWithArchivingOff_UnknownWhenUnreadable_AndOnAStandbyOnlyWithArchiveModeAlways()
+    {
+        var off = Check(Snapshot(Primary(f => f with { ArchiveMode = "off" }), Standby("10.0.0.11"), Standby("10.0.0.11")), Node1, PgHaCheckName.ArchiveBacklog);
+        Assert.Equal((PgHaHealthStatus.Ok, "archiving off"), (off.Status, off.Value));
+        var unreadable = Primary(f => f with { ArchiveReady = null, Unreadable = new Dictionary<string, string> { ["archive"] = "permission denied for function pg_ls_archive_statusdir (SQLSTATE 42501)" } });
+        var unknown = Check(Snapshot(unreadable, Standby("10.0.0.11"), Standby("10.0.0.11")), Node1, PgHaCheckName.ArchiveBacklog);
+        Assert.Equal(PgHaHealthStatus.Unknown, unknown.Status);
+        Assert.Contains("pg_monitor", unknown.Message);
+
+        var checks = new HashSet<PgHaCheckName> { PgHaCheckName.ArchiveBacklog };
+        var none = new Dictionary<int, IReadOnlyList<System.Net.IPAddress>>();
+        Assert.Empty(NodeCheckRules.Evaluate(Snapshot(Primary(), Standby("10.0.0.11", f => f with { ArchiveMode = "on", ArchiveReady = 500 }), Standby("10.0.0.11")), Node2, checks, none));
+        var always = Standby("10.0.0.11", f => f with { ArchiveMode = "always", ArchiveReady = 500 });
+        Assert.Equal(PgHaHealthStatus.Critical, Check(Snapshot(Primary(), always, Standby("10.0.0.11")), Node2, PgHaCheckName.ArchiveBacklog).Status);
+    }
+
+    [Theory]
+    [InlineData("/data/2", PgHaHealthStatus.Ok)]
+    [InlineData("/data/2/", PgHaHealthStatus.Ok)]
+    [InlineData("/srv/old/2", PgHaHealthStatus.Critical)]
+    public void TheDataDirectoryMustBeTheRegisteredOne(string running, PgHaHealthStatus expected)
+    {
+        var result = Check(Snapshot(Primary(), Standby("10.0.0.11", f => f with { DataDirectory = running }), Standby("10.0.0.11")), Node2, PgHaCheckName.DataDirectory);
+        Assert.Equal(expected, result.Status);
+        Assert.Equal((running, "/data/2"), (result.Value, result.Threshold));
+        if (expected == PgHaHealthStatus.Critical)
+        {
+            Assert.Contains($"Register-PgHaNode -DataDirectory {running} -Force", result.Message);
+        }
+    }
+
+    [Fact]
+    public void ADataDirectoryThatIsNotRegisteredIsOkWithAHint_AndUnknownWhenUnreadable()
+    {
+        var unregistered = Check(Snapshot(Primary(), Standby("10.0.0.11"), Standby("10.0.0.11", f => f with { DataDirectory = "/data/3" })), Node3, PgHaCheckName.DataDirectory);
+        Assert.Equal(PgHaHealthStatus.Ok, unregistered.Status);
+        Assert.Contains("Register-PgHaNode -DataDirectory /data/3 -Force", unregistered.Message);
+        var unreadable = Standby("10.0.0.11", f => f with { DataDirectory = null, Unreadable = new Dictionary<string, string> { ["settings"] = "no" } });
+        Assert.Equal(PgHaHealthStatus.Unknown, Check(Snapshot(Primary(), unreadable, Standby("10.0.0.11")), Node2, PgHaCheckName.DataDirectory).Status);
+    }
+
+    [Theory]
+    [InlineData(true, false, PgHaHealthStatus.Ok, "wal_log_hints")]
+    [InlineData(false, true, PgHaHealthStatus.Ok, "data checksums")]
+    [InlineData(true, true, PgHaHealthStatus.Ok, "data checksums")]
+    [InlineData(false, false, PgHaHealthStatus.Warning, "neither")]
+    public void RewindNeedsWalLogHintsOrChecksums(bool walLogHints, bool checksums, PgHaHealthStatus expected, string value)
+    {
+        var standby = Standby("10.0.0.11", f => f with { WalLogHints = walLogHints, DataChecksums = checksums });
+        var result = Check(Snapshot(Primary(), standby, Standby("10.0.0.11")), Node2, PgHaCheckName.RewindReady);
+        Assert.Equal((expected, value), (result.Status, result.Value));
+    }
+
+    [Fact]
+    public void AMetadataCopyThatDiffersFromThePrimarysIsAWarning_NamingTheRecords()
+    {
+        NodeRecord[] reference = [Node1, Node2, Node3];
+        var stale = new[] { Node1, Node2 with { DataDirectory = "/old/2" }, Node3 };
+        var snapshot = Snapshot(Primary(f => f with { Metadata = reference }), Standby("10.0.0.11", f => f with { Metadata = reference }),
+            Standby("10.0.0.11", f => f with { Metadata = stale }));
+        Assert.Equal(PgHaHealthStatus.Ok, Check(snapshot, Node2, PgHaCheckName.Metadata).Status);
+        var differs = Check(snapshot, Node3, PgHaCheckName.Metadata);
+        Assert.Equal((PgHaHealthStatus.Warning, "1 differ"), (differs.Status, differs.Value));
+        Assert.Contains("differ from the primary's for node2", differs.Message);
+        Assert.Contains("ReplicationLag", differs.Message);
+        // A record only one side has differs too; the primary itself is not compared.
+        var missing = Check(snapshot with { Facts = new Dictionary<int, NodeFacts>(snapshot.Facts) { [3] = snapshot.Facts[3] with { Metadata = [Node1, Node2] } } }, Node3, PgHaCheckName.Metadata);
+        Assert.Contains("node3", missing.Message);
+        Assert.Empty(NodeCheckRules.Evaluate(snapshot, Node1, new HashSet<PgHaCheckName> { PgHaCheckName.Metadata }, new Dictionary<int, IReadOnlyList<System.Net.IPAddress>>()));
+    }
+
+    [Fact]
+    public void MetadataIsUnknownWhenThePrimarysCopyCannotBeRead()
+    {
+        var snapshot = Snapshot(Primary(), Standby("10.0.0.11", f => f with { Metadata = [Node1, Node2, Node3] }), Standby("10.0.0.11"));
+        Assert.Equal(PgHaHealthStatus.Unknown, Check(snapshot, Node2, PgHaCheckName.Metadata).Status);
+    }
+
+    [Theory]
+    [InlineData("", "", PgHaHealthStatus.Ok)]
+    [InlineData("pg_stat_statements, auto_explain", "auto_explain,pg_stat_statements", PgHaHealthStatus.Ok)]
+    [InlineData("pg_stat_statements", "", PgHaHealthStatus.Warning)]
+    [InlineData("", "timescaledb", PgHaHealthStatus.Warning)]
+    public void PreloadLibrariesMustBeThePrimarys_InAnyOrder(string primary, string standby, PgHaHealthStatus expected)
+    {
+        var snapshot = Snapshot(Primary(f => f with { SharedPreloadLibraries = primary }), Standby("10.0.0.11", f => f with { SharedPreloadLibraries = standby }), Standby("10.0.0.11"));
+        var result = Check(snapshot, Node2, PgHaCheckName.PreloadLibraries);
+        Assert.Equal(expected, result.Status);
+        Assert.Equal(standby.Length == 0 ? "(none)" : string.Join(",", standby.Split(',', StringSplitOptions.TrimEntries).Order(StringComparer.Ordinal)), result.Value);
+        Assert.Equal(PgHaHealthStatus.Unknown, Check(Snapshot(null, Standby("10.0.0.11"), Standby("10.0.0.11")), Node2, PgHaCheckName.PreloadLibraries).Status);
+    }
+
+    [Theory]
+    [InlineData(0.4, PgHaHealthStatus.Ok)]
+    [InlineData(-1.5, PgHaHealthStatus.Warning)]
+    [InlineData(2.0, PgHaHealthStatus.Warning)]
+    [InlineData(-11.0, PgHaHealthStatus.Critical)]
+    public void ClockSkewIsAgainstThePrimarysClock_EitherWay(double seconds, PgHaHealthStatus expected)
+    {
+        var primary = Primary(f => f with { ClockOffset = TimeSpan.FromSeconds(5) });
+        var standby = Standby("10.0.0.11", f => f with { ClockOffset = TimeSpan.FromSeconds(5 + seconds) });
+        var result = Check(Snapshot(primary, standby, Standby("10.0.0.11")), Node2, PgHaCheckName.ClockSkew);
+        Assert.Equal(expected, result.Status);
+        Assert.Equal(Math.Abs(seconds), result.Measure!.Value, 3);
+        Assert.Equal((1.0, 10.0), (result.WarningAbove, result.CriticalAbove));
+        Assert.Equal(PgHaHealthStatus.Unknown, Check(Snapshot(null, standby, Standby("10.0.0.11")), Node2, PgHaCheckName.ClockSkew).Status);
+    }
+
+    [Fact]
+    public void AnExtensionInstalledOnThePrimaryButNotAvailableOnANodeIsAWarningForThatNodeOnly()
+    {
+        NodeFacts.InstalledExtension[] installed =
+        [
+            new("postgres", "plpgsql", "1.0"), new("app", "pgcrypto", "1.3"), new("reports", "pgcrypto", "1.3"), new("app", "citext", "1.6"),
+        ];
+        var everything = new HashSet<string>(StringComparer.Ordinal) { "plpgsql/1.0", "pgcrypto/1.3", "citext/1.6" };
+        var primary = Primary(f => f with { InstalledExtensions = installed, AvailableExtensions = everything });
+        var complete = Standby("10.0.0.11", f => f with { AvailableExtensions = everything });
+        // node3's installation lacks pgcrypto, and has citext only in another version.
+        var lacking = Standby("10.0.0.11", f => f with { AvailableExtensions = new HashSet<string>(StringComparer.Ordinal) { "plpgsql/1.0", "citext/1.5" } });
+        var snapshot = Snapshot(primary, complete, lacking);
+
+        Assert.Equal((PgHaHealthStatus.Ok, "0 missing"), (Check(snapshot, Node1, PgHaCheckName.Extensions).Status, Check(snapshot, Node1, PgHaCheckName.Extensions).Value));
+        Assert.Equal(PgHaHealthStatus.Ok, Check(snapshot, Node2, PgHaCheckName.Extensions).Status);
+        var missing = Check(snapshot, Node3, PgHaCheckName.Extensions);
+        Assert.Equal((PgHaHealthStatus.Warning, "3 missing", 3.0), (missing.Status, missing.Value, missing.Measure));
+        Assert.Contains("pgcrypto 1.3 (app), pgcrypto 1.3 (reports), citext 1.6 (app)", missing.Message);
+        Assert.Contains("install the same extension packages (and versions) on node3", missing.Message);
+    }
+
+    [Fact]
+    public void ExtensionsAreUnknownWhenThePrimarysCannotBeRead_OrTheNodesAvailableOnes()
+    {
+        var available = new HashSet<string>(StringComparer.Ordinal) { "plpgsql/1.0" };
+        var primaryRefused = Primary(f => f with { Unreadable = new Dictionary<string, string> { ["installed"] = "permission denied for database app" } });
+        var unknown = Check(Snapshot(primaryRefused, Standby("10.0.0.11", f => f with { AvailableExtensions = available }), Standby("10.0.0.11")), Node2, PgHaCheckName.Extensions);
+        Assert.Equal(PgHaHealthStatus.Unknown, unknown.Status);
+        Assert.Contains("permission denied for database app", unknown.Message);
+
+        var primary = Primary(f => f with { InstalledExtensions = [new("postgres", "plpgsql", "1.0")], AvailableExtensions = available });
+        var standbyRefused = Standby("10.0.0.11", f => f with { Unreadable = new Dictionary<string, string> { ["extensions"] = "no" } });
+        Assert.Equal(PgHaHealthStatus.Unknown, Check(Snapshot(primary, standbyRefused, Standby("10.0.0.11")), Node2, PgHaCheckName.Extensions).Status);
+    }
+
+    [Fact]
     public void InvertedThresholdsAreNamed()
     {
         Assert.Null(new CheckThresholds().FirstInverted());

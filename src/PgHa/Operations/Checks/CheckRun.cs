@@ -100,6 +100,10 @@ internal static class CheckRun
         {
             return (node, null, ex.Message);
         }
+        catch (NodeHangsException ex)
+        {
+            return (node, null, ex.Message);
+        }
         catch (Npgsql.NpgsqlException ex) when (!context.CancellationToken.IsCancellationRequested)
         {
             // The session broke after it was opened (the server went down meanwhile).

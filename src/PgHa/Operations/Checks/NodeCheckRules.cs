@@ -12,42 +12,58 @@ namespace PgHa.Operations.Checks;
 /// </summary>
 internal static class NodeCheckRules
 {
-    /// <summary>The checks in the order they are reported, with the rule that makes each.</summary>
-    private static readonly (PgHaCheckName Check, Func<NodeCheck, PgHaCheckResult?> Rule)[] Rules =
+    /// <summary>
+    /// The checks in the order they are reported, with the nodes each is expected for by their registration
+    /// alone (what decides whether a node that did not answer gets an Unknown row for it) and the rule that
+    /// makes it from the node's facts (which may still find it does not apply: a standby that archives).
+    /// </summary>
+    private static readonly (PgHaCheckName Check, Func<NodeCheck, bool> Expected, Func<NodeCheck, PgHaCheckResult?> Rule)[] Rules =
     [
-        (PgHaCheckName.Connection, Connection),
-        (PgHaCheckName.Role, Role),
-        (PgHaCheckName.Upstream, Upstream),
-        (PgHaCheckName.ReplicationLag, LagSeconds),
-        (PgHaCheckName.ReplicationLagBytes, LagBytes),
-        (PgHaCheckName.ArchiveBacklog, ArchiveBacklog),
-        (PgHaCheckName.DownstreamStandbys, Downstream),
-        (PgHaCheckName.InactiveSlots, InactiveSlots),
-        (PgHaCheckName.SlotRetainedWal, SlotRetainedWal),
-        (PgHaCheckName.MissingSlots, MissingSlots),
-        (PgHaCheckName.DataDirectory, DataDirectory),
-        (PgHaCheckName.RewindReady, RewindReady),
-        (PgHaCheckName.Monitor, Monitor),
-        (PgHaCheckName.Timeline, Timeline),
-        (PgHaCheckName.Metadata, Metadata),
-        (PgHaCheckName.StandbySettings, StandbySettings),
-        (PgHaCheckName.PreloadLibraries, PreloadLibraries),
-        (PgHaCheckName.Extensions, Extensions),
-        (PgHaCheckName.ReplicationHba, ReplicationHba),
-        (PgHaCheckName.ClockSkew, ClockSkew),
+        (PgHaCheckName.Connection, Always, Connection),
+        (PgHaCheckName.Role, Always, Role),
+        (PgHaCheckName.Upstream, IsStandby, Upstream),
+        (PgHaCheckName.ReplicationLag, IsStandby, LagSeconds),
+        (PgHaCheckName.ReplicationLagBytes, IsStandby, LagBytes),
+        // A standby archives only with archive_mode = always, which only its facts tell.
+        (PgHaCheckName.ArchiveBacklog, c => c.Node.Role == PgHaRole.Primary, ArchiveBacklog),
+        (PgHaCheckName.DownstreamStandbys, c => c.Downstreams.Any(), Downstream),
+        // Slots are kept for the standbys that stream from a node: the primary and a cascading upstream.
+        (PgHaCheckName.InactiveSlots, KeepsSlots, InactiveSlots),
+        (PgHaCheckName.SlotRetainedWal, KeepsSlots, SlotRetainedWal),
+        (PgHaCheckName.MissingSlots, c => c.Downstreams.Any(n => !string.IsNullOrEmpty(n.SlotName)), MissingSlots),
+        (PgHaCheckName.DataDirectory, c => !string.IsNullOrEmpty(c.Node.DataDirectory), DataDirectory),
+        (PgHaCheckName.RewindReady, c => c.IsDataNode, RewindReady),
+        (PgHaCheckName.Monitor, Always, Monitor),
+        (PgHaCheckName.Timeline, c => c.IsComparedWithPrimary, Timeline),
+        (PgHaCheckName.Metadata, IsComparedWithPrimaryMetadata, Metadata),
+        (PgHaCheckName.StandbySettings, c => c.IsComparedWithPrimary, StandbySettings),
+        (PgHaCheckName.PreloadLibraries, c => c.IsComparedWithPrimary, PreloadLibraries),
+        (PgHaCheckName.Extensions, c => c.IsDataNode && c.Node.Active, Extensions),
+        (PgHaCheckName.ReplicationHba, c => c.IsDataNode && c.Node.Active, ReplicationHba),
+        (PgHaCheckName.ClockSkew, IsComparedWithPrimaryMetadata, ClockSkew),
     ];
+
+    private static bool Always(NodeCheck c) => true;
+
+    private static bool IsStandby(NodeCheck c) => c.Node.Role == PgHaRole.Standby;
+
+    private static bool KeepsSlots(NodeCheck c) => c.Node.Role == PgHaRole.Primary || c.Downstreams.Any();
+
+    /// <summary>Any active node but the primary (a witness too): its copy of the records and its clock are compared with the primary's.</summary>
+    private static bool IsComparedWithPrimaryMetadata(NodeCheck c) => c.Node.Active && c.Snapshot.Primary is { } primary && primary.Id != c.Node.Id;
 
     /// <summary>Checks that are made even when the node's server did not answer (they ask something else).</summary>
     private static readonly HashSet<PgHaCheckName> WithoutServer = [PgHaCheckName.Connection, PgHaCheckName.Monitor];
 
     /// <summary>
     /// The selected checks of <paramref name="node"/>. <paramref name="addresses"/> holds the resolved
-    /// addresses of each node's conninfo host (for the pg_hba rules).
+    /// addresses of each node's conninfo host (for the pg_hba rules). A node that did not answer gets an
+    /// Unknown row for each selected check its registration expects (a standby's lag, not a primary's).
     /// </summary>
     public static IEnumerable<PgHaCheckResult> Evaluate(ClusterSnapshot snapshot, NodeRecord node, IReadOnlySet<PgHaCheckName> checks, IReadOnlyDictionary<int, IReadOnlyList<IPAddress>> addresses)
     {
         var context = new NodeCheck(snapshot, node, snapshot.FactsOf(node), addresses);
-        foreach (var (check, rule) in Rules)
+        foreach (var (check, expected, rule) in Rules)
         {
             if (!checks.Contains(check))
             {
@@ -55,7 +71,7 @@ internal static class NodeCheckRules
             }
             if (context.Facts is null && !WithoutServer.Contains(check))
             {
-                if (node.Active)
+                if (node.Active && expected(context))
                 {
                     yield return context.Result(check, PgHaHealthStatus.Unknown, $"Not checked: {node.Name} did not answer (see its Connection check).");
                 }
@@ -123,7 +139,7 @@ internal static class NodeCheckRules
         string why = c.Snapshot.Errors.TryGetValue(c.Node.Id, out string? error) ? error : "no answer";
         return c.Node.Active
             ? c.Result(PgHaCheckName.Connection, PgHaHealthStatus.Critical,
-                $"{c.Node.Name} does not answer: {why} Start it (Start-PgHaNode), or if it is lost, unregister it (Unregister-PgHaNode) and clone a new standby.", "unreachable")
+                $"{c.Node.Name} does not answer: {why} If it is down, start it (Start-PgHaNode); if it is lost, unregister it (Unregister-PgHaNode) and clone a new standby.", "unreachable")
             : c.Result(PgHaCheckName.Connection, PgHaHealthStatus.Ok, $"{c.Node.Name} is marked inactive and does not run, as expected.", "unreachable", "inactive");
     }
 
@@ -413,10 +429,11 @@ internal static class NodeCheckRules
 
     private static PgHaCheckResult? Metadata(NodeCheck c)
     {
-        if (!c.Node.Active || c.Snapshot.Primary is not { } primaryNode || primaryNode.Id == c.Node.Id)
+        if (!IsComparedWithPrimaryMetadata(c))
         {
             return null;
         }
+        NodeRecord primaryNode = c.Snapshot.Primary!;
         if (c.Snapshot.PrimaryFacts?.Metadata is not { } reference)
         {
             return c.Result(PgHaCheckName.Metadata, PgHaHealthStatus.Unknown, $"The primary {primaryNode.Name}'s metadata could not be read, so there is nothing to compare with.");
@@ -553,10 +570,11 @@ internal static class NodeCheckRules
 
     private static PgHaCheckResult? ClockSkew(NodeCheck c)
     {
-        if (!c.Node.Active || c.Snapshot.Primary is not { } primaryNode || primaryNode.Id == c.Node.Id)
+        if (!IsComparedWithPrimaryMetadata(c))
         {
             return null;
         }
+        NodeRecord primaryNode = c.Snapshot.Primary!;
         var limits = c.Limits;
         string threshold = Limits(limits.ClockSkewWarningSeconds, limits.ClockSkewCriticalSeconds, Seconds);
         if (c.Snapshot.PrimaryFacts is not { } primary)

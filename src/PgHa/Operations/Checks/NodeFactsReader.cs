@@ -65,14 +65,13 @@ internal static class NodeFactsReader
 
     public static async Task<NodeFacts> ReadAsync(OperationContext context, NodeRecord node, ConnectionInfo info, Parts parts)
     {
-        CancellationToken ct = context.CancellationToken;
         await using NpgsqlConnection connection = await NodeConnector.OpenAsync(context, info, NodeConnector.MetadataDatabaseOf(info)).ConfigureAwait(false);
-        NodeProbeResult probe = await StandbyTimeline.ProbeAsync(context, node.Name, connection).ConfigureAwait(false);
+        NodeProbeResult probe = await AnswerAsync(context, node, "probe", ct => StandbyTimeline.ProbeAsync(context.WithCancellation(ct), node.Name, connection)).ConfigureAwait(false);
         var unreadable = new Dictionary<string, string>();
         var facts = new NodeFacts { Probe = probe, Unreadable = unreadable };
 
         // Each part as its own statement: one refused for lack of privilege fails alone.
-        facts = await ReadPartAsync(facts, unreadable, "settings", async () =>
+        facts = await ReadPartAsync(context, node, facts, unreadable, "settings", async ct =>
         {
             await using var cmd = new NpgsqlCommand(SettingsSql, connection);
             long before = Stopwatch.GetTimestamp();
@@ -95,7 +94,7 @@ internal static class NodeFactsReader
         }).ConfigureAwait(false);
         if (parts.Settings)
         {
-            facts = await ReadPartAsync(facts, unreadable, "standbysettings", async () =>
+            facts = await ReadPartAsync(context, node, facts, unreadable, "standbysettings", async ct =>
             {
                 var values = await ReadRowsAsync(connection, StandbySettingsSql, ct,
                     reader => (Name: reader.GetString(0), Value: new NodeFacts.SettingValue(reader.GetInt64(1), reader.GetInt64(2))),
@@ -105,7 +104,7 @@ internal static class NodeFactsReader
         }
         if (parts.Archive)
         {
-            facts = await ReadPartAsync(facts, unreadable, "archive", async () =>
+            facts = await ReadPartAsync(context, node, facts, unreadable, "archive", async ct =>
             {
                 await using var cmd = new NpgsqlCommand(ArchiveSql, connection);
                 return facts with { ArchiveReady = (int)(await cmd.ExecuteScalarAsync(ct).ConfigureAwait(false))! };
@@ -113,7 +112,7 @@ internal static class NodeFactsReader
         }
         if (parts.Slots)
         {
-            facts = await ReadPartAsync(facts, unreadable, "slots", async () =>
+            facts = await ReadPartAsync(context, node, facts, unreadable, "slots", async ct =>
             {
                 var slots = await ReadRowsAsync(connection, SlotsSql, ct, reader => new NodeFacts.SlotFacts(reader.GetString(0), reader.GetString(1), reader.GetBoolean(2),
                     reader.IsDBNull(3) ? null : reader.GetString(3), reader.IsDBNull(4) ? null : Math.Max(0, reader.GetInt64(4)))).ConfigureAwait(false);
@@ -122,7 +121,7 @@ internal static class NodeFactsReader
         }
         if (parts.Senders)
         {
-            facts = await ReadPartAsync(facts, unreadable, "senders", async () =>
+            facts = await ReadPartAsync(context, node, facts, unreadable, "senders", async ct =>
             {
                 var senders = await ReadRowsAsync(connection, SendersSql, ct, reader => (reader.GetString(0), reader.IsDBNull(1) ? null : reader.GetString(1))).ConfigureAwait(false);
                 return facts with { Senders = senders };
@@ -130,7 +129,7 @@ internal static class NodeFactsReader
         }
         if (parts.Hba)
         {
-            facts = await ReadPartAsync(facts, unreadable, "hba", async () =>
+            facts = await ReadPartAsync(context, node, facts, unreadable, "hba", async ct =>
             {
                 var rules = await ReadRowsAsync(connection, HbaSql, ct, reader => new NodeFacts.HbaRule(reader.GetInt32(0), reader.GetString(1),
                     reader.GetFieldValue<string[]>(2), reader.GetFieldValue<string[]>(3), reader.IsDBNull(4) ? null : reader.GetString(4),
@@ -140,7 +139,7 @@ internal static class NodeFactsReader
         }
         if (parts.AvailableExtensions)
         {
-            facts = await ReadPartAsync(facts, unreadable, "extensions", async () =>
+            facts = await ReadPartAsync(context, node, facts, unreadable, "extensions", async ct =>
             {
                 var available = await ReadRowsAsync(connection, AvailableExtensionsSql, ct, reader => reader.GetString(0)).ConfigureAwait(false);
                 return facts with { AvailableExtensions = available.ToHashSet(StringComparer.Ordinal) };
@@ -148,27 +147,37 @@ internal static class NodeFactsReader
         }
         if (parts.InstalledExtensions)
         {
-            facts = await ReadPartAsync(facts, unreadable, "installed", async () =>
-                facts with { InstalledExtensions = await ReadInstalledExtensionsAsync(context, info, connection).ConfigureAwait(false) }).ConfigureAwait(false);
+            facts = await ReadPartAsync(context, node, facts, unreadable, "installed", async ct =>
+                facts with { InstalledExtensions = await ReadInstalledExtensionsAsync(context, node, info, connection, ct).ConfigureAwait(false) }).ConfigureAwait(false);
         }
         if (parts.Metadata)
         {
-            facts = await ReadPartAsync(facts, unreadable, "metadata", async () =>
+            facts = await ReadPartAsync(context, node, facts, unreadable, "metadata", async ct =>
                 facts with { Metadata = await new MetadataStore(connection).GetNodesAsync(ct).ConfigureAwait(false) }).ConfigureAwait(false);
         }
         return facts;
     }
 
-    /// <summary>The extensions of every database that takes connections: this session's, then one session per other database, at once.</summary>
-    private static async Task<IReadOnlyList<NodeFacts.InstalledExtension>> ReadInstalledExtensionsAsync(OperationContext context, ConnectionInfo info, NpgsqlConnection connection)
+    /// <summary>
+    /// How long each statement on a node whose session opened may take: the connect timeout again. Npgsql's
+    /// own limit (30 s) would let a server that hangs after the login (stopped, swapping, or a lock that blocks
+    /// the query) hold the whole check up for that long.
+    /// </summary>
+    public static TimeSpan StatementTimeout(OperationContext context) => TimeSpan.FromSeconds(Math.Max(1, context.ConnectTimeoutSeconds));
+
+    /// <summary>
+    /// The extensions of every database that takes connections: this session's, then one session per other
+    /// database, at once (each session opened within the connect timeout, each statement within its own).
+    /// </summary>
+    private static async Task<IReadOnlyList<NodeFacts.InstalledExtension>> ReadInstalledExtensionsAsync(OperationContext context, NodeRecord node, ConnectionInfo info,
+        NpgsqlConnection connection, CancellationToken ct)
     {
-        CancellationToken ct = context.CancellationToken;
         var installed = await ReadExtensionsAsync(connection, ct).ConfigureAwait(false);
         var databases = await ReadRowsAsync(connection, DatabasesSql, ct, reader => reader.GetString(0)).ConfigureAwait(false);
         var others = await Task.WhenAll(databases.Select(async database =>
         {
             await using var other = await NodeConnector.OpenAsync(context, info, database).ConfigureAwait(false);
-            return await ReadExtensionsAsync(other, ct).ConfigureAwait(false);
+            return await AnswerAsync(context, node, "installed", statement => ReadExtensionsAsync(other, statement)).ConfigureAwait(false);
         })).ConfigureAwait(false);
         return [.. installed, .. others.SelectMany(list => list)];
     }
@@ -189,11 +198,13 @@ internal static class NodeFactsReader
         return rows;
     }
 
-    private static async Task<NodeFacts> ReadPartAsync(NodeFacts facts, Dictionary<string, string> unreadable, string part, Func<Task<NodeFacts>> read)
+    /// <summary>Reads one part within <see cref="StatementTimeout"/>; a part the server refuses (privileges) is left unknown with the reason.</summary>
+    private static async Task<NodeFacts> ReadPartAsync(OperationContext context, NodeRecord node, NodeFacts facts, Dictionary<string, string> unreadable, string part,
+        Func<CancellationToken, Task<NodeFacts>> read)
     {
         try
         {
-            return await read().ConfigureAwait(false);
+            return await AnswerAsync(context, node, part, read).ConfigureAwait(false);
         }
         catch (PostgresException ex)
         {
@@ -204,6 +215,28 @@ internal static class NodeFactsReader
         {
             unreadable[part] = ex.Message;
             return facts;
+        }
+    }
+
+    /// <summary>
+    /// Runs one statement within <see cref="StatementTimeout"/>. When it does not answer in time the whole read
+    /// of the node ends with <see cref="NodeHangsException"/> (the next statement would wait just as long), and
+    /// Npgsql cancels the statement (a hung server's connection is then broken).
+    /// </summary>
+    private static async Task<T> AnswerAsync<T>(OperationContext context, NodeRecord node, string part, Func<CancellationToken, Task<T>> statement)
+    {
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken);
+        TimeSpan timeout = StatementTimeout(context);
+        deadline.CancelAfter(timeout);
+        try
+        {
+            return await statement(deadline.Token).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or NpgsqlException or PgHaException
+            && deadline.IsCancellationRequested && !context.CancellationToken.IsCancellationRequested)
+        {
+            throw new NodeHangsException(
+                $"its session opened, but it did not answer the {part} query within {CheckResultText.Seconds(timeout.TotalSeconds)} (the connect timeout): the server hangs, is overloaded, or a lock blocks the query (see pg_locks on {node.Name}).", ex);
         }
     }
 }
