@@ -57,6 +57,21 @@ Describe 'The PgHa module' -Tag UnitTests {
         $psData.ReleaseNotes | Should -Match ([regex]::Escape((Split-Path -Leaf (Split-Path -Parent $manifest.FullName))))
     }
 
+    It 'names every cmdlet in the release notes' {
+        $notes = (Import-PowerShellDataFile -LiteralPath $manifest.FullName).PrivateData.PSData.ReleaseNotes
+        @($cmdletClasses | Where-Object { $notes -notmatch "\b$([regex]::Escape($_))\b" }) | Should -BeNullOrEmpty
+    }
+
+    It 'points LicenseUri at the LICENSE file of the repository, the licence the Copyright names' {
+        $data = Import-PowerShellDataFile -LiteralPath $manifest.FullName
+        $data.PrivateData.PSData.LicenseUri | Should -Match '/LICENSE$'
+        $license = Join-Path $PSScriptRoot '../LICENSE'
+        Test-Path -LiteralPath $license | Should -BeTrue
+        $licenseName = (Get-Content -LiteralPath $license -TotalCount 1).Trim()
+        $licenseName | Should -Be 'MIT License'
+        $data.Copyright | Should -Match ([regex]::Escape($licenseName))
+    }
+
     It 'has a case per cmdlet below (<Count> found in discovery)' -ForEach @{ Count = $cmdletCases.Count } {
         $Count | Should -Be $cmdletClasses.Count
     }
