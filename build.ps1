@@ -5,11 +5,14 @@ Builds, tests, documents and packages PgHa.
 
 .DESCRIPTION
 Build   dotnet build PgHa.sln: the module into output/PgHa/<version>/ (with its MAML help, made from
-        docs/en-US by tools/PgHa.HelpBuilder), the tests and tools; then tools/PowerShellModules, which
-        restores the Pester pinned in tools/requirements.psd1 from NuGet into output/modules/.
-Test    Build, then the xunit tests (dotnet test), then the Pester files tests/*.Tests.ps1 against the
-        built module (tests/Invoke-PgHaPester.ps1: integration blocks included, on a sandbox cluster it
-        makes; needs root).
+        docs/en-US by tools/PgHa.HelpBuilder), the tests and tools; then the Pester pinned in
+        tools/requirements.psd1 into output/modules/, unless it is there already: from the PowerShell
+        Gallery (Save-PSResource), or, where the Gallery does not answer within a few seconds, from its
+        NuGet package (tools/PowerShellModules, as test.sh does).
+Test    Build, then the suite test.sh runs: the xunit tests (dotnet test, without the [Trait("Speed",
+        "Slow")] scenarios, which bench/faults.sh runs), then the Pester files tests/*.Tests.ps1 against
+        the built module (tests/Invoke-PgHaPester.ps1: integration blocks included, on a sandbox cluster
+        it makes; needs root, and the servers test.sh installs through tools/setup.sh).
 Docs    Build, then refreshes docs/en-US with platyPS (new pages for undocumented cmdlets) where platyPS
         can be installed from the PowerShell Gallery. Where it cannot, checks that every cmdlet has its
         page and that Get-Help shows it from the MAML the build made of the same markdown.
@@ -74,6 +77,37 @@ function Invoke-ChildPwsh {
     }
 }
 
+# Whether the PowerShell Gallery (PSResourceGet's PSGallery repository) answers an HTTP request within
+# $TimeoutSeconds; asked once per run. PSResourceGet has no timeout of its own, and where a firewall drops the
+# packets its first request would wait minutes.
+$script:galleryAnswers = $null
+function Test-Gallery {
+    param([int]$TimeoutSeconds = 10)
+
+    if ($null -ne $script:galleryAnswers) { return $script:galleryAnswers }
+    $script:galleryAnswers = $false
+    $gallery = Get-PSResourceRepository -Name PSGallery -ErrorAction SilentlyContinue
+    if (-not $gallery) {
+        Write-Warning 'No PSGallery repository is registered (Register-PSResourceRepository -PSGallery).'
+        return $false
+    }
+    $client = [Net.Http.HttpClient]::new()
+    $client.Timeout = [TimeSpan]::FromSeconds($TimeoutSeconds)
+    try {
+        $null = $client.GetAsync($gallery.Uri).GetAwaiter().GetResult().EnsureSuccessStatusCode()
+        $script:galleryAnswers = $true
+    }
+    catch {
+        $failure = $_.Exception
+        while ($failure.InnerException) { $failure = $failure.InnerException }
+        Write-Warning "The PowerShell Gallery ($($gallery.Uri)) does not answer within $TimeoutSeconds s: $($failure.Message)"
+    }
+    finally {
+        $client.Dispose()
+    }
+    $script:galleryAnswers
+}
+
 # platyPS is not on NuGet: the PowerShell Gallery only. $null where the Gallery is out of reach.
 function Install-GalleryModule {
     param([Parameter(Mandatory)] [string]$Name)
@@ -81,6 +115,10 @@ function Install-GalleryModule {
     $requiredVersion = $requirements[$Name]
     if (Get-Module -ListAvailable -Name $Name | Where-Object { $_.Version -eq [version]$requiredVersion }) {
         return $requiredVersion
+    }
+    if (-not (Test-Gallery)) {
+        Write-Warning "$Name $requiredVersion cannot be installed from the PowerShell Gallery."
+        return $null
     }
     try {
         Install-PSResource -Name $Name -Version $requiredVersion -Repository PSGallery -Scope CurrentUser -TrustRepository -ErrorAction Stop
@@ -92,13 +130,70 @@ function Install-GalleryModule {
     }
 }
 
+# Pester (tools/requirements.psd1) into output/modules/Pester/<version>/, where tests/Invoke-PgHaPester.ps1
+# looks first: from the PowerShell Gallery where it answers, else from the NuGet package of the same version
+# (tools/PowerShellModules). The Gallery is asked only after a probe of its address with a short timeout, so
+# a machine that cannot reach it (no DNS, or a firewall that drops the packets) falls back within seconds.
+function Install-Pester {
+    $pesterVersion = $requirements.Pester
+    $pesterDirectory = [IO.Path]::Combine($toolModules, 'Pester', $pesterVersion)
+    if (Test-Path -LiteralPath ([IO.Path]::Combine($pesterDirectory, 'Pester.psd1'))) {
+        Write-Verbose "Pester $pesterVersion is in $pesterDirectory."
+        return
+    }
+    if (Save-GalleryModule -Name Pester -Version $pesterVersion -Destination $toolModules) {
+        Write-Host "Pester $pesterVersion saved from the PowerShell Gallery into $pesterDirectory."
+        return
+    }
+    Invoke-DotNet -ArgumentList 'build', ([IO.Path]::Combine($PSScriptRoot, 'tools', 'PowerShellModules')), '-c', $Configuration, '-nologo', '-v', 'quiet'
+    Write-Host "Pester $pesterVersion restored from its NuGet package into $pesterDirectory."
+}
+
+# Save-PSResource of one pinned module from the PowerShell Gallery into <Destination>/<Name>/<Version>/;
+# $false, with a warning, where the Gallery does not answer within $TimeoutSeconds or the save fails.
+function Save-GalleryModule {
+    param(
+        [Parameter(Mandatory)] [string]$Name,
+        [Parameter(Mandatory)] [string]$Version,
+        [Parameter(Mandatory)] [string]$Destination,
+        [int]$TimeoutSeconds = 10
+    )
+
+    if (-not (Test-Gallery -TimeoutSeconds $TimeoutSeconds)) {
+        Write-Warning "$Name $Version comes from its NuGet package."
+        return $false
+    }
+    # Into a temporary folder beside the destination first (same file system, so the folder moves): a save
+    # that fails halfway leaves nothing where Invoke-PgHaPester.ps1 looks.
+    $temporary = [IO.Path]::Combine($Destination, '.pgha-gallery-' + [guid]::NewGuid().ToString('N'))
+    $null = New-Item -ItemType Directory -Path $temporary -Force
+    try {
+        Save-PSResource -Name $Name -Version $Version -Repository PSGallery -Path $temporary -TrustRepository -Quiet -ErrorAction Stop
+        $saved = [IO.Path]::Combine($temporary, $Name, $Version)
+        if (-not (Test-Path -LiteralPath ([IO.Path]::Combine($saved, "$Name.psd1")))) {
+            throw "Save-PSResource left no $Name.psd1 in $saved."
+        }
+        $target = [IO.Path]::Combine($Destination, $Name, $Version)
+        $null = New-Item -ItemType Directory -Path ([IO.Path]::GetDirectoryName($target)) -Force
+        if (Test-Path -LiteralPath $target) { Remove-Item -LiteralPath $target -Recurse -Force }
+        Move-Item -LiteralPath $saved -Destination $target
+        return $true
+    }
+    catch {
+        Write-Warning "$Name $Version cannot be saved from the PowerShell Gallery: $($_.Exception.Message) It comes from NuGet."
+        return $false
+    }
+    finally {
+        Remove-Item -LiteralPath $temporary -Recurse -Force -ErrorAction SilentlyContinue
+    }
+}
+
 function Invoke-Build {
     Invoke-DotNet -ArgumentList 'build', $solution, '-c', $Configuration
     if (-not (Test-Path -LiteralPath $moduleManifest)) {
         throw "The build did not produce $moduleManifest."
     }
-    # Pester from NuGet (tools/requirements.psd1), where the Gallery is out of reach as well as where it is not.
-    Invoke-DotNet -ArgumentList 'build', ([IO.Path]::Combine($PSScriptRoot, 'tools', 'PowerShellModules')), '-c', $Configuration
+    Install-Pester
 }
 
 switch ($Task) {
@@ -107,7 +202,8 @@ switch ($Task) {
     }
     'Test' {
         Invoke-Build
-        Invoke-DotNet -ArgumentList 'test', $solution, '-c', $Configuration, '--no-build'
+        # The filter test.sh gives: the slow fault scenarios are bench/faults.sh's.
+        Invoke-DotNet -ArgumentList 'test', $solution, '-c', $Configuration, '--no-build', '--filter', 'Speed!=Slow'
         $results = [IO.Path]::Combine($PSScriptRoot, 'TestResults', 'pester.xml')
         Invoke-ChildPwsh -File ([IO.Path]::Combine($PSScriptRoot, 'tests', 'Invoke-PgHaPester.ps1')) -ArgumentList '-OutputFile', $results
     }

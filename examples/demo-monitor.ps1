@@ -4,5 +4,5 @@
 # name, a log file, the cluster secret's file.
 param([string] $Manifest, [string] $Conninfo, [string] $Name, [string] $LogFile, [string] $SecretFile)
 $ErrorActionPreference = 'Stop'
-if (-not (Get-Module -Name PgHa)) { Import-Module -Name $Manifest }
+Import-Module -Name $Manifest
 Start-PgHaMonitor -Conninfo $Conninfo -Name $Name -LogFile $LogFile -SecretFile $SecretFile

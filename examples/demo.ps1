@@ -1,13 +1,12 @@
 #Requires -Version 7.4
 # PgHa in two minutes: a throwaway three-node cluster on loopback, shown, written to, read from, one node
-# rebuilt, switched over, failed over automatically by its monitors after a kill -9, and removed again. Runs unchanged in pwsh (after Import-Module PgHa; ./demo.sh runs it in the pinned pwsh) and in tools/PgHa.Run,
-# which hosts only the engine's core cmdlets: hence plain strings and .NET calls instead of
-# Write-Host, Format-Table or Test-Path.
+# rebuilt, switched over, failed over automatically by its monitors after a kill -9, and removed again. Runs in
+# pwsh after Import-Module PgHa (./demo.sh runs it in the pinned pwsh), each monitor in a pwsh process of its own.
 $ErrorActionPreference = 'Stop'
 $psql = '/usr/lib/postgresql/15/bin/psql'
 $monitors = @()
 # Start-DemoMonitor, Stop-DemoMonitor and Wait-Until, shared with examples/etcd-failover.ps1.
-. ([System.IO.Path]::Combine($PSScriptRoot, 'demo-helpers.ps1'))
+. "$PSScriptRoot/demo-helpers.ps1"
 
 "`n== New-PgHaSandbox: a primary and two standbys, each on its own loopback address"
 $sandbox = New-PgHaSandbox
@@ -25,7 +24,7 @@ try {
     $deadline = [DateTime]::UtcNow.AddSeconds(10)
     do {
         $row = & $psql -X -A -t -d $standby.Conninfo -c 'SELECT said FROM demo WHERE id = 1' 2>$null
-        if (-not $row) { [System.Threading.Thread]::Sleep(50) }
+        if (-not $row) { Start-Sleep -Milliseconds 50 }
     } until ($row -or [DateTime]::UtcNow -gt $deadline)
     "   node2 reads: $row"
 
@@ -53,7 +52,7 @@ try {
     Get-PgHaMonitor -Conninfo $sandbox.Conninfo | Out-Default
 
     $node2 = $sandbox.Nodes | Where-Object Name -EQ node2
-    $postmaster = [System.IO.File]::ReadAllLines("$($node2.DataDirectory)/postmaster.pid")[0]
+    $postmaster = Get-Content -LiteralPath "$($node2.DataDirectory)/postmaster.pid" -TotalCount 1
     & /bin/kill -KILL $postmaster
     $clock = [System.Diagnostics.Stopwatch]::StartNew()
     $promoted = $null
@@ -78,5 +77,5 @@ finally {
     foreach ($monitor in @($monitors)) { if ($monitor) { Stop-DemoMonitor $monitor } }
     "`n== Remove-PgHaSandbox: stop the servers, delete the folder"
     $sandbox | Remove-PgHaSandbox -Confirm:$false
-    '   {0}: {1}' -f $sandbox.Path, $(if ([System.IO.Directory]::Exists($sandbox.Path)) { 'still there!' } else { 'gone' })
+    '   {0}: {1}' -f $sandbox.Path, $(if (Test-Path -LiteralPath $sandbox.Path) { 'still there!' } else { 'gone' })
 }

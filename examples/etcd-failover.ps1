@@ -4,7 +4,7 @@
 # postmaster. The primary's monitor fences the data directory and deletes its leader key; the best standby
 # creates the key (a transaction that succeeds only while it is absent) in a newer term and is promoted; the
 # other standby follows it; the old primary rejoins. Needs Debian's etcd-server and PostgreSQL 15, as root.
-# Runs in pwsh after Import-Module PgHa, and in tools/PgHa.Run: plain strings and .NET calls only.
+# Runs in pwsh after Import-Module PgHa.
 param(
     # How many times to kill the primary (each round fails over once more, from the newest primary).
     [int] $Rounds = 1
@@ -12,7 +12,7 @@ param(
 $ErrorActionPreference = 'Stop'
 $psql = '/usr/lib/postgresql/15/bin/psql'
 $monitors = @()
-. ([System.IO.Path]::Combine($PSScriptRoot, 'demo-helpers.ps1'))
+. "$PSScriptRoot/demo-helpers.ps1"
 
 function Get-Writable($Sandbox) {
     foreach ($node in $Sandbox.Nodes) {
@@ -45,7 +45,7 @@ try {
         $primary = @(Get-Writable $sandbox)[0]
         $consensus = (Get-PgHaCluster -Conninfo $primary.Conninfo -WarningAction SilentlyContinue).Consensus
         "`n== Round ${round}: the leader key names $($consensus.Leader) (lease TTL $($consensus.LeaderLeaseTtl) s); kill -9 of $($primary.Name)'s postmaster"
-        $postmaster = [System.IO.File]::ReadAllLines("$($primary.DataDirectory)/postmaster.pid")[0]
+        $postmaster = Get-Content -LiteralPath "$($primary.DataDirectory)/postmaster.pid" -TotalCount 1
         & /bin/kill -KILL $postmaster
         $clock = [System.Diagnostics.Stopwatch]::StartNew()
         $promoted = $null

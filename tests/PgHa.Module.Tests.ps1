@@ -2,9 +2,19 @@
 # Pester 5 tests of the module as a whole, as built into output/PgHa/<version>: the manifest
 # (Test-ModuleManifest, PSData for the gallery), the exported cmdlets against the [Cmdlet] classes in
 # src/ (the manifest's CmdletsToExport is kept by hand), and the definition of done: every cmdlet has
-# its Pester file tests/<Verb-Noun>.Tests.ps1. Then the package as a pwsh user gets it: tools/New-PgHaPackage.ps1
+# its Pester file tests/<Verb-Noun>.Tests.ps1; and the help of every cmdlet says what it takes from the
+# pipeline. Then the package as a pwsh user gets it: tools/New-PgHaPackage.ps1
 # (build.ps1 -Task Package) makes PgHa.<version>.nupkg; a pwsh whose HOME is a test folder registers that
 # folder as a repository and runs Install-PSResource PgHa; a fresh pwsh imports PgHa by name.
+
+BeforeDiscovery {
+    # The per-cmdlet cases come from the built module, imported here: under a plain Invoke-Pester ./tests
+    # nothing has imported it before discovery, and the cases must not silently vanish (no build: the
+    # discovery fails, and with it this file).
+    Import-Module "$PSScriptRoot/PgHaTestSupport.psm1"
+    $null = Import-PgHaBuiltModule
+    $cmdletCases = @(Get-Command -Module PgHa -CommandType Cmdlet | ForEach-Object { @{ Name = $_.Name } })
+}
 
 BeforeAll {
     Import-Module "$PSScriptRoot/PgHaTestSupport.psm1"
@@ -47,10 +57,68 @@ Describe 'The PgHa module' -Tag UnitTests {
         $psData.ReleaseNotes | Should -Match ([regex]::Escape((Split-Path -Leaf (Split-Path -Parent $manifest.FullName))))
     }
 
-    It 'has a Pester file tests/<Name>.Tests.ps1 for every cmdlet' -ForEach @(
-        Get-Command -Module PgHa -CommandType Cmdlet | ForEach-Object { @{ Name = $_.Name } }
-    ) {
+    It 'names every cmdlet in the release notes' {
+        $notes = (Import-PowerShellDataFile -LiteralPath $manifest.FullName).PrivateData.PSData.ReleaseNotes
+        @($cmdletClasses | Where-Object { $notes -notmatch "\b$([regex]::Escape($_))\b" }) | Should -BeNullOrEmpty
+    }
+
+    It 'points LicenseUri at the LICENSE file of the repository, the licence the Copyright names' {
+        $data = Import-PowerShellDataFile -LiteralPath $manifest.FullName
+        $data.PrivateData.PSData.LicenseUri | Should -Match '/LICENSE$'
+        $license = Join-Path $PSScriptRoot '../LICENSE'
+        Test-Path -LiteralPath $license | Should -BeTrue
+        $licenseName = (Get-Content -LiteralPath $license -TotalCount 1).Trim()
+        $licenseName | Should -Be 'MIT License'
+        $data.Copyright | Should -Match ([regex]::Escape($licenseName))
+    }
+
+    It 'has a case per cmdlet below (<Count> found in discovery)' -ForEach @{ Count = $cmdletCases.Count } {
+        $Count | Should -Be $cmdletClasses.Count
+    }
+
+    It 'has a Pester file tests/<Name>.Tests.ps1 for <Name>' -ForEach $cmdletCases {
         Test-Path -LiteralPath (Join-Path $PSScriptRoot "$Name.Tests.ps1") | Should -BeTrue -Because 'a cmdlet is done when the pwsh user''s suite exercises it'
+    }
+}
+
+Describe 'The help of <Name>' -Tag UnitTests -ForEach $cmdletCases {
+    BeforeAll {
+        $command = Get-Command -Name $Name -Module PgHa
+        $help = Get-Help -Name $Name -Full
+        # How each parameter takes pipeline input, over all its parameter sets: ByValue, ByPropertyName.
+        $pipelineOf = @{}
+        foreach ($parameter in $command.Parameters.Values) {
+            $ways = @(foreach ($set in $parameter.ParameterSets.Values) {
+                    if ($set.ValueFromPipeline) { 'ByValue' }
+                    if ($set.ValueFromPipelineByPropertyName) { 'ByPropertyName' }
+                }) | Sort-Object -Unique
+            if ($ways) { $pipelineOf[$parameter.Name] = @($ways) }
+        }
+    }
+
+    It 'does not say INPUTS None when a parameter takes pipeline input' {
+        $inputs = @($help.inputTypes.inputType | ForEach-Object { "$($_.type.name)".Trim() } | Where-Object { $_ })
+        $inputs | Should -Not -BeNullOrEmpty -Because 'the INPUTS section names what the cmdlet takes (or None)'
+        if ($pipelineOf.Count) {
+            $inputs | Should -Not -Contain 'None' -Because "$($pipelineOf.Keys -join ', ') take(s) pipeline input"
+        }
+        else {
+            $inputs | Should -Be @('None') -Because 'no parameter takes pipeline input'
+        }
+    }
+
+    It 'says for each parameter how it takes pipeline input, as the cmdlet binds it' {
+        $wrong = foreach ($parameter in @($help.parameters.parameter)) {
+            if (-not $parameter) { continue }
+            $said = "$($parameter.pipelineInput)"
+            $saidWays = @([regex]::Matches($said, 'ByValue|ByPropertyName').Value | Sort-Object -Unique)
+            $ways = if ($pipelineOf.ContainsKey($parameter.name)) { $pipelineOf[$parameter.name] } else { @() }
+            $saysTrue = $said -match '^\s*true'
+            if ($saysTrue -ne [bool]$ways.Count -or (($saidWays -join ',') -ne ($ways -join ','))) {
+                "-$($parameter.name): help says '$said', the cmdlet binds $(if ($ways) { $ways -join ', ' } else { 'nothing' }) from the pipeline"
+            }
+        }
+        @($wrong) | Should -BeNullOrEmpty
     }
 }
 

@@ -5,7 +5,8 @@
 #   - nothing prompts under -Confirm:$false (a prompt in -NonInteractive is an error, never a hang);
 #   - a terminating error ends the script with a non-zero exit code and the ErrorId on stderr;
 #   - output converted with ConvertTo-Json -Depth 5 parses and holds no password, even one given in a conninfo;
-#   - the same idempotent script run a second time reports Changed = $false throughout.
+#   - the same idempotent script run a second time reports Changed = $false throughout;
+#   - the primary stops unattended with -Force -Confirm:$false, and without -Force is refused, not prompted for.
 
 BeforeAll {
     Import-Module "$PSScriptRoot/PgHaTestSupport.psm1"
@@ -101,5 +102,58 @@ Unregister-PgHaNode -Conninfo $Conninfo -Name node3 -Force
         $run.ExitCode | Should -Not -Be 0
         $run.Error | Should -Match 'NonInteractive'
         Get-PgHaNode -Conninfo $sandbox.Conninfo -Name node3 | Should -Not -BeNullOrEmpty
+    }
+}
+
+Describe 'Stopping the primary from a runbook (Stop-PgHaNode -Force -Confirm:$false)' -Tag Integration {
+    BeforeAll {
+        $sandbox = Get-PgHaTestSandbox
+        $node1 = $sandbox.Nodes | Where-Object Name -eq node1
+        $node2 = $sandbox.Nodes | Where-Object Name -eq node2
+        $allConninfo = @($sandbox.Nodes | ForEach-Object Conninfo)
+
+        # Stop-PgHaNode's help, Example 2: without -Force the call fails in a non-interactive session and
+        # changes nothing; with it the primary stops without a question. Then it is started again. The
+        # metadata is read through node2 when node1 is down.
+        $runbook = Join-Path $TestDrive 'stop-primary.ps1'
+        Set-Content -LiteralPath $runbook -Value @'
+param([string] $Manifest, [string] $PrimaryConninfo, [string] $StandbyConninfo)
+$ErrorActionPreference = 'Stop'
+Import-Module $Manifest
+$ci = $PrimaryConninfo, $StandbyConninfo
+$refused = $null
+try { Stop-PgHaNode -Conninfo $ci -Name node1 -Confirm:$false } catch { $refused = $_.FullyQualifiedErrorId }
+$stopped = Stop-PgHaNode -Conninfo $ci -Name node1 -Force -Confirm:$false
+$started = Start-PgHaNode -Conninfo $ci -Name node1 -Confirm:$false
+[pscustomobject]@{ Refused = $refused; Stopped = $stopped; Started = $started } | ConvertTo-Json -Depth 3
+'@
+        $run = Invoke-PgHaTestPwsh -File $runbook -ArgumentList $manifest.FullName, $node1.Conninfo, $node2.Conninfo
+        $result = if ($run.ExitCode -eq 0) { $run.Output | ConvertFrom-Json } else { $null }
+    }
+
+    AfterAll {
+        # node1 running and both standbys streaming from it again, as the shared sandbox was made.
+        Start-PgHaNode -Conninfo $allConninfo -Name node1 -Confirm:$false | Out-Null
+        $null = Wait-PgHaTestCondition -Seconds 60 -Condition {
+            @(Get-PgHaNode -Conninfo $allConninfo -ErrorAction SilentlyContinue -WarningAction SilentlyContinue |
+                    Where-Object { $_.Role -eq 'Standby' -and $_.AttachedToUpstream }).Count -eq 2
+        }
+    }
+
+    It 'runs to the end without a prompt and exits 0' {
+        $run.ExitCode | Should -Be 0 -Because $run.Error
+    }
+
+    It 'refuses without -Force, with PgHaPrimaryConfirmationRequired, and leaves the primary running' {
+        $result.Refused | Should -BeLike 'PgHaPrimaryConfirmationRequired,*'
+        $result.Stopped.WasRunning | Should -BeTrue
+    }
+
+    It 'stops the primary with -Force -Confirm:$false, and starts it again' {
+        $result.Stopped.Changed | Should -BeTrue
+        $result.Stopped.IsRunning | Should -BeFalse
+        $result.Started.Changed | Should -BeTrue
+        $result.Started.IsRunning | Should -BeTrue
+        (Get-PgHaNode -Conninfo $allConninfo -Name node1).Role | Should -Be 'Primary'
     }
 }

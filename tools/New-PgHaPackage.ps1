@@ -8,7 +8,7 @@ installs (Install-PSResource) from a repository: a folder, a NuGet feed or the P
 Publish-PSResource to a local file repository registered in a child pwsh whose HOME is a temporary
 folder: PSResourceGet keeps its repository list and its installs under HOME, and this machine's user
 must not find a test repository there afterwards. Used by build.ps1 -Task Package and by
-tests/PgHa.Package.Tests.ps1. Returns the .nupkg file.
+tests/PgHa.Module.Tests.ps1 (its package Describe). Returns the .nupkg file.
 #>
 [CmdletBinding()]
 param(
