@@ -6,7 +6,7 @@
 
 It 'has exactly the parameters it documents' {
     $own = @($command.Parameters.Keys | Where-Object { $_ -notin $common } | Sort-Object)
-    $own | Should -Be (@('ConnectTimeout', 'Conninfo', 'Credential', 'SecretFile', 'Wait') | Sort-Object)
+    $own | Should -Be (@('ConnectTimeout', 'Conninfo', 'Credential', 'EtcdCredential', 'SecretFile', 'Wait') | Sort-Object)
 }
 
 It 'has one parameter set with a mandatory -Conninfo at position 0, and nothing from the pipeline' {

@@ -1,5 +1,6 @@
 using System.Management.Automation;
 using PgHa.Core;
+using PgHa.Operations;
 using PgHa.Operations.Monitor;
 
 namespace PgHa.Cmdlets;
@@ -22,6 +23,10 @@ public abstract class PgHaMonitorPauseCmdlet : PgHaCmdlet
     [ValidateNotNullOrEmpty]
     public string? SecretFile { get; set; }
 
+    /// <summary>With etcd deciding (Set-PgHaConsensus) and its access control on: the etcd user and password for the pause key under the cluster's prefix. Never logged or stored.</summary>
+    [Parameter]
+    public PSCredential? EtcdCredential { get; set; }
+
     /// <summary>The monitors take a direct pause or resume only signed with it; without one the metadata alone carries the new state.</summary>
     private protected override ClusterSecret? ClusterSecretFor() => FindClusterSecret(SecretFile);
 
@@ -36,7 +41,8 @@ public abstract class PgHaMonitorPauseCmdlet : PgHaCmdlet
         }
         try
         {
-            foreach (PgHaMonitorStatus status in RunEngine(context => MonitorPause.SetAsync(context, entryPoints, Paused, TimeSpan.FromSeconds(Wait))))
+            foreach (PgHaMonitorStatus status in RunEngine(context => MonitorPause.SetAsync(context, entryPoints, Paused, TimeSpan.FromSeconds(Wait),
+                EtcdAccessSources.FromCredential(NetworkCredentialOf(EtcdCredential)))))
             {
                 WriteObject(status);
             }

@@ -95,6 +95,12 @@ public abstract class EtcdMonitoredTest(ITestOutputHelper output, string prefix)
         }
     }
 
+    /// <summary>Whether the pause key exists under the prefix (etcd as Suspend-PgHaMonitor or etcdctl leaves it).</summary>
+    internal Task<bool> PauseKeyAsync() => new EtcdClusterStore(_client!, Prefix, "(test)").ReadPausedAsync(default);
+
+    /// <summary>Writes or deletes the pause key by hand, as an operator with etcdctl would.</summary>
+    internal Task SetPauseKeyAsync(bool paused) => new EtcdClusterStore(_client!, Prefix, "(test)").SetPausedAsync(paused, "etcdctl by hand", default);
+
     /// <summary>"name consensus lease-left" per monitor, as Get-PgHaMonitor shows them.</summary>
     protected IReadOnlyList<string> MonitorConsensusLines() =>
         Cluster.Session.Run("Get-PgHaMonitor -Conninfo $args | ForEach-Object { \"$($_.Name) $($_.Consensus) $($_.LeaseSecondsLeft)\" }", Cluster.Conninfos.Cast<object?>().ToArray())

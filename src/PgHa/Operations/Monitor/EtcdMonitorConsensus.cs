@@ -457,6 +457,19 @@ internal sealed class EtcdMonitorConsensus : IConsensus
         }
     }
 
+    public async Task<bool?> PausedAsync(CancellationToken ct)
+    {
+        try
+        {
+            return await Store().ReadPausedAsync(ct).ConfigureAwait(false);
+        }
+        catch (PgHaException ex)
+        {
+            _note($"The pause key cannot be read from etcd: {ex.Message}");
+            return null;
+        }
+    }
+
     private LeaseRenewal Granted(long sentMs, TimeSpan ttl) => new(Timing.ValidUntilMs(sentMs, ttl), 1, 1, 1);
 
     private static LeaseRenewal NotRenewed(string why) => new(null, 0, 1, 1, why);

@@ -85,6 +85,13 @@ internal interface IConsensus
     /// dead monitor must not keep a standby from replacing a primary that etcd let go).
     /// </summary>
     Task<string?> WhyNotStandAsync(IReadOnlyDictionary<int, PeerStatus?> statuses, int? failedLeaderId, CancellationToken ct);
+
+    /// <summary>
+    /// Whether the backend itself holds a pause (etcd: the pause key under the prefix, written by
+    /// Suspend-PgHaMonitor or by hand); null when it cannot say (etcd unreachable) and always for the built-in
+    /// quorum, whose pause is the metadata's flag and the direct messages. Never throws.
+    /// </summary>
+    Task<bool?> PausedAsync(CancellationToken ct);
 }
 
 /// <summary>

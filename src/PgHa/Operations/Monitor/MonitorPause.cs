@@ -1,5 +1,6 @@
 using PgHa.Conninfo;
 using PgHa.Core;
+using PgHa.Etcd;
 using PgHa.Metadata;
 using PgHa.Operations.Roles;
 using PgHa.Sql;
@@ -10,7 +11,8 @@ namespace PgHa.Operations.Monitor;
 /// Suspend-PgHaMonitor / Resume-PgHaMonitor: the pause flag lives in pgha.cluster_state, written on the
 /// primary (standbys get it by replication) and on the witness's copy, and every monitor reads it from its
 /// own node each round; every monitor is also told directly, signed with the cluster secret, which is how a Resume still works while the
-/// primary is down (the newest instruction wins). The call then waits until every monitor that answers reports the new state, so
+/// primary is down (the newest instruction wins). With etcd recorded as the consensus, Suspend/Resume also
+/// write the pause key under its prefix, which the monitors read as a third source. The call then waits until every monitor that answers reports the new state, so
 /// that "paused" means paused everywhere when it returns.
 /// </summary>
 internal static class MonitorPause
@@ -18,13 +20,20 @@ internal static class MonitorPause
     private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(200);
     private static readonly TimeSpan StatusTimeout = TimeSpan.FromSeconds(1);
 
-    public static async Task<IReadOnlyList<PgHaMonitorStatus>> SetAsync(OperationContext context, IReadOnlyList<ConnectionInfo> entryPoints, bool paused, TimeSpan wait)
+    /// <param name="etcd">
+    /// Suspend-/Resume-PgHaMonitor: this host's etcd access. When the cluster's metadata records etcd as its
+    /// consensus, the pause key under its prefix is written too (the monitors also read it there); null: not
+    /// (a switchover's short hold is told to the monitors directly and through the metadata only).
+    /// </param>
+    public static async Task<IReadOnlyList<PgHaMonitorStatus>> SetAsync(OperationContext context, IReadOnlyList<ConnectionInfo> entryPoints, bool paused, TimeSpan wait,
+        EtcdAccess? etcd = null)
     {
         var (nodes, _) = await MetadataReader.ReadNodesAsync(context, entryPoints).ConfigureAwait(false);
-        return await SetAsync(context, nodes, paused, wait).ConfigureAwait(false);
+        return await SetAsync(context, nodes, paused, wait, etcd).ConfigureAwait(false);
     }
 
-    public static async Task<IReadOnlyList<PgHaMonitorStatus>> SetAsync(OperationContext context, IReadOnlyList<NodeRecord> nodes, bool paused, TimeSpan wait)
+    public static async Task<IReadOnlyList<PgHaMonitorStatus>> SetAsync(OperationContext context, IReadOnlyList<NodeRecord> nodes, bool paused, TimeSpan wait,
+        EtcdAccess? etcd = null)
     {
         NodeRecord primary = NodeRecordLookup.ActivePrimary(nodes)
             ?? throw new PgHaException(PgHaErrorIds.PrimaryNotFound, null,
@@ -32,9 +41,10 @@ internal static class MonitorPause
         string by = $"{Environment.UserName}@{Environment.MachineName}";
         int told = await TellMonitorsAsync(context, nodes, paused).ConfigureAwait(false);
         bool primaryWritten = false;
+        ConsensusSettings? consensus = null;
         try
         {
-            await WriteAsync(context, NodeRecordLookup.ConninfoOf(primary), paused, by).ConfigureAwait(false);
+            consensus = await WriteAsync(context, NodeRecordLookup.ConninfoOf(primary), paused, by).ConfigureAwait(false);
             primaryWritten = true;
         }
         catch (PgHaException ex) when (told > 0 && ex.ErrorId == PgHaErrorIds.NodeUnreachable)
@@ -52,6 +62,10 @@ internal static class MonitorPause
             {
                 context.Reporter.Warning($"The witness {witness.Name}'s copy could not be updated ({ex.Message}); its monitor takes the state from the primary at its next refresh.");
             }
+        }
+        if (etcd is not null && consensus is { Backend: PgHaConsensusBackend.Etcd })
+        {
+            await WriteEtcdAsync(context, consensus, etcd, paused, by).ConfigureAwait(false);
         }
         context.Reporter.Verbose($"Monitoring {(paused ? "paused" : "resumed")} in the metadata on {primary.Name}; waiting for the monitors to report it.");
 
@@ -103,7 +117,28 @@ internal static class MonitorPause
         return replies.Count(r => r is not null && r.Contains("\"ok\":true", StringComparison.Ordinal));
     }
 
-    private static async Task WriteAsync(OperationContext context, ConnectionInfo target, bool paused, string by)
+    /// <summary>
+    /// The pause key under the cluster's etcd prefix (present: paused, naming who paused; absent: resumed). A
+    /// failure is a warning: the metadata and the direct messages carry the new state already, and each monitor
+    /// takes the newest instruction it has seen from any of the three.
+    /// </summary>
+    private static async Task WriteEtcdAsync(OperationContext context, ConsensusSettings consensus, EtcdAccess access, bool paused, string by)
+    {
+        try
+        {
+            using var client = new EtcdClient(EtcdConsensus.ClientSettings(consensus, access, TimeSpan.FromSeconds(Math.Max(2, context.ConnectTimeoutSeconds))));
+            await new EtcdClusterStore(client, consensus.EtcdPrefix!, "(pause)").SetPausedAsync(paused, by, context.CancellationToken).ConfigureAwait(false);
+            context.Reporter.Verbose($"Monitoring {(paused ? "paused" : "resumed")} in etcd too ({consensus.EtcdPrefix}/pause).");
+        }
+        catch (PgHaException ex)
+        {
+            context.Reporter.Warning($"The pause key under {consensus.EtcdPrefix} in etcd could not be {(paused ? "written" : "deleted")} ({ex.ErrorId}: {ex.Message}). " +
+                $"The monitors take the new state from the metadata and directly; {(paused ? "" : "a monitor started before etcd's key is deleted starts paused: run Resume-PgHaMonitor again once etcd answers, ")}give -EtcdCredential where etcd's access control is on.");
+        }
+    }
+
+    /// <returns>The consensus the metadata records (etcd: where the pause key goes too).</returns>
+    private static async Task<ConsensusSettings> WriteAsync(OperationContext context, ConnectionInfo target, bool paused, string by)
     {
         await using var connection = await NodeConnector.OpenAsync(context, target, NodeConnector.MetadataDatabaseOf(target)).ConfigureAwait(false);
         var store = new MetadataStore(connection);
@@ -113,5 +148,6 @@ internal static class MonitorPause
                 "The PgHa metadata has no cluster state (schema older than version 3). Upgrade it: run Register-PgHaNode -Force for the primary with this PgHa version.");
         }
         await store.SetPausedAsync(paused, by, context.CancellationToken).ConfigureAwait(false);
+        return await store.GetConsensusAsync(context.CancellationToken).ConfigureAwait(false);
     }
 }

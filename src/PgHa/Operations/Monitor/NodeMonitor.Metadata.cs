@@ -129,6 +129,7 @@ internal sealed partial class NodeMonitor
                 $"No node named '{_target.NodeName}' is registered. Register it (Register-PgHaNode) before starting its monitor.");
         MonitorMembers members = await MonitorMembers.ResolveAsync(nodes, selfId, Ct).ConfigureAwait(false);
         _knownMembers.Save(nodes, _log);
+        bool? consensusPaused = _consensus is null ? null : await _consensus.PausedAsync(Ct).ConfigureAwait(false);
         bool pausedChanged;
         lock (_gate)
         {
@@ -138,6 +139,11 @@ internal sealed partial class NodeMonitor
             {
                 _metadataPaused = state.Paused;
                 _metadataPauseChangedMs = NowMs;
+            }
+            if (consensusPaused is { } held && held != _consensusPaused)
+            {
+                _consensusPaused = held;
+                _consensusPauseChangedMs = NowMs;
             }
             pausedChanged = UpdatePaused();
             if (_watch is null)
@@ -161,13 +167,26 @@ internal sealed partial class NodeMonitor
 
     /// <summary>
     /// Paused is what the newest instruction said: the metadata's flag (written on the primary by
-    /// Suspend/Resume-PgHaMonitor, read from this node's copy), or an instruction sent to this monitor
+    /// Suspend/Resume-PgHaMonitor, read from this node's copy), an instruction sent to this monitor
     /// directly — the way Resume-PgHaMonitor still reaches the monitors when the primary it would write to is
-    /// down. Returns whether the state changed. Call under the gate.
+    /// down — or, with etcd, its pause key under the prefix. Of instructions seen at the same moment (a start
+    /// that reads a paused metadata and an unpaused etcd), paused wins: an unwanted pause shows in
+    /// Get-PgHaMonitor, an unwanted resume fails over in the middle of maintenance. Returns whether the state
+    /// changed. Call under the gate.
     /// </summary>
     private bool UpdatePaused()
     {
-        bool paused = _directPause is { } direct && _directPauseAtMs >= _metadataPauseChangedMs ? direct : _metadataPaused;
+        var instructions = new List<(bool Paused, long AtMs)> { (_metadataPaused, _metadataPauseChangedMs) };
+        if (_directPause is { } direct)
+        {
+            instructions.Add((direct, _directPauseAtMs));
+        }
+        if (_consensusPaused is { } held)
+        {
+            instructions.Add((held, _consensusPauseChangedMs));
+        }
+        long newest = instructions.Max(i => i.AtMs);
+        bool paused = instructions.Any(i => i.AtMs == newest && i.Paused);
         bool changed = paused != _paused;
         _paused = paused;
         if (changed && !paused)

@@ -81,6 +81,8 @@ internal sealed partial class NodeMonitor
     private long _metadataPauseChangedMs = long.MinValue / 2;
     private bool? _directPause;
     private long _directPauseAtMs;
+    private bool? _consensusPaused; // etcd's pause key, as last read (null: never read, or the built-in quorum)
+    private long _consensusPauseChangedMs = long.MinValue / 2;
 
     // The local server.
     private MonitorRole _role = MonitorRole.Unknown;

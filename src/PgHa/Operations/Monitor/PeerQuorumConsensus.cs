@@ -161,6 +161,9 @@ internal sealed class PeerQuorumConsensus : IConsensus
         return Task.FromResult(ElectionRules.MayStand(_members().Nodes.Count, views) ? null : "it is not gone yet for a majority of the members that answer");
     }
 
+    /// <summary>The built-in quorum holds no pause of its own: the metadata's flag and the direct messages are the pause.</summary>
+    public Task<bool?> PausedAsync(CancellationToken ct) => Task.FromResult<bool?>(null);
+
     private LeaseRenewal Lease(long sinceMs, int backers, int memberCount)
     {
         int quorum = ElectionRules.Quorum(memberCount);
