@@ -77,6 +77,10 @@ internal static class ConsensusChange
             await change.CommitAsync().ConfigureAwait(false);
         }
         context.Reporter.Verbose($"Recorded {Describe(recorded)} in the metadata on {primary.Name}; the standbys get it by replication.");
+        if (recorded.Backend == PgHaConsensusBackend.Etcd)
+        {
+            await WriteClusterConfigAsync(context, recorded, access, await SystemIdentifierAsync(connection, ct).ConfigureAwait(false), nodes).ConfigureAwait(false);
+        }
 
         foreach (NodeRecord witness in nodes.Where(n => n.Role == PgHaRole.Witness && n.Active))
         {
@@ -140,6 +144,35 @@ internal static class ConsensusChange
         {
             context.Reporter.Warning($"The prefix {wanted.EtcdPrefix} already holds a leader key (node {view.Leader.NodeName}, cluster id {view.Leader.ClusterId}). " +
                 "If no monitor of this cluster wrote it, another cluster uses the same prefix: give each cluster a prefix of its own (-EtcdPrefix).");
+        }
+    }
+
+    /// <summary>
+    /// The cluster's own settings under the prefix (PREFIX/config, as Patroni keeps its /config): which cluster
+    /// uses the prefix (its system identifier and nodes), the endpoints, and who recorded it when, so that what
+    /// etcd holds can be told apart from another cluster's. Never a user, a password or a key file's content.
+    /// A failure is a warning: the monitors do not need it.
+    /// </summary>
+    private static async Task WriteClusterConfigAsync(OperationContext context, ConsensusSettings recorded, EtcdAccess access, string systemIdentifier, IReadOnlyList<NodeRecord> nodes)
+    {
+        var config = new System.Text.Json.Nodes.JsonObject
+        {
+            ["cluster"] = systemIdentifier,
+            ["backend"] = "etcd",
+            ["endpoints"] = new System.Text.Json.Nodes.JsonArray([.. recorded.EtcdEndpoints.Select(e => (System.Text.Json.Nodes.JsonNode?)e)]),
+            ["nodes"] = new System.Text.Json.Nodes.JsonArray([.. nodes.Select(n => (System.Text.Json.Nodes.JsonNode?)n.Name)]),
+            ["recordedAt"] = recorded.ChangedAt?.ToString("O", CultureInfo.InvariantCulture),
+            ["recordedBy"] = recorded.ChangedBy,
+        };
+        try
+        {
+            using var client = new EtcdClient(EtcdConsensus.ClientSettings(recorded, access));
+            await new EtcdClusterStore(client, recorded.EtcdPrefix!, systemIdentifier).WriteSettingsAsync(config.ToJsonString(), context.CancellationToken).ConfigureAwait(false);
+            context.Reporter.Verbose($"Wrote the cluster's settings to {recorded.EtcdPrefix}/config.");
+        }
+        catch (PgHaException ex)
+        {
+            context.Reporter.Warning($"The cluster's settings could not be written to {recorded.EtcdPrefix}/config in etcd ({ex.Message}); the monitors do not need them, run Set-PgHaConsensus again to write them.");
         }
     }
 

@@ -93,6 +93,13 @@ public sealed class ConsensusTests : IClassFixture<ConsensusServers>
                 Password = ConsensusServers.Password,
             });
             var store = new EtcdClusterStore(client, prefix, "cluster-cons");
+            // The cluster's settings under the prefix: which cluster uses it, its nodes and endpoints; no user, no password.
+            string config = (await store.ReadSettingsAsync(default))!;
+            Assert.Contains((await _fixture.Servers.Primary.QueryScalarAsync("SELECT system_identifier::text FROM pg_control_system()"))!, config);
+            Assert.Contains("\"node1\"", config);
+            Assert.Contains(_fixture.Cluster.Members[0].ClientUrl, config);
+            Assert.DoesNotContain(ConsensusServers.Password, config);
+            Assert.DoesNotContain(ConsensusServers.User, config);
             EtcdLease lease = await store.GrantLeaseAsync(TimeSpan.FromSeconds(30), default);
             Assert.True((await store.TryTakeLeaderAsync("node1", lease, default)).Held);
             consensus = ReadConsensus(out RunResult held);
