@@ -39,6 +39,9 @@ public sealed class PgHaStandbyClone
     /// <summary>Whether the standby was registered (-Register).</summary>
     public bool Registered { get; init; }
 
+    /// <summary>Where the old contents were kept whole instead of deleted (a monitor's clone of a former primary); null when nothing was kept.</summary>
+    public string? KeptDirectory { get; init; }
+
     /// <summary>The checks made before anything was written.</summary>
     public PgHaCloneCheck[] Checks { get; init; } = [];
 

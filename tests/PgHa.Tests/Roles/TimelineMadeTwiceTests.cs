@@ -89,11 +89,12 @@ public sealed class TimelineMadeTwiceTests(PgHaSession session, ITestOutputHelpe
         var context = new OperationContext(new TestReporter(output), null, 10, CancellationToken.None);
         var request = new CloneRequest(new NodeHost("node2", cutOff.DataDirectory), ConnectionInfo.Parse(ReplicatedServers.NodeConninfo(next)), "node3",
             ConnectionInfo.Parse(ReplicatedServers.NodeConninfo(cutOff)), null, FastCheckpoint: true, SlotName: null, Force: false, Start: true, Register: false,
-            "default", 100, null, TimeSpan.FromSeconds(60), new Dictionary<string, string>(), null, KeepOldDirectoryAs: kept);
+            "default", 100, null, TimeSpan.FromSeconds(60), new Dictionary<string, string>(), null, KeepOldDirectorySuffix: ".diverged-test");
         ClonePlan plan = await StandbyClone.PlanAsync(context, request);
         Assert.DoesNotContain(plan.Checks, c => c.Status == PgHaCheckStatus.Failed);
         Assert.Contains(plan.Checks, c => c.Check == "TargetDirectory" && c.Message.Contains(kept, StringComparison.Ordinal));
-        await StandbyClone.ApplyAsync(context, plan);
+        PgHaStandbyClone clone = await StandbyClone.ApplyAsync(context, plan);
+        Assert.Equal(kept, clone.KeptDirectory);
 
         Assert.Equal(ownHistory, await File.ReadAllTextAsync(Path.Combine(kept, "pg_wal", "00000002.history")));
         Assert.Equal(filesBefore.Length, Directory.GetFiles(kept, "*", SearchOption.AllDirectories).Length);

@@ -18,4 +18,17 @@ public sealed class TimelineStartTests
         Assert.Equal(file, actualFile);
         Assert.Equal(offset, actualOffset);
     }
+
+    private static readonly string Server = string.Concat(Enumerable.Repeat("d1", 24)) + string.Concat(Enumerable.Repeat("ab", 72));
+
+    [Fact]
+    public void BytesTellTwoTimelinesApartOnlyWhereTheNodeWrote()
+    {
+        Assert.False(TimelineStart.Differs(Server, Server));                                                       // the same timeline
+        Assert.True(TimelineStart.Differs(Server[..100] + "ff" + Server[102..], Server));                         // another record there
+        Assert.False(TimelineStart.Differs(Server[..120] + new string('0', Server.Length - 120), Server));          // the stream stopped early: zeros say nothing
+        Assert.False(TimelineStart.Differs("d1d1" + new string('0', Server.Length - 4), "ffff" + Server[4..]));   // too few written bytes to tell
+        Assert.False(TimelineStart.Differs(null, Server));
+        Assert.False(TimelineStart.Differs(Server, null));
+    }
 }

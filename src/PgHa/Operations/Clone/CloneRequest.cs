@@ -4,8 +4,9 @@ using PgHa.Operations.Host;
 namespace PgHa.Operations.Clone;
 
 /// <summary>
-/// What New-PgHaStandby was asked to do. <see cref="KeepOldDirectoryAs"/> is the monitor's: a former primary
-/// that pg_rewind cannot bring back is cloned again with its old directory moved there, whole, and its own
+/// What New-PgHaStandby was asked to do. <see cref="KeepOldDirectorySuffix"/> is the monitor's: a former primary
+/// that pg_rewind cannot bring back is cloned again with its old directory moved beside the new one, whole (its
+/// real path, symbolic links resolved, plus the suffix: a rename on its own filesystem), and its own
 /// configuration files put back into the new one; nothing is deleted.
 /// </summary>
 internal sealed record CloneRequest(
@@ -26,4 +27,4 @@ internal sealed record CloneRequest(
     IReadOnlyDictionary<string, string> ServerSettings,
     string? MaxRate,
     bool AllowNonEmpty = false,
-    string? KeepOldDirectoryAs = null);
+    string? KeepOldDirectorySuffix = null);

@@ -75,13 +75,14 @@ internal static class StandbyClone
         CancellationToken ct = context.CancellationToken;
         string binDir = (request.Target.PgBinDir ?? PgBinDirectory.ForMajorVersion(facts.MajorVersion)).TrimEnd('/');
         string dir = request.Target.DataDirectory.TrimEnd('/');
-        bool keeping = request.KeepOldDirectoryAs is not null;
+        bool keeping = request.KeepOldDirectorySuffix is not null;
         bool replacing = request.Force || request.AllowNonEmpty || keeping;
         TargetSurvey survey = await TargetSurvey.ReadAsync(target, binDir, dir, measureUsedSpace: replacing, probe.Timeline, ct).ConfigureAwait(false);
         // The guard first: a directory that belongs to a running server or to the primary is refused
         // whatever the switches, before anything else is said about it or written beside it (the access
         // check's passfile lives in the directory's parent).
-        var (_, refusal) = await DirectoryGuard.CheckAsync(context, target, dir, primaryDirectories, request.AllowNonEmpty ? null : "-AllowNonEmpty").ConfigureAwait(false);
+        var (scan, refusal) = await DirectoryGuard.CheckAsync(context, target, dir, primaryDirectories, request.AllowNonEmpty ? null : "-AllowNonEmpty").ConfigureAwait(false);
+        string? keptPath = keeping ? KeptPath(scan?.ResolvedPath ?? dir, request.KeepOldDirectorySuffix!) : null;
         if (checks.CheckPrograms(survey, target.Description, binDir, facts.MajorVersion) && refusal is null)
         {
             await using (var pass = await TemporaryPassfile.CreateAsync(context, target, dir).ConfigureAwait(false))
@@ -96,12 +97,12 @@ internal static class StandbyClone
         else
         {
             bool otherBranch = survey.HistoryOfSourceTimeline is { } own && await IsOtherBranchAsync(context, request.Source, target, dir, probe.Timeline!.Value, own).ConfigureAwait(false);
-            CheckTargetDirectory(checks, target.Description, dir, survey, facts, probe, replacing, request.KeepOldDirectoryAs, otherBranch);
+            CheckTargetDirectory(checks, target.Description, dir, survey, facts, probe, replacing, keptPath, otherBranch);
         }
-        if (keeping && survey.NotEmpty && await target.PathExistsAsync(request.KeepOldDirectoryAs!, ct).ConfigureAwait(false))
+        if (keptPath is not null && survey.NotEmpty && await target.PathExistsAsync(keptPath, ct).ConfigureAwait(false))
         {
             checks.Fail("TargetDirectory", PgHaErrorIds.CloneTargetPathInvalid,
-                $"'{request.KeepOldDirectoryAs}' exists on {target.Description}: the old directory cannot be kept there. Move it away and try again.");
+                $"'{keptPath}' exists on {target.Description}: the old directory cannot be kept there. Move it away and try again.");
         }
         // A kept directory frees nothing: the copy needs its whole size beside it.
         checks.CheckDiskSpace(survey, target.Description, facts.DatabaseBytes, survey.NotEmpty && replacing && !keeping);
@@ -126,12 +127,13 @@ internal static class StandbyClone
         TimeSpan backupDuration;
         long copiedKb;
         bool slotCreated = false;
-        Dictionary<string, string> ownFiles = request.KeepOldDirectoryAs is not null && plan.TargetNotEmpty
+        Dictionary<string, string> ownFiles = request.KeepOldDirectorySuffix is not null && plan.TargetNotEmpty
             ? await ReadOwnFilesAsync(target, dir, ct).ConfigureAwait(false)
             : [];
+        string? kept;
         try
         {
-            await PrepareDirectoryAsync(context, plan, target, dir).ConfigureAwait(false);
+            kept = await PrepareDirectoryAsync(context, plan, target, dir).ConfigureAwait(false);
             if (plan.SlotName is not null && !plan.Source.SlotExists)
             {
                 await CreateSlotAsync(context, request.Source, plan.SlotName).ConfigureAwait(false);
@@ -201,6 +203,7 @@ internal static class StandbyClone
             Duration = total.Elapsed,
             Started = started,
             Registered = registered,
+            KeptDirectory = kept,
             Checks = [.. plan.Checks],
         };
     }
@@ -317,19 +320,24 @@ internal static class StandbyClone
         checks.Warn("TargetDirectory", $"'{dir}' is not empty and no server runs in it: its contents will be replaced (-Force){(control is null ? string.Empty : $"; it held system identifier {control.SystemIdentifier}, timeline {control.TimelineId}, state: {control.ClusterState}")}.");
     }
 
-    private static async Task PrepareDirectoryAsync(OperationContext context, ClonePlan plan, INodeTransport target, string dir)
+    /// <summary>Where a kept directory goes: beside its real path, so that the move is a rename on its own filesystem.</summary>
+    private static string KeptPath(string resolvedPath, string suffix) => resolvedPath.TrimEnd('/') + suffix;
+
+    /// <returns>Where the old contents were kept (<see cref="CloneRequest.KeepOldDirectorySuffix"/>), else null.</returns>
+    private static async Task<string?> PrepareDirectoryAsync(OperationContext context, ClonePlan plan, INodeTransport target, string dir)
     {
         CancellationToken ct = context.CancellationToken;
         // Checked again right before anything is deleted or made: a server may have been started since the plan.
         DirectoryScan scan = await DirectoryGuard.EnsureSafeAsync(context, target, dir, plan.PrimaryDirectories,
             plan.Request.AllowNonEmpty ? null : "-AllowNonEmpty").ConfigureAwait(false);
-        if (plan.TargetNotEmpty && plan.Request.KeepOldDirectoryAs is { } keepAs)
+        if (plan.TargetNotEmpty && plan.Request.KeepOldDirectorySuffix is { } suffix)
         {
+            string keepAs = KeptPath(scan.ResolvedPath, suffix);
             context.Reporter.Verbose($"Moving '{scan.ResolvedPath}' on {target.Description} to '{keepAs}', whole.");
             // -T: never into an existing directory of that name; a mount point cannot be moved and fails here.
             await RunCheckedAsync(target, "mv", ["-T", "--", scan.ResolvedPath, keepAs], $"move {dir} to {keepAs}", ct).ConfigureAwait(false);
             await RunCheckedAsync(target, "mkdir", ["-m", "0700", "--", scan.ResolvedPath], "create " + dir, ct).ConfigureAwait(false);
-            return;
+            return keepAs;
         }
         if (plan.TargetNotEmpty)
         {
@@ -341,9 +349,10 @@ internal static class StandbyClone
         else if (!plan.TargetExists)
         {
             await RunCheckedAsync(target, "mkdir", ["-p", "-m", "0700", "--", dir], "create " + dir, ct).ConfigureAwait(false);
-            return;
+            return null;
         }
         await RunCheckedAsync(target, "chmod", ["0700", "--", dir], "set the mode of " + dir, ct).ConfigureAwait(false);
+        return null;
     }
 
     /// <summary>
@@ -393,7 +402,7 @@ internal static class StandbyClone
             string? onSource = await TimelineStart.ReadOnServerAsync(connection, timeline, start, context.CancellationToken).ConfigureAwait(false);
             long segmentSize = await TimelineStart.SegmentSizeAsync(connection, context.CancellationToken).ConfigureAwait(false);
             string? onTarget = onSource is null ? null : await TimelineStart.ReadOnDiskAsync(target, dir, timeline, start, segmentSize, context.CancellationToken).ConfigureAwait(false);
-            return onTarget is not null && onTarget != onSource;
+            return TimelineStart.Differs(onTarget, onSource);
         }
         catch (Exception ex) when (ex is PgHaException or NpgsqlException)
         {

@@ -60,4 +60,23 @@ internal static class TimelineStart
 
     private static string? Written(string? hex) =>
         hex is { Length: Length * 2 } && hex.Any(c => c != '0') ? hex.ToLowerInvariant() : null;
+
+    /// <summary>
+    /// Whether a node's bytes (<paramref name="onNode"/>) show another timeline than the server's: they differ
+    /// where the node has written. A node's segment may end in zeros where a stream stopped early: those bytes
+    /// say nothing, and fewer than a record header's worth of written bytes is no evidence either way.
+    /// </summary>
+    public static bool Differs(string? onNode, string? onServer)
+    {
+        if (onNode is null || onServer is null)
+        {
+            return false;
+        }
+        string written = onNode.TrimEnd('0');
+        if (written.Length % 2 == 1)
+        {
+            written += "0"; // a byte that ends in a zero digit
+        }
+        return written.Length >= 48 && !onServer.StartsWith(written, StringComparison.Ordinal);
+    }
 }

@@ -459,9 +459,16 @@ internal sealed class EtcdMonitorConsensus : IConsensus
 
     public async Task<bool?> PausedAsync(CancellationToken ct)
     {
+        // A short deadline: the metadata refresh that asks must not stall for etcd's whole timeout while etcd is away.
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        deadline.CancelAfter(FailsafeEtcdDeadline);
         try
         {
-            return await Store().ReadPausedAsync(ct).ConfigureAwait(false);
+            return await Store().ReadPausedAsync(deadline.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        {
+            return null;
         }
         catch (PgHaException ex)
         {

@@ -248,17 +248,18 @@ internal sealed partial class NodeMonitor
     /// </summary>
     private async Task CloneAgainAsync(NodeRecord leader, PgHaException why)
     {
-        string keepAs = $"{SelfHost.DataDirectory.TrimEnd('/')}.diverged-{DateTime.UtcNow.ToString("yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture)}";
-        _log.Warning($"{Self.Name} cannot rejoin {leader.Name} as it is ({why.ErrorId}): {why.Message} Cloning it again from {leader.Name}; its old data directory is kept as {keepAs}.");
+        string suffix = $".diverged-{DateTime.UtcNow.ToString("yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture)}";
+        _log.Warning($"{Self.Name} cannot rejoin {leader.Name} as it is ({why.ErrorId}): {why.Message} Cloning it again from {leader.Name}; its old data directory is kept beside the new one ({suffix}).");
         var request = new CloneRequest(SelfHost, NodeRecordLookup.ConninfoOf(leader), leader.Name, NodeRecordLookup.ConninfoOf(Self), ReplicationUser: null,
             FastCheckpoint: true, Self.SlotName, Force: false, Start: true, Register: false, Self.Location, Self.Priority, Self.Id, _settings.RoleChangeTimeout,
-            new Dictionary<string, string>(), MaxRate: null, KeepOldDirectoryAs: keepAs);
+            new Dictionary<string, string>(), MaxRate: null, KeepOldDirectorySuffix: suffix);
         ClonePlan plan = await StandbyClone.PlanAsync(_context, request).ConfigureAwait(false);
         if (plan.Checks.FirstOrDefault(c => c.Status == PgHaCheckStatus.Failed) is { } failed)
         {
             throw new PgHaException(failed.ErrorId ?? PgHaErrorIds.CloneFailed, Self.Name, $"{failed.Check}: {failed.Message}");
         }
-        await StandbyClone.ApplyAsync(_context, plan).ConfigureAwait(false);
+        PgHaStandbyClone clone = await StandbyClone.ApplyAsync(_context, plan).ConfigureAwait(false);
+        string keepAs = clone.KeptDirectory ?? "(nothing: the directory was empty)";
         NodeRecord rejoined = Self with { Role = PgHaRole.Standby, Active = true, UpstreamId = leader.Id };
         await RoleChanges.RecordAsync(_context, NodeRecordLookup.ConninfoOf(leader), [rejoined],
             [(rejoined, NodeRejoin.EventName, true, $"{Self.Name} rejoined as a standby of {leader.Name} by a new clone ({why.ErrorId}: {why.Message}). " +

@@ -449,7 +449,7 @@ internal static class NodeRejoin
         }
         await using INodeTransport transport = await host.OpenAsync(context).ConfigureAwait(false);
         string? onNode = await TimelineStart.ReadOnDiskAsync(transport, host.DataDirectory, own.Timeline, start.At, segmentSize, ct).ConfigureAwait(false);
-        bool differs = onNode is not null && onNode != onUpstream;
+        bool differs = TimelineStart.Differs(onNode, onUpstream);
         context.Reporter.Verbose($"The first WAL bytes of timeline {own.Timeline} at {start.At}: {(onNode is null ? $"none on {host.Name}" : differs ? $"{host.Name}'s differ from {upstreamName}'s" : "the same on both")}.");
         return differs;
     }
