@@ -7,12 +7,16 @@
 #          7 x 1 s),
 # under two faults: (a)/(c) kill -9 of the primary's postmaster, (b)/(d) the whole node lost (its agent and every
 # server process killed at once). Optional (e): a 1.5 s nftables cut of the primary's address under PgHa, watched
-# 10 s: no failover allowed. Every node runs the test fixtures' settings with fsync on. A writer tries an INSERT on
+# 10 s: no failover allowed. With etcd deciding (issues 10 and 15), each with a 3-member etcd 3.4 on loopback of its own:
+#  (f)/(g) PgHa's monitors as in (a)/(b), etcd recorded with Set-PgHaConsensus -Backend Etcd while they are paused,
+#  (p)/(q) Patroni 3.0.2 (Debian patroni) at its defaults (ttl 30, loop_wait 10, retry_timeout 10, primary_start_timeout
+#          300: a crashed primary is restarted in place, so in (p) a write on any node counts),
+#  (r)/(s) Patroni at PgHa's settings where it has them (ttl 4, loop_wait 1, retry_timeout 1, primary_start_timeout 0).
+# Every node runs the test fixtures' settings with fsync on. A writer tries an INSERT on
 # every node through its Unix socket every 50 ms. Per round: fault -> first write on another node, that write -> the
 # remaining standby streaming from it, the most nodes that took the same round's write. Prints the table and the
 # targets; bench/results/failover.md keeps it, bench/results/failover-logs/<variant><round>/ the agents' and servers' logs.
-# TODO (issue 15): PgHa with etcd and Patroni 3.0.2 on the same etcd (see FailoverBenchmark.StartClusterAsync).
-# Run as root on Debian 12. Arguments go to the benchmark (--rounds N, --variants abcde, --monitor-interval S,
+# Run as root on Debian 12. Arguments go to the benchmark (--rounds N, --variants abcdefgpqrsx, --monitor-interval S,
 # --reconnect-attempts N, --reconnect-interval S for repmgrd). env: MAX_LOAD (default 4), MAX_WAIT (1200 s).
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -20,7 +24,7 @@ source bench/common.sh
 require_root failover.sh
 
 bash tools/setup.sh >/dev/null || exit 1
-ensure_packages postgresql-15-repmgr || exit 1
+ensure_packages postgresql-15-repmgr patroni || exit 1
 # Built before waiting for a quiet machine: the build itself is load.
 dotnet build -c Release bench/PgHa.Bench -nologo -v q || exit 1
 # The monitors' pwsh (/usr/bin/pwsh in production): the pinned pwsh's files where the postgres user can read them.

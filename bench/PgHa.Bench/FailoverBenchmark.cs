@@ -10,7 +10,9 @@ namespace PgHa.Bench;
 /// example starts them and for repmgrd 5.3.3 at the same detection settings (PgHa's defaults), each under two
 /// faults: kill -9 of the postmaster (its agent lives on), and the whole node lost (agent and server killed at
 /// once). Optionally (e) a 1.5 s network blip of the primary under the shipped monitors, which must not fail
-/// over, and (x) the same blip with a bench-only -LocalConninfo, to compare. Rounds are interleaved (round 1 of every variant, then round 2...) so the machine's other work weighs on
+/// over, and (x) the same blip with a bench-only -LocalConninfo, to compare. With etcd deciding (issues 10 and 15): (f)/(g)
+/// PgHa's shipped monitors with a 3-member etcd recorded by Set-PgHaConsensus, and Patroni 3.0.2 on the same kind of etcd
+/// at its defaults, (p)/(q), and at PgHa's settings where it has them, (r)/(s), under the same two faults. Rounds are interleaved (round 1 of every variant, then round 2...) so the machine's other work weighs on
 /// all alike. Writes bench/results/failover.md and each round's agent and server logs under
 /// bench/results/failover-logs/.
 /// </summary>
@@ -24,7 +26,7 @@ public sealed class FailoverBenchmark : IBenchmark
 
     public string Name => "failover";
 
-    public string Description => "primary lost (kill -9, whole node) to the first write on the new one: PgHa's shipped monitors and repmgrd";
+    public string Description => "primary lost (kill -9, whole node) to the first write on the new one: PgHa's shipped monitors (built-in quorum or etcd), repmgrd and Patroni on etcd";
 
     public async Task<int> RunAsync(IReadOnlyList<string> arguments, CancellationToken cancellationToken)
     {
@@ -35,10 +37,10 @@ public sealed class FailoverBenchmark : IBenchmark
         }
         if (!TryParse(arguments, out int rounds, out string variants, out DetectionSettings repmgrd, out string? pwshDll))
         {
-            Console.Error.WriteLine("usage: PgHa.Bench failover --pwsh <pwsh.dll readable by postgres> [--rounds N] [--variants abcdex] [--monitor-interval S] [--reconnect-attempts N] [--reconnect-interval S]");
+            Console.Error.WriteLine("usage: PgHa.Bench failover --pwsh <pwsh.dll readable by postgres> [--rounds N] [--variants abcdefgpqrsx] [--monitor-interval S] [--reconnect-attempts N] [--reconnect-interval S]");
             Console.Error.WriteLine("  default: 3 rounds of abcd; repmgrd at monitor 1 s, 7 x 1 s (PgHa's defaults). Variants: a/b PgHa kill -9 / node lost,");
-            Console.Error.WriteLine("  c/d repmgrd kill -9 / node lost, e a 1.5 s blip under PgHa, x the same blip with -LocalConninfo (bench-only).");
-            Console.Error.WriteLine("  TODO (issue 15): f PgHa with etcd, g Patroni 3.0.2 on the same etcd.");
+            Console.Error.WriteLine("  c/d repmgrd kill -9 / node lost, e a 1.5 s blip under PgHa, x the same blip with -LocalConninfo (bench-only),");
+            Console.Error.WriteLine("  f/g PgHa with etcd kill -9 / node lost, p/q Patroni 3.0.2 on etcd at its defaults, r/s Patroni at PgHa's settings.");
             return 2;
         }
         var shipped = new ShippedLaunch(pwshDll!);
@@ -46,6 +48,10 @@ public sealed class FailoverBenchmark : IBenchmark
             + "Start-PgHaMonitor -Config <node>.psd1 -LogFile -StateFile -ManageServer; the .psd1 sets only the node, its conninfo and data directory and Failover = 'Automatic'; "
             + "no -LocalConninfo: defaults, monitor 1 s, 7 x 1 s, fence timeout 3.5 s)";
         string repmgrdLabel = $"repmgrd 5.3.3 at PgHa's default detection: failover=automatic, monitor_interval_secs={repmgrd.MonitorIntervalSeconds}, reconnect_attempts={repmgrd.ReconnectAttempts}, reconnect_interval={repmgrd.ReconnectIntervalSeconds}";
+        const string etcdLabel = "a 3-member etcd 3.4 on loopback (etcd's defaults: heartbeat 100 ms, election 1 s)";
+        string pghaEtcdLabel = $"{pghaLabel}, with {etcdLabel} deciding: Set-PgHaConsensus -Backend Etcd while paused (leader lease 4 s at the defaults)";
+        string PatroniLabel(PatroniTiming t, string which) => $"Patroni 3.0.2 (Debian) on {etcdLabel}, etcd3 API, {which}: {t.Describe()}; one Patroni per node as postgres, "
+            + "REST API on the node's address, its own initdb on node1 and pg_basebackup replicas; no slots, no pg_rewind, watchdog off";
         var labels = new Dictionary<string, string>
         {
             ["a"] = $"{pghaLabel}; kill -9 of the primary's postmaster",
@@ -54,6 +60,12 @@ public sealed class FailoverBenchmark : IBenchmark
             ["d"] = $"{repmgrdLabel}; the primary's whole node lost (repmgrd and every server process killed at once)",
             ["e"] = $"{pghaLabel}; the primary's address cut off for {BlipLength.TotalSeconds:0.0} s (nftables), then watched for {BlipWatch.TotalSeconds:0} s",
             ["x"] = $"BENCH-ONLY SETTING: (e) with -LocalConninfo through each node's Unix socket added to the monitors' command line (Start-PgHaMonitor's help, example 2; not in the systemd example); the same {BlipLength.TotalSeconds:0.0} s cut, watched {BlipWatch.TotalSeconds:0} s",
+            ["f"] = $"{pghaEtcdLabel}; kill -9 of the primary's postmaster",
+            ["g"] = $"{pghaEtcdLabel}; the primary's whole node lost (monitor and every server process killed at once)",
+            ["p"] = $"{PatroniLabel(PatroniTiming.Defaults, "Patroni's defaults")}; kill -9 of the primary's postmaster (a write on ANY node counts: at primary_start_timeout 300 Patroni restarts a crashed primary in place)",
+            ["q"] = $"{PatroniLabel(PatroniTiming.Defaults, "Patroni's defaults")}; the primary's whole node lost (Patroni and every server process killed at once)",
+            ["r"] = $"{PatroniLabel(PatroniTiming.PgHaEquivalent, "PgHa's settings where Patroni has them")}; kill -9 of the primary's postmaster",
+            ["s"] = $"{PatroniLabel(PatroniTiming.PgHaEquivalent, "PgHa's settings where Patroni has them")}; the primary's whole node lost (Patroni and every server process killed at once)",
         }.Where(l => variants.Contains(l.Key, StringComparison.Ordinal)).ToDictionary(l => l.Key, l => l.Value);
 
         string started = DateTimeOffset.UtcNow.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture);
@@ -93,8 +105,8 @@ public sealed class FailoverBenchmark : IBenchmark
                     }
                     else
                     {
-                        var fault = variant is "b" or "d" ? PrimaryFault.NodeLost : PrimaryFault.KillPostmaster;
-                        var kill = await FailoverRound.FailPrimaryAsync(cluster, fault, variant, round, cancellationToken) with { Load = load };
+                        var fault = variant is "b" or "d" or "g" or "q" or "s" ? PrimaryFault.NodeLost : PrimaryFault.KillPostmaster;
+                        var kill = await FailoverRound.FailPrimaryAsync(cluster, fault, variant, round, cancellationToken, restartInPlaceCounts: variant == "p") with { Load = load };
                         kills.Add(kill);
                         Console.WriteLine($"  {fault} of node1 at {kill.KilledAtUtc} UTC; first write on {kill.NewPrimary ?? "-"} after {kill.KillToFirstWrite:0.000} s; " +
                             $"remaining standby follows {kill.PromotionToFollow:0.000} s after that; new primary's longest write gap after {kill.NewPrimaryLongestGap:0.000} s; " +
@@ -141,8 +153,8 @@ public sealed class FailoverBenchmark : IBenchmark
     }
 
     /// <summary>
-    /// The cluster of a variant, every node with <see cref="ServerSettings"/>. Where PgHa with etcd and Patroni go (issue
-    /// 15): one IFailoverCluster each, started here, and their letters in TryParse, FailoverReport's pairs and failover.sh.
+    /// The cluster of a variant, every node with <see cref="ServerSettings"/>: one IFailoverCluster per kind of agent (a new
+    /// one: started here, its letters in TryParse, the labels above, FailoverReport's pairs and failover.sh).
     /// </summary>
     private static async Task<IFailoverCluster> StartClusterAsync(string variant, string prefix, BenchSession session, ShippedLaunch shipped, DetectionSettings repmgrd, CancellationToken cancellationToken) =>
         variant switch
@@ -150,9 +162,9 @@ public sealed class FailoverBenchmark : IBenchmark
             "a" or "b" or "e" => await PgHaFailoverCluster.StartAsync(prefix, session, new Dictionary<string, string>(), cancellationToken, shipped, ServerSettings),
             "x" => await PgHaFailoverCluster.StartAsync(prefix, session, new Dictionary<string, string>(), cancellationToken, shipped with { LocalSocket = true }, ServerSettings),
             "c" or "d" => await RepmgrFailoverCluster.StartAsync(prefix, repmgrd, ServerSettings, cancellationToken),
-            // TODO (issue 15): "f" PgHa's shipped monitors with the etcd backend (New-PgHaSandbox -Etcd's 3-member etcd on
-            // loopback, Set-PgHaConsensus -Backend Etcd while paused) once the etcd backend decides elections (another
-            // engineer's work); "g" Patroni 3.0.2 (Debian patroni) on the same etcd, each at its defaults and at equal settings.
+            "f" or "g" => await PgHaFailoverCluster.StartAsync(prefix, session, new Dictionary<string, string>(), cancellationToken, shipped, ServerSettings, etcd: true),
+            "p" or "q" => await PatroniFailoverCluster.StartAsync(prefix, PatroniTiming.Defaults, ServerSettings, cancellationToken),
+            "r" or "s" => await PatroniFailoverCluster.StartAsync(prefix, PatroniTiming.PgHaEquivalent, ServerSettings, cancellationToken),
             _ => throw new ArgumentOutOfRangeException(nameof(variant), variant, "no such variant"),
         };
 
@@ -174,7 +186,7 @@ public sealed class FailoverBenchmark : IBenchmark
             bool ok = arguments[i] switch
             {
                 "--rounds" => int.TryParse(value, CultureInfo.InvariantCulture, out rounds) && rounds >= 1,
-                "--variants" => (variants = value).Length > 0 && value.All(c => c is (>= 'a' and <= 'e') or 'x'),
+                "--variants" => (variants = value).Length > 0 && value.All(c => c is (>= 'a' and <= 'g') or (>= 'p' and <= 's') or 'x'),
                 "--pwsh" => File.Exists(pwshDll = value),
                 "--monitor-interval" => int.TryParse(value, CultureInfo.InvariantCulture, out monitorInterval) && monitorInterval >= 1,
                 "--reconnect-attempts" => int.TryParse(value, CultureInfo.InvariantCulture, out reconnectAttempts) && reconnectAttempts >= 1,

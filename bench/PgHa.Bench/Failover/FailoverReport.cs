@@ -10,8 +10,19 @@ public sealed class FailoverReport
     private const double FirstWriteTarget = 5.0;
     private const double FollowTarget = 1.0;
 
-    /// <summary>PgHa's variant and repmgrd's under the same fault: (a) against (c), (b) against (d).</summary>
-    private static readonly (string PgHa, string Repmgrd, string Fault)[] Pairs = [("a", "c", "kill -9 of the postmaster"), ("b", "d", "whole node lost")];
+    /// <summary>
+    /// PgHa's variant and the other agent's under the same fault: (a) against repmgrd's (c), (b) against (d), at the same
+    /// detection settings; with etcd, (f) and (g) against Patroni's at PgHa's settings, (r) and (s), and at its defaults, (p) and (q).
+    /// </summary>
+    private static readonly (string PgHa, string Other, string Fault)[] Pairs =
+    [
+        ("a", "c", "kill -9 of the postmaster, same detection settings"),
+        ("b", "d", "whole node lost, same detection settings"),
+        ("f", "r", "kill -9 of the postmaster, etcd on both sides, Patroni at PgHa's settings"),
+        ("g", "s", "whole node lost, etcd on both sides, Patroni at PgHa's settings"),
+        ("f", "p", "kill -9 of the postmaster, etcd on both sides, Patroni at its defaults"),
+        ("g", "q", "whole node lost, etcd on both sides, Patroni at its defaults"),
+    ];
 
     public required string Started { get; init; }
     public required string LoadAtStart { get; init; }
@@ -77,11 +88,11 @@ public sealed class FailoverReport
                 text.AppendLine($"| ({variant}) PgHa as shipped: first write <= {FirstWriteTarget:0} s ({target}) | median {median:0.00} s, worst {S(worst)} s | {Met(median <= FirstWriteTarget && worst <= FirstWriteTarget, median <= FirstWriteTarget)} |");
             }
         }
-        foreach (var (pgha, repmgrd, fault) in Pairs)
+        foreach (var (pgha, other, fault) in Pairs)
         {
-            if (Median(pgha) is { } p && Median(repmgrd) is { } r)
+            if (Median(pgha) is { } p && Median(other) is { } r)
             {
-                text.AppendLine($"| ({pgha}) faster than ({repmgrd}), {fault}, same detection settings | {p:0.00} s / {r:0.00} s = {p / r:0.00} (medians) | {Met(p < r)} |");
+                text.AppendLine($"| ({pgha}) faster than ({other}), {fault} | {p:0.00} s / {r:0.00} s = {p / r:0.00} (medians) | {Met(p < r)} |");
             }
         }
         foreach (var blips in Blips.GroupBy(b => b.Variant).OrderBy(g => g.Key, StringComparer.Ordinal))
@@ -89,7 +100,7 @@ public sealed class FailoverReport
             int failovers = blips.Count(x => x.FailedOver);
             text.AppendLine($"| ({blips.Key}) a blip shorter than 2 s never fails over{(blips.Key == "x" ? " (bench-only -LocalConninfo)" : string.Empty)} | {failovers} failovers in {blips.Count()} blips of {blips.Min(x => x.CutSeconds):0.00}-{blips.Max(x => x.CutSeconds):0.00} s | {Met(failovers == 0)} |");
         }
-        foreach (string pgha in Pairs.Select(p => p.PgHa))
+        foreach (string pgha in Pairs.Select(p => p.PgHa).Distinct())
         {
             var rounds = Kills.Where(r => r.Variant == pgha).ToList();
             if (rounds.Count > 0)

@@ -22,7 +22,14 @@ public static class FailoverRound
     /// and every server process killed at once, <see cref="NodeLoss"/>); the writer asks every node every 50 ms and the
     /// remaining standbys are asked where they stream from.
     /// </summary>
-    public static async Task<FailoverRoundResult> FailPrimaryAsync(IFailoverCluster cluster, PrimaryFault fault, string variant, int round, CancellationToken ct)
+    /// <param name="restartInPlaceCounts">
+    /// The old primary taking writes again also ends the outage (Patroni at its defaults restarts a crashed primary in
+    /// place rather than failing over): its first write after one it refused after the fault counts (its backends end
+    /// with the postmaster, so a write it takes after a refusal comes from a new postmaster), and "follows" is then both
+    /// standbys streaming from it again. Otherwise only a write on another node counts (PgHa, repmgrd, Patroni tuned).
+    /// </param>
+    public static async Task<FailoverRoundResult> FailPrimaryAsync(IFailoverCluster cluster, PrimaryFault fault, string variant, int round, CancellationToken ct,
+        bool restartInPlaceCounts = false)
     {
         BenchNode old = cluster.Nodes[0];
         var standbys = cluster.Nodes.Skip(1).ToList();
@@ -46,22 +53,41 @@ public static class FailoverRound
         NodeLoss.Kill(node);
 
         WriteAttempt? first = null;
-        await Polling.UntilAsync(() => (first = writer.FirstOk(n => n != old.Name, killedAt)) is not null, PromotionDeadline, ct);
+        await Polling.UntilAsync(() => (first = FirstWriteAfter()) is not null, PromotionDeadline, ct);
         if (first is null)
         {
             await writer.StopAsync();
-            return Result(null, null, null, $"no other node took a write within {PromotionDeadline.TotalSeconds:0} s of the kill");
+            return Result(null, null, null, $"no {(restartInPlaceCounts ? "node" : "other node")} took a write within {PromotionDeadline.TotalSeconds:0} s of the kill");
         }
         BenchNode promoted = cluster.Nodes.Single(n => n.Name == first.Node);
-        BenchNode remaining = standbys.Single(n => n != promoted);
+        var remaining = standbys.Where(n => n != promoted).ToList();
         double? followedAt = null;
-        await Polling.UntilAsync(() => (followedAt = streams.FirstStreaming(remaining, promoted)) is not null, FollowDeadline, ct);
+        await Polling.UntilAsync(() => (followedAt = AllFollow()) is not null, FollowDeadline, ct);
         await Task.Delay(Aftermath, ct);
         double end = BenchClock.Now;
         await writer.StopAsync();
         double newPrimaryGap = LongestGap(writer.Ticks, promoted.Name, first.At, end);
         return Result(first, followedAt is { } f ? f - first.At : null, newPrimaryGap,
-            followedAt is null ? $"{remaining.Name} did not stream from {promoted.Name} within {FollowDeadline.TotalSeconds:0} s of the promotion" : null);
+            followedAt is null ? $"{string.Join(" and ", remaining.Select(r => r.Name))} did not stream from {promoted.Name} within {FollowDeadline.TotalSeconds:0} s of the promotion" : null);
+
+        WriteAttempt? FirstWriteAfter()
+        {
+            WriteAttempt? other = writer.FirstOk(n => n != old.Name, killedAt);
+            if (!restartInPlaceCounts)
+            {
+                return other;
+            }
+            var refused = writer.Ticks.SelectMany(t => t.Attempts).Where(a => a.Node == old.Name && !a.Ok && a.At > killedAt).MinBy(a => a.At);
+            WriteAttempt? again = refused is null ? null : writer.FirstOk(n => n == old.Name, refused.At);
+            return new[] { other, again }.Where(w => w is not null).MinBy(w => w!.At);
+        }
+
+        // When the last of the remaining standbys began streaming from the new primary after the fault (null until all do).
+        double? AllFollow()
+        {
+            var seen = remaining.Select(r => streams.FirstStreaming(r, promoted, killedAt)).ToList();
+            return seen.All(s => s is not null) ? seen.Max() : null;
+        }
 
         FailoverRoundResult Result(WriteAttempt? write, double? follow, double? gap, string? failure)
         {

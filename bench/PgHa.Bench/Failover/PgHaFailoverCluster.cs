@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Management.Automation;
 using PgHa.Bench.Hosting;
 using PgHa.Bench.Servers;
 using PgHa.Tests.Failover;
@@ -12,7 +13,9 @@ namespace PgHa.Bench.Failover;
 /// ways: given a <see cref="ShippedLaunch"/>, as examples/systemd/pgha-monitor@.service starts it
 /// (<see cref="ShippedMonitor"/>: the failover benchmark); otherwise as the failover tests start it
 /// (<see cref="MonitorProcess"/>: PgHa.Run as root, reaching its own server through the Unix socket; the
-/// proxy-outage benchmark).
+/// proxy-outage benchmark). With <c>etcd</c>, a 3-member etcd on loopback beside it (the fixtures' <see cref="EtcdCluster"/>,
+/// as the hosted etcd tests and New-PgHaSandbox -Etcd have one), recorded as the cluster's consensus with Set-PgHaConsensus
+/// while the monitors are paused, before they start.
 /// </summary>
 public sealed class PgHaFailoverCluster : IFailoverCluster
 {
@@ -22,10 +25,15 @@ public sealed class PgHaFailoverCluster : IFailoverCluster
     private readonly Dictionary<string, string> _monitorSettings;
     private readonly ShippedLaunch? _shipped;
     private readonly List<IMonitorAgent> _monitors = [];
+    private readonly EtcdCluster? _etcd;
 
-    private PgHaFailoverCluster(BenchCluster servers, BenchSession session, string directory, IReadOnlyDictionary<string, string> monitorSettings, ShippedLaunch? shipped)
+    /// <summary>Where the monitors keep their keys in etcd (Set-PgHaConsensus -EtcdPrefix), when etcd decides.</summary>
+    private const string EtcdPrefix = "/pgha-bench";
+
+    private PgHaFailoverCluster(BenchCluster servers, BenchSession session, string directory, IReadOnlyDictionary<string, string> monitorSettings, ShippedLaunch? shipped, EtcdCluster? etcd)
     {
         _servers = servers;
+        _etcd = etcd;
         _session = session;
         _directory = directory;
         _shipped = shipped;
@@ -68,25 +76,36 @@ public sealed class PgHaFailoverCluster : IFailoverCluster
     /// <param name="monitorSettings">Start-PgHaMonitor parameters by name (e.g. ReconnectAttempts = "4") for test-host monitors; empty for its defaults.</param>
     /// <param name="shipped">Start the monitors as the systemd example does (their files then belong to postgres); null: as the tests do.</param>
     /// <param name="serverSettings">More postgresql.conf settings for every node (e.g. fsync = on).</param>
+    /// <param name="etcd">A 3-member etcd beside the cluster, recorded as its consensus before the monitors start (shipped monitors only).</param>
     public static async Task<PgHaFailoverCluster> StartAsync(string prefix, BenchSession session, IReadOnlyDictionary<string, string> monitorSettings, CancellationToken cancellationToken,
-        ShippedLaunch? shipped = null, IReadOnlyDictionary<string, string>? serverSettings = null)
+        ShippedLaunch? shipped = null, IReadOnlyDictionary<string, string>? serverSettings = null, bool etcd = false)
     {
+        if (etcd && shipped is null)
+        {
+            throw new ArgumentException("etcd is set up for shipped monitors only.", nameof(etcd));
+        }
         if (shipped is not null && monitorSettings.Count > 0)
         {
             throw new ArgumentException("Shipped monitors take no parameter beyond the systemd example's.", nameof(monitorSettings));
         }
         string directory = await TestDirectories.CreateAsync(prefix + "-monitors", owner: null, cancellationToken);
         BenchCluster servers;
+        EtcdCluster? etcdCluster = null;
         try
         {
+            etcdCluster = etcd ? await EtcdCluster.StartAsync(cancellationToken: cancellationToken) : null;
             servers = await BenchCluster.StartAsync(prefix, standbyCount: 2, parallelClones: 2, cancellationToken, serverSettings);
         }
         catch
         {
+            if (etcdCluster is not null)
+            {
+                await etcdCluster.DisposeAsync();
+            }
             TestDirectories.Delete(directory);
             throw;
         }
-        var cluster = new PgHaFailoverCluster(servers, session, directory, monitorSettings, shipped);
+        var cluster = new PgHaFailoverCluster(servers, session, directory, monitorSettings, shipped, etcdCluster);
         try
         {
             await cluster.RegisterAsync(cancellationToken);
@@ -105,7 +124,8 @@ public sealed class PgHaFailoverCluster : IFailoverCluster
 
     /// <summary>
     /// Shipped monitors: as the systemd example's comment says, the cluster paused (Suspend-PgHaMonitor), every monitor
-    /// started, and resumed once they all run. Test-host monitors: the standbys' first, then the primary's once they watch
+    /// started, and resumed once they all run. With etcd, Set-PgHaConsensus -Backend Etcd while paused, before the monitors
+    /// start (as the hosted etcd tests do it), and ready once node1's monitor holds the leader key. Test-host monitors: the standbys' first, then the primary's once they watch
     /// it. A primary's monitor fences its server when no majority has vouched for it for the fence timeout, counted from
     /// its own start, so started first (or all at once on a loaded machine, where a monitor process takes 1-3 s to
     /// start) it fenced the primary before the others were up: seen in trial runs here, reported with the benchmark.
@@ -120,6 +140,13 @@ public sealed class PgHaFailoverCluster : IFailoverCluster
                 ["Conninfo"] = Nodes.Select(Conninfo).ToArray(), ["SecretFile"] = SecretFile, ["Confirm"] = false, ["WarningAction"] = "SilentlyContinue",
             };
             _session.Invoke("Suspend-PgHaMonitor", pause, cancellationToken);
+            if (_etcd is not null)
+            {
+                _session.Invoke("Set-PgHaConsensus", new Dictionary<string, object?>
+                {
+                    ["Conninfo"] = Conninfo(Nodes[0]), ["Backend"] = "Etcd", ["EtcdEndpoint"] = _etcd.Endpoints, ["EtcdPrefix"] = EtcdPrefix, ["Confirm"] = false,
+                }, cancellationToken);
+            }
             foreach (BenchNode node in Nodes)
             {
                 _monitors.Add(ShippedMonitor.Start(node.Name, shipped.PwshDll, HomeDirectory, ConfigFile(node),
@@ -129,6 +156,11 @@ public sealed class PgHaFailoverCluster : IFailoverCluster
             await WaitForMonitorsAsync(all, standbysSeePrimary: false, cancellationToken);
             _session.Invoke("Resume-PgHaMonitor", pause, cancellationToken);
             await WaitForMonitorsAsync(all, standbysSeePrimary: true, cancellationToken);
+            if (_etcd is not null && !await Polling.UntilAsync(() => LeaderKey(cancellationToken) == Nodes[0].Name, TimeSpan.FromSeconds(30), cancellationToken))
+            {
+                throw new InvalidOperationException($"node1's monitor did not take etcd's leader key within 30 s (it names {LeaderKey(cancellationToken) ?? "nobody"}).\n"
+                    + string.Join("\n", _monitors.Select(m => m.Describe())));
+            }
             return;
         }
         foreach (BenchNode node in Nodes.Skip(1))
@@ -166,11 +198,20 @@ public sealed class PgHaFailoverCluster : IFailoverCluster
                 (long?)o.Properties["Term"].Value, (string?)o.Properties["Primary"].Value, (DateTimeOffset?)o.Properties["PrimaryLastSeen"].Value))
             .ToList();
 
+    /// <summary>The node etcd's leader key names (Get-PgHaCluster's Consensus.Leader), or null.</summary>
+    private string? LeaderKey(CancellationToken cancellationToken) =>
+        _session.Invoke("Get-PgHaCluster", new Dictionary<string, object?> { ["Conninfo"] = Nodes.Select(Conninfo).ToArray(), ["WarningAction"] = "SilentlyContinue" }, cancellationToken)
+            .Select(c => c.Properties["Consensus"]?.Value is { } consensus ? PSObject.AsPSObject(consensus).Properties["Leader"]?.Value as string : null).FirstOrDefault();
+
     public string? Unsteady(CancellationToken cancellationToken)
     {
         if (_monitors.FirstOrDefault(m => m.HasExited) is { } ended)
         {
             return $"the monitor of {ended.NodeName} has exited";
+        }
+        if (_etcd is not null && LeaderKey(cancellationToken) is var leader && leader != Nodes[0].Name)
+        {
+            return $"etcd's leader key names {leader ?? "nobody"}, not node1";
         }
         var views = MonitorViews(cancellationToken);
         var off = views.Where(v => !v.Running || v.Term != 1 || v.Primary != Nodes[0].Name).ToList();
@@ -190,6 +231,20 @@ public sealed class PgHaFailoverCluster : IFailoverCluster
         {
             CopyIfThere(node.Server.LogFile, Path.Combine(directory, $"postgresql-{node.Name}.log"));
         }
+        if (_etcd is not null)
+        {
+            SaveEtcdLogs(_etcd, directory);
+        }
+    }
+
+    /// <summary>Every etcd member's log (etcd's zap log and what it printed), for the record.</summary>
+    internal static void SaveEtcdLogs(EtcdCluster etcd, string directory)
+    {
+        foreach (EtcdClusterMember member in etcd.Members)
+        {
+            CopyIfThere(member.LogFile, Path.Combine(directory, $"{member.Name}.log"));
+            CopyIfThere(member.LogFile + ".out", Path.Combine(directory, $"{member.Name}.out"));
+        }
     }
 
     public async ValueTask DisposeAsync()
@@ -200,6 +255,10 @@ public sealed class PgHaFailoverCluster : IFailoverCluster
             await monitor.DisposeAsync();
         }
         await _servers.DisposeAsync();
+        if (_etcd is not null)
+        {
+            await _etcd.DisposeAsync();
+        }
         TestDirectories.Delete(_directory);
     }
 

@@ -6,15 +6,18 @@ namespace PgHa.Bench.Failover;
 /// <summary>
 /// Asks the given standbys every 50 ms, through their Unix sockets (a connection kept open per standby,
 /// connected again after a restart), where their WAL receiver streams from
-/// (pg_stat_wal_receiver, status streaming), and remembers when each was first seen streaming from each
-/// upstream (<see cref="BenchClock"/> seconds).
+/// (pg_stat_wal_receiver, status streaming), and remembers when each streaming spell began: the first sighting
+/// streaming from an upstream after a sighting of anything else (another upstream, not streaming, no answer)
+/// (<see cref="BenchClock"/> seconds). So a standby that streams from a primary restarted in place (Patroni's
+/// default after a crash) is seen to stream from it anew, after the restart.
 /// </summary>
 public sealed class StreamingWatch : IAsyncDisposable
 {
     private static readonly TimeSpan Interval = TimeSpan.FromMilliseconds(50);
     private const string Query = "SELECT sender_host || ':' || sender_port FROM pg_stat_wal_receiver WHERE status = 'streaming'";
 
-    private readonly Dictionary<(string Standby, string Upstream), double> _first = [];
+    private readonly List<(string Standby, string Upstream, double At)> _spells = [];
+    private readonly Dictionary<string, string?> _current = [];
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _running;
 
@@ -22,12 +25,12 @@ public sealed class StreamingWatch : IAsyncDisposable
 
     public static StreamingWatch Start(IReadOnlyList<BenchNode> standbys) => new(standbys);
 
-    /// <summary>When <paramref name="standby"/> was first seen streaming from <paramref name="upstream"/>, or null.</summary>
-    public double? FirstStreaming(BenchNode standby, BenchNode upstream)
+    /// <summary>When <paramref name="standby"/> was first seen streaming from <paramref name="upstream"/> in a spell that began after <paramref name="since"/>, or null.</summary>
+    public double? FirstStreaming(BenchNode standby, BenchNode upstream, double since)
     {
-        lock (_first)
+        lock (_spells)
         {
-            return _first.TryGetValue((standby.Name, upstream.Endpoint), out double at) ? at : null;
+            return _spells.Where(s => s.Standby == standby.Name && s.Upstream == upstream.Endpoint && s.At > since).Select(s => (double?)s.At).FirstOrDefault();
         }
     }
 
@@ -80,18 +83,28 @@ public sealed class StreamingWatch : IAsyncDisposable
         try
         {
             string? upstream = await session.QueryScalarAsync(Query, TimeSpan.FromSeconds(1));
-            double at = BenchClock.Now;
-            if (upstream is not null)
-            {
-                lock (_first)
-                {
-                    _first.TryAdd((standby.Name, upstream), at);
-                }
-            }
+            Seen(standby, upstream, BenchClock.Now);
         }
         catch (WireException)
         {
             // Restarting (a follow may restart it) or down: not streaming.
+            Seen(standby, null, BenchClock.Now);
+        }
+    }
+
+    private void Seen(BenchNode standby, string? upstream, double at)
+    {
+        lock (_spells)
+        {
+            if (_current.TryGetValue(standby.Name, out string? before) && before == upstream)
+            {
+                return;
+            }
+            _current[standby.Name] = upstream;
+            if (upstream is not null)
+            {
+                _spells.Add((standby.Name, upstream, at));
+            }
         }
     }
 }
