@@ -7,8 +7,13 @@
 #   lost acked             acknowledged writes (the writer's INSERT ... RETURNING) missing on the final primary
 #   one primary (s)        fault -> the final primary takes a write after the last write any other node took
 #   all streaming (s)      heal -> every other node streams from the final primary
+# Every scenario runs on both consensus backends (issue 10): a [Theory] over PgHaConsensusBackend, e.g.
+# KillPostmaster(backend: BuiltIn) and KillPostmaster(backend: Etcd), tabled as KillPostmaster and
+# KillPostmasterEtcd; StaleLeaderKeyThenKill is etcd only.
 # Usage: bench/faults.sh [N] ; env FILTER narrows the scenarios (a dotnet test filter, e.g.
-# FILTER='FullyQualifiedName~FreezeFaultTests'), MAX_LOAD / MAX_WAIT as in the other benchmarks.
+# FILTER='FullyQualifiedName~FreezeFaultTests'; the etcd rows only:
+# FILTER='FullyQualifiedName~PgHa.Tests.Faults&DisplayName~Etcd', the built-in ones: ...&DisplayName~BuiltIn),
+# MAX_LOAD / MAX_WAIT as in the other benchmarks.
 # Each run's trx (with every monitor's log) goes to bench/results/faults/; the table to bench/results/faults.md.
 # Run as root on Debian 12.
 set -uo pipefail

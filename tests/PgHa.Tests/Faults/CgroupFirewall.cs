@@ -14,6 +14,12 @@ namespace PgHa.Tests.Faults;
 /// node sends on a connection a peer opened, and what a peer sends on a connection the node opened. Verified
 /// here: a listener's SYN-ACK is not matched by socket cgroupv2 (the handshake completes), its data is.
 /// </para>
+/// <para>
+/// Given the addresses of a shared service the nodes reach (etcd's members, which run in the test's cgroup), a
+/// cut isolates the node from it too: a node cut off from its peers but not from etcd would keep its leader key,
+/// and the scenario would no longer be "the node is isolated". The node opens every connection to etcd, so the
+/// cut drops what the node sends to those addresses, and what they send on a connection the node opened.
+/// </para>
 /// Clients in the test's cgroup (watchers, writers, cmdlets) keep reaching every node. Disposing deletes the table.
 /// </summary>
 public sealed class CgroupFirewall : IAsyncDisposable
@@ -21,19 +27,24 @@ public sealed class CgroupFirewall : IAsyncDisposable
     private static int _counter;
     private readonly string _table;
     private readonly Dictionary<string, (NodeCgroup Cgroup, string Address)> _nodes;
+    private readonly IReadOnlyList<string> _shared;
     private bool _deleted;
 
-    private CgroupFirewall(string table, Dictionary<string, (NodeCgroup, string)> nodes)
+    private CgroupFirewall(string table, Dictionary<string, (NodeCgroup, string)> nodes, IReadOnlyList<string> shared)
     {
         _table = table;
         _nodes = nodes;
+        _shared = shared;
     }
 
-    /// <summary>Installs the marking of new connections by the nodes' cgroups (the cgroups must exist: nft resolves them now).</summary>
-    public static async Task<CgroupFirewall> CreateAsync(IEnumerable<(NodeCgroup Cgroup, string Address)> nodes)
+    /// <summary>
+    /// Installs the marking of new connections by the nodes' cgroups (the cgroups must exist: nft resolves them now).
+    /// <paramref name="shared"/>: the addresses of a service every node reaches (etcd's members), cut too by a cut.
+    /// </summary>
+    public static async Task<CgroupFirewall> CreateAsync(IEnumerable<(NodeCgroup Cgroup, string Address)> nodes, IReadOnlyList<string>? shared = null)
     {
         var firewall = new CgroupFirewall($"pgha_faults_{Environment.ProcessId}_{Interlocked.Increment(ref _counter)}",
-            nodes.ToDictionary(n => n.Cgroup.Node, n => (n.Cgroup, n.Address)));
+            nodes.ToDictionary(n => n.Cgroup.Node, n => (n.Cgroup, n.Address)), shared ?? []);
         try
         {
             await NftAsync("add", "table", "inet", firewall._table);
@@ -52,7 +63,7 @@ public sealed class CgroupFirewall : IAsyncDisposable
         }
     }
 
-    /// <summary>Cuts the node off from every other node, both ways; its own clients still reach it.</summary>
+    /// <summary>Cuts the node off from every other node (and from the shared service, etcd), both ways; its own clients still reach it.</summary>
     public async Task CutOffAsync(string node)
     {
         var (cgroup, address) = _nodes[node];
@@ -65,6 +76,13 @@ public sealed class CgroupFirewall : IAsyncDisposable
         {
             await CutRuleAsync(peer, "ip", "daddr", address);
             await CutRuleAsync(peer, "ct", "mark", Mark(cgroup));
+        }
+        if (_shared.Count > 0)
+        {
+            string shared = "{ " + string.Join(", ", _shared) + " }";
+            await CutRuleAsync(cgroup, "ip", "daddr", shared);
+            // The service's answers on the node's connections (its processes are in no node's cgroup: matched by the mark).
+            await NftAsync("add", "rule", "inet", _table, "cutting", "ip", "saddr", shared, "ct", "mark", Mark(cgroup), "drop");
         }
     }
 

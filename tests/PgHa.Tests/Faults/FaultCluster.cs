@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
+using PgHa.Etcd;
 using PgHa.Tests.Failover;
 using PgHa.Tests.Fixtures;
 using Xunit.Abstractions;
@@ -21,9 +22,20 @@ public sealed record FaultClusterOptions
 
     /// <summary>
     /// The elections are decided by a real 3-member etcd on loopback (outside every node's cgroup), recorded in the
-    /// metadata before the monitors start (paused, Set-PgHaConsensus, resumed, as an operator does).
+    /// metadata before the monitors start (paused, Set-PgHaConsensus, resumed, as an operator does), under
+    /// <see cref="FaultCluster.EtcdPrefix"/>. A cut (<see cref="CgroupFirewall.CutOffAsync"/>) cuts the node off
+    /// from etcd as well.
     /// </summary>
     public bool Etcd { get; init; }
+
+    /// <summary>
+    /// Runs once the cluster is set up (with etcd: etcd started and recorded as the backend) and before the
+    /// monitors start: a scenario's state left behind by an earlier life of the cluster (a stale leader key).
+    /// </summary>
+    public Func<FaultCluster, Task>? BeforeMonitorsStart { get; init; }
+
+    /// <summary>The options of a scenario run on <paramref name="backend"/> (every scenario runs on both).</summary>
+    public static FaultClusterOptions For(PgHaConsensusBackend backend) => new() { Etcd = backend == PgHaConsensusBackend.Etcd };
 }
 
 /// <summary>
@@ -35,6 +47,9 @@ public sealed record FaultClusterOptions
 /// </summary>
 public sealed class FaultCluster : IAsyncDisposable
 {
+    /// <summary>The etcd prefix the cluster's keys are under (with <see cref="FaultClusterOptions.Etcd"/>).</summary>
+    public const string EtcdPrefix = "/pgha-faults";
+
     private readonly ITestOutputHelper _output;
     private readonly FaultClusterOptions _options;
     private readonly Dictionary<string, NodeCgroup> _cgroups = [];
@@ -68,9 +83,29 @@ public sealed class FaultCluster : IAsyncDisposable
 
     public NodeCgroup CgroupOf(string name) => _cgroups[name];
 
+    /// <summary>The etcd that decides the elections (only with <see cref="FaultClusterOptions.Etcd"/>).</summary>
+    internal EtcdCluster Etcd => _etcd ?? throw new InvalidOperationException("This cluster's elections are not decided by etcd.");
+
+    /// <summary>A client of <see cref="Etcd"/>, as the tests of the store make one (2 s deadline).</summary>
+    internal EtcdClient EtcdClient() =>
+        new(new EtcdClientSettings(EtcdClientSettings.ParseEndpoints(Etcd.Endpoints)) { RequestTimeout = TimeSpan.FromSeconds(2) });
+
+    /// <summary>The data nodes' system identifier: the cluster id etcd's leader key names its cluster by.</summary>
+    public async Task<string> SystemIdentifierAsync() =>
+        await Cluster["node1"].Server.QueryScalarAsync("SELECT system_identifier::text FROM pg_control_system()")
+            ?? throw new InvalidOperationException("node1 did not answer with its system identifier.");
+
+    /// <summary>
+    /// Starts the scenario's cluster. With etcd, the cluster's directory prefix gets "-etcd" (a run's leftovers
+    /// say which backend they had) and <see cref="FinishAsync"/> records the scenario as its name + "Etcd".
+    /// </summary>
     public static async Task<FaultCluster> StartAsync(ITestOutputHelper output, string prefix, FaultClusterOptions? options = null)
     {
         options ??= new FaultClusterOptions();
+        if (options.Etcd)
+        {
+            prefix += "-etcd";
+        }
         var shape = new ClusterShape
         {
             Standbys = 2,
@@ -98,8 +133,8 @@ public sealed class FaultCluster : IAsyncDisposable
             _etcd = await EtcdCluster.StartAsync();
             string conninfo = Cluster["node1"].Conninfo;
             Cluster.Session.Run("Suspend-PgHaMonitor -Conninfo $args[0] -Wait 0 -Confirm:$false -WarningAction SilentlyContinue", conninfo).ThrowIfErrors();
-            Cluster.Session.Run("Set-PgHaConsensus -Conninfo $args[0] -Backend Etcd -EtcdEndpoint $args[1] -EtcdPrefix /pgha-faults -Confirm:$false",
-                conninfo, _etcd.Endpoints).ThrowIfErrors();
+            Cluster.Session.Run("Set-PgHaConsensus -Conninfo $args[0] -Backend Etcd -EtcdEndpoint $args[1] -EtcdPrefix $args[2] -Confirm:$false",
+                conninfo, _etcd.Endpoints, EtcdPrefix).ThrowIfErrors();
             Cluster.Session.Run("Resume-PgHaMonitor -Conninfo $args[0] -Wait 0 -Confirm:$false -WarningAction SilentlyContinue", conninfo).ThrowIfErrors();
         }
         int mark = 0;
@@ -109,7 +144,8 @@ public sealed class FaultCluster : IAsyncDisposable
             _cgroups[node.Name] = cgroup;
             cgroup.AddProcessTree(node.Server.Pid ?? throw new InvalidOperationException($"{node.Name} does not run."));
         }
-        Firewall = await CgroupFirewall.CreateAsync(Cluster.DataNodes.Select(n => (_cgroups[n.Name], n.Server.Address)));
+        Firewall = await CgroupFirewall.CreateAsync(Cluster.DataNodes.Select(n => (_cgroups[n.Name], n.Server.Address)),
+            _etcd?.Members.Select(m => m.Address).ToList());
         // The standbys' WAL receivers connected before their cgroups existed, so conntrack has not marked their
         // connections: end them (the walsenders) so they connect again from inside, marked, and a cut cuts them.
         await primary.ExecuteAsync("SELECT pg_terminate_backend(pid) FROM pg_stat_replication");
@@ -121,6 +157,10 @@ public sealed class FaultCluster : IAsyncDisposable
                 throw new InvalidOperationException($"{standby.Name} did not stream again from node1 within 30 s of the restart of its WAL receiver.\n{standby.Server.LogTail()}");
             }
         }
+        if (_options.BeforeMonitorsStart is { } before)
+        {
+            await before(this);
+        }
         await Cluster.StartMonitorsAsync(start: member => StartMonitor(member, Path.Combine(Cluster.Directory, member.Name)));
         var monitorsRunning = System.Diagnostics.Stopwatch.StartNew();
         Clock.Start();
@@ -130,7 +170,7 @@ public sealed class FaultCluster : IAsyncDisposable
         bool writing = await Polling.UntilAsync(() => Writer.Count >= 20, TimeSpan.FromSeconds(20));
         if (!writing)
         {
-            throw new InvalidOperationException("The writer got no 20 writes acknowledged by node1 within 20 s.");
+            throw new InvalidOperationException("The writer got no 20 writes acknowledged by node1 within 20 s.\n" + MonitorDigest());
         }
         // The fault meets the cluster as it runs for days, not in its monitors' first seconds: a member gives a
         // primary it did not vote for one whole detection window from the start of its watch before the early
@@ -233,10 +273,15 @@ public sealed class FaultCluster : IAsyncDisposable
     /// <summary>
     /// Waits up to 60 s after the heal for one writable node that every other node streams from, then stops the
     /// writer and the watcher and measures what the scenario did. Writes the outcome to the test output and to
-    /// PGHA_FAULTS_RESULTS.
+    /// PGHA_FAULTS_RESULTS, as <paramref name="scenario"/> on the built-in quorum and <paramref name="scenario"/>
+    /// + "Etcd" with etcd deciding (the bench table's rows: KillPostmaster, KillPostmasterEtcd, ...).
     /// </summary>
     public async Task<FaultOutcome> FinishAsync(string scenario, double? twoWritableBound = null)
     {
+        if (_options.Etcd)
+        {
+            scenario += "Etcd";
+        }
         double fault = FaultAt ?? throw new InvalidOperationException("The scenario never said when its fault began.");
         HealedAt ??= Clock.Elapsed.TotalSeconds;
         var (primary, allStreaming, streamingSince) = await (_settling ?? SettleAsync());

@@ -8,25 +8,35 @@ namespace PgHa.Tests.Faults;
 /// The primary cut off from its peers by cgroup while its clients (on its Unix socket) keep writing: a long cut
 /// (it must fence before anyone else takes a write), a 1.5 s blip (nothing may happen), a cut during which the
 /// primary's monitor restarts, and a cut of a primary whose monitor cannot log in to its own server over TCP.
+/// With etcd every cut isolates node1 from etcd too (<see cref="CgroupFirewall"/>): each scenario is "the node is
+/// isolated", and a primary cut off from its peers but still reaching etcd rightly keeps its key (nothing
+/// happens, which would make the long cuts a second Blip). Cut off from etcd, its key's lease ends unrenewed, its
+/// own lease (TTL minus the margin from its last keepalive) ends first and fences it, and a standby takes the key.
 /// </summary>
 [Collection(Failover.FailoverCollection.Name)]
 public sealed class PartitionFaultTests(ITestOutputHelper output)
 {
     // Slow: passes its safety claims, but the old primary's rejoin put "all streaming" at 5-21 s after the heal
     // here, around the 15 s the suite asks for (bench/README.md "faults").
-    [Fact]
+    [Theory]
+    [InlineData(PgHaConsensusBackend.BuiltIn)]
+    [InlineData(PgHaConsensusBackend.Etcd)]
     [Trait("Speed", "Slow")]
-    public async Task PrimaryCutOff()
+    public async Task PrimaryCutOff(PgHaConsensusBackend backend)
     {
-        await using var f = await FaultCluster.StartAsync(output, "f-cut");
+        await using var f = await FaultCluster.StartAsync(output, "f-cut", FaultClusterOptions.For(backend));
         await CutUntilFailoverAsync(f);
         f.AssertHolds(await f.FinishAsync(nameof(PrimaryCutOff)));
     }
 
-    [Fact]
-    public async Task Blip()
+    // Not Slow: both rows run in CI. With etcd the 1.5 s cut (from etcd too) must stay within what the primary's
+    // lease survives: etcd's TTL (4 s at the defaults) minus the 0.5 s margin from its last answered keepalive.
+    [Theory]
+    [InlineData(PgHaConsensusBackend.BuiltIn)]
+    [InlineData(PgHaConsensusBackend.Etcd)]
+    public async Task Blip(PgHaConsensusBackend backend)
     {
-        await using var f = await FaultCluster.StartAsync(output, "f-blip");
+        await using var f = await FaultCluster.StartAsync(output, "f-blip", FaultClusterOptions.For(backend));
         int postmaster = f["node1"].Server.Pid ?? throw new InvalidOperationException("node1 does not run");
         f.FaultBegins();
         await f.Firewall.CutOffAsync("node1");
@@ -44,11 +54,13 @@ public sealed class PartitionFaultTests(ITestOutputHelper output)
         Assert.Equal(0, outcome.LostAckedWrites);
     }
 
-    [Fact]
+    [Theory]
+    [InlineData(PgHaConsensusBackend.BuiltIn)]
+    [InlineData(PgHaConsensusBackend.Etcd)]
     [Trait("Speed", "Slow")]
-    public async Task PrimaryMonitorRestartedDuringPartition()
+    public async Task PrimaryMonitorRestartedDuringPartition(PgHaConsensusBackend backend)
     {
-        await using var f = await FaultCluster.StartAsync(output, "f-cutrestart");
+        await using var f = await FaultCluster.StartAsync(output, "f-cutrestart", FaultClusterOptions.For(backend));
         f.FaultBegins();
         await f.Firewall.CutOffAsync("node1");
         // 1 s into the cut the primary's monitor dies and its service manager starts it again at once.
@@ -59,11 +71,13 @@ public sealed class PartitionFaultTests(ITestOutputHelper output)
         f.AssertHolds(await f.FinishAsync(nameof(PrimaryMonitorRestartedDuringPartition)));
     }
 
-    [Fact]
+    [Theory]
+    [InlineData(PgHaConsensusBackend.BuiltIn)]
+    [InlineData(PgHaConsensusBackend.Etcd)]
     [Trait("Speed", "Slow")]
-    public async Task TcpLoginRefusedThenCut()
+    public async Task TcpLoginRefusedThenCut(PgHaConsensusBackend backend)
     {
-        await using var f = await FaultCluster.StartAsync(output, "f-hba", new FaultClusterOptions { TcpLocalProbe = new HashSet<string> { "node1" } });
+        await using var f = await FaultCluster.StartAsync(output, "f-hba", FaultClusterOptions.For(backend) with { TcpLocalProbe = new HashSet<string> { "node1" } });
         var server = f["node1"].Server;
         // pg_hba refuses every TCP login to node1 but replication; clients on the Unix socket go on writing.
         string hba = Path.Combine(server.DataDirectory, "pg_hba.conf");

@@ -8,16 +8,21 @@ namespace PgHa.Tests.Faults;
 /// <summary>
 /// Messages no monitor sent, written against today's peer protocol (one JSON line per connection, no signature;
 /// src/PgHa/Operations/Monitor/PeerMessages.cs): what any process on a member's host, or elsewhere, can send.
+/// Still meant on etcd: there the monitors' peer endpoints run too (the new primary's direct announce, the
+/// failsafe's vouching, a direct pause), so a forged line must change nothing there either; the cut of
+/// ForgedPauseThenCut isolates node1 from etcd as well (see <see cref="PartitionFaultTests"/>).
 /// </summary>
 [Collection(Failover.FailoverCollection.Name)]
 public sealed class PeerMessageFaultTests(ITestOutputHelper output)
 {
     /// <summary>An announce with the largest term, sent from node2's address to both standbys, then the primary killed: failover must still happen.</summary>
-    [Fact]
+    [Theory]
+    [InlineData(PgHaConsensusBackend.BuiltIn)]
+    [InlineData(PgHaConsensusBackend.Etcd)]
     [Trait("Speed", "Slow")]
-    public async Task ForgedMaxTermAnnounceThenKill()
+    public async Task ForgedMaxTermAnnounceThenKill(PgHaConsensusBackend backend)
     {
-        await using var f = await FaultCluster.StartAsync(output, "f-maxterm");
+        await using var f = await FaultCluster.StartAsync(output, "f-maxterm", FaultClusterOptions.For(backend));
         int node1 = await f.NodeIdAsync("node1");
         string forged = $"{{\"op\":\"announce\",\"term\":{long.MaxValue.ToString(CultureInfo.InvariantCulture)},\"nodeId\":{node1}}}";
         foreach (string target in new[] { "node2", "node3" })
@@ -33,11 +38,13 @@ public sealed class PeerMessageFaultTests(ITestOutputHelper output)
     }
 
     /// <summary>A direct pause sent to the primary's monitor alone (from node2's address), then the primary cut off: it must still fence.</summary>
-    [Fact]
+    [Theory]
+    [InlineData(PgHaConsensusBackend.BuiltIn)]
+    [InlineData(PgHaConsensusBackend.Etcd)]
     [Trait("Speed", "Slow")]
-    public async Task ForgedPauseThenCut()
+    public async Task ForgedPauseThenCut(PgHaConsensusBackend backend)
     {
-        await using var f = await FaultCluster.StartAsync(output, "f-pause");
+        await using var f = await FaultCluster.StartAsync(output, "f-pause", FaultClusterOptions.For(backend));
         output.WriteLine($"pause to node1: {await SendAsync(f, "node2", "node1", "{\"op\":\"pause\"}")}");
         await PartitionFaultTests.CutUntilFailoverAsync(f);
         f.AssertHolds(await f.FinishAsync(nameof(ForgedPauseThenCut)));
@@ -48,10 +55,12 @@ public sealed class PeerMessageFaultTests(ITestOutputHelper output)
     /// node3's address, a stale announce of term 1 for node2, 1 MB lines, and an announce of term 5 from
     /// 127.0.0.1 (not a member). Nothing may change: node1 stays the only primary, unfenced, every monitor answers.
     /// </summary>
-    [Fact]
-    public async Task ReplayedOversizedAndUnsignedChangeNothing()
+    [Theory]
+    [InlineData(PgHaConsensusBackend.BuiltIn)]
+    [InlineData(PgHaConsensusBackend.Etcd)]
+    public async Task ReplayedOversizedAndUnsignedChangeNothing(PgHaConsensusBackend backend)
     {
-        await using var f = await FaultCluster.StartAsync(output, "f-garbage");
+        await using var f = await FaultCluster.StartAsync(output, "f-garbage", FaultClusterOptions.For(backend));
         int postmaster = f["node1"].Server.Pid ?? throw new InvalidOperationException("node1 does not run");
         int node2 = await f.NodeIdAsync("node2"), node3 = await f.NodeIdAsync("node3");
         f.FaultBegins();
