@@ -291,6 +291,16 @@ public sealed class DirectoryGuardTests : IClassFixture<GuardedHostFixture>
             AssertRefused(Session.Run("Remove-PgHaSandbox -Path $args[0] -Confirm:$false", forged), "PgHaSandboxNotFound", "RemovePgHaSandboxCommand");
             Assert.True(Directory.Exists(forged));
         }
+
+        // An etcd member's data directory or log file through that link: resolved on the host, refused too.
+        foreach (var (etcdData, etcdLog) in new[] { (Path.Combine(forged, "node2", "etcd"), Path.Combine(forged, "etcd1.log")), (Path.Combine(forged, "etcd1"), Path.Combine(forged, "node2", "etcd1.log")) })
+        {
+            await WriteManifestAsync(Path.Combine(forged, "pgha-sandbox.json"), Path.Combine(forged, "node1", "data"), (etcdData, etcdLog));
+            var refused = Session.Run("Remove-PgHaSandbox -Path $args[0] -Confirm:$false", forged);
+            AssertRefused(refused, "PgHaSandboxNotFound", "RemovePgHaSandboxCommand");
+            Assert.Contains("etcd", refused.Errors[0].Exception.Message, StringComparison.Ordinal);
+            Assert.True(File.Exists(Path.Combine(forged, "pgha-sandbox.json")));
+        }
         await _host.AssertIntactAsync();
     }
 
@@ -326,13 +336,17 @@ public sealed class DirectoryGuardTests : IClassFixture<GuardedHostFixture>
         }
     }
 
-    private static async Task WriteManifestAsync(string path, string dataDirectory)
+    private static async Task WriteManifestAsync(string path, string dataDirectory, (string DataDirectory, string LogFile)? etcd = null)
     {
+        object[] members = etcd is { } member
+            ? [new { Name = "etcd1", Address = "127.0.0.1", ClientPort = 1, PeerPort = 2, member.DataDirectory, member.LogFile }]
+            : [];
         string json = System.Text.Json.JsonSerializer.Serialize(new
         {
             CreatedBy = "New-PgHaSandbox",
             PgBinDir = PostgresServer.BinDirectory,
             Nodes = new[] { new { Name = "node1", Role = "primary", Address = "127.0.0.1", Port = 1, DataDirectory = dataDirectory } },
+            Etcd = members,
         });
         await File.WriteAllTextAsync(path, json);
         // The manifest is read as the PostgreSQL OS user.

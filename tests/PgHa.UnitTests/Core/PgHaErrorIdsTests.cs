@@ -17,8 +17,6 @@ public sealed partial class PgHaErrorIdsTests
     /// <summary>Strings that look like ErrorIds but are PowerShell variable names (cmdlet nouns are skipped by their attribute).</summary>
     private static readonly HashSet<string> NotErrorIds = ["PgHaEventCommand", "PgHaEventAction", "PgHaClusterSecretFile"];
 
-    /// <summary>The monitor still writes its ids and categories at its raise sites, until it is moved to the catalogue.</summary>
-
     private static readonly string CatalogueFile = Path.Combine("src", "PgHa", "Core", "PgHaErrorIds.cs");
 
     private static readonly string RepoRoot = FindRepoRoot();
