@@ -46,6 +46,11 @@ internal static class DirectoryGuard
             echo "unreadable $2 $r"
           fi
         }
+        alive() {
+          { read -r s < "$1/stat"; } 2>/dev/null || return 1
+          set -f; set -- $s; set +f
+          case "$3" in Z|X) return 1 ;; esac
+        }
         postmasters() {
           for p in /proc/[0-9]*; do
             { read -r c < "$p/comm"; } 2>/dev/null || continue
@@ -76,11 +81,12 @@ internal static class DirectoryGuard
             esac
             # Seen from outside (another user's), -D counts when it names a data directory (PG_VERSION), or one
             # this user cannot enter (describe says so); else it is a configuration folder (Debian's -D
-            # /etc/postgresql/...) and the data directory is elsewhere. A process gone since it was listed owns
-            # nothing; one still there that cannot be placed is hidden.
+            # /etc/postgresql/...) and the data directory is elsewhere. Only another user's process can hide
+            # its directory: one of this user's that shows none is exiting (its working directory and command
+            # line are gone first) or only printing, and one gone or dead since it was listed owns nothing.
             if [ -n "$d" ] && { [ -n "$w" ] || [ -e "$d/PG_VERSION" ] || [ ! -x "$d" ]; }; then
               describe "$d" "$pid" server
-            elif [ -d "$p" ]; then
+            elif [ ! -O "$p" ] && alive "$p"; then
               echo "hidden $pid -"
             fi
           done
