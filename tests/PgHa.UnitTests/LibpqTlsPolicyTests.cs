@@ -177,6 +177,42 @@ public sealed class LibpqTlsPolicyTests : IDisposable
     }
 
     [Fact]
+    public void RevocationListDirectory_ThatDoesNotExist_TurnsTheCheckOnWithNoList()
+    {
+        // OpenSSL takes the directory without looking at it, turns the revocation check on, and finds no list:
+        // every chain fails, as psql does with the same conninfo.
+        using var ca = TestCa.Create();
+        using var server = ca.Issue("CN=db.test", dnsNames: ["db.test"]);
+        string root = ca.WriteRoot(home);
+        var policy = Plan($"host=db.test sslmode=verify-ca sslrootcert={root} sslcrldir={home}/no-such-dir").Tls;
+        Assert.False(policy.Accept(server, null, "db.test"));
+        Assert.Contains("unable to get certificate CRL", policy.Rejection);
+        Assert.Contains("no-such-dir", policy.Rejection);
+
+        // With a list file beside it the file's lists decide; a file that cannot be loaded turns everything off.
+        string empty = ca.WriteRevocationList(Path.Combine(home, "empty.crl"));
+        Assert.True(Plan($"host=db.test sslmode=verify-ca sslrootcert={root} sslcrl={empty} sslcrldir={home}/no-such-dir").Tls.Accept(server, null, "db.test"));
+        Assert.True(Plan($"host=db.test sslmode=verify-ca sslrootcert={root} sslcrl={home}/none.crl sslcrldir={home}/no-such-dir").Tls.Accept(server, null, "db.test"));
+        Assert.True(Plan($"host=db.test sslmode=verify-ca sslrootcert={root} sslcrl={home}/none.crl sslcrldir={home}").Tls.Accept(server, null, "db.test"));
+
+        // Given empty, sslcrldir is not given: ~/.postgresql/root.crl is the list again, and PGSSLCRLDIR stays unread.
+        variables["PGSSLCRLDIR"] = home + "/no-such-dir";
+        Assert.True(Plan($"host=db.test sslmode=verify-ca sslrootcert={root} sslcrldir=''").Tls.Accept(server, null, "db.test"));
+        Assert.False(Plan($"host=db.test sslmode=verify-ca sslrootcert={root}").Tls.Accept(server, null, "db.test"));
+    }
+
+    [Fact]
+    public void RevocationListFile_OfCertificatesOnly_Loads_AndFindsNoList()
+    {
+        using var ca = TestCa.Create();
+        using var server = ca.Issue("CN=db.test", dnsNames: ["db.test"]);
+        string root = ca.WriteRoot(home);
+        var policy = Plan($"host=db.test sslmode=verify-ca sslrootcert={root} sslcrl={root}").Tls;
+        Assert.False(policy.Accept(server, null, "db.test"));
+        Assert.Contains("unable to get certificate CRL", policy.Rejection);
+    }
+
+    [Fact]
     public void ClientCertificate_KeywordThenPgsslcertThenHome_OnlyWhenTheFileExists()
     {
         Assert.Null(Plan("host=h sslmode=require").Tls.ClientCertificatePath);
@@ -192,12 +228,88 @@ public sealed class LibpqTlsPolicyTests : IDisposable
         // A named certificate that does not exist: libpq sends none (not the one in the home directory).
         Assert.Null(Plan($"host=h sslmode=require sslcert={home}/none.crt").Tls.ClientCertificatePath);
         string other = Write(Path.Combine(home, "other.crt"), "certificate");
-        string otherKey = Write(Path.Combine(home, "other.key"), "key");
+        string otherKey = Write(Path.Combine(home, "other.key"), "-----BEGIN ENCRYPTED PRIVATE KEY-----\n");
         variables["PGSSLCERT"] = other;
         variables["PGSSLKEY"] = otherKey;
         plan = Plan("host=h sslmode=require sslpassword=secret");
         Assert.Equal((other, otherKey), (plan.Tls.ClientCertificatePath, plan.Tls.ClientKeyPath));
         Assert.Equal("secret", new NpgsqlConnectionStringBuilder(plan.ConnectionString).SslPassword);
+
+        // OpenSSL asks for the password of an encrypted key only; .NET would read a key given a password as
+        // encrypted, so an unencrypted key gets none (libpq connects with it, sslpassword or not).
+        plan = Plan($"host=h sslmode=require sslcert={certificate} sslkey={key} sslpassword=secret");
+        Assert.Null(new NpgsqlConnectionStringBuilder(plan.ConnectionString).SslPassword);
+    }
+
+    [Fact]
+    public void ClientKey_InOpenSslsLegacyEncryptedForm_IsRefusedWithTheConversion()
+    {
+        string certificate = Write(Path.Combine(home, "legacy.crt"), "certificate");
+        string key = Write(Path.Combine(home, "legacy.key"),
+            "-----BEGIN EC PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\nDEK-Info: AES-256-CBC,00\n\nAAAA\n-----END EC PRIVATE KEY-----\n");
+        var e = Assert.Throws<LibpqTlsException>(() => Plan($"host=h sslmode=require sslcert={certificate} sslkey={key} sslpassword=secret"));
+        Assert.Contains("openssl pkcs8 -topk8", e.Message);
+    }
+
+    [Fact]
+    public void EmptyFileKeywords_MeanTheHomeDefaults_AndHideTheirVariables()
+    {
+        // libpq: a keyword given empty is not taken from its PG* variable, and an empty file name is the
+        // file in ~/.postgresql.
+        using var ca = TestCa.Create();
+        string inHome = ca.WriteRoot(PostgresDirectory, "root.crt");
+        variables["PGSSLROOTCERT"] = ca.WriteRoot(home, "variable.crt");
+        Assert.Equal(inHome, Plan("host=h sslmode=verify-ca sslrootcert=''").Tls.RootCertificatePath);
+        File.Delete(inHome);
+        var e = Assert.Throws<LibpqTlsException>(() => Plan("host=h sslmode=verify-ca sslrootcert=''"));
+        Assert.Contains(inHome, e.Message);
+
+        string certificate = Write(Path.Combine(PostgresDirectory, "postgresql.crt"), "certificate");
+        string key = Write(Path.Combine(PostgresDirectory, "postgresql.key"), "key");
+        variables.Remove("PGSSLROOTCERT");
+        variables["PGSSLCERT"] = Write(Path.Combine(home, "variable-client.crt"), "certificate");
+        variables["PGSSLKEY"] = Write(Path.Combine(home, "variable-client.key"), "key");
+        var plan = Plan("host=h sslmode=require sslcert='' sslkey=''");
+        Assert.Equal((certificate, key), (plan.Tls.ClientCertificatePath, plan.Tls.ClientKeyPath));
+    }
+
+    [Theory]
+    [InlineData("sslmode=''")]
+    [InlineData("gssencmode=''")]
+    [InlineData("channel_binding=''")]
+    [InlineData("target_session_attrs=''")]
+    [InlineData("connect_timeout=''")]
+    [InlineData("keepalives=''")]
+    [InlineData("keepalives_idle=''")]
+    [InlineData("service=''")]
+    public void EmptyValues_LibpqRefuses_AreRefused(string keyword)
+    {
+        // What psql 15 says to each: invalid sslmode value: "", invalid integer value "" for connection option ...
+        Assert.ThrowsAny<ConninfoFormatException>(() => Plan("host=h " + keyword));
+    }
+
+    [Fact]
+    public void EmptyVariables_AreEmptyValues_NotUnset()
+    {
+        // getenv finds an empty variable, so PGSSLMODE= is sslmode='' to libpq: refused.
+        variables["PGSSLMODE"] = "";
+        Assert.ThrowsAny<ConninfoFormatException>(() => Plan("host=h"));
+        Assert.Equal("require", Plan("host=h sslmode=require").Tls.Mode);
+    }
+
+    [Theory]
+    [InlineData("", true)]
+    [InlineData("sslsni=1", true)]
+    [InlineData("sslsni=0", false)]
+    [InlineData("sslsni=''", false)]
+    [InlineData("sslsni=on", false)]
+    public void ServerNameIndication_IsSentOnlyForAValueStartingWithOne(string sslsni, bool sent)
+    {
+        // Npgsql's target is hostaddr; libpq's SNI is the host name. .NET sends no SNI for an empty target.
+        var plan = Plan("host=db.test hostaddr=10.0.0.1 sslmode=require " + sslsni);
+        var options = new System.Net.Security.SslClientAuthenticationOptions { TargetHost = "10.0.0.1" };
+        plan.Tls.Apply(options);
+        Assert.Equal(sent ? "db.test" : string.Empty, options.TargetHost);
     }
 
     [Fact]

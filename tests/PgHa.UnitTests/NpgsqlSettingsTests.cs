@@ -115,7 +115,9 @@ public sealed class NpgsqlSettingsTests : IDisposable
         variables["PGPASSWORD"] = "fromenv";
         Assert.Equal("fromenv", Convert("host=h").Password);
         Assert.Equal("frominfo", Convert("host=h password=frominfo").Password);
-        Assert.Equal("fromenv", Convert("host=h password=''").Password);
+        // Given empty, the keyword still hides PGPASSWORD (libpq reads a variable only for an absent keyword),
+        // and an empty password is none: the password file answers.
+        Assert.Equal("fromfile", Convert("host=h password=''").Password);
     }
 
     [Fact]
@@ -128,6 +130,8 @@ public sealed class NpgsqlSettingsTests : IDisposable
         variables["PGPASSFILE"] = env;
         Assert.Equal("env", Convert("host=h").Password);
         Assert.Equal("keyword", Convert($"host=h passfile={keyword}").Password);
+        // passfile given empty hides PGPASSFILE and means the default file.
+        Assert.Equal("home", Convert("host=h passfile=''").Password);
     }
 
     [Fact]

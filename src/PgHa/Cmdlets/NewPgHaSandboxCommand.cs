@@ -55,6 +55,14 @@ public sealed class NewPgHaSandboxCommand : PgHaCmdlet
                 $"-FirstAddress {MessageText.Quote(FirstAddress)} is not an IPv4 loopback address (127.0.0.0/8); a sandbox only ever listens on loopback. Give one such as 127.0.20.1.")));
             return;
         }
+        // A blank -Path is a value that went missing on the way (an unset variable in a script), not a folder
+        // named with spaces in the current directory.
+        if (Path is not null && string.IsNullOrWhiteSpace(Path))
+        {
+            ThrowTerminatingError(ToErrorRecord(new PgHaException(PgHaErrorIds.DirectoryPathInvalid, Path,
+                "-Path is blank. Give the sandbox folder's path, or leave -Path out for a new folder under the temporary directory.")));
+            return;
+        }
         string path = Path is null
             ? System.IO.Path.Combine(System.IO.Path.GetTempPath(), "pgha-sandbox-" + Guid.NewGuid().ToString("N")[..8])
             : GetUnresolvedProviderPathFromPSPath(Path);

@@ -1,6 +1,7 @@
 using System.Management.Automation;
 using PgHa.Conninfo;
 using PgHa.Core;
+using PgHa.Metadata;
 using PgHa.Operations.Clone;
 using PgHa.Operations.Host;
 
@@ -176,11 +177,33 @@ public sealed class NewPgHaStandbyCommand : PgHaEventCmdlet
         (MyInvocation.BoundParameters.TryGetValue("WhatIf", out object? whatIf) && whatIf is SwitchParameter { IsPresent: true })
         || (SessionState.PSVariable.GetValue("WhatIfPreference") is SwitchParameter { IsPresent: true } or true);
 
+    /// <summary>
+    /// The piped node's conninfo is its registered one: one that cannot be used is reported as that node's
+    /// (PgHaConninfoInvalid naming it, with what to do), never as a parameter the user did not type.
+    /// </summary>
+    private ConnectionInfo PipedSourceConninfo(PgHaNode node)
+    {
+        if (string.IsNullOrWhiteSpace(node.Conninfo))
+        {
+            ThrowTerminatingError(ToErrorRecord(new PgHaException(PgHaErrorIds.ConninfoInvalid, node.Name,
+                $"The piped node {MessageText.Quote(node.Name)} has no conninfo to clone from. Pipe the node as Get-PgHaNode returns it, or give -SourceConninfo.")));
+        }
+        try
+        {
+            return RegisteredConninfo.Parse(node.Name, node.Conninfo);
+        }
+        catch (PgHaException ex)
+        {
+            ThrowTerminatingError(ToErrorRecord(ex));
+            throw;
+        }
+    }
+
     private CloneRequest BuildRequest()
     {
         ValidateName(Name);
         ConnectionInfo source = Source is not null
-            ? ParseConninfoParameter(Source.Conninfo, "Source.Conninfo")
+            ? PipedSourceConninfo(Source)
             : ParseConninfoParameter(SourceConninfo!, nameof(SourceConninfo));
         ConnectionInfo? own = Conninfo is null ? null : ParseConninfoParameter(Conninfo, nameof(Conninfo));
         bool start = Start || Register;

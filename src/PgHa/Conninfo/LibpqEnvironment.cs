@@ -30,25 +30,16 @@ internal sealed class LibpqEnvironment
     // Debian's libpq is built with /var/run/postgresql as its socket directory (upstream uses /tmp).
     public string DefaultSocketDirectory => "/var/run/postgresql";
 
-    /// <summary>A variable's value, with an empty value read as unset (libpq does the same).</summary>
-    public string? Get(string name)
-    {
-        string? value = Variable(name);
-        return string.IsNullOrEmpty(value) ? null : value;
-    }
-
-    /// <summary>passfile keyword, else PGPASSFILE, else ~/.pgpass (%APPDATA%\postgresql\pgpass.conf on Windows).</summary>
+    /// <summary>
+    /// passfile keyword, else PGPASSFILE, else ~/.pgpass (%APPDATA%\postgresql\pgpass.conf on Windows). A
+    /// passfile keyword in the string hides PGPASSFILE even when empty; an empty value means the default file.
+    /// </summary>
     public string? PasswordFilePath(string? passfileKeyword)
     {
-        if (!string.IsNullOrEmpty(passfileKeyword))
+        string? given = passfileKeyword ?? Variable("PGPASSFILE");
+        if (!string.IsNullOrEmpty(given))
         {
-            return passfileKeyword;
-        }
-
-        string? fromEnvironment = Get("PGPASSFILE");
-        if (fromEnvironment is not null)
-        {
-            return fromEnvironment;
+            return given;
         }
 
         if (string.IsNullOrEmpty(HomeDirectory))

@@ -25,7 +25,8 @@ namespace PgHa.Conninfo;
 /// </list>
 /// Revocation lists (sslcrl, else ~/.postgresql/root.crl) are checked as libpq has OpenSSL check them. What
 /// PgHa cannot check (a hashed sslcrldir) is refused where libpq would use it, so PgHa is never less strict
-/// than psql with the same conninfo.
+/// than psql with the same conninfo. A keyword given empty means what libpq makes of it: the file in
+/// ~/.postgresql for the file keywords, while its PG* variable stays unread (the caller's setting does that).
 /// </remarks>
 internal sealed class LibpqTlsPolicy
 {
@@ -46,7 +47,8 @@ internal sealed class LibpqTlsPolicy
         string? clientCertificatePath,
         string? clientKeyPath,
         IReadOnlyDictionary<string, string> hostNameByTarget,
-        bool sendServerName)
+        bool sendServerName,
+        bool clientKeyIsEncrypted = false)
     {
         Mode = mode;
         RootCertificatePath = rootCertificatePath;
@@ -56,6 +58,7 @@ internal sealed class LibpqTlsPolicy
         ClientKeyPath = clientKeyPath;
         this.hostNameByTarget = hostNameByTarget;
         this.sendServerName = sendServerName;
+        ClientKeyIsEncrypted = clientKeyIsEncrypted;
     }
 
     /// <summary>libpq's sslmode: disable, allow, prefer, require, verify-ca or verify-full.</summary>
@@ -79,13 +82,16 @@ internal sealed class LibpqTlsPolicy
     /// <summary>The key of <see cref="ClientCertificatePath"/>.</summary>
     public string? ClientKeyPath { get; }
 
+    /// <summary>True when <see cref="ClientKeyPath"/> is an encrypted PKCS#8 key: only then is sslpassword used.</summary>
+    public bool ClientKeyIsEncrypted { get; }
+
     /// <summary>True for verify-full: the server certificate must name the conninfo's host.</summary>
     public bool VerifiesHostName => Mode == "verify-full";
 
     /// <summary>Why the last handshake's server certificate was refused, or null.</summary>
     public string? Rejection => rejection;
 
-    /// <param name="setting">The conninfo's value of a keyword, else its PG* environment variable.</param>
+    /// <param name="setting">The conninfo's value of a keyword (empty when given empty), else its PG* environment variable.</param>
     /// <param name="endpoints">Npgsql's host for each endpoint and the conninfo host name libpq checks for it.</param>
     /// <exception cref="LibpqTlsException">libpq would refuse this TLS setup, or PgHa cannot honour it.</exception>
     public static LibpqTlsPolicy Resolve(Func<string, string?> setting, LibpqEnvironment environment, IReadOnlyList<(string Target, string HostName)> endpoints)
@@ -105,15 +111,16 @@ internal sealed class LibpqTlsPolicy
             hostNames.TryAdd(target, hostName);
         }
 
-        bool sendServerName = setting("sslsni") is not "0";
+        // libpq sends SNI only when sslsni starts with '1' (its default); "0", "" or "off" send none.
+        bool sendServerName = setting("sslsni") is not { } sni || sni.StartsWith('1');
         if (mode == "disable")
         {
             return new LibpqTlsPolicy(mode, null, null, null, null, null, hostNames, sendServerName);
         }
 
         string? home = string.IsNullOrEmpty(environment.HomeDirectory) ? null : DefaultDirectory(environment.HomeDirectory);
-        var (rootPath, roots) = RootCertificates(mode, setting("sslrootcert"), home);
-        RevocationListFile? revocationLists = roots is null ? null : RevocationLists(setting("sslcrl"), setting("sslcrldir"), home);
+        var (rootPath, roots) = RootCertificates(mode, NonEmpty(setting("sslrootcert")), home);
+        RevocationListFile? revocationLists = roots is null ? null : RevocationLists(NonEmpty(setting("sslcrl")), NonEmpty(setting("sslcrldir")), home);
 
         if (mode == "verify-full")
         {
@@ -125,8 +132,8 @@ internal sealed class LibpqTlsPolicy
             }
         }
 
-        var (certificatePath, keyPath) = ClientCertificate(setting("sslcert"), setting("sslkey"), home);
-        return new LibpqTlsPolicy(mode, rootPath, roots, revocationLists, certificatePath, keyPath, hostNames, sendServerName);
+        var (certificatePath, keyPath, keyIsEncrypted) = ClientCertificate(NonEmpty(setting("sslcert")), NonEmpty(setting("sslkey")), home);
+        return new LibpqTlsPolicy(mode, rootPath, roots, revocationLists, certificatePath, keyPath, hostNames, sendServerName, keyIsEncrypted);
     }
 
     /// <summary>
@@ -145,8 +152,13 @@ internal sealed class LibpqTlsPolicy
             options.ClientCertificates = null;
         }
 
-        // libpq sends the host name (never an address) as SNI unless sslsni=0.
-        if (sendServerName && hostName.Length > 0 && !IPAddress.TryParse(hostName, out _))
+        // libpq sends the host name (never an address) as SNI unless sslsni says no; .NET sends the target
+        // host unless it is empty or an address. The certificate is checked against hostName below either way.
+        if (!sendServerName)
+        {
+            options.TargetHost = string.Empty;
+        }
+        else if (hostName.Length > 0 && !IPAddress.TryParse(hostName, out _))
         {
             options.TargetHost = hostName;
         }
@@ -327,27 +339,46 @@ internal sealed class LibpqTlsPolicy
         return (path, certificates);
     }
 
-    // libpq checks the revocation lists (sslcrl and sslcrldir, else ~/.postgresql/root.crl) whenever it
-    // verifies the server and a list can be loaded; a file it cannot load is silently ignored.
+    // libpq (initialize_SSL) hands OpenSSL sslcrl and sslcrldir, or ~/.postgresql/root.crl when neither is
+    // given, whenever it verifies the server: X509_STORE_load_locations. When that succeeds, every certificate
+    // of the chain must pass a list (X509_V_FLAG_CRL_CHECK_ALL); when it fails, nothing is checked, silently.
+    // It fails when the file cannot be loaded (missing, or nothing in it), whatever sslcrldir says; it does not
+    // look at the directory at all, so a directory that does not exist turns the check on with no list in it.
     private static RevocationListFile? RevocationLists(string? sslCrl, string? sslCrlDirectory, string? home)
     {
-        if (sslCrlDirectory is not null && Directory.Exists(sslCrlDirectory))
+        string? file = sslCrl ?? (sslCrlDirectory is null && home is not null ? Path.Combine(home, "root.crl") : null);
+        RevocationListFile? fromFile = null;
+        if (file is not null)
+        {
+            fromFile = RevocationListFile.Load(file);
+            if (fromFile is null)
+            {
+                return null;
+            }
+        }
+
+        if (sslCrlDirectory is null)
+        {
+            return fromFile;
+        }
+
+        if (Directory.Exists(sslCrlDirectory))
         {
             throw new LibpqTlsException(
                 $"libpq would check the server certificate against the revocation lists in the directory \"{sslCrlDirectory}\" (sslcrldir), which PgHa cannot read. Put the lists in one PEM file and name it in sslcrl instead.");
         }
 
-        string? file = sslCrl ?? (sslCrlDirectory is null && home is not null ? Path.Combine(home, "root.crl") : null);
-        return file is null ? null : RevocationListFile.Load(file);
+        // OpenSSL takes the missing directory as a place to look and finds no list there: only the file's count.
+        return fromFile ?? RevocationListFile.None($"the revocation list directory {sslCrlDirectory} (sslcrldir), which does not exist,");
     }
 
-    private static (string? Certificate, string? Key) ClientCertificate(string? sslCert, string? sslKey, string? home)
+    private static (string? Certificate, string? Key, bool KeyIsEncrypted) ClientCertificate(string? sslCert, string? sslKey, string? home)
     {
         string? certificate = sslCert ?? (home is null ? null : Path.Combine(home, "postgresql.crt"));
         if (certificate is null || !(File.Exists(certificate) || Directory.Exists(certificate)))
         {
             // libpq goes on without a client certificate; the server may or may not accept that.
-            return (null, null);
+            return (null, null, false);
         }
 
         if (Directory.Exists(certificate))
@@ -383,8 +414,33 @@ internal sealed class LibpqTlsPolicy
             }
         }
 
-        return (certificate, key);
+        return (certificate, key, KeyIsEncrypted(key));
     }
+
+    // .NET reads an encrypted key only in PKCS#8 form ("ENCRYPTED PRIVATE KEY"); OpenSSL's older form (a
+    // "Proc-Type: 4,ENCRYPTED" header, which libpq reads) is refused here with the command that converts it.
+    private static bool KeyIsEncrypted(string key)
+    {
+        string text;
+        try
+        {
+            text = File.ReadAllText(key);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new LibpqTlsException($"The private key file \"{key}\" cannot be read ({ex.Message}). Give this user read access to it (mode 0600, owned by the user).");
+        }
+
+        if (text.Contains("Proc-Type: 4,ENCRYPTED", StringComparison.Ordinal))
+        {
+            throw new LibpqTlsException(
+                $"The private key file \"{key}\" is encrypted in OpenSSL's legacy PEM form, which PgHa cannot read. Convert it to an encrypted PKCS#8 key (same password): openssl pkcs8 -topk8 -v2 aes-256-cbc -in '{key}' -out <new file>, and point sslkey at the new file.");
+        }
+
+        return text.Contains("-----BEGIN ENCRYPTED PRIVATE KEY-----", StringComparison.Ordinal);
+    }
+
+    private static string? NonEmpty(string? value) => string.IsNullOrEmpty(value) ? null : value;
 
     private static bool IsSelfSigned(X509Certificate2 certificate) =>
         certificate.SubjectName.RawData.AsSpan().SequenceEqual(certificate.IssuerName.RawData);

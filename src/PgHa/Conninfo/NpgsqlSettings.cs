@@ -15,7 +15,8 @@ internal static class NpgsqlSettings
     // Npgsql refuses longer connect timeouts (NpgsqlConnection.TimeoutLimit).
     private const int NpgsqlTimeoutLimit = 1024;
 
-    // The environment variable libpq reads when the keyword is not in the string (conninfo_add_defaults).
+    // The environment variable libpq reads when the keyword is not in the string (conninfo_add_defaults):
+    // only an absent keyword takes it, and a variable that is set counts even when empty (getenv).
     private static readonly Dictionary<string, string> EnvironmentDefaults = new(StringComparer.Ordinal)
     {
         [ConninfoKeywords.Host] = "PGHOST",
@@ -103,43 +104,53 @@ internal static class NpgsqlSettings
     {
         ArgumentNullException.ThrowIfNull(info);
         ArgumentOutOfRangeException.ThrowIfLessThan(connectTimeoutSeconds, 1);
+        // A keyword in the string wins, even with an empty value ("sslrootcert=''" hides PGSSLROOTCERT, as in
+        // libpq); only an absent one takes its PG* variable. What an empty value means is each keyword's own
+        // rule, as libpq applies it: the default for most (host, user, sslrootcert: ~/.postgresql/root.crt, ...),
+        // an invalid value for the ones libpq checks against a list or parses as a number (sslmode, gssencmode,
+        // channel_binding, target_session_attrs, connect_timeout, keepalives*).
         string? Setting(string keyword)
         {
             string? value = info[keyword];
-            if (!string.IsNullOrEmpty(value))
+            if (value is not null)
             {
                 return value;
             }
 
-            return EnvironmentDefaults.TryGetValue(keyword, out string? variable) ? environment.Get(variable) : null;
+            return EnvironmentDefaults.TryGetValue(keyword, out string? variable) ? environment.Variable(variable) : null;
         }
+
+        string? SettingOrDefault(string keyword) => NonEmpty(Setting(keyword));
 
         foreach (var (keyword, harmlessValues) in Unsupported)
         {
-            // The PG* variable counts as much as the keyword: libpq honours both.
+            // The PG* variable counts as much as the keyword: libpq honours both. An empty value asks for
+            // nothing (libpq skips it), except service: libpq looks for a service named "" and fails.
             string? value = Setting(keyword);
-            if (!string.IsNullOrEmpty(value) && !harmlessValues.Contains(value, StringComparer.OrdinalIgnoreCase))
+            bool harmless = value is null
+                || (value.Length == 0 ? keyword != "service" : harmlessValues.Contains(value, StringComparer.OrdinalIgnoreCase));
+            if (!harmless)
             {
-                throw new ConninfoFormatException(string.IsNullOrEmpty(info[keyword])
+                throw new ConninfoFormatException(info[keyword] is null
                     ? $"the environment variable {EnvironmentDefaults[keyword]} sets \"{keyword}\", which PgHa does not support (Npgsql cannot honour it); unset it"
                     : $"\"{keyword}\" is not supported by PgHa (Npgsql cannot honour it); remove it from the connection string");
             }
         }
 
-        string user = NonEmpty(credential?.UserName) ?? Setting(ConninfoKeywords.User) ?? environment.OsUserName;
-        string database = NonEmpty(databaseOverride) ?? Setting(ConninfoKeywords.DatabaseName) ?? user;
+        string user = NonEmpty(credential?.UserName) ?? SettingOrDefault(ConninfoKeywords.User) ?? environment.OsUserName;
+        string database = NonEmpty(databaseOverride) ?? SettingOrDefault(ConninfoKeywords.DatabaseName) ?? user;
         var builder = new NpgsqlConnectionStringBuilder
         {
             Pooling = false,
             Username = user,
             Database = database,
             Timeout = ConnectTimeout(Setting("connect_timeout"), connectTimeoutSeconds),
-            ApplicationName = Setting(ConninfoKeywords.ApplicationName) ?? NonEmpty(info[ConninfoKeywords.FallbackApplicationName]) ?? "PgHa",
-            // libpq turns TCP keepalives on unless keepalives=0.
-            TcpKeepAlive = info["keepalives"] is not { } keepalives || keepalives.Length == 0 || ParseInteger("keepalives", keepalives) != 0,
+            ApplicationName = SettingOrDefault(ConninfoKeywords.ApplicationName) ?? NonEmpty(info[ConninfoKeywords.FallbackApplicationName]) ?? "PgHa",
+            // libpq turns TCP keepalives on unless keepalives=0 (an empty value is not an integer to it either).
+            TcpKeepAlive = info["keepalives"] is not { } keepalives || ParseInteger("keepalives", keepalives) != 0,
         };
 
-        var endpoints = Endpoints(Setting(ConninfoKeywords.Host), Setting(ConninfoKeywords.HostAddress), Setting(ConninfoKeywords.Port), environment);
+        var endpoints = Endpoints(SettingOrDefault(ConninfoKeywords.Host), SettingOrDefault(ConninfoKeywords.HostAddress), SettingOrDefault(ConninfoKeywords.Port), environment);
         var distinctPorts = endpoints.Select(e => e.Port).Distinct().ToList();
         if (distinctPorts.Count == 1)
         {
@@ -151,7 +162,8 @@ internal static class NpgsqlSettings
             builder.Host = string.Join(",", endpoints.Select(e => (e.Target.Contains(':') ? "[" + e.Target + "]" : e.Target) + ":" + e.Port));
         }
 
-        string? password = NonEmpty(credential?.Password) ?? NonEmpty(info[ConninfoKeywords.Password]) ?? environment.Get("PGPASSWORD");
+        // An empty password is none: libpq then looks in the password file (but password='' still hides PGPASSWORD).
+        string? password = NonEmpty(credential?.Password) ?? SettingOrDefault(ConninfoKeywords.Password);
         if (password is null)
         {
             string? passfile = environment.PasswordFilePath(info[ConninfoKeywords.PasswordFile]);
@@ -174,7 +186,15 @@ internal static class NpgsqlSettings
         builder.SslMode = tls.NpgsqlMode;
         builder.SslCertificate = tls.ClientCertificatePath;
         builder.SslKey = tls.ClientKeyPath;
-        builder.SslPassword = tls.ClientCertificatePath is null ? null : Setting(ConninfoKeywords.SslPassword);
+        if (tls.ClientCertificatePath is null && tls.NpgsqlMode != SslMode.Disable && UnsentClientCertificate.NpgsqlWouldLoadOne(environment))
+        {
+            // Npgsql would load PGSSLCERT or its own default file where libpq sends nothing (and fail on an
+            // empty or missing one): it gets a certificate that Apply never lets it send.
+            (builder.SslCertificate, builder.SslKey) = UnsentClientCertificate.Files;
+        }
+        // libpq hands OpenSSL the sslpassword only when it is not empty, and OpenSSL asks for it only for an
+        // encrypted key; .NET reads a key with a password as encrypted, so it gets one only then.
+        builder.SslPassword = tls.ClientKeyIsEncrypted ? SettingOrDefault(ConninfoKeywords.SslPassword) : null;
         return new NpgsqlConnectionPlan(builder.ConnectionString, tls);
     }
 
@@ -232,10 +252,11 @@ internal static class NpgsqlSettings
             builder.TcpKeepAliveInterval = ParseInteger("keepalives_interval", keepalivesInterval);
         }
 
-        builder.Options = setting("options");
-        builder.ClientEncoding = setting("client_encoding");
-        builder.KerberosServiceName = setting("krbsrvname") ?? builder.KerberosServiceName;
-        builder.RequireAuth = setting("require_auth");
+        // Empty is libpq's default for these: nothing sent, or the compiled-in name.
+        builder.Options = NonEmpty(setting("options"));
+        builder.ClientEncoding = NonEmpty(setting("client_encoding"));
+        builder.KerberosServiceName = NonEmpty(setting("krbsrvname")) ?? builder.KerberosServiceName;
+        builder.RequireAuth = NonEmpty(setting("require_auth"));
     }
 
     private static int ConnectTimeout(string? connectTimeout, int callerLimit)

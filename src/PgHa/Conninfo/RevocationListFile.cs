@@ -15,17 +15,28 @@ internal sealed class RevocationListFile
 {
     private readonly IReadOnlyList<RevocationList> lists;
 
-    private RevocationListFile(string path, IReadOnlyList<RevocationList> lists)
+    private RevocationListFile(string path, IReadOnlyList<RevocationList> lists, string? source = null)
     {
         Path = path;
         this.lists = lists;
+        Source = source ?? $"the revocation list file {path}";
     }
 
     public string Path { get; }
 
+    /// <summary>Where the lists come from, for messages ("the revocation list file ...").</summary>
+    public string Source { get; }
+
     /// <summary>
-    /// The lists in <paramref name="path"/>, or null where libpq loads none: the file is missing, or holds
-    /// no list it can read (libpq then checks nothing, silently).
+    /// A check with no list at all: what OpenSSL does when it is told to check revocation but finds nothing
+    /// (a sslcrldir that does not exist). Every chain then fails ("unable to get certificate CRL").
+    /// </summary>
+    public static RevocationListFile None(string source) => new(string.Empty, [], source);
+
+    /// <summary>
+    /// The lists in <paramref name="path"/>, or null where OpenSSL loads nothing from it: the file is missing,
+    /// or holds neither a list nor a certificate it can read (libpq then checks nothing, silently). A file of
+    /// certificates only loads, and then every chain fails for want of a list, as with OpenSSL.
     /// </summary>
     public static RevocationListFile? Load(string path)
     {
@@ -69,7 +80,12 @@ internal sealed class RevocationListFile
             }
         }
 
-        return lists.Count == 0 ? null : new RevocationListFile(path, lists);
+        if (lists.Count == 0 && !text.Contains("-----BEGIN CERTIFICATE-----", StringComparison.Ordinal))
+        {
+            return null;
+        }
+
+        return new RevocationListFile(path, lists);
     }
 
     /// <summary>Null when every certificate of <paramref name="chain"/> (leaf first, root last) passes; else why not.</summary>
@@ -82,7 +98,7 @@ internal sealed class RevocationListFile
             var candidates = lists.Where(l => l.Issuer.AsSpan().SequenceEqual(certificate.IssuerName.RawData)).ToList();
             if (candidates.Count == 0)
             {
-                return $"the revocation list file {Path} holds no list from {certificate.Issuer}, the issuer of {certificate.Subject} (unable to get certificate CRL)";
+                return $"{Source} holds no list from {certificate.Issuer}, the issuer of {certificate.Subject} (unable to get certificate CRL)";
             }
 
             var signed = candidates.Where(l => l.IsSignedBy(issuer)).ToList();

@@ -16,6 +16,7 @@ internal static class StreamingSender
     public static string? Describe(NodeProbeResult probe) =>
         probe.SenderHost is null ? null : $"{probe.SenderHost}:{probe.SenderPort}";
 
+    /// <summary>The node's registered host and port; null for a record whose conninfo does not parse (it matches no sender).</summary>
     public static NodeEndpoint? EndpointOf(NodeRecord node) =>
-        ConnectionInfo.TryParse(node.Conninfo, out ConnectionInfo? info, out _) && info is not null ? NodeEndpoint.Of(info) : null;
+        RegisteredConninfo.TryParse(node, out ConnectionInfo? info) ? NodeEndpoint.Of(info) : null;
 }

@@ -64,7 +64,8 @@ public sealed class BadNodeInputFixture : IAsyncLifetime
 
     /// <summary>
     /// What a refused command must leave as it was: the metadata (node records, event count, cluster state),
-    /// each server's process, role and configuration, the top of its data directory, and the scratch folder.
+    /// each server's process, role and configuration (pg_hba.conf included), the top of its data directory, and
+    /// the scratch folder.
     /// </summary>
     public async Task<string> SnapshotAsync()
     {
@@ -83,6 +84,7 @@ public sealed class BadNodeInputFixture : IAsyncLifetime
             text.AppendLine(string.Join(" ", Directory.EnumerateFileSystemEntries(server.DataDirectory).Select(Path.GetFileName).Order(StringComparer.Ordinal)));
             text.AppendLine(File.ReadAllText(Path.Combine(server.DataDirectory, "postgresql.auto.conf")));
             text.AppendLine(File.ReadAllText(Path.Combine(server.DataDirectory, "postgresql.conf")));
+            text.AppendLine(File.ReadAllText(Path.Combine(server.DataDirectory, "pg_hba.conf")));
         }
         text.AppendLine(string.Join(" ", Directory.EnumerateFileSystemEntries(Scratch, "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal)));
         return text.ToString();

@@ -63,6 +63,18 @@ public sealed class BadNodeInputTests
         });
     }
 
+    /// <summary>A node piped to New-PgHaStandby brings its registered conninfo: an unreadable one is refused naming that node.</summary>
+    [Fact]
+    public async Task CloningFromAPipedNodeWithAnInvalidConninfo_IsRefusedNamingIt()
+    {
+        await WithConninfoAsync("node2", Unparsable, async () =>
+        {
+            await AssertRefusedAsync(
+                "Get-PgHaNode -Name node2 -Conninfo $args[0] | New-PgHaStandby -Name node3 -DataDirectory /tmp/pgha-no-such-clone -Confirm:$false",
+                "registered conninfo of node2", fixture.Node1);
+        });
+    }
+
     [Fact]
     public async Task Reads_ShowTheNodeWithAnInvalidConninfo_AndItsProblem()
     {
@@ -76,6 +88,76 @@ public sealed class BadNodeInputTests
             Assert.Empty(cluster.Errors);
             return Task.CompletedTask;
         });
+    }
+
+    /// <summary>
+    /// Stop-, Start- and Restart-PgHaNode act on a node's data directory, not its conninfo: with the primary's
+    /// registered conninfo unreadable, its registered role still makes an unattended stop or restart a refusal,
+    /// and starting a running standby whose conninfo is unreadable finds nothing to do. Set-PgHaConsensus writes
+    /// through the registered primary, whose unreadable conninfo is refused naming it.
+    /// </summary>
+    [Fact]
+    public async Task ServiceAndConsensusCommands_WithAnInvalidRegisteredConninfo_ChangeNothing()
+    {
+        await WithConninfoAsync("node1", Unparsable, async () =>
+        {
+            await AssertRefusedAsync("Stop-PgHaNode -Name node1 -Conninfo $args[0] -Confirm:$false", "node1 runs as the primary", fixture.Node2, "PgHaPrimaryConfirmationRequired");
+            await AssertRefusedAsync("Restart-PgHaNode -Name node1 -Conninfo $args[0] -Confirm:$false", "node1 runs as the primary", fixture.Node2, "PgHaPrimaryConfirmationRequired");
+            await AssertRefusedAsync("Set-PgHaConsensus -Conninfo $args[0] -Backend BuiltIn -Confirm:$false", "registered conninfo of node1", fixture.Node2);
+        });
+        await WithConninfoAsync("node2", Unparsable, async () =>
+        {
+            string before = await fixture.Servers.MetadataFingerprintAsync();
+            var started = fixture.Session.Run("Start-PgHaNode -Name node2 -Conninfo $args[0] -Confirm:$false", fixture.Node1).ThrowIfErrors();
+            Assert.False((bool)started.Single().Properties["Changed"].Value);
+            Assert.Equal(before, await fixture.Servers.MetadataFingerprintAsync());
+        });
+    }
+
+    /// <summary>
+    /// The checks and the monitor view read every registered conninfo: an unreadable one is that node's
+    /// problem, shown on it, never an exception that hides the rest of the cluster.
+    /// </summary>
+    [Fact]
+    public async Task ChecksAndMonitorView_ShowTheNodeWithAnInvalidConninfo()
+    {
+        await WithConninfoAsync("node2", Unparsable, () =>
+        {
+            var node = fixture.Session.Run("Test-PgHaNode -Name node2 -Conninfo $args[0]", fixture.Node1);
+            Assert.Empty(node.Errors);
+            var connection = node.Output.Single(c => c.Properties["Check"].Value.ToString() == "Connection");
+            Assert.Contains("registered conninfo of node2 is invalid", (string)connection.Properties["Message"].Value, StringComparison.Ordinal);
+
+            var cluster = fixture.Session.Run("Test-PgHaCluster -Conninfo $args[0]", fixture.Node1);
+            Assert.Empty(cluster.Errors);
+            Assert.Contains(cluster.Output, c => (string?)c.Properties["Node"].Value == "node1" && c.Properties["Check"].Value.ToString() == "Connection" && c.Properties["Status"].Value.ToString() == "Ok");
+
+            var monitors = fixture.Session.Run("Get-PgHaMonitor -Conninfo $args[0]", fixture.Node1);
+            Assert.Empty(monitors.Errors);
+            Assert.Equal(["node1", "node2"], monitors.Output.Select(m => (string)m.Properties["Name"].Value).Order(StringComparer.Ordinal));
+            return Task.CompletedTask;
+        });
+    }
+
+    /// <summary>
+    /// A witness is neither promoted nor switched over to. The fixture has no witness server, so a witness
+    /// record is added for the test; its conninfo reaches a server out of recovery, as a witness's does.
+    /// </summary>
+    [Theory]
+    [InlineData("Invoke-PgHaPromote -Name witness1 -Conninfo $args[0] -Confirm:$false", "PgHaPromoteNotStandby")]
+    [InlineData("Invoke-PgHaSwitchover -Name witness1 -Conninfo $args[0] -Confirm:$false", "PgHaSwitchoverCandidateNotStandby")]
+    public async Task AWitness_IsNeitherPromotedNorSwitchedOverTo(string command, string errorId)
+    {
+        await fixture.Servers.Primary.ExecuteAsync(
+            $"INSERT INTO pgha.nodes (node_id, node_name, role, upstream_node_id, conninfo) VALUES (41, 'witness1', 'witness', NULL, '{fixture.Node1.Replace("'", "''")}')", "pgha");
+        try
+        {
+            await AssertRefusedAsync(command, "witness1", fixture.Node1, errorId);
+        }
+        finally
+        {
+            await fixture.Servers.Primary.ExecuteAsync("DELETE FROM pgha.nodes WHERE node_id = 41", "pgha");
+        }
     }
 
     [Fact]

@@ -11,7 +11,7 @@ namespace PgHa.Tests.Cluster;
 /// long, non-ASCII, quotes, ';', '$(...)', newlines, a host that does not exist, a port nothing listens on, a
 /// node in the wrong role, a conninfo keyword libpq does not know, a name that differs only in case). Each
 /// row must end in exactly one error record with the ErrorId of the row and a message that says what to do,
-/// and change nothing: the metadata, the servers (process, role, configuration, data directory) and the
+/// and change nothing: the metadata, the servers (process, role, configuration and pg_hba.conf, data directory) and the
 /// scratch folder are as before, and no shell ran the text (the marker file a '$(touch ...)' or ';touch ...'
 /// would make is never there). All rows run on the shared cluster of <see cref="BadNodeInputFixture"/>.
 /// </summary>
@@ -96,6 +96,20 @@ public sealed partial class BadValueTests
 
     private static readonly string[] HostLabels = ["blank", "long", "non-ASCII", "semicolon", "subshell", "nonexistent host"];
 
+    /// <summary>
+    /// Values for a new sandbox folder: the hostile but valid names lie under a file (not-a-key), so the folder
+    /// cannot be made and nothing is created; they still pass the directory guard's script and mkdir as one argument.
+    /// </summary>
+    private string SandboxPathValue(string label) => label switch
+    {
+        "empty" or "blank" or "long" or "newline" => PathValue(label),
+        "non-ASCII" => Path.Combine(_fixture.NotAKeyFile, "nœud"),
+        "quotes" => Path.Combine(_fixture.NotAKeyFile, "it's \"here\""),
+        "semicolon" => Path.Combine(_fixture.NotAKeyFile, $"x;touch {Marker}"),
+        "subshell" => Path.Combine(_fixture.NotAKeyFile, $"$(touch {Marker})"),
+        _ => throw new ArgumentOutOfRangeException(nameof(label), label, null),
+    };
+
     private static int? _closedPort;
 
     private static int ClosedPort => _closedPort ??= LoopbackAddresses.FreePort("127.0.0.1");
@@ -160,6 +174,8 @@ public sealed partial class BadValueTests
         // -Name takes patterns here: an empty one is a name like any other, and matches none.
         Names("Get-PgHaNode -Conninfo $c1 -Name $v", empty: "PgHaNodeNotFound");
         Conninfos("Get-PgHaEvent -Conninfo $v");
+        // -NodeName filters the log: a name no event has (an unregistered node's may) finds none, which is no error.
+        Names("Get-PgHaEvent -Conninfo $c1 -NodeName $v", notFound: NoError, empty: NoError, blank: NoError);
         Conninfos("Get-PgHaMonitor -Conninfo $v");
         Names("Get-PgHaMonitor -Conninfo $c1 -Name $v", empty: "PgHaNodeNotFound");
         Conninfos("Test-PgHaCluster -Conninfo $v");
@@ -231,6 +247,11 @@ public sealed partial class BadValueTests
         Row("New-PgHaStandby -SourceConninfo $c1 -Name node3 -DataDirectory $d1 -Force -Confirm:$false", "path", "the primary's", "PgHaDirectoryOfPrimary");
         Row("New-PgHaStandby -SourceConninfo $c1 -Name node3 -DataDirectory ($s + '/node3') -Conninfo 'host=127.0.0.1 colour=blue' -Start -Confirm:$false", "conninfo", "unknown keyword", "PgHaConninfoInvalid");
         Row("New-PgHaStandby -SourceConninfo $c1 -Name node3 -DataDirectory ($s + '/node3') -MaxRate 5k -Confirm:$false", "rate", "below 32k", "PgHaMaxRateInvalid");
+        foreach (string label in HostLabels)
+        {
+            Row("New-PgHaStandby -SourceConninfo $c1 -Name node3 -DataDirectory ($s + '/node3') -SshHost $v -SshKeyFile $k -Confirm:$false", "ssh host", label, "PgHaSshUnreachable");
+        }
+        Row("New-PgHaStandby -SourceConninfo $c1 -Name node3 -DataDirectory ($s + '/node3') -SshHost 127.0.0.1 -SshPort $p -SshKeyFile $k -Confirm:$false", "ssh host", "wrong port", "PgHaSshUnreachable");
 
         // Monitors.
         Conninfos("Suspend-PgHaMonitor -Conninfo $v -Confirm:$false");
@@ -262,6 +283,15 @@ public sealed partial class BadValueTests
         Row("New-PgHaSandbox -Path ($s + '/sandbox') -FirstAddress '127.0.0.1;touch x'", "address", "semicolon", "PgHaSandboxAddressInvalid");
         Row("New-PgHaSandbox -Path ($s + '/sandbox') -FirstAddress '   '", "address", "blank", "PgHaSandboxAddressInvalid");
         Row("New-PgHaSandbox -Path $d1", "path", "a running server's", "PgHaDirectoryIsRunningServer");
+        foreach (string label in PathLabels)
+        {
+            Row("New-PgHaSandbox -Path $v -Nodes 1 -FirstAddress 127.0.99.1", "sandbox path", label, label switch
+            {
+                "empty" => Binder,
+                "blank" or "long" or "newline" => "PgHaDirectoryPathInvalid",
+                _ => "PgHaSandboxPathInvalid",
+            });
+        }
         Row("New-PgHaSandbox -Path $s", "path", "not empty", "PgHaSandboxPathInUse");
         Row("Remove-PgHaSandbox -Path $d1 -Confirm:$false", "path", "a running server's", "PgHaSandboxNotFound");
         Row("Remove-PgHaSandbox -Path $s -Confirm:$false", "path", "not a sandbox", "PgHaSandboxNotFound");
@@ -279,6 +309,7 @@ public sealed partial class BadValueTests
             "conninfo" when ConninfoLabels.Contains(label) => ConninfoValue(label),
             "path" when PathLabels.Contains(label) => PathValue(label),
             "ssh host" when HostLabels.Contains(label) => HostValue(label),
+            "sandbox path" when PathLabels.Contains(label) => SandboxPathValue(label),
             _ => string.Empty, // the row's command holds its value
         };
         string before = _afterPreviousRow ?? await _fixture.SnapshotAsync();

@@ -153,7 +153,7 @@ public sealed class MonitorProcess : IAsyncDisposable
     }
 
     /// <summary>tools/PgHa.Run built in the same configuration as this test assembly.</summary>
-    private static string RunnerPath()
+    internal static string RunnerPath()
     {
         string configuration = typeof(MonitorProcess).Assembly.GetCustomAttribute<AssemblyConfigurationAttribute>()?.Configuration ?? "Debug";
         string path = Path.Combine(RepositoryPaths.Root, "tools", "PgHa.Run", "bin", configuration, "net10.0", "PgHa.Run.dll");

@@ -8,9 +8,12 @@ namespace PgHa.Tests.Safety;
 
 /// <summary>
 /// Issue 14's matrix against real servers: every way of naming a directory that belongs to a running
-/// server (registered or not), to the primary, or to their tablespaces and WAL, is refused by clone,
-/// rejoin and sandbox removal with its own ErrorId, and afterwards the servers still run and every file
-/// is still there. All cases share one set of servers (<see cref="GuardedHostFixture"/>).
+/// server (registered or not), to the primary, or to their tablespaces and WAL, is refused by clone
+/// (New-PgHaStandby -Force -AllowNonEmpty), rejoin (Invoke-PgHaRejoin -ForceRewind) and sandbox removal
+/// (Remove-PgHaSandbox of a folder with a manifest), each case through each command, with its own ErrorId;
+/// afterwards the servers still run and every file is still there. The primary's rule is also proven on its
+/// own, on a registered primary directory no server runs on. All cases share one set of servers
+/// (<see cref="GuardedHostFixture"/>).
 /// </summary>
 public sealed class DirectoryGuardTests : IClassFixture<GuardedHostFixture>
 {
@@ -30,7 +33,10 @@ public sealed class DirectoryGuardTests : IClassFixture<GuardedHostFixture>
         Assert.Empty(result.Output);
         var error = Assert.Single(result.Errors);
         Assert.Equal($"{errorId},PgHa.Cmdlets.{cmdlet}", error.FullyQualifiedErrorId);
-        Assert.Contains("nothing was", error.Exception.Message, StringComparison.Ordinal);
+        if (errorId.StartsWith("PgHaDirectory", StringComparison.Ordinal))
+        {
+            Assert.Contains("nothing was", error.Exception.Message, StringComparison.Ordinal);
+        }
     }
 
     public static TheoryData<string, string> CloneCases => new()
@@ -73,6 +79,137 @@ public sealed class DirectoryGuardTests : IClassFixture<GuardedHostFixture>
         AssertRefused(Clone(PathFor(@case)), errorId, "NewPgHaStandbyCommand");
         Assert.False(Directory.Exists(Path.Combine(_host.OtherData, "standby")));
         await _host.AssertIntactAsync();
+    }
+
+    /// <summary>
+    /// The same paths registered as a stopped standby's data directory: Invoke-PgHaRejoin -ForceRewind would
+    /// rewind and rewrite it. A rejoin only takes a directory with PG_VERSION (else PgHaDataDirectoryNotFound),
+    /// so each path gets one for the case. A path that is a running server's own directory is taken for the
+    /// node running (pg_ctl status finds its postmaster) and refused as such, before any file is touched; every
+    /// other one is the guard's refusal.
+    /// </summary>
+    public static TheoryData<string, string> RejoinCases => new()
+    {
+        { "same directory", "PgHaRejoinNodeRunning" },
+        { "parent", "PgHaDirectoryContainsRunningServer" },
+        { "grandparent", "PgHaDirectoryContainsRunningServer" },
+        { "child", "PgHaDirectoryInsideRunningServer" },
+        { "symlink to it", "PgHaRejoinNodeRunning" },
+        { "path with ..", "PgHaDirectoryContainsRunningServer" },
+        { "tablespace", "PgHaDirectoryHoldsTablespace" },
+        { "relocated pg_wal", "PgHaDirectoryHoldsWal" },
+        { "parent of relocated pg_wal", "PgHaDirectoryHoldsWal" },
+        { "primary's directory", "PgHaRejoinNodeRunning" },
+        { "primary's parent", "PgHaDirectoryOfPrimary" },
+    };
+
+    [Theory]
+    [MemberData(nameof(RejoinCases))]
+    public async Task RejoinWithForceRewindDeletesNothingThatBelongsToAServer(string @case, string errorId)
+    {
+        string path = PathFor(@case);
+        string version = Path.Combine(Path.GetFullPath(new DirectoryInfo(path).ResolveLinkTarget(returnFinalTarget: true)?.FullName ?? path), "PG_VERSION");
+        bool planted = !File.Exists(version);
+        if (planted)
+        {
+            await File.WriteAllTextAsync(version, "15\n");
+            await FixtureCommand.RunCheckedAsync("chmod", ["0644", version]);
+        }
+        try
+        {
+            AssertRefused(await RejoinGhostAsync(path), errorId, "InvokePgHaRejoinCommand");
+            await _host.AssertIntactAsync();
+        }
+        finally
+        {
+            if (planted)
+            {
+                File.Delete(version);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Remove-PgHaSandbox given each path as a sandbox folder with a manifest of its own (whose one node lies
+    /// below it, as New-PgHaSandbox writes them): the running servers around it are not the manifest's, so
+    /// nothing is stopped or deleted, and the manifest is still there.
+    /// </summary>
+    public static TheoryData<string, string> RemovalCases => new()
+    {
+        { "same directory", "PgHaDirectoryIsRunningServer" },
+        { "parent", "PgHaDirectoryContainsRunningServer" },
+        { "grandparent", "PgHaDirectoryContainsRunningServer" },
+        { "child", "PgHaDirectoryInsideRunningServer" },
+        { "symlink to it", "PgHaDirectoryIsRunningServer" },
+        { "path with ..", "PgHaDirectoryContainsRunningServer" },
+        { "tablespace", "PgHaDirectoryHoldsTablespace" },
+        { "relocated pg_wal", "PgHaDirectoryHoldsWal" },
+        { "parent of relocated pg_wal", "PgHaDirectoryHoldsWal" },
+        { "primary's directory", "PgHaDirectoryIsRunningServer" },
+        { "primary's parent", "PgHaDirectoryContainsRunningServer" },
+    };
+
+    [Theory]
+    [MemberData(nameof(RemovalCases))]
+    public async Task SandboxRemovalOfAFolderWithAServerInOrAroundItDeletesNothing(string @case, string errorId)
+    {
+        string folder = PathFor(@case);
+        // Where the host finds the manifest: the folder as the shell resolves it.
+        string manifest = Path.Combine(Path.GetFullPath(new DirectoryInfo(folder).ResolveLinkTarget(returnFinalTarget: true)?.FullName ?? folder), "pgha-sandbox.json");
+        await WriteManifestAsync(manifest, Path.GetFullPath(folder).TrimEnd('/') + "/node1/data");
+        try
+        {
+            AssertRefused(Session.Run("Remove-PgHaSandbox -Path $args[0] -Confirm:$false", folder), errorId, "RemovePgHaSandboxCommand");
+            Assert.True(File.Exists(manifest), $"{manifest} is gone.");
+            await _host.AssertIntactAsync();
+        }
+        finally
+        {
+            File.Delete(manifest);
+        }
+    }
+
+    /// <summary>
+    /// The primary's rule on its own, not behind "a running server": the registered primary's data directory
+    /// with no server running on it (the primary is stopped, or its record names a directory it no longer
+    /// runs from) is refused to a clone with -Force and to a rejoin of a node registered there.
+    /// </summary>
+    [Fact]
+    public async Task TheRegisteredPrimarysDirectoryIsRefusedWhenNoServerRunsOnIt()
+    {
+        string stopped = Path.Combine(_host.Nest, "stopped-primary");
+        await GuardedHostFixture.AsPostgresAsync(Path.Combine(PostgresServer.BinDirectory, "initdb"), "-D", stopped, "-A", "trust", "-U", "postgres", "--no-sync", "--locale=C.UTF-8");
+        await _host.Primary.ExecuteAsync($"UPDATE pgha.nodes SET data_directory = '{stopped}' WHERE node_name = 'node1'", "pgha");
+        try
+        {
+            var clone = Clone(stopped);
+            AssertRefused(clone, "PgHaDirectoryOfPrimary", "NewPgHaStandbyCommand");
+            Assert.Contains("current primary", clone.Errors[0].Exception.Message, StringComparison.Ordinal);
+
+            AssertRefused(await RejoinGhostAsync(stopped), "PgHaDirectoryOfPrimary", "InvokePgHaRejoinCommand");
+            Assert.True(File.Exists(Path.Combine(stopped, "global", "pg_control")), "The stopped primary's pg_control is gone.");
+            Assert.True(File.Exists(Path.Combine(stopped, "PG_VERSION")), "The stopped primary's PG_VERSION is gone.");
+            await _host.AssertIntactAsync();
+        }
+        finally
+        {
+            await _host.Primary.ExecuteAsync($"UPDATE pgha.nodes SET data_directory = '{_host.Primary.DataDirectory}' WHERE node_name = 'node1'", "pgha");
+        }
+    }
+
+    /// <summary>Invoke-PgHaRejoin -ForceRewind of a stopped standby 'ghost' registered with <paramref name="dataDirectory"/>, its record removed again.</summary>
+    private async Task<RunResult> RejoinGhostAsync(string dataDirectory)
+    {
+        await _host.Primary.ExecuteAsync(
+            $"INSERT INTO pgha.nodes (node_id, node_name, role, upstream_node_id, conninfo, data_directory) VALUES (40, 'ghost', 'standby', 1, 'host=127.0.0.1 port=1 dbname=pgha connect_timeout=2', '{dataDirectory}')", "pgha");
+        try
+        {
+            return Session.Run("Invoke-PgHaRejoin -Name ghost -Conninfo $args[0] -ForceRewind -Confirm:$false", _host.PrimaryConninfo);
+        }
+        finally
+        {
+            await _host.Primary.ExecuteAsync("DELETE FROM pgha.nodes WHERE node_id = 40", "pgha");
+        }
     }
 
     [Fact]
@@ -154,6 +291,16 @@ public sealed class DirectoryGuardTests : IClassFixture<GuardedHostFixture>
             AssertRefused(Session.Run("Remove-PgHaSandbox -Path $args[0] -Confirm:$false", forged), "PgHaSandboxNotFound", "RemovePgHaSandboxCommand");
             Assert.True(Directory.Exists(forged));
         }
+
+        // An etcd member's data directory or log file through that link: resolved on the host, refused too.
+        foreach (var (etcdData, etcdLog) in new[] { (Path.Combine(forged, "node2", "etcd"), Path.Combine(forged, "etcd1.log")), (Path.Combine(forged, "etcd1"), Path.Combine(forged, "node2", "etcd1.log")) })
+        {
+            await WriteManifestAsync(Path.Combine(forged, "pgha-sandbox.json"), Path.Combine(forged, "node1", "data"), (etcdData, etcdLog));
+            var refused = Session.Run("Remove-PgHaSandbox -Path $args[0] -Confirm:$false", forged);
+            AssertRefused(refused, "PgHaSandboxNotFound", "RemovePgHaSandboxCommand");
+            Assert.Contains("etcd", refused.Errors[0].Exception.Message, StringComparison.Ordinal);
+            Assert.True(File.Exists(Path.Combine(forged, "pgha-sandbox.json")));
+        }
         await _host.AssertIntactAsync();
     }
 
@@ -189,13 +336,17 @@ public sealed class DirectoryGuardTests : IClassFixture<GuardedHostFixture>
         }
     }
 
-    private static async Task WriteManifestAsync(string path, string dataDirectory)
+    private static async Task WriteManifestAsync(string path, string dataDirectory, (string DataDirectory, string LogFile)? etcd = null)
     {
+        object[] members = etcd is { } member
+            ? [new { Name = "etcd1", Address = "127.0.0.1", ClientPort = 1, PeerPort = 2, member.DataDirectory, member.LogFile }]
+            : [];
         string json = System.Text.Json.JsonSerializer.Serialize(new
         {
             CreatedBy = "New-PgHaSandbox",
             PgBinDir = PostgresServer.BinDirectory,
             Nodes = new[] { new { Name = "node1", Role = "primary", Address = "127.0.0.1", Port = 1, DataDirectory = dataDirectory } },
+            Etcd = members,
         });
         await File.WriteAllTextAsync(path, json);
         // The manifest is read as the PostgreSQL OS user.

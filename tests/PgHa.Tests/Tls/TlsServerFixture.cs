@@ -11,13 +11,17 @@ namespace PgHa.Tests.Tls;
 /// node's loopback address and for <see cref="HostName"/>, a second CA that signed nothing the server
 /// holds, and client certificates for <c>cert</c> authentication. pg_hba.conf lets postgres in over TLS
 /// only, certuser only with a client certificate, and plain only without TLS. Revocation lists of the CA
-/// revoke nothing (crl-empty.pem) or the server's certificate (crl-revoked.pem). The node is registered
-/// as a primary so Get-PgHaNode has metadata to read.
+/// revoke nothing (crl-empty.pem) or the server's certificate (crl-revoked.pem). The client key also comes
+/// encrypted (client-encrypted.key as PKCS#8, client-legacy.key in OpenSSL's legacy form; password
+/// <see cref="KeyPassword"/>). The node is registered as a primary so Get-PgHaNode has metadata to read.
 /// </summary>
 public sealed class TlsServerFixture : IAsyncLifetime
 {
     /// <summary>The name in the server certificate; conninfos give it as host= beside hostaddr=.</summary>
     public const string HostName = "pgha-tls-node.test";
+
+    /// <summary>The password of client-encrypted.key and client-legacy.key.</summary>
+    public const string KeyPassword = "sesame";
 
     public PgHaSession Session { get; } = new();
 
@@ -143,5 +147,12 @@ public sealed class TlsServerFixture : IAsyncLifetime
         // The same client key, readable by others: libpq refuses to use it.
         System.IO.File.Copy(File("client.key"), File("client-open.key"));
         SetMode(File("client-open.key"), UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
+
+        // The same client key encrypted with the password "sesame" (sslpassword): as PKCS#8, and in OpenSSL's
+        // legacy PEM form (a Proc-Type header), which libpq reads and .NET cannot.
+        await OpenSsl(["pkcs8", "-topk8", "-v2", "aes-256-cbc", "-in", File("client.key"), "-out", File("client-encrypted.key"), "-passout", "pass:" + KeyPassword]);
+        await OpenSsl(["ec", "-in", File("client.key"), "-aes256", "-out", File("client-legacy.key"), "-passout", "pass:" + KeyPassword]);
+        SetMode(File("client-encrypted.key"), UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        SetMode(File("client-legacy.key"), UnixFileMode.UserRead | UnixFileMode.UserWrite);
     }
 }

@@ -31,7 +31,7 @@ internal sealed class ErrorIdReach
             foreach (MethodInfo method in type.GetMethods(Declared))
             {
                 MethodInfo baseDefinition = method.GetBaseDefinition();
-                if (baseDefinition != method)
+                if (baseDefinition != method && baseDefinition.DeclaringType?.Assembly == engine)
                 {
                     AddOverride(baseDefinition, method);
                 }
@@ -40,7 +40,7 @@ internal sealed class ErrorIdReach
             {
                 continue;
             }
-            foreach (Type contract in type.GetInterfaces())
+            foreach (Type contract in type.GetInterfaces().Where(i => i.Assembly == engine))
             {
                 InterfaceMapping map = type.GetInterfaceMap(contract);
                 for (int i = 0; i < map.InterfaceMethods.Length; i++)
@@ -62,11 +62,7 @@ internal sealed class ErrorIdReach
     /// <summary>Every string starting with "PgHa" that the methods reachable from <paramref name="cmdlet"/> load.</summary>
     public HashSet<string> IdsRaisedBy(Type cmdlet)
     {
-        var roots = new List<MethodKey>();
-        for (Type? type = cmdlet; type is not null && type.Assembly == _engine; type = type.BaseType)
-        {
-            roots.AddRange(type.GetMethods(Declared).Cast<MethodBase>().Concat(type.GetConstructors(Declared)).Select(Key));
-        }
+        var roots = Roots(cmdlet).ToList();
         var seen = new HashSet<MethodKey>();
         var ids = new HashSet<string>(StringComparer.Ordinal);
         var work = new Stack<MethodKey>(roots);
@@ -89,6 +85,82 @@ internal sealed class ErrorIdReach
             }
         }
         return ids;
+    }
+
+    /// <summary>
+    /// One chain of calls from <paramref name="cmdlet"/> to a method that loads <paramref name="id"/>
+    /// ("Type.Method" each, the cmdlet's own first), or null when none: what a failure message shows, so a
+    /// reader can tell a real raise site from the over-approximation.
+    /// </summary>
+    public IReadOnlyList<string>? PathTo(Type cmdlet, string id)
+    {
+        var from = new Dictionary<MethodKey, MethodKey?>();
+        var queue = new Queue<MethodKey>();
+        foreach (MethodKey root in Roots(cmdlet))
+        {
+            if (from.TryAdd(root, null))
+            {
+                queue.Enqueue(root);
+            }
+        }
+        while (queue.Count > 0)
+        {
+            MethodKey at = queue.Dequeue();
+            if (!_methods.ContainsKey(at))
+            {
+                continue;
+            }
+            var (calls, strings) = Body(at);
+            if (strings.Contains(id))
+            {
+                var path = new List<string>();
+                for (MethodKey? step = at; step is { } s; step = from[s])
+                {
+                    MethodBase method = _methods[s];
+                    path.Add($"{method.DeclaringType?.Name}.{method.Name}");
+                }
+                path.Reverse();
+                return path;
+            }
+            foreach (MethodKey next in calls.Concat(calls.SelectMany(c => _overrides.TryGetValue(c, out var o) ? o : [])))
+            {
+                if (from.TryAdd(next, at))
+                {
+                    queue.Enqueue(next);
+                }
+            }
+        }
+        return null;
+    }
+
+    /// <summary>
+    /// Where PowerShell enters a cmdlet: every method of the cmdlet class itself; of its PgHa base classes only
+    /// what PowerShell calls on its own (constructors, parameter accessors, overrides of the framework's
+    /// virtuals such as BeginProcessing and StopProcessing, and framework interfaces such as IDisposable). A
+    /// base-class helper (reading the cluster, parsing -Conninfo) counts only where a call reaches it, so a
+    /// cmdlet is not said to raise what only its siblings' use of the base class raises.
+    /// </summary>
+    private IEnumerable<MethodKey> Roots(Type cmdlet)
+    {
+        for (Type? type = cmdlet; type is not null && type.Assembly == _engine; type = type.BaseType)
+        {
+            var frameworkInterfaceMethods = type.GetInterfaces()
+                .Where(i => i.Assembly != _engine)
+                .SelectMany(i => type.GetInterfaceMap(i).TargetMethods)
+                .ToHashSet();
+            foreach (MethodBase method in type.GetMethods(Declared).Cast<MethodBase>().Concat(type.GetConstructors(Declared)))
+            {
+                bool enteredByPowerShell = type == cmdlet
+                    || method is ConstructorInfo
+                    || method.IsSpecialName
+                    || (method is MethodInfo info && (frameworkInterfaceMethods.Contains(info)
+                        || (info.IsVirtual && info.GetBaseDefinition().DeclaringType?.Assembly != _engine)));
+                if (enteredByPowerShell)
+                {
+                    yield return Key(method);
+                }
+            }
+        }
     }
 
     private void AddOverride(MethodInfo declared, MethodInfo implementation)

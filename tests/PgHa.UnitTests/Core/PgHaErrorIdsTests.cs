@@ -8,14 +8,14 @@ namespace PgHa.UnitTests.Core;
 
 /// <summary>
 /// The ErrorId catalogue (src/PgHa/Core/PgHaErrorIds.cs) is complete, raise sites use it, and every id is in
-/// the help of a cmdlet that can raise it. The source is read as text; the help from docs/en-US.
+/// the help of a cmdlet that can raise it; the directory guard's, TLS and conninfo ids in the help of every
+/// cmdlet that can raise them. The source is read as text; the help from docs/en-US; which cmdlet can raise
+/// what from PgHa.dll's call graph (<see cref="ErrorIdReach"/>).
 /// </summary>
 public sealed partial class PgHaErrorIdsTests
 {
     /// <summary>Strings that look like ErrorIds but are PowerShell variable names (cmdlet nouns are skipped by their attribute).</summary>
     private static readonly HashSet<string> NotErrorIds = ["PgHaEventCommand", "PgHaEventAction", "PgHaClusterSecretFile"];
-
-    /// <summary>The monitor still writes its ids and categories at its raise sites, until it is moved to the catalogue.</summary>
 
     private static readonly string CatalogueFile = Path.Combine("src", "PgHa", "Core", "PgHaErrorIds.cs");
 
@@ -96,6 +96,16 @@ public sealed partial class PgHaErrorIdsTests
                     undocumented.Add($"{id}: no cmdlet raises it and about_PgHa does not name it");
                 }
             }
+            else if (EveryRaiserDocuments(id))
+            {
+                var silent = raisers.Where(c => !word.IsMatch(help[c]) && !ReachedButNotRaised.ContainsKey((c, id))).ToList();
+                if (silent.Count > 0)
+                {
+                    undocumented.Add($"{id}: missing from the help pages of {string.Join(", ", silent)} (each can raise it; "
+                        + string.Join("; ", silent.Select(c => c + ": " + string.Join(" > ", reach.PathTo(cmdlets[c], id) ?? [])))
+                        + ")");
+                }
+            }
             else if (!raisers.Any(c => word.IsMatch(help[c])))
             {
                 undocumented.Add($"{id}: in none of the help pages of {string.Join(", ", raisers)}");
@@ -103,7 +113,26 @@ public sealed partial class PgHaErrorIdsTests
         }
         Assert.True(undocumented.Count == 0,
             "ErrorIds missing from the help (add a line '- PgHaXyz: what happened. What to do.' under the page's ErrorIds):\n" + string.Join("\n", undocumented));
+
+        // An exception that no longer applies hides nothing: drop it.
+        var stale = ReachedButNotRaised.Keys.Where(k => !raisedBy[k.Cmdlet].Contains(k.Id)).Select(k => $"{k.Cmdlet}: {k.Id}").ToList();
+        Assert.True(stale.Count == 0, "ReachedButNotRaised lists pairs the call graph no longer reaches:\n" + string.Join("\n", stale));
     }
+
+    /// <summary>
+    /// Pairs the call graph reaches but the arguments rule out (the graph cannot see values): the guard's rule
+    /// is one method, and these callers pass it no primary directories or no switch that allows a non-empty
+    /// directory. Each entry says why; the test fails when one is no longer reached.
+    /// </summary>
+    private static readonly Dictionary<(string Cmdlet, string Id), string> ReachedButNotRaised = new()
+    {
+        [("New-PgHaSandbox", PgHaErrorIds.DirectoryOfPrimary)] = "SandboxBuilder and SandboxRemover scan with no primary directories",
+        [("New-PgHaSandbox", PgHaErrorIds.DirectoryNotDataDirectory)] = "SandboxBuilder checks with nonEmptyNeeds null (a non-empty folder is PgHaSandboxPathInUse)",
+        [("Remove-PgHaSandbox", PgHaErrorIds.DirectoryOfPrimary)] = "SandboxRemover scans with no primary directories",
+        [("Remove-PgHaSandbox", PgHaErrorIds.DirectoryNotDataDirectory)] = "SandboxRemover checks with nonEmptyNeeds null",
+        [("Invoke-PgHaRejoin", PgHaErrorIds.DirectoryNotDataDirectory)] = "NodeRejoin checks with nonEmptyNeeds null: the node's own data directory",
+        [("Invoke-PgHaSwitchover", PgHaErrorIds.DirectoryNotDataDirectory)] = "the old primary's rejoin checks with nonEmptyNeeds null",
+    };
 
     [Fact]
     public void TheReachFollowsAsyncCodeAndInterfacesButNotEverything()
@@ -119,6 +148,16 @@ public sealed partial class PgHaErrorIdsTests
         Assert.Contains(PgHaErrorIds.ConfigNotFound, import);
         Assert.DoesNotContain(PgHaErrorIds.SwitchoverCandidateBehind, import);
     }
+
+    /// <summary>
+    /// Ids a user of any cmdlet may meet for the same reason wherever they are raised: what the directory guard
+    /// refuses, and a conninfo or TLS setup that cannot be used. Each must be in the help of every cmdlet that
+    /// can raise it (by <see cref="ErrorIdReach"/>: the cmdlet's call graph in PgHa.dll reaches a method that
+    /// loads the id), not just one of them.
+    /// </summary>
+    private static bool EveryRaiserDocuments(string id) =>
+        id.StartsWith("PgHaDirectory", StringComparison.Ordinal)
+        || id is PgHaErrorIds.ConninfoInvalid or PgHaErrorIds.TlsConfigurationInvalid or PgHaErrorIds.ServerCertificateRejected;
 
     private static IEnumerable<(string File, int Line, string Id)> IdLiterals()
     {

@@ -105,7 +105,8 @@ public sealed class DirectoryGuardTests
     public void RefusesEveryOverlapWithItsOwnErrorId(string target, string? errorId)
     {
         string output = ScanOutput.Replace("target 0 /srv/new dir", "target 0 " + target, StringComparison.Ordinal)
-            .Replace("entry 0 /srv/new dir/notes.txt\n", string.Empty, StringComparison.Ordinal);
+            .Replace("entry 0 /srv/new dir/notes.txt\n", string.Empty, StringComparison.Ordinal)
+            .Replace("unreadable 303 /home/other/data\nhidden 404 -\n", string.Empty, StringComparison.Ordinal);
         DirectoryRefusal? refusal = DirectoryGuardRules.Check(DirectoryScan.Parse(output), target, "local", "-AllowNonEmpty");
         Assert.Equal(errorId, refusal?.ErrorId);
         if (refusal is not null)
@@ -113,6 +114,27 @@ public sealed class DirectoryGuardTests
             Assert.NotEqual(ErrorCategory.NotSpecified, refusal.Category);
             Assert.Contains("nothing was deleted", refusal.Message, StringComparison.Ordinal);
         }
+    }
+
+    [Theory]
+    [InlineData("hidden 404 -", "pid 404", "absolute -D")]
+    [InlineData("server 303 /home/other/data\nunreadable 303 /home/other/data", "(pid 303) with data directory '/home/other/data'", "--allow-group-access")]
+    [InlineData("unreadable 0 /home/other/data", "the data directory '/home/other/data'", "--allow-group-access")]
+    public void AServerTheScanCannotSeeIntoIsARefusalNotAPass(string lines, string names, string remedy)
+    {
+        // Nothing visible overlaps /srv/new, but a server of another OS user might: its data directory is
+        // unknown, or its tablespaces and WAL directory are.
+        DirectoryRefusal refusal = DirectoryGuardRules.Check(DirectoryScan.Parse("target 0 /srv/new\n" + lines + "\n"), "/srv/new", "ssh postgres@db2:22", null)!;
+        Assert.Equal(PgHaErrorIds.DirectoryCheckFailed, refusal.ErrorId);
+        Assert.Equal(ErrorCategory.ReadError, refusal.Category);
+        Assert.Contains(names, refusal.Message, StringComparison.Ordinal);
+        Assert.Contains(remedy, refusal.Message, StringComparison.Ordinal);
+        Assert.Contains("'/srv/new' on ssh postgres@db2:22", refusal.Message, StringComparison.Ordinal);
+        Assert.Contains("nothing was deleted", refusal.Message, StringComparison.Ordinal);
+
+        // A server that was seen and overlaps says so first: its refusal is the more useful one.
+        Assert.Equal(PgHaErrorIds.DirectoryIsRunningServer,
+            DirectoryGuardRules.Check(DirectoryScan.Parse("target 0 /srv/pg/data\nserver 101 /srv/pg/data\n" + lines + "\n"), "/srv/pg/data", "local", null)?.ErrorId);
     }
 
     [Fact]

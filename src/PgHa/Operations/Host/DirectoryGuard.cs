@@ -11,9 +11,14 @@ namespace PgHa.Operations.Host;
 /// line; and any postmaster.pid on the path's ancestors naming a live postgres process) with the
 /// tablespaces its pg_tblspc links point to and its pg_wal when that is a link, and does the same for the
 /// current primary's registered data directory when the primary lives on that host. A working directory
-/// counts only when it holds PG_VERSION: a postmaster that has just been started has not moved there yet.
-/// <see cref="DirectoryGuardRules"/> then decides. The script runs as the PostgreSQL OS user, so a server
-/// of another OS user is found by its command line, and its tablespaces only when that user lets it read them.
+/// counts only when it holds PG_VERSION: a postmaster that has just been started has not moved there yet,
+/// and then its -D, else the PGDATA of its environment, says where it goes.
+/// <see cref="DirectoryGuardRules"/> then decides. The script runs as the PostgreSQL OS user (over SSH there is
+/// no other), the user whose view of the directory decides what it may delete. A server of another OS user is
+/// found by its command line (an absolute -D) and its tablespaces only when that user may read them; one it
+/// cannot place, or whose data directory it cannot read, makes the check fail (PgHaDirectoryCheckFailed)
+/// rather than pass. Scanning as root where PgHa runs as root would see more, but only locally, and the rule
+/// must mean the same on every host.
 /// </summary>
 internal static class DirectoryGuard
 {
@@ -33,13 +38,18 @@ internal static class DirectoryGuard
           r=$(realpath -m -- "$1" 2>/dev/null) || r=$1
           echo "$3 $2 $r"
           if [ -L "$r/pg_wal" ]; then echo "wal $2 $(realpath -m -- "$r/pg_wal" 2>/dev/null)"; fi
-          if [ -d "$r/pg_tblspc" ] && [ -x "$r/pg_tblspc" ]; then
+          if [ -d "$r/pg_tblspc" ] && [ -r "$r/pg_tblspc" ] && [ -x "$r/pg_tblspc" ]; then
             for l in "$r"/pg_tblspc/*; do
               if [ -L "$l" ]; then echo "tablespace $2 $(realpath -m -- "$l" 2>/dev/null)"; fi
             done
-          elif [ -e "$r" ] && [ ! -x "$r" ]; then
+          elif [ -e "$r/pg_tblspc" ] || { [ -e "$r" ] && [ ! -x "$r" ]; }; then
             echo "unreadable $2 $r"
           fi
+        }
+        alive() {
+          { read -r s < "$1/stat"; } 2>/dev/null || return 1
+          set -f; set -- $s; set +f
+          case "$3" in Z|X) return 1 ;; esac
         }
         postmasters() {
           for p in /proc/[0-9]*; do
@@ -56,13 +66,29 @@ internal static class DirectoryGuard
             case "$w" in *" (deleted)") echo "deleted $pid ${w% (deleted)}"; continue ;; esac
             if [ -n "$w" ] && [ -e "$w/PG_VERSION" ]; then describe "$w" "$pid" server; continue; fi
             # Not (yet) in its data directory: a postmaster that has just started, or one whose working
-            # directory this user cannot see. Its -D, relative to where it was started, says where it goes.
-            d=$(tr '\0' '\n' < "$p/cmdline" 2>/dev/null | sed -n -e '/^-D$/{n;p;q;}' -e 's/^-D\(..*\)$/\1/p' -e 's/^--data-directory=\(..*\)$/\1/p' | head -n 1)
+            # directory this user cannot see. Its -D, relative to where it was started, says where it goes;
+            # without one, the PGDATA it was started with (pg_ctl without -D, initdb's bootstrap backends).
+            a=$(tr '\0' '\n' < "$p/cmdline" 2>/dev/null)
+            # postgres -V and -C (pg_ctl and initdb run them) only print and exit: they are no server.
+            if printf '%s\n' "$a" | grep -q -x -e '-V' -e '--version' -e '-C' -e '--describe-config'; then continue; fi
+            d=$(printf '%s\n' "$a" | sed -n -e '/^-D$/{n;p;q;}' -e 's/^-D\(..*\)$/\1/p' -e 's/^--data-directory=\(..*\)$/\1/p' | head -n 1)
+            if [ -z "$d" ] && [ -n "$w" ]; then
+              d=$(tr '\0' '\n' < "$p/environ" 2>/dev/null | sed -n 's/^PGDATA=\(..*\)$/\1/p' | head -n 1)
+            fi
             case "$d" in
-              /*) describe "$d" "$pid" server ;;
-              ?*) if [ -n "$w" ]; then describe "$w/$d" "$pid" server; else echo "hidden $pid -"; fi ;;
-              *) echo "hidden $pid -" ;;
+              /*) ;;
+              ?*) if [ -n "$w" ]; then d=$w/$d; else d=; fi ;;
             esac
+            # Seen from outside (another user's), -D counts when it names a data directory (PG_VERSION), or one
+            # this user cannot enter (describe says so); else it is a configuration folder (Debian's -D
+            # /etc/postgresql/...) and the data directory is elsewhere. Only another user's process can hide
+            # its directory: one of this user's that shows none is exiting (its working directory and command
+            # line are gone first) or only printing, and one gone or dead since it was listed owns nothing.
+            if [ -n "$d" ] && { [ -n "$w" ] || [ -e "$d/PG_VERSION" ] || [ ! -x "$d" ]; }; then
+              describe "$d" "$pid" server
+            elif [ ! -O "$p" ] && alive "$p"; then
+              echo "hidden $pid -"
+            fi
           done
         }
         echo "target 0 $t"
@@ -134,14 +160,6 @@ internal static class DirectoryGuard
     {
         context.Reporter.Verbose($"Checking on {host.Description} that '{path}' belongs to no running server and not to the primary.");
         DirectoryScan scan = await ScanAsync(host, path, primaryDirectories, context.CancellationToken).ConfigureAwait(false);
-        foreach (int pid in scan.Hidden)
-        {
-            context.Reporter.Warning($"A postgres process (pid {pid}) on {host.Description} runs as another OS user and its data directory cannot be seen; PgHa cannot check '{path}' against it.");
-        }
-        foreach (string dir in scan.Unreadable)
-        {
-            context.Reporter.Warning($"The data directory '{dir}' on {host.Description} cannot be read by the PostgreSQL OS user, so its tablespaces and WAL directory cannot be checked against '{path}'.");
-        }
         return (scan, DirectoryGuardRules.Check(scan, path, host.Description, nonEmptyNeeds));
     }
 

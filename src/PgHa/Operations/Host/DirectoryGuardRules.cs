@@ -6,13 +6,13 @@ namespace PgHa.Operations.Host;
 /// The rule every deletion and overwrite in PgHa obeys, as a pure function of what the target host showed
 /// (<see cref="DirectoryScan"/>): never a directory that is, contains, or lies inside the data directory of
 /// a running server or of the current primary, or that holds one of their tablespaces or their WAL
-/// directory; and, where asked, never a non-empty directory that is not a PostgreSQL data directory. Each
-/// refusal has its own ErrorId, listed here with its category.
+/// directory; and, where asked, never a non-empty directory that is not a PostgreSQL data directory. A server
+/// the scan could not see into (another OS user's: its data directory, tablespaces or WAL directory unknown)
+/// is a refusal too, never a pass: what cannot be checked is not touched. Each refusal has its own ErrorId
+/// (catalogued with its category in PgHaErrorIds).
 /// </summary>
 internal static class DirectoryGuardRules
 {
-
-
     /// <param name="requested">The path as the caller gave it (messages show both it and what it resolved to).</param>
     /// <param name="host">Where the path is: "local" or "ssh postgres@host:port".</param>
     /// <param name="nonEmptyNeeds">
@@ -33,6 +33,23 @@ internal static class DirectoryGuardRules
             }
         }
 
+        // Nothing visible refuses; what could not be seen might. Checked after the servers that were seen,
+        // whose refusal says more.
+        if (scan.Hidden.Count > 0)
+        {
+            string pids = string.Join(", ", scan.Hidden);
+            return new DirectoryRefusal(PgHaErrorIds.DirectoryCheckFailed,
+                $"A postgres process on {host} (pid {pids}) runs as another OS user, and the PostgreSQL OS user cannot see which data directory it uses, so PgHa cannot tell whether {where} belongs to it; nothing was deleted. " +
+                "Start that server with an absolute -D (pg_ctl -D /its/data; a command line is readable by every user), run it as the same OS user as the other servers, or stop it; then try again.");
+        }
+        if (scan.Unreadable.Count > 0)
+        {
+            string dirs = string.Join(", ", scan.Unreadable.Select(d =>
+                scan.Servers.FirstOrDefault(s => s.DataDirectory == PosixPath.Clean(d)) is { } server ? server.Describe() : $"the data directory '{d}'"));
+            return new DirectoryRefusal(PgHaErrorIds.DirectoryCheckFailed,
+                $"On {host}, {dirs} cannot be read by the PostgreSQL OS user, so its tablespaces and WAL directory cannot be checked against {where}; nothing was deleted. " +
+                "Let that user read and enter that data directory and its pg_tblspc (initdb --allow-group-access, or chmod 0750 with the user in its group), or stop that server; then try again.");
+        }
         if (scan.Exists && !scan.Readable)
         {
             return new DirectoryRefusal(PgHaErrorIds.DirectoryCheckFailed,

@@ -122,20 +122,29 @@ internal static class SandboxRemover
     /// <summary>
     /// The manifest's data directories as the host resolves them (realpath), each of which must still lie
     /// in the resolved folder: a node folder replaced by a link to another server's data must not make
-    /// that server "the sandbox's own".
+    /// that server "the sandbox's own". The etcd members' data directories and log files are resolved and
+    /// held to the same rule: their spelling was checked by <see cref="ReadManifestAsync"/>, where they lead
+    /// is checked here.
     /// </summary>
     private static async Task<IReadOnlyDictionary<string, SandboxManifestNode>> ResolveNodesAsync(
         INodeTransport host, SandboxManifest manifest, string root, string resolvedRoot, CancellationToken ct)
     {
         var own = new Dictionary<string, SandboxManifestNode>(StringComparer.Ordinal);
-        if (manifest.Nodes.Count == 0)
+        var paths = manifest.Nodes.Select(n => (Path: n.DataDirectory, What: $"the data directory '{n.DataDirectory}' of {n.Name}"))
+            .Concat(manifest.Etcd.SelectMany(m => new[]
+            {
+                (Path: m.DataDirectory, What: $"the etcd data directory '{m.DataDirectory}' of {m.Name}"),
+                (Path: m.LogFile, What: $"the etcd log file '{m.LogFile}' of {m.Name}"),
+            }))
+            .ToList();
+        if (paths.Count == 0)
         {
             return own;
         }
-        CommandResult resolved = await host.RunAsync("realpath", ["-m", "--", .. manifest.Nodes.Select(n => n.DataDirectory)],
+        CommandResult resolved = await host.RunAsync("realpath", ["-m", "--", .. paths.Select(p => p.Path)],
             new CommandOptions { Timeout = TimeSpan.FromSeconds(30) }, ct).ConfigureAwait(false);
         string[] lines = resolved.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries);
-        if (!resolved.Succeeded || lines.Length != manifest.Nodes.Count)
+        if (!resolved.Succeeded || lines.Length != paths.Count)
         {
             throw new PgHaException(PgHaErrorIds.DirectoryCheckFailed, root,
                 $"The data directories of the sandbox '{root}' could not be resolved on {host.Description} ({resolved.StandardError.Trim()}); nothing was stopped or deleted.");
@@ -143,13 +152,15 @@ internal static class SandboxRemover
         for (int i = 0; i < lines.Length; i++)
         {
             string dir = PosixPath.Clean(lines[i]);
-            SandboxManifestNode node = manifest.Nodes[i];
             if (dir == resolvedRoot || !PosixPath.IsSameOrInside(dir, resolvedRoot))
             {
                 throw new PgHaException(PgHaErrorIds.SandboxNotFound, root,
-                    $"'{root}' is not a sandbox PgHa can remove: the data directory '{node.DataDirectory}' of {node.Name} leads to '{dir}', outside the folder '{resolvedRoot}' (a symbolic link?); nothing was stopped or deleted. Stop its servers with Stop-PgHaNode -DataDirectory and delete the folder yourself.");
+                    $"'{root}' is not a sandbox PgHa can remove: {paths[i].What} leads to '{dir}', outside the folder '{resolvedRoot}' (a symbolic link?); nothing was stopped or deleted. Stop its servers with Stop-PgHaNode -DataDirectory and delete the folder yourself.");
             }
-            own[dir] = node;
+            if (i < manifest.Nodes.Count)
+            {
+                own[dir] = manifest.Nodes[i];
+            }
         }
         return own;
     }
