@@ -100,13 +100,17 @@ public sealed class KillFaultTests(ITestOutputHelper output)
         return promoted;
     }
 
-    /// <summary>The key a previous cluster's primary left, written with PgHa's own store under this cluster's prefix.</summary>
+    /// <summary>
+    /// The key a previous cluster's primary left, written with PgHa's own store under this cluster's prefix, on no
+    /// lease: a leftover no running monitor keeps (PgHa's keys are always on a lease; a dead cluster's lease would
+    /// have ended within its TTL). One on a live lease may be a running cluster's and is never deleted by PgHa.
+    /// </summary>
     private async Task PutStaleLeaderKeyAsync(FaultCluster f)
     {
         using EtcdClient client = f.EtcdClient();
         var previous = new EtcdClusterStore(client, FaultCluster.EtcdPrefix, PreviousClusterId);
-        EtcdLease lease = await previous.GrantLeaseAsync(TimeSpan.FromHours(1), default);
-        EtcdLeaderClaim claim = await previous.TryTakeLeaderAsync("node1", PreviousTerm, lease, default);
+        var noLease = new EtcdLease(0, TimeSpan.Zero, System.Diagnostics.Stopwatch.GetTimestamp());
+        EtcdLeaderClaim claim = await previous.TryTakeLeaderAsync("node1", PreviousTerm, noLease, default);
         Assert.True(claim.Held, $"The stale key could not be written: the key is {Describe(claim.Holder)}");
         output.WriteLine($"stale leader key put before the monitors start: {Describe(await ReadLeaderAsync(f))}; this cluster's id is {await f.SystemIdentifierAsync()}");
     }

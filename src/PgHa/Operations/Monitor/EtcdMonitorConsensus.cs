@@ -297,7 +297,7 @@ internal sealed class EtcdMonitorConsensus : IConsensus
         {
             return NotRenewed($"{newer.NodeName} knows the newer term {newer.Term}");
         }
-        EtcdLeaderRecord? holder = view.Leader;
+        EtcdLeaderRecord? holder = await DropLeftoverKeyAsync(store, view.Leader, ct).ConfigureAwait(false);
         if (holder is not null && holder.NodeName == NodeName && !holder.IsStaleFor(store.ClusterId) && holder.Term == term && holder.Lease != 0)
         {
             // The key names this node in this term: its monitor was restarted. It goes on with the lease the key is on.
@@ -351,6 +351,10 @@ internal sealed class EtcdMonitorConsensus : IConsensus
         try
         {
             EtcdClusterStore store = Store(clusterId);
+            if (await DropLeftoverKeyAsync(store, await store.ReadLeaderAsync(ct).ConfigureAwait(false), ct).ConfigureAwait(false) is { } held)
+            {
+                return Lost($"the leader key {store.LeaderKey} is held by {Describe(held)}");
+            }
             long granted = NowMs;
             EtcdLease lease = await store.GrantLeaseAsync(Timing.Ttl, ct).ConfigureAwait(false);
             EtcdLeaderClaim claim = await store.TryTakeLeaderAsync(NodeName, term, lease, ct).ConfigureAwait(false);
@@ -449,7 +453,10 @@ internal sealed class EtcdMonitorConsensus : IConsensus
         try
         {
             EtcdLeaderRecord? holder = (await Store().ReadClusterAsync(ct).ConfigureAwait(false)).Leader;
-            return holder is null ? null : $"the leader key is still held by {Describe(holder)} (until its lease ends, no other node can take it)";
+            return holder is null || (_clusterId() is { } ours && holder.IsStaleFor(ours) && holder.Lease == 0)
+                ? null // absent, or another cluster's leftover on no lease, which the election deletes
+                : $"the leader key is still held by {Describe(holder)} (until its lease ends, no other node can take it" +
+                  (_clusterId() is { } mine && holder.IsStaleFor(mine) ? $"; if no node of that cluster runs, delete it: etcdctl del {Store().LeaderKey})" : ")");
         }
         catch (PgHaException ex)
         {
@@ -483,9 +490,33 @@ internal sealed class EtcdMonitorConsensus : IConsensus
 
     private static ElectionOutcome Lost(string why) => new(false, 0, 1, 1, "etcd: " + why, null);
 
-    private static string Describe(EtcdLeaderRecord? holder) =>
+    private string Describe(EtcdLeaderRecord? holder) =>
         holder is null ? "nobody"
-        : $"{holder.NodeName}{(holder.Term is { } t ? $" in term {t.ToString(CultureInfo.InvariantCulture)}" : "")}{(holder.ClusterId.Length == 0 ? " (not PgHa's)" : "")}";
+        : $"{holder.NodeName}{(holder.Term is { } t ? $" in term {t.ToString(CultureInfo.InvariantCulture)}" : "")}"
+          + (holder.ClusterId.Length == 0 ? " (not PgHa's)"
+             : _clusterId() is { } ours && holder.IsStaleFor(ours) ? $" of ANOTHER cluster (id {holder.ClusterId}, this one is {ours})" : "");
+
+    /// <summary>
+    /// A leader key of another cluster (another system identifier) under this prefix that is on no lease: no
+    /// running PgHa monitor keeps it (PgHa's keys are always on a lease), so it is a leftover (a previous
+    /// cluster's, restored from a backup, written by hand) and is deleted, only if unchanged since it was read.
+    /// One on a lease may be a live cluster's that shares the prefix by mistake: never touched (deleting it
+    /// would fence that cluster's primary); it blocks this cluster until its lease ends or an operator deletes it.
+    /// Returns the holder that remains (null when none). Under the leader gate, or before an election.
+    /// </summary>
+    private async Task<EtcdLeaderRecord?> DropLeftoverKeyAsync(EtcdClusterStore store, EtcdLeaderRecord? holder, CancellationToken ct)
+    {
+        if (holder is null || !holder.IsStaleFor(store.ClusterId) || holder.Lease != 0)
+        {
+            return holder;
+        }
+        if (await store.RemoveStaleLeaderAsync(holder, ct).ConfigureAwait(false))
+        {
+            _inform($"Deleted a leftover leader key of another cluster (id {holder.ClusterId}, node {holder.NodeName}{(holder.Term is { } t ? $", term {t.ToString(CultureInfo.InvariantCulture)}" : "")}): it was on no lease, so no running monitor kept it.");
+            return null;
+        }
+        return (await store.ReadClusterAsync(ct).ConfigureAwait(false)).Leader;
+    }
 
     private static PeerStatus? Parse(string state)
     {
