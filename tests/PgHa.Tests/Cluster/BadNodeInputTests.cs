@@ -115,6 +115,15 @@ public sealed class BadNodeInputTests
     }
 
     /// <summary>
+    /// A monitor whose own node's registered conninfo cannot be parsed does not start (it would never reach its
+    /// own server): Start-PgHaMonitor ends with PgHaConninfoInvalid naming the node, and nothing changes.
+    /// </summary>
+    [Fact]
+    public Task StartPgHaMonitor_ForANodeWithAnInvalidConninfo_EndsNamingIt() =>
+        WithConninfoAsync("node2", Unparsable, () => AssertRefusedAsync(
+            $"Start-PgHaMonitor -Conninfo $args[0] -Name node2 -HttpPort 0 -StateFile '{Path.Combine(fixture.Scratch, "node2-monitor-state.json")}'", "node2", fixture.Node1, "PgHaConninfoInvalid"));
+
+    /// <summary>
     /// The checks and the monitor view read every registered conninfo: an unreadable one is that node's
     /// problem, shown on it, never an exception that hides the rest of the cluster.
     /// </summary>

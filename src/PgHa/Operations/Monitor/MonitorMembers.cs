@@ -67,9 +67,9 @@ internal sealed class MonitorMembers
 
     private static async Task<IPAddress?> AddressOfAsync(NodeRecord node, CancellationToken ct)
     {
-        if (!ConnectionInfo.TryParse(node.Conninfo, out var info, out _))
+        if (!RegisteredConninfo.TryParse(node, out var info))
         {
-            return null;
+            return null; // no address: Get-PgHaMonitor and the peers' logs name it unreachable; the cmdlets say why (PgHaConninfoInvalid)
         }
         string host = NodeEndpoint.Of(info).Host;
         if (host.StartsWith('/') || host.StartsWith('@'))

@@ -121,7 +121,7 @@ internal sealed partial class NodeMonitor
     }
 
     private static NodeEndpoint? EndpointOf(NodeRecord node) =>
-        ConnectionInfo.TryParse(node.Conninfo, out ConnectionInfo? info, out _) ? NodeEndpoint.Of(info) : null;
+        RegisteredConninfo.TryParse(node, out ConnectionInfo? info) ? NodeEndpoint.Of(info) : null;
 
     /// <summary>The cluster's failover and switchover counts, read with the metadata (a failure leaves the last counts).</summary>
     private async Task ReadEventCountsAsync(Npgsql.NpgsqlConnection connection)

@@ -127,6 +127,14 @@ internal sealed partial class NodeMonitor
         int selfId = _target.NodeId ?? nodes.FirstOrDefault(n => n.Name == _target.NodeName)?.Id
             ?? throw new PgHaException(PgHaErrorIds.NodeNotFound, _target.NodeName,
                 $"No node named '{_target.NodeName}' is registered. Register it (Register-PgHaNode) before starting its monitor.");
+        // At the start, its own node's registered conninfo (what this monitor connects to and announces) must
+        // parse: a malformed one ends Start-PgHaMonitor with PgHaConninfoInvalid naming the node and what to do,
+        // rather than a monitor that never reaches its own server. Later it never ends a running monitor (a
+        // primary's monitor that stopped would no longer fence it).
+        if (_members is null && nodes.FirstOrDefault(n => n.Id == selfId) is { } own)
+        {
+            RegisteredConninfo.Parse(own);
+        }
         MonitorMembers members = await MonitorMembers.ResolveAsync(nodes, selfId, Ct).ConfigureAwait(false);
         _knownMembers.Save(nodes, _log);
         bool? consensusPaused = _consensus is null ? null : await _consensus.PausedAsync(Ct).ConfigureAwait(false);
