@@ -252,10 +252,11 @@ internal sealed class EtcdClusterStore
         }
     }
 
-    public async Task<bool> ReadPausedAsync(CancellationToken cancellationToken)
+    /// <summary>The pause key's mod revision (each write of it has its own), or null when there is no pause key.</summary>
+    public async Task<long?> ReadPauseRevisionAsync(CancellationToken cancellationToken)
     {
         JsonElement answer = await _client.CallAsync("/v3/kv/range", EtcdJson.Range(PauseKey), cancellationToken);
-        return EtcdJson.KeyValues(answer).Count > 0;
+        return EtcdJson.KeyValues(answer) is [EtcdKeyValue kv, ..] ? kv.ModRevision : null;
     }
 
     /// <summary>Everything under the prefix at one revision, in one range request (the leader's TTL is not read here).</summary>

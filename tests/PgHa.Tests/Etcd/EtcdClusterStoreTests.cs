@@ -170,11 +170,17 @@ public sealed class EtcdClusterStoreTests : IClassFixture<EtcdServers>
         Assert.Equal(2, view.Members.Count);
         Assert.Equal("{\"ttl\":10}", view.Settings);
         Assert.True(view.Paused);
-        Assert.True(await store.ReadPausedAsync(default));
+        long? pausedAt = await store.ReadPauseRevisionAsync(default);
+        Assert.NotNull(pausedAt);
         Assert.Equal("{\"ttl\":10}", await store.ReadSettingsAsync(default));
 
         await store.SetPausedAsync(false, "", default);
-        Assert.False(await store.ReadPausedAsync(default));
+        Assert.Null(await store.ReadPauseRevisionAsync(default));
+        // Written again, the pause key is told from the first by its revision (a monitor that missed the
+        // deletion still takes it as a new instruction).
+        await store.SetPausedAsync(true, "again", default);
+        Assert.True(await store.ReadPauseRevisionAsync(default) > pausedAt);
+        await store.SetPausedAsync(false, "", default);
         Assert.True(await store.RevokeLeaseAsync(lease2, default));
         Assert.Equal(["node1"], (await store.ReadMembersAsync(default)).Members.Select(m => m.Id));
     }

@@ -96,7 +96,7 @@ public abstract class EtcdMonitoredTest(ITestOutputHelper output, string prefix)
     }
 
     /// <summary>Whether the pause key exists under the prefix (etcd as Suspend-PgHaMonitor or etcdctl leaves it).</summary>
-    internal Task<bool> PauseKeyAsync() => new EtcdClusterStore(_client!, Prefix, "(test)").ReadPausedAsync(default);
+    internal async Task<bool> PauseKeyAsync() => await new EtcdClusterStore(_client!, Prefix, "(test)").ReadPauseRevisionAsync(default) is not null;
 
     /// <summary>Writes or deletes the pause key by hand, as an operator with etcdctl would.</summary>
     internal Task SetPauseKeyAsync(bool paused) => new EtcdClusterStore(_client!, Prefix, "(test)").SetPausedAsync(paused, "etcdctl by hand", default);

@@ -464,14 +464,15 @@ internal sealed class EtcdMonitorConsensus : IConsensus
         }
     }
 
-    public async Task<bool?> PausedAsync(CancellationToken ct)
+    public async Task<ConsensusPause?> PausedAsync(CancellationToken ct)
     {
         // A short deadline: the metadata refresh that asks must not stall for etcd's whole timeout while etcd is away.
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
         deadline.CancelAfter(FailsafeEtcdDeadline);
         try
         {
-            return await Store().ReadPausedAsync(deadline.Token).ConfigureAwait(false);
+            long? revision = await Store().ReadPauseRevisionAsync(deadline.Token).ConfigureAwait(false);
+            return new ConsensusPause(revision is not null, revision?.ToString(CultureInfo.InvariantCulture));
         }
         catch (OperationCanceledException) when (!ct.IsCancellationRequested)
         {

@@ -91,8 +91,14 @@ internal interface IConsensus
     /// Suspend-PgHaMonitor or by hand); null when it cannot say (etcd unreachable) and always for the built-in
     /// quorum, whose pause is the metadata's flag and the direct messages. Never throws.
     /// </summary>
-    Task<bool?> PausedAsync(CancellationToken ct);
+    Task<ConsensusPause?> PausedAsync(CancellationToken ct);
 }
+
+/// <summary>
+/// The backend's pause as read: <see cref="Mark"/> tells one pause from the next (etcd: the key's mod revision),
+/// so a key deleted and written again between two reads is a new instruction (<see cref="PauseInstructions"/>).
+/// </summary>
+internal sealed record ConsensusPause(bool Paused, string? Mark);
 
 /// <summary>
 /// A lease request's answer. <see cref="ValidUntilMs"/>: until when the leader may take writes (null when the

@@ -254,7 +254,7 @@ internal sealed partial class NodeMonitor
             await using var connection = await NodeConnector.OpenAsync(_context, LocalConninfo, NodeConnector.MetadataDatabaseOf(LocalConninfo)).ConfigureAwait(false);
             var store = new MetadataStore(connection);
             await store.SetTermAsync(term, Self.Id, Ct).ConfigureAwait(false);
-            if (_metadataPaused)
+            if (_pause.MetadataPaused)
             {
                 // Promoted, so this monitor was not paused: a pause flag copied from the old primary was ended by a
                 // Resume-PgHaMonitor that could only reach the monitors. The metadata says so from now on.

@@ -137,21 +137,18 @@ internal sealed partial class NodeMonitor
         }
         MonitorMembers members = await MonitorMembers.ResolveAsync(nodes, selfId, Ct).ConfigureAwait(false);
         _knownMembers.Save(nodes, _log);
-        bool? consensusPaused = _consensus is null ? null : await _consensus.PausedAsync(Ct).ConfigureAwait(false);
+        ConsensusPause? consensusPause = _consensus is null ? null : await _consensus.PausedAsync(Ct).ConfigureAwait(false);
         bool pausedChanged;
         lock (_gate)
         {
             _members = members;
             _clusterState = state;
-            if (_metadataPaused != state.Paused)
+            // The metadata's pause is told from the next one by when it was paused (a resume has no mark).
+            long now = NowMs; // both seen at the same moment: paused wins a tie
+            _pause.Observe(PauseSource.Metadata, state.Paused, state.Paused ? state.PausedAt?.UtcTicks.ToString(CultureInfo.InvariantCulture) : null, now);
+            if (consensusPause is { } held)
             {
-                _metadataPaused = state.Paused;
-                _metadataPauseChangedMs = NowMs;
-            }
-            if (consensusPaused is { } held && held != _consensusPaused)
-            {
-                _consensusPaused = held;
-                _consensusPauseChangedMs = NowMs;
+                _pause.Observe(PauseSource.Consensus, held.Paused, held.Mark, now);
             }
             pausedChanged = UpdatePaused();
             if (_watch is null)
@@ -167,37 +164,25 @@ internal sealed partial class NodeMonitor
         }
         if (pausedChanged)
         {
-            _log.Info(state.Paused
-                ? $"Monitoring is paused (since {state.PausedAt:u}{(state.PausedBy is null ? string.Empty : $" by {state.PausedBy}")}): no failover, no fencing."
-                : "Monitoring is resumed.");
+            _log.Info((_paused, _pause.DecidedBy) switch
+            {
+                (true, PauseSource.Consensus) => "Monitoring is paused (etcd's pause key under the cluster's prefix): no failover, no fencing.",
+                (true, _) => $"Monitoring is paused (since {state.PausedAt:u}{(state.PausedBy is null ? string.Empty : $" by {state.PausedBy}")}): no failover, no fencing.",
+                (false, PauseSource.Consensus) => "Monitoring is resumed (etcd's pause key is gone).",
+                (false, _) => "Monitoring is resumed.",
+            });
         }
     }
 
     /// <summary>
-    /// Paused is what the newest instruction said: the metadata's flag (written on the primary by
-    /// Suspend/Resume-PgHaMonitor, read from this node's copy), an instruction sent to this monitor
-    /// directly — the way Resume-PgHaMonitor still reaches the monitors when the primary it would write to is
-    /// down — or, with etcd, its pause key under the prefix. Of instructions seen at the same moment (a start
-    /// that reads a paused metadata and an unpaused etcd), paused wins: an unwanted pause shows in
-    /// Get-PgHaMonitor, an unwanted resume fails over in the middle of maintenance. Returns whether the state
-    /// changed. Call under the gate.
+    /// Decides the pause from the instructions taken (<see cref="PauseInstructions"/>: the newest wins) and
+    /// returns whether it changed. Call under the gate.
     /// </summary>
     private bool UpdatePaused()
     {
-        var instructions = new List<(bool Paused, long AtMs)> { (_metadataPaused, _metadataPauseChangedMs) };
-        if (_directPause is { } direct)
-        {
-            instructions.Add((direct, _directPauseAtMs));
-        }
-        if (_consensusPaused is { } held)
-        {
-            instructions.Add((held, _consensusPauseChangedMs));
-        }
-        long newest = instructions.Max(i => i.AtMs);
-        bool paused = instructions.Any(i => i.AtMs == newest && i.Paused);
-        bool changed = paused != _paused;
-        _paused = paused;
-        if (changed && !paused)
+        bool changed = _pause.Decide();
+        _paused = _pause.Paused;
+        if (changed && !_paused)
         {
             _watch?.Restart(NowMs);
             // The members restart their detection windows now too, so none can vote before a window has passed:

@@ -144,8 +144,7 @@ internal sealed partial class NodeMonitor
         bool changed;
         lock (_gate)
         {
-            _directPause = paused;
-            _directPauseAtMs = NowMs;
+            _pause.Observe(PauseSource.Direct, paused, null, NowMs);
             changed = UpdatePaused();
         }
         if (changed)

@@ -75,14 +75,9 @@ internal sealed partial class NodeMonitor
     private Npgsql.NpgsqlConnection? _leaderConnection; // the watch loop's own; only it touches it
     private int _leaderConnectionNodeId;
 
-    // Pause: the metadata's flag and a direct instruction; the newest wins (UpdatePaused).
-    private bool _paused;
-    private bool _metadataPaused;
-    private long _metadataPauseChangedMs = long.MinValue / 2;
-    private bool? _directPause;
-    private long _directPauseAtMs;
-    private bool? _consensusPaused; // etcd's pause key, as last read (null: never read, or the built-in quorum)
-    private long _consensusPauseChangedMs = long.MinValue / 2;
+    // Pause: the newest of the metadata's flag, a direct instruction and etcd's pause key (PauseInstructions).
+    private readonly PauseInstructions _pause = new();
+    private bool _paused; // _pause.Paused, readable outside the gate
 
     // The local server.
     private MonitorRole _role = MonitorRole.Unknown;

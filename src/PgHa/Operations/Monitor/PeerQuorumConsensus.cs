@@ -162,7 +162,7 @@ internal sealed class PeerQuorumConsensus : IConsensus
     }
 
     /// <summary>The built-in quorum holds no pause of its own: the metadata's flag and the direct messages are the pause.</summary>
-    public Task<bool?> PausedAsync(CancellationToken ct) => Task.FromResult<bool?>(null);
+    public Task<ConsensusPause?> PausedAsync(CancellationToken ct) => Task.FromResult<ConsensusPause?>(null);
 
     private LeaseRenewal Lease(long sinceMs, int backers, int memberCount)
     {
