@@ -33,6 +33,13 @@ internal static class RegisteredConninfo
     public static bool TryParse(NodeRecord node, [NotNullWhen(true)] out ConnectionInfo? info) =>
         ConnectionInfo.TryParse(node.Conninfo, out info, out _);
 
+    /// <summary>For reports that show a record they cannot read (the checks): false, with the parser's words (never a password).</summary>
+    public static bool TryParse(NodeRecord node, [NotNullWhen(true)] out ConnectionInfo? info, [NotNullWhen(false)] out string? problem)
+    {
+        ArgumentNullException.ThrowIfNull(node);
+        return ConnectionInfo.TryParse(node.Conninfo, out info, out problem);
+    }
+
     /// <summary>The error for a registered conninfo that cannot be parsed or used (also for NpgsqlSettings' refusals).</summary>
     public static PgHaException Invalid(string nodeName, string problem, Exception? inner = null) =>
         new(PgHaErrorIds.ConninfoInvalid, nodeName,

@@ -125,7 +125,9 @@ public sealed class BadNodeInputTests
 
     /// <summary>
     /// The checks and the monitor view read every registered conninfo: an unreadable one is that node's
-    /// problem, shown on it, never an exception that hides the rest of the cluster.
+    /// problem, shown on it, never an exception that hides the rest of the cluster. Its server runs, so its
+    /// Connection check is Unknown (not asked), never Critical with "start it"; the advice it gives, to
+    /// register the node again with -Force, mends it.
     /// </summary>
     [Fact]
     public async Task ChecksAndMonitorView_ShowTheNodeWithAnInvalidConninfo()
@@ -134,16 +136,53 @@ public sealed class BadNodeInputTests
         {
             var node = fixture.Session.Run("Test-PgHaNode -Name node2 -Conninfo $args[0]", fixture.Node1);
             Assert.Empty(node.Errors);
+            Assert.All(node.Output, r => Assert.Equal("Unknown", r.Properties["Status"].Value.ToString()));
             var connection = node.Output.Single(c => c.Properties["Check"].Value.ToString() == "Connection");
-            Assert.Contains("registered conninfo of node2 is invalid", (string)connection.Properties["Message"].Value, StringComparison.Ordinal);
+            string message = (string)connection.Properties["Message"].Value;
+            Assert.Contains("registered conninfo of node2 cannot be parsed: Invalid connection string: missing \"=\" after \"port\"", message, StringComparison.Ordinal);
+            Assert.Contains("Register-PgHaNode -Role Standby -Name node2 -Conninfo '<conninfo>' -Force", message, StringComparison.Ordinal);
+            Assert.DoesNotContain("Start-PgHaNode", message, StringComparison.Ordinal);
+            Assert.False((bool)fixture.Session.Run("Test-PgHaNode -Name node2 -Conninfo $args[0] -Quiet", fixture.Node1).ThrowIfErrors().Single().BaseObject);
 
             var cluster = fixture.Session.Run("Test-PgHaCluster -Conninfo $args[0]", fixture.Node1);
             Assert.Empty(cluster.Errors);
             Assert.Contains(cluster.Output, c => (string?)c.Properties["Node"].Value == "node1" && c.Properties["Check"].Value.ToString() == "Connection" && c.Properties["Status"].Value.ToString() == "Ok");
+            Assert.Contains(cluster.Output, c => (string?)c.Properties["Node"].Value == "node2" && c.Properties["Check"].Value.ToString() == "Connection" && c.Properties["Status"].Value.ToString() == "Unknown");
 
             var monitors = fixture.Session.Run("Get-PgHaMonitor -Conninfo $args[0]", fixture.Node1);
             Assert.Empty(monitors.Errors);
             Assert.Equal(["node1", "node2"], monitors.Output.Select(m => (string)m.Properties["Name"].Value).Order(StringComparer.Ordinal));
+
+            // The advice, followed: the record registered again with its correct conninfo (and data directory) answers.
+            fixture.Session.Run("Register-PgHaNode -Role Standby -Name node2 -Conninfo $args[0] -DataDirectory $args[1] -Force -Confirm:$false",
+                fixture.Node2, fixture.Servers.Standbys[0].DataDirectory).ThrowIfErrors();
+            var mended = fixture.Session.Run("Test-PgHaNode -Name node2 -Conninfo $args[0] -Check Connection, Role", fixture.Node1).ThrowIfErrors();
+            Assert.All(mended.Output, r => Assert.Equal("Ok", r.Properties["Status"].Value.ToString()));
+            return Task.CompletedTask;
+        });
+    }
+
+    /// <summary>
+    /// The registered primary's conninfo unreadable: the checks, read through the standby, say it was not asked
+    /// (Connection and SinglePrimary Unknown); a conninfo that parses but that PgHa cannot honour is Unknown too.
+    /// </summary>
+    [Theory]
+    [InlineData(Unparsable)]
+    [InlineData(Unsupported)]
+    public async Task Checks_OfAPrimaryWithAnInvalidConninfo_AreUnknown(string broken)
+    {
+        string conninfo = broken == Unsupported ? fixture.Node1 + " " + Unsupported : Unparsable;
+        await WithConninfoAsync("node1", conninfo, () =>
+        {
+            var rows = fixture.Session.Run("Test-PgHaCluster -Conninfo $args[0] -Check Connection, SinglePrimary", fixture.Node2);
+            Assert.Empty(rows.Errors);
+            var connection = rows.Output.Single(c => (string?)c.Properties["Node"].Value == "node1" && c.Properties["Check"].Value.ToString() == "Connection");
+            Assert.Equal("Unknown", connection.Properties["Status"].Value.ToString());
+            Assert.Contains(broken == Unsupported ? "requirepeer" : "cannot be parsed", (string)connection.Properties["Message"].Value, StringComparison.Ordinal);
+            Assert.Contains("-Force", (string)connection.Properties["Message"].Value, StringComparison.Ordinal);
+            var single = rows.Output.Single(c => c.Properties["Check"].Value.ToString() == "SinglePrimary");
+            Assert.Equal("Unknown", single.Properties["Status"].Value.ToString());
+            Assert.Equal("Ok", rows.Output.Single(c => (string?)c.Properties["Node"].Value == "node2").Properties["Status"].Value.ToString());
             return Task.CompletedTask;
         });
     }

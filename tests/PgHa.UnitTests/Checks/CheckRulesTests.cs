@@ -137,6 +137,65 @@ public sealed class CheckRulesTests
         Assert.Equal([PgHaHealthStatus.Critical, PgHaHealthStatus.Unknown, PgHaHealthStatus.Unknown], results.Select(r => r.Status));
     }
 
+    /// <summary>
+    /// A registered conninfo that does not parse is a bad record, not a down server: nothing was asked, so
+    /// Connection (and the monitor, whose address it gives) is Unknown, with the parser's words (never the
+    /// password) and the way to mend the record, never "start it". Inactive or not, whether it runs is unknown.
+    /// </summary>
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void ANodeWhoseRegisteredConninfoDoesNotParseIsUnknown_WithTheWayToRegisterItAgain(bool active)
+    {
+        var broken = Node2 with { Conninfo = "password=s3cret host=10.0.0.12 port", Active = active };
+        var snapshot = Snapshot(Primary(), null, Standby("10.0.0.11")) with
+        {
+            Nodes = [Node1, broken, Node3],
+            Monitors = new Dictionary<int, PgHaMonitorStatus> { [2] = new() { NodeId = 2, Name = "node2", Running = false, Endpoint = "(no address):7432" } },
+        };
+        var results = NodeCheckRules.Evaluate(snapshot, broken, CheckRun.NodeChecks, new Dictionary<int, IReadOnlyList<System.Net.IPAddress>>()).ToList();
+
+        var connection = results.Single(r => r.Check == PgHaCheckName.Connection);
+        Assert.Equal(PgHaHealthStatus.Unknown, connection.Status);
+        Assert.Contains("The registered conninfo of node2 cannot be parsed: Invalid connection string: missing \"=\" after \"port\"", connection.Message);
+        Assert.Contains("Register-PgHaNode -Role Standby -Name node2 -Conninfo '<conninfo>' -Force", connection.Message);
+        Assert.DoesNotContain("Start-PgHaNode", connection.Message);
+        Assert.All(results, r => Assert.DoesNotContain("s3cret", r.Message));
+        if (active)
+        {
+            Assert.All(results, r => Assert.Equal(PgHaHealthStatus.Unknown, r.Status));
+            Assert.Contains("was not asked", results.Single(r => r.Check == PgHaCheckName.Role).Message);
+            Assert.Contains("registered conninfo, which cannot be parsed", results.Single(r => r.Check == PgHaCheckName.Monitor).Message);
+        }
+        else
+        {
+            Assert.Equal([PgHaCheckName.Connection], results.Select(r => r.Check));
+        }
+    }
+
+    /// <summary>A registered conninfo that parses but that PgHa cannot honour (PgHaConninfoInvalid before any connect) is Unknown too, with that error.</summary>
+    [Fact]
+    public void ANodeWhoseRegisteredConninfoCannotBeUsedIsUnknown()
+    {
+        const string why = "The conninfo 'host=10.0.0.12 requirepeer=postgres' cannot be used: requirepeer is not supported. Correct it (and register the node again with -Force if it is a registered conninfo).";
+        var snapshot = Snapshot(Primary(), null, Standby("10.0.0.11")) with { Errors = new Dictionary<int, string> { [2] = why }, Unasked = new HashSet<int> { 2 } };
+        var connection = Check(snapshot, Node2, PgHaCheckName.Connection);
+        Assert.Equal(PgHaHealthStatus.Unknown, connection.Status);
+        Assert.Equal($"PgHa did not try to connect to node2, so whether its server runs is not known: {why}", connection.Message);
+        Assert.Contains("was not asked", Check(snapshot, Node2, PgHaCheckName.ReplicationLag).Message);
+    }
+
+    [Fact]
+    public void NoWritableNodeIsUnknownWhenTheRegisteredPrimaryWasNotAsked_CriticalWhenItDidNotAnswer()
+    {
+        var broken = Node1 with { Conninfo = "host=10.0.0.11 port" };
+        var unasked = Snapshot(null, Standby("10.0.0.11"), Standby("10.0.0.11")) with { Nodes = [broken, Node2, Node3] };
+        var result = ClusterCheckRules.SinglePrimary(unasked);
+        Assert.Equal(PgHaHealthStatus.Unknown, result.Status);
+        Assert.Contains("node1 was not asked", result.Message);
+        Assert.Equal(PgHaHealthStatus.Critical, ClusterCheckRules.SinglePrimary(Snapshot(null, Standby("10.0.0.11"), Standby("10.0.0.11"))).Status);
+    }
+
     [Fact]
     public void TwoWritableNodesAreSplitBrain_AndNoneIsCritical()
     {

@@ -57,6 +57,7 @@ internal static class CheckRun
             Nodes = nodes,
             Facts = read.Where(r => r.Facts is not null).ToDictionary(r => r.Node.Id, r => r.Facts!),
             Errors = read.Where(r => r.Error is not null).ToDictionary(r => r.Node.Id, r => r.Error!),
+            Unasked = read.Where(r => r.Unasked).Select(r => r.Node.Id).ToHashSet(),
             Monitors = monitorsTask is null ? null : (await monitorsTask.ConfigureAwait(false)).ToDictionary(m => m.NodeId),
             Matrix = matrixTask is null ? null : await matrixTask.ConfigureAwait(false),
             Thresholds = thresholds,
@@ -77,7 +78,7 @@ internal static class CheckRun
         return new CheckReport(results, nodes.Select(n => n.Name).ToList());
     }
 
-    private static async Task<(NodeRecord Node, NodeFacts? Facts, string? Error)> ReadFactsAsync(OperationContext context, NodeRecord node, NodeRecord? primary, IReadOnlySet<PgHaCheckName> checks)
+    private static async Task<(NodeRecord Node, NodeFacts? Facts, string? Error, bool Unasked)> ReadFactsAsync(OperationContext context, NodeRecord node, NodeRecord? primary, IReadOnlySet<PgHaCheckName> checks)
     {
         bool Wants(params PgHaCheckName[] any) => any.Any(checks.Contains);
         bool isPrimary = node.Id == primary?.Id;
@@ -94,20 +95,22 @@ internal static class CheckRun
         {
             var info = RegisteredConninfo.Parse(node);
             context.Reporter.Verbose($"Reading {node.Name}'s state.");
-            return (node, await NodeFactsReader.ReadAsync(context, node, info, parts).ConfigureAwait(false), null);
+            return (node, await NodeFactsReader.ReadAsync(context, node, info, parts).ConfigureAwait(false), null, false);
         }
         catch (PgHaException ex)
         {
-            return (node, null, ex.Message);
+            // A registered conninfo that does not parse, or that PgHa cannot honour, means the server was never
+            // asked: its Connection check is Unknown, never "does not answer".
+            return (node, null, ex.Message, ex.ErrorId == PgHaErrorIds.ConninfoInvalid);
         }
         catch (NodeHangsException ex)
         {
-            return (node, null, ex.Message);
+            return (node, null, ex.Message, false);
         }
         catch (Npgsql.NpgsqlException ex) when (!context.CancellationToken.IsCancellationRequested)
         {
             // The session broke after it was opened (the server went down meanwhile).
-            return (node, null, $"the session broke: {ex.Message}");
+            return (node, null, $"the session broke: {ex.Message}", false);
         }
     }
 

@@ -16,6 +16,8 @@ internal static class ClusterCheckRules
         string threshold = registered?.Name ?? "(none registered)";
         (PgHaHealthStatus status, string message) = writable.Count switch
         {
+            0 when registered is not null && snapshot.FactsOf(registered) is null && snapshot.IsUnasked(registered) =>
+                (PgHaHealthStatus.Unknown, $"Whether a node accepts writes is not known: the registered primary {registered.Name} was not asked, as its registered conninfo cannot be used (see its Connection check)."),
             0 when registered is not null && snapshot.FactsOf(registered) is null =>
                 (PgHaHealthStatus.Critical, $"No node accepts writes: the registered primary {registered.Name} does not answer. Start it (Start-PgHaNode), or promote a standby (Invoke-PgHaPromote) if it is lost."),
             0 => (PgHaHealthStatus.Critical, "No node accepts writes. Promote a standby (Invoke-PgHaPromote), or register the primary (Register-PgHaNode -Role Primary)."),

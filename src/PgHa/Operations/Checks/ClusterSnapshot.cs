@@ -16,6 +16,13 @@ internal sealed record ClusterSnapshot
     /// <summary>Why a node did not answer, by node id.</summary>
     public required IReadOnlyDictionary<int, string> Errors { get; init; }
 
+    /// <summary>
+    /// The nodes whose registered conninfo could not be used (PgHaConninfoInvalid; <see cref="Errors"/> says why):
+    /// no connection was tried, so whether their server runs is not known. A conninfo that does not even parse
+    /// is told by the record itself (<see cref="RegisteredConninfo"/>).
+    /// </summary>
+    public IReadOnlySet<int> Unasked { get; init; } = new HashSet<int>();
+
     /// <summary>Each active node's monitor as it answered (not running: Running false); null when the Monitor check was not asked for.</summary>
     public IReadOnlyDictionary<int, PgHaMonitorStatus>? Monitors { get; init; }
 
@@ -29,6 +36,9 @@ internal sealed record ClusterSnapshot
     public NodeRecord? Primary => Nodes.FirstOrDefault(n => n.Role == PgHaRole.Primary && n.Active);
 
     public NodeFacts? PrimaryFacts => Primary is { } primary && Facts.TryGetValue(primary.Id, out NodeFacts? facts) ? facts : null;
+
+    /// <summary>True when the node was not asked because its registered conninfo does not parse or cannot be used.</summary>
+    public bool IsUnasked(NodeRecord node) => Unasked.Contains(node.Id) || !RegisteredConninfo.TryParse(node, out _);
 
     public NodeFacts? FactsOf(NodeRecord node) => Facts.TryGetValue(node.Id, out NodeFacts? facts) ? facts : null;
 }

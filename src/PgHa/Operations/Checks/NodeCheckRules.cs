@@ -73,7 +73,8 @@ internal static class NodeCheckRules
             {
                 if (node.Active && expected(context))
                 {
-                    yield return context.Result(check, PgHaHealthStatus.Unknown, $"Not checked: {node.Name} did not answer (see its Connection check).");
+                    yield return context.Result(check, PgHaHealthStatus.Unknown,
+                        $"Not checked: {node.Name} {(snapshot.IsUnasked(node) ? "was not asked: its registered conninfo cannot be used" : "did not answer")} (see its Connection check).");
                 }
                 continue;
             }
@@ -137,6 +138,18 @@ internal static class NodeCheckRules
                     $"{c.Node.Name} is marked inactive in the metadata but its server runs: register it again (Register-PgHaNode -Force) or stop it (Stop-PgHaNode).", "connected", "inactive");
         }
         string why = c.Snapshot.Errors.TryGetValue(c.Node.Id, out string? error) ? error : "no answer";
+        // A bad record is not a down server: the server was never asked, so the check could not be made.
+        if (!RegisteredConninfo.TryParse(c.Node, out _, out string? problem))
+        {
+            return c.Result(PgHaCheckName.Connection, PgHaHealthStatus.Unknown,
+                $"The registered conninfo of {c.Node.Name} cannot be parsed: {problem} PgHa did not try to connect, so whether its server runs is not known. "
+                + $"Register it again with its correct conninfo and its other settings (Get-PgHaNode -Name {c.Node.Name} shows them): Register-PgHaNode -Role {c.Node.Role} -Name {c.Node.Name} -Conninfo '<conninfo>' -Force; or remove it (Unregister-PgHaNode).");
+        }
+        if (c.Snapshot.Unasked.Contains(c.Node.Id))
+        {
+            return c.Result(PgHaCheckName.Connection, PgHaHealthStatus.Unknown,
+                $"PgHa did not try to connect to {c.Node.Name}, so whether its server runs is not known: {why}");
+        }
         return c.Node.Active
             ? c.Result(PgHaCheckName.Connection, PgHaHealthStatus.Critical,
                 $"{c.Node.Name} does not answer: {why} If it is down, start it (Start-PgHaNode); if it is lost, unregister it (Unregister-PgHaNode) and clone a new standby.", "unreachable")
@@ -374,6 +387,11 @@ internal static class NodeCheckRules
             return null;
         }
         string expectedPrimary = c.Snapshot.Primary?.Name ?? "(none registered)";
+        if (!monitor.Running && !RegisteredConninfo.TryParse(c.Node, out _))
+        {
+            return c.Result(PgHaCheckName.Monitor, PgHaHealthStatus.Unknown,
+                $"The monitor of {c.Node.Name} was not asked: its address comes from the registered conninfo, which cannot be parsed (see its Connection check).", null, $"primary {expectedPrimary}");
+        }
         if (!monitor.Running)
         {
             return c.Result(PgHaCheckName.Monitor, PgHaHealthStatus.Warning,
