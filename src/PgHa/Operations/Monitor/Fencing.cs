@@ -55,7 +55,7 @@ internal static class Fencing
     private const int SigQuit = 3;
 
     /// <summary>The postmaster's pid from postmaster.pid, when it names a live postgres process on this machine.</summary>
-    private static int? LocalPostmaster(NodeHost node)
+    internal static int? LocalPostmaster(NodeHost node)
     {
         try
         {

@@ -7,7 +7,7 @@ namespace PgHa.Operations.Monitor;
 /// granted in and its monotonic expiry. A monitor that crashed and was restarted during a partition takes
 /// the lease it had, not a fresh detection window: the standbys have been counting since the partition began.
 /// <para>
-/// The file is written without fsync, and only when the expiry moved on by half a second or more: what it
+/// The file is written without fsync, and only when the expiry moved on by a quarter of a second or more: what it
 /// holds is never later than the lease in memory, so a restarted monitor fences no later than the old one
 /// would have. A reboot ends it (another boot id: the server restarted too). A monitor that stops normally
 /// while its lease is valid keeps it when a majority ever renewed it (its next start within
@@ -17,9 +17,12 @@ namespace PgHa.Operations.Monitor;
 /// </summary>
 internal sealed class LeaseRecord
 {
-    private const long WriteStepMs = 500;
+    // Small: the lease guard (LeaseGuard) obeys the record, so it fences at most this much before the monitor would.
+    private const long WriteStepMs = 250;
     private readonly string _path;
     private long _writtenExpiryMs = long.MinValue / 2;
+    private bool _written;
+    private bool _paused;
 
     public LeaseRecord(string path) => _path = path;
 
@@ -60,21 +63,40 @@ internal sealed class LeaseRecord
     /// </summary>
     public void SaveStopped(long expiresAtMs, long stoppedAtMs) => Write(expiresAtMs, stoppedAtMs);
 
-    private void Write(long expiresAtMs, long? stoppedAtMs)
+    /// <summary>
+    /// Says in the record whether the monitor is paused: the lease guard fences no paused primary, as the monitor's
+    /// own timer does not. Written at once when it changed (and there is a record).
+    /// </summary>
+    public void SetPaused(bool paused, long expiresAtMs)
+    {
+        if (paused == _paused)
+        {
+            return;
+        }
+        _paused = paused;
+        if (_written)
+        {
+            // With the lease as it is now: a resume extends it, and the guard must not find the expiry of before the pause.
+            Write(expiresAtMs, stoppedAtMs: null, force: true);
+        }
+    }
+
+    private void Write(long expiresAtMs, long? stoppedAtMs, bool force = false)
     {
         // Written when the expiry moved on enough, and always when it moved back (a lease replaced by a shorter one)
         // or at a stop: the record is never later than the lease in memory.
         long step = expiresAtMs - _writtenExpiryMs;
-        if (stoppedAtMs is null && step >= 0 && step < WriteStepMs)
+        if (!force && stoppedAtMs is null && step >= 0 && step < WriteStepMs)
         {
             return;
         }
         try
         {
             string temporary = _path + ".tmp";
-            File.WriteAllText(temporary, JsonSerializer.Serialize(new Saved(BootId(), expiresAtMs, stoppedAtMs), PeerJson.Options));
+            File.WriteAllText(temporary, JsonSerializer.Serialize(new Saved(BootId(), expiresAtMs, stoppedAtMs, _paused), PeerJson.Options));
             File.Move(temporary, _path, overwrite: true);
             _writtenExpiryMs = expiresAtMs;
+            _written = true;
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
@@ -87,6 +109,7 @@ internal sealed class LeaseRecord
         try
         {
             File.Delete(_path);
+            _written = false;
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
@@ -106,5 +129,6 @@ internal sealed class LeaseRecord
         }
     }
 
-    private sealed record Saved(string BootId, long ExpiresAtMs, long? StoppedAtMs = null);
+    // The lease guard reads these names (LeaseGuard.Script): bootId, expiresAtMs, stoppedAtMs, paused.
+    private sealed record Saved(string BootId, long ExpiresAtMs, long? StoppedAtMs = null, bool Paused = false);
 }

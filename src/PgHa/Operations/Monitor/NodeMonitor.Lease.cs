@@ -90,6 +90,7 @@ internal sealed partial class NodeMonitor
                 {
                     await FenceForLeaseAsync().ConfigureAwait(false);
                 }
+                EnsureLeaseGuard();
                 await Task.Delay(LeaseTimerTick, stop).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (stop.IsCancellationRequested)
@@ -101,6 +102,29 @@ internal sealed partial class NodeMonitor
                 _log.Warning($"Fencing {Self.Name} at the end of its lease failed: {ex.Message} Trying again.");
                 await Task.Delay(_settings.PrimaryCheckInterval, stop).ConfigureAwait(false);
             }
+        }
+    }
+
+    /// <summary>
+    /// Keeps a <see cref="LeaseGuard"/> running beside a local primary that may take writes, so that its lease is
+    /// enforced even while this monitor is not running (killed, crashed, being restarted).
+    /// </summary>
+    private void EnsureLeaseGuard()
+    {
+        bool guarded;
+        lock (_gate)
+        {
+            guarded = _mayTakeWrites && _leaseGuard is not null && _leaseRecord is not null;
+            if (guarded)
+            {
+                // The guard obeys the record, so the record follows the lease in memory whatever changed it (a
+                // renewal, an election, a resume, a lease replaced by a shorter one); Save writes only a change.
+                _leaseRecord!.Save(_lease.ExpiresAtMs);
+            }
+        }
+        if (guarded && SelfHost is { SshHost: null } host && Fencing.LocalPostmaster(host) is { } postmaster)
+        {
+            _leaseGuard!.Ensure(host.DataDirectory, postmaster, NowMs, _log.Warning);
         }
     }
 

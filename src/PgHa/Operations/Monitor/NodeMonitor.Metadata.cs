@@ -191,6 +191,8 @@ internal sealed partial class NodeMonitor
             // With etcd nothing: its renewals went on while paused, and a standby may take a key once it is gone.
             _lease.ExtendTo(NowMs + (long)(_consensus?.ResumeGrace ?? _settings.FenceTimeout).TotalMilliseconds);
         }
+        // The lease guard fences no paused primary; resumed, it obeys the lease as extended just now.
+        _leaseRecord?.SetPaused(_paused, _lease.ExpiresAtMs);
         return changed;
     }
 

@@ -91,6 +91,7 @@ internal sealed partial class NodeMonitor
     // The primary's lease (NodeMonitor.Lease.cs), all under the gate.
     private PrimaryLease _lease = new(0);
     private LeaseRecord? _leaseRecord;
+    private LeaseGuard? _leaseGuard; // enforces the record's lease while this monitor is not running
     private bool _mayTakeWrites; // this node's server was last seen as a writable primary and has not been fenced since
     private bool _majorityEverRenewed; // a majority renewed this monitor's lease at least once (kept at a normal stop then)
     private LeaseRenewal? _lastRenewal;
@@ -155,6 +156,13 @@ internal sealed partial class NodeMonitor
         _votes = VoteBook.Open(stateFile);
         _votes.EnsureWritable();
         _leaseRecord = new LeaseRecord(stateFile + ".lease");
+        _leaseRecord.SetPaused(_paused, long.MinValue / 2); // nothing written yet; the first metadata read may have paused it: the guard must know before the first save
+        _leaseGuard = new LeaseGuard(_leaseRecord.Path);
+        if (_leaseGuard.TakeReport() is { } fencedByGuard)
+        {
+            _log.Warning($"While this monitor was not running: {fencedByGuard}");
+            QueueEvent(Self, "primary_fenced", true, $"{Self.Name}: {fencedByGuard}");
+        }
         long? keptLease = _leaseRecord.Load(NowMs, ForgetLeaseAfterStop);
         lock (_gate)
         {
