@@ -274,8 +274,8 @@ internal sealed class EtcdClusterStore
         var members = keys.Where(k => k.Key.StartsWith(MembersPrefix, StringComparison.Ordinal) && k.Key.Length > MembersPrefix.Length)
             .Select(ToMember).ToList();
         string? settings = keys.FirstOrDefault(k => k.Key == SettingsKey)?.Value;
-        bool paused = keys.Any(k => k.Key == PauseKey);
-        return new EtcdClusterView(revision, leader, members, settings, paused);
+        long? pauseRevision = keys.FirstOrDefault(k => k.Key == PauseKey)?.ModRevision;
+        return new EtcdClusterView(revision, leader, members, settings, pauseRevision is not null, pauseRevision);
     }
 
     private EtcdMember ToMember(EtcdKeyValue kv) =>

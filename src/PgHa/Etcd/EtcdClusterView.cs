@@ -9,4 +9,5 @@ internal sealed record EtcdClusterView(
     EtcdLeaderRecord? Leader,
     IReadOnlyList<EtcdMember> Members,
     string? Settings,
-    bool Paused);
+    bool Paused,
+    long? PauseRevision = null);

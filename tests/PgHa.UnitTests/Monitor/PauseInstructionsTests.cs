@@ -74,19 +74,39 @@ public sealed class PauseInstructionsTests
     }
 
     [Fact]
-    public void TheMetadataPausedAgainIsANewInstruction()
+    public void TheSameMetadataFlagReadAgainIsNoNewInstruction()
     {
+        // A direct Resume while the primary is down leaves every copy of the metadata paused: reading it again,
+        // from any copy, must not pause the monitor again.
         var pause = new PauseInstructions();
-        pause.Observe(PauseSource.Metadata, true, "t1", 100);
+        pause.Observe(PauseSource.Metadata, true, null, 100);
         pause.Decide();
         pause.Observe(PauseSource.Direct, false, null, 200);
         pause.Decide();
         Assert.False(pause.Paused);
-        // Resumed and paused again between two reads: paused_at tells the second pause from the first.
-        pause.Observe(PauseSource.Metadata, true, "t2", 300);
-        Assert.True(pause.Decide());
-        Assert.True(pause.Paused);
+        pause.Observe(PauseSource.Metadata, true, null, 300);
+        Assert.False(pause.Decide());
+        Assert.False(pause.Paused);
         Assert.True(pause.MetadataPaused);
+        Assert.Equal(100, pause.SeenAtMs(PauseSource.Metadata));
+    }
+
+    [Fact]
+    public void EtcdSeenAsOfTheFirstMetadataReadLosesNoPause()
+    {
+        // The start: the metadata says paused (a pause made under the built-in quorum), etcd has no key; etcd is
+        // opened after the first metadata read and observed as of it.
+        var pause = new PauseInstructions();
+        pause.Observe(PauseSource.Metadata, true, null, 100);
+        pause.Decide();
+        pause.Observe(PauseSource.Consensus, false, null, pause.SeenAtMs(PauseSource.Metadata)!.Value);
+        Assert.False(pause.Decide());
+        Assert.True(pause.Paused);
+        // Later reads of the same two say nothing new.
+        pause.Observe(PauseSource.Metadata, true, null, 5000);
+        pause.Observe(PauseSource.Consensus, false, null, 5000);
+        Assert.False(pause.Decide());
+        Assert.True(pause.Paused);
     }
 
     [Fact]

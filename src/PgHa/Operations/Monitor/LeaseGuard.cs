@@ -25,9 +25,10 @@ namespace PgHa.Operations.Monitor;
 /// which an exclusive one refuses), so a restarted monitor finds the running one instead of starting a second.
 /// </para>
 /// <para>
-/// The clock: the record's expiry is CLOCK_BOOTTIME in milliseconds (<see cref="Core.MonotonicClock"/>), the
-/// clock /proc/uptime shows, which bash reads without starting a program. Only for nodes on this machine (a
-/// monitor that reaches its node over SSH has no guard).
+/// The clock: the record carries the expiry on the clock /proc/uptime shows (which bash reads without starting a
+/// program), converted by the monitor when it writes it: CLOCK_BOOTTIME (<see cref="Core.MonotonicClock"/>) is
+/// that clock on a host, but lxcfs shows a container its own uptime. Only for nodes on this machine (a monitor
+/// that reaches its node over SSH has no guard).
 /// </para>
 /// </summary>
 internal sealed class LeaseGuard
@@ -57,7 +58,7 @@ internal sealed class LeaseGuard
             IFS= read -r -d '' json < "$record"
             [[ $json == *"\"bootId\":\"$boot\""* ]] || exit 0
             [[ $json =~ \"stoppedAtMs\":[0-9] ]] && exit 0
-            if [[ ! $json =~ \"paused\":true && $json =~ \"expiresAtMs\":(-?[0-9]+) ]]; then
+            if [[ ! $json =~ \"paused\":true && $json =~ \"uptimeExpiresAtMs\":(-?[0-9]+) ]]; then
                 expires=${BASH_REMATCH[1]}
                 read -r up _ < /proc/uptime
                 now=$(( 10#${up%.*} * 1000 + 10#${up#*.} * 10 ))
@@ -78,50 +79,88 @@ internal sealed class LeaseGuard
 
     private readonly string _recordPath;
     private long _nextCheckMs = long.MinValue / 2;
+    private long? _startedAtMs; // when this object last started a guard that has not been seen running yet
+    private bool _warnedNotStarted;
+    private int _starting;
 
     public LeaseGuard(string recordPath) => _recordPath = recordPath;
 
-    /// <summary>Where the guard writes what it did when it fenced (read and removed by the next monitor).</summary>
+    /// <summary>Where the guard writes what it did when it fenced (read and removed by the monitor).</summary>
     public string ReportPath => _recordPath + ".guard.log";
 
     private string PidPath => _recordPath + ".guard";
 
-    /// <summary>
-    /// Starts a guard for the local primary whose postmaster is <paramref name="postmasterPid"/>, unless one runs
-    /// (looked at once a second at most). Never throws: without a guard the monitor's own timer still fences.
-    /// </summary>
-    public void Ensure(string dataDirectory, int postmasterPid, long nowMs, Action<string> warn)
+    /// <summary>True at most once a second: the monitor's lease timer asks every tick, and looks after the guard when due.</summary>
+    public bool Due(long nowMs)
     {
         if (!OperatingSystem.IsLinux() || nowMs < _nextCheckMs)
         {
-            return;
+            return false;
         }
         _nextCheckMs = nowMs + CheckEveryMs;
+        return true;
+    }
+
+    /// <summary>
+    /// Starts a guard for the local primary whose postmaster is <paramref name="postmasterPid"/>, unless one runs.
+    /// The start runs off the caller's thread (the lease timer must not wait for a fork on a busy host). Warns once
+    /// when a guard it started is not running a check later (bash, setsid or flock missing). Never throws:
+    /// without a guard the monitor's own timer still fences while it runs.
+    /// </summary>
+    public void Ensure(string dataDirectory, int postmasterPid, long nowMs, Action<string> warn)
+    {
         if (RunningPid() is not null)
+        {
+            _startedAtMs = null;
+            _warnedNotStarted = false;
+            return;
+        }
+        if (_startedAtMs is { } started && nowMs - started >= CheckEveryMs && !_warnedNotStarted)
+        {
+            _warnedNotStarted = true;
+            warn($"The lease guard ({ProcessName}) did not stay running beside the server (it needs bash, setsid and flock, and write access beside {_recordPath}): " +
+                 "if this monitor dies, nothing fences the primary at the end of its lease. Trying again every second.");
+        }
+        if (Interlocked.Exchange(ref _starting, 1) == 1)
         {
             return;
         }
-        try
+        _startedAtMs = nowMs;
+        string[] arguments = ["--fork", "bash", "-c", Script, ProcessName, _recordPath, dataDirectory.TrimEnd('/'), postmasterPid.ToString(CultureInfo.InvariantCulture)];
+        _ = Task.Run(() =>
         {
-            var start = new ProcessStartInfo("setsid")
+            try
             {
-                UseShellExecute = false,
-                // Not the monitor's console: a guard that kept it open would keep a reader of the monitor's output waiting.
-                RedirectStandardInput = true,
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-                WorkingDirectory = "/",
-            };
-            foreach (string argument in new[] { "--fork", "bash", "-c", Script, ProcessName, _recordPath, dataDirectory.TrimEnd('/'), postmasterPid.ToString(CultureInfo.InvariantCulture) })
-            {
-                start.ArgumentList.Add(argument);
+                Start(arguments);
             }
-            using Process? setsid = Process.Start(start);
-        }
-        catch (Exception ex) when (ex is System.ComponentModel.Win32Exception or InvalidOperationException or IOException)
+            catch (Exception ex) when (ex is System.ComponentModel.Win32Exception or InvalidOperationException or IOException)
+            {
+                warn($"The lease guard could not be started ({ex.Message}): if this monitor dies, nothing fences the primary at the end of its lease.");
+            }
+            finally
+            {
+                Volatile.Write(ref _starting, 0);
+            }
+        });
+    }
+
+    private static void Start(string[] arguments)
+    {
+        var start = new ProcessStartInfo("setsid")
         {
-            warn($"The lease guard could not be started ({ex.Message}): if this monitor dies, nothing fences the primary at the end of its lease.");
+            UseShellExecute = false,
+            // Not the monitor's console: a guard that kept it open would keep a reader of the monitor's output waiting.
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            WorkingDirectory = "/",
+        };
+        foreach (string argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
         }
+        using Process setsid = Process.Start(start) ?? throw new InvalidOperationException("setsid did not start");
+        setsid.WaitForExit(); // setsid --fork returns at once; its child is the guard
     }
 
     /// <summary>The pid of a guard that runs for this record, or null.</summary>

@@ -20,11 +20,20 @@ internal sealed class LeaseRecord
     // Small: the lease guard (LeaseGuard) obeys the record, so it fences at most this much before the monitor would.
     private const long WriteStepMs = 250;
     private readonly string _path;
+    private readonly Action<string>? _warn;
     private long _writtenExpiryMs = long.MinValue / 2;
     private bool _written;
     private bool _paused;
+    private bool _writeFailed;
 
-    public LeaseRecord(string path) => _path = path;
+    public LeaseRecord(string path, Action<string>? warn = null)
+    {
+        _path = path;
+        _warn = warn;
+    }
+
+    /// <summary>Whether a record of a running lease is on disk, written by this object (what a lease guard obeys).</summary>
+    public bool Armed => _written;
 
     public string Path => _path;
 
@@ -93,14 +102,24 @@ internal sealed class LeaseRecord
         try
         {
             string temporary = _path + ".tmp";
-            File.WriteAllText(temporary, JsonSerializer.Serialize(new Saved(BootId(), expiresAtMs, stoppedAtMs, _paused), PeerJson.Options));
+            Saved record = new(BootId(), expiresAtMs, stoppedAtMs, _paused, UptimeExpiry(expiresAtMs));
+            File.WriteAllText(temporary, JsonSerializer.Serialize(record, PeerJson.Options));
             File.Move(temporary, _path, overwrite: true);
             _writtenExpiryMs = expiresAtMs;
-            _written = true;
+            _written = stoppedAtMs is null;
+            _writeFailed = false;
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            // The next extension tries again.
+            // A record that cannot follow the lease (a full or read-only disk) must not stay behind: the lease guard
+            // would fence a primary whose monitor runs and renews. Gone, it disarms the guard (an unlink needs no
+            // space); the next extension tries again, and a restart fences sooner (no kept lease).
+            Delete();
+            if (!_writeFailed)
+            {
+                _writeFailed = true;
+                _warn?.Invoke($"The lease record {_path} cannot be written ({ex.Message}): the lease guard is disarmed until it can, and a restarted monitor will not keep this lease.");
+            }
         }
     }
 
@@ -117,6 +136,25 @@ internal sealed class LeaseRecord
         }
     }
 
+    /// <summary>
+    /// The expiry on the clock /proc/uptime shows, which is what the lease guard reads. Usually CLOCK_BOOTTIME
+    /// itself, but not in a container where lxcfs shows the container's uptime: so the difference is taken here,
+    /// both clocks read at once. Null when /proc/uptime cannot be read (the guard then fences nothing).
+    /// </summary>
+    private static long? UptimeExpiry(long expiresAtMs)
+    {
+        try
+        {
+            string first = File.ReadAllText("/proc/uptime").Split(' ')[0];
+            long uptimeMs = (long)(decimal.Parse(first, System.Globalization.CultureInfo.InvariantCulture) * 1000);
+            return expiresAtMs - Core.MonotonicClock.NowMs + uptimeMs;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or FormatException or OverflowException)
+        {
+            return null;
+        }
+    }
+
     private static string BootId()
     {
         try
@@ -129,6 +167,6 @@ internal sealed class LeaseRecord
         }
     }
 
-    // The lease guard reads these names (LeaseGuard.Script): bootId, expiresAtMs, stoppedAtMs, paused.
-    private sealed record Saved(string BootId, long ExpiresAtMs, long? StoppedAtMs = null, bool Paused = false);
+    // The lease guard reads these names (LeaseGuard.Script): bootId, stoppedAtMs, paused, uptimeExpiresAtMs.
+    private sealed record Saved(string BootId, long ExpiresAtMs, long? StoppedAtMs = null, bool Paused = false, long? UptimeExpiresAtMs = null);
 }

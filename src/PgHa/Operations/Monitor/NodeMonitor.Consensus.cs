@@ -1,3 +1,4 @@
+using System.Globalization;
 using PgHa.Conninfo;
 using PgHa.Core;
 using PgHa.Etcd;
@@ -53,6 +54,22 @@ internal sealed partial class NodeMonitor
             _etcdClient.Dispose();
             _etcdClient = null;
             throw;
+        }
+        if (view is not null)
+        {
+            // etcd's pause as seen with the first metadata read (which ran before etcd was open), so that the two
+            // are instructions of the same moment and paused wins: a cluster paused in the metadata only (paused
+            // under the built-in quorum, then switched to etcd) stays paused until Resume-PgHaMonitor.
+            bool changed;
+            lock (_gate)
+            {
+                _pause.Observe(PauseSource.Consensus, view.Paused, view.PauseRevision?.ToString(CultureInfo.InvariantCulture), _pause.SeenAtMs(PauseSource.Metadata) ?? NowMs);
+                changed = UpdatePaused();
+            }
+            if (changed && _paused)
+            {
+                _log.Info("Monitoring is paused (etcd's pause key under the cluster's prefix): no failover, no fencing.");
+            }
         }
         if (Self.Role != PgHaRole.Witness)
         {

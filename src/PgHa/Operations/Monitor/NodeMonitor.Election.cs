@@ -108,7 +108,7 @@ internal sealed partial class NodeMonitor
             // The majority granted the lease with the term; it matters once the server takes writes. It replaces
             // whatever this node held (a first start's window, which no voter vouched for, must not outlast it).
             _lease = new PrimaryLease(outcome.LeaseUntilMs!.Value);
-            _leaseRecord?.Save(_lease.ExpiresAtMs);
+            SaveLeaseRecord();
             // A leader that gave its term up without being promoted (it stands aside) replaced nobody and is no
             // former primary: it stays an active standby, pointed where it was, and follows this node.
             int? replaced = oldLeader is { } old && statuses.GetValueOrDefault(old) is { StandsAside: true } ? null : oldLeader;

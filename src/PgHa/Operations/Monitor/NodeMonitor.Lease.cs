@@ -70,7 +70,7 @@ internal sealed partial class NodeMonitor
     {
         if (_lease.ExtendTo(untilMs))
         {
-            _leaseRecord?.Save(_lease.ExpiresAtMs);
+            SaveLeaseRecord();
         }
     }
 
@@ -106,25 +106,58 @@ internal sealed partial class NodeMonitor
     }
 
     /// <summary>
-    /// Keeps a <see cref="LeaseGuard"/> running beside a local primary that may take writes, so that its lease is
-    /// enforced even while this monitor is not running (killed, crashed, being restarted).
+    /// Writes the lease to its record (what a restarted monitor keeps and what the lease guard obeys), unless the
+    /// monitor is stopping (its last word on the record is already said). Call under the gate.
+    /// </summary>
+    private void SaveLeaseRecord()
+    {
+        if (!_stopping)
+        {
+            _leaseRecord?.Save(_lease.ExpiresAtMs);
+        }
+    }
+
+    /// <summary>
+    /// Every lease-timer tick: the record follows the lease in memory whatever changed it (a renewal, an election,
+    /// a resume, a lease replaced by a shorter one), and is disarmed when this node may no longer take writes.
+    /// Once a second: a <see cref="LeaseGuard"/> is kept running beside a local primary that may take writes, so
+    /// that its lease is enforced while this monitor is not running (killed, crashed, being restarted), and what a
+    /// guard reported is logged.
     /// </summary>
     private void EnsureLeaseGuard()
     {
         bool guarded;
         lock (_gate)
         {
-            guarded = _mayTakeWrites && _leaseGuard is not null && _leaseRecord is not null;
-            if (guarded)
+            if (_leaseRecord is null || _leaseGuard is null || _stopping)
             {
-                // The guard obeys the record, so the record follows the lease in memory whatever changed it (a
-                // renewal, an election, a resume, a lease replaced by a shorter one); Save writes only a change.
-                _leaseRecord!.Save(_lease.ExpiresAtMs);
+                return;
             }
+            if (_mayTakeWrites)
+            {
+                SaveLeaseRecord();
+            }
+            else if (_leaseRecord.Armed)
+            {
+                // A standby now, or its server stopped or fenced: there is no lease to enforce, and a guard that went
+                // on obeying the last one would stop a server this monitor leaves running (a read-only boot).
+                _leaseRecord.Delete();
+            }
+            // Only once its own probe found it writable: a primary's monitor starts before it knows its server.
+            guarded = _mayTakeWrites && _role == MonitorRole.Primary;
+        }
+        if (!_leaseGuard.Due(NowMs))
+        {
+            return;
+        }
+        if (_leaseGuard.TakeReport() is { } report)
+        {
+            _log.Warning(report);
+            QueueEvent(Self, "primary_fenced", true, $"{Self.Name}: {report}");
         }
         if (guarded && SelfHost is { SshHost: null } host && Fencing.LocalPostmaster(host) is { } postmaster)
         {
-            _leaseGuard!.Ensure(host.DataDirectory, postmaster, NowMs, _log.Warning);
+            _leaseGuard.Ensure(host.DataDirectory, postmaster, NowMs, _log.Warning);
         }
     }
 

@@ -124,6 +124,9 @@ internal sealed partial class NodeMonitor
 
     private async Task ApplyMetadataAsync(IReadOnlyList<NodeRecord> nodes, ClusterStateRecord state)
     {
+        // When the metadata was seen: a direct instruction that arrives while the rest is resolved (names, etcd's
+        // pause key) is newer than what was read here.
+        long seenAtMs = NowMs;
         int selfId = _target.NodeId ?? nodes.FirstOrDefault(n => n.Name == _target.NodeName)?.Id
             ?? throw new PgHaException(PgHaErrorIds.NodeNotFound, _target.NodeName,
                 $"No node named '{_target.NodeName}' is registered. Register it (Register-PgHaNode) before starting its monitor.");
@@ -144,11 +147,13 @@ internal sealed partial class NodeMonitor
             _members = members;
             _clusterState = state;
             // The metadata's pause is told from the next one by when it was paused (a resume has no mark).
-            long now = NowMs; // both seen at the same moment: paused wins a tie
-            _pause.Observe(PauseSource.Metadata, state.Paused, state.Paused ? state.PausedAt?.UtcTicks.ToString(CultureInfo.InvariantCulture) : null, now);
+            // The metadata's flag carries no mark: paused_at is set by each copy's own clock (the witness's too), so
+            // it would tell copies apart, not instructions. A pause written again between two reads comes with a
+            // direct message anyway (Suspend-PgHaMonitor sends one to every monitor).
+            _pause.Observe(PauseSource.Metadata, state.Paused, null, seenAtMs);
             if (consensusPause is { } held)
             {
-                _pause.Observe(PauseSource.Consensus, held.Paused, held.Mark, now);
+                _pause.Observe(PauseSource.Consensus, held.Paused, held.Mark, NowMs);
             }
             pausedChanged = UpdatePaused();
             if (_watch is null)

@@ -92,6 +92,7 @@ internal sealed partial class NodeMonitor
     private PrimaryLease _lease = new(0);
     private LeaseRecord? _leaseRecord;
     private LeaseGuard? _leaseGuard; // enforces the record's lease while this monitor is not running
+    private bool _stopping; // the monitor is ending: the lease record no longer follows the lease
     private bool _mayTakeWrites; // this node's server was last seen as a writable primary and has not been fenced since
     private bool _majorityEverRenewed; // a majority renewed this monitor's lease at least once (kept at a normal stop then)
     private LeaseRenewal? _lastRenewal;
@@ -155,7 +156,7 @@ internal sealed partial class NodeMonitor
         string stateFile = _target.StateFile ?? DefaultStateFile(Self);
         _votes = VoteBook.Open(stateFile);
         _votes.EnsureWritable();
-        _leaseRecord = new LeaseRecord(stateFile + ".lease");
+        _leaseRecord = new LeaseRecord(stateFile + ".lease", _log.Warning);
         _leaseRecord.SetPaused(_paused, long.MinValue / 2); // nothing written yet; the first metadata read may have paused it: the guard must know before the first save
         _leaseGuard = new LeaseGuard(_leaseRecord.Path);
         if (_leaseGuard.TakeReport() is { } fencedByGuard)
@@ -180,7 +181,7 @@ internal sealed partial class NodeMonitor
             // restarts of every monitor).
             if (_mayTakeWrites)
             {
-                _leaseRecord.Save(_lease.ExpiresAtMs);
+                SaveLeaseRecord();
             }
             else
             {
@@ -237,6 +238,27 @@ internal sealed partial class NodeMonitor
         }
         finally
         {
+            lock (_gate)
+            {
+                // First, before the loops unwind (which may take longer than the lease has left on a busy host): the
+                // record no longer follows the lease, and a stop on purpose disarms the lease guard. At such a stop a
+                // primary's lease that a majority renewed is kept for a quick restart (see LeaseRecord); an ended
+                // lease of a node that may still take writes stays armed (the guard fences it, as the timer would
+                // have; its restart fences it unless the members vouch); anything else goes, so that no stale record
+                // outlives its role. A main loop that ended by an error is a crash to the guard: the record stays.
+                _stopping = true;
+                if (Ct.IsCancellationRequested)
+                {
+                    if (!_lease.HasExpired(NowMs) && _majorityEverRenewed && _mayTakeWrites)
+                    {
+                        _leaseRecord.SaveStopped(_lease.ExpiresAtMs, NowMs);
+                    }
+                    else if (!(_lease.HasExpired(NowMs) && _mayTakeWrites))
+                    {
+                        _leaseRecord.Delete();
+                    }
+                }
+            }
             // Also when the main loop ends by an error: no watch loop or kept-open session may outlive the monitor
             // (in an interactive session the process goes on).
             await stopWatching.CancelAsync().ConfigureAwait(false);
@@ -244,20 +266,6 @@ internal sealed partial class NodeMonitor
             _etcdClient?.Dispose();
             await DropLeaderConnectionAsync().ConfigureAwait(false);
             await DropLocalConnectionAsync().ConfigureAwait(false);
-            lock (_gate)
-            {
-                // At a normal stop: a primary's lease that a majority renewed is kept for a quick restart (see
-                // LeaseRecord); an ended lease of a node that may still take writes is kept too (its restart fences
-                // it unless the members vouch); anything else goes, so that no stale record outlives its role.
-                if (!_lease.HasExpired(NowMs) && _majorityEverRenewed && _mayTakeWrites)
-                {
-                    _leaseRecord.SaveStopped(_lease.ExpiresAtMs, NowMs);
-                }
-                else if (!(_lease.HasExpired(NowMs) && _mayTakeWrites))
-                {
-                    _leaseRecord.Delete();
-                }
-            }
             if (_hooks is not null)
             {
                 await _hooks.DisposeAsync().ConfigureAwait(false);

@@ -16,13 +16,14 @@ internal enum PauseSource
 /// <summary>
 /// Whether a monitor is paused: what the NEWEST instruction said, of the metadata's flag, a direct message and
 /// etcd's pause key. Each source is read now and then, so an instruction is "new" when its source says
-/// something it did not say before — not only another value: every source carries a mark that tells one
-/// instruction from the next with the same value (the metadata's paused_at, the pause key's mod revision, a
-/// counter for direct messages). Without the marks, a pause key deleted and written again between two reads
-/// looked unchanged and was older than the metadata's resume, so that monitor never paused (found by CI:
-/// Suspend, Resume, then a key written by hand). Of instructions seen at the same moment (a start that reads a
-/// paused metadata and an unpaused etcd), paused wins: an unwanted pause shows in Get-PgHaMonitor, an unwanted
-/// resume fails over in the middle of maintenance. Not thread-safe: the monitor calls it under its gate.
+/// something it did not say before — not only another value: a source may carry a mark that tells one
+/// instruction from the next with the same value (the pause key's mod revision; every direct message is new).
+/// Without it, a pause key deleted and written again between two reads looked unchanged and was older than the
+/// metadata's resume, so that monitor never paused (found by CI: Suspend, Resume, then a key written by hand).
+/// The metadata's flag has none (its paused_at differs between copies). Of instructions seen at the same
+/// moment (a start that reads a paused metadata and an unpaused etcd), paused wins: an unwanted pause shows in
+/// Get-PgHaMonitor, an unwanted resume fails over in the middle of maintenance. Not thread-safe: the monitor
+/// calls it under its gate.
 /// </summary>
 internal sealed class PauseInstructions
 {
@@ -34,6 +35,9 @@ internal sealed class PauseInstructions
 
     /// <summary>The source whose instruction decided <see cref="Paused"/> (null before any instruction).</summary>
     public PauseSource? DecidedBy { get; private set; }
+
+    /// <summary>When <paramref name="source"/>'s current instruction was first seen, or null when it said nothing yet.</summary>
+    public long? SeenAtMs(PauseSource source) => _latest.TryGetValue(source, out var i) ? i.AtMs : null;
 
     /// <summary>The metadata's flag as last read (the election clears a flag a promoted node's metadata kept).</summary>
     public bool MetadataPaused => _latest.TryGetValue(PauseSource.Metadata, out var m) && m.Paused;
