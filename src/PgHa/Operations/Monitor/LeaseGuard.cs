@@ -38,12 +38,19 @@ internal sealed class LeaseGuard
 
     private const long CheckEveryMs = 1000;
 
-    // Arguments, never spliced into the text: $1 the lease record, $2 the data directory, $3 the postmaster's pid.
-    // Everything in the loop is a bash builtin (read -t on a pipe nobody writes is its sleep): on a host too busy
-    // to start programs quickly it still runs every tenth of a second. Only the fence starts programs.
+    // Arguments, never spliced into the text: $1 the lease record, $2 the data directory, $3 the postmaster's pid,
+    // $4 the pid of the monitor that started it. Everything in the loop is a bash builtin (read -t on a pipe nobody
+    // writes is its sleep): on a host too busy to start programs quickly it still runs every tenth of a second.
+    // Only the fence starts programs. While that monitor process still lives (same pid, same start time, not a
+    // zombie) the guard leaves it half a second from when the guard saw the lease ended to fence by itself (so
+    // with the monitor alive but stuck, the guard fences half a second after the lease's end; with the monitor gone,
+    // at once). After a freeze both wake at once, and both fenced at every thaw of the fault suite: one fence, the
+    // monitor's, is enough there (measured: the thawed primary's writes lasted as long either way, 0.07-0.21 s).
     internal const string Script = """
         exec </dev/null >/dev/null 2>&1
-        record=$1 pgdata=$2 pm=$3
+        record=$1 pgdata=$2 pm=$3 monitor=$4
+        started_as() { local stat f; started=; read -r stat < "/proc/$1/stat" || return 1; f=(${stat##*\) }); [[ ${f[0]} != Z ]] && started=${f[19]}; }
+        started_as "$monitor"; monitor_start=$started
         exec 9>>"$record.guard.lock" || exit 1
         flock -n 9 || exit 0
         printf '%d\n' "$$" > "$record.guard"
@@ -62,14 +69,16 @@ internal sealed class LeaseGuard
                 expires=${BASH_REMATCH[1]}
                 read -r up _ < /proc/uptime
                 now=$(( 10#${up%.*} * 1000 + 10#${up#*.} * 10 ))
-                if (( now >= expires )); then
+                (( now >= expires )) && noticed=${noticed:-$now}
+                (( now < expires )) && noticed=
+                if [[ -n $noticed ]] && { (( now >= noticed + 500 )) || [[ -z $monitor_start ]] || { started_as "$monitor"; [[ $started != "$monitor_start" ]]; }; }; then
                     umask 077
                     signal=$pgdata/standby.signal
                     : >> "$signal"
                     (( EUID == 0 )) && chown --reference="$pgdata" "$signal"
                     sync "$signal" "$pgdata"
                     kill -QUIT "$pm"
-                    printf 'The lease guard fenced the server (postmaster %s, standby.signal and an immediate stop) at %s ms of boot time, %s ms after its lease ended: no monitor renewed it.\n' "$pm" "$now" "$(( now - expires ))" >> "$record.guard.log"
+                    printf 'The lease guard fenced the server (postmaster %s, standby.signal and an immediate stop) %s ms after its lease ended (uptime %s ms): no monitor renewed it, or the one running did not fence it.\n' "$pm" "$(( now - expires ))" "$now" >> "$record.guard.log"
                     exit 0
                 fi
             fi
@@ -126,7 +135,8 @@ internal sealed class LeaseGuard
             return;
         }
         _startedAtMs = nowMs;
-        string[] arguments = ["--fork", "bash", "-c", Script, ProcessName, _recordPath, dataDirectory.TrimEnd('/'), postmasterPid.ToString(CultureInfo.InvariantCulture)];
+        string[] arguments = ["--fork", "bash", "-c", Script, ProcessName, _recordPath, dataDirectory.TrimEnd('/'),
+            postmasterPid.ToString(CultureInfo.InvariantCulture), Environment.ProcessId.ToString(CultureInfo.InvariantCulture)];
         _ = Task.Run(() =>
         {
             try

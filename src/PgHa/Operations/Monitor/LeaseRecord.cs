@@ -129,6 +129,7 @@ internal sealed class LeaseRecord
         {
             File.Delete(_path);
             _written = false;
+            _writtenExpiryMs = long.MinValue / 2; // the next save writes, whatever it holds
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {

@@ -137,10 +137,11 @@ internal sealed partial class NodeMonitor
             {
                 SaveLeaseRecord();
             }
-            else if (_leaseRecord.Armed)
+            else if (_leaseRecord.Armed && _wonTerm is null)
             {
                 // A standby now, or its server stopped or fenced: there is no lease to enforce, and a guard that went
-                // on obeying the last one would stop a server this monitor leaves running (a read-only boot).
+                // on obeying the last one would stop a server this monitor leaves running (a read-only boot). Not while
+                // a won term's promotion runs: its lease is the one the election granted.
                 _leaseRecord.Delete();
             }
             // Only once its own probe found it writable: a primary's monitor starts before it knows its server.
