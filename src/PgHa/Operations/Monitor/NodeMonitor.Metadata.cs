@@ -146,7 +146,6 @@ internal sealed partial class NodeMonitor
         {
             _members = members;
             _clusterState = state;
-            // The metadata's pause is told from the next one by when it was paused (a resume has no mark).
             // The metadata's flag carries no mark: paused_at is set by each copy's own clock (the witness's too), so
             // it would tell copies apart, not instructions. A pause written again between two reads comes with a
             // direct message anyway (Suspend-PgHaMonitor sends one to every monitor).
