@@ -186,13 +186,15 @@ foreach ($node in $pgha.Nodes) {
 "== PgHa: monitors as examples/systemd/pgha-monitor@.service runs them (paused while they start, as its comment says)"
 $null = Suspend-PgHaMonitor -Conninfo $pghaConninfo -Confirm:$false -WarningAction SilentlyContinue
 function Start-Monitor($Node) {
-    # User=postgres, Nice=-5, ExecStart=pwsh -NoProfile -NonInteractive -Command "Import-Module PgHa; Start-PgHaMonitor
+    # User=postgres, Nice=-5, LimitRTPRIO=1, ExecStart=pwsh -NoProfile -NonInteractive -Command "Import-Module PgHa; Start-PgHaMonitor
     # -Config /etc/pgha/%i.psd1 -LogFile /var/log/pgha/%i.log -StateFile /var/lib/pgha/%i.vote.json -ManageServer".
     # HOME is the bench's own home of postgres (its SSH key, known_hosts and cluster secret); setpriv, as systemd's
     # User=, opens no PAM session.
     $command = "Import-Module '$manifest'; Start-PgHaMonitor -Config $($Node.Config) -LogFile $PgHaBase/log/$($Node.Name).log -StateFile $PgHaBase/state/$($Node.Name).vote.json -ManageServer"
     $null = Start-Logged "$PgHaBase/log/$($Node.Name).console" "$PgHaBase/run/monitor-$($Node.Name).pid" @(
+        # LimitRTPRIO=1 cannot be set in this sandbox (no CAP_SYS_RESOURCE to raise it): ambient CAP_SYS_NICE allows the same.
         '/usr/bin/nice', '-n', '-5', '/usr/bin/setpriv', '--reuid=postgres', '--regid=postgres', '--init-groups',
+        '--inh-caps=+sys_nice', '--ambient-caps=+sys_nice',
         '/usr/bin/env', '-u', 'PGHA_CLUSTER_SECRET_FILE', "HOME=$PgHaBase/home", '/usr/bin/dotnet', "$PgHaBase/pwsh/pwsh.dll",
         '-NoProfile', '-NonInteractive', '-Command', $command)
 }

@@ -4,7 +4,7 @@ using PgHa.Bench.Hosting;
 namespace PgHa.Bench.Failover;
 
 /// <summary>
-/// One node's monitor started as examples/systemd/pgha-monitor@.service starts it: User=postgres, Nice=-5,
+/// One node's monitor started as examples/systemd/pgha-monitor@.service starts it: User=postgres, Nice=-5, LimitRTPRIO=1,
 /// `pwsh -NoProfile -NonInteractive -Command "Import-Module PgHa; Start-PgHaMonitor -Config /etc/pgha/%i.psd1
 /// -LogFile /var/log/pgha/%i.log -StateFile /var/lib/pgha/%i.vote.json -ManageServer"`, stopped with SIGTERM.
 /// Here: the pinned pwsh's files where postgres can read them (bench/failover.sh copies them; /usr/bin/pwsh in
@@ -48,7 +48,10 @@ public sealed class ShippedMonitor : IMonitorAgent
         foreach (string argument in new[]
         {
             "-c", "exec \"$@\" >>\"$0\" 2>&1", consoleFile,
+            // LimitRTPRIO=1 cannot be set here (the sandbox lacks CAP_SYS_RESOURCE to raise the limit); CAP_SYS_NICE,
+            // ambient, allows the same: the lease timer's thread may ask for SCHED_FIFO.
             "/usr/bin/nice", "-n", "-5", "/usr/bin/setpriv", "--reuid=postgres", "--regid=postgres", "--init-groups",
+            "--inh-caps=+sys_nice", "--ambient-caps=+sys_nice",
             "/usr/bin/env", "-u", "PGHA_CLUSTER_SECRET_FILE", $"HOME={home}", "/usr/bin/dotnet", pwshDll,
             "-NoProfile", "-NonInteractive", "-Command", Command(config, logFile, stateFile, extraParameters),
         })

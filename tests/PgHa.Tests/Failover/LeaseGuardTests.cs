@@ -42,6 +42,26 @@ public sealed class LeaseGuardTests : IDisposable
     }
 
     [Fact]
+    public async Task AServerLeftStoppedInPlaceByADeadMonitorIsStillEnded()
+    {
+        // A monitor killed in the middle of its own fence leaves its server stopped (FrozenServer: SIGSTOP) with no
+        // SIGQUIT sent yet: the guard's SIGQUIT alone would wait for ever in a stopped process, so it continues it.
+        int postmaster = StartPostmaster();
+        var record = new LeaseRecord(RecordPath);
+        record.Save(MonotonicClock.NowMs + 600);
+        var guard = new LeaseGuard(RecordPath);
+        guard.Ensure(DataDirectory, postmaster, MonotonicClock.NowMs, Fail);
+        Assert.True(await Polling.UntilAsync(() => guard.RunningPid() is not null, TimeSpan.FromSeconds(10)), "No guard runs.");
+        Assert.Equal(0, SendSignal(postmaster, 19 /* SIGSTOP */));
+
+        Assert.True(await Polling.UntilAsync(() => !LinuxProcesses.IsAlive(postmaster), TimeSpan.FromSeconds(10)), "The stopped postmaster outlived the guard's fence.");
+        Assert.True(File.Exists(SignalPath), "The postmaster was stopped without standby.signal.");
+    }
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "kill")]
+    private static extern int SendSignal(int pid, int signal);
+
+    [Fact]
     public async Task ALeaseThatIsRenewedIsNeverFenced_AndOnlyOneGuardRuns()
     {
         int postmaster = StartPostmaster();

@@ -51,6 +51,18 @@ public sealed class ProcessStatTests
     }
 
     [Theory]
+    [InlineData("4242 (postgres) T 1 4242", true)]
+    [InlineData("4242 (postgres) t 1 4242", true)]
+    [InlineData("4242 (postgres) S 1 4242", false)]
+    [InlineData("77 (x) T) S 1 77", false)]
+    public void AStoppedProcessIsStoppedAndStillRunning(string stat, bool stopped)
+    {
+        // A fence stops the postmaster (SIGSTOP) while it makes standby.signal durable: stopped, not gone.
+        Assert.Equal(stopped, ProcessStat.IsStopped(stat));
+        Assert.Equal(stat.StartsWith("4242", StringComparison.Ordinal), ProcessStat.IsLivePostgres(stat));
+    }
+
+    [Theory]
     [InlineData(null)]
     [InlineData("")]
     [InlineData("4242")]

@@ -29,25 +29,36 @@ internal static class Fencing
     /// Fences a running primary: signal, then an immediate stop. Immediate, not fast: a fast stop waits for
     /// the shutdown checkpoint to reach the standbys, and a primary cut off from them would wait out
     /// wal_sender_timeout; writes must end now. The crash recovery this leaves is done by the rejoin.
+    /// <paramref name="started"/> is called once a local server has been stopped in place (else first).
     /// </summary>
-    public static async Task<NodeRunState> FenceRunningAsync(OperationContext context, NodeHost node)
+    public static async Task<NodeRunState> FenceRunningAsync(OperationContext context, NodeHost node, Action? started = null)
     {
         // standby.signal first, durable (file and directory fsynced), and only then the stop: a power cut or a
         // reboot between the two must find a server that can only start read-only. On this machine both are
-        // done from this process (a write, two fsyncs and kill(2): well under a millisecond), because on a busy
-        // host starting runuser or pg_ctl can take seconds and the fencing margin is counted in fractions of
-        // one. Elsewhere, or when this process may not write there, the node's transport writes it (also
-        // fsynced, see NodeFileCommands) before the stop.
+        // done from this process (a write, two fsyncs and kill(2)), because on a busy host starting runuser or
+        // pg_ctl can take seconds and the fencing margin is counted in fractions of one. Elsewhere, or when this
+        // process may not write there, the node's transport writes it (also fsynced, see NodeFileCommands) before
+        // the stop. The fsyncs themselves took 0.2 s on a busy disk, so a local server is stopped in place first
+        // (FrozenServer): from then on it acknowledges nothing, while the order above still holds.
         int? pid = node.SshHost is null ? LocalPostmaster(node) : null;
-        bool placedHere = pid is { } p && DurableSignal.TryPlace(SignalPath(node), p);
-        if (!placedHere)
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        using (FrozenServer? frozen = pid is { } running ? FrozenServer.TryFreeze(running) : null)
         {
-            await PlaceSignalAsync(context, node).ConfigureAwait(false);
-        }
-        if (pid is { } postmaster && SendSignal(postmaster, SigQuit) == 0)
-        {
-            context.Reporter.Verbose($"Placed standby.signal and sent SIGQUIT to {node.Name}'s postmaster {postmaster} (immediate shutdown).");
-        }
+            double frozenMs = clock.Elapsed.TotalMilliseconds;
+            started?.Invoke(); // what the caller says of it comes after the freeze: a log line is not free either
+            bool placedHere = pid is { } p && DurableSignal.TryPlace(SignalPath(node), p);
+            if (!placedHere)
+            {
+                await PlaceSignalAsync(context, node).ConfigureAwait(false);
+            }
+            bool quit = frozen?.Quit() ?? (pid is { } postmaster && SendSignal(postmaster, SigQuit) == 0);
+            if (quit)
+            {
+                context.Reporter.Verbose(frozen is null
+                    ? $"Placed standby.signal and sent SIGQUIT to {node.Name}'s postmaster {pid} (immediate shutdown)."
+                    : $"Stopped {node.Name}'s postmaster {pid} and its {frozen.Children.Count} children in place (SIGSTOP, {frozenMs:0.0} ms), placed standby.signal ({clock.Elapsed.TotalMilliseconds - frozenMs:0} ms), sent them SIGQUIT (immediate shutdown) and let them run again.");
+            }
+        } // a fence that failed lets the server run again, as it was: the caller tries again
         await NodeService.StopAsync(context, node, PgHaStopMode.Immediate, StopWait).ConfigureAwait(false);
         return await NodeService.GetRunningAsync(context, node).ConfigureAwait(false);
     }

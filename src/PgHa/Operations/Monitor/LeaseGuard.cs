@@ -78,6 +78,12 @@ internal sealed class LeaseGuard
                     (( EUID == 0 )) && chown --reference="$pgdata" "$signal"
                     sync "$signal" "$pgdata"
                     kill -QUIT "$pm"
+                    # A monitor that died in the middle of its own fence may have left the server stopped in place
+                    # (SIGSTOP): its children get SIGQUIT too before anything runs again, so none runs its own code.
+                    kids=()
+                    read -r -a kids < "/proc/$pm/task/$pm/children"
+                    (( ${#kids[@]} )) && kill -QUIT "${kids[@]}"
+                    kill -CONT "$pm" "${kids[@]}"
                     printf 'The lease guard fenced the server (postmaster %s, standby.signal and an immediate stop) %s ms after its lease ended (uptime %s ms): no monitor renewed it, or the one running did not fence it.\n' "$pm" "$(( now - expires ))" "$now" >> "$record.guard.log"
                     exit 0
                 fi

@@ -130,10 +130,10 @@ internal sealed partial class NodeMonitor
         }
     }
 
-    private async Task FenceRunningAsync(string why)
+    private async Task FenceRunningAsync(string why, Action started)
     {
         var clock = Stopwatch.StartNew();
-        await Fencing.FenceRunningAsync(_context, SelfHost).ConfigureAwait(false);
+        await Fencing.FenceRunningAsync(_context, SelfHost, started).ConfigureAwait(false);
         lock (_gate)
         {
             _fenced = true;
@@ -146,6 +146,27 @@ internal sealed partial class NodeMonitor
         }
         QueueEvent(Self, "primary_fenced", true, $"{Self.Name} fenced itself in {Elapsed(clock)} (standby.signal, immediate stop): {why}");
         await ResignAsync(_watch.Term).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// At the start: a previous monitor killed in the middle of a fence may have left this node's server stopped in
+    /// place (<see cref="FrozenServer"/>); nothing else would ever let it run or end it.
+    /// </summary>
+    private void EndFenceLeftOver()
+    {
+        if (Self.DataDirectory is null || SelfHost.SshHost is not null || Fencing.LocalPostmaster(SelfHost) is not { } postmaster)
+        {
+            return;
+        }
+        bool signalInPlace = File.Exists(Fencing.SignalPath(SelfHost));
+        if (FrozenServer.EndLeftOver(postmaster, signalInPlace) is { } done)
+        {
+            _log.Warning($"{Self.Name}: {done}.");
+            if (signalInPlace)
+            {
+                QueueEvent(Self, "primary_fenced", true, $"{Self.Name}: {done}");
+            }
+        }
     }
 
     private Task FenceStaleAsync(string why) =>

@@ -164,6 +164,7 @@ internal sealed partial class NodeMonitor
             _log.Warning($"While this monitor was not running: {fencedByGuard}");
             QueueEvent(Self, "primary_fenced", true, $"{Self.Name}: {fencedByGuard}");
         }
+        EndFenceLeftOver();
         long? keptLease = _leaseRecord.Load(NowMs, ForgetLeaseAfterStop);
         lock (_gate)
         {

@@ -9,6 +9,9 @@ internal static class ProcessStat
     /// <summary>Z: the process has died and waits for its parent to reap it.</summary>
     public static bool IsZombie(string? stat) => State(stat) == 'Z';
 
+    /// <summary>T (stopped by a signal) or t (stopped by a tracer).</summary>
+    public static bool IsStopped(string? stat) => State(stat) is 'T' or 't';
+
     /// <summary>A live (not zombie) process whose command is postgres (the postmaster's name since PostgreSQL 10).</summary>
     public static bool IsLivePostgres(string? stat)
     {
