@@ -15,4 +15,12 @@ public sealed class CommandOptions
 
     /// <summary>Text written to the program's standard input (UTF-8), which is then closed.</summary>
     public string? StandardInput { get; init; }
+
+    /// <summary>
+    /// The program starts a server that outlives it (pg_ctl start). Run by root for the PostgreSQL OS user, it then
+    /// goes through runuser, whose PAM session gives that server the user's limits (limits.conf), as su or a
+    /// service manager would; every other program is started with setpriv, which opens no session and starts in
+    /// half the time.
+    /// </summary>
+    public bool StartsServer { get; init; }
 }

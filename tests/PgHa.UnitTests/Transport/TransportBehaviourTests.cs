@@ -58,6 +58,29 @@ public sealed class TransportBehaviourTests : IClassFixture<TransportServers>
     }
 
     [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task AsRootTheLocalProgramGetsWhatRunuserGives_WithoutPrivileges(bool startsServer)
+    {
+        // setpriv for every program, runuser for one that starts a server (pg_ctl start): the same user, groups and
+        // environment either way, and nothing of root left (saved uid, capabilities).
+        var transport = _servers.Transport("local");
+        const string script = "id -u; id -G; echo \"$HOME $SHELL $USER $LOGNAME\"; grep -E '^(Uid|CapPrm|CapEff|CapAmb):' /proc/self/status";
+
+        var result = await transport.RunAsync("sh", ["-c", script], new CommandOptions { StartsServer = startsServer }, CancellationToken.None);
+        var reference = await transport.RunAsync("sh", ["-c", script], new CommandOptions { StartsServer = !startsServer }, CancellationToken.None);
+
+        Assert.Equal(0, result.ExitCode);
+        string[] lines = result.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        var account = OsAccount.Find("postgres")!;
+        Assert.Equal(account.Uid.ToString(System.Globalization.CultureInfo.InvariantCulture), lines[0]);
+        Assert.Equal($"{account.Home} {account.Shell} postgres postgres", lines[2]);
+        Assert.Matches($@"^Uid:\s+{account.Uid}\s+{account.Uid}\s+{account.Uid}\s+{account.Uid}$", lines[3]);
+        Assert.All(lines.Skip(4), line => Assert.Matches(@"^Cap(Prm|Eff|Amb):\s+0+$", line));
+        Assert.Equal(reference.StandardOutput, result.StandardOutput);
+    }
+
+    [Theory]
     [MemberData(nameof(Kinds))]
     public async Task StandardInputReachesTheProgram(string kind)
     {

@@ -38,8 +38,9 @@ internal static class StandbyClone
         SourceFacts facts;
         try
         {
-            (probe, _) = await NodeProbe.ProbeWithFallbackAsync(context, request.Source).ConfigureAwait(false);
+            // One session for the probe and the facts: each new one is a backend forked on the source.
             await using var connection = await OpenSourceAsync(context, request.Source).ConfigureAwait(false);
+            probe = await NodeProbe.ProbeAsync(connection, ct).ConfigureAwait(false);
             facts = await SourceFacts.ReadAsync(connection, request.SlotName, ct).ConfigureAwait(false);
         }
         catch (PgHaException ex)

@@ -184,7 +184,7 @@ internal static class NodeService
         try
         {
             start = await RunWithProgressAsync(context, host, binDir + "/pg_ctl", PgCtlCommand.Start(node.DataDirectory, logFile, wait), wait,
-                $"Starting {node.Name}", "Waiting for the server to accept connections").ConfigureAwait(false);
+                $"Starting {node.Name}", "Waiting for the server to accept connections", startsServer: true).ConfigureAwait(false);
         }
         catch (TimeoutException ex)
         {
@@ -301,9 +301,10 @@ internal static class NodeService
 
     /// <summary>Runs pg_ctl (which waits by itself, -w -t) and reports progress once a second until it returns.</summary>
     private static async Task<CommandResult> RunWithProgressAsync(
-        OperationContext context, INodeTransport host, string program, IReadOnlyList<string> arguments, TimeSpan wait, string activity, string status)
+        OperationContext context, INodeTransport host, string program, IReadOnlyList<string> arguments, TimeSpan wait, string activity, string status,
+        bool startsServer = false)
     {
-        var options = new CommandOptions { Timeout = TimeSpan.FromSeconds(PgCtlCommand.WaitSeconds(wait)) + PgCtlCommand.TransportGrace };
+        var options = new CommandOptions { Timeout = TimeSpan.FromSeconds(PgCtlCommand.WaitSeconds(wait)) + PgCtlCommand.TransportGrace, StartsServer = startsServer };
         Task<CommandResult> run = host.RunAsync(program, arguments, options, context.CancellationToken);
         var clock = Stopwatch.StartNew();
         double limit = PgCtlCommand.WaitSeconds(wait);
