@@ -14,6 +14,9 @@ public sealed class LocalTransport : INodeTransport
 
     private static readonly TimeSpan OutputGrace = TimeSpan.FromSeconds(2);
 
+    /// <summary>setpriv's path (util-linux, like runuser), or null on a host without it: runuser then does it all.</summary>
+    private static readonly Lazy<string?> Setpriv = new(() => new[] { "/usr/bin/setpriv", "/bin/setpriv" }.FirstOrDefault(File.Exists));
+
     private readonly bool _switchUser;
 
     public LocalTransport(string osUser = DefaultOsUser)
@@ -103,21 +106,23 @@ public sealed class LocalTransport : INodeTransport
 
     /// <summary>
     /// How root starts <paramref name="program"/> as the OS user. setpriv (util-linux, as runuser) with the user's
-    /// ids and groups and, through env, the HOME, SHELL, USER and LOGNAME runuser would set: it opens no PAM session,
-    /// and took half of runuser's time to start (20-40 ms against 40-85 ms on a busy 2-core host; a clone's checks
-    /// start a dozen programs). runuser for a program that starts a server (pg_ctl start), so that its session
-    /// applies the user's limits.conf to the server, and whenever the account cannot be read.
+    /// ids and groups and, through env, the HOME, USER and LOGNAME runuser -u sets (it leaves SHELL as it is): it
+    /// opens no PAM session, and took half of runuser's time to start (20-40 ms against 40-85 ms on a busy 2-core
+    /// host; a clone's checks start a dozen programs). runuser for a program that starts a server (pg_ctl start),
+    /// so that its session applies the user's limits.conf to the server and revokes the caller's session keyring
+    /// (pam_keyinit) for it, and whenever setpriv or the account cannot be found. The short-lived programs started
+    /// with setpriv keep the caller's resource limits and session keyring.
     /// </summary>
     private string SwitchUserPrefix(string program, bool startsServer, out IReadOnlyList<string> arguments)
     {
-        if (!startsServer && !program.Contains('=') && OsAccount.Find(OsUser) is { } account)
+        if (!startsServer && !program.Contains('=') && Setpriv.Value is { } setpriv && OsAccount.Find(OsUser) is { } account)
         {
             arguments =
             [
                 $"--reuid={account.Uid}", $"--regid={account.Gid}", "--init-groups", "--",
-                "env", $"HOME={account.Home}", $"SHELL={account.Shell}", $"USER={account.Name}", $"LOGNAME={account.Name}", program,
+                "env", $"HOME={account.Home}", $"USER={account.Name}", $"LOGNAME={account.Name}", program,
             ];
-            return "setpriv";
+            return setpriv;
         }
         arguments = ["-u", OsUser, "--", program];
         return "runuser";

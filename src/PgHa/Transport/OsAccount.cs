@@ -4,9 +4,9 @@ namespace PgHa.Transport;
 
 /// <summary>
 /// An OS user's passwd entry (getpwnam_r, so NSS users such as LDAP's count too): what a process started for that
-/// user needs besides the ids (HOME, SHELL), as runuser sets them.
+/// user needs besides the ids (HOME), as runuser sets it.
 /// </summary>
-internal sealed record OsAccount(string Name, uint Uid, uint Gid, string Home, string Shell)
+internal sealed record OsAccount(string Name, uint Uid, uint Gid, string Home)
 {
     private static readonly Dictionary<string, OsAccount?> Known = new(StringComparer.Ordinal);
 
@@ -39,8 +39,7 @@ internal sealed record OsAccount(string Name, uint Uid, uint Gid, string Home, s
                 return null;
             }
             string? home = Marshal.PtrToStringUTF8(entry.Dir);
-            string? shell = Marshal.PtrToStringUTF8(entry.Shell);
-            return string.IsNullOrEmpty(home) ? null : new OsAccount(name, entry.Uid, entry.Gid, home, string.IsNullOrEmpty(shell) ? "/bin/sh" : shell);
+            return string.IsNullOrEmpty(home) ? null : new OsAccount(name, entry.Uid, entry.Gid, home);
         }
         finally
         {

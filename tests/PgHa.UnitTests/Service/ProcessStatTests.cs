@@ -59,6 +59,7 @@ public sealed class ProcessStatTests
     {
         // A fence stops the postmaster (SIGSTOP) while it makes standby.signal durable: stopped, not gone.
         Assert.Equal(stopped, ProcessStat.IsStopped(stat));
+        Assert.Equal(stat.Contains(") T ", StringComparison.Ordinal), ProcessStat.IsStoppedBySignal(stat)); // a debugger's stop (t) is not ours
         Assert.Equal(stat.StartsWith("4242", StringComparison.Ordinal), ProcessStat.IsLivePostgres(stat));
     }
 

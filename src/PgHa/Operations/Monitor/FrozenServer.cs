@@ -129,7 +129,8 @@ internal sealed class FrozenServer : IDisposable
     /// </summary>
     public static string? EndLeftOver(int postmaster, bool signalInPlace)
     {
-        if (!IsStopped(postmaster))
+        // SIGSTOP only: a postmaster a DBA holds in a debugger (state t) is theirs.
+        if (!ReadState(postmaster, ProcessStat.IsStoppedBySignal))
         {
             return null;
         }
@@ -148,11 +149,13 @@ internal sealed class FrozenServer : IDisposable
             : $"its postmaster {postmaster} was stopped in place (SIGSTOP) before standby.signal was written: a fence was cut short; the server runs again as it was";
     }
 
-    private static bool IsStopped(int pid)
+    private static bool IsStopped(int pid) => ReadState(pid, ProcessStat.IsStopped);
+
+    private static bool ReadState(int pid, Func<string, bool> test)
     {
         try
         {
-            return ProcessStat.IsStopped(File.ReadAllText($"/proc/{pid}/stat"));
+            return test(File.ReadAllText($"/proc/{pid}/stat"));
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {

@@ -75,7 +75,6 @@ internal sealed partial class NodeMonitor
                 return;
             }
             _leaderWritable = false;
-            bool failedBefore = _watch.HasFailed(NowMs, _settings);
             if (promoting)
             {
                 _watch.Seen(now);
@@ -84,7 +83,12 @@ internal sealed partial class NodeMonitor
             {
                 _watch.Missed(confirmedDown);
             }
-            failedNow = !failedBefore && _watch.HasFailed(NowMs, _settings);
+            // Once per watch, whichever rule made it fail (confirmed down, the detection window, the early vote-out).
+            failedNow = _watch.HasFailed(NowMs, _settings) && !ReferenceEquals(_failureSignalledFor, _watch);
+            if (failedNow)
+            {
+                _failureSignalledFor = _watch;
+            }
         }
         if (failedNow)
         {

@@ -84,6 +84,7 @@ internal sealed partial class NodeMonitor
     private bool _serverRunning;
     private NodeProbeResult? _local;
     private long? _localDownSinceMs;
+    private LeaderWatch? _failureSignalledFor; // the watch whose failure has woken the main loop (once per watch)
     private Npgsql.NpgsqlConnection? _localConnection; // the main loop's own, for ProbeLocalAsync
     private bool _fenced;
     private bool _signalPlacedByMe;

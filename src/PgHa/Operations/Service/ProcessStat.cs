@@ -12,6 +12,9 @@ internal static class ProcessStat
     /// <summary>T (stopped by a signal) or t (stopped by a tracer).</summary>
     public static bool IsStopped(string? stat) => State(stat) is 'T' or 't';
 
+    /// <summary>T only: stopped by a signal (SIGSTOP), not held by a debugger.</summary>
+    public static bool IsStoppedBySignal(string? stat) => State(stat) == 'T';
+
     /// <summary>A live (not zombie) process whose command is postgres (the postmaster's name since PostgreSQL 10).</summary>
     public static bool IsLivePostgres(string? stat)
     {
