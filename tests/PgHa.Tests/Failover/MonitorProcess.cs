@@ -1,7 +1,9 @@
 using System.Diagnostics;
+using System.Globalization;
 using System.Reflection;
 using System.Runtime.InteropServices;
 using System.Text;
+using System.Text.RegularExpressions;
 using PgHa.Tests.Fixtures;
 using PgHa.Tests.Hosting;
 
@@ -21,7 +23,7 @@ namespace PgHa.Tests.Failover;
 /// PgHa.Run 5.1 s (2.0 s CPU, 125 MB RSS), dotnet pwsh 5.6 s (2.4 s, 221 MB over its 3 processes),
 /// dotnet pwsh.dll 5.5 s (2.0 s, 136 MB).
 /// </remarks>
-public sealed class MonitorProcess : IAsyncDisposable
+public sealed partial class MonitorProcess : IAsyncDisposable
 {
     private const string Script = """
         # Start-PgHaMonitor for the failover tests: conninfo, node name, local conninfo, log file, then name/value pairs.
@@ -113,6 +115,33 @@ public sealed class MonitorProcess : IAsyncDisposable
             }
         }
     }
+
+    /// <summary>
+    /// How long this process took from its start to running the monitor (its DEBUG line "Starting the monitor
+    /// of ..., N s after its process started": the runtime, PowerShell and the module loaded); null before then.
+    /// </summary>
+    public double? StartupSeconds()
+    {
+        if (!File.Exists(LogFile))
+        {
+            return null;
+        }
+        DateTime startedUtc = _process.StartTime.ToUniversalTime();
+        foreach (string line in File.ReadLines(LogFile).Reverse())
+        {
+            var match = StartupLine().Match(line);
+            if (match.Success)
+            {
+                var at = DateTime.ParseExact(match.Groups["at"].Value, "yyyy-MM-dd HH:mm:ss.fff", CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal);
+                // The log goes on across restarts: the line must be this process's, not its predecessor's.
+                return at >= startedUtc.AddSeconds(-1) ? double.Parse(match.Groups["seconds"].Value, CultureInfo.InvariantCulture) : null;
+            }
+        }
+        return null;
+    }
+
+    [GeneratedRegex(@"^\[(?<at>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}) UTC\] \[DEBUG\] Starting the monitor of .*, (?<seconds>\d+(\.\d+)?) s after its process started")]
+    private static partial Regex StartupLine();
 
     /// <summary>SIGTERM, then up to 15 s for a clean end; killed otherwise. True when it ended by itself.</summary>
     public async Task<bool> StopAsync()

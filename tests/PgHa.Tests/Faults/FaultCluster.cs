@@ -55,6 +55,7 @@ public sealed class FaultCluster : IAsyncDisposable
     private readonly Dictionary<string, NodeCgroup> _cgroups = [];
     private Task<(string? Primary, double? AllStreaming, Dictionary<string, double> Since)>? _settling;
     private EtcdCluster? _etcd;
+    private readonly List<(MonitorProcess Monitor, double At)> _restarted = [];
 
     private FaultCluster(ITestOutputHelper output, FaultClusterOptions options, MonitoredCluster cluster)
     {
@@ -202,7 +203,23 @@ public sealed class FaultCluster : IAsyncDisposable
     {
         var monitor = StartMonitor(Cluster[name], Path.Combine(Cluster.Directory, name), new Dictionary<string, string> { ["ManageServer"] = "true" }); // its log goes on in the same file
         Cluster.ReplaceMonitor(monitor);
+        _restarted.Add((monitor, Clock.Elapsed.TotalSeconds));
         return monitor;
+    }
+
+    /// <summary>
+    /// How long after the heal the last monitor restarted no later than the heal was still starting its process
+    /// (runtime, PowerShell, module): time in which no HA tool could act on that node yet. Null when none was.
+    /// </summary>
+    private double? RestartedMonitorStartAfterHeal()
+    {
+        double healed = HealedAt ?? double.MaxValue;
+        var (monitor, at) = _restarted.LastOrDefault(r => r.At <= healed + 0.5);
+        if (monitor is null || monitor.StartupSeconds() is not { } startup)
+        {
+            return null;
+        }
+        return Math.Max(0, at + startup - healed);
     }
 
     /// <summary>A line in the test output, with the time on the fault clock.</summary>
@@ -332,6 +349,7 @@ public sealed class FaultCluster : IAsyncDisposable
             FinalPrimary = primary,
             TimeToOnePrimary = primary is null ? null : watch.OnePrimaryAfter(primary, fault),
             TimeToAllStreaming = allStreaming,
+            RestartedMonitorStart = RestartedMonitorStartAfterHeal(),
         };
         string writes = string.Join(", ", watch.Accepted.Select(a => $"{a.Key}: {a.Value.Count(t => t >= fault)} probes accepted after the fault, last at {a.Value.DefaultIfEmpty(double.NaN).Max() - fault:0.00} s"));
         _output.WriteLine(outcome.ToString());

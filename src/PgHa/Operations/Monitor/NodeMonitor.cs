@@ -135,6 +135,12 @@ internal sealed partial class NodeMonitor
     }
 
     private CancellationToken Ct => _context.CancellationToken;
+
+    private static string ProcessAge()
+    {
+        using var self = Process.GetCurrentProcess();
+        return $"{(DateTime.Now - self.StartTime).TotalSeconds:0.00} s";
+    }
     private static long NowMs => MonotonicClock.NowMs;
     private NodeRecord Self => _members.Self;
 
@@ -147,7 +153,11 @@ internal sealed partial class NodeMonitor
     /// <summary>Runs until the context is cancelled; returns normally then.</summary>
     public async Task RunAsync()
     {
+        // How long a start takes, step by step (DEBUG): after a reboot the node rejoins only once its monitor runs.
+        var startClock = Stopwatch.StartNew();
+        _log.Debug($"Starting the monitor of {_target.NodeName ?? "its node"}, {ProcessAge()} after its process started: reading the metadata.");
         await FirstMetadataAsync().ConfigureAwait(false);
+        _log.Debug($"Read the metadata in {startClock.Elapsed.TotalSeconds:0.00} s.");
         await OpenEtcdAsync().ConfigureAwait(false);
         if (Self.Role != PgHaRole.Witness && Self.DataDirectory is null)
         {
@@ -217,6 +227,7 @@ internal sealed partial class NodeMonitor
             // hold the leader key, before the lease timer fences it (a partition, etcd out of reach).
             await RenewLeaseAsync().ConfigureAwait(false);
         }
+        _log.Debug($"Ready to decide {startClock.Elapsed.TotalSeconds:0.00} s after the start began.");
         if (_settings.ManageServer && Self.Role != PgHaRole.Witness)
         {
             await StartStoppedServerAsync().ConfigureAwait(false);
