@@ -35,6 +35,15 @@ public sealed class OperationContext
     internal bool LocalCommit { get; init; }
 
     /// <summary>
+    /// The deadline of every statement on the context's sessions that does not set its own (Npgsql's
+    /// CommandTimeout, whose default is 30 s); null keeps Npgsql's. The monitor sets one: a server cut off in the
+    /// middle of a statement answers nothing, and the monitor's loop, which stands in elections, must not wait
+    /// 30 s for it (a standby following a new primary that was cut off the moment after left the cluster without
+    /// a primary for 33 s in a fault run).
+    /// </summary>
+    internal int? StatementTimeoutSeconds { get; init; }
+
+    /// <summary>
     /// The cluster secret, for commands that talk to the monitors (Get-, Suspend-, Resume-PgHaMonitor, a
     /// switchover pausing them); null when none was found: such a command can then only ask for statuses.
     /// </summary>
@@ -52,6 +61,7 @@ public sealed class OperationContext
             EventHook = EventHook,
             LocalCommit = LocalCommit,
             ClusterSecret = ClusterSecret,
+            StatementTimeoutSeconds = StatementTimeoutSeconds,
         };
 
     /// <summary>
@@ -66,5 +76,6 @@ public sealed class OperationContext
             EventHook = EventHook,
             LocalCommit = true,
             ClusterSecret = ClusterSecret,
+            StatementTimeoutSeconds = StatementTimeoutSeconds,
         };
 }

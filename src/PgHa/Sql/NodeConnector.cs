@@ -64,6 +64,10 @@ internal static class NodeConnector
 
     private static async Task<NpgsqlConnection> OpenAsync(OperationContext context, ConnectionInfo info, string? database, NpgsqlConnectionPlan plan, string connectionString)
     {
+        if (context.StatementTimeoutSeconds is { } statementTimeout)
+        {
+            connectionString = new NpgsqlConnectionStringBuilder(connectionString) { CommandTimeout = statementTimeout }.ConnectionString;
+        }
         var connection = new NpgsqlConnection(connectionString)
         {
             SslClientAuthenticationOptionsCallback = plan.Tls.Apply,

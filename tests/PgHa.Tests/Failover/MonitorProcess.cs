@@ -40,6 +40,7 @@ public sealed partial class MonitorProcess : IAsyncDisposable
 
     private readonly Process _process;
     private readonly StringBuilder _output = new();
+    private readonly DateTime _startedUtc = DateTime.UtcNow;
 
     private MonitorProcess(string nodeName, Process process, string logFile)
     {
@@ -126,7 +127,6 @@ public sealed partial class MonitorProcess : IAsyncDisposable
         {
             return null;
         }
-        DateTime startedUtc = _process.StartTime.ToUniversalTime();
         foreach (string line in File.ReadLines(LogFile).Reverse())
         {
             var match = StartupLine().Match(line);
@@ -134,7 +134,7 @@ public sealed partial class MonitorProcess : IAsyncDisposable
             {
                 var at = DateTime.ParseExact(match.Groups["at"].Value, "yyyy-MM-dd HH:mm:ss.fff", CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal);
                 // The log goes on across restarts: the line must be this process's, not its predecessor's.
-                return at >= startedUtc.AddSeconds(-1) ? double.Parse(match.Groups["seconds"].Value, CultureInfo.InvariantCulture) : null;
+                return at >= _startedUtc.AddSeconds(-1) ? double.Parse(match.Groups["seconds"].Value, CultureInfo.InvariantCulture) : null;
             }
         }
         return null;

@@ -23,7 +23,7 @@ internal static class ModuleAssembly
 
     private static Assembly? Resolve(AssemblyLoadContext context, AssemblyName name)
     {
-        if (name.Name != "PgHa")
+        if (name.Name is not ("PgHa" or "Npgsql"))
         {
             return null;
         }
@@ -35,7 +35,9 @@ internal static class ModuleAssembly
                 Type loadContext = Assembly.LoadFrom(shared).GetType("PgHa.Shared.LoadContext", throwOnError: true)!;
                 _engine = (Assembly)loadContext.GetMethod("Initialize", BindingFlags.Public | BindingFlags.Static)!.Invoke(null, null)!;
             }
-            return _engine;
+            // Npgsql for tests that hold the engine's sessions (NodeConnector): the copy PgHa's context loaded, so
+            // that the connection the engine returns is of the type the test compiled against.
+            return name.Name == "PgHa" ? _engine : AssemblyLoadContext.GetLoadContext(_engine)!.LoadFromAssemblyName(name);
         }
     }
 }

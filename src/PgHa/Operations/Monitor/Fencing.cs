@@ -39,7 +39,8 @@ internal static class Fencing
         // pg_ctl can take seconds and the fencing margin is counted in fractions of one. Elsewhere, or when this
         // process may not write there, the node's transport writes it (also fsynced, see NodeFileCommands) before
         // the stop. The fsyncs themselves took 0.2 s on a busy disk, so a local server is stopped in place first
-        // (FrozenServer): from then on it acknowledges nothing, while the order above still holds.
+        // (FrozenServer): from then on it commits nothing new (a reply already buffered may still go out), while the
+        // order above still holds.
         int? pid = node.SshHost is null ? LocalPostmaster(node) : null;
         var clock = System.Diagnostics.Stopwatch.StartNew();
         using (FrozenServer? frozen = pid is { } running ? FrozenServer.TryFreeze(running) : null)

@@ -89,7 +89,7 @@ internal sealed partial class NodeMonitor
         {
             return peers;
         }
-        var notes = new PeerRefusalLog(_log.Warning, TimeSpan.FromSeconds(10));
+        var notes = new ThrottledLog(_log.Warning, TimeSpan.FromSeconds(10));
         return new EtcdMonitorConsensus(_etcdClient, _startConsensus.EtcdPrefix!, () => _members, ClusterIdNow, RecordedLeaderOf,
             EtcdLeaseTiming.For(_settings.FenceTimeout), Status, AdmitStatus, announcer: peers, notes.Note, _log.Info, _settings.EtcdFailsafe);
     }

@@ -57,7 +57,8 @@ internal sealed partial class NodeMonitor
     private MonitorMembers _members = null!;
     private PeerClient _peers = null!;
     private PeerSigner _signer = null!;
-    private PeerRefusalLog _refusals = null!;
+    private ThrottledLog _refusals = null!;
+    private readonly ThrottledLog _checkFailures;
     private IConsensus _consensus = null!;
     private readonly TermGate _terms = new();
     private VoteBook _votes = null!;
@@ -127,12 +128,22 @@ internal sealed partial class NodeMonitor
             Ssh = context.Ssh,
             EventHook = _hooks?.Enqueuing,
             LocalCommit = true,
+            StatementTimeoutSeconds = (int)StatementTimeout.TotalSeconds,
         };
         _settings = settings;
         _target = target;
         _log = log;
         _knownMembers = KnownMembersFile.For(target);
+        _checkFailures = new ThrottledLog(log.Warning, TimeSpan.FromSeconds(10));
     }
+
+    /// <summary>
+    /// The deadline of the monitor's statements that set none of their own (a CHECKPOINT before pg_rewind, the
+    /// promotion's wait do): one to a server cut off mid-statement ends after this (and Npgsql's cancel attempt,
+    /// up to 2 s more), not after Npgsql's default 30 s, during which this monitor's loop could neither stand nor
+    /// follow. Long enough for any of its queries on a busy host (they take milliseconds).
+    /// </summary>
+    internal static readonly TimeSpan StatementTimeout = TimeSpan.FromSeconds(5);
 
     private CancellationToken Ct => _context.CancellationToken;
 
@@ -206,7 +217,7 @@ internal sealed partial class NodeMonitor
         }
         IPAddress listenAddress = _members.SelfAddress ?? IPAddress.Loopback;
         _signer = new PeerSigner(ClusterSecret.Load(_target.SecretFile ?? ClusterSecretLocation.DefaultPath), Self.Id);
-        _refusals = new PeerRefusalLog(_log.Warning, TimeSpan.FromSeconds(10));
+        _refusals = new ThrottledLog(_log.Warning, TimeSpan.FromSeconds(10));
         _peers = new PeerClient(_members.SelfAddress, _settings.PeerTimeout, _signer, _refusals.Note);
         _consensus = CreateConsensus();
         await using var server = new PeerServer(new IPEndPoint(listenAddress, Self.EffectiveMonitorPort), _signer, StatusFor, HandlePeerRequestAsync, _refusals.Note);
@@ -305,7 +316,7 @@ internal sealed partial class NodeMonitor
             }
             catch (Exception ex) when (ex is PgHaException or Npgsql.NpgsqlException or IOException or TimeoutException)
             {
-                _log.Warning($"Check failed: {ex.Message}");
+                _checkFailures.Note($"Check failed: {ex.Message}");
                 pause = FailedRoundPause();
                 PublishSnapshot(round.Elapsed);
             }

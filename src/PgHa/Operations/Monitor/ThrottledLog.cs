@@ -2,10 +2,11 @@ using PgHa.Core;
 namespace PgHa.Operations.Monitor;
 
 /// <summary>
-/// Writes why a peer message was refused to the monitor's log, at most one line per interval (with how many
-/// were left out): a misconfigured member asking every 250 ms, or a scanner, must not flood the log.
+/// Writes a kind of warning to the monitor's log at most once per interval, with how many were left out: a
+/// misconfigured member asking every 250 ms, a scanner, or a check that fails every round of a primary (four
+/// times a second) must not flood the log. The line written is the newest one.
 /// </summary>
-internal sealed class PeerRefusalLog
+internal sealed class ThrottledLog
 {
     private readonly Action<string> _write;
     private readonly TimeSpan _interval;
@@ -14,7 +15,7 @@ internal sealed class PeerRefusalLog
     private long _lastMs = long.MinValue / 2;
     private int _suppressed;
 
-    public PeerRefusalLog(Action<string> write, TimeSpan interval, Func<long>? nowMs = null)
+    public ThrottledLog(Action<string> write, TimeSpan interval, Func<long>? nowMs = null)
     {
         _write = write;
         _interval = interval;
@@ -36,6 +37,6 @@ internal sealed class PeerRefusalLog
             suppressed = _suppressed;
             _suppressed = 0;
         }
-        _write(suppressed == 0 ? message : $"{message} ({suppressed} more refusal(s) since the last such line.)");
+        _write(suppressed == 0 ? message : $"{message} ({suppressed} more such line(s) left out since the last one.)");
     }
 }
