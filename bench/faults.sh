@@ -6,6 +6,7 @@
 #   two writable (s)       how long two nodes did, in all
 #   lost acked             acknowledged writes (the writer's INSERT ... RETURNING) missing on the final primary
 #   one primary (s)        fault -> the final primary takes a write after the last write any other node took
+#   none writable (s)      the longest stretch after the fault in which no node took a write (bound: 15 s)
 #   all streaming (s)      heal -> every other node streams from the final primary (bound: 15 s, less the
 #                          start of a monitor process restarted at the heal, its own column)
 # Every scenario runs on both consensus backends (issue 10): a [Theory] over PgHaConsensusBackend, e.g.
@@ -55,13 +56,13 @@ def worst(values, pick=max):
         return "never"
     return f"{pick(values):.2f}" if values else "-"
 
-print("| scenario | runs | pass | max writable at once | two writable (s) | lost acked (worst) | one primary (s, worst) | all streaming (s, worst) | restarted monitor's start (s, worst) | failures |")
-print("|---|---|---|---|---|---|---|---|---|---|")
+print("| scenario | runs | pass | max writable at once | two writable (s) | lost acked (worst) | one primary (s, worst) | none writable (s, worst) | all streaming (s, worst) | restarted monitor's start (s, worst) | failures |")
+print("|---|---|---|---|---|---|---|---|---|---|---|")
 for name, os_ in rows.items():
     fails = sorted({f for o in os_ for f in o["failures"]})
     print(f"| {name} | {len(os_)} | {sum(o['passed'] for o in os_)} | {max(o['maxWritableAtOnce'] for o in os_)} "
           f"| {max(o['twoWritableSeconds'] for o in os_):.3f} | {max(o['lostAckedWrites'] for o in os_)} "
-          f"| {worst([o['timeToOnePrimary'] for o in os_])} | {worst([o['timeToAllStreaming'] for o in os_])} "
+          f"| {worst([o['timeToOnePrimary'] for o in os_])} | {worst([o.get('longestWithoutWrites') for o in os_])} | {worst([o['timeToAllStreaming'] for o in os_])} "
           f"| {worst([s for o in os_ if (s := o.get('restartedMonitorStart')) is not None]) if any(o.get('restartedMonitorStart') is not None for o in os_) else '-'} "
           f"| {'; '.join(fails)} |")
 PY

@@ -303,6 +303,7 @@ public sealed class FaultCluster : IAsyncDisposable
         HealedAt ??= Clock.Elapsed.TotalSeconds;
         var (primary, allStreaming, streamingSince) = await (_settling ?? SettleAsync());
         await Writer.StopAsync();
+        double watchEnd = Clock.Elapsed.TotalSeconds;
         WriteWatch watch = await Watcher.StopAsync();
         var writableAtEnd = (await Cluster.WritableAsync()).Where(w => w.Value == true).Select(w => w.Key).ToList();
         primary ??= writableAtEnd.Count == 1 ? writableAtEnd[0] : null;
@@ -350,6 +351,7 @@ public sealed class FaultCluster : IAsyncDisposable
             TimeToOnePrimary = primary is null ? null : watch.OnePrimaryAfter(primary, fault),
             TimeToAllStreaming = allStreaming,
             RestartedMonitorStart = RestartedMonitorStartAfterHeal(),
+            LongestWithoutWrites = watch.LongestWithoutWrites(fault, watchEnd),
         };
         string writes = string.Join(", ", watch.Accepted.Select(a => $"{a.Key}: {a.Value.Count(t => t >= fault)} probes accepted after the fault, last at {a.Value.DefaultIfEmpty(double.NaN).Max() - fault:0.00} s"));
         _output.WriteLine(outcome.ToString());

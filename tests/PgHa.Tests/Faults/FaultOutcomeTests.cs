@@ -40,6 +40,28 @@ public sealed class FaultOutcomeTests
     }
 
     [Fact]
+    public void AClusterWithoutWritesForLongerThanTheBoundFails()
+    {
+        Assert.True((Outcome(10, null) with { LongestWithoutWrites = 14.9 }).Passed);
+        FaultOutcome outcome = Outcome(10, null) with { LongestWithoutWrites = 33.2 };
+        Assert.Equal("no node took a write for 33.2 s (more than 15 s)", Assert.Single(outcome.Failures));
+    }
+
+    [Fact]
+    public void TheLongestStretchWithoutWritesCountsEveryNodeFromTheFaultToTheEnd()
+    {
+        var watch = new WriteWatch(1, 0, null, null, new Dictionary<string, IReadOnlyList<double>>
+        {
+            ["node1"] = [1.0, 9.98, 10.0],        // writes until the fault at 10 s
+            ["node2"] = [14.0, 14.02, 30.0],       // promoted 4 s after the fault; then 15.98 s without a write of its own
+            ["node3"] = [22.0],                    // another node's write splits that stretch
+        });
+        Assert.Equal(8.0, watch.LongestWithoutWrites(10, 31), 6);    // 22.0 -> 30.0 (14.02 -> 22.0 is 7.98 s)
+        Assert.Equal(10.0, watch.LongestWithoutWrites(10, 40), 6);   // the end counts too: 30 -> 40
+        Assert.Equal(5.0, watch.LongestWithoutWrites(25, 30), 6);    // nothing acknowledged from the fault to 30 s
+    }
+
+    [Fact]
     public void SafetyClaimsIgnoreTheRestartedMonitor()
     {
         FaultOutcome outcome = Outcome(10, 30) with { PrimariesAtEnd = 2 };

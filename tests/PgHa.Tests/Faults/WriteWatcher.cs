@@ -20,6 +20,22 @@ public sealed record WriteWatch(int MaxWritableAtOnce, double TwoWritableSeconds
         double? first = Accepted.TryGetValue(primary, out var mine) ? mine.Where(t => t >= othersLast).Cast<double?>().FirstOrDefault() : null;
         return first is null ? null : Math.Max(0, first.Value - fault);
     }
+
+    /// <summary>
+    /// The longest stretch after <paramref name="fault"/> in which no node acknowledged a probe: from the fault to
+    /// the first acknowledged one, or between two (on any nodes), or from the last to <paramref name="end"/>. A
+    /// cluster left without a primary is this stretch growing; a healthy failover keeps it to the detection.
+    /// </summary>
+    public double LongestWithoutWrites(double fault, double end)
+    {
+        double longest = 0, previous = fault;
+        foreach (double at in Accepted.Values.SelectMany(a => a).Where(t => t >= fault && t <= end).Order())
+        {
+            longest = Math.Max(longest, at - previous);
+            previous = at;
+        }
+        return Math.Max(longest, end - previous);
+    }
 }
 
 /// <summary>
