@@ -43,7 +43,7 @@ public sealed class StatementTimeoutTests
 
         await using (var connection = await NodeConnector.OpenAsync(Context(1), info, "postgres"))
         {
-            // Its own deadline wins (a CHECKPOINT before pg_rewind, a wait for a promotion set theirs).
+            // Its own deadline wins (the CHECKPOINT before pg_rewind and the source's size before a re-clone set theirs).
             await using var own = new NpgsqlCommand("SELECT pg_sleep(1.5)", connection) { CommandTimeout = 10 };
             await own.ExecuteScalarAsync();
         }

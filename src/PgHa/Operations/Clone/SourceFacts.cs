@@ -36,6 +36,9 @@ internal sealed record SourceFacts(
                    EXISTS (SELECT 1 FROM pg_replication_slots WHERE slot_name = $1)
             """, connection);
         cmd.Parameters.Add(new() { Value = (object?)slotName ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });
+        // A deadline of its own: pg_database_size reads the size of every file of every database, which takes longer
+        // than the monitor's statement deadline on a large cluster (its re-clone of a former primary asks this too).
+        cmd.CommandTimeout = 60;
         await using var reader = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false);
         await reader.ReadAsync(ct).ConfigureAwait(false);
         return new SourceFacts(

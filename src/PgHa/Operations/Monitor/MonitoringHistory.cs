@@ -27,12 +27,36 @@ internal static class MonitoringHistory
         return await cmd.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
     }
 
-    /// <summary>Deletes samples older than <paramref name="retention"/>; returns how many.</summary>
+    /// <summary>Rows one purge statement deletes at most: each statement stays well inside the monitor's statement deadline.</summary>
+    internal const int PurgeBatch = 5000;
+
+    /// <summary>Statements one purge runs at most; what is left goes at the next purge.</summary>
+    internal const int PurgeBatchesPerRun = 20;
+
+    /// <summary>
+    /// Deletes samples older than <paramref name="retention"/>, in batches of <see cref="PurgeBatch"/>; returns how
+    /// many. One DELETE of everything could outlast the monitor's 5 s statement deadline once the retention is
+    /// shortened (a week of samples at once) and would then be rolled back and tried again every purge, for ever.
+    /// </summary>
     public static async Task<long> PurgeAsync(NpgsqlConnection connection, TimeSpan retention, CancellationToken ct)
     {
-        await using var cmd = new NpgsqlCommand(
-            "DELETE FROM pgha.monitoring_history WHERE sample_time < clock_timestamp() - $1", connection);
-        cmd.Parameters.Add(new() { Value = retention });
-        return await cmd.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+        long removed = 0;
+        for (int batch = 0; batch < PurgeBatchesPerRun; batch++)
+        {
+            await using var cmd = new NpgsqlCommand("""
+                DELETE FROM pgha.monitoring_history
+                 WHERE ctid = ANY (ARRAY(SELECT ctid FROM pgha.monitoring_history
+                                          WHERE sample_time < clock_timestamp() - $1 LIMIT $2))
+                """, connection);
+            cmd.Parameters.Add(new() { Value = retention });
+            cmd.Parameters.Add(new() { Value = PurgeBatch });
+            int deleted = await cmd.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+            removed += deleted;
+            if (deleted < PurgeBatch)
+            {
+                break;
+            }
+        }
+        return removed;
     }
 }

@@ -241,9 +241,11 @@ internal sealed partial class NodeMonitor
         {
             // Not reachable or not writable yet: next round.
         }
-        catch (Npgsql.PostgresException)
+        catch (Npgsql.NpgsqlException)
         {
-            // In recovery (read-only): next round.
+            // In recovery (read-only), or the statement deadline passed (a primary cut off, the metadata lock held
+            // by an operator's command whose commit waits for a synchronous standby): next round. The round goes
+            // on to decide: a failed flush must never stop an election or a fence.
         }
     }
 }

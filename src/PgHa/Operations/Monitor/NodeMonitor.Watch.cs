@@ -103,10 +103,16 @@ internal sealed partial class NodeMonitor
     {
         try
         {
-            NodeProbeResult probe = await NodeProbe.ProbeAsync(_context, NodeRecordLookup.ConninfoOf(leader)).ConfigureAwait(false);
+            // The watch's deadline (the connect timeout), not the statement deadline: this runs in the main loop.
+            ConnectionInfo conninfo = NodeRecordLookup.ConninfoOf(leader);
+            await using var connection = await NodeConnector.OpenAsync(_context, conninfo, NodeConnector.MetadataDatabaseOf(conninfo)).ConfigureAwait(false);
+            using var deadline = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+            deadline.CancelAfter(TimeSpan.FromSeconds(_context.ConnectTimeoutSeconds));
+            NodeProbeResult probe = await NodeProbe.ProbeAsync(connection, deadline.Token).ConfigureAwait(false);
             return !probe.InRecovery;
         }
-        catch (PgHaException)
+        catch (Exception ex) when (ex is PgHaException or Npgsql.NpgsqlException or OperationCanceledException or IOException or TimeoutException
+            && !Ct.IsCancellationRequested)
         {
             return false;
         }

@@ -138,10 +138,11 @@ internal sealed partial class NodeMonitor
     }
 
     /// <summary>
-    /// The deadline of the monitor's statements that set none of their own (a CHECKPOINT before pg_rewind, the
-    /// promotion's wait do): one to a server cut off mid-statement ends after this (and Npgsql's cancel attempt,
-    /// up to 2 s more), not after Npgsql's default 30 s, during which this monitor's loop could neither stand nor
-    /// follow. Long enough for any of its queries on a busy host (they take milliseconds).
+    /// The deadline of the monitor's statements that set none of their own (the CHECKPOINT before pg_rewind and the
+    /// source's size before a re-clone do): one to a server cut off mid-statement ends after this, plus Npgsql's
+    /// cancel request (a new connection under the 1 s connect timeout, then up to 2 s for an answer), about 8 s in
+    /// all, not after Npgsql's default 30 s, during which this monitor's loop could neither stand nor follow. Its
+    /// statements take milliseconds; the one that could grow (the history purge) runs in batches.
     /// </summary>
     internal static readonly TimeSpan StatementTimeout = TimeSpan.FromSeconds(5);
 
