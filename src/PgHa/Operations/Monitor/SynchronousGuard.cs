@@ -49,14 +49,17 @@ internal sealed partial class SynchronousGuard(PgHaSynchronousPolicy policy, Tim
         {
             return null;
         }
-        _reported = true;
         if (policy == PgHaSynchronousPolicy.Wait)
         {
+            _reported = true;
             log.Warning($"No synchronous standby has been attached for {timeout.TotalSeconds:0} s: commits wait (synchronous_standby_names = '{names}'). Start or repair a standby, or run the monitor with -SynchronousPolicy Degrade.");
             return ("synchronous_waiting", false, $"no synchronous standby attached for {timeout.TotalSeconds:0} s: commits wait (synchronous_standby_names = '{names}')");
         }
+        // Recorded first, so that it can be put back whatever happens next; reported only once both are done: a step
+        // that failed (its statement deadline passed) is tried again at the next check, not given up for good.
         await SetAsideAsync(connection, names, ct).ConfigureAwait(false);
         await ApplyAsync(connection, string.Empty, ct).ConfigureAwait(false);
+        _reported = true;
         log.Warning($"No synchronous standby has been attached for {timeout.TotalSeconds:0} s: synchronous_standby_names ('{names}') set aside, writes go on ASYNCHRONOUSLY until a standby it names streams again.");
         return ("synchronous_degraded", true, $"no synchronous standby attached for {timeout.TotalSeconds:0} s: synchronous_standby_names '{names}' set aside, commits no longer wait for a standby");
     }
