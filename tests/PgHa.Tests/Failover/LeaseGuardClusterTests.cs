@@ -22,7 +22,7 @@ public sealed class LeaseGuardClusterTests(ITestOutputHelper output) : Monitored
         int postmaster = Cluster["node1"].Server.Pid ?? throw new InvalidOperationException("node1 does not run");
         // One guard runs beside the primary (started by its monitor within a second of its start).
         bool guarded = await Polling.UntilAsync(() => LinuxProcesses.WithCommandLineContaining("pgha-lease-guard")
-            .Count(pid => File.ReadAllText($"/proc/{pid}/cmdline").Contains(Cluster["node1"].Server.DataDirectory, StringComparison.Ordinal)) == 1, TimeSpan.FromSeconds(10));
+            .Count(pid => LinuxProcesses.CommandLineOf(pid)?.Contains(Cluster["node1"].Server.DataDirectory, StringComparison.Ordinal) == true) == 1, TimeSpan.FromSeconds(10));
         Assert.True(guarded, "No lease guard (or more than one) runs beside node1.\n" + Cluster.DescribeMonitors());
         await Cluster.MonitorOf("node1").KillAsync();
 

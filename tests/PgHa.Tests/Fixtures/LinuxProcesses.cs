@@ -24,6 +24,19 @@ internal static class LinuxProcesses
         AllPids().Where(pid => ReadStat(pid)?.ParentPid == parentPid).ToList();
 
     /// <summary>Processes whose command line mentions the given path, e.g. a postmaster's -D directory.</summary>
+    /// <summary>The process's command line (arguments joined by spaces); null when it has ended meanwhile.</summary>
+    public static string? CommandLineOf(int pid)
+    {
+        try
+        {
+            return File.ReadAllText($"/proc/{pid}/cmdline").Replace('\0', ' ');
+        }
+        catch (IOException)
+        {
+            return null; // it ended while we looked (DirectoryNotFoundException is one)
+        }
+    }
+
     public static IReadOnlyList<int> WithCommandLineContaining(string fragment)
     {
         var found = new List<int>();

@@ -147,12 +147,6 @@ internal sealed partial class NodeMonitor
     internal static readonly TimeSpan StatementTimeout = TimeSpan.FromSeconds(5);
 
     private CancellationToken Ct => _context.CancellationToken;
-
-    private static string ProcessAge()
-    {
-        using var self = Process.GetCurrentProcess();
-        return $"{(DateTime.Now - self.StartTime).TotalSeconds:0.00} s";
-    }
     private static long NowMs => MonotonicClock.NowMs;
     private NodeRecord Self => _members.Self;
 
@@ -330,6 +324,13 @@ internal sealed partial class NodeMonitor
                 break;
             }
         }
+    }
+
+    /// <summary>How long ago this process started (a monitor restarted by systemd or at a reboot: the runtime, PowerShell and the module).</summary>
+    private static string ProcessAge()
+    {
+        using var self = Process.GetCurrentProcess();
+        return $"{(DateTime.Now - self.StartTime).TotalSeconds:0.00} s";
     }
 
     /// <summary>
