@@ -118,10 +118,10 @@ public sealed partial class MonitorProcess : IAsyncDisposable
     }
 
     /// <summary>
-    /// How long this process took from its start to running the monitor (its DEBUG line "Starting the monitor
-    /// of ..., N s after its process started": the runtime, PowerShell and the module loaded); null before then.
+    /// When this process began running the monitor (UTC): its DEBUG line "Starting the monitor of ..., N s after
+    /// its process started", written once the runtime, PowerShell and the module have loaded; null before then.
     /// </summary>
-    public double? StartupSeconds()
+    public DateTime? RunningSinceUtc()
     {
         if (!File.Exists(LogFile))
         {
@@ -134,13 +134,13 @@ public sealed partial class MonitorProcess : IAsyncDisposable
             {
                 var at = DateTime.ParseExact(match.Groups["at"].Value, "yyyy-MM-dd HH:mm:ss.fff", CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal);
                 // The log goes on across restarts: the line must be this process's, not its predecessor's.
-                return at >= _startedUtc.AddSeconds(-1) ? double.Parse(match.Groups["seconds"].Value, CultureInfo.InvariantCulture) : null;
+                return at >= _startedUtc.AddSeconds(-1) ? at : null;
             }
         }
         return null;
     }
 
-    [GeneratedRegex(@"^\[(?<at>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}) UTC\] \[DEBUG\] Starting the monitor of .*, (?<seconds>\d+(\.\d+)?) s after its process started")]
+    [GeneratedRegex(@"^\[(?<at>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}) UTC\] \[DEBUG\] Starting the monitor of .* after its process started")]
     private static partial Regex StartupLine();
 
     /// <summary>SIGTERM, then up to 15 s for a clean end; killed otherwise. True when it ended by itself.</summary>

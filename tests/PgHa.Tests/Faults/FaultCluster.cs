@@ -80,6 +80,8 @@ public sealed class FaultCluster : IAsyncDisposable
 
     public double? HealedAt { get; private set; }
 
+    public DateTimeOffset? HealedAtUtc { get; private set; }
+
     public ClusterMember this[string name] => Cluster[name];
 
     public NodeCgroup CgroupOf(string name) => _cgroups[name];
@@ -208,18 +210,35 @@ public sealed class FaultCluster : IAsyncDisposable
     }
 
     /// <summary>
-    /// How long after the heal the last monitor restarted no later than the heal was still starting its process
-    /// (runtime, PowerShell, module): time in which no HA tool could act on that node yet. Null when none was.
+    /// The monitor restarted no later than the heal (the last one), and how long after the heal it began running
+    /// (its process start: runtime, PowerShell, module), from its own log line's time; null when none was.
     /// </summary>
-    private double? RestartedMonitorStartAfterHeal()
+    private (string Node, double Start)? RestartedMonitorAtHeal()
     {
         double healed = HealedAt ?? double.MaxValue;
         var (monitor, at) = _restarted.LastOrDefault(r => r.At <= healed + 0.5);
-        if (monitor is null || monitor.StartupSeconds() is not { } startup)
+        if (monitor is null || monitor.RunningSinceUtc() is not { } running || HealedAtUtc is not { } healedUtc)
         {
             return null;
         }
-        return Math.Max(0, at + startup - healed);
+        return (monitor.NodeName, Math.Max(0, (running - healedUtc.UtcDateTime).TotalSeconds));
+    }
+
+    /// <summary>
+    /// Heal to every node streaming from <paramref name="primary"/>, where the node whose monitor was restarted at
+    /// the heal counts from when that monitor ran (at most <see cref="FaultOutcome.MaxRestartedMonitorStart"/> is
+    /// taken off, so that a module that loads slower still shows): the other nodes count from the heal.
+    /// </summary>
+    internal static double? AllStreamingOnceRunning(string? primary, double? allStreaming, Dictionary<string, double> streamingSince, (string Node, double Start)? restarted)
+    {
+        if (primary is null || allStreaming is null || restarted is not { } r)
+        {
+            return allStreaming;
+        }
+        double taken = Math.Min(r.Start, FaultOutcome.MaxRestartedMonitorStart);
+        return streamingSince.Where(s => s.Key.EndsWith("->" + primary, StringComparison.Ordinal))
+            .Select(s => s.Key.StartsWith(r.Node + "->", StringComparison.Ordinal) ? Math.Max(0, s.Value - taken) : s.Value)
+            .DefaultIfEmpty(allStreaming.Value).Max();
     }
 
     /// <summary>A line in the test output, with the time on the fault clock.</summary>
@@ -236,7 +255,8 @@ public sealed class FaultCluster : IAsyncDisposable
     public void FaultHealed()
     {
         HealedAt = Clock.Elapsed.TotalSeconds;
-        _output.WriteLine($"healed at {HealedAt:0.000} s ({DateTimeOffset.UtcNow:HH:mm:ss.fff} UTC)");
+        HealedAtUtc = DateTimeOffset.UtcNow;
+        _output.WriteLine($"healed at {HealedAt:0.000} s ({HealedAtUtc:HH:mm:ss.fff} UTC)");
         _settling = Task.Run(SettleAsync);
     }
 
@@ -308,6 +328,7 @@ public sealed class FaultCluster : IAsyncDisposable
         var writableAtEnd = (await Cluster.WritableAsync()).Where(w => w.Value == true).Select(w => w.Key).ToList();
         primary ??= writableAtEnd.Count == 1 ? writableAtEnd[0] : null;
 
+        (string Node, double Start)? restarted = RestartedMonitorAtHeal();
         IReadOnlyList<AckedWrite> acked = Writer.Acked;
         var lost = new List<AckedWrite>();
         if (primary is not null)
@@ -350,7 +371,8 @@ public sealed class FaultCluster : IAsyncDisposable
             FinalPrimary = primary,
             TimeToOnePrimary = primary is null ? null : watch.OnePrimaryAfter(primary, fault),
             TimeToAllStreaming = allStreaming,
-            RestartedMonitorStart = RestartedMonitorStartAfterHeal(),
+            RestartedMonitorStart = restarted?.Start,
+            TimeToAllStreamingOnceRunning = AllStreamingOnceRunning(primary, allStreaming, streamingSince, restarted),
             LongestWithoutWrites = watch.LongestWithoutWrites(fault, watchEnd),
         };
         string writes = string.Join(", ", watch.Accepted.Select(a => $"{a.Key}: {a.Value.Count(t => t >= fault)} probes accepted after the fault, last at {a.Value.DefaultIfEmpty(double.NaN).Max() - fault:0.00} s"));

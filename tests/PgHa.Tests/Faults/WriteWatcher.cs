@@ -22,19 +22,36 @@ public sealed record WriteWatch(int MaxWritableAtOnce, double TwoWritableSeconds
     }
 
     /// <summary>
-    /// The longest stretch after <paramref name="fault"/> in which no node acknowledged a probe: from the fault to
-    /// the first acknowledged one, or between two (on any nodes), or from the last to <paramref name="end"/>. A
-    /// cluster left without a primary is this stretch growing; a healthy failover keeps it to the detection.
+    /// The longest stretch between <paramref name="fault"/> and <paramref name="end"/> in which no node took writes:
+    /// a node takes writes from the first to the last of two or more acknowledged probes less than
+    /// <see cref="WriteWatcher.MaxGap"/> apart. A single acknowledged probe does not count: a probe that hung on a
+    /// frozen node and was acknowledged at the thaw, just before its fence, is no primary. A cluster left without
+    /// a primary is this stretch growing; a healthy failover keeps it to the detection.
     /// </summary>
     public double LongestWithoutWrites(double fault, double end)
     {
-        double longest = 0, previous = fault;
-        foreach (double at in Accepted.Values.SelectMany(a => a).Where(t => t >= fault && t <= end).Order())
+        var stretches = new List<(double From, double To)>();
+        foreach (IReadOnlyList<double> acks in Accepted.Values)
         {
-            longest = Math.Max(longest, at - previous);
-            previous = at;
+            double[] sorted = [.. acks.Order()];
+            for (int first = 0, last; first < sorted.Length; first = last + 1)
+            {
+                for (last = first; last + 1 < sorted.Length && sorted[last + 1] - sorted[last] <= WriteWatcher.MaxGap.TotalSeconds; last++)
+                {
+                }
+                if (last > first)
+                {
+                    stretches.Add((sorted[first], sorted[last]));
+                }
+            }
         }
-        return Math.Max(longest, end - previous);
+        double longest = 0, covered = fault;
+        foreach (var (from, to) in stretches.Where(s => s.To >= fault && s.From <= end).OrderBy(s => s.From))
+        {
+            longest = Math.Max(longest, from - covered);
+            covered = Math.Max(covered, Math.Min(to, end));
+        }
+        return Math.Max(longest, end - covered);
     }
 }
 
@@ -55,7 +72,7 @@ public sealed class WriteWatcher : IAsyncDisposable
     private static readonly TimeSpan ProbeTimeout = TimeSpan.FromSeconds(30);
 
     /// <summary>Acks further apart than this are two stretches of accepting writes, not one.</summary>
-    private static readonly TimeSpan MaxGap = TimeSpan.FromMilliseconds(250);
+    internal static readonly TimeSpan MaxGap = TimeSpan.FromMilliseconds(250);
 
     private readonly CancellationTokenSource _stop = new();
     private readonly Dictionary<string, List<(double Start, double End, bool Ok)>> _probes;

@@ -23,7 +23,6 @@ internal static class LinuxProcesses
     public static IReadOnlyList<int> ChildrenOf(int parentPid) =>
         AllPids().Where(pid => ReadStat(pid)?.ParentPid == parentPid).ToList();
 
-    /// <summary>Processes whose command line mentions the given path, e.g. a postmaster's -D directory.</summary>
     /// <summary>The process's command line (arguments joined by spaces); null when it has ended meanwhile.</summary>
     public static string? CommandLineOf(int pid)
     {
@@ -37,6 +36,7 @@ internal static class LinuxProcesses
         }
     }
 
+    /// <summary>Processes whose command line mentions the given path, e.g. a postmaster's -D directory.</summary>
     public static IReadOnlyList<int> WithCommandLineContaining(string fragment)
     {
         var found = new List<int>();

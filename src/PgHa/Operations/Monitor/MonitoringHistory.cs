@@ -37,6 +37,7 @@ internal static class MonitoringHistory
     /// Deletes samples older than <paramref name="retention"/>, in batches of <see cref="PurgeBatch"/>; returns how
     /// many. One DELETE of everything could outlast the monitor's 5 s statement deadline once the retention is
     /// shortened (a week of samples at once) and would then be rolled back and tried again every purge, for ever.
+    /// now(), not clock_timestamp(): a stable cutoff lets the index on sample_time find the old rows.
     /// </summary>
     public static async Task<long> PurgeAsync(NpgsqlConnection connection, TimeSpan retention, CancellationToken ct)
     {
@@ -46,7 +47,7 @@ internal static class MonitoringHistory
             await using var cmd = new NpgsqlCommand("""
                 DELETE FROM pgha.monitoring_history
                  WHERE ctid = ANY (ARRAY(SELECT ctid FROM pgha.monitoring_history
-                                          WHERE sample_time < clock_timestamp() - $1 LIMIT $2))
+                                          WHERE sample_time < now() - $1 LIMIT $2))
                 """, connection);
             cmd.Parameters.Add(new() { Value = retention });
             cmd.Parameters.Add(new() { Value = PurgeBatch });

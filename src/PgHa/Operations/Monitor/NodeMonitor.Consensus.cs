@@ -117,9 +117,9 @@ internal sealed partial class NodeMonitor
                 NodeProbeResult probe = await NodeProbe.ProbeAsync(_context, source).ConfigureAwait(false);
                 return probe.SystemIdentifier;
             }
-            catch (PgHaException)
+            catch (Exception ex) when (ex is PgHaException or Npgsql.NpgsqlException && !Ct.IsCancellationRequested)
             {
-                // The next data node.
+                // The next data node (a refused connection, or a statement whose deadline passed).
             }
         }
         return null;

@@ -59,6 +59,13 @@ internal sealed partial class NodeMonitor
             {
                 last = ex;
             }
+            catch (Npgsql.NpgsqlException ex) when (!Ct.IsCancellationRequested)
+            {
+                // A statement that failed on this source (its deadline passed: a member cut off mid-read, or one
+                // shutting down) is an unreachable source: the next one is asked, as for a refused connection.
+                last = new PgHaException(PgHaErrorIds.NodeUnreachable, source.ToDisplayString(),
+                    $"Reading the metadata on '{source.ToDisplayString()}' failed: {ex.Message}", ex);
+            }
         }
         if (force || _members is null)
         {

@@ -98,7 +98,7 @@ internal sealed partial class NodeMonitor
         }
         catch (Exception ex) when (ex is PgHaException or Npgsql.NpgsqlException)
         {
-            _log.Warning($"Checking synchronous replication failed: {ex.Message}");
+            _checkFailures.Note($"Checking synchronous replication failed: {ex.Message}");
         }
     }
 

@@ -103,16 +103,12 @@ internal sealed partial class NodeMonitor
     {
         try
         {
-            // The watch's deadline (the connect timeout), not the statement deadline: this runs in the main loop.
-            ConnectionInfo conninfo = NodeRecordLookup.ConninfoOf(leader);
-            await using var connection = await NodeConnector.OpenAsync(_context, conninfo, NodeConnector.MetadataDatabaseOf(conninfo)).ConfigureAwait(false);
-            using var deadline = CancellationTokenSource.CreateLinkedTokenSource(Ct);
-            deadline.CancelAfter(TimeSpan.FromSeconds(_context.ConnectTimeoutSeconds));
-            NodeProbeResult probe = await NodeProbe.ProbeAsync(connection, deadline.Token).ConfigureAwait(false);
+            // A new session, bounded by the connect timeout and the statement deadline (not the watch's 1 s: a
+            // fresh session on a busy host can take longer, and this gates announcements, follows and rejoins).
+            NodeProbeResult probe = await NodeProbe.ProbeAsync(_context, NodeRecordLookup.ConninfoOf(leader)).ConfigureAwait(false);
             return !probe.InRecovery;
         }
-        catch (Exception ex) when (ex is PgHaException or Npgsql.NpgsqlException or OperationCanceledException or IOException or TimeoutException
-            && !Ct.IsCancellationRequested)
+        catch (Exception ex) when (ex is PgHaException or Npgsql.NpgsqlException && !Ct.IsCancellationRequested)
         {
             return false;
         }

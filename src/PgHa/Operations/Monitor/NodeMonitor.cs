@@ -134,7 +134,7 @@ internal sealed partial class NodeMonitor
         _target = target;
         _log = log;
         _knownMembers = KnownMembersFile.For(target);
-        _checkFailures = new ThrottledLog(log.Warning, TimeSpan.FromSeconds(10));
+        _checkFailures = new ThrottledLog(log.Warning, TimeSpan.FromSeconds(10), leftOut: log.Debug);
     }
 
     /// <summary>

@@ -42,6 +42,12 @@ internal sealed partial class SynchronousGuard(PgHaSynchronousPolicy policy, Tim
         {
             _unsatisfiedSinceMs = null;
             _reported = false;
+            if (state?.SynchronousSetAside is not null)
+            {
+                // A Degrade that recorded the names but did not get to ALTER SYSTEM (its deadline passed): the
+                // setting is still in place and satisfied, so the record must not put it back some later day.
+                await SetAsideAsync(connection, null, ct).ConfigureAwait(false);
+            }
             return null;
         }
         _unsatisfiedSinceMs ??= nowMs;
