@@ -14,20 +14,11 @@ namespace PgHa.Tests.Failover;
 /// </summary>
 public sealed class MonitoringHistoryPurgeTests
 {
-    private sealed class NoReporter : IOperationReporter
-    {
-        public void Verbose(string message) { }
-
-        public void Warning(string message) { }
-
-        public void Progress(string activity, string status, int percentComplete) { }
-    }
-
     [Fact]
     public async Task OldSamplesGoInBatches_TheRestAtTheNextPurge_NewOnesStay()
     {
         await using var server = await PostgresServer.InitPrimaryAsync("history-purge");
-        var context = new OperationContext(new NoReporter(), null, 5, CancellationToken.None) { StatementTimeoutSeconds = (int)NodeMonitor.StatementTimeout.TotalSeconds };
+        var context = new OperationContext(new SilentReporter(), null, 5, CancellationToken.None) { StatementTimeoutSeconds = (int)NodeMonitor.StatementTimeout.TotalSeconds };
         await using var connection = await NodeConnector.OpenAsync(context, ConnectionInfo.Parse(server.Conninfo), "postgres");
         int old = MonitoringHistory.PurgeBatch * MonitoringHistory.PurgeBatchesPerRun + 7;
         await using (var setup = new NpgsqlCommand($"""

@@ -15,17 +15,8 @@ namespace PgHa.Tests.Failover;
 /// </summary>
 public sealed class StatementTimeoutTests
 {
-    private sealed class NoReporter : IOperationReporter
-    {
-        public void Verbose(string message) { }
-
-        public void Warning(string message) { }
-
-        public void Progress(string activity, string status, int percentComplete) { }
-    }
-
     private static OperationContext Context(int? statementTimeout) =>
-        new(new NoReporter(), null, 5, CancellationToken.None) { StatementTimeoutSeconds = statementTimeout };
+        new(new SilentReporter(), null, 5, CancellationToken.None) { StatementTimeoutSeconds = statementTimeout };
 
     [Fact]
     public async Task AStatementWithoutADeadlineOfItsOwnEndsAtTheContextsDeadline()
