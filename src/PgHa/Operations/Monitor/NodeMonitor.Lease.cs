@@ -68,9 +68,17 @@ internal sealed partial class NodeMonitor
     /// <summary>The consensus granted this node the lease until <paramref name="untilMs"/>. Call under the gate.</summary>
     private void ExtendLeaseTo(long untilMs)
     {
+        long now = NowMs;
+        double secondsLeft = _lease.SecondsLeft(now);
         if (_lease.ExtendTo(untilMs))
         {
             SaveLeaseRecord();
+            // Renewals come every primary round, so a lease renewed with less than a second less than a full
+            // fence timeout left had stopped being renewed: how close it came is what a blip is measured by.
+            if (secondsLeft > 0 && secondsLeft < _settings.FenceTimeout.TotalSeconds - 1)
+            {
+                _log.Debug($"The lease of {Self.Name} was renewed again with {secondsLeft:0.00} s left of it.");
+            }
         }
     }
 

@@ -46,7 +46,7 @@ internal sealed partial class NodeMonitor
             return;
         }
         long now = NowMs;
-        if (await LeaderTakesWritesAsync(leader).ConfigureAwait(false))
+        if (await _leaderSession.TakesWritesAsync(leader, Ct).ConfigureAwait(false))
         {
             lock (_gate)
             {
@@ -111,45 +111,6 @@ internal sealed partial class NodeMonitor
         catch (Exception ex) when (ex is PgHaException or Npgsql.NpgsqlException && !Ct.IsCancellationRequested)
         {
             return false;
-        }
-    }
-
-    /// <summary>
-    /// The watch loop's check of the leader, over a connection kept open between checks: one round trip
-    /// instead of a new session every second, so that a busy machine does not make a live primary look slow
-    /// (which would cost it this member's vouching). Any failure drops the connection; the next check opens one.
-    /// </summary>
-    private async Task<bool> LeaderTakesWritesAsync(NodeRecord leader)
-    {
-        try
-        {
-            if (_leaderConnection is null || _leaderConnectionNodeId != leader.Id)
-            {
-                await DropLeaderConnectionAsync().ConfigureAwait(false);
-                ConnectionInfo conninfo = NodeRecordLookup.ConninfoOf(leader);
-                _leaderConnection = await NodeConnector.OpenAsync(_context, conninfo, NodeConnector.MetadataDatabaseOf(conninfo)).ConfigureAwait(false);
-                _leaderConnectionNodeId = leader.Id;
-            }
-            using var deadline = CancellationTokenSource.CreateLinkedTokenSource(Ct);
-            deadline.CancelAfter(TimeSpan.FromSeconds(_context.ConnectTimeoutSeconds));
-            await using var cmd = new Npgsql.NpgsqlCommand("SELECT pg_is_in_recovery()", _leaderConnection);
-            bool inRecovery = (bool)(await cmd.ExecuteScalarAsync(deadline.Token).ConfigureAwait(false))!;
-            return !inRecovery;
-        }
-        catch (Exception ex) when (ex is PgHaException or Npgsql.NpgsqlException or OperationCanceledException or IOException or TimeoutException
-            && !Ct.IsCancellationRequested)
-        {
-            await DropLeaderConnectionAsync().ConfigureAwait(false);
-            return false;
-        }
-    }
-
-    private async Task DropLeaderConnectionAsync()
-    {
-        if (_leaderConnection is not null)
-        {
-            await _leaderConnection.DisposeAsync().ConfigureAwait(false);
-            _leaderConnection = null;
         }
     }
 

@@ -73,8 +73,7 @@ internal sealed partial class NodeMonitor
     private WonTerm? _wonTerm; // this node won a term and its promotion has not finished (NodeMonitor.Election.cs)
     private long? _gaveUpTerm; // the term this node won but could not promote in: it stands aside until _standAsideUntilMs
     private long _standAsideUntilMs = long.MinValue / 2;
-    private Npgsql.NpgsqlConnection? _leaderConnection; // the watch loop's own; only it touches it
-    private int _leaderConnectionNodeId;
+    private readonly LeaderSession _leaderSession; // the watch loop's own; only it touches it
 
     // Pause: the newest of the metadata's flag, a direct instruction and etcd's pause key (PauseInstructions).
     private readonly PauseInstructions _pause = new();
@@ -130,6 +129,7 @@ internal sealed partial class NodeMonitor
             LocalCommit = true,
             StatementTimeoutSeconds = (int)StatementTimeout.TotalSeconds,
         };
+        _leaderSession = new LeaderSession(_context);
         _settings = settings;
         _target = target;
         _log = log;
@@ -283,7 +283,7 @@ internal sealed partial class NodeMonitor
             await stopWatching.CancelAsync().ConfigureAwait(false);
             await Task.WhenAll(watching, renewing, timing, publishing).ConfigureAwait(false);
             _etcdClient?.Dispose();
-            await DropLeaderConnectionAsync().ConfigureAwait(false);
+            await _leaderSession.CloseAsync().ConfigureAwait(false);
             await DropLocalConnectionAsync().ConfigureAwait(false);
             if (_hooks is not null)
             {
