@@ -22,8 +22,9 @@ namespace PgHa.Operations.Monitor;
 /// </para>
 /// <list type="bullet">
 /// <item>A statement that outlives its deadline is abandoned, not cancelled. Npgsql's cancellation first opens
-/// a session to the unreachable host to send a cancel request and then waits up to two seconds for its answer,
-/// while the old session sits in TCP's retransmission backoff. The abandoned statement ends under the
+/// a session to the host to send a cancel request (up to the connect timeout while the host is cut off), and
+/// once a cancel got through (the heal came meanwhile) waits up to two seconds for the statement to end, while
+/// the old session sits in TCP's retransmission backoff: up to 4 s in all. The abandoned statement ends under the
 /// connection's statement deadline, and its session is closed then.</item>
 /// <item>An open starts a fresh attempt every <see cref="AttemptSpacing"/> until one succeeds or the deadline
 /// passes. A connection attempt whose first packet was dropped is retried by TCP only after a second, which
@@ -35,6 +36,12 @@ internal sealed class LeaderSession
 {
     /// <summary>How long an open waits for its attempt before it starts another one beside it.</summary>
     internal static readonly TimeSpan AttemptSpacing = TimeSpan.FromMilliseconds(300);
+
+    /// <summary>At most this many attempts race in one open, whatever the deadline (the connect timeout can be minutes).</summary>
+    internal const int MaxAttempts = 4;
+
+    /// <summary>The least a statement is given after a slow open, which would otherwise be thrown away unused.</summary>
+    private static readonly TimeSpan LeastStatementTime = TimeSpan.FromMilliseconds(500);
 
     private readonly OperationContext _context;
     private NpgsqlConnection? _connection;
@@ -51,14 +58,14 @@ internal sealed class LeaderSession
     /// </summary>
     public async Task<bool> TakesWritesAsync(NodeRecord leader, CancellationToken ct)
     {
-        var deadline = Task.Delay(Deadline, ct);
+        long startedMs = MonotonicClock.NowMs;
         try
         {
             if (_connection is null || _nodeId != leader.Id)
             {
                 await CloseAsync().ConfigureAwait(false);
                 ConnectionInfo conninfo = NodeRecordLookup.ConninfoOf(leader);
-                _connection = await OpenSoonAsync(() => NodeConnector.OpenAsync(_context, conninfo, NodeConnector.MetadataDatabaseOf(conninfo)), deadline, ct).ConfigureAwait(false);
+                _connection = await OpenSoonAsync(() => NodeConnector.OpenAsync(_context, conninfo, NodeConnector.MetadataDatabaseOf(conninfo)), Task.Delay(Deadline, ct), ct).ConfigureAwait(false);
                 if (_connection is null)
                 {
                     return false;
@@ -66,12 +73,15 @@ internal sealed class LeaderSession
                 _nodeId = leader.Id;
             }
             NpgsqlConnection connection = _connection;
+            TimeSpan left = Deadline - TimeSpan.FromMilliseconds(MonotonicClock.NowMs - startedMs);
             Task<bool> inRecovery = InRecoveryAsync(connection);
-            if (await Task.WhenAny(inRecovery, deadline).ConfigureAwait(false) != inRecovery)
+            if (await Task.WhenAny(inRecovery, Task.Delay(left > LeastStatementTime ? left : LeastStatementTime, ct)).ConfigureAwait(false) != inRecovery)
             {
-                ct.ThrowIfCancellationRequested();
+                // Past the deadline, or the monitor stops: either way the statement is left to end on its own,
+                // and its session is closed then (closing it under the statement would wait for it).
                 _connection = null;
                 _ = CloseWhenDoneAsync(inRecovery, connection);
+                ct.ThrowIfCancellationRequested();
                 return false;
             }
             return !await inRecovery.ConfigureAwait(false);
@@ -97,7 +107,7 @@ internal sealed class LeaderSession
 
     /// <summary>
     /// Runs <paramref name="open"/>, and once more beside it every <see cref="AttemptSpacing"/> while none has
-    /// succeeded or failed, until <paramref name="deadline"/>. Returns the first session opened, or null.
+    /// succeeded or failed (at most <see cref="MaxAttempts"/> in all), until <paramref name="deadline"/>. Returns the first session opened, or null.
     /// Sessions that open after it, or after the deadline, are closed when they do.
     /// </summary>
     internal static async Task<T?> OpenSoonAsync<T>(Func<Task<T>> open, Task deadline, CancellationToken ct)
@@ -105,6 +115,7 @@ internal sealed class LeaderSession
     {
         var attempts = new List<Task<T>> { open() };
         var nextAttempt = Task.Delay(AttemptSpacing, ct);
+        int started = 1;
         bool oneFailed = false;
         try
         {
@@ -113,7 +124,8 @@ internal sealed class LeaderSession
                 // Once an attempt has failed (refused, or an error from the server) no more are started: the
                 // server answered, and asking it again at once would not change its answer.
                 IEnumerable<Task> waits = attempts.Cast<Task>().Append(deadline);
-                Task done = await Task.WhenAny(oneFailed ? waits : waits.Append(nextAttempt)).ConfigureAwait(false);
+                bool another = !oneFailed && started < MaxAttempts;
+                Task done = await Task.WhenAny(another ? waits.Append(nextAttempt) : waits).ConfigureAwait(false);
                 if (done == deadline || done == nextAttempt)
                 {
                     ct.ThrowIfCancellationRequested();
@@ -122,6 +134,7 @@ internal sealed class LeaderSession
                         return null;
                     }
                     attempts.Add(open());
+                    started++;
                     nextAttempt = Task.Delay(AttemptSpacing, ct);
                     continue;
                 }
@@ -131,6 +144,7 @@ internal sealed class LeaderSession
                 {
                     return attempt.Result;
                 }
+                _ = attempt.Exception; // observed: why it failed is of no interest here, only that it did
                 oneFailed = true;
             }
             return null;
@@ -162,7 +176,10 @@ internal sealed class LeaderSession
         {
             // the outcome of an abandoned check is of no interest: the watch has moved on
         }
-        await connection.DisposeAsync().ConfigureAwait(false);
+        finally
+        {
+            await connection.DisposeAsync().ConfigureAwait(false);
+        }
     }
 
     /// <summary>Closes the session of an attempt that lost the race, if it opens at all.</summary>

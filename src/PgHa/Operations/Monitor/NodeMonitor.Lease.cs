@@ -73,9 +73,10 @@ internal sealed partial class NodeMonitor
         if (_lease.ExtendTo(untilMs))
         {
             SaveLeaseRecord();
-            // Renewals come every primary round, so a lease renewed with less than a second less than a full
-            // fence timeout left had stopped being renewed: how close it came is what a blip is measured by.
-            if (secondsLeft > 0 && secondsLeft < _settings.FenceTimeout.TotalSeconds - 1)
+            // Renewals come every primary round (0.25 s, and up to the peer timeout more while a member does
+            // not answer), so a lease renewed with less than half of it left had stopped being renewed for
+            // seconds: how close it came to fencing is what a blip is measured by.
+            if (secondsLeft > 0 && secondsLeft < _settings.FenceTimeout.TotalSeconds / 2)
             {
                 _log.Debug($"The lease of {Self.Name} was renewed again with {secondsLeft:0.00} s left of it.");
             }
