@@ -102,7 +102,7 @@ public sealed class LeaderSessionTests
             return attempt.Task;
         }
 
-        Assert.Null(await LeaderSession.OpenSoonAsync(Open, Task.Delay(LeaderSession.AttemptSpacing * (LeaderSession.MaxAttempts + 2.5)), CancellationToken.None));
+        Assert.Null(await LeaderSession.OpenSoonAsync(Open, Task.Delay(LeaderSession.AttemptSpacing * (LeaderSession.MaxAttempts + 10)), CancellationToken.None));
         Assert.Equal(LeaderSession.MaxAttempts, pending.Count);
         var late = pending.Select(_ => new Session()).ToList();
         for (int i = 0; i < pending.Count; i++)

@@ -81,6 +81,15 @@ public sealed class HaRulesTests
         ("election: not while the metadata records another consensus", Standby with { LeaderFailed = true, ConsensusRefusal = "etcd is recorded" },
             new HaAction.Wait("The primary node1 is gone, but this monitor does not stand: etcd is recorded")),
         ("a fenced leader whose server came back read-only elects", Standby with { IsLeader = true, LeaderId = 2, Fenced = true }, new HaAction.Elect()),
+        // Fault run: node1's monitor restarted during a partition started its fenced server read-only; node3 won
+        // term 2, and node1 tried to follow it every 2 s for ever (a registered primary cannot follow).
+        ("a fenced former primary running read-only, another node leads and takes writes: rejoins", Standby with { Registered = PgHaRole.Primary, Fenced = true, LeaderId = 3, Term = 4 },
+            new HaAction.Rejoin()),
+        ("that rejoin: not when told to stay fenced", Standby with { Registered = PgHaRole.Primary, Fenced = true, LeaderId = 3, Term = 4, StalePrimary = PgHaStalePrimaryAction.Fence },
+            new HaAction.Wait()),
+        ("that rejoin: not before the retry delay", Standby with { Registered = PgHaRole.Primary, Fenced = true, LeaderId = 3, Term = 4, RoleChangeDue = false }, new HaAction.Wait()),
+        ("that rejoin: not to a leader the watch has not found writable (a candidate may still fail)", Standby with { Registered = PgHaRole.Primary, Fenced = true, LeaderId = 3, Term = 4, LeaderWritable = false, LeaderChangedRecently = true },
+            new HaAction.Wait()),
 
         // A term this node won, whose promotion failed (fault run: a broken pg_promote session left the cluster without a primary).
         ("the winner whose promotion failed tries again in its term", Standby with { IsLeader = true, LeaderId = 2, PromotionPending = true }, new HaAction.Promote()),

@@ -7,7 +7,8 @@ namespace PgHa.Operations.Monitor;
 /// <item>the witness only keeps its copy of the metadata;</item>
 /// <item>a node whose server answers writable either leads its term or is fenced (unless paused);</item>
 /// <item>a primary whose server is down is fenced after a grace, then rejoined once another node leads;</item>
-/// <item>a standby whose leader is gone elects (if it may be promoted), else it follows the live leader.</item>
+/// <item>a standby whose leader is gone elects (if it may be promoted), else it follows the live leader; a
+/// fenced former primary running read-only is rejoined to it instead.</item>
 /// </list>
 /// Elections themselves (who stands, who wins, who votes) are <see cref="ElectionRules"/>; the lease that
 /// fences a primary which lost its majority is kept apart from this loop (NodeMonitor.Lease.cs).
@@ -116,6 +117,14 @@ internal static class HaRules
                 return new HaAction.Wait($"The primary {s.LeaderName} is gone, but this monitor does not stand: {refusal}");
             }
             return s.RoleChangeDue ? new HaAction.Elect() : new HaAction.Wait();
+        }
+        // A fenced former primary that runs read-only (started so at the monitor's start, for an election that
+        // another node then won) is no standby to follow: its WAL may go past where the new primary's timeline
+        // forked, which only a rejoin (pg_rewind) undoes. Once the new primary takes writes, it is rejoined (its
+        // read-only server stopped first), or left as it is when told to stay fenced.
+        if (s.Fenced && !s.IsLeader && s.LeaderId is not null && s.LeaderVouched && s.LeaderWritable)
+        {
+            return s.StalePrimary == PgHaStalePrimaryAction.Rejoin && s.RoleChangeDue ? new HaAction.Rejoin() : new HaAction.Wait();
         }
         // Only a primary that takes writes is followed: a candidate still promoting is not one yet. Right after a
         // new primary announced itself, it is checked in the round rather than at the watch loop's next check.

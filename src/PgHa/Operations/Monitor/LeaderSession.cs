@@ -40,6 +40,9 @@ internal sealed class LeaderSession
     /// <summary>At most this many attempts race in one open, whatever the deadline (the connect timeout can be minutes).</summary>
     internal const int MaxAttempts = 4;
 
+    /// <summary>An open's deadline at most: its last attempt's start and a second (TCP's first retry of a dropped SYN).</summary>
+    private static readonly TimeSpan OpenDeadlineCap = AttemptSpacing * (MaxAttempts - 1) + TimeSpan.FromSeconds(1);
+
     /// <summary>The least a statement is given after a slow open, which would otherwise be thrown away unused.</summary>
     private static readonly TimeSpan LeastStatementTime = TimeSpan.FromMilliseconds(500);
 
@@ -65,13 +68,17 @@ internal sealed class LeaderSession
             {
                 await CloseAsync().ConfigureAwait(false);
                 ConnectionInfo conninfo = NodeRecordLookup.ConninfoOf(leader);
-                _connection = await OpenSoonAsync(() => NodeConnector.OpenAsync(_context, conninfo, NodeConnector.MetadataDatabaseOf(conninfo)), Task.Delay(Deadline, ct), ct).ConfigureAwait(false);
+                // With a long connect timeout the open still ends soon after its last attempt began, so that the
+                // next check starts fresh attempts instead of waiting on TCP's retries of these.
+                TimeSpan openDeadline = Deadline < OpenDeadlineCap ? Deadline : OpenDeadlineCap;
+                _connection = await OpenSoonAsync(() => NodeConnector.OpenAsync(_context, conninfo, NodeConnector.MetadataDatabaseOf(conninfo)), Task.Delay(openDeadline, ct), ct).ConfigureAwait(false);
                 if (_connection is null)
                 {
                     return false;
                 }
                 _nodeId = leader.Id;
             }
+            ct.ThrowIfCancellationRequested();
             NpgsqlConnection connection = _connection;
             TimeSpan left = Deadline - TimeSpan.FromMilliseconds(MonotonicClock.NowMs - startedMs);
             Task<bool> inRecovery = InRecoveryAsync(connection);

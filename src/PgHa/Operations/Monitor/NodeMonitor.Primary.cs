@@ -219,6 +219,10 @@ internal sealed partial class NodeMonitor
         }
         // What happened while it was cut off (its fence) is recorded on the new primary before the rejoin, which can take a while.
         await FlushPendingEventsAsync().ConfigureAwait(false);
+        if (_serverRunning && _local is { InRecovery: true } && !await StopReadOnlyServerForRejoinAsync(leader).ConfigureAwait(false))
+        {
+            return;
+        }
         _log.Info($"Rejoining {Self.Name} as a standby of {leader.Name} (term {_watch.Term}).");
         var clock = Stopwatch.StartNew();
         try
@@ -258,6 +262,34 @@ internal sealed partial class NodeMonitor
             _nextRoleChangeMs = NowMs + (long)RoleChangeRetryDelay.TotalMilliseconds;
             _log.Warning($"Rejoining {Self.Name} failed ({ex.ErrorId}): {ex.Message} It stays fenced; trying again in {RoleChangeRetryDelay.TotalSeconds:0} s.");
         }
+    }
+
+    /// <summary>
+    /// A fenced former primary that runs read-only (started so at the monitor's start, for an election another node
+    /// won) is stopped before its rejoin, which works on a stopped data directory only. Read-only, it takes no
+    /// writes, so a clean stop loses nothing. False when it could not be stopped (tried again after the retry delay).
+    /// </summary>
+    private async Task<bool> StopReadOnlyServerForRejoinAsync(NodeRecord leader)
+    {
+        _log.Info($"Stopping {Self.Name}'s read-only server to rejoin it: it was fenced, and {leader.Name} leads term {_watch.Term}.");
+        try
+        {
+            await Service.NodeService.StopAsync(_context, SelfHost, PgHaStopMode.Fast, _settings.RoleChangeTimeout).ConfigureAwait(false);
+        }
+        catch (PgHaException ex)
+        {
+            _nextRoleChangeMs = NowMs + (long)RoleChangeRetryDelay.TotalMilliseconds;
+            _log.Warning($"Stopping {Self.Name}'s read-only server for its rejoin failed ({ex.ErrorId}): {ex.Message} Trying again in {RoleChangeRetryDelay.TotalSeconds:0} s.");
+            return false;
+        }
+        lock (_gate)
+        {
+            _serverRunning = false;
+            _local = null;
+            _role = MonitorRole.Down;
+            _localDownSinceMs = NowMs;
+        }
+        return true;
     }
 
     /// <summary>
