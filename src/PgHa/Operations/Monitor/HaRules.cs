@@ -121,10 +121,13 @@ internal static class HaRules
         // A fenced former primary that runs read-only (started so at the monitor's start, for an election that
         // another node then won) is no standby to follow: its WAL may go past where the new primary's timeline
         // forked, which only a rejoin (pg_rewind) undoes. Once the new primary takes writes, it is rejoined (its
-        // read-only server stopped first), or left as it is when told to stay fenced.
-        if (s.Fenced && !s.IsLeader && s.LeaderId is not null && s.LeaderVouched && s.LeaderWritable)
+        // read-only server stopped first), or left as it is when told to stay fenced. (Rejoined by hand meanwhile,
+        // it is registered as a standby and follows.)
+        if (s.Fenced && s.Registered == PgHaRole.Primary && !s.IsLeader && s.LeaderId is not null)
         {
-            return s.StalePrimary == PgHaStalePrimaryAction.Rejoin && s.RoleChangeDue ? new HaAction.Rejoin() : new HaAction.Wait();
+            return s.LeaderVouched && s.LeaderWritable && s.StalePrimary == PgHaStalePrimaryAction.Rejoin && s.RoleChangeDue
+                ? new HaAction.Rejoin()
+                : new HaAction.Wait();
         }
         // Only a primary that takes writes is followed: a candidate still promoting is not one yet. Right after a
         // new primary announced itself, it is checked in the round rather than at the watch loop's next check.
