@@ -71,6 +71,37 @@ public sealed class PartitionFaultTests(ITestOutputHelper output)
         f.AssertHolds(await f.FinishAsync(nameof(PrimaryMonitorRestartedDuringPartition)));
     }
 
+    /// <summary>
+    /// The primary's monitor dies 1 s into a cut; its lease guard fences the server; the host starts the server
+    /// again before the monitor (read-only: standby.signal is in place), and then the monitor, still cut off. It
+    /// reads the metadata from its own read-only server and cannot learn of the newer term that another node wins.
+    /// After the heal node1 must be rejoined: it tried to follow for ever instead (a registered primary cannot
+    /// follow), found when PrimaryMonitorRestartedDuringPartition's boot started the fenced server read-only by
+    /// chance. This scenario makes that state on purpose.
+    /// </summary>
+    [Theory]
+    [InlineData(PgHaConsensusBackend.BuiltIn)]
+    [InlineData(PgHaConsensusBackend.Etcd)]
+    [Trait("Speed", "Slow")]
+    public async Task FormerPrimaryReadOnlyDuringPartition(PgHaConsensusBackend backend)
+    {
+        await using var f = await FaultCluster.StartAsync(output, "f-readonly", FaultClusterOptions.For(backend));
+        int postmaster = f["node1"].Server.Pid ?? throw new InvalidOperationException("node1 does not run");
+        f.FaultBegins();
+        await f.Firewall.CutOffAsync("node1");
+        await Task.Delay(TimeSpan.FromSeconds(1));
+        await f.Cluster.MonitorOf("node1").KillAsync();
+        Assert.True(await Polling.UntilAsync(() => !LinuxProcesses.IsAlive(postmaster), TimeSpan.FromSeconds(15)),
+            "node1's lease guard did not fence its server within 15 s of its monitor's death.\n" + f.MonitorDigest());
+        await f["node1"].Server.StartAsync();
+        f.CgroupOf("node1").AddProcessTree(f["node1"].Server.Pid ?? throw new InvalidOperationException("node1 did not start"));
+        Assert.Equal("t", await f["node1"].Server.QueryScalarAsync("SELECT pg_is_in_recovery()")); // standby.signal: read-only
+        f.Log("node1's lease guard fenced its server; the server was started again (read-only), then its monitor, still cut off");
+        f.RestartMonitor("node1");
+        await KeepCutUntilFailoverAsync(f);
+        f.AssertHolds(await f.FinishAsync(nameof(FormerPrimaryReadOnlyDuringPartition)));
+    }
+
     [Theory]
     [InlineData(PgHaConsensusBackend.BuiltIn)]
     [InlineData(PgHaConsensusBackend.Etcd)]

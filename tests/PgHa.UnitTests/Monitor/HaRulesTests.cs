@@ -87,6 +87,8 @@ public sealed class HaRulesTests
             new HaAction.Rejoin()),
         ("that rejoin: not when told to stay fenced", Standby with { Registered = PgHaRole.Primary, Fenced = true, LeaderId = 3, Term = 4, StalePrimary = PgHaStalePrimaryAction.Fence },
             new HaAction.Wait()),
+        ("the same, its fenced server started read-only by hand before its monitor (not fenced in this monitor's eyes): rejoins", Standby with { Registered = PgHaRole.Primary, LeaderId = 3, Term = 4 },
+            new HaAction.Rejoin()),
         ("a fenced node rejoined by hand meanwhile (registered as a standby) follows", Standby with { Fenced = true, LeaderId = 3, Term = 4 }, new HaAction.Follow(false)),
         ("that rejoin: not before the retry delay", Standby with { Registered = PgHaRole.Primary, Fenced = true, LeaderId = 3, Term = 4, RoleChangeDue = false }, new HaAction.Wait()),
         ("that rejoin: not to a leader the watch has not found writable (a candidate may still fail)", Standby with { Registered = PgHaRole.Primary, Fenced = true, LeaderId = 3, Term = 4, LeaderWritable = false, LeaderChangedRecently = true },
