@@ -74,10 +74,11 @@ public sealed class PartitionFaultTests(ITestOutputHelper output)
     /// <summary>
     /// The primary's monitor dies 1 s into a cut; its lease guard fences the server; the host starts the server
     /// again before the monitor (read-only: standby.signal is in place), and then the monitor, still cut off. It
-    /// reads the metadata from its own read-only server and cannot learn of the newer term that another node wins.
-    /// After the heal node1 must be rejoined: it tried to follow for ever instead (a registered primary cannot
-    /// follow), found when PrimaryMonitorRestartedDuringPartition's boot started the fenced server read-only by
-    /// chance. This scenario makes that state on purpose.
+    /// reads the metadata from its own server, takes itself for the leader of the old term with a lease that has
+    /// ended, and fences the read-only server again; after the heal it must be rejoined to the node that won.
+    /// (Written to reproduce a former primary left running read-only, which tried to follow for ever: that state
+    /// came from the monitor's own boot, started between its metadata read and the guard's fence, which this
+    /// scenario cannot time; HaRulesTests holds the rule. This one keeps the hand-started variant honest.)
     /// </summary>
     [Theory]
     [InlineData(PgHaConsensusBackend.BuiltIn)]
