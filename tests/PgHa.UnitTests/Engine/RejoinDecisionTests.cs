@@ -32,6 +32,17 @@ public sealed class RejoinDecisionTests
     }
 
     [Fact]
+    public void ANodeStoppedInRecoveryBeforeAForkIsRewound_ItsWalMayGoPastItsLastRestartpoint()
+    {
+        // Fault run: a former primary started read-only, then stopped; its last restartpoint was far before the fork,
+        // its own WAL far past it. On the upstream's own timeline the checkpoint rule stands (the rows below).
+        var ex = Assert.Throws<PgHaException>(() => Decide(Node("shut down in recovery", 1, "0/3000028"), Hints, force: false));
+        Assert.Equal("PgHaRejoinNeedsRewind", ex.ErrorId);
+        Assert.Contains("stopped in recovery", ex.Message, StringComparison.Ordinal);
+        Assert.Equal(RejoinMethod.Rewind, Decide(Node("shut down in recovery", 1, "0/3000028"), Hints, force: true).Method);
+    }
+
+    [Fact]
     public void ACheckpointThatStartsAtTheForkHasWalBeyondIt()
     {
         var ex = Assert.Throws<PgHaException>(() => Decide(Node("shut down", 1, "0/3000110"), Hints, force: false));

@@ -8,7 +8,7 @@ namespace PgHa.Operations.Monitor;
 /// <item>a node whose server answers writable either leads its term or is fenced (unless paused);</item>
 /// <item>a primary whose server is down is fenced after a grace, then rejoined once another node leads;</item>
 /// <item>a standby whose leader is gone elects (if it may be promoted), else it follows the live leader; a
-/// former primary running read-only is rejoined to it instead.</item>
+/// fenced former primary running read-only is rejoined to it instead.</item>
 /// </list>
 /// Elections themselves (who stands, who wins, who votes) are <see cref="ElectionRules"/>; the lease that
 /// fences a primary which lost its majority is kept apart from this loop (NodeMonitor.Lease.cs).
@@ -118,13 +118,13 @@ internal static class HaRules
             }
             return s.RoleChangeDue ? new HaAction.Elect() : new HaAction.Wait();
         }
-        // A former primary that runs read-only while another node leads (its monitor started it so for an
-        // election another node then won, or someone started its fenced server by hand) is no standby to follow:
-        // it is still registered as the primary, and its WAL may go past where the new primary's timeline forked,
-        // which only a rejoin (pg_rewind) undoes. Once the new primary takes writes, it is rejoined (its read-only
-        // server stopped first), or left as it is when told to stay fenced. (Rejoined by hand meanwhile, it is
-        // registered as a standby and follows.)
-        if (s.Registered == PgHaRole.Primary && !s.IsLeader && s.LeaderId is not null)
+        // A fenced former primary that runs read-only while another node leads (its monitor started it so at its
+        // start, for an election another node then won) is no standby to follow: it is still registered as the
+        // primary, and its WAL may go past where the new primary's timeline forked, which only a rejoin
+        // (pg_rewind) undoes. Once the new primary takes writes, it is rejoined (its read-only server stopped
+        // first), or left as it is when told to stay fenced. Fenced, not merely registered as the primary: right
+        // after a switchover the old primary follows the new one before this monitor has read its new record.
+        if (s.Fenced && s.Registered == PgHaRole.Primary && !s.IsLeader && s.LeaderId is not null)
         {
             return s.LeaderVouched && s.LeaderWritable && s.StalePrimary == PgHaStalePrimaryAction.Rejoin && s.RoleChangeDue
                 ? new HaAction.Rejoin()

@@ -40,9 +40,6 @@ internal sealed class LeaderSession
     /// <summary>At most this many attempts race in one open, whatever the deadline (the connect timeout can be minutes).</summary>
     internal const int MaxAttempts = 4;
 
-    /// <summary>An open's deadline at most: its last attempt's start and a second (TCP's first retry of a dropped SYN).</summary>
-    private static readonly TimeSpan OpenDeadlineCap = AttemptSpacing * (MaxAttempts - 1) + TimeSpan.FromSeconds(1);
-
     /// <summary>The least a statement is given after a slow open, which would otherwise be thrown away unused.</summary>
     private static readonly TimeSpan LeastStatementTime = TimeSpan.FromMilliseconds(500);
 
@@ -68,10 +65,10 @@ internal sealed class LeaderSession
             {
                 await CloseAsync().ConfigureAwait(false);
                 ConnectionInfo conninfo = NodeRecordLookup.ConninfoOf(leader);
-                // With a long connect timeout the open still ends soon after its last attempt began, so that the
-                // next check starts fresh attempts instead of waiting on TCP's retries of these.
-                TimeSpan openDeadline = Deadline < OpenDeadlineCap ? Deadline : OpenDeadlineCap;
-                _connection = await OpenSoonAsync(() => NodeConnector.OpenAsync(_context, conninfo, NodeConnector.MetadataDatabaseOf(conninfo)), Task.Delay(openDeadline, ct), ct).ConfigureAwait(false);
+                // The whole connect timeout, never less: a network whose sessions take that long to open (set so
+                // with -ConnectTimeout) must still be checked, or no member would vouch for its primary. Each attempt
+                // ends within about 2 s of its check's deadline, so few are ever open at once.
+                _connection = await OpenSoonAsync(() => NodeConnector.OpenAsync(_context, conninfo, NodeConnector.MetadataDatabaseOf(conninfo)), Task.Delay(Deadline, ct), ct).ConfigureAwait(false);
                 if (_connection is null)
                 {
                     return false;

@@ -265,13 +265,13 @@ internal sealed partial class NodeMonitor
     }
 
     /// <summary>
-    /// A former primary that runs read-only (started so at the monitor's start for an election another node won,
-    /// or by hand) is stopped before its rejoin, which works on a stopped data directory only. Read-only, it takes
+    /// A fenced former primary that runs read-only (started so at the monitor's start for an election another node
+    /// won) is stopped before its rejoin, which works on a stopped data directory only. Read-only, it takes
     /// no writes, so a clean stop loses nothing. False when it could not be stopped (tried again after the retry delay).
     /// </summary>
     private async Task<bool> StopReadOnlyServerForRejoinAsync(NodeRecord leader)
     {
-        _log.Info($"Stopping {Self.Name}'s read-only server to rejoin it: it is a former primary, and {leader.Name} leads term {_watch.Term}.");
+        _log.Info($"Stopping {Self.Name}'s read-only server to rejoin it: it is a fenced former primary, and {leader.Name} leads term {_watch.Term}.");
         try
         {
             await Service.NodeService.StopAsync(_context, SelfHost, PgHaStopMode.Fast, _settings.RoleChangeTimeout).ConfigureAwait(false);

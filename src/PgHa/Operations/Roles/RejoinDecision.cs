@@ -61,7 +61,14 @@ internal static class RejoinDecision
         // location" and takes some bytes: the node has WAL at least one byte past that point, so it may only
         // follow if the upstream's history left its timeline strictly after the checkpoint record began.
         // A node that did not shut down cleanly may have WAL far beyond its last checkpoint: unknown, so rewind.
-        bool clean = IsCleanShutdown(node.ClusterState);
+        // A server stopped in recovery may hold WAL past its last restartpoint that pg_control does not show:
+        // WAL it received and had not replayed, or, a former primary started read-only, WAL it wrote itself
+        // before (a fault run: such a node was judged by its checkpoint, 0/3000060, as ending before the fork at
+        // 0/446FBD0, and could not stream). On the upstream's own timeline that WAL came from the upstream's line,
+        // so the checkpoint rule stands there; against a newer timeline the node is rewound, which costs nothing
+        // when nothing diverged (pg_rewind finds nothing to undo).
+        bool stoppedInRecoveryBeforeAFork = node.ClusterState == "shut down in recovery" && node.TimelineId != upstreamHistory.Timeline;
+        bool clean = IsCleanShutdown(node.ClusterState) && !stoppedInRecoveryBeforeAFork;
         var endOfWalAtLeast = new PgHaLsn(checkpoint.Value + 1);
         FollowVerdict verdict = upstreamHistory.CanFollowFrom(node.TimelineId, endOfWalAtLeast);
         string where = $"{nodeName} is on timeline {node.TimelineId} with its last checkpoint at {checkpoint} (state \"{node.ClusterState}\"); {upstreamName} is on timeline {upstreamHistory.Timeline}";
@@ -82,6 +89,10 @@ internal static class RejoinDecision
         else if (node.TimelineId == upstreamHistory.Timeline && upstreamCurrentLsn is { } current && checkpoint > current)
         {
             whyRewind = $"{where} at {current}: {nodeName} is ahead of its upstream on the same timeline";
+        }
+        else if (stoppedInRecoveryBeforeAFork)
+        {
+            whyRewind = $"{where}{forkText}: {nodeName} was stopped in recovery, so its WAL (received, or written as a primary before) may go on past its last restartpoint and past the fork";
         }
         else if (!clean)
         {
