@@ -20,6 +20,8 @@ public sealed class FailoverReport
         ("b", "d", "whole node lost, same detection settings"),
         ("f", "r", "kill -9 of the postmaster, etcd on both sides, Patroni at PgHa's settings"),
         ("g", "s", "whole node lost, etcd on both sides, Patroni at PgHa's settings"),
+        ("h", "r", "kill -9 of the postmaster, etcd on both sides, Patroni at PgHa's settings, PgHa's key kept alive at Patroni's cadence"),
+        ("i", "s", "whole node lost, etcd on both sides, Patroni at PgHa's settings, PgHa's key kept alive at Patroni's cadence"),
         ("f", "p", "kill -9 of the postmaster, etcd on both sides, Patroni at its defaults"),
         ("g", "q", "whole node lost, etcd on both sides, Patroni at its defaults"),
     ];

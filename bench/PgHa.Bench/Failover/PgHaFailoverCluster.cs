@@ -302,6 +302,7 @@ public sealed class PgHaFailoverCluster : IFailoverCluster
                 $"    Conninfo      = '{Conninfo(node)}'",
                 $"    DataDirectory = '{node.Server.DataDirectory}'",
                 "    Failover      = 'Automatic'",
+                .. (_shipped?.NodeConfig ?? new Dictionary<string, string>()).Select(setting => $"    {setting.Key} = {setting.Value}"),
                 "}",
             ], cancellationToken);
         }
@@ -339,6 +340,10 @@ public sealed class PgHaFailoverCluster : IFailoverCluster
 /// <summary>
 /// How shipped monitors are started: the pinned pwsh's pwsh.dll, in a place the postgres user can read. LocalSocket
 /// adds -LocalConninfo through the node's Unix socket (Start-PgHaMonitor's help, example 2): not in the systemd
-/// example, so a bench-only setting, reported as such.
+/// example, so a bench-only setting, reported as such. NodeConfig: more settings in each node's .psd1 (a documented
+/// node-configuration setting, as an operator would write it; the variant's label names them).
 /// </summary>
-public sealed record ShippedLaunch(string PwshDll, bool LocalSocket = false);
+public sealed record ShippedLaunch(string PwshDll, bool LocalSocket = false)
+{
+    public IReadOnlyDictionary<string, string> NodeConfig { get; init; } = new Dictionary<string, string>();
+}

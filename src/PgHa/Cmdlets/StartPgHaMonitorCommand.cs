@@ -99,6 +99,11 @@ public sealed class StartPgHaMonitorCommand : PgHaEventCmdlet
     [Parameter]
     public SwitchParameter EtcdFailsafe { get; set; }
 
+    /// <summary>With etcd deciding: the least seconds between two keepalives of the primary's leader key; by default every primary check (0.25 s). Sparser keepalives let the key of a lost node run out sooner, and let a shorter etcd stall fence the primary.</summary>
+    [Parameter]
+    [ValidateRange(0.05, 60)]
+    public double EtcdKeepAliveInterval { get; set; }
+
     /// <summary>Where the monitor keeps its last vote; by default beside the data directory (&lt;data directory&gt;.pgha-monitor.json).</summary>
     [Parameter]
     [ValidateNotNullOrEmpty]
@@ -184,6 +189,7 @@ public sealed class StartPgHaMonitorCommand : PgHaEventCmdlet
             WitnessSyncInterval = TimeSpan.FromSeconds(config?.WitnessSyncInterval ?? 15),
             ManageServer = Bound(nameof(ManageServer)) ? ManageServer.IsPresent : config?.ManageServer ?? false,
             EtcdFailsafe = Bound(nameof(EtcdFailsafe)) ? EtcdFailsafe.IsPresent : config?.EtcdFailsafe ?? false,
+            EtcdKeepAliveInterval = (Bound(nameof(EtcdKeepAliveInterval)) ? EtcdKeepAliveInterval : config?.EtcdKeepAliveInterval) is { } keepAlive ? TimeSpan.FromSeconds(keepAlive) : null,
             Http = BuildHttp(config),
         };
     }

@@ -48,6 +48,7 @@ internal static class NodeConfigSettings
         new(null, "SynchronousTimeout", SettingKind.Seconds, (c, v) => c.SynchronousTimeout = (double)v),
         new(null, "ManageServer", SettingKind.Boolean, (c, v) => c.ManageServer = (bool)v),
         new(null, "EtcdFailsafe", SettingKind.Boolean, (c, v) => c.EtcdFailsafe = (bool)v),
+        new(null, "EtcdKeepAliveInterval", SettingKind.Seconds, (c, v) => c.EtcdKeepAliveInterval = (double)v),
         new("witness_sync_interval", "WitnessSyncInterval", SettingKind.Integer, (c, v) => c.WitnessSyncInterval = (int)v, minimum: 1),
         new(null, "HttpPort", SettingKind.Integer, (c, v) => c.HttpPort = (int)v, minimum: 0),
         new(null, "HttpAddress", SettingKind.Text, (c, v) => c.HttpAddress = (string)v),

@@ -109,6 +109,9 @@ public sealed class PgHaNodeConfig
     /// <summary>With etcd deciding: whether the primary keeps running while etcd is out of its reach but every member vouches for it directly (PgHa only; null: no, it fences).</summary>
     public bool? EtcdFailsafe { get; internal set; }
 
+    /// <summary>With etcd deciding: the least seconds between two keepalives of the primary's leader key (PgHa only; null: every primary check, 0.25 s).</summary>
+    public double? EtcdKeepAliveInterval { get; internal set; }
+
     /// <summary>Whether the monitor starts this node's server (PgHa only; null: no, PostgreSQL's own service does).</summary>
     public bool? ManageServer { get; internal set; }
 

@@ -84,6 +84,47 @@ public sealed class EtcdPrimaryCutOffTests(ITestOutputHelper output) : EtcdMonit
 }
 
 /// <summary>
+/// Sparse keepalives (Start-PgHaMonitor -EtcdKeepAliveInterval 1.5, Patroni's once-per-loop cadence stretched so
+/// that a test sees it): the leader key's lease is seen with 2 s of its 4 s left (every primary round would keep
+/// it above 3.5 s), node1 stays the primary, and cut off from etcd it still fences itself on the lease of its last
+/// keepalive before a standby can take the key: never two writable.
+/// </summary>
+[Collection(FailoverCollection.Name)]
+public sealed class EtcdSparseKeepAliveTests(ITestOutputHelper output) : EtcdMonitoredTest(output, "etcdsparse")
+{
+    protected override IReadOnlyDictionary<string, string> MonitorSettings => new Dictionary<string, string> { ["EtcdKeepAliveInterval"] = "1.5" };
+
+    [Fact]
+    public async Task KeyKeptAliveEveryOneAndAHalfSeconds_PrimaryCutOffStillFencesBeforeTheKeyIsTaken()
+    {
+        await using var probe = SplitBrainProbe.Start(Cluster);
+        var seen = new List<double>();
+        bool sparse = await Polling.UntilAsync(async () =>
+        {
+            if (await LeaderAsync() is { NodeName: "node1", TtlLeft: { } left })
+            {
+                seen.Add(left.TotalSeconds);
+            }
+            return seen.Count > 0 && seen.Min() <= 2;
+        }, TimeSpan.FromSeconds(10));
+        Assert.True(sparse, $"The leader key's lease never had 2 s or less left in 10 s ({seen.Count} samples, the least {(seen.Count > 0 ? seen.Min() : double.NaN)} s): it is kept alive more often than every 1.5 s.\n{Cluster.DescribeMonitors()}");
+        Assert.Equal(true, (await Cluster.WritableAsync())["node1"]);
+        Assert.Contains("the leader key kept alive every 1.5 s", File.ReadAllText(Cluster.MonitorOf("node1").LogFile));
+
+        string? promoted;
+        await using (await NetworkCut.CutAsync(Etcd.Members.Select(m => m.Address), PrimaryMonitorCgroup.NftPath))
+        {
+            promoted = await Cluster.WaitForNewPrimaryAsync("node1", TimeSpan.FromSeconds(30));
+            Assert.True(promoted is not null, "No standby was promoted within 30 s of cutting node1's monitor off from etcd.\n" + Cluster.DescribeMonitors());
+            Assert.NotEqual(true, (await Cluster.WritableAsync())["node1"]);
+        }
+        Assert.Contains("Fencing node1: its lease ended", File.ReadAllText(Cluster.MonitorOf("node1").LogFile));
+        SplitBrainReport report = await probe.StopAsync();
+        Assert.True(report.MaxWritableAtOnce <= 1, $"Two writable primaries at once: {report}\n{Cluster.DescribeMonitors()}");
+    }
+}
+
+/// <summary>
 /// etcd loses its quorum (two of its three members killed): nobody can renew or take the leader key, so the
 /// primary fences itself and no standby is promoted; once etcd has its quorum again, the cluster settles on
 /// exactly one primary.

@@ -95,4 +95,31 @@ public sealed class MonitorSettingsTests
         Assert.Equal("PgHaMonitorUnsafeTimeouts", ex.ErrorId);
         Assert.Equal("ConfirmedDownGrace", ex.Target);
     }
+
+    [Fact]
+    public void TheLeaderKeyIsKeptAliveEveryPrimaryCheckUnlessAnIntervalIsGiven()
+    {
+        Assert.Equal(TimeSpan.FromMilliseconds(250), new MonitorSettings().LeaderKeepAliveInterval);
+        var patroniCadence = new MonitorSettings { EtcdKeepAliveInterval = TimeSpan.FromSeconds(1) };
+        Assert.Equal(TimeSpan.FromSeconds(1), patroniCadence.LeaderKeepAliveInterval);
+        patroniCadence.Validate();
+        (patroniCadence with { EtcdKeepAliveInterval = TimeSpan.FromSeconds(1.75) }).Validate(); // half the 3.5 s fence timeout
+    }
+
+    [Theory]
+    [InlineData(1.8)]
+    [InlineData(0)]
+    public void AnEtcdKeepAliveIntervalOverHalfTheFenceTimeoutOrNoneAtAllIsRefused(double seconds)
+    {
+        var settings = new MonitorSettings { EtcdKeepAliveInterval = TimeSpan.FromSeconds(seconds) };
+        var ex = Assert.Throws<PgHaException>(settings.Validate);
+        Assert.Equal("PgHaMonitorUnsafeTimeouts", ex.ErrorId);
+        Assert.Equal("EtcdKeepAliveInterval", ex.Target);
+        Assert.Contains("at most half the fence timeout (1.75 s)", ex.Message, StringComparison.Ordinal);
+        // A longer fence timeout allows it.
+        if (seconds > 0)
+        {
+            (settings with { FenceTimeout = TimeSpan.FromSeconds(3.75) }).Validate();
+        }
+    }
 }

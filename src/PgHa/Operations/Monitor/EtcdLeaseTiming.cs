@@ -41,6 +41,13 @@ internal sealed record EtcdLeaseTiming(TimeSpan Ttl, TimeSpan Margin)
         return sentMs + Math.Max(0, window);
     }
 
+    /// <summary>
+    /// The least time between two keepalives of the leader key (Start-PgHaMonitor -EtcdKeepAliveInterval); zero:
+    /// at every renewal the monitor asks for (each primary check). Between them a renewal returns the lease of the
+    /// last keepalive, which the primary's lease timer already holds.
+    /// </summary>
+    public TimeSpan LeaderKeepAliveInterval { get; init; }
+
     /// <summary>How often a member's lease is kept alive while nothing else renews it: four times per TTL.</summary>
     public TimeSpan KeepAliveInterval => Ttl / 4;
 

@@ -205,6 +205,12 @@ internal sealed class EtcdMonitorConsensus : IConsensus
             EtcdClusterStore store = Store(clusterId);
             if (_held is { } held && held.Term == term)
             {
+                if (direct is null && NowMs - held.SentMs < Timing.LeaderKeepAliveInterval.TotalMilliseconds)
+                {
+                    // Sparse keepalives (-EtcdKeepAliveInterval): the last one's lease stands, asked of nobody. Whether
+                    // the key is still this node's is checked with the next keepalive, as Patroni does once per loop.
+                    return Granted(held.SentMs, held.Lease.Ttl);
+                }
                 LeaseRenewal renewed = await RenewHeldAsync(store, held, etcdDeadline.Token).ConfigureAwait(false);
                 _etcdOutOfReach = false;
                 if (_inFailsafe && renewed.ValidUntilMs is not null)
@@ -255,7 +261,7 @@ internal sealed class EtcdMonitorConsensus : IConsensus
             EtcdLeaderClaim claim = await store.RenewLeaderAsync(NodeName, held.Term, held.Lease, deadline).ConfigureAwait(false);
             if (claim is { Held: true, Lease: { } renewed })
             {
-                _held = held with { Lease = renewed };
+                _held = held with { Lease = renewed, SentMs = sent };
                 return Granted(sent, renewed.Ttl);
             }
             _held = null;
@@ -301,8 +307,8 @@ internal sealed class EtcdMonitorConsensus : IConsensus
         if (holder is not null && holder.NodeName == NodeName && !holder.IsStaleFor(store.ClusterId) && holder.Term == term && holder.Lease != 0)
         {
             // The key names this node in this term: its monitor was restarted. It goes on with the lease the key is on.
-            var adopted = new HeldKey(term, store.ClusterId, new EtcdLease(holder.Lease, Timing.Ttl, System.Diagnostics.Stopwatch.GetTimestamp()));
             long sent = NowMs;
+            var adopted = new HeldKey(term, store.ClusterId, new EtcdLease(holder.Lease, Timing.Ttl, System.Diagnostics.Stopwatch.GetTimestamp()), sent);
             EtcdLeaderClaim claim = await store.RenewLeaderAsync(NodeName, term, adopted.Lease, ct).ConfigureAwait(false);
             if (claim is { Held: true, Lease: { } renewed })
             {
@@ -330,7 +336,7 @@ internal sealed class EtcdMonitorConsensus : IConsensus
         {
             return NotRenewed("another node took the leader key first");
         }
-        _held = new HeldKey(term, store.ClusterId, lease);
+        _held = new HeldKey(term, store.ClusterId, lease, granted);
         _inform(holder is null
             ? $"Took the leader key for term {term}, which the metadata records this node as the primary of."
             : $"Took the leader key for term {term} over from {Describe(holder)}: the metadata records this node as the primary of the newer term.");
@@ -363,7 +369,7 @@ internal sealed class EtcdMonitorConsensus : IConsensus
                 return Lost($"the leader key {store.LeaderKey} is held by {Describe(claim.Holder)}"
                     + (claim.Holder is { } h && h.IsStaleFor(clusterId) ? $"; it is not of this cluster (id {clusterId}): it goes when its lease ends, or delete it (etcdctl del {store.LeaderKey}) once no node of that cluster runs" : ""));
             }
-            _held = new HeldKey(term, clusterId, lease);
+            _held = new HeldKey(term, clusterId, lease, granted);
             return new ElectionOutcome(true, 1, 1, 1, $"etcd: took the leader key {store.LeaderKey} (lease {lease.Ttl.TotalSeconds:0} s)", Timing.ValidUntilMs(granted, lease.Ttl));
         }
         catch (PgHaException ex)
@@ -532,5 +538,6 @@ internal sealed class EtcdMonitorConsensus : IConsensus
     }
 
     /// <summary>The leader key this node holds: its term, the cluster id it was written with, and the lease it is on.</summary>
-    private sealed record HeldKey(long Term, string ClusterId, EtcdLease Lease);
+    /// <summary>The key this node holds: its term, cluster, lease, and when the lease's last answered keepalive (or grant) was sent.</summary>
+    private sealed record HeldKey(long Term, string ClusterId, EtcdLease Lease, long SentMs);
 }

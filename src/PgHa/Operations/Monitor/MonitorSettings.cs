@@ -63,6 +63,20 @@ internal sealed record MonitorSettings
     /// </summary>
     public bool EtcdFailsafe { get; init; }
 
+    /// <summary>
+    /// etcd only: the least time between two keepalives of the primary's leader key; null (the default): every
+    /// primary check interval (<see cref="PrimaryCheckInterval"/>, 0.25 s). The lease after a keepalive is the TTL
+    /// minus a margin from its send time, so the sparser the keepalives, the sooner the key of a primary that
+    /// died suddenly runs out (a faster failover when a whole node is lost: the key has TTL minus up to one
+    /// interval left), and the shorter an etcd stall the primary rides out before it fences: the fence timeout
+    /// minus one interval at worst (3.25 s by default, 2.5 s at 1 s). Patroni keeps its key alive once per loop
+    /// (loop_wait); 1 s here is its cadence at loop_wait 1.
+    /// </summary>
+    public TimeSpan? EtcdKeepAliveInterval { get; init; }
+
+    /// <summary>The least time between two keepalives of the leader key, as the etcd backend applies it.</summary>
+    public TimeSpan LeaderKeepAliveInterval => EtcdKeepAliveInterval ?? PrimaryCheckInterval;
+
     /// <summary>What to do with this node when it turns out to be a replaced primary.</summary>
     public PgHaStalePrimaryAction StalePrimary { get; init; } = PgHaStalePrimaryAction.Rejoin;
 
@@ -116,6 +130,12 @@ internal sealed record MonitorSettings
                 $"({ReconnectAttempts} x {ReconnectInterval.TotalSeconds:0.##} s) must exceed support freshness {SupportFreshness.TotalSeconds:0.##} s + answer time {PeerTimeout.TotalSeconds:0.##} s " +
                 $"+ fence timeout {FenceTimeout.TotalSeconds:0.##} s + one primary round ({PrimaryCheckInterval.TotalSeconds:0.##} s + {PeerTimeout.TotalSeconds:0.##} s) by at least 0.5 s. " +
                 "Lower -FenceTimeout or -MonitorInterval, or raise -ReconnectAttempts / -ReconnectInterval.");
+        }
+        if (EtcdKeepAliveInterval is { } keepAlive && (keepAlive <= TimeSpan.Zero || keepAlive > FenceTimeout / 2))
+        {
+            throw new PgHaException(PgHaErrorIds.MonitorUnsafeTimeouts, nameof(EtcdKeepAliveInterval),
+                $"An etcd keepalive interval of {keepAlive.TotalSeconds:0.##} s would leave the primary too little of its lease to ride out an etcd stall: " +
+                $"it must be more than 0 and at most half the fence timeout ({(FenceTimeout / 2).TotalSeconds:0.##} s). Lower -EtcdKeepAliveInterval, or raise -FenceTimeout.");
         }
         if (ConfirmedDownGrace > DetectionWindow)
         {

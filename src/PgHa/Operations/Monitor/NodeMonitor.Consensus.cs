@@ -77,7 +77,7 @@ internal sealed partial class NodeMonitor
         }
         EtcdLeaseTiming timing = EtcdLeaseTiming.For(_settings.FenceTimeout);
         _log.Info($"Consensus: {client} under {_startConsensus.EtcdPrefix} (lease TTL {timing.Ttl.TotalSeconds:0} s; the primary's own lease ends " +
-            $"{timing.Margin.TotalSeconds:0.0#} s before etcd may let its key go); " +
+            $"{timing.Margin.TotalSeconds:0.0#} s before etcd may let its key go; the leader key kept alive every {_settings.LeaderKeepAliveInterval.TotalSeconds:0.0#} s); " +
             (view is null ? "etcd does not answer yet." : $"leader key {(view.Leader is { } l ? $"held by {l.NodeName}{(l.Term is { } t ? $" (term {t})" : "")}" : "absent")}, {view.Members.Count} member state(s)."));
     }
 
@@ -91,7 +91,7 @@ internal sealed partial class NodeMonitor
         }
         var notes = new ThrottledLog(_log.Warning, TimeSpan.FromSeconds(10));
         return new EtcdMonitorConsensus(_etcdClient, _startConsensus.EtcdPrefix!, () => _members, ClusterIdNow, RecordedLeaderOf,
-            EtcdLeaseTiming.For(_settings.FenceTimeout), Status, AdmitStatus, announcer: peers, notes.Note, _log.Info, _settings.EtcdFailsafe);
+            EtcdLeaseTiming.For(_settings.FenceTimeout) with { LeaderKeepAliveInterval = _settings.EtcdKeepAliveInterval ?? TimeSpan.Zero }, Status, AdmitStatus, announcer: peers, notes.Note, _log.Info, _settings.EtcdFailsafe);
     }
 
     /// <summary>The cluster id: read at the start from any data node, else from this node's latest probe (a data node's only).</summary>

@@ -73,10 +73,10 @@ internal sealed partial class NodeMonitor
         if (_lease.ExtendTo(untilMs))
         {
             SaveLeaseRecord();
-            // Renewals come every primary round, 0.25 s apart, and a round takes up to the peer timeout (all of it
-            // while a member does not answer); a lease renewed with less left than that allows had stopped being
-            // renewed for a while: how close it came to fencing is what a blip is measured by.
-            TimeSpan usualGap = _settings.PrimaryCheckInterval + _settings.PeerTimeout * 2 + TimeSpan.FromMilliseconds(250);
+            // Renewals come every primary round, 0.25 s apart (etcd: every keepalive interval), and a round takes up
+            // to the peer timeout (all of it while a member does not answer); a lease renewed with less left than that
+            // allows had stopped being renewed for a while: how close it came to fencing is what a blip is measured by.
+            TimeSpan usualGap = _settings.LeaderKeepAliveInterval + _settings.PeerTimeout * 2 + TimeSpan.FromMilliseconds(250);
             if (secondsLeft > 0 && secondsLeft < (_settings.FenceTimeout - usualGap).TotalSeconds)
             {
                 _log.Debug($"The lease of {Self.Name} was renewed again with {secondsLeft:0.00} s left of it.");
