@@ -11,6 +11,8 @@
 #  (f)/(g) PgHa's monitors as in (a)/(b), etcd recorded with Set-PgHaConsensus -Backend Etcd while they are paused,
 #  (h)/(i) the same with EtcdKeepAliveInterval = 1 in each node's .psd1 (the leader key kept alive once a second, as
 #          Patroni does once per loop at loop_wait 1; the shipped default is every 0.25 s),
+#  (j)/(k) the same every 1.5 s: the longest etcd stall the primary rides out (fence timeout - interval) is then 2 s,
+#          Patroni's retry_timeout in (r)/(s),
 #  (p)/(q) Patroni 3.0.2 (Debian patroni) at its defaults (ttl 30, loop_wait 10, retry_timeout 10, primary_start_timeout
 #          300: a crashed primary is restarted in place, so in (p) a write on any node counts),
 #  (r)/(s) Patroni at PgHa's settings where it has them (ttl 4, loop_wait 1, retry_timeout 2, primary_start_timeout 0).
@@ -18,7 +20,7 @@
 # every node through its Unix socket every 50 ms. Per round: fault -> first write on another node, that write -> the
 # remaining standby streaming from it, the most nodes that took the same round's write. Prints the table and the
 # targets; bench/results/failover.md keeps it, bench/results/failover-logs/<variant><round>/ the agents' and servers' logs.
-# Run as root on Debian 12. Arguments go to the benchmark (--rounds N, --variants abcdefghipqrsx, --monitor-interval S,
+# Run as root on Debian 12. Arguments go to the benchmark (--rounds N, --variants abcdefghijkpqrsx, --monitor-interval S,
 # --reconnect-attempts N, --reconnect-interval S for repmgrd). env: MAX_LOAD (default 4), MAX_WAIT (1200 s).
 set -uo pipefail
 cd "$(dirname "$0")/.."

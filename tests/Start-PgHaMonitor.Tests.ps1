@@ -46,7 +46,7 @@ Describe 'Start-PgHaMonitor parameter contract' -Tag UnitTests {
 
     It 'has exactly the parameters it documents' {
         $own = @($command.Parameters.Keys | Where-Object { $_ -notin $common } | Sort-Object)
-        $own | Should -Be (@('AcceptNewHostKey', 'Config', 'ConnectTimeout', 'Conninfo', 'Credential', 'EtcdCredential', 'EtcdFailsafe', 'EventAction', 'EventCommand',
+        $own | Should -Be (@('AcceptNewHostKey', 'Config', 'ConnectTimeout', 'Conninfo', 'Credential', 'EtcdCredential', 'EtcdFailsafe', 'EtcdKeepAliveInterval', 'EventAction', 'EventCommand',
                 'Failover', 'FenceTimeout', 'HttpAddress', 'HttpCertificateFile', 'HttpKeyFile', 'HttpPort', 'KnownHostsFile', 'LocalConninfo', 'LogFile', 'MonitorInterval', 'MonitoringHistoryInterval',
                 'ManageServer', 'MonitoringHistoryRetentionDays', 'Name', 'ReconnectAttempts', 'ReconnectInterval', 'SecretFile', 'SshCredential', 'SshKeyFile',
                 'StalePrimary', 'StateFile', 'SynchronousPolicy', 'SynchronousTimeout') | Sort-Object)

@@ -37,10 +37,11 @@ public sealed class FailoverBenchmark : IBenchmark
         }
         if (!TryParse(arguments, out int rounds, out string variants, out DetectionSettings repmgrd, out string? pwshDll))
         {
-            Console.Error.WriteLine("usage: PgHa.Bench failover --pwsh <pwsh.dll readable by postgres> [--rounds N] [--variants abcdefghipqrsx] [--monitor-interval S] [--reconnect-attempts N] [--reconnect-interval S]");
+            Console.Error.WriteLine("usage: PgHa.Bench failover --pwsh <pwsh.dll readable by postgres> [--rounds N] [--variants abcdefghijkpqrsx] [--monitor-interval S] [--reconnect-attempts N] [--reconnect-interval S]");
             Console.Error.WriteLine("  default: 3 rounds of abcd; repmgrd at monitor 1 s, 7 x 1 s (PgHa's defaults). Variants: a/b PgHa kill -9 / node lost,");
             Console.Error.WriteLine("  c/d repmgrd kill -9 / node lost, e a 1.5 s blip under PgHa, x the same blip with -LocalConninfo (bench-only),");
             Console.Error.WriteLine("  f/g PgHa with etcd kill -9 / node lost, h/i the same with the leader key kept alive every 1 s (Patroni's cadence at loop_wait 1),");
+            Console.Error.WriteLine("  j/k every 1.5 s (the primary rides out an etcd stall of 2 s, Patroni's retry_timeout),");
             Console.Error.WriteLine("  p/q Patroni 3.0.2 on etcd at its defaults, r/s Patroni at PgHa's settings.");
             return 2;
         }
@@ -65,6 +66,8 @@ public sealed class FailoverBenchmark : IBenchmark
             ["g"] = $"{pghaEtcdLabel}; the primary's whole node lost (monitor and every server process killed at once)",
             ["h"] = $"{pghaEtcdLabel}, the leader key kept alive at Patroni's cadence at loop_wait 1 (EtcdKeepAliveInterval = 1 in each node's .psd1; shipped default: every 0.25 s); kill -9 of the primary's postmaster",
             ["i"] = $"{pghaEtcdLabel}, the leader key kept alive at Patroni's cadence at loop_wait 1 (EtcdKeepAliveInterval = 1 in each node's .psd1; shipped default: every 0.25 s); the primary's whole node lost (monitor and every server process killed at once)",
+            ["j"] = $"{pghaEtcdLabel}, the leader key kept alive every 1.5 s, so that the longest etcd stall the primary rides out is Patroni's retry_timeout 2 (fence timeout 3.5 s - 1.5 s; EtcdKeepAliveInterval = 1.5 in each node's .psd1); kill -9 of the primary's postmaster",
+            ["k"] = $"{pghaEtcdLabel}, the leader key kept alive every 1.5 s, so that the longest etcd stall the primary rides out is Patroni's retry_timeout 2 (fence timeout 3.5 s - 1.5 s; EtcdKeepAliveInterval = 1.5 in each node's .psd1); the primary's whole node lost (monitor and every server process killed at once)",
             ["p"] = $"{PatroniLabel(PatroniTiming.Defaults, "Patroni's defaults")}; kill -9 of the primary's postmaster (a write on ANY node counts: at primary_start_timeout 300 Patroni restarts a crashed primary in place)",
             ["q"] = $"{PatroniLabel(PatroniTiming.Defaults, "Patroni's defaults")}; the primary's whole node lost (Patroni and every server process killed at once)",
             ["r"] = $"{PatroniLabel(PatroniTiming.PgHaEquivalent, "PgHa's settings where Patroni has them")}; kill -9 of the primary's postmaster",
@@ -108,10 +111,11 @@ public sealed class FailoverBenchmark : IBenchmark
                     }
                     else
                     {
-                        var fault = variant is "b" or "d" or "g" or "i" or "q" or "s" ? PrimaryFault.NodeLost : PrimaryFault.KillPostmaster;
+                        var fault = variant is "b" or "d" or "g" or "i" or "k" or "q" or "s" ? PrimaryFault.NodeLost : PrimaryFault.KillPostmaster;
                         var kill = await FailoverRound.FailPrimaryAsync(cluster, fault, variant, round, cancellationToken, restartInPlaceCounts: variant == "p") with { Load = load };
                         kills.Add(kill);
                         Console.WriteLine($"  {fault} of node1 at {kill.KilledAtUtc} UTC; first write on {kill.NewPrimary ?? "-"} after {kill.KillToFirstWrite:0.000} s; " +
+                            (kill.KeyGoneAfter is { } gone ? $"leader key gone from etcd after {gone:0.000} s; " : string.Empty) +
                             $"remaining standby follows {kill.PromotionToFollow:0.000} s after that; new primary's longest write gap after {kill.NewPrimaryLongestGap:0.000} s; " +
                             $"most writable at once {kill.MaxWritableAtOnce}; probe rounds {kill.MedianProbeRound * 1000:0} ms (median), {kill.LongestProbeRound * 1000:0} ms (longest)" +
                             (kill.Failure is null ? string.Empty : $"; FAILED: {kill.Failure}"));
@@ -168,6 +172,8 @@ public sealed class FailoverBenchmark : IBenchmark
             "f" or "g" => await PgHaFailoverCluster.StartAsync(prefix, session, new Dictionary<string, string>(), cancellationToken, shipped, ServerSettings, etcd: true),
             "h" or "i" => await PgHaFailoverCluster.StartAsync(prefix, session, new Dictionary<string, string>(), cancellationToken,
                 shipped with { NodeConfig = new Dictionary<string, string> { ["EtcdKeepAliveInterval"] = "1" } }, ServerSettings, etcd: true),
+            "j" or "k" => await PgHaFailoverCluster.StartAsync(prefix, session, new Dictionary<string, string>(), cancellationToken,
+                shipped with { NodeConfig = new Dictionary<string, string> { ["EtcdKeepAliveInterval"] = "1.5" } }, ServerSettings, etcd: true),
             "p" or "q" => await PatroniFailoverCluster.StartAsync(prefix, PatroniTiming.Defaults, ServerSettings, cancellationToken),
             "r" or "s" => await PatroniFailoverCluster.StartAsync(prefix, PatroniTiming.PgHaEquivalent, ServerSettings, cancellationToken),
             _ => throw new ArgumentOutOfRangeException(nameof(variant), variant, "no such variant"),
@@ -191,7 +197,7 @@ public sealed class FailoverBenchmark : IBenchmark
             bool ok = arguments[i] switch
             {
                 "--rounds" => int.TryParse(value, CultureInfo.InvariantCulture, out rounds) && rounds >= 1,
-                "--variants" => (variants = value).Length > 0 && value.All(c => c is (>= 'a' and <= 'i') or (>= 'p' and <= 's') or 'x'),
+                "--variants" => (variants = value).Length > 0 && value.All(c => c is (>= 'a' and <= 'k') or (>= 'p' and <= 's') or 'x'),
                 "--pwsh" => File.Exists(pwshDll = value),
                 "--monitor-interval" => int.TryParse(value, CultureInfo.InvariantCulture, out monitorInterval) && monitorInterval >= 1,
                 "--reconnect-attempts" => int.TryParse(value, CultureInfo.InvariantCulture, out reconnectAttempts) && reconnectAttempts >= 1,

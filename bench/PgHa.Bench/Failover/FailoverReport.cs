@@ -22,6 +22,8 @@ public sealed class FailoverReport
         ("g", "s", "whole node lost, etcd on both sides, Patroni at PgHa's settings"),
         ("h", "r", "kill -9 of the postmaster, etcd on both sides, Patroni at PgHa's settings, PgHa's key kept alive at Patroni's cadence"),
         ("i", "s", "whole node lost, etcd on both sides, Patroni at PgHa's settings, PgHa's key kept alive at Patroni's cadence"),
+        ("j", "r", "kill -9 of the postmaster, etcd on both sides, Patroni at PgHa's settings, PgHa riding out etcd stalls as long as Patroni's retry_timeout"),
+        ("k", "s", "whole node lost, etcd on both sides, Patroni at PgHa's settings, PgHa riding out etcd stalls as long as Patroni's retry_timeout"),
         ("f", "p", "kill -9 of the postmaster, etcd on both sides, Patroni at its defaults"),
         ("g", "q", "whole node lost, etcd on both sides, Patroni at its defaults"),
     ];
@@ -47,11 +49,11 @@ public sealed class FailoverReport
 
         if (Kills.Count > 0)
         {
-            text.AppendLine("| Variant | Round | Load | Fault at (UTC) | New primary | Fault -> first write s | Promotion -> standby follows s | New primary's longest write gap after s | Most writable at once | Probe round ms, median / longest | Note |");
-            text.AppendLine("|---|---:|---:|---|---|---:|---:|---:|---:|---|---|");
+            text.AppendLine("| Variant | Round | Load | Fault at (UTC) | New primary | Fault -> first write s | Fault -> leader key gone in etcd s | Promotion -> standby follows s | New primary's longest write gap after s | Most writable at once | Probe round ms, median / longest | Note |");
+            text.AppendLine("|---|---:|---:|---|---|---:|---:|---:|---:|---:|---|---|");
             foreach (var r in Kills.OrderBy(r => r.Variant, StringComparer.Ordinal).ThenBy(r => r.Round))
             {
-                text.AppendLine($"| ({r.Variant}) | {r.Round} | {r.Load} | {r.KilledAtUtc} | {r.NewPrimary ?? "-"} | {S(r.KillToFirstWrite)} | {S(r.PromotionToFollow)} | {S(r.NewPrimaryLongestGap)} | {r.MaxWritableAtOnce} | " +
+                text.AppendLine($"| ({r.Variant}) | {r.Round} | {r.Load} | {r.KilledAtUtc} | {r.NewPrimary ?? "-"} | {S(r.KillToFirstWrite)} | {S(r.KeyGoneAfter)} | {S(r.PromotionToFollow)} | {S(r.NewPrimaryLongestGap)} | {r.MaxWritableAtOnce} | " +
                     string.Create(CultureInfo.InvariantCulture, $"{r.MedianProbeRound * 1000:0} / {r.LongestProbeRound * 1000:0} | {r.Failure ?? string.Empty} |"));
             }
             text.AppendLine();

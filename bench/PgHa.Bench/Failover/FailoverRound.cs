@@ -50,6 +50,7 @@ public static class FailoverRound
         IReadOnlyList<int> node = fault == PrimaryFault.NodeLost ? NodeLoss.Processes(cluster.AgentPids(old), pid) : [pid];
         string killedAtUtc = DateTimeOffset.UtcNow.ToString("HH:mm:ss.fff", CultureInfo.InvariantCulture);
         double killedAt = BenchClock.Now;
+        await using LeaderKeyWatch? keyWatch = cluster.LeaderKeyInEtcd is { } key ? LeaderKeyWatch.Start(key, killedAt) : null;
         NodeLoss.Kill(node);
 
         WriteAttempt? first = null;
@@ -94,7 +95,7 @@ public static class FailoverRound
             var (max, detail) = MostWritable(writer.Ticks, probeStart);
             var (median, longest) = ProbeRounds(writer.Ticks, killedAt);
             return new FailoverRoundResult(variant, round, killedAtUtc, old.Name, write?.Node, write is null ? null : write.At - killedAt, follow, gap,
-                max, detail, median, longest, failure);
+                max, detail, median, longest, failure) { KeyGoneAfter = keyWatch?.GoneAt - killedAt };
         }
 
         FailoverRoundResult Failed(string why) =>

@@ -24,4 +24,7 @@ public sealed record FailoverRoundResult(
 {
     /// <summary>The machine's 1-minute load average as the round began (it is shared with other work).</summary>
     public string Load { get; init; } = "";
+
+    /// <summary>With etcd deciding: the fault to the first answer of etcd without the leader key (polled every 20 ms).</summary>
+    public double? KeyGoneAfter { get; init; }
 }

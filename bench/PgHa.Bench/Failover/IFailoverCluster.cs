@@ -22,6 +22,9 @@ public interface IFailoverCluster : IAsyncDisposable
     /// <summary>The processes of <paramref name="node"/>'s agent (what a whole node lost takes with it besides the server).</summary>
     IReadOnlyList<int> AgentPids(BenchNode node);
 
+    /// <summary>Where etcd keeps the cluster's leader key, when etcd decides (null: repmgrd, PgHa's built-in quorum).</summary>
+    EtcdLeaderKey? LeaderKeyInEtcd => null;
+
     /// <summary>Copies the agents' logs and the servers' logs into <paramref name="directory"/>, for the record.</summary>
     void SaveLogs(string directory);
 }

@@ -29,6 +29,11 @@ public sealed class PatroniFailoverCluster : IFailoverCluster
     private readonly Dictionary<string, int> _apiPorts = [];
     private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(2) };
 
+    private string _scope = "";
+
+    /// <summary>Patroni's leader key: its namespace (/service/), the scope, "leader".</summary>
+    public EtcdLeaderKey? LeaderKeyInEtcd => new(_etcd.Members[0].ClientUrl, $"/service/{_scope}/leader");
+
     private PatroniFailoverCluster(EtcdCluster etcd, IReadOnlyList<PostgresServer> servers)
     {
         _etcd = etcd;
@@ -64,6 +69,7 @@ public sealed class PatroniFailoverCluster : IFailoverCluster
         var cluster = new PatroniFailoverCluster(etcd, servers);
         try
         {
+            cluster._scope = prefix;
             await cluster.BootstrapAsync(prefix, timing, serverSettings, cancellationToken);
             return cluster;
         }

@@ -203,6 +203,8 @@ public sealed class PgHaFailoverCluster : IFailoverCluster
         _session.Invoke("Get-PgHaCluster", new Dictionary<string, object?> { ["Conninfo"] = Nodes.Select(Conninfo).ToArray(), ["WarningAction"] = "SilentlyContinue" }, cancellationToken)
             .Select(c => c.Properties["Consensus"]?.Value is { } consensus ? PSObject.AsPSObject(consensus).Properties["Leader"]?.Value as string : null).FirstOrDefault();
 
+    public EtcdLeaderKey? LeaderKeyInEtcd => _etcd is null ? null : new EtcdLeaderKey(_etcd.Members[0].ClientUrl, EtcdPrefix + "/leader");
+
     public string? Unsteady(CancellationToken cancellationToken)
     {
         if (_monitors.FirstOrDefault(m => m.HasExited) is { } ended)

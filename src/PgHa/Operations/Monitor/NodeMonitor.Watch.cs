@@ -92,6 +92,7 @@ internal sealed partial class NodeMonitor
         }
         if (failedNow)
         {
+            _log.Debug($"{leader.Name} has failed as this member sees it ({(confirmedDown ? "confirmed: its server is down and fenced, or the consensus let it go" : "not reached in time")}): waking the main loop.");
             // The main loop may be sleeping out a whole monitor interval decided while the leader still answered:
             // the election must not wait for it (up to a second was lost there in the etcd benchmark).
             _wake.Release();
