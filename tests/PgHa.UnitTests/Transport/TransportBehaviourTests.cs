@@ -181,4 +181,47 @@ public sealed class TransportBehaviourTests : IClassFixture<TransportServers>
         await Assert.ThrowsAsync<IOException>(() => transport.PathExistsAsync(Path.Combine(closed, "secret"), CancellationToken.None));
         await Assert.ThrowsAsync<IOException>(() => transport.WriteFileAsync(Path.Combine(closed, "secret"), "y", CancellationToken.None));
     }
+
+    [Theory]
+    [MemberData(nameof(Kinds))]
+    public async Task StandbyFilesAreWrittenInOneProgramAndOnlyThenTheMarkerGoes(string kind)
+    {
+        var transport = _servers.Transport(kind);
+        var dir = Path.Combine(_servers.Scratch, $"{kind} it's a data directory");
+        Assert.Equal(0, (await transport.RunAsync("mkdir", ["-m", "0700", "--", dir], null, CancellationToken.None)).ExitCode);
+        await transport.WriteFileAsync(Path.Combine(dir, "postgresql.auto.conf"), "old = 1\n", CancellationToken.None);
+        await transport.WriteFileAsync(Path.Combine(dir, "clone-incomplete"), "x\n", CancellationToken.None);
+        var content = "primary_conninfo = 'host=127.0.0.1 application_name=''it''''s'''\n";
+
+        await NodeFileCommands.WriteStandbyFilesAsync(transport, dir, content, "clone-incomplete", CancellationToken.None);
+
+        Assert.Equal(content, await transport.ReadFileAsync(Path.Combine(dir, "postgresql.auto.conf"), CancellationToken.None));
+        Assert.Equal(string.Empty, await transport.ReadFileAsync(Path.Combine(dir, "standby.signal"), CancellationToken.None));
+        // Exactly the two files: the marker is gone and no temporary file is left.
+        Assert.Equal(["postgresql.auto.conf", "standby.signal"], Directory.GetFiles(dir).Select(f => Path.GetFileName(f)).Order(StringComparer.Ordinal).ToArray());
+        var modes = await FixtureCommand.RunCheckedAsync("stat", ["-c", "%U %a", Path.Combine(dir, "postgresql.auto.conf"), Path.Combine(dir, "standby.signal")]);
+        Assert.Equal("postgres 600\npostgres 600", modes.StandardOutput.Trim());
+
+        // Without a file to remove, the two are written all the same.
+        await NodeFileCommands.WriteStandbyFilesAsync(transport, dir, "again = 1\n", null, CancellationToken.None);
+        Assert.Equal("again = 1\n", await transport.ReadFileAsync(Path.Combine(dir, "postgresql.auto.conf"), CancellationToken.None));
+        await Assert.ThrowsAsync<ArgumentException>(() => NodeFileCommands.WriteStandbyFilesAsync(transport, dir, "x = 1\n", "../elsewhere", CancellationToken.None));
+    }
+
+    [Theory]
+    [MemberData(nameof(Kinds))]
+    public async Task StandbyFilesThatCannotBeWrittenLeaveTheMarker(string kind)
+    {
+        var transport = _servers.Transport(kind);
+        // A directory of root's that postgres may read but not write: nothing can be written, so the marker must stay.
+        var dir = Path.Combine(_servers.Scratch, $"readonly-{kind}");
+        Directory.CreateDirectory(dir);
+        await File.WriteAllTextAsync(Path.Combine(dir, "clone-incomplete"), "x");
+        await FixtureCommand.RunCheckedAsync("chmod", ["755", dir]);
+
+        var ex = await Assert.ThrowsAsync<IOException>(() => NodeFileCommands.WriteStandbyFilesAsync(transport, dir, "a = 1\n", "clone-incomplete", CancellationToken.None));
+        Assert.Contains("postgresql.auto.conf and standby.signal", ex.Message, StringComparison.Ordinal);
+        Assert.True(File.Exists(Path.Combine(dir, "clone-incomplete")));
+        Assert.False(File.Exists(Path.Combine(dir, "standby.signal")));
+    }
 }

@@ -36,12 +36,14 @@ internal static class StandbyClone
 
         NodeProbeResult probe;
         SourceFacts facts;
+        IReadOnlyList<NodeRecord>? nodes;
         try
         {
-            // One session for the probe and the facts: each new one is a backend forked on the source.
+            // One session for the probe, the facts and the metadata: each new one is a backend forked on the source.
             await using var connection = await OpenSourceAsync(context, request.Source).ConfigureAwait(false);
             probe = await NodeProbe.ProbeAsync(connection, ct).ConfigureAwait(false);
             facts = await SourceFacts.ReadAsync(connection, request.SlotName, ct).ConfigureAwait(false);
+            nodes = await ReadNodesAsync(connection, request.Source, ct).ConfigureAwait(false);
         }
         catch (PgHaException ex)
         {
@@ -53,7 +55,7 @@ internal static class StandbyClone
         checks.CheckSourceSettings(facts, request.SlotName);
         checks.CheckCheckpoint(request.FastCheckpoint);
 
-        var (sourceName, eventsTo, eventNodeId, primaryDirectories) = await FindClusterAsync(context, request, checks).ConfigureAwait(false);
+        var (sourceName, eventsTo, eventNodeId, primaryDirectories) = await FindClusterAsync(context, request, checks, nodes).ConfigureAwait(false);
         ConnectionInfo replication = StandbyConfiguration.ReplicationConninfo(request.Source, request.Target.Name, request.ReplicationUser);
 
         context.Reporter.Progress(Activity, $"Checking the target host of {request.Target.Name}", 30);
@@ -78,11 +80,15 @@ internal static class StandbyClone
         string dir = request.Target.DataDirectory.TrimEnd('/');
         bool keeping = request.KeepOldDirectorySuffix is not null;
         bool replacing = request.Force || request.AllowNonEmpty || keeping;
-        TargetSurvey survey = await TargetSurvey.ReadAsync(target, binDir, dir, measureUsedSpace: replacing, probe.Timeline, ct).ConfigureAwait(false);
+        // The survey and the guard's scan only read, each in a program of its own: side by side, the plan waits for one.
+        Task<TargetSurvey> surveying = TargetSurvey.ReadAsync(target, binDir, dir, measureUsedSpace: replacing, probe.Timeline, ct);
+        Task<(DirectoryScan Scan, DirectoryRefusal? Refusal)> guarding = DirectoryGuard.CheckAsync(context, target, dir, primaryDirectories, request.AllowNonEmpty ? null : "-AllowNonEmpty");
+        await Task.WhenAll(surveying, guarding).ConfigureAwait(false);
+        TargetSurvey survey = await surveying.ConfigureAwait(false);
         // The guard first: a directory that belongs to a running server or to the primary is refused
         // whatever the switches, before anything else is said about it or written beside it (the access
         // check's passfile lives in the directory's parent).
-        var (scan, refusal) = await DirectoryGuard.CheckAsync(context, target, dir, primaryDirectories, request.AllowNonEmpty ? null : "-AllowNonEmpty").ConfigureAwait(false);
+        var (scan, refusal) = await guarding.ConfigureAwait(false);
         string? keptPath = keeping ? KeptPath(scan?.ResolvedPath ?? dir, request.KeepOldDirectorySuffix!) : null;
         if (checks.CheckPrograms(survey, target.Description, binDir, facts.MajorVersion) && refusal is null)
         {
@@ -128,6 +134,7 @@ internal static class StandbyClone
         TimeSpan backupDuration;
         long copiedKb;
         bool slotCreated = false;
+        Task<NpgsqlConnection>? eventSession = null;
         Dictionary<string, string> ownFiles = request.KeepOldDirectorySuffix is not null && plan.TargetNotEmpty
             ? await ReadOwnFilesAsync(target, dir, ct).ConfigureAwait(false)
             : [];
@@ -141,6 +148,8 @@ internal static class StandbyClone
                 slotCreated = true;
             }
             (backupDuration, copiedKb) = await RunBaseBackupAsync(context, plan, target, dir).ConfigureAwait(false);
+            // The event's session opens while the standby is configured: the event is still written only after that.
+            eventSession = OpenEventSessionAsync(context, plan);
             foreach (var (file, content) in ownFiles)
             {
                 // Before the standby configuration, which edits the node's own postgresql.auto.conf.
@@ -156,7 +165,7 @@ internal static class StandbyClone
                 // An unused slot would hold WAL on the source for ever.
                 await DropSlotAsync(context, request.Source, plan.SlotName!).ConfigureAwait(false);
             }
-            await WriteEventAsync(context, plan, false, $"clone of '{request.Target.Name}' from '{plan.SourceDisplay}' into {dir} on {target.Description} failed: {reason}").ConfigureAwait(false);
+            await WriteEventAsync(context, plan, false, $"clone of '{request.Target.Name}' from '{plan.SourceDisplay}' into {dir} on {target.Description} failed: {reason}", eventSession).ConfigureAwait(false);
             if (ex is PgHaException)
             {
                 throw;
@@ -166,7 +175,7 @@ internal static class StandbyClone
                 $"The clone of '{request.Target.Name}' failed: {ex.Message}. The target directory is marked incomplete ({IncompleteMarker}); run New-PgHaStandby again with -Force.", ex);
         }
         await WriteEventAsync(context, plan, true,
-            $"node '{request.Target.Name}' cloned from '{plan.SourceDisplay}' into {dir} on {target.Description} ({copiedKb} kB in {backupDuration.TotalSeconds:0.0} s)").ConfigureAwait(false);
+            $"node '{request.Target.Name}' cloned from '{plan.SourceDisplay}' into {dir} on {target.Description} ({copiedKb} kB in {backupDuration.TotalSeconds:0.0} s)", eventSession).ConfigureAwait(false);
 
         bool started = false;
         if (request.Start)
@@ -213,6 +222,28 @@ internal static class StandbyClone
         new(request, checks.All, new SourceFacts(0, false, string.Empty, 0, 0, string.Empty, 0, 0, false, false, 0, false),
             request.Source.ToDisplayString(), request.Source, request.Target.PgBinDir ?? string.Empty, false, false, null, 0, []);
 
+    /// <summary>
+    /// The source's node records, read on the session already open to its metadata database; null when the session
+    /// is to another database (the source has no PgHa database) or the metadata cannot be read (not PgHa's yet).
+    /// </summary>
+    private static async Task<IReadOnlyList<NodeRecord>?> ReadNodesAsync(NpgsqlConnection connection, ConnectionInfo source, CancellationToken ct)
+    {
+        if (connection.Database != NodeConnector.MetadataDatabaseOf(source))
+        {
+            return null;
+        }
+        try
+        {
+            var store = new MetadataStore(connection);
+            await store.EnsureReadableAsync(source.ToDisplayString(), ct).ConfigureAwait(false);
+            return await store.GetNodesAsync(ct).ConfigureAwait(false);
+        }
+        catch (PgHaException)
+        {
+            return null;
+        }
+    }
+
     private static async Task<NpgsqlConnection> OpenSourceAsync(OperationContext context, ConnectionInfo source)
     {
         try
@@ -232,14 +263,9 @@ internal static class StandbyClone
     /// fine (a first standby before registration).
     /// </summary>
     private static async Task<(string? SourceName, ConnectionInfo? EventsTo, int EventNodeId, IReadOnlyList<string> PrimaryDirectories)> FindClusterAsync(
-        OperationContext context, CloneRequest request, CloneChecks checks)
+        OperationContext context, CloneRequest request, CloneChecks checks, IReadOnlyList<NodeRecord>? nodes)
     {
-        IReadOnlyList<NodeRecord> nodes;
-        try
-        {
-            (nodes, _) = await MetadataReader.ReadNodesAsync(context, [request.Source]).ConfigureAwait(false);
-        }
-        catch (PgHaException)
+        if (nodes is null)
         {
             return (request.SourceName, null, 0, []);
         }
@@ -544,9 +570,9 @@ internal static class StandbyClone
     private static async Task ConfigureStandbyAsync(OperationContext context, ClonePlan plan, INodeTransport target, string dir)
     {
         CancellationToken ct = context.CancellationToken;
-        await StandbyConfiguration.WriteAsync(target, dir, plan.ReplicationConninfo, plan.SlotName, plan.Request.ServerSettings, ct).ConfigureAwait(false);
-        // standby.signal is there: only now may the marker go, so at no moment is the directory startable as a primary.
-        await RunCheckedAsync(target, "rm", ["-f", "--", dir + "/" + IncompleteMarker], "remove the incomplete-clone marker", ct).ConfigureAwait(false);
+        // The marker goes in the same step, once standby.signal and primary_conninfo are durable: at no moment is the
+        // directory startable as a primary.
+        await StandbyConfiguration.WriteAsync(target, dir, plan.ReplicationConninfo, plan.SlotName, plan.Request.ServerSettings, ct, thenRemove: IncompleteMarker).ConfigureAwait(false);
         context.Reporter.Verbose($"Wrote standby.signal and primary_conninfo = '{plan.ReplicationConninfo.ToDisplayString()}'{(plan.SlotName is null ? string.Empty : $", primary_slot_name = '{plan.SlotName}'")}.");
         if (context.Credential is not null)
         {
@@ -580,7 +606,12 @@ internal static class StandbyClone
             $"'{request.Target.Name}' started but did not stream within {request.Wait.TotalSeconds:0} s ({last}). Check its log and the upstream's pg_hba.conf; the data directory is complete.");
     }
 
-    private static async Task WriteEventAsync(OperationContext context, ClonePlan plan, bool successful, string details)
+    /// <summary>A session to where the events go (null when nowhere); opened ahead of the event by <see cref="WriteEventAsync"/>'s caller.</summary>
+    private static Task<NpgsqlConnection>? OpenEventSessionAsync(OperationContext context, ClonePlan plan) =>
+        plan.EventsTo is null ? null : NodeConnector.OpenAsync(context, plan.EventsTo, NodeConnector.MetadataDatabaseOf(plan.EventsTo));
+
+    /// <param name="opening">The session opened ahead (<see cref="OpenEventSessionAsync"/>), or null to open one now.</param>
+    private static async Task WriteEventAsync(OperationContext context, ClonePlan plan, bool successful, string details, Task<NpgsqlConnection>? opening)
     {
         if (plan.EventsTo is null)
         {
@@ -588,7 +619,7 @@ internal static class StandbyClone
         }
         try
         {
-            await using var connection = await NodeConnector.OpenAsync(context, plan.EventsTo, NodeConnector.MetadataDatabaseOf(plan.EventsTo)).ConfigureAwait(false);
+            await using var connection = await (opening ?? OpenEventSessionAsync(context, plan)!).ConfigureAwait(false);
             await using var change = await MetadataChange.BeginAsync(context, new MetadataStore(connection), CancellationToken.None).ConfigureAwait(false);
             await change.AddEventAsync(plan.EventNodeId, plan.Request.Target.Name, "standby_clone", successful, details).ConfigureAwait(false);
             await change.CommitAsync().ConfigureAwait(false);

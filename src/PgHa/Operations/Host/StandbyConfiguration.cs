@@ -27,10 +27,11 @@ internal static class StandbyConfiguration
 
     /// <summary>
     /// Writes primary_conninfo, sets or drops primary_slot_name (a node must not inherit its source's
-    /// slot), applies <paramref name="otherSettings"/>, and writes standby.signal.
+    /// slot), applies <paramref name="otherSettings"/>, and writes standby.signal; then, once both are durable,
+    /// removes <paramref name="thenRemove"/> (a file name in the directory: the clone's incomplete marker).
     /// </summary>
     public static async Task WriteAsync(INodeTransport host, string dataDirectory, ConnectionInfo replicationConninfo, string? slotName,
-        IReadOnlyDictionary<string, string>? otherSettings, CancellationToken ct)
+        IReadOnlyDictionary<string, string>? otherSettings, CancellationToken ct, string? thenRemove = null)
     {
         string dir = dataDirectory.TrimEnd('/');
         var settings = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
@@ -42,7 +43,6 @@ internal static class StandbyConfiguration
         settings["primary_slot_name"] = slotName;
         string autoConfPath = dir + "/postgresql.auto.conf";
         string current = await host.ReadFileAsync(autoConfPath, ct).ConfigureAwait(false) ?? string.Empty;
-        await host.WriteFileAsync(autoConfPath, AutoConf.Set(current, settings), ct).ConfigureAwait(false);
-        await host.WriteFileAsync(dir + "/standby.signal", string.Empty, ct).ConfigureAwait(false);
+        await NodeFileCommands.WriteStandbyFilesAsync(host, dir, AutoConf.Set(current, settings), thenRemove, ct).ConfigureAwait(false);
     }
 }

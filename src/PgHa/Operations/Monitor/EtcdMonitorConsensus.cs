@@ -43,6 +43,7 @@ internal sealed class EtcdMonitorConsensus : IConsensus
     private readonly IConsensus? _announcer;
     private readonly Action<string> _note;
     private readonly Action<string> _inform;
+    private readonly Action<string> _debug;
     private readonly bool _failsafe;
 
     // The member's own lease and state key, changed only under _memberGate (the publishing loop's).
@@ -74,8 +75,9 @@ internal sealed class EtcdMonitorConsensus : IConsensus
     /// <param name="failsafe">While etcd is out of reach, a leader that held the key in the term renews through every member (needs <paramref name="announcer"/>).</param>
     public EtcdMonitorConsensus(EtcdClient client, string prefix, Func<MonitorMembers> members, Func<string?> clusterId, Func<long, bool> recordedLeader,
         EtcdLeaseTiming timing, Func<PeerStatus> self, Func<PeerStatus, string?> admit, IConsensus? announcer, Action<string> note, Action<string> inform,
-        bool failsafe = false)
+        bool failsafe = false, Action<string>? debug = null)
     {
+        _debug = debug ?? (_ => { });
         _failsafe = failsafe && announcer is not null;
         _client = client;
         _prefix = EtcdClusterStore.NormalizePrefix(prefix);
@@ -261,6 +263,10 @@ internal sealed class EtcdMonitorConsensus : IConsensus
             EtcdLeaderClaim claim = await store.RenewLeaderAsync(NodeName, held.Term, held.Lease, deadline).ConfigureAwait(false);
             if (claim is { Held: true, Lease: { } renewed })
             {
+                if (Timing.LeaderKeepAliveInterval > TimeSpan.Zero)
+                {
+                    _debug($"Kept the leader key of term {held.Term} alive {(sent - held.SentMs) / 1000.0:0.00} s after the last keepalive (etcd's TTL {renewed.Ttl.TotalSeconds:0} s).");
+                }
                 _held = held with { Lease = renewed, SentMs = sent };
                 return Granted(sent, renewed.Ttl);
             }

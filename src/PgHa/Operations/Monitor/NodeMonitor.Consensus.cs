@@ -91,7 +91,7 @@ internal sealed partial class NodeMonitor
         }
         var notes = new ThrottledLog(_log.Warning, TimeSpan.FromSeconds(10));
         return new EtcdMonitorConsensus(_etcdClient, _startConsensus.EtcdPrefix!, () => _members, ClusterIdNow, RecordedLeaderOf,
-            EtcdLeaseTiming.For(_settings.FenceTimeout) with { LeaderKeepAliveInterval = _settings.EtcdKeepAliveInterval ?? TimeSpan.Zero }, Status, AdmitStatus, announcer: peers, notes.Note, _log.Info, _settings.EtcdFailsafe);
+            EtcdLeaseTiming.For(_settings.FenceTimeout) with { LeaderKeepAliveInterval = _settings.EtcdKeepAliveInterval ?? TimeSpan.Zero }, Status, AdmitStatus, announcer: peers, notes.Note, _log.Info, _settings.EtcdFailsafe, _log.Debug);
     }
 
     /// <summary>The cluster id: read at the start from any data node, else from this node's latest probe (a data node's only).</summary>
