@@ -177,4 +177,25 @@ public sealed class ElectionRulesTests
             .Select(o => new PreVoteView(o[0] == 'p', o[1] == 'g', o[2] == 'f'));
         Assert.Equal(expected, ElectionRules.MayStand(members, views));
     }
+
+    [Theory]
+    // The dead primary's own last state (etcd keeps it up to a TTL) once its failure is confirmed: no longer counts.
+    [InlineData(1, true, true, null)]
+    // Not confirmed: the primary's own word still holds the election back, as before.
+    [InlineData(1, false, true, "node1")]
+    // Another member that sees the primary always holds it back, confirmed or not.
+    [InlineData(3, true, true, "node3")]
+    [InlineData(3, false, true, "node3")]
+    // A member that does not see it, or sees it in another term, holds nothing back.
+    [InlineData(3, true, false, null)]
+    public void AStandbyWaitsForMembersThatStillSeeThePrimary_NotForTheConfirmedDeadPrimaryItself(int statusOf, bool confirmedDown, bool seesLeader, string? expected)
+    {
+        var statuses = new PeerStatus?[]
+        {
+            null,
+            new PeerStatus { NodeId = statusOf, NodeName = $"node{statusOf}", Term = 4, LeaderId = 1, SeesLeader = seesLeader },
+            new PeerStatus { NodeId = 2, NodeName = "node2", Term = 3, LeaderId = 1, SeesLeader = true }, // an older term
+        };
+        Assert.Equal(expected, ElectionRules.StillSeesLeader(statuses, 4, 1, confirmedDown)?.NodeName);
+    }
 }

@@ -36,6 +36,17 @@ internal static class ElectionRules
     public static int Quorum(int members) => members / 2 + 1;
 
     /// <summary>
+    /// The member whose status says it still sees the primary of <paramref name="term"/>, which keeps a standby from
+    /// standing; null when none does. The primary's own status does not count once its failure is confirmed (its
+    /// monitor reported its server down and fenced, or etcd let its leader key go): with etcd, a member state
+    /// outlives its node by up to a TTL, and a dead primary's last one says it sees itself, which held a bench's
+    /// election back by half a second after the key was gone. A primary alive but without its key fences itself
+    /// on its lease, whatever its status says.
+    /// </summary>
+    public static PeerStatus? StillSeesLeader(IEnumerable<PeerStatus?> statuses, long term, int? leaderId, bool leaderConfirmedDown) =>
+        statuses.FirstOrDefault(s => s is { SeesLeader: true } && s.Term == term && s.LeaderId == leaderId && !(leaderConfirmedDown && s.NodeId == leaderId));
+
+    /// <summary>
     /// The standby to promote: the most advanced received WAL (no acknowledged write is lost that any
     /// reachable standby has), then the highest priority, then the lowest node id. Priority 0 never wins.
     /// </summary>

@@ -83,6 +83,9 @@ internal sealed class LeaderWatch
     /// </summary>
     public void Missed(bool confirmedDown) => _confirmedDown = confirmedDown;
 
+    /// <summary>The last check found the leader's failure confirmed: its monitor reported it down and fenced, or the consensus let it go.</summary>
+    public bool ConfirmedDown => _confirmedDown;
+
     /// <summary>Whether this member vouches for the leader (the primary counts these to stay writable).</summary>
     public bool Vouches(long nowMs, MonitorSettings settings) =>
         LeaderId is not null && !_confirmedDown && _lastSeenMs is { } seen && nowMs - seen < settings.SupportFreshness.TotalMilliseconds;

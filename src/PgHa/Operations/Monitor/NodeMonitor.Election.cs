@@ -27,7 +27,7 @@ internal sealed partial class NodeMonitor
             return; // a newer primary was just learned of
         }
         NodeRecord? failed = _members.ById(_watch.LeaderId);
-        if (statuses.Values.FirstOrDefault(s => s is { SeesLeader: true } && s.Term == _watch.Term && s.LeaderId == _watch.LeaderId) is { } sees)
+        if (ElectionRules.StillSeesLeader(statuses.Values, _watch.Term, _watch.LeaderId, _watch.ConfirmedDown) is { } sees)
         {
             NoteOnce($"{sees.NodeName} still sees the primary {NameOf(_watch.LeaderId)}: not electing.");
             return;
