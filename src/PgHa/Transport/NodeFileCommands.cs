@@ -72,7 +72,7 @@ internal static class NodeFileCommands
     private const string WriteStandbyScript =
         "umask 077; conf=\"$1/postgresql.auto.conf\"; sig=\"$1/standby.signal\"; tmp=\"$conf.pgha-tmp.$$\"; stmp=\"$sig.pgha-tmp.$$\"; " +
         "if cat > \"$tmp\" && : > \"$stmp\" && sync -- \"$tmp\" \"$stmp\" && mv -f -- \"$tmp\" \"$conf\" && mv -f -- \"$stmp\" \"$sig\" && sync -- \"$1\"; then " +
-        "if [ -z \"$2\" ]; then exit 0; fi; rm -f -- \"$1/$2\" && sync -- \"$1\" && exit 0; exit 1; fi; " +
+        "if [ -z \"$2\" ]; then exit 0; fi; rm -f -- \"$1/$2\" && sync -- \"$1\" && exit 0; exit 4; fi; " +
         "rm -f -- \"$tmp\" \"$stmp\"; exit 1";
 
     /// <summary>
@@ -87,11 +87,18 @@ internal static class NodeFileCommands
         }
         var write = await transport.RunAsync("sh", new[] { "-c", WriteStandbyScript, "pgha-standby-files", dataDirectory, thenRemove ?? string.Empty },
             new CommandOptions { Timeout = FileTimeout, StandardInput = autoConf }, cancellationToken);
+        if (write.ExitCode == MarkerNotRemoved)
+        {
+            throw new IOException($"postgresql.auto.conf and standby.signal are written in {dataDirectory} on {transport.Description}, but {thenRemove} could not be removed: {write.StandardError.Trim()}");
+        }
         if (!write.Succeeded)
         {
             throw new IOException($"Cannot write postgresql.auto.conf and standby.signal in {dataDirectory} on {transport.Description}: {write.StandardError.Trim()}");
         }
     }
+
+    // WriteStandbyScript's exit code when both files are durable and only the removal failed ("exit 4" there).
+    private const int MarkerNotRemoved = 4;
 
     public static async Task<bool> ExistsAsync(INodeTransport transport, string path, CancellationToken cancellationToken)
     {

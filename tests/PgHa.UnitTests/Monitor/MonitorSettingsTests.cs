@@ -103,23 +103,24 @@ public sealed class MonitorSettingsTests
         var patroniCadence = new MonitorSettings { EtcdKeepAliveInterval = TimeSpan.FromSeconds(1) };
         Assert.Equal(TimeSpan.FromSeconds(1), patroniCadence.LeaderKeepAliveInterval);
         patroniCadence.Validate();
-        (patroniCadence with { EtcdKeepAliveInterval = TimeSpan.FromSeconds(1.75) }).Validate(); // half the 3.5 s fence timeout
+        (patroniCadence with { EtcdFailsafe = true }).Validate();
+        // 3.5 s fence timeout - 0.25 s primary check - 1.75 s etcd deadline; failsafe also leaves the members 0.5 s.
+        Assert.Equal(TimeSpan.FromSeconds(1.5), patroniCadence.LongestEtcdKeepAliveInterval);
+        Assert.Equal(TimeSpan.FromSeconds(1), (patroniCadence with { EtcdFailsafe = true }).LongestEtcdKeepAliveInterval);
+        (patroniCadence with { EtcdKeepAliveInterval = TimeSpan.FromSeconds(1.5) }).Validate();
     }
 
     [Theory]
-    [InlineData(1.8)]
-    [InlineData(0)]
-    public void AnEtcdKeepAliveIntervalOverHalfTheFenceTimeoutOrNoneAtAllIsRefused(double seconds)
+    [InlineData(1.6, false, "at most 1.5 s")]
+    [InlineData(0, false, "at most 1.5 s")]
+    [InlineData(1.2, true, "at most 1 s")]
+    public void AnEtcdKeepAliveIntervalThatCouldOutlastTheLeaseOrNoneAtAllIsRefused(double seconds, bool failsafe, string limit)
     {
-        var settings = new MonitorSettings { EtcdKeepAliveInterval = TimeSpan.FromSeconds(seconds) };
+        var settings = new MonitorSettings { EtcdKeepAliveInterval = TimeSpan.FromSeconds(seconds), EtcdFailsafe = failsafe };
         var ex = Assert.Throws<PgHaException>(settings.Validate);
         Assert.Equal("PgHaMonitorUnsafeTimeouts", ex.ErrorId);
         Assert.Equal("EtcdKeepAliveInterval", ex.Target);
-        Assert.Contains("at most half the fence timeout (1.75 s)", ex.Message, StringComparison.Ordinal);
-        // A longer fence timeout allows it.
-        if (seconds > 0)
-        {
-            (settings with { FenceTimeout = TimeSpan.FromSeconds(3.75) }).Validate();
-        }
+        Assert.Contains(limit, ex.Message, StringComparison.Ordinal);
+        Assert.Contains("-EtcdKeepAliveInterval", ex.Message, StringComparison.Ordinal);
     }
 }

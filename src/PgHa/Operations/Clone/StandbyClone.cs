@@ -174,6 +174,13 @@ internal static class StandbyClone
             throw new PgHaException(PgHaErrorIds.CloneFailed, request.Target.Name,
                 $"The clone of '{request.Target.Name}' failed: {ex.Message}. The target directory is marked incomplete ({IncompleteMarker}); run New-PgHaStandby again with -Force.", ex);
         }
+        catch (Exception) when (eventSession is not null)
+        {
+            // Any other error (an SSH connection lost, a program that could not start): the session opened ahead is not
+            // left holding a backend on the primary for the life of the PowerShell process.
+            DiscardEventSession(eventSession);
+            throw;
+        }
         await WriteEventAsync(context, plan, true,
             $"node '{request.Target.Name}' cloned from '{plan.SourceDisplay}' into {dir} on {target.Description} ({copiedKb} kB in {backupDuration.TotalSeconds:0.0} s)", eventSession).ConfigureAwait(false);
 
@@ -609,6 +616,20 @@ internal static class StandbyClone
     /// <summary>A session to where the events go (null when nowhere); opened ahead of the event by <see cref="WriteEventAsync"/>'s caller.</summary>
     private static Task<NpgsqlConnection>? OpenEventSessionAsync(OperationContext context, ClonePlan plan) =>
         plan.EventsTo is null ? null : NodeConnector.OpenAsync(context, plan.EventsTo, NodeConnector.MetadataDatabaseOf(plan.EventsTo));
+
+    /// <summary>Closes a session opened ahead once it is open, and observes a failed open.</summary>
+    private static void DiscardEventSession(Task<NpgsqlConnection> opening) =>
+        _ = opening.ContinueWith(t =>
+        {
+            if (t.IsCompletedSuccessfully)
+            {
+                t.Result.Dispose();
+            }
+            else
+            {
+                _ = t.Exception; // observed: a failed open is no error of the clone's
+            }
+        }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
 
     /// <param name="opening">The session opened ahead (<see cref="OpenEventSessionAsync"/>), or null to open one now.</param>
     private static async Task WriteEventAsync(OperationContext context, ClonePlan plan, bool successful, string details, Task<NpgsqlConnection>? opening)

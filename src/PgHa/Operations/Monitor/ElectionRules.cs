@@ -37,8 +37,9 @@ internal static class ElectionRules
 
     /// <summary>
     /// The member whose status says it still sees the primary of <paramref name="term"/>, which keeps a standby from
-    /// standing; null when none does. The primary's own status does not count once its failure is confirmed (its
-    /// monitor reported its server down and fenced, or etcd let its leader key go): with etcd, a member state
+    /// standing; null when none does. The primary's own status does not count once the watch takes its failure as
+    /// confirmed (<see cref="LeaderWatch.ConfirmedDown"/>: its monitor reported its server down and fenced, or etcd
+    /// let its leader key go, or an election lost after that): with etcd, a member state
     /// outlives its node by up to a TTL, and a dead primary's last one says it sees itself, which held a bench's
     /// election back by half a second after the key was gone. A primary alive but without its key fences itself
     /// on its lease, whatever its status says.

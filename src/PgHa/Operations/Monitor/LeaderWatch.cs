@@ -83,7 +83,10 @@ internal sealed class LeaderWatch
     /// </summary>
     public void Missed(bool confirmedDown) => _confirmedDown = confirmedDown;
 
-    /// <summary>The last check found the leader's failure confirmed: its monitor reported it down and fenced, or the consensus let it go.</summary>
+    /// <summary>
+    /// The leader's failure is taken as confirmed: the last check found its monitor reporting it down and fenced, or
+    /// the consensus letting it go; or an election this member lost after the failure keeps it failed until the next check.
+    /// </summary>
     public bool ConfirmedDown => _confirmedDown;
 
     /// <summary>Whether this member vouches for the leader (the primary counts these to stay writable).</summary>

@@ -68,11 +68,20 @@ internal sealed record MonitorSettings
     /// primary check interval (<see cref="PrimaryCheckInterval"/>, 0.25 s). The lease after a keepalive is the TTL
     /// minus a margin from its send time, so the sparser the keepalives, the sooner the key of a primary that
     /// died suddenly runs out (a faster failover when a whole node is lost: the key has TTL minus up to one
-    /// interval left), and the shorter an etcd stall the primary rides out before it fences: the fence timeout
-    /// minus one interval at worst (3.25 s by default, 2.5 s at 1 s). Patroni keeps its key alive once per loop
-    /// (loop_wait); 1 s here is its cadence at loop_wait 1.
+    /// interval left), and the shorter an etcd stall the primary rides out before it fences: about the fence
+    /// timeout less one interval and one primary check at worst. Patroni keeps its key alive once per loop
+    /// (loop_wait); 1 s here is its cadence at loop_wait 1. At most <see cref="LongestEtcdKeepAliveInterval"/>.
     /// </summary>
     public TimeSpan? EtcdKeepAliveInterval { get; init; }
+
+    /// <summary>
+    /// The longest <see cref="EtcdKeepAliveInterval"/> allowed: after the last answered keepalive, the next one comes at
+    /// most one interval and one primary check later, and may hang for a whole etcd request deadline before it is known
+    /// to have failed; that must end within the lease (a fence timeout), and with failsafe leave the members' round
+    /// its answer time too. 1.5 s by default, 1 s with failsafe.
+    /// </summary>
+    public TimeSpan LongestEtcdKeepAliveInterval =>
+        FenceTimeout - PrimaryCheckInterval - EtcdLeaseTiming.RequestTimeout(FenceTimeout) - (EtcdFailsafe ? PeerTimeout : TimeSpan.Zero);
 
     /// <summary>The least time between two keepalives of the leader key, as the etcd backend applies it.</summary>
     public TimeSpan LeaderKeepAliveInterval => EtcdKeepAliveInterval ?? PrimaryCheckInterval;
@@ -131,11 +140,14 @@ internal sealed record MonitorSettings
                 $"+ fence timeout {FenceTimeout.TotalSeconds:0.##} s + one primary round ({PrimaryCheckInterval.TotalSeconds:0.##} s + {PeerTimeout.TotalSeconds:0.##} s) by at least 0.5 s. " +
                 "Lower -FenceTimeout or -MonitorInterval, or raise -ReconnectAttempts / -ReconnectInterval.");
         }
-        if (EtcdKeepAliveInterval is { } keepAlive && (keepAlive <= TimeSpan.Zero || keepAlive > FenceTimeout / 2))
+        if (EtcdKeepAliveInterval is { } keepAlive && (keepAlive <= TimeSpan.Zero || keepAlive > LongestEtcdKeepAliveInterval))
         {
             throw new PgHaException(PgHaErrorIds.MonitorUnsafeTimeouts, nameof(EtcdKeepAliveInterval),
                 $"An etcd keepalive interval of {keepAlive.TotalSeconds:0.##} s would leave the primary too little of its lease to ride out an etcd stall: " +
-                $"it must be more than 0 and at most half the fence timeout ({(FenceTimeout / 2).TotalSeconds:0.##} s). Lower -EtcdKeepAliveInterval, or raise -FenceTimeout.");
+                $"it must be more than 0 and at most {LongestEtcdKeepAliveInterval.TotalSeconds:0.##} s (the fence timeout {FenceTimeout.TotalSeconds:0.##} s, less one primary check " +
+                $"{PrimaryCheckInterval.TotalSeconds:0.##} s and one etcd request's deadline {EtcdLeaseTiming.RequestTimeout(FenceTimeout).TotalSeconds:0.##} s" +
+                (EtcdFailsafe ? $", less the members' answer time {PeerTimeout.TotalSeconds:0.##} s for failsafe)" : ")") +
+                ". Lower -EtcdKeepAliveInterval, or raise -FenceTimeout.");
         }
         if (ConfirmedDownGrace > DetectionWindow)
         {

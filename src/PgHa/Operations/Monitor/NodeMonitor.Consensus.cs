@@ -87,6 +87,10 @@ internal sealed partial class NodeMonitor
         var peers = new PeerQuorumConsensus(() => _members, _peers, _settings, AdmitStatus);
         if (_etcdClient is null)
         {
+            if (_settings.EtcdKeepAliveInterval is not null)
+            {
+                _log.Warning("-EtcdKeepAliveInterval (EtcdKeepAliveInterval) is ignored: the metadata records the built-in quorum, not etcd, as the cluster's consensus.");
+            }
             return peers;
         }
         var notes = new ThrottledLog(_log.Warning, TimeSpan.FromSeconds(10));

@@ -27,7 +27,8 @@ internal sealed partial class NodeMonitor
             return; // a newer primary was just learned of
         }
         NodeRecord? failed = _members.ById(_watch.LeaderId);
-        if (ElectionRules.StillSeesLeader(statuses.Values, _watch.Term, _watch.LeaderId, _watch.ConfirmedDown) is { } sees)
+        LeaderWatch watched = _watch; // one watch for the three reads below
+        if (ElectionRules.StillSeesLeader(statuses.Values, watched.Term, watched.LeaderId, watched.ConfirmedDown) is { } sees)
         {
             NoteOnce($"{sees.NodeName} still sees the primary {NameOf(_watch.LeaderId)}: not electing.");
             return;
