@@ -43,7 +43,7 @@ public static class FailoverRound
         }
         // A random wait of up to 2 s, so that the fault falls anywhere in either side's keepalive cycle: with the kill
         // right after the check above, Patroni's last keepalive was 0.85-0.96 s old in three of four rounds looked at
-        // (its 1 s loop), PgHa's 0.2-0.5 s, which flattered Patroni's whole-node figure by the difference.
+        // (its loop is 1 s), which flattered its whole-node figure.
         await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(0, 2000)), ct);
         if (writer.FirstOk(n => n == old.Name, BenchClock.Now - 1) is null)
         {
