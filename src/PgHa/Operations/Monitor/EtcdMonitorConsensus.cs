@@ -543,7 +543,9 @@ internal sealed class EtcdMonitorConsensus : IConsensus
         }
     }
 
-    /// <summary>The leader key this node holds: its term, the cluster id it was written with, and the lease it is on.</summary>
-    /// <summary>The key this node holds: its term, cluster, lease, and when the lease's last answered keepalive (or grant) was sent.</summary>
+    /// <summary>
+    /// The leader key this node holds: its term, the cluster id it was written with, the lease it is on, and when the
+    /// lease's last answered keepalive (or its grant) was sent, which its lease runs from.
+    /// </summary>
     private sealed record HeldKey(long Term, string ClusterId, EtcdLease Lease, long SentMs);
 }

@@ -27,7 +27,7 @@ internal sealed partial class NodeMonitor
             return; // a newer primary was just learned of
         }
         NodeRecord? failed = _members.ById(_watch.LeaderId);
-        LeaderWatch watched = _watch; // one watch for the three reads below
+        LeaderWatch watched = _watch; // read once: the term, the leader and whether its failure is confirmed belong to one watch
         if (ElectionRules.StillSeesLeader(statuses.Values, watched.Term, watched.LeaderId, watched.ConfirmedDown) is { } sees)
         {
             NoteOnce($"{sees.NodeName} still sees the primary {NameOf(_watch.LeaderId)}: not electing.");
