@@ -17,6 +17,9 @@ public abstract class PgHaCmdlet : PSCmdlet, IDisposable
 {
     private readonly CancellationTokenSource _stopping = new();
 
+    /// <summary>This command's SSH connections, one per node host, shared by all its steps and closed in Dispose.</summary>
+    private HostSessions? _hosts;
+
     /// <summary>Database credential. Without it the password comes from the conninfo, PGPASSWORD or .pgpass.</summary>
     [Parameter]
     [Credential]
@@ -46,6 +49,7 @@ public abstract class PgHaCmdlet : PSCmdlet, IDisposable
             Ssh = SshSettings(),
             EventHook = EventHookFor(reporter),
             ClusterSecret = ClusterSecretFor(),
+            Hosts = SharesHostSessions ? _hosts ??= new HostSessions() : null,
         };
         try
         {
@@ -64,6 +68,12 @@ public abstract class PgHaCmdlet : PSCmdlet, IDisposable
                 $"A database command failed{state}: {ex.Message}. Check the user's privileges on the PgHa metadata (schema pgha) and the server log.", ex);
         }
     }
+
+    /// <summary>
+    /// Whether the command's steps share one SSH login per host (true); Start-PgHaMonitor, which runs for days,
+    /// says no: an idle login kept that long would be a surprise, and its steps log in as they need to.
+    /// </summary>
+    private protected virtual bool SharesHostSessions => true;
 
     /// <summary>What to run after each event the operation commits; commands that write events override it.</summary>
     private protected virtual EventHook? EventHookFor(PipelineReporter reporter) => null;
@@ -165,6 +175,9 @@ public abstract class PgHaCmdlet : PSCmdlet, IDisposable
 
     public void Dispose()
     {
+        // The SSH connections are closed here, when PowerShell is done with the command (after its last
+        // record), not after each RunEngine: a switchover's checks and its work share them.
+        _hosts?.DisposeAsync().AsTask().GetAwaiter().GetResult();
         _stopping.Dispose();
         GC.SuppressFinalize(this);
     }

@@ -171,6 +171,8 @@ public sealed class StartPgHaMonitorCommand : PgHaEventCmdlet
         }
     }
 
+    private protected override bool SharesHostSessions => false;
+
     private MonitorSettings BuildSettings()
     {
         PgHaNodeConfig? config = Config;

@@ -50,6 +50,12 @@ public sealed class OperationContext
     internal ClusterSecret? ClusterSecret { get; init; }
 
     /// <summary>
+    /// The command's SSH connections, one per node host, closed when the command ends; null: every step logs in
+    /// anew (monitors, which run for days).
+    /// </summary>
+    internal Operations.HostSessions? Hosts { get; init; }
+
+    /// <summary>
     /// The same context with another cancellation (a clean-up that must run after a Ctrl+C): every setting is
     /// carried over, so that a step done on the side still has the SSH settings, the hook and the cluster
     /// secret (a switchover's resume once lost the secret this way and could not tell the monitors directly).
@@ -62,6 +68,7 @@ public sealed class OperationContext
             LocalCommit = LocalCommit,
             ClusterSecret = ClusterSecret,
             StatementTimeoutSeconds = StatementTimeoutSeconds,
+            Hosts = Hosts,
         };
 
     /// <summary>
@@ -77,5 +84,6 @@ public sealed class OperationContext
             LocalCommit = true,
             ClusterSecret = ClusterSecret,
             StatementTimeoutSeconds = StatementTimeoutSeconds,
+            Hosts = Hosts,
         };
 }

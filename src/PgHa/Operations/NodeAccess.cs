@@ -37,11 +37,22 @@ internal static class NodeAccess
             throw new PgHaException(PgHaErrorIds.SshAuthenticationFailed, keyFile,
                 $"There is no SSH key file at {MessageText.Quote(keyFile)}. Give -SshKeyFile the path of the private key for {nodeName}'s host.");
         }
+        string userName = sshUser ?? ssh.Credential?.UserName ?? LocalTransport.DefaultOsUser;
+        int port = sshPort ?? 22;
+        // Within one command, every step on this host shares one login (see HostSessions).
+        return context.Hosts is { } hosts
+            ? await hosts.OpenAsync($"{userName}@{sshHost}:{port}", () => ConnectAsync(context, nodeName, sshHost, port, userName, keyFile), context.CancellationToken).ConfigureAwait(false)
+            : await ConnectAsync(context, nodeName, sshHost, port, userName, keyFile).ConfigureAwait(false);
+    }
+
+    private static async Task<INodeTransport> ConnectAsync(OperationContext context, string nodeName, string sshHost, int port, string userName, string? keyFile)
+    {
+        SshClientSettings ssh = context.Ssh;
         var options = new SshTransportOptions
         {
             Host = sshHost,
-            Port = sshPort ?? 22,
-            UserName = sshUser ?? ssh.Credential?.UserName ?? LocalTransport.DefaultOsUser,
+            Port = port,
+            UserName = userName,
             PrivateKeyPath = keyFile,
             PrivateKeyPassphrase = ssh.KeyPassphrase,
             Credential = ssh.Credential,

@@ -19,6 +19,7 @@ public sealed class SshTransport : INodeTransport
 
     private readonly SshClient _client;
     private readonly SshTransportOptions _options;
+    private volatile bool _disposed;
 
     private SshTransport(SshClient client, SshTransportOptions options)
     {
@@ -28,15 +29,15 @@ public sealed class SshTransport : INodeTransport
 
     public string Description => $"ssh {_options}";
 
+    /// <summary>Whether the SSH session is still up (a server restart or a killed sshd child ends it; so does DisposeAsync).</summary>
+    internal bool IsConnected => !_disposed && _client.IsConnected;
+
     /// <summary>
     /// Connects, verifies the host key and logs in. Throws <see cref="SshHostKeyUnknownException"/>
     /// or <see cref="SshHostKeyMismatchException"/> when known_hosts does not vouch for the server,
     /// <see cref="SshAuthenticationException"/> when login fails, and <see cref="SocketException"/> or
     /// <see cref="SshOperationTimeoutException"/> when the server cannot be reached in time.
     /// </summary>
-    /// <summary>Whether the SSH session is still up (a server restart or a killed sshd child ends it).</summary>
-    internal bool IsConnected => _client.IsConnected;
-
     public static async Task<SshTransport> ConnectAsync(SshTransportOptions options, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -150,6 +151,7 @@ public sealed class SshTransport : INodeTransport
 
     public ValueTask DisposeAsync()
     {
+        _disposed = true;
         try
         {
             if (_client.IsConnected)

@@ -107,6 +107,8 @@ public sealed class CloneTests : IClassFixture<PgHaSession>, IAsyncLifetime
             Assert.True((bool)clone.Registered);
             Assert.Equal("42", await target.QueryScalarAsync("SELECT id FROM cloned"));
             Assert.Equal(sshd.Address, await Primary.QueryScalarAsync("SELECT ssh_host FROM pgha.nodes WHERE node_name = 'clonessh'", "pgha"));
+            // Survey, guard, pg_basebackup, the standby's files and its start: all over the command's one login.
+            Assert.Single(File.ReadAllLines(sshd.LogFile), line => line.Contains("Accepted publickey for postgres", StringComparison.Ordinal));
         }
         finally
         {

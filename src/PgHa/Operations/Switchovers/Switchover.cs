@@ -70,23 +70,29 @@ internal static class Switchover
                 $"The record of {oldPrimary.Name} has no data directory, so it cannot be stopped and rejoined. Register it again with -DataDirectory (and -Force).");
         }
 
-        // Both hosts must be reachable before anything is stopped (SSH host keys checked here too).
-        string binDir;
-        await using (INodeTransport oldHost = await plan.OldPrimaryHost.OpenAsync(context).ConfigureAwait(false))
-        {
-            binDir = await PgBinDirectory.ResolveAsync(oldHost, oldPrimary.PgBinDir, oldPrimary.DataDirectory, context.CancellationToken).ConfigureAwait(false);
-        }
-        if (candidate.DataDirectory is not null)
-        {
-            await using INodeTransport candidateHost = await plan.CandidateHost.OpenAsync(context).ConfigureAwait(false);
-        }
-
         var siblings = options.SiblingsFollow
             ? records.Where(n => n.Active && n.Role == PgHaRole.Standby && n.UpstreamId == oldPrimary.Id && n.Id != candidate.Id).ToList()
             : [];
-        await CheckServersAsync(context, plan, siblings.Count).ConfigureAwait(false);
+        // Both hosts must be reachable before anything is stopped (SSH host keys checked here too). The two logins
+        // (which the command keeps for its work) and the servers' checks run side by side; of several failures,
+        // the first in this order is reported: the old primary's host, the candidate's, the servers.
+        Task<string> binDir = OldPrimaryBinDirAsync(context, plan);
+        Task candidateHost = candidate.DataDirectory is null ? Task.CompletedTask : ReachAsync(context, plan.CandidateHost);
+        Task servers = CheckServersAsync(context, plan, siblings.Count);
+        await Task.WhenAll(binDir, candidateHost, servers).ConfigureAwait(false);  // rethrows the first failure in that order
         context.Reporter.Progress(Activity, "Checks done", 100);
-        return plan with { Siblings = siblings, OldPrimaryBinDir = binDir };
+        return plan with { Siblings = siblings, OldPrimaryBinDir = await binDir.ConfigureAwait(false) };
+    }
+
+    private static async Task<string> OldPrimaryBinDirAsync(OperationContext context, SwitchoverPlan plan)
+    {
+        await using INodeTransport oldHost = await plan.OldPrimaryHost.OpenAsync(context).ConfigureAwait(false);
+        return await PgBinDirectory.ResolveAsync(oldHost, plan.OldPrimary.PgBinDir, plan.OldPrimaryHost.DataDirectory, context.CancellationToken).ConfigureAwait(false);
+    }
+
+    private static async Task ReachAsync(OperationContext context, NodeHost host)
+    {
+        await using INodeTransport reached = await host.OpenAsync(context).ConfigureAwait(false);
     }
 
     public static async Task<SwitchoverOutcome> ApplyAsync(OperationContext context, SwitchoverPlan plan)
@@ -110,8 +116,11 @@ internal static class Switchover
         SwitchoverOptions options = plan.Options;
         await using RoleChangeLock held = await RoleChangeLock.TakeAsync(context, oldPrimary.Name, plan.OldPrimaryConninfo).ConfigureAwait(false);
         // Checked again under the lock: a role change that ended since the checks may have moved the roles.
-        NodeProbeResult primaryNow = await NodeProbe.ProbeAsync(context, plan.OldPrimaryConninfo).ConfigureAwait(false);
-        NodeProbeResult candidateNow = await NodeProbe.ProbeAsync(context, plan.CandidateConninfo).ConfigureAwait(false);
+        Task<NodeProbeResult> primaryProbe = NodeProbe.ProbeAsync(context, plan.OldPrimaryConninfo);
+        Task<NodeProbeResult> candidateProbe = NodeProbe.ProbeAsync(context, plan.CandidateConninfo);
+        await Task.WhenAll(primaryProbe, candidateProbe).ConfigureAwait(false);
+        NodeProbeResult primaryNow = await primaryProbe.ConfigureAwait(false);
+        NodeProbeResult candidateNow = await candidateProbe.ConfigureAwait(false);
         if (primaryNow.InRecovery || !candidateNow.InRecovery || candidateNow.ReceiverStatus != "streaming"
             || !NodeEndpoint.Of(plan.OldPrimaryConninfo).Matches(candidateNow.SenderHost, candidateNow.SenderPort))
         {
@@ -120,19 +129,31 @@ internal static class Switchover
         }
         Done("take the role-change lock");
 
-        // Running monitors would take the old primary's stop for a failure: they are paused until the handover is done.
-        await using Monitor.MonitorHold monitorsPaused = await Monitor.MonitorHold.TakeAsync(context, plan.AllNodes, plan.OldPrimaryConninfo).ConfigureAwait(false);
-        Done("pause the monitors");
+        // Running monitors would take the old primary's stop for a failure: they are paused until the handover is
+        // done. Meanwhile a checkpoint leaves little for the shutdown checkpoint to write (a shorter outage); it
+        // changes no role, so it need not wait for the pause.
+        context.Reporter.Progress(Activity, $"Pausing the monitors; checkpoint on {oldPrimary.Name}", 5);
+        Task checkpoint = ExecuteAsync(context, plan.OldPrimaryConninfo, "CHECKPOINT");
+        Task<Monitor.MonitorHold> pausing = Monitor.MonitorHold.TakeAsync(context, plan.AllNodes, plan.OldPrimaryConninfo);
+        try
+        {
+            await Task.WhenAll(pausing, checkpoint).ConfigureAwait(false);
+        }
+        catch (Exception)
+        {
+            if (pausing.IsCompletedSuccessfully)
+            {
+                await (await pausing.ConfigureAwait(false)).DisposeAsync().ConfigureAwait(false);
+            }
+            throw;
+        }
+        await using Monitor.MonitorHold monitorsPaused = await pausing.ConfigureAwait(false);
+        Done("pause the monitors; checkpoint the old primary");
 
-        // Opened before the outage, so that neither a login to the old primary's host (SSH) nor a new
-        // connection to the candidate counts against the time no write can be made.
+        // Opened before the outage, so that neither a login to the old primary's host (SSH; the command's own,
+        // made in the checks) nor a new connection to the candidate counts against the time no write can be made.
         await using INodeTransport oldPrimaryHost = await plan.OldPrimaryHost.OpenAsync(context).ConfigureAwait(false);
         await using NpgsqlConnection candidateSession = await NodeConnector.OpenAsync(context, plan.CandidateConninfo, NodeConnector.MetadataDatabaseOf(plan.CandidateConninfo)).ConfigureAwait(false);
-
-        // A checkpoint now leaves little for the shutdown checkpoint to write: a shorter outage.
-        context.Reporter.Progress(Activity, $"Checkpoint on {oldPrimary.Name}", 5);
-        await ExecuteAsync(context, plan.OldPrimaryConninfo, "CHECKPOINT").ConfigureAwait(false);
-        Done("checkpoint the old primary");
 
         // From here until the promotion no write can be made anywhere. The server is known to run (the lock's
         // session is on it), so it is stopped without status checks, and pg_control is read in the same command.
