@@ -13,12 +13,15 @@ starts it, starts one write probe per cluster, then runs the rounds. Per round, 
 the next node of its cluster once every standby streams from the primary and every agent runs (monitors
 not paused):
   - repmgr:       runuser -u postgres -- repmgr -f <target's repmgr.conf> standby switchover --siblings-follow
-  - PgHa process: dotnet pwsh -NoProfile -NonInteractive -c "Import-Module ...; Invoke-PgHaSwitchover ..."
+  - PgHa process: pwsh -NoProfile -NonInteractive -c "Import-Module ...; Invoke-PgHaSwitchover ...", with pwsh as
+                  Microsoft's packages install it (ReadyToRun images; bench/pwsh-readytorun.sh), run as
+                  `dotnet <its pwsh.dll>` as its launcher does
+  - PgHa process, .NET tool: the same through `dotnet pwsh` (the tool package: JIT-compiled, and dotnet's tool lookup)
   - PgHa session: Invoke-PgHaSwitchover in this session (the module imported long before)
 in that order in odd rounds and reversed in even ones. Wall time around the process or the call; the
 longest stretch between two writes the cluster's probe had acknowledged that overlaps it; the 1-minute load
 average just before. Before round 1, one untimed switchover of each cluster (first-call costs). Per round
-also `dotnet pwsh -NoProfile -c "Import-Module ..."` alone: what starting pwsh and importing PgHa cost.
+also `pwsh -NoProfile -c "Import-Module ..."` alone, both ways: what starting pwsh and importing PgHa cost.
 With -NoMonitorRounds N, N pairs follow: an in-session switchover with PgHa's monitors stopped, then one
 with them started again. Every acknowledged write of each probe is looked up on its cluster's final primary. Writes
 bench/results/switchover.md, switchover.tsv and the logs under bench/results/switchover-logs/.
@@ -31,7 +34,9 @@ param(
     [int] $Rounds = 5,
     [int] $Settle = 5,
     [int] $NoMonitorRounds = 3,
-    [string] $Commit = 'unknown'
+    [string] $Commit = 'unknown',
+    # PgHa's side alone (bench/switchover.sh with PGHA_ONLY=1): no repmgr cluster, no repmgr rounds, no ratio.
+    [switch] $PgHaOnly
 )
 
 $ErrorActionPreference = 'Stop'
@@ -212,7 +217,8 @@ Start-Monitors
 Get-PgHaMonitor -Conninfo $pghaConninfo | Format-Table Name, Running, Role, Paused, Term, Primary | Out-String | Write-Host
 
 # --- one write probe per cluster, for the whole run ---
-foreach ($side in $pgha, $repmgr) {
+$sides = if ($PgHaOnly) { @($pgha) } else { @($pgha, $repmgr) }
+foreach ($side in $sides) {
     $primary = (Wait-Ready $side $false).Primary
     $null = Sql $primary.Address postgres 'CREATE DATABASE app' # exists on repmgr's side (the anchor's setup.sh)
     $null = Sql $primary.Address app 'CREATE TABLE IF NOT EXISTS probe_seq(seq bigint PRIMARY KEY, ts timestamptz DEFAULT now(), src text)'
@@ -242,13 +248,14 @@ function Invoke-Switchover([int] $Round, [string] $Way, [bool] $WithAgents = $tr
             & runuser -u postgres -- "$pgbin/repmgr" -f "$RepmgrBase/$($target.Name)/repmgr.conf" standby switchover --siblings-follow *> $out
             $rc = $LASTEXITCODE
         }
-        'process' {
+        { $_ -in 'process', 'process-tool' } {
             # Epoch milliseconds as the script starts, after the import and after the call: the process's wall time in parts.
             $command = "`$s = [DateTimeOffset]::UtcNow.ToUnixTimeMilliseconds(); Import-Module '$manifest'; `$i = [DateTimeOffset]::UtcNow.ToUnixTimeMilliseconds(); " +
                 "`$r = Invoke-PgHaSwitchover -Name $($target.Name) -Conninfo '$($pghaConninfo -join "','")' -SshKeyFile '$($ssh.SshKeyFile)' -KnownHostsFile '$($ssh.KnownHostsFile)' -Confirm:`$false; " +
                 "`$c = [DateTimeOffset]::UtcNow.ToUnixTimeMilliseconds(); 'TIMES {0} {1} {2}' -f `$s, `$i, `$c; if (-not `$r.Changed) { exit 1 }; " +
                 "'RESULT {0:0.000} {1:0.000} {2}' -f `$r.Duration.TotalSeconds, `$r.WriteUnavailable.TotalSeconds, ((`$r.Steps | ForEach-Object { '{0} {1:0.000}' -f `$_.Name, `$_.Duration.TotalSeconds }) -join '; ')"
-            & dotnet pwsh -NoProfile -NonInteractive -c $command *> $out
+            if ($Way -eq 'process') { & dotnet "$PgHaBase/pwsh/pwsh.dll" -NoProfile -NonInteractive -c $command *> $out }
+            else { & dotnet pwsh -NoProfile -NonInteractive -c $command *> $out }
             $rc = $LASTEXITCODE
         }
         default {
@@ -265,10 +272,10 @@ function Invoke-Switchover([int] $Round, [string] $Way, [bool] $WithAgents = $tr
     $clock.Stop()
     $t1 = Now
     $parts = $null
-    if ($Way -eq 'process' -and (Get-Content -LiteralPath $out -Raw) -match '(?m)^RESULT (\S+) (\S+) (.*)$') {
+    if ($Way -like 'process*' -and (Get-Content -LiteralPath $out -Raw) -match '(?m)^RESULT (\S+) (\S+) (.*)$') {
         $reported = [double]$Matches[1]; $unavailable = [double]$Matches[2]; $steps = $Matches[3]
     }
-    if ($Way -eq 'process' -and (Get-Content -LiteralPath $out -Raw) -match '(?m)^TIMES (\d+) (\d+) (\d+)') {
+    if ($Way -like 'process*' -and (Get-Content -LiteralPath $out -Raw) -match '(?m)^TIMES (\d+) (\d+) (\d+)') {
         $s = [double]$Matches[1] / 1000; $i = [double]$Matches[2] / 1000; $c = [double]$Matches[3] / 1000
         $parts = [pscustomobject]@{ Start = $s - $t0; Import = $i - $s; Call = $c - $i; Exit = $t1 - $c }
     }
@@ -288,19 +295,29 @@ function Invoke-Switchover([int] $Round, [string] $Way, [bool] $WithAgents = $tr
     $row
 }
 
+if ($env:PGHA_BENCH_HOLD) {
+    # For looking into PgHa by hand (bench/switchover.sh with PGHA_HOLD=<file>): the clusters, monitors and probes stay up
+    # until the file is removed.
+    $null = New-Item -ItemType File -Force -Path $env:PGHA_BENCH_HOLD
+    "== holding until $env:PGHA_BENCH_HOLD is removed (conninfo: $($pghaConninfo -join ' / '); secret: $secret)"
+    while (Test-Path -LiteralPath $env:PGHA_BENCH_HOLD) { Start-Sleep -Seconds 1 }
+}
+
 try {
     "== warm-up: one untimed switchover of each cluster, one untimed pwsh start"
-    $null = Invoke-Switchover 0 repmgr
+    if (-not $PgHaOnly) { $null = Invoke-Switchover 0 repmgr }
     $null = Invoke-Switchover 0 session
     & dotnet pwsh -NoProfile -NonInteractive -c "Import-Module '$manifest'" | Out-Null
+    & dotnet "$PgHaBase/pwsh/pwsh.dll" -NoProfile -NonInteractive -c "Import-Module '$manifest'" | Out-Null
 
     for ($round = 1; $round -le $Rounds; $round++) {
         "== round $round of $Rounds"
-        $ways = if ($round % 2) { 'repmgr', 'process', 'session' } else { 'session', 'process', 'repmgr' }
+        $ways = if ($round % 2) { 'repmgr', 'process', 'process-tool', 'session' } else { 'session', 'process-tool', 'process', 'repmgr' }
+        if ($PgHaOnly) { $ways = $ways | Where-Object { $_ -ne 'repmgr' } }
         foreach ($way in $ways) {
             if ($way -eq 'process') {
-                # What starting pwsh and importing PgHa cost by themselves, right before the process's switchover.
-                # Also through pwsh.dll directly, as an installed pwsh starts: `dotnet pwsh` first resolves the local tool.
+                # What starting pwsh and importing PgHa cost by themselves, right before the process's switchover: the
+                # .NET tool (`dotnet pwsh`, which first resolves the local tool) and pwsh as installed (ReadyToRun).
                 $load = Load
                 $clock = [Diagnostics.Stopwatch]::StartNew()
                 & dotnet pwsh -NoProfile -NonInteractive -c "Import-Module '$manifest'" | Out-Null
@@ -327,7 +344,7 @@ try {
 }
 finally {
     $loadEnd = (Get-Content /proc/loadavg).Split(' ')[0..2] -join ' '
-    $writes = foreach ($side in $pgha, $repmgr) {
+    $writes = foreach ($side in $sides) {
         if ($side.Probe) { Stop-Pid $side.Probe.Id 5 }
         $acked = [Collections.Generic.HashSet[long]]::new()
         $attempts = 0
@@ -346,7 +363,8 @@ finally {
         if ($s.Count % 2) { $s[[int][Math]::Floor($s.Count / 2)] } else { ($s[$s.Count / 2 - 1] + $s[$s.Count / 2]) / 2 }
     }
     function Range([double[]] $Values) { '{0:0.00} ({1:0.00}-{2:0.00})' -f (Median $Values), ($Values | Measure-Object -Minimum).Minimum, ($Values | Measure-Object -Maximum).Maximum }
-    $names = @{ repmgr = 'repmgr standby switchover --siblings-follow (process)'; process = 'PgHa, `dotnet pwsh -NoProfile -c` process'
+    $names = @{ repmgr = 'repmgr standby switchover --siblings-follow (process)'; process = 'PgHa, `pwsh -NoProfile -c` process, pwsh as installed (ReadyToRun)'
+        'process-tool' = 'PgHa, `dotnet pwsh -NoProfile -c` process (the .NET tool: JIT)'
         session = 'PgHa, call in an open pwsh session'; 'session-no-monitors' = 'PgHa, call in the session, monitors stopped (after the rounds)'
         'session-monitors-restarted' = 'PgHa, call in the session, monitors started again (alternating with the line above)' }
     $lines = [Collections.Generic.List[string]]::new()
@@ -365,13 +383,13 @@ finally {
     $lines.Add('')
     $lines.Add('| Way | Switchovers | Wall s, median (min-max) | Longest write gap s, median (min-max) | Load, median (min-max) |')
     $lines.Add('|---|---:|---|---|---|')
-    foreach ($way in 'repmgr', 'process', 'session', 'session-no-monitors', 'session-monitors-restarted') {
+    foreach ($way in 'repmgr', 'process', 'process-tool', 'session', 'session-no-monitors', 'session-monitors-restarted') {
         $of = @($rows | Where-Object { $_.Way -eq $way -and -not $_.Failed })
         if ($of.Count) { $lines.Add(('| {0} | {1} | {2} | {3} | {4} |' -f $names[$way], $of.Count, (Range $of.Wall), (Range $of.Gap), (Range ($of.Load | ForEach-Object { [double]$_ })))) }
     }
     if ($importOnly.Count) {
-        $lines.Add(('| (`dotnet pwsh -NoProfile -c "Import-Module PgHa"` alone) | {0} | {1} | | {2} |' -f $importOnly.Count, (Range $importOnly.Wall), (Range ($importOnly.Load | ForEach-Object { [double]$_ }))))
-        $lines.Add(('| (the same through `dotnet <pwsh.dll>`, as an installed pwsh starts) | {0} | {1} | | |' -f $importOnly.Count, (Range $importOnly.Direct)))
+        $lines.Add(('| (`pwsh -NoProfile -c "Import-Module PgHa"` alone, pwsh as installed) | {0} | {1} | | {2} |' -f $importOnly.Count, (Range $importOnly.Direct), (Range ($importOnly.Load | ForEach-Object { [double]$_ }))))
+        $lines.Add(('| (the same through `dotnet pwsh`, the .NET tool) | {0} | {1} | | |' -f $importOnly.Count, (Range $importOnly.Wall)))
     }
     $pairs = @(foreach ($without in $rows | Where-Object { $_.Way -eq 'session-no-monitors' -and -not $_.Failed }) {
         $with = $rows | Where-Object { $_.Way -eq 'session-monitors-restarted' -and $_.Round -eq $without.Round -and -not $_.Failed }
@@ -381,10 +399,12 @@ finally {
         $lines.Add(('With the monitors running, an in-session switchover took {0:0.00} s longer than without them (median of {1} interleaved pairs; {2}).' -f
             (Median $pairs), $pairs.Count, (($pairs | ForEach-Object { '{0:+0.00;-0.00}' -f $_ }) -join ', ')))
     }
-    $procs = @($rows | Where-Object { $_.Way -eq 'process' -and $_.Parts -and -not $_.Failed })
-    if ($procs.Count) {
-        $lines.Add(('The `dotnet pwsh -c` process in parts (medians, s): pwsh starts and runs the script {0:0.00}; Import-Module {1:0.00}; Invoke-PgHaSwitchover {2:0.00} (its own Duration {3:0.00}); exit {4:0.00}.' -f
-            (Median $procs.Parts.Start), (Median $procs.Parts.Import), (Median $procs.Parts.Call), (Median ($procs | ForEach-Object Reported)), (Median $procs.Parts.Exit)))
+    foreach ($way in 'process', 'process-tool') {
+        $procs = @($rows | Where-Object { $_.Way -eq $way -and $_.Parts -and -not $_.Failed })
+        if ($procs.Count) {
+            $lines.Add(('{5} in parts (medians, s): pwsh starts and runs the script {0:0.00}; Import-Module {1:0.00}; Invoke-PgHaSwitchover {2:0.00} (its own Duration {3:0.00}); exit {4:0.00}.' -f
+                (Median $procs.Parts.Start), (Median $procs.Parts.Import), (Median $procs.Parts.Call), (Median ($procs | ForEach-Object Reported)), (Median $procs.Parts.Exit), $names[$way]))
+        }
     }
     $lines.Add('')
     $ok = @($rows | Where-Object { -not $_.Failed })
@@ -393,7 +413,7 @@ finally {
     if ($rm) {
         $lines.Add('| Ratio of medians to repmgr | Wall | Write gap |')
         $lines.Add('|---|---:|---:|')
-        foreach ($way in 'process', 'session') {
+        foreach ($way in 'process', 'process-tool', 'session') {
             $of = @($ok | Where-Object Way -EQ $way)
             if ($of.Count) { $lines.Add(('| {0} | {1:0.00} | {2:0.00} |' -f $names[$way], ((Median $of.Wall) / $rm), ((Median $of.Gap) / $rg))) }
         }

@@ -9,14 +9,17 @@
 #    -Register; every node's monitor started as examples/systemd/pgha-monitor@.service starts it (pwsh as the
 #    postgres user, nice -5, Start-PgHaMonitor -Config <node>.psd1 -LogFile -StateFile -ManageServer).
 # Then bench/switchover.ps1, in the pinned pwsh, runs the rounds (interleaved: repmgr as a process, PgHa as a
-# `dotnet pwsh -NoProfile -c` process, PgHa as a call in that open session; the order reversed every other
-# round), with one write probe per cluster (bench/switchover_probe.py, 50 ms) and the load per switchover, and
+# `pwsh -NoProfile -c` process with pwsh as installed (ReadyToRun, bench/pwsh-readytorun.sh) and with the .NET tool
+# (`dotnet pwsh`), PgHa as a call in that open session; the order reversed every other round), with one write
+# probe per cluster (bench/switchover_probe.py, 50 ms) and the load per switchover, and
 # writes bench/results/switchover.md. Everything both sides started is stopped from an EXIT trap, also on
 # failure or Ctrl+C.
 # Run as root on Debian 12. Arguments go to bench/switchover.ps1 (-Rounds N, default 5; -Settle S;
 # -NoMonitorRounds N, default 3: after the rounds, N pairs of in-session PgHa switchovers, its monitors stopped, then
 # started again).
-# env: ANCHOR, MAX_LOAD (default 4) and MAX_WAIT (default 600 s): how long to wait for a quieter machine.
+# env: ANCHOR, MAX_LOAD (default 4) and MAX_WAIT (default 600 s): how long to wait for a quieter machine;
+# PGHA_ONLY=1: PgHa's side alone (no repmgr cluster, no repmgr rounds), to look into PgHa's own time; no ratio.
+# PGHA_BENCH_HOLD=<file>: once the clusters and monitors run, wait until the file is removed (to look by hand).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 source bench/common.sh
@@ -27,9 +30,10 @@ ROOT=$(pwd)
 ABASE=/tmp/repmgr-anchor                # the anchor's own BASE (its common.sh)
 PBASE=/tmp/pgha-bench-switchover        # PgHa's side
 PGBIN=/usr/lib/postgresql/15/bin
-PWSH_TOOL=$HOME/.nuget/packages/powershell/7.6.10/tools/net10.0/any/unix
-
 bash tools/setup.sh >/dev/null || exit 1
+# pwsh as Microsoft's Linux packages install it (ReadyToRun; see bench/pwsh-readytorun.sh): the monitors' and the
+# timed process's. The .NET tool (`dotnet pwsh`, JIT-compiled) is timed beside it.
+PWSH_INSTALLED=$(bash bench/pwsh-readytorun.sh) || exit 1
 ensure_packages postgresql-15-repmgr python3-psycopg2 || exit 1
 dotnet build PgHa.sln -c Release -nologo -v q || exit 1
 
@@ -92,8 +96,9 @@ pgha_setup() {
         # postgresql.conf, so it must not name one node (the anchor passes them with pg_ctl -o instead).
         printf "listen_addresses = '127.0.13.%s'\nport = 5432\nunix_socket_directories = '%s'\n" "$n" "$PBASE/node$n/sock" > "$PBASE/node$n/node.conf"
     done
-    # The monitors' pwsh: the pinned pwsh's files where the postgres user can read them (/usr/bin/pwsh in production).
-    cp -r "$PWSH_TOOL" "$PBASE/pwsh"
+    # The monitors' pwsh and the timed process's: the pinned pwsh as installed (ReadyToRun), where the postgres user
+    # can read it (/usr/bin/pwsh in production).
+    cp -r "$PWSH_INSTALLED" "$PBASE/pwsh"
     chown -R postgres:postgres "$PBASE"; chown root:root "$PBASE/ssh" "$PBASE/pwsh"; chmod 755 "$PBASE" "$PBASE/ssh"; chmod -R a+rX "$PBASE/pwsh"
     chmod 700 "$PBASE/home"
 
@@ -154,6 +159,11 @@ echo "== before: $(uptime)"
 echo "== PgHa side: sshd, initdb and start node1 ($PBASE)"
 pgha_setup || { echo "PgHa side setup failed"; exit 1; }
 
+only=()
+if [ "${PGHA_ONLY:-0}" = 1 ]; then
+    only=(-PgHaOnly)
+    echo "== repmgr side: left out (PGHA_ONLY=1)"
+else
 echo "== repmgr side: the anchor's setup.sh ($ABASE)"
 # setup.sh clones without --fast-checkpoint, so each clone waits for a spread checkpoint (160-270 s here). A
 # CHECKPOINT on node1 every second while it runs finishes the spread one at once; it stops before measuring.
@@ -163,7 +173,8 @@ while kill -0 $setup_pid 2>/dev/null; do
     sleep 1
 done
 wait $setup_pid || { tail -20 "$RES/switchover-repmgr-setup.log"; echo "repmgr setup failed"; exit 1; }
+fi
 
 wait_for_quiet_machine "${MAX_LOAD:-4}" "${MAX_WAIT:-600}"
 commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
-dotnet pwsh -NoProfile -NonInteractive -File bench/switchover.ps1 -PgHaBase "$PBASE" -RepmgrBase "$ABASE" -Commit "$commit" "$@"
+dotnet pwsh -NoProfile -NonInteractive -File bench/switchover.ps1 -PgHaBase "$PBASE" -RepmgrBase "$ABASE" -Commit "$commit" "${only[@]}" "$@"
