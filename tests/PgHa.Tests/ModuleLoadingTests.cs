@@ -33,6 +33,25 @@ public sealed class ModuleLoadingTests : IClassFixture<PgHaSession>
     }
 
     [Fact]
+    public void TheLaidOutAssembliesAreReadyToRunImagesOfNet8Il()
+    {
+        // A Release build on linux-x64 (this machine, CI) compiles them for .NET 10 (pwsh 7.6) with crossgen2; the
+        // IL inside stays net8.0, which pwsh 7.4 and 7.5 load and JIT-compile as before (they refuse the images).
+        string bin = Path.Combine(RepositoryPaths.ModuleDirectory, "bin");
+        foreach (string name in new[] { "PgHa", "PgHa.Shared", "Npgsql", "Renci.SshNet", "BouncyCastle.Cryptography" })
+        {
+            using var image = new System.Reflection.PortableExecutable.PEReader(File.OpenRead(Path.Combine(bin, name + ".dll")));
+            Assert.True(image.PEHeaders.CorHeader!.ManagedNativeHeaderDirectory.Size > 0, $"{name}.dll is not a ReadyToRun image");
+        }
+        _session.Run("Get-Command -Module PgHa").ThrowIfErrors();
+        var module = AssemblyLoadContext.All.Single(c => c.Name == "PgHa").Assemblies.Single(a => a.GetName().Name == "PgHa");
+        Assert.Equal(Path.Combine(bin, "PgHa.dll"), module.Location);
+        var framework = module.GetCustomAttributes(typeof(System.Runtime.Versioning.TargetFrameworkAttribute), false)
+            .Cast<System.Runtime.Versioning.TargetFrameworkAttribute>().Single();
+        Assert.Equal(".NETCoreApp,Version=v8.0", framework.FrameworkName);
+    }
+
+    [Fact]
     public void ImportsBesideAnOlderLoggingAbstractionsInTheDefaultContext()
     {
         // The host already holds Microsoft.Extensions.Logging.Abstractions 6.0, as another module might.
