@@ -20,6 +20,9 @@ public abstract class PgHaCmdlet : PSCmdlet, IDisposable
     /// <summary>This command's SSH connections, one per node host, shared by all its steps and closed in Dispose.</summary>
     private HostSessions? _hosts;
 
+    /// <summary>The engine operations started, so that Dispose closes the connections only once none of them runs.</summary>
+    private readonly List<Task> _operations = [];
+
     /// <summary>Database credential. Without it the password comes from the conninfo, PGPASSWORD or .pgpass.</summary>
     [Parameter]
     [Credential]
@@ -51,9 +54,14 @@ public abstract class PgHaCmdlet : PSCmdlet, IDisposable
             ClusterSecret = ClusterSecretFor(),
             Hosts = SharesHostSessions ? _hosts ??= new HostSessions() : null,
         };
+        Task<T> work = Task.Run(() => operation(context, reporter));
+        lock (_operations)
+        {
+            _operations.Add(work);
+        }
         try
         {
-            return reporter.Pump(this, Task.Run(() => operation(context, reporter)));
+            return reporter.Pump(this, work);
         }
         catch (OperationCanceledException) when (StopToken.IsCancellationRequested)
         {
@@ -176,8 +184,26 @@ public abstract class PgHaCmdlet : PSCmdlet, IDisposable
     public void Dispose()
     {
         // The SSH connections are closed here, when PowerShell is done with the command (after its last
-        // record), not after each RunEngine: a switchover's checks and its work share them.
-        _hosts?.DisposeAsync().AsTask().GetAwaiter().GetResult();
+        // record), not after each RunEngine: a switchover's checks and its work share them. An operation can
+        // outlive the command: after Ctrl+C the pipeline stops taking its records while it finishes its
+        // clean-up (a switchover starting its old primary again), which must keep its connections: they are
+        // closed once it ends.
+        if (_hosts is { } hosts)
+        {
+            Task[] running;
+            lock (_operations)
+            {
+                running = _operations.Where(t => !t.IsCompleted).ToArray();
+            }
+            if (running.Length == 0)
+            {
+                hosts.DisposeAsync().AsTask().GetAwaiter().GetResult();
+            }
+            else
+            {
+                _ = Task.WhenAll(running).ContinueWith(_ => hosts.DisposeAsync().AsTask(), CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default).Unwrap();
+            }
+        }
         _stopping.Dispose();
         GC.SuppressFinalize(this);
     }
