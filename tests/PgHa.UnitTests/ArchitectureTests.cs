@@ -32,7 +32,7 @@ public sealed class ArchitectureTests
     private const string Checks = "PgHa.Operations.Checks";
     private const string Cmdlets = "PgHa.Cmdlets";
 
-    private static readonly string[] Bottom = [Model, Conninfo, Core, Transport, Configuration, Sql, Metadata, Etcd];
+    private static readonly string[] Bottom = [Model, Conninfo, Transport, Core, Configuration, Sql, Metadata, Etcd];
 
     private static readonly string[] OperationsAndBelow = [.. Bottom, Operations];
 
@@ -41,8 +41,8 @@ public sealed class ArchitectureTests
     {
         [Model] = [],
         [Conninfo] = [],
-        [Core] = [Model],
         [Transport] = [Conninfo],
+        [Core] = [Model, Transport],
         [Configuration] = [Model, Conninfo],
         [Sql] = [Model, Conninfo, Core],
         [Metadata] = [Model, Conninfo, Core, Transport, Sql],

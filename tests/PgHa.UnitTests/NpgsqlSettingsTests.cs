@@ -48,6 +48,9 @@ public sealed class NpgsqlSettingsTests : IDisposable
         Assert.Equal("-c statement_timeout=5s", b.Options);
         Assert.Equal(3, b.Timeout);
         Assert.False(b.Pooling);
+#pragma warning disable CS0618 // the connection string's setting is obsolete in Npgsql 10, but honoured (see NpgsqlSettings)
+        Assert.Equal(ServerCompatibilityMode.NoTypeLoading, b.ServerCompatibilityMode);
+#pragma warning restore CS0618
         Assert.True(b.TcpKeepAlive);
         Assert.Null(b.Password);
     }

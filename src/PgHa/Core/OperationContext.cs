@@ -53,7 +53,7 @@ public sealed class OperationContext
     /// The command's SSH connections, one per node host, closed when the command ends; null: every step logs in
     /// anew (monitors, which run for days).
     /// </summary>
-    internal Operations.HostSessions? Hosts { get; init; }
+    internal HostSessions? Hosts { get; init; }
 
     /// <summary>
     /// The same context with another cancellation (a clean-up that must run after a Ctrl+C): every setting is

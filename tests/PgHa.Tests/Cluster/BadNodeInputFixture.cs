@@ -60,6 +60,19 @@ public sealed class BadNodeInputFixture : IAsyncLifetime
         File.WriteAllText(NotAKeyFile, "-----BEGIN OPENSSH PRIVATE KEY-----\nnot a key\n-----END OPENSSH PRIVATE KEY-----\n");
         Session.Run("Register-PgHaNode -Role Primary -Name node1 -Conninfo $args[0] -DataDirectory $args[1]", Node1, Servers.Primary.DataDirectory).ThrowIfErrors();
         Session.Run("Register-PgHaNode -Role Standby -Name node2 -Conninfo $args[0] -DataDirectory $args[1]", Node2, Servers.Standbys[0].DataDirectory).ThrowIfErrors();
+        // Every snapshot reads the standby's copy of the metadata too: it must have replayed both records first.
+        bool replayed = await Polling.UntilAsync(async () =>
+        {
+            try
+            {
+                return await Servers.Standbys[0].QueryScalarAsync("SELECT count(*) FROM pgha.nodes", "pgha") == "2";
+            }
+            catch (Exception ex) when (ex is WireException or IOException)
+            {
+                return false;  // the pgha database or its tables have not reached the standby yet
+            }
+        }, TimeSpan.FromSeconds(30));
+        Assert.True(replayed, "The standby did not replay the two node records within 30 s.");
     }
 
     /// <summary>

@@ -1,4 +1,4 @@
-using PgHa.Operations;
+using PgHa.Core;
 using PgHa.Tests.Fixtures;
 using PgHa.Transport;
 using Xunit;

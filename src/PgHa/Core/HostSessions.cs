@@ -1,6 +1,6 @@
 using PgHa.Transport;
 
-namespace PgHa.Operations;
+namespace PgHa.Core;
 
 /// <summary>
 /// One SSH login per node host for the length of one command. A switchover used to log in to the old
