@@ -295,15 +295,15 @@ function Invoke-Switchover([int] $Round, [string] $Way, [bool] $WithAgents = $tr
     $row
 }
 
-if ($env:PGHA_BENCH_HOLD) {
-    # For looking into PgHa by hand (bench/switchover.sh with PGHA_HOLD=<file>): the clusters, monitors and probes stay up
-    # until the file is removed.
-    $null = New-Item -ItemType File -Force -Path $env:PGHA_BENCH_HOLD
-    "== holding until $env:PGHA_BENCH_HOLD is removed (conninfo: $($pghaConninfo -join ' / '); secret: $secret)"
-    while (Test-Path -LiteralPath $env:PGHA_BENCH_HOLD) { Start-Sleep -Seconds 1 }
-}
-
 try {
+    if ($env:PGHA_BENCH_HOLD) {
+        # For looking into PgHa by hand (bench/switchover.sh with PGHA_BENCH_HOLD=<file>): the clusters, monitors and
+        # probes stay up until the file is removed.
+        $null = New-Item -ItemType File -Force -Path $env:PGHA_BENCH_HOLD
+        "== holding until $env:PGHA_BENCH_HOLD is removed (conninfo: $($pghaConninfo -join ' / '); secret: $secret)"
+        while (Test-Path -LiteralPath $env:PGHA_BENCH_HOLD) { Start-Sleep -Seconds 1 }
+    }
+
     "== warm-up: one untimed switchover of each cluster, one untimed pwsh start"
     if (-not $PgHaOnly) { $null = Invoke-Switchover 0 repmgr }
     $null = Invoke-Switchover 0 session

@@ -186,8 +186,8 @@ public abstract class PgHaCmdlet : PSCmdlet, IDisposable
         // The SSH connections are closed here, when PowerShell is done with the command (after its last
         // record), not after each RunEngine: a switchover's checks and its work share them. An operation can
         // outlive the command: after Ctrl+C the pipeline stops taking its records while it finishes its
-        // clean-up (a switchover starting its old primary again), which must keep its connections: they are
-        // closed once it ends.
+        // clean-up (removing a temporary password file from a host, whatever the cancellation), which must keep
+        // its connections: they are closed once it ends.
         if (_hosts is { } hosts)
         {
             Task[] running;

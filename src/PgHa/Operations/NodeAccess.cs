@@ -39,13 +39,16 @@ internal static class NodeAccess
         }
         string userName = sshUser ?? ssh.Credential?.UserName ?? LocalTransport.DefaultOsUser;
         int port = sshPort ?? 22;
-        // Within one command, every step on this host shares one login (see HostSessions).
+        // Within one command, every step on this host shares one login (see HostSessions). That login is not
+        // cancelled with the step that started it (other steps may be waiting for it; the connect timeout bounds
+        // it): each step stops waiting on its own cancellation.
         return context.Hosts is { } hosts
-            ? await hosts.OpenAsync($"{userName}@{sshHost}:{port}", () => ConnectAsync(context, nodeName, sshHost, port, userName, keyFile), context.CancellationToken).ConfigureAwait(false)
-            : await ConnectAsync(context, nodeName, sshHost, port, userName, keyFile).ConfigureAwait(false);
+            ? await hosts.OpenAsync($"{userName}@{sshHost}:{port}", () => ConnectAsync(context, nodeName, sshHost, port, userName, keyFile, CancellationToken.None), context.CancellationToken).ConfigureAwait(false)
+            : await ConnectAsync(context, nodeName, sshHost, port, userName, keyFile, context.CancellationToken).ConfigureAwait(false);
     }
 
-    private static async Task<INodeTransport> ConnectAsync(OperationContext context, string nodeName, string sshHost, int port, string userName, string? keyFile)
+    private static async Task<INodeTransport> ConnectAsync(OperationContext context, string nodeName, string sshHost, int port, string userName, string? keyFile,
+        CancellationToken cancellationToken)
     {
         SshClientSettings ssh = context.Ssh;
         var options = new SshTransportOptions
@@ -63,7 +66,7 @@ internal static class NodeAccess
         context.Reporter.Verbose($"Connecting to {nodeName}'s host over SSH ({options}).");
         try
         {
-            return await SshTransport.ConnectAsync(options, context.CancellationToken).ConfigureAwait(false);
+            return await SshTransport.ConnectAsync(options, cancellationToken).ConfigureAwait(false);
         }
         catch (SshHostKeyUnknownException ex)
         {
@@ -82,7 +85,7 @@ internal static class NodeAccess
             or ArgumentOutOfRangeException { ParamName: "hostName" })
         {
             // ArgumentOutOfRangeException: .NET refuses a host name over 255 characters before asking DNS.
-            context.CancellationToken.ThrowIfCancellationRequested();
+            cancellationToken.ThrowIfCancellationRequested();
             throw new PgHaException(PgHaErrorIds.SshUnreachable, sshHost,
                 MessageText.Shorten($"Cannot reach {nodeName}'s host over SSH ({options}): {ex.Message}. Check that sshd runs there and the port is open."), ex);
         }

@@ -83,8 +83,19 @@ internal sealed class KnownHostsFile
         return _entries.Where(entry => entry.Marker is null && entry.Matches(name)).Select(entry => entry.KeyType).ToHashSet();
     }
 
+    /// <summary>Appends made in this process one at a time: a command logs in to several new hosts at once (-AcceptNewHostKey).</summary>
+    private static readonly object AppendLock = new();
+
     /// <summary>Appends "host keytype base64", creating ~/.ssh (mode 700) and the file (mode 600) when missing.</summary>
     public static void Append(string path, string host, int port, byte[] keyBlob)
+    {
+        lock (AppendLock)
+        {
+            AppendUnlocked(path, host, port, keyBlob);
+        }
+    }
+
+    private static void AppendUnlocked(string path, string host, int port, byte[] keyBlob)
     {
         var directory = System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path))!;
         if (!Directory.Exists(directory))

@@ -143,7 +143,14 @@ internal static class Switchover
         {
             if (pausing.IsCompletedSuccessfully)
             {
-                await (await pausing.ConfigureAwait(false)).DisposeAsync().ConfigureAwait(false);
+                try
+                {
+                    await (await pausing.ConfigureAwait(false)).DisposeAsync().ConfigureAwait(false);  // resumes the monitors
+                }
+                catch (Exception resume) when (resume is not OperationCanceledException)
+                {
+                    context.Reporter.Warning($"The monitors could not be resumed after the failure below ({resume.Message}): run Resume-PgHaMonitor.");
+                }
             }
             throw;
         }
