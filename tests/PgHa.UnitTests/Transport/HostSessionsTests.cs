@@ -91,7 +91,7 @@ public sealed class HostSessionsTests : IClassFixture<TransportServers>
         var programs = Enumerable.Range(0, HostSessions.MaxChannels + 4)
             .Select(_ => lease.RunAsync("sh", ["-c", Script, "sh", directory], new CommandOptions { Timeout = TimeSpan.FromSeconds(60) }, CancellationToken.None))
             .ToList();
-        Assert.True(await UntilAsync(async () => await Running(directory) == HostSessions.MaxChannels), "eight programs did not all start");
+        Assert.True(await Polling.UntilAsync(async () => await Running(directory) == HostSessions.MaxChannels, TimeSpan.FromSeconds(30)), "eight programs did not all start");
         Assert.Equal(HostSessions.MaxChannels, await Running(directory));  // the other four wait for a turn
         await _servers.Transport("ssh").RunAsync("touch", [Path.Combine(directory, "go")], null, CancellationToken.None);
         CommandResult[] results = await Task.WhenAll(programs);
@@ -99,20 +99,6 @@ public sealed class HostSessionsTests : IClassFixture<TransportServers>
         Assert.All(results, r => Assert.Equal(0, r.ExitCode));
         Assert.All(results, r => Assert.InRange(int.Parse(r.StandardOutput.Trim(), System.Globalization.CultureInfo.InvariantCulture), 1, HostSessions.MaxChannels));
         Assert.Single(logins);
-    }
-
-    private static async Task<bool> UntilAsync(Func<Task<bool>> condition)
-    {
-        var clock = System.Diagnostics.Stopwatch.StartNew();
-        while (!await condition())
-        {
-            if (clock.Elapsed > TimeSpan.FromSeconds(30))
-            {
-                return false;
-            }
-            await Task.Delay(20);
-        }
-        return true;
     }
 
     private async Task<int> Running(string directory)
